@@ -1,0 +1,53 @@
+/*
+ * include/centra/strutil.h
+ *     Small string helpers shared by the modules.
+ */
+#ifndef CENTRA_STRUTIL_H
+#define CENTRA_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "centra/attrs.h"
+
+/*
+ * The text of errno value errnum in buf (thread-safe, unlike strerror, which
+ * checksrc bans).  Returns buf.
+ */
+const char *str_errno(int errnum, char *buf, size_t size);
+
+/* Levenshtein distance between a and b, capped at cap + 1 (cheap early out). */
+size_t str_edit_distance(const char *a, const char *b, size_t cap);
+
+/*
+ * Of the n candidates, the one closest to word within a distance of 2 (for
+ * "did you mean" hints), or NULL when none is close.
+ */
+const char *str_closest(const char *word, const char *const *candidates, size_t n);
+
+/*
+ * Write the n words quoted and joined as English prose into buf:
+ * "a", "a" and "b", "a", "b" and "c".  Truncates to size.  Returns buf.
+ */
+char *str_join_quoted(const char *const *words, size_t n, char *buf, size_t size);
+
+/* Whether s starts with prefix. */
+bool str_starts_with(const char *s, const char *prefix);
+
+/*
+ * Parse a whole decimal integer (optional sign, no trailing text) into *out.
+ * Returns false on syntax error or overflow.
+ */
+bool str_to_ll(const char *s, long long *out);
+
+/*
+ * Parse a duration: an integer with an optional unit "ms", "s", "min" or "h"
+ * (no unit means seconds), into milliseconds.  Returns false on syntax error
+ * or overflow.
+ */
+bool str_to_duration_ms(const char *s, long long *out);
+
+/* Format a duration in milliseconds the way str_to_duration_ms reads it. */
+char *str_format_duration(long long ms, char *buf, size_t size);
+
+#endif /* CENTRA_STRUTIL_H */

@@ -1,0 +1,430 @@
+/*
+ * src/util/log.c
+ *     Log lines in text or JSON on stderr (see log.h).
+ *
+ * Each call builds its whole output (all lines of a multi-line message) in one
+ * buffer and writes it with one fwrite, so lines from concurrent processes
+ * sharing a journal or file do not interleave within a record.  Redaction runs
+ * on the complete text before any truncation or escaping, so a secret can
+ * never be cut in half and slip through.
+ */
+#include "centra/log.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "centra/alloc.h"
+#include "centra/dynbuf.h"
+#include "centra/json.h"
+
+#define LOG_MAX_SECRETS   16
+#define LOG_CTX_VALUE_MAX 128
+#define LOG_LINE_CAP      (4u * 1024 * 1024) /* a message longer than this is not printed */
+#define LOG_REDACTED      "<redacted>"
+
+LogLevel log_threshold = LOG_LEVEL_INFO;
+
+static LogFormat log_format = LOG_FORMAT_TEXT;
+static FILE *log_stream; /* NULL means stderr */
+static char *log_secrets[LOG_MAX_SECRETS];
+static size_t log_nsecrets;
+static _Thread_local char log_ctx[LOG_CTX_COUNT_][LOG_CTX_VALUE_MAX];
+
+static const char *const log_level_names[] = {"error", "warn", "info", "detail", "debug", "trace"};
+static const char *const log_level_labels[] = {"ERROR",  "WARNING", "INFO",
+                                               "DETAIL", "DEBUG",   "TRACE"};
+/* Context names in text lines, and as JSON fields (apart from "message"). */
+static const char *const log_ctx_names[LOG_CTX_COUNT_] = {"run", "event", "message"};
+static const char *const log_ctx_json_names[LOG_CTX_COUNT_] = {"run_id", "event_id", "message_id"};
+
+void
+log_set_level(LogLevel level)
+{
+    log_threshold = level;
+}
+
+void
+log_set_format(LogFormat format)
+{
+    log_format = format;
+}
+
+void
+log_set_stream(FILE *stream)
+{
+    log_stream = stream;
+}
+
+bool
+log_level_parse(const char *s, LogLevel *out)
+{
+    for (size_t i = 0; i < CB_LENGTH(log_level_names); i++) {
+        if (strcmp(s, log_level_names[i]) == 0) {
+            *out = (LogLevel)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *
+log_level_name(LogLevel level)
+{
+    if ((size_t)level >= CB_LENGTH(log_level_names))
+        return "unknown";
+    return log_level_names[level];
+}
+
+bool
+log_format_parse(const char *s, LogFormat *out)
+{
+    if (strcmp(s, "text") == 0)
+        *out = LOG_FORMAT_TEXT;
+    else if (strcmp(s, "json") == 0)
+        *out = LOG_FORMAT_JSON;
+    else
+        return false;
+    return true;
+}
+
+void
+log_context_set(LogContextKey key, const char *value)
+{
+    if ((size_t)key >= LOG_CTX_COUNT_)
+        return;
+    if (value == NULL)
+        log_ctx[key][0] = '\0';
+    else
+        snprintf(log_ctx[key], sizeof(log_ctx[key]), "%s", value);
+}
+
+void
+log_context_clear(void)
+{
+    for (size_t i = 0; i < LOG_CTX_COUNT_; i++)
+        log_ctx[i][0] = '\0';
+}
+
+void
+log_add_secret(const char *secret)
+{
+    if (secret == NULL || secret[0] == '\0' || log_nsecrets >= LOG_MAX_SECRETS)
+        return;
+    for (size_t i = 0; i < log_nsecrets; i++)
+        if (strcmp(log_secrets[i], secret) == 0)
+            return;
+    log_secrets[log_nsecrets++] = xstrdup(secret);
+}
+
+void
+log_clear_secrets(void)
+{
+    for (size_t i = 0; i < log_nsecrets; i++)
+        xfree(log_secrets[i]);
+    log_nsecrets = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Redaction
+ * ------------------------------------------------------------------------- */
+
+/* Out of memory in a log cap is not worth failing over: drop the rest. */
+static void
+add_or_ignore(DynBuf *b, const char *s, size_t n)
+{
+    if (dynbuf_add(b, s, n) != ERR_OK)
+        return;
+}
+
+/* Replace every occurrence of secret in in by LOG_REDACTED. */
+static void
+redact_secret(const char *in, const char *secret, DynBuf *out)
+{
+    size_t slen = strlen(secret);
+    const char *p = in;
+    const char *hit;
+
+    while ((hit = strstr(p, secret)) != NULL) {
+        add_or_ignore(out, p, (size_t)(hit - p));
+        add_or_ignore(out, LOG_REDACTED, sizeof(LOG_REDACTED) - 1);
+        p = hit + slen;
+    }
+    add_or_ignore(out, p, strlen(p));
+}
+
+static bool
+is_url_authority_end(char c)
+{
+    return c == '\0' || c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\n' ||
+           c == '"' || c == '\'' || c == '<' || c == '>';
+}
+
+/* Mask the password of "scheme://user:password@host" URLs. */
+static void
+redact_urls(const char *in, DynBuf *out)
+{
+    const char *p = in;
+    const char *sep;
+
+    while ((sep = strstr(p, "://")) != NULL) {
+        const char *auth = sep + 3;
+        const char *end = auth;
+        const char *at = NULL;
+        const char *colon = NULL;
+
+        while (!is_url_authority_end(*end)) {
+            if (*end == '@')
+                at = end; /* the last '@' ends the userinfo */
+            end++;
+        }
+        if (at != NULL)
+            colon = memchr(auth, ':', (size_t)(at - auth));
+        if (colon != NULL) {
+            add_or_ignore(out, p, (size_t)(colon + 1 - p));
+            add_or_ignore(out, LOG_REDACTED, sizeof(LOG_REDACTED) - 1);
+            p = at;
+        } else {
+            add_or_ignore(out, p, (size_t)(auth - p));
+            p = auth;
+        }
+    }
+    add_or_ignore(out, p, strlen(p));
+}
+
+/* Mask the value of conninfo "password=..." (quoted or bare) keywords. */
+static void
+redact_conninfo(const char *in, DynBuf *out)
+{
+    static const char kw[] = "password";
+    const char *p = in;
+    const char *hit;
+
+    while ((hit = strstr(p, kw)) != NULL) {
+        const char *q = hit + sizeof(kw) - 1;
+        bool word_start = hit == in || hit[-1] == ' ' || hit[-1] == '\t' || hit[-1] == '&' ||
+                          hit[-1] == '?' || hit[-1] == '"' || hit[-1] == '\'';
+
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (!word_start || *q != '=') {
+            add_or_ignore(out, p, (size_t)(hit + 1 - p));
+            p = hit + 1;
+            continue;
+        }
+        q++;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        add_or_ignore(out, p, (size_t)(q - p));
+        add_or_ignore(out, LOG_REDACTED, sizeof(LOG_REDACTED) - 1);
+        if (*q == '\'') {
+            q++;
+            while (*q != '\0' && *q != '\'') {
+                if (*q == '\\' && q[1] != '\0')
+                    q++;
+                q++;
+            }
+            if (*q == '\'')
+                q++;
+        } else {
+            while (*q != '\0' && *q != ' ' && *q != '\t' && *q != '\n' && *q != '&' && *q != '"')
+                q++;
+        }
+        p = q;
+    }
+    add_or_ignore(out, p, strlen(p));
+}
+
+char *
+log_redact(const char *text)
+{
+    DynBuf a;
+    DynBuf b;
+
+    dynbuf_init(&a, LOG_LINE_CAP * 2);
+    dynbuf_init(&b, LOG_LINE_CAP * 2);
+    add_or_ignore(&a, text, strlen(text));
+    for (size_t i = 0; i < log_nsecrets; i++) {
+        redact_secret(dynbuf_str(&a), log_secrets[i], &b);
+        dynbuf_reset(&a);
+        add_or_ignore(&a, dynbuf_str(&b), dynbuf_len(&b));
+        dynbuf_reset(&b);
+    }
+    redact_urls(dynbuf_str(&a), &b);
+    dynbuf_reset(&a);
+    redact_conninfo(dynbuf_str(&b), &a);
+    dynbuf_free(&b);
+    return dynbuf_take(&a);
+}
+
+/* ---------------------------------------------------------------------------
+ * Formatting
+ * ------------------------------------------------------------------------- */
+
+static void
+format_time(char *buf, size_t size, bool iso)
+{
+    struct timespec ts;
+    struct tm tm;
+    char base[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(base, sizeof(base), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf, size, iso ? "%s.%03ldZ" : "%s.%03ld UTC", base, ts.tv_nsec / 1000000L);
+}
+
+/* Text: one output line per line of body, each with the full prefix. */
+static void
+text_lines(DynBuf *out, const char *prefix, const char *label, const char *body)
+{
+    const char *line = body;
+
+    for (;;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+
+        add_or_ignore(out, prefix, strlen(prefix));
+        add_or_ignore(out, label, strlen(label));
+        add_or_ignore(out, line, len);
+        add_or_ignore(out, "\n", 1);
+        if (nl == NULL)
+            break;
+        line = nl + 1;
+    }
+}
+
+static void
+format_text(DynBuf *out, LogLevel level, const char *msg, const char *detail, const char *hint)
+{
+    char ts[48];
+    char prefix[96];
+    DynBuf first;
+    bool any = false;
+
+    format_time(ts, sizeof(ts), false);
+    snprintf(prefix, sizeof(prefix), "%s [%ld] ", ts, (long)getpid());
+    dynbuf_init(&first, LOG_CTX_COUNT_ * (LOG_CTX_VALUE_MAX + 16) + 32);
+    add_or_ignore(&first, log_level_labels[level], strlen(log_level_labels[level]));
+    add_or_ignore(&first, ": ", 2);
+    for (size_t i = 0; i < LOG_CTX_COUNT_; i++) {
+        char *v;
+
+        if (log_ctx[i][0] == '\0')
+            continue;
+        v = log_redact(log_ctx[i]);
+        add_or_ignore(&first, any ? " " : "[", 1);
+        add_or_ignore(&first, log_ctx_names[i], strlen(log_ctx_names[i]));
+        add_or_ignore(&first, "=", 1);
+        add_or_ignore(&first, v, strlen(v));
+        xfree(v);
+        any = true;
+    }
+    if (any)
+        add_or_ignore(&first, "] ", 2);
+    text_lines(out, prefix, dynbuf_str(&first), msg);
+    dynbuf_free(&first);
+    if (detail != NULL && detail[0] != '\0')
+        text_lines(out, prefix, "  detail: ", detail);
+    if (hint != NULL && hint[0] != '\0')
+        text_lines(out, prefix, "  hint: ", hint);
+}
+
+static void
+json_field(DynBuf *out, const char *name, const char *value)
+{
+    add_or_ignore(out, ",", 1);
+    if (json_append_string(out, name) != ERR_OK)
+        return;
+    add_or_ignore(out, ":", 1);
+    if (json_append_string(out, value) != ERR_OK)
+        return;
+}
+
+static void
+format_json(DynBuf *out, LogLevel level, const char *msg, const char *detail, const char *hint)
+{
+    char ts[48];
+    char pid[24];
+
+    format_time(ts, sizeof(ts), true);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    add_or_ignore(out, "{\"time\":", 8);
+    if (json_append_string(out, ts) != ERR_OK)
+        return;
+    json_field(out, "level", log_level_names[level]);
+    add_or_ignore(out, ",\"pid\":", 7);
+    add_or_ignore(out, pid, strlen(pid));
+    for (size_t i = 0; i < LOG_CTX_COUNT_; i++) {
+        char *v;
+
+        if (log_ctx[i][0] == '\0')
+            continue;
+        v = log_redact(log_ctx[i]);
+        json_field(out, log_ctx_json_names[i], v);
+        xfree(v);
+    }
+    json_field(out, "message", msg);
+    if (detail != NULL && detail[0] != '\0')
+        json_field(out, "detail", detail);
+    if (hint != NULL && hint[0] != '\0')
+        json_field(out, "hint", hint);
+    add_or_ignore(out, "}\n", 2);
+}
+
+void
+log_write_parts(LogLevel level, const char *message, const char *detail, const char *hint)
+{
+    FILE *stream = log_stream != NULL ? log_stream : stderr;
+    char *msg;
+    char *det = NULL;
+    char *hin = NULL;
+    DynBuf out;
+
+    if ((size_t)level >= CB_LENGTH(log_level_names))
+        level = LOG_LEVEL_ERROR;
+    msg = log_redact(message);
+    if (detail != NULL && detail[0] != '\0')
+        det = log_redact(detail);
+    if (hint != NULL && hint[0] != '\0')
+        hin = log_redact(hint);
+    dynbuf_init(&out, LOG_LINE_CAP * 4);
+    if (log_format == LOG_FORMAT_JSON)
+        format_json(&out, level, msg, det, hin);
+    else
+        format_text(&out, level, msg, det, hin);
+    fwrite(dynbuf_str(&out), 1, dynbuf_len(&out), stream);
+    fflush(stream);
+    dynbuf_free(&out);
+    xfree(msg);
+    xfree(det);
+    xfree(hin);
+}
+
+void
+log_write(LogLevel level, const char *fmt, ...)
+{
+    DynBuf msg;
+    va_list ap;
+    ErrKind rc;
+
+    dynbuf_init(&msg, LOG_LINE_CAP);
+    va_start(ap, fmt);
+    rc = dynbuf_addvf(&msg, fmt, ap);
+    va_end(ap);
+    if (rc != ERR_OK) {
+        /* Never print a cut-off message: the cut could split a secret. */
+        dynbuf_reset(&msg);
+        add_or_ignore(&msg, "(log message too long to print)", 31);
+    }
+    log_write_parts(level, dynbuf_str(&msg), NULL, NULL);
+    dynbuf_free(&msg);
+}
+
+void
+log_report(LogLevel level, const Error *err)
+{
+    log_write_parts(level, err->message, err->detail, err->hint);
+}

@@ -1,0 +1,156 @@
+/*
+ * src/util/strutil.c
+ *     Small string helpers (see strutil.h).
+ */
+#include "centra/strutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *
+str_errno(int errnum, char *buf, size_t size)
+{
+    /* _DEFAULT_SOURCE without _GNU_SOURCE selects the XSI strerror_r. */
+    if (strerror_r(errnum, buf, size) != 0)
+        snprintf(buf, size, "error %d", errnum);
+    return buf;
+}
+
+size_t
+str_edit_distance(const char *a, const char *b, size_t cap)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t row[64];
+
+    if (lb >= CB_LENGTH(row) || (la > lb ? la - lb : lb - la) > cap)
+        return cap + 1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        size_t best;
+
+        row[0] = i;
+        best = row[0];
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t v = diag + cost;
+
+            if (up + 1 < v)
+                v = up + 1;
+            if (row[j - 1] + 1 < v)
+                v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+            if (v < best)
+                best = v;
+        }
+        if (best > cap)
+            return cap + 1;
+    }
+    return row[lb] > cap ? cap + 1 : row[lb];
+}
+
+const char *
+str_closest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t d = str_edit_distance(word, candidates[i], 2);
+
+        if (d < best_d) {
+            best = candidates[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+char *
+str_join_quoted(const char *const *words, size_t n, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < size; i++) {
+        const char *sep = i == 0 ? "" : (i + 1 == n ? " and " : ", ");
+        int w = snprintf(buf + used, size - used, "%s\"%s\"", sep, words[i]);
+
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+bool
+str_starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool
+str_to_ll(const char *s, long long *out)
+{
+    char *end;
+    long long v;
+
+    if (s == NULL || *s == '\0' || *s == ' ' || *s == '\t')
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+bool
+str_to_duration_ms(const char *s, long long *out)
+{
+    static const struct {
+        const char *unit;
+        long long ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"", 1000}};
+    char *end;
+    long long v;
+
+    if (s == NULL || !(*s >= '0' && *s <= '9'))
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0)
+        return false;
+    for (size_t i = 0; i < CB_LENGTH(units); i++) {
+        if (strcmp(end, units[i].unit) == 0) {
+            if (v > LLONG_MAX / units[i].ms)
+                return false;
+            *out = v * units[i].ms;
+            return true;
+        }
+    }
+    return false;
+}
+
+char *
+str_format_duration(long long ms, char *buf, size_t size)
+{
+    if (ms != 0 && ms % 3600000 == 0)
+        snprintf(buf, size, "%lldh", ms / 3600000);
+    else if (ms != 0 && ms % 60000 == 0)
+        snprintf(buf, size, "%lldmin", ms / 60000);
+    else if (ms % 1000 == 0)
+        snprintf(buf, size, "%llds", ms / 1000);
+    else
+        snprintf(buf, size, "%lldms", ms);
+    return buf;
+}

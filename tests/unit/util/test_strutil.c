@@ -1,0 +1,143 @@
+/*
+ * tests/unit/util/test_strutil.c
+ *     String helpers: numbers, durations, suggestions, lists.
+ */
+#include "centra/strutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "testutil.h"
+
+typedef struct DurationCase {
+    const char *text; /* input */
+    bool ok;          /* parses */
+    long long ms;     /* value when it does */
+} DurationCase;
+
+static const DurationCase duration_cases[] = {
+    {"0", true, 0},
+    {"30", true, 30000},
+    {"30s", true, 30000},
+    {"250ms", true, 250},
+    {"5min", true, 300000},
+    {"2h", true, 7200000},
+    {"", false, 0},
+    {"s", false, 0},
+    {"-1", false, 0},
+    {"1.5s", false, 0},
+    {"10 s", false, 0},
+    {"10sec", false, 0},
+    {"1m", false, 0},
+    {" 5", false, 0},
+    {"99999999999999999999", false, 0},
+    {"9223372036854775807h", false, 0},
+};
+
+START_TEST(durations_parse_with_units)
+{
+    const DurationCase *c = &duration_cases[_i];
+    long long ms = -1;
+    bool ok = str_to_duration_ms(c->text, &ms);
+
+    ck_assert_msg(ok == c->ok, "\"%s\": ok=%d", c->text, ok);
+    if (ok)
+        ck_assert_int_eq(ms, c->ms);
+}
+END_TEST
+
+START_TEST(durations_format_in_the_largest_exact_unit)
+{
+    char buf[32];
+
+    ck_assert_str_eq(str_format_duration(0, buf, sizeof(buf)), "0s");
+    ck_assert_str_eq(str_format_duration(10, buf, sizeof(buf)), "10ms");
+    ck_assert_str_eq(str_format_duration(1500, buf, sizeof(buf)), "1500ms");
+    ck_assert_str_eq(str_format_duration(30000, buf, sizeof(buf)), "30s");
+    ck_assert_str_eq(str_format_duration(600000, buf, sizeof(buf)), "10min");
+    ck_assert_str_eq(str_format_duration(86400000, buf, sizeof(buf)), "24h");
+}
+END_TEST
+
+START_TEST(integers_parse_whole_strings_only)
+{
+    long long v = 0;
+
+    ck_assert(str_to_ll("42", &v) && v == 42);
+    ck_assert(str_to_ll("-7", &v) && v == -7);
+    ck_assert(str_to_ll("9223372036854775807", &v) && v == LLONG_MAX);
+    ck_assert(!str_to_ll("9223372036854775808", &v));
+    ck_assert(!str_to_ll("12abc", &v));
+    ck_assert(!str_to_ll("", &v));
+    ck_assert(!str_to_ll(" 1", &v));
+    ck_assert(!str_to_ll(NULL, &v));
+}
+END_TEST
+
+START_TEST(edit_distance_is_levenshtein)
+{
+    ck_assert_uint_eq(str_edit_distance("kitten", "sitting", 5), 3);
+    ck_assert_uint_eq(str_edit_distance("same", "same", 2), 0);
+    ck_assert_uint_eq(str_edit_distance("", "abc", 5), 3);
+    ck_assert_uint_eq(str_edit_distance("abcdef", "a", 2), 3); /* capped at cap + 1 */
+}
+END_TEST
+
+START_TEST(closest_suggests_only_near_words)
+{
+    static const char *const words[] = {"migrate", "config", "help"};
+
+    ck_assert_str_eq(str_closest("migrte", words, 3), "migrate");
+    ck_assert_str_eq(str_closest("confg", words, 3), "config");
+    ck_assert_ptr_null(str_closest("export", words, 3));
+}
+END_TEST
+
+START_TEST(lists_are_joined_as_prose)
+{
+    static const char *const words[] = {"a", "b", "c"};
+    char buf[64];
+
+    ck_assert_str_eq(str_join_quoted(words, 1, buf, sizeof(buf)), "\"a\"");
+    ck_assert_str_eq(str_join_quoted(words, 2, buf, sizeof(buf)), "\"a\" and \"b\"");
+    ck_assert_str_eq(str_join_quoted(words, 3, buf, sizeof(buf)), "\"a\", \"b\" and \"c\"");
+    ck_assert_str_eq(str_join_quoted(words, 3, buf, 6), "\"a\", ");
+}
+END_TEST
+
+START_TEST(errno_text_is_thread_safe_and_never_empty)
+{
+    char buf[64];
+
+    ck_assert_str_eq(str_errno(ENOENT, buf, sizeof(buf)), "No such file or directory");
+    ck_assert_int_gt((int)strlen(str_errno(123456, buf, sizeof(buf))), 0);
+}
+END_TEST
+
+START_TEST(prefixes_are_matched)
+{
+    ck_assert(str_starts_with("CENTRA_URL", "CENTRA_"));
+    ck_assert(!str_starts_with("CENTR", "CENTRA_"));
+}
+END_TEST
+
+static Suite *
+strutil_suite(void)
+{
+    Suite *s = suite_create("strutil");
+    TCase *tc = tcase_create("strutil");
+
+    tcase_add_loop_test(tc, durations_parse_with_units, 0, (int)CB_LENGTH(duration_cases));
+    tcase_add_test(tc, durations_format_in_the_largest_exact_unit);
+    tcase_add_test(tc, integers_parse_whole_strings_only);
+    tcase_add_test(tc, edit_distance_is_levenshtein);
+    tcase_add_test(tc, closest_suggests_only_near_words);
+    tcase_add_test(tc, lists_are_joined_as_prose);
+    tcase_add_test(tc, errno_text_is_thread_safe_and_never_empty);
+    tcase_add_test(tc, prefixes_are_matched);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CB_TEST_MAIN(strutil_suite)
