@@ -1,0 +1,150 @@
+/*
+ * include/centra/db.h
+ *     Database access: the only module that talks to libpq.
+ *
+ * What it guarantees:
+ * - Connecting uses DATABASE_URL (a conninfo string or URI) or, when that is
+ *   unset, libpq's own PG* environment variables and ~/.pgpass.  Refused or
+ *   lost connections are retried with exponential backoff and jitter; every
+ *   attempt is reported in one message when the retries are exhausted.
+ * - Every statement runs under a client-side deadline: on expiry it is
+ *   cancelled with PQcancel and reported as ERR_DB_TIMEOUT.
+ * - Failures are classified once, here (db_classify_sqlstate): serialization
+ *   failures and deadlocks are ERR_DB_CONFLICT and connection loss is
+ *   ERR_DB_CONNECTION, both retryable; everything else is permanent.
+ * - Server notices and warnings are routed to the log.
+ * - The password is registered with the logger for redaction and never
+ *   appears in a message from this module.
+ */
+#ifndef CENTRA_DB_H
+#define CENTRA_DB_H
+
+#include <stdbool.h>
+
+#include "centra/attrs.h"
+#include "centra/config.h"
+#include "centra/error.h"
+
+typedef struct DbConn DbConn;
+typedef struct DbResult DbResult;
+
+typedef struct DbOptions {
+    const char *conninfo;           /* DATABASE_URL; NULL or "": PG* variables */
+    long long connect_timeout_ms;   /* per connection attempt */
+    long long statement_timeout_ms; /* default deadline per statement; 0 = none */
+    int retries;                    /* connection attempts after the first */
+    long long retry_delay_ms;       /* first backoff delay; doubles up to 30 s */
+} DbOptions;
+
+/* Fill opts from the configuration.  Strings are borrowed from cfg. */
+void db_options_from_config(DbOptions *opts, const Config *cfg);
+
+/*
+ * Connect.  On success *out is a connection the caller frees with db_free.
+ * Errors: ERR_CONFIG (DATABASE_URL does not parse), ERR_DB_AUTH (the server
+ * refused: password, role, database or pg_hba.conf; not retried),
+ * ERR_DB_CONNECTION (unreachable after all retries).
+ */
+ErrKind db_new(const DbOptions *opts, DbConn **out, Error *err) CB_MUSTCHECK;
+
+/* Close and free; db_free(NULL) is a no-op. */
+void db_free(DbConn *db);
+
+/*
+ * Drop the connection and connect again (with retries).  Prepared statements
+ * are prepared again on their next use.  Errors as db_new.
+ */
+ErrKind db_reconnect(DbConn *db, Error *err) CB_MUSTCHECK;
+
+/* "database "x" on host:port as user "y"", for log lines. */
+const char *db_describe(const DbConn *db);
+
+/* Server version number, e.g. 150004. */
+int db_server_version(const DbConn *db);
+
+/*
+ * Run one or more SQL statements (simple query protocol), discarding
+ * results, under the default deadline.  A connection that was found broken
+ * outside a transaction is re-established first.
+ */
+ErrKind db_exec(DbConn *db, const char *sql, Error *err) CB_MUSTCHECK;
+
+/* As db_exec with an explicit deadline in ms (0 = none). */
+ErrKind db_exec_timeout(DbConn *db, const char *sql, long long timeout_ms, Error *err) CB_MUSTCHECK;
+
+/*
+ * Run one statement with text parameters ($1..$n; NULL pointers are SQL
+ * NULL).  When res is not NULL, *res receives the rows, which the caller
+ * frees with db_result_free; on error *res is NULL.
+ */
+ErrKind db_query(DbConn *db, const char *sql, int nparams, const char *const *params,
+                 DbResult **res, Error *err) CB_MUSTCHECK;
+
+/*
+ * Register and prepare a named statement.  It is prepared again
+ * automatically after a reconnect.  name and sql are copied.
+ */
+ErrKind db_prepare(DbConn *db, const char *name, const char *sql, int nparams,
+                   Error *err) CB_MUSTCHECK;
+
+/* Execute a statement registered with db_prepare; as db_query otherwise. */
+ErrKind db_exec_prepared(DbConn *db, const char *name, int nparams, const char *const *params,
+                         DbResult **res, Error *err) CB_MUSTCHECK;
+
+/* BEGIN, COMMIT and ROLLBACK.  db_rollback is a no-op outside a transaction. */
+ErrKind db_begin(DbConn *db, Error *err) CB_MUSTCHECK;
+ErrKind db_commit(DbConn *db, Error *err) CB_MUSTCHECK;
+ErrKind db_rollback(DbConn *db, Error *err) CB_MUSTCHECK;
+
+/* Whether a transaction is open on db. */
+bool db_in_transaction(const DbConn *db);
+
+/* Body of a transaction run by db_transaction. */
+typedef ErrKind (*DbTxnFn)(DbConn *db, void *arg, Error *err);
+
+/*
+ * Run fn between BEGIN and COMMIT.  When fn or COMMIT fails with a retryable
+ * kind (ERR_DB_CONFLICT, ERR_DB_CONNECTION) the transaction is rolled back,
+ * the connection re-established if needed, and the whole transaction run
+ * again after a backoff, up to max_attempts times in all.  fn must therefore
+ * be safe to run again (our writes are idempotent upserts).  Any other error
+ * rolls back and is returned as is.  When attempts run out the last error is
+ * returned with every attempt listed in its detail.
+ */
+ErrKind db_transaction(DbConn *db, int max_attempts, DbTxnFn fn, void *arg,
+                       Error *err) CB_MUSTCHECK;
+
+/* Rows, columns and values of a result.  Values are NULL for SQL NULL. */
+int db_result_rows(const DbResult *res);
+int db_result_cols(const DbResult *res);
+const char *db_result_value(const DbResult *res, int row, int col);
+const char *db_result_col_name(const DbResult *res, int col);
+
+/* Rows affected by an INSERT/UPDATE/DELETE, or -1 if not applicable. */
+long long db_result_affected(const DbResult *res);
+
+/* Free a result; db_result_free(NULL) is a no-op. */
+void db_result_free(DbResult *res);
+
+/*
+ * The error kind of a five-character SQLSTATE (NULL = none reported).
+ * conn_lost says whether the connection is gone, which takes precedence.
+ */
+ErrKind db_classify_sqlstate(const char *sqlstate, bool conn_lost);
+
+/*
+ * Classify the message of a failed connection attempt: ERR_DB_AUTH when the
+ * server answered and refused (a FATAL other than start-up, shutdown or too
+ * many clients), ERR_DB_CONNECTION when it could not be reached or may
+ * accept us later.
+ */
+ErrKind db_classify_connect_failure(const char *message, bool needs_password);
+
+/*
+ * Quote s as an SQL literal into a new string the caller frees with xfree
+ * (standard_conforming_strings on: quotes doubled, E'' when backslashes).
+ * For DDL and SET statements only; data always goes in parameters.
+ */
+char *db_quote_literal(const char *s);
+
+#endif /* CENTRA_DB_H */

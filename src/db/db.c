@@ -1,0 +1,967 @@
+/*
+ * src/db/db.c
+ *     libpq wrapper: connections with retries, deadlines, classification.
+ *
+ * Design constraints:
+ * - Only this file includes libpq-fe.h (STYLE 10), so the unit tests can link
+ *   a scripted fake libpq in its place.
+ * - Statements are sent asynchronously and awaited with poll() against a
+ *   deadline; on expiry the statement is cancelled with PQcancel and, if the
+ *   server does not answer the cancel within CANCEL_GRACE_MS, the connection
+ *   is treated as lost.
+ * - Every PGresult is cleared in the function that received it, except the
+ *   one handed to the caller inside a DbResult.
+ */
+#include "centra/db.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "centra/alloc.h"
+#include "centra/backoff.h"
+#include "centra/dynbuf.h"
+#include "centra/log.h"
+#include "centra/strutil.h"
+
+#define CANCEL_GRACE_MS  5000  /* wait this long for a cancelled statement */
+#define RETRY_CAP_MS     30000 /* longest backoff between attempts */
+#define SQL_SHOWN_MAX    2000  /* longest SQL text quoted in an error detail */
+#define ATTEMPT_LOG_CAP  3500  /* room for the attempt list in a detail */
+#define APPLICATION_NAME "centra-bridge"
+
+typedef struct DbStmt {
+    char *name;     /* statement name */
+    char *sql;      /* its text */
+    int nparams;    /* number of parameters */
+    unsigned epoch; /* connection epoch it was prepared on; 0 = never */
+} DbStmt;
+
+struct DbConn {
+    PGconn *conn;        /* the libpq connection; NULL while down */
+    DbOptions opts;      /* options; conninfo points at conninfo_copy */
+    char *conninfo_copy; /* owned copy of the conninfo */
+    unsigned epoch;      /* bumped on every (re)connect */
+    DbStmt *stmts;       /* registered prepared statements */
+    size_t nstmts;       /* used entries of stmts */
+    size_t stmts_alloc;  /* allocated entries of stmts */
+    bool txn_open;       /* BEGIN sent and not yet ended by COMMIT/ROLLBACK */
+    uint64_t rng;        /* backoff jitter state */
+    char describe[512];  /* "database "x" on host:port as user "y"" */
+};
+
+struct DbResult {
+    PGresult *pg; /* owned */
+};
+
+typedef enum QueryMode {
+    QUERY_SIMPLE,  /* PQsendQuery: any number of statements */
+    QUERY_PARAMS,  /* PQsendQueryParams */
+    QUERY_PREPARE, /* PQsendPrepare */
+    QUERY_PREPARED /* PQsendQueryPrepared */
+} QueryMode;
+
+typedef struct Query {
+    QueryMode mode;            /* how to send it */
+    const char *sql;           /* SQL text, or the statement name for PREPARED */
+    const char *shown;         /* SQL text for messages */
+    const char *name;          /* statement name for PREPARE/PREPARED */
+    int nparams;               /* parameter count */
+    const char *const *params; /* parameter values */
+    long long timeout_ms;      /* deadline; 0 = none */
+} Query;
+
+/* ---------------------------------------------------------------------------
+ * Classification
+ * ------------------------------------------------------------------------- */
+
+ErrKind
+db_classify_sqlstate(const char *sqlstate, bool conn_lost)
+{
+    if (conn_lost)
+        return ERR_DB_CONNECTION;
+    if (sqlstate == NULL || strlen(sqlstate) != 5)
+        return ERR_DB_QUERY;
+    if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0 ||
+        strcmp(sqlstate, "55P03") == 0)
+        return ERR_DB_CONFLICT;
+    if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
+        strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0 ||
+        strcmp(sqlstate, "53300") == 0)
+        return ERR_DB_CONNECTION;
+    if (strcmp(sqlstate, "57014") == 0)
+        return ERR_DB_TIMEOUT;
+    if (strncmp(sqlstate, "28", 2) == 0 || strcmp(sqlstate, "3D000") == 0)
+        return ERR_DB_AUTH;
+    if (strcmp(sqlstate, "42501") == 0)
+        return ERR_DB_PERMISSION;
+    return ERR_DB_QUERY;
+}
+
+ErrKind
+db_classify_connect_failure(const char *message, bool needs_password)
+{
+    static const char *const transient[] = {
+        "the database system is starting up",
+        "the database system is shutting down",
+        "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+        "the database system is not accepting connections",
+        "too many clients",
+        "remaining connection slots are reserved",
+    };
+
+    if (needs_password)
+        return ERR_DB_AUTH;
+    if (message == NULL)
+        return ERR_DB_CONNECTION;
+    for (size_t i = 0; i < CB_LENGTH(transient); i++)
+        if (strstr(message, transient[i]) != NULL)
+            return ERR_DB_CONNECTION;
+    /* The server answered with a FATAL of its own: it refused us. */
+    if (strstr(message, "FATAL:") != NULL)
+        return ERR_DB_AUTH;
+    return ERR_DB_CONNECTION;
+}
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------- */
+
+/* libpq messages end with a newline; copy without it. */
+static void
+chomp_copy(char *dst, size_t size, const char *src)
+{
+    size_t len;
+
+    snprintf(dst, size, "%s", src != NULL ? src : "");
+    len = strlen(dst);
+    while (len > 0 && (dst[len - 1] == '\n' || dst[len - 1] == ' '))
+        dst[--len] = '\0';
+}
+
+static void
+add_query_detail(Error *err, const char *sql)
+{
+    if (sql == NULL || sql[0] == '\0')
+        return;
+    if (strlen(sql) > SQL_SHOWN_MAX)
+        err_detail_append(err, true, "Query was: %.*s...", SQL_SHOWN_MAX, sql);
+    else
+        err_detail_append(err, true, "Query was: %s", sql);
+}
+
+/*
+ * For an error with a statement position (1-based character offset), say
+ * which line of the SQL it is on and quote that line: far more useful than
+ * the whole text of a long script such as a migration.
+ */
+static void
+add_position_detail(Error *err, const char *sql, const char *position)
+{
+    long long pos;
+    long long chars = 0;
+    int line = 1;
+    const char *line_start = sql;
+    const char *p;
+
+    if (sql == NULL || position == NULL || !str_to_ll(position, &pos) || pos < 1)
+        return;
+    for (p = sql; *p != '\0' && chars < pos - 1; p++) {
+        if (((unsigned char)*p & 0xC0) != 0x80)
+            chars++; /* count characters, not UTF-8 continuation bytes */
+        if (*p == '\n') {
+            line++;
+            line_start = p + 1;
+        }
+    }
+    err_detail_append(err, true, "The error is at line %d: %.*s", line,
+                      (int)strcspn(line_start, "\n"), line_start);
+}
+
+char *
+db_quote_literal(const char *s)
+{
+    DynBuf b;
+
+    dynbuf_init(&b, (size_t)-1);
+    if (strchr(s, '\\') != NULL)
+        dynbuf_addc(&b, 'E');
+    dynbuf_addc(&b, '\'');
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '\'' || *p == '\\')
+            dynbuf_addc(&b, *p);
+        dynbuf_addc(&b, *p);
+    }
+    dynbuf_addc(&b, '\'');
+    return dynbuf_take(&b);
+}
+
+static void
+notice_receiver(void *arg, const PGresult *res)
+{
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    char line[ERR_MESSAGE_MAX];
+    LogLevel level = LOG_LEVEL_INFO;
+
+    (void)arg;
+    if (sev != NULL && strcmp(sev, "WARNING") == 0)
+        level = LOG_LEVEL_WARN;
+    else if (sev != NULL && (strcmp(sev, "DEBUG") == 0 || strcmp(sev, "LOG") == 0))
+        level = LOG_LEVEL_DEBUG;
+    if (!log_enabled(level))
+        return;
+    snprintf(line, sizeof(line), "database: %s", msg != NULL ? msg : "(no message)");
+    log_write_parts(level, line, detail, hint);
+}
+
+static void
+register_conninfo_secrets(const char *conninfo)
+{
+    PQconninfoOption *opts;
+    char *errmsg = NULL;
+
+    if (conninfo == NULL || conninfo[0] == '\0')
+        return;
+    opts = PQconninfoParse(conninfo, &errmsg);
+    if (opts == NULL) {
+        PQfreemem(errmsg);
+        return;
+    }
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL)
+            log_add_secret(o->val);
+    PQconninfoFree(opts);
+}
+
+static ErrKind
+check_conninfo(const char *conninfo, Error *err)
+{
+    PQconninfoOption *opts;
+    char *errmsg = NULL;
+    char msg[ERR_DETAIL_MAX];
+
+    if (conninfo == NULL || conninfo[0] == '\0')
+        return ERR_OK;
+    opts = PQconninfoParse(conninfo, &errmsg);
+    if (opts != NULL) {
+        PQconninfoFree(opts);
+        return ERR_OK;
+    }
+    chomp_copy(msg, sizeof(msg), errmsg != NULL ? errmsg : "out of memory");
+    PQfreemem(errmsg);
+    err_set(err, ERR_CONFIG, "invalid value for setting \"database_url\"");
+    err_detail(err, "libpq could not parse it: %s", msg);
+    err_hint(err, "Use a URI such as postgresql://user@host:5432/dbname or a string such as "
+                  "\"host=... dbname=...\".");
+    return ERR_CONFIG;
+}
+
+static void
+describe_conn(DbConn *db)
+{
+    const char *host = PQhost(db->conn);
+    const char *port = PQport(db->conn);
+
+    snprintf(db->describe, sizeof(db->describe), "database \"%s\" on %s%s%s as user \"%s\"",
+             PQdb(db->conn) ? PQdb(db->conn) : "?",
+             host != NULL && host[0] != '\0' ? host : "local socket",
+             port != NULL && port[0] != '\0' ? ":" : "", port != NULL ? port : "",
+             PQuser(db->conn) ? PQuser(db->conn) : "?");
+}
+
+/* ---------------------------------------------------------------------------
+ * Connecting
+ * ------------------------------------------------------------------------- */
+
+/* One attempt.  On failure fills msg and returns the kind. */
+static ErrKind
+connect_once(DbConn *db, char *msg, size_t msgsize)
+{
+    const char *keys[8];
+    const char *vals[8];
+    char timeout[32];
+    int n = 0;
+    ErrKind kind;
+    long long secs = (db->opts.connect_timeout_ms + 999) / 1000;
+
+    snprintf(timeout, sizeof(timeout), "%lld", secs < 2 ? 2 : secs);
+    keys[n] = "fallback_application_name";
+    vals[n++] = APPLICATION_NAME;
+    keys[n] = "connect_timeout";
+    vals[n++] = timeout;
+    keys[n] = "keepalives";
+    vals[n++] = "1";
+    keys[n] = "keepalives_idle";
+    vals[n++] = "30";
+    keys[n] = "keepalives_interval";
+    vals[n++] = "10";
+    keys[n] = "keepalives_count";
+    vals[n++] = "3";
+    if (db->opts.conninfo != NULL && db->opts.conninfo[0] != '\0') {
+        /* Last, so the user's own settings override the ones above. */
+        keys[n] = "dbname";
+        vals[n++] = db->opts.conninfo;
+    }
+    keys[n] = NULL;
+    vals[n] = NULL;
+
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
+        PQsetNoticeReceiver(db->conn, notice_receiver, db);
+        db->epoch++;
+        describe_conn(db);
+        return ERR_OK;
+    }
+    chomp_copy(msg, msgsize, db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
+    kind =
+        db_classify_connect_failure(msg, db->conn != NULL && PQconnectionNeedsPassword(db->conn));
+    PQfinish(db->conn);
+    db->conn = NULL;
+    return kind;
+}
+
+/*
+ * A list of failed attempts for an error detail, with runs of identical
+ * messages merged: "Attempts 1-5: connection refused".
+ */
+typedef struct AttemptLog {
+    DynBuf text;     /* finished lines */
+    char last[1024]; /* message of the current run */
+    int first;       /* first attempt of the current run; 0 = none */
+} AttemptLog;
+
+static void
+attempts_init(AttemptLog *a)
+{
+    dynbuf_init(&a->text, ATTEMPT_LOG_CAP);
+    a->last[0] = '\0';
+    a->first = 0;
+}
+
+/* Close the current run, which ended with attempt upto. */
+static void
+attempts_flush(AttemptLog *a, int upto)
+{
+    if (a->first == 0)
+        return;
+    if (dynbuf_len(&a->text) > 0)
+        dynbuf_addc(&a->text, '\n');
+    if (a->first == upto)
+        dynbuf_addf(&a->text, "Attempt %d: %s", a->first, a->last);
+    else
+        dynbuf_addf(&a->text, "Attempts %d-%d: %s", a->first, upto, a->last);
+    a->first = 0;
+}
+
+static void
+attempts_add(AttemptLog *a, int attempt, const char *msg)
+{
+    if (a->first != 0 && strcmp(a->last, msg) == 0)
+        return;
+    attempts_flush(a, attempt - 1);
+    a->first = attempt;
+    snprintf(a->last, sizeof(a->last), "%s", msg);
+}
+
+static ErrKind
+connect_with_retries(DbConn *db, Error *err)
+{
+    int attempts = db->opts.retries + 1;
+    char msg[1024];
+    AttemptLog tried;
+    ErrKind kind = ERR_DB_CONNECTION;
+    int i;
+
+    db->txn_open = false;
+    attempts_init(&tried);
+    for (i = 1; i <= attempts; i++) {
+        long long delay;
+        char shown[32];
+
+        kind = connect_once(db, msg, sizeof(msg));
+        if (kind == ERR_OK)
+            break;
+        attempts_add(&tried, i, msg);
+        if (kind != ERR_DB_CONNECTION || i == attempts)
+            break;
+        delay = backoff_delay_ms(db->opts.retry_delay_ms, RETRY_CAP_MS, i - 1, &db->rng);
+        log_warn("could not connect to the database (attempt %d of %d), retrying in %s: %s", i,
+                 attempts, str_format_duration(delay, shown, sizeof(shown)), msg);
+        backoff_sleep_ms(delay);
+    }
+    if (kind == ERR_DB_AUTH) {
+        err_set(err, ERR_DB_AUTH, "the database server refused the connection");
+        err_detail(err, "%s", msg);
+        err_hint(err, "Check the user name, password and database name in DATABASE_URL (or the "
+                      "PG* variables and ~/.pgpass), and the server's pg_hba.conf.");
+    } else if (kind != ERR_OK) {
+        attempts_flush(&tried, i);
+        err_set(err, ERR_DB_CONNECTION, "could not connect to the database after %d attempt%s", i,
+                i == 1 ? "" : "s");
+        err_detail(err, "%s", dynbuf_str(&tried.text));
+        err_hint(err, "Check that the server is running and reachable, and DATABASE_URL (or the "
+                      "PG* variables).  The number of retries is set by centra_db_retries.");
+    }
+    dynbuf_free(&tried.text);
+    return kind;
+}
+
+void
+db_options_from_config(DbOptions *opts, const Config *cfg)
+{
+    opts->conninfo = config_get_str(cfg, CONFIG_DATABASE_URL);
+    opts->connect_timeout_ms = config_get_int(cfg, CONFIG_DB_CONNECT_TIMEOUT);
+    opts->statement_timeout_ms = config_get_int(cfg, CONFIG_DB_STATEMENT_TIMEOUT);
+    opts->retries = (int)config_get_int(cfg, CONFIG_DB_RETRIES);
+    opts->retry_delay_ms = config_get_int(cfg, CONFIG_DB_RETRY_DELAY);
+}
+
+ErrKind
+db_new(const DbOptions *opts, DbConn **out, Error *err)
+{
+    DbConn *db;
+    ErrKind rc;
+
+    *out = NULL;
+    rc = check_conninfo(opts->conninfo, err);
+    if (rc != ERR_OK)
+        return rc;
+    register_conninfo_secrets(opts->conninfo);
+    db = xcalloc(1, sizeof(DbConn));
+    db->opts = *opts;
+    db->conninfo_copy = xstrdup(opts->conninfo);
+    db->opts.conninfo = db->conninfo_copy;
+    db->rng = backoff_seed();
+    rc = connect_with_retries(db, err);
+    if (rc != ERR_OK) {
+        db_free(db);
+        return rc;
+    }
+    log_debug("connected to %s", db->describe);
+    *out = db;
+    return ERR_OK;
+}
+
+void
+db_free(DbConn *db)
+{
+    if (db == NULL)
+        return;
+    if (db->conn != NULL)
+        PQfinish(db->conn);
+    for (size_t i = 0; i < db->nstmts; i++) {
+        xfree(db->stmts[i].name);
+        xfree(db->stmts[i].sql);
+    }
+    xfree(db->stmts);
+    xfree(db->conninfo_copy);
+    xfree(db);
+}
+
+ErrKind
+db_reconnect(DbConn *db, Error *err)
+{
+    if (db->conn != NULL) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+    log_info("reconnecting to the database");
+    return connect_with_retries(db, err);
+}
+
+const char *
+db_describe(const DbConn *db)
+{
+    return db->describe;
+}
+
+int
+db_server_version(const DbConn *db)
+{
+    return db->conn != NULL ? PQserverVersion(db->conn) : 0;
+}
+
+bool
+db_in_transaction(const DbConn *db)
+{
+    PGTransactionStatusType st;
+
+    if (db->conn == NULL)
+        return false;
+    st = PQtransactionStatus(db->conn);
+    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+}
+
+static bool
+conn_lost(const DbConn *db)
+{
+    return db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD;
+}
+
+/* ---------------------------------------------------------------------------
+ * Running statements
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+lost_error(DbConn *db, const char *what, const Query *q, Error *err)
+{
+    char msg[1024];
+
+    chomp_copy(msg, sizeof(msg), db->conn != NULL ? PQerrorMessage(db->conn) : "");
+    err_set(err, ERR_DB_CONNECTION, "lost the connection to the database %s", what);
+    if (msg[0] != '\0')
+        err_detail(err, "%s", msg);
+    add_query_detail(err, q->shown);
+    return ERR_DB_CONNECTION;
+}
+
+static void
+cancel_statement(DbConn *db)
+{
+    PGcancel *c = PQgetCancel(db->conn);
+    char errbuf[256];
+
+    if (c == NULL)
+        return;
+    if (!PQcancel(c, errbuf, (int)sizeof(errbuf)))
+        log_warn("could not send a cancel request to the database: %s", errbuf);
+    PQfreeCancel(c);
+}
+
+/*
+ * Wait until a result can be read without blocking.  On the deadline, cancel
+ * once (*cancelled set) and wait a grace period; if even that passes, give
+ * the connection up.
+ */
+static ErrKind
+wait_ready(DbConn *db, const Query *q, long long *deadline, bool *cancelled, Error *err)
+{
+    for (;;) {
+        struct pollfd pfd;
+        long long wait = -1;
+        int rc;
+
+        if (!PQconsumeInput(db->conn))
+            return lost_error(db, "while waiting for a result", q, err);
+        if (!PQisBusy(db->conn))
+            return ERR_OK;
+        if (*deadline > 0) {
+            wait = *deadline - backoff_now_ms();
+            if (wait <= 0) {
+                if (*cancelled) {
+                    PQfinish(db->conn);
+                    db->conn = NULL;
+                    err_set(err, ERR_DB_CONNECTION,
+                            "the database did not answer a cancel request within %d seconds",
+                            CANCEL_GRACE_MS / 1000);
+                    add_query_detail(err, q->shown);
+                    return ERR_DB_CONNECTION;
+                }
+                cancel_statement(db);
+                *cancelled = true;
+                *deadline = backoff_now_ms() + CANCEL_GRACE_MS;
+                continue;
+            }
+        }
+        pfd.fd = PQsocket(db->conn);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (pfd.fd < 0)
+            return lost_error(db, "while waiting for a result", q, err);
+        rc = poll(&pfd, 1, wait > 1000000 ? 1000000 : (int)wait);
+        if (rc < 0 && errno != EINTR) {
+            char ebuf[128];
+
+            return err_set(err, ERR_DB_CONNECTION, "could not wait for the database: %s",
+                           str_errno(errno, ebuf, sizeof(ebuf)));
+        }
+    }
+}
+
+static ErrKind
+result_error(DbConn *db, const PGresult *res, const Query *q, bool cancelled, Error *err)
+{
+    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+    bool lost = conn_lost(db);
+    ErrKind kind = db_classify_sqlstate(sqlstate, lost);
+    char msg[ERR_MESSAGE_MAX];
+
+    if (kind == ERR_DB_TIMEOUT && cancelled) {
+        char shown[32];
+
+        err_set(err, ERR_DB_TIMEOUT, "statement timed out after %s and was cancelled",
+                str_format_duration(q->timeout_ms, shown, sizeof(shown)));
+        add_query_detail(err, q->shown);
+        err_hint(err, "If the statement needs longer, raise centra_db_statement_timeout.");
+        return ERR_DB_TIMEOUT;
+    }
+    if (primary != NULL)
+        snprintf(msg, sizeof(msg), "%s", primary);
+    else
+        chomp_copy(msg, sizeof(msg), PQresultErrorMessage(res));
+    if (lost && primary == NULL)
+        return lost_error(db, "during a statement", q, err);
+    err_set(err, kind, "%s", msg[0] != '\0' ? msg : "statement failed");
+    if (detail != NULL)
+        err_detail(err, "%s", detail);
+    if (sqlstate != NULL)
+        err_detail_append(err, true, "SQLSTATE %s.", sqlstate);
+    /* In a multi-line script the line of the error says more than the whole text. */
+    if (position != NULL && q->shown != NULL && strchr(q->shown, '\n') != NULL)
+        add_position_detail(err, q->shown, position);
+    else
+        add_query_detail(err, q->shown);
+    if (hint != NULL)
+        err_hint(err, "%s", hint);
+    else if (kind == ERR_DB_PERMISSION)
+        err_hint(err, "Grant the privilege to the database user, or connect as a member of the "
+                      "centra_bridge role.");
+    return kind;
+}
+
+static int
+send_query(DbConn *db, const Query *q)
+{
+    switch (q->mode) {
+    case QUERY_SIMPLE:
+        return PQsendQuery(db->conn, q->sql);
+    case QUERY_PARAMS:
+        return PQsendQueryParams(db->conn, q->sql, q->nparams, NULL, (const char *const *)q->params,
+                                 NULL, NULL, 0);
+    case QUERY_PREPARE:
+        return PQsendPrepare(db->conn, q->name, q->sql, q->nparams, NULL);
+    case QUERY_PREPARED:
+        return PQsendQueryPrepared(db->conn, q->name, q->nparams, (const char *const *)q->params,
+                                   NULL, NULL, 0);
+    }
+    return 0;
+}
+
+/*
+ * Send q and collect its results.  The first error wins; the last successful
+ * result is returned in *out when out is not NULL.
+ */
+static ErrKind
+run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
+{
+    long long deadline = q->timeout_ms > 0 ? backoff_now_ms() + q->timeout_ms : 0;
+    bool cancelled = false;
+    PGresult *keep = NULL;
+    ErrKind rc = ERR_OK;
+
+    if (out != NULL)
+        *out = NULL;
+    if (conn_lost(db)) {
+        /* Inside a transaction the work so far is gone: the caller must redo it. */
+        if (db->txn_open)
+            return lost_error(db, "inside a transaction", q, err);
+        /* Outside one nothing is lost by connecting again. */
+        rc = db_reconnect(db, err);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    log_trace("sql: %s", q->shown);
+    if (!send_query(db, q))
+        return lost_error(db, "while sending a statement", q, err);
+    for (;;) {
+        PGresult *res;
+        ExecStatusType st;
+
+        if (db->conn == NULL || wait_ready(db, q, &deadline, &cancelled, err) != ERR_OK) {
+            if (rc == ERR_OK)
+                rc = err->kind;
+            break;
+        }
+        res = PQgetResult(db->conn);
+        if (res == NULL)
+            break;
+        st = PQresultStatus(res);
+        if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
+            if (rc == ERR_OK)
+                rc = result_error(db, res, q, cancelled, err);
+            PQclear(res);
+        } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            /* Not used by this module; end it so the connection stays usable. */
+            if (st == PGRES_COPY_IN)
+                (void)PQputCopyEnd(db->conn, "COPY is not supported here");
+            PQclear(res);
+            if (rc == ERR_OK)
+                rc = err_set(err, ERR_INTERNAL, "unexpected COPY in a statement");
+        } else if (out != NULL && rc == ERR_OK) {
+            PQclear(keep);
+            keep = res;
+        } else {
+            PQclear(res);
+        }
+        if (conn_lost(db))
+            break;
+    }
+    if (rc == ERR_OK && conn_lost(db))
+        rc = lost_error(db, "while reading results", q, err);
+    if (rc != ERR_OK) {
+        PQclear(keep);
+        return rc;
+    }
+    if (out != NULL)
+        *out = keep;
+    return ERR_OK;
+}
+
+static DbResult *
+wrap_result(PGresult *pg)
+{
+    DbResult *r;
+
+    if (pg == NULL)
+        return NULL;
+    r = xmalloc(sizeof(DbResult));
+    r->pg = pg;
+    return r;
+}
+
+ErrKind
+db_exec_timeout(DbConn *db, const char *sql, long long timeout_ms, Error *err)
+{
+    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, timeout_ms};
+
+    return run_query(db, &q, NULL, err);
+}
+
+ErrKind
+db_exec(DbConn *db, const char *sql, Error *err)
+{
+    return db_exec_timeout(db, sql, db->opts.statement_timeout_ms, err);
+}
+
+ErrKind
+db_query(DbConn *db, const char *sql, int nparams, const char *const *params, DbResult **res,
+         Error *err)
+{
+    Query q = {QUERY_PARAMS, sql, sql, NULL, nparams, params, db->opts.statement_timeout_ms};
+    PGresult *pg = NULL;
+    ErrKind rc;
+
+    if (res != NULL)
+        *res = NULL;
+    rc = run_query(db, &q, res != NULL ? &pg : NULL, err);
+    if (rc == ERR_OK && res != NULL)
+        *res = wrap_result(pg);
+    return rc;
+}
+
+static DbStmt *
+find_stmt(DbConn *db, const char *name)
+{
+    for (size_t i = 0; i < db->nstmts; i++)
+        if (strcmp(db->stmts[i].name, name) == 0)
+            return &db->stmts[i];
+    return NULL;
+}
+
+static ErrKind
+prepare_stmt(DbConn *db, DbStmt *s, Error *err)
+{
+    Query q = {
+        QUERY_PREPARE, s->sql, s->sql, s->name, s->nparams, NULL, db->opts.statement_timeout_ms};
+    ErrKind rc = run_query(db, &q, NULL, err);
+
+    /* run_query may have reconnected first: the statement lives on the new epoch. */
+    if (rc == ERR_OK)
+        s->epoch = db->epoch;
+    return rc;
+}
+
+ErrKind
+db_prepare(DbConn *db, const char *name, const char *sql, int nparams, Error *err)
+{
+    DbStmt *s = find_stmt(db, name);
+
+    if (s != NULL) {
+        if (strcmp(s->sql, sql) != 0)
+            return err_set(err, ERR_INTERNAL,
+                           "prepared statement \"%s\" registered twice with different SQL", name);
+        return s->epoch == db->epoch ? ERR_OK : prepare_stmt(db, s, err);
+    }
+    if (db->nstmts == db->stmts_alloc) {
+        db->stmts_alloc = db->stmts_alloc == 0 ? 16 : db->stmts_alloc * 2;
+        db->stmts = xrealloc_array(db->stmts, db->stmts_alloc, sizeof(DbStmt));
+    }
+    s = &db->stmts[db->nstmts++];
+    s->name = xstrdup(name);
+    s->sql = xstrdup(sql);
+    s->nparams = nparams;
+    s->epoch = 0;
+    return prepare_stmt(db, s, err);
+}
+
+ErrKind
+db_exec_prepared(DbConn *db, const char *name, int nparams, const char *const *params,
+                 DbResult **res, Error *err)
+{
+    DbStmt *s = find_stmt(db, name);
+    PGresult *pg = NULL;
+    Query q;
+    ErrKind rc;
+
+    if (res != NULL)
+        *res = NULL;
+    if (s == NULL)
+        return err_set(err, ERR_INTERNAL, "prepared statement \"%s\" was never registered", name);
+    if (nparams != s->nparams)
+        return err_set(err, ERR_INTERNAL, "prepared statement \"%s\" takes %d parameters, not %d",
+                       name, s->nparams, nparams);
+    if (s->epoch != db->epoch || conn_lost(db)) {
+        /* Prepared statements do not survive a reconnect: prepare it again. */
+        rc = prepare_stmt(db, s, err);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    q = (Query){
+        QUERY_PREPARED, s->name, s->sql, s->name, nparams, params, db->opts.statement_timeout_ms};
+    rc = run_query(db, &q, res != NULL ? &pg : NULL, err);
+    if (rc == ERR_OK && res != NULL)
+        *res = wrap_result(pg);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------------- */
+
+ErrKind
+db_begin(DbConn *db, Error *err)
+{
+    ErrKind rc = db_exec(db, "BEGIN", err);
+
+    db->txn_open = rc == ERR_OK;
+    return rc;
+}
+
+ErrKind
+db_commit(DbConn *db, Error *err)
+{
+    ErrKind rc = db_exec(db, "COMMIT", err);
+
+    db->txn_open = false;
+    return rc;
+}
+
+ErrKind
+db_rollback(DbConn *db, Error *err)
+{
+    bool open = db->txn_open;
+
+    db->txn_open = false;
+    if (!open || conn_lost(db) || !db_in_transaction(db))
+        return ERR_OK;
+    return db_exec(db, "ROLLBACK", err);
+}
+
+ErrKind
+db_transaction(DbConn *db, int max_attempts, DbTxnFn fn, void *arg, Error *err)
+{
+    AttemptLog tried;
+    ErrKind rc = ERR_OK;
+    int attempt;
+
+    attempts_init(&tried);
+    for (attempt = 1; attempt <= max_attempts; attempt++) {
+        long long delay;
+        Error rb;
+
+        rc = db_begin(db, err);
+        if (rc == ERR_OK)
+            rc = fn(db, arg, err);
+        if (rc == ERR_OK)
+            rc = db_commit(db, err);
+        if (rc == ERR_OK)
+            break;
+        err_reset(&rb);
+        if (db_rollback(db, &rb) != ERR_OK)
+            log_debug("rollback failed: %s", rb.message);
+        attempts_add(&tried, attempt, err->message);
+        if (!err_is_retryable(rc) || attempt == max_attempts)
+            break;
+        delay =
+            backoff_delay_ms(db->opts.retry_delay_ms / 4 + 1, RETRY_CAP_MS, attempt - 1, &db->rng);
+        log_info("transaction failed (%s), retrying (attempt %d of %d)", err->message, attempt + 1,
+                 max_attempts);
+        backoff_sleep_ms(delay);
+    }
+    if (rc != ERR_OK && attempt > 1) {
+        char detail[ERR_DETAIL_MAX];
+
+        attempts_flush(&tried, attempt);
+        memcpy(detail, err->detail, sizeof(detail));
+        err_detail(err, "%s", dynbuf_str(&tried.text));
+        if (detail[0] != '\0')
+            err_detail_append(err, true, "%s", detail);
+    }
+    dynbuf_free(&tried.text);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Results
+ * ------------------------------------------------------------------------- */
+
+int
+db_result_rows(const DbResult *res)
+{
+    return res != NULL ? PQntuples(res->pg) : 0;
+}
+
+int
+db_result_cols(const DbResult *res)
+{
+    return res != NULL ? PQnfields(res->pg) : 0;
+}
+
+const char *
+db_result_value(const DbResult *res, int row, int col)
+{
+    if (res == NULL || row < 0 || col < 0 || row >= PQntuples(res->pg) ||
+        col >= PQnfields(res->pg) || PQgetisnull(res->pg, row, col))
+        return NULL;
+    return PQgetvalue(res->pg, row, col);
+}
+
+const char *
+db_result_col_name(const DbResult *res, int col)
+{
+    return res != NULL ? PQfname(res->pg, col) : NULL;
+}
+
+long long
+db_result_affected(const DbResult *res)
+{
+    const char *n;
+    long long v;
+
+    if (res == NULL)
+        return -1;
+    n = PQcmdTuples(res->pg);
+    if (n == NULL || n[0] == '\0' || !str_to_ll(n, &v))
+        return -1;
+    return v;
+}
+
+void
+db_result_free(DbResult *res)
+{
+    if (res == NULL)
+        return;
+    PQclear(res->pg);
+    xfree(res);
+}

@@ -1,0 +1,525 @@
+/*
+ * tests/fakes/fake_libpq.c
+ *     Scripted libpq for unit tests (see fake_libpq.h).
+ *
+ * Only the functions src/db/db.c calls are defined; a call to anything else
+ * fails at link time, which is the point.  The socket libpq would hand out is
+ * a pipe: one that always has a byte to read (results ready) or, while a
+ * "hang" step waits for a cancel, one that never does.
+ */
+#include "fake_libpq.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct pg_conn {
+    ConnStatusType status;       /* CONNECTION_OK or CONNECTION_BAD */
+    PGTransactionStatusType txn; /* tracked from BEGIN/COMMIT/ROLLBACK */
+    char error[512];             /* PQerrorMessage */
+    bool needs_password;         /* PQconnectionNeedsPassword */
+    int ready[2];                /* pipe with a byte in it: readable */
+    int idle[2];                 /* empty pipe: never readable */
+    const FakeStep *step;        /* statement in flight, NULL when none */
+    int next_result;             /* index into step->results */
+    bool cancelled;              /* PQcancel hit the step in flight */
+    bool in_error;               /* the in-flight statement failed */
+};
+
+struct pg_result {
+    const FakeResult *spec; /* what to report */
+    FakeResult cancel_spec; /* storage for the synthetic 57014 */
+};
+
+struct pg_cancel {
+    PGconn *conn; /* the connection to cancel */
+};
+
+static const FakeStep *script;
+static size_t script_len;
+static size_t script_pos;
+static int live_results;
+static int live_conns;
+static int cancels;
+static const char *last_params[16];
+
+void
+fake_pq_script(const FakeStep *steps, size_t n)
+{
+    script = steps;
+    script_len = n;
+    script_pos = 0;
+    live_results = 0;
+    live_conns = 0;
+    cancels = 0;
+    memset(last_params, 0, sizeof(last_params));
+}
+
+void
+fake_pq_verify(void)
+{
+    ck_assert_msg(script_pos == script_len, "script used %zu of %zu steps", script_pos, script_len);
+    ck_assert_msg(live_results == 0, "%d PGresult(s) not cleared", live_results);
+    ck_assert_msg(live_conns == 0, "%d connection(s) not finished", live_conns);
+}
+
+int
+fake_pq_cancels(void)
+{
+    return cancels;
+}
+
+const char *
+fake_pq_last_param(int i)
+{
+    return i >= 0 && i < 16 ? last_params[i] : NULL;
+}
+
+static const FakeStep *
+next_step(FakeStepKind kind, const char *what)
+{
+    const FakeStep *s;
+
+    ck_assert_msg(script_pos < script_len, "unexpected %s: the script has no step left", what);
+    s = &script[script_pos++];
+    ck_assert_msg(s->kind == kind, "unexpected %s at step %zu", what, script_pos);
+    return s;
+}
+
+/* ---------------------------------------------------------------------------
+ * Connections
+ * ------------------------------------------------------------------------- */
+
+PGconn *
+PQconnectdbParams(const char *const *keywords, const char *const *values, int expand_dbname)
+{
+    const FakeStep *s = next_step(FAKE_CONNECT, "connection attempt");
+    PGconn *c = calloc(1, sizeof(PGconn));
+
+    (void)keywords;
+    (void)values;
+    (void)expand_dbname;
+    ck_assert_ptr_nonnull(c);
+    c->status = s->connect_ok ? CONNECTION_OK : CONNECTION_BAD;
+    c->txn = s->connect_ok ? PQTRANS_IDLE : PQTRANS_UNKNOWN;
+    snprintf(c->error, sizeof(c->error), "%s\n", s->error != NULL ? s->error : "");
+    c->needs_password = s->needs_password;
+    ck_assert_int_eq(pipe(c->ready), 0);
+    ck_assert_int_eq(pipe(c->idle), 0);
+    ck_assert_int_eq(write(c->ready[1], "x", 1), 1);
+    live_conns++;
+    return c;
+}
+
+void
+PQfinish(PGconn *conn)
+{
+    if (conn == NULL)
+        return;
+    close(conn->ready[0]);
+    close(conn->ready[1]);
+    close(conn->idle[0]);
+    close(conn->idle[1]);
+    free(conn);
+    live_conns--;
+}
+
+ConnStatusType
+PQstatus(const PGconn *conn)
+{
+    return conn != NULL ? conn->status : CONNECTION_BAD;
+}
+
+char *
+PQerrorMessage(const PGconn *conn)
+{
+    return conn != NULL ? (char *)(uintptr_t)conn->error : (char *)(uintptr_t) "";
+}
+
+int
+PQconnectionNeedsPassword(const PGconn *conn)
+{
+    return conn->needs_password;
+}
+
+PQnoticeReceiver
+PQsetNoticeReceiver(PGconn *conn, PQnoticeReceiver proc, void *arg)
+{
+    (void)conn;
+    (void)proc;
+    (void)arg;
+    return NULL;
+}
+
+char *
+PQhost(const PGconn *conn)
+{
+    (void)conn;
+    return (char *)(uintptr_t) "fakehost";
+}
+
+char *
+PQport(const PGconn *conn)
+{
+    (void)conn;
+    return (char *)(uintptr_t) "5432";
+}
+
+char *
+PQdb(const PGconn *conn)
+{
+    (void)conn;
+    return (char *)(uintptr_t) "fakedb";
+}
+
+char *
+PQuser(const PGconn *conn)
+{
+    (void)conn;
+    return (char *)(uintptr_t) "fakeuser";
+}
+
+int
+PQserverVersion(const PGconn *conn)
+{
+    (void)conn;
+    return 150000;
+}
+
+PGTransactionStatusType
+PQtransactionStatus(const PGconn *conn)
+{
+    return conn->status == CONNECTION_OK ? conn->txn : PQTRANS_UNKNOWN;
+}
+
+/* A tiny conninfo "parser": enough to test validation and secret capture. */
+PQconninfoOption *
+PQconninfoParse(const char *conninfo, char **errmsg)
+{
+    PQconninfoOption *opts;
+    const char *pw;
+
+    if (strstr(conninfo, "INVALID") != NULL) {
+        if (errmsg != NULL)
+            *errmsg = strdup("missing \"=\" after \"INVALID\" in connection info string\n");
+        return NULL;
+    }
+    opts = calloc(2, sizeof(PQconninfoOption));
+    ck_assert_ptr_nonnull(opts);
+    opts[0].keyword = (char *)(uintptr_t) "password";
+    pw = strstr(conninfo, "password=");
+    if (pw != NULL)
+        opts[0].val = strndup(pw + 9, strcspn(pw + 9, " "));
+    return opts;
+}
+
+void
+PQconninfoFree(PQconninfoOption *opts)
+{
+    if (opts == NULL)
+        return;
+    free(opts[0].val);
+    free(opts);
+}
+
+void
+PQfreemem(void *ptr)
+{
+    free(ptr);
+}
+
+/* ---------------------------------------------------------------------------
+ * Cancelling
+ * ------------------------------------------------------------------------- */
+
+PGcancel *
+PQgetCancel(PGconn *conn)
+{
+    PGcancel *c = calloc(1, sizeof(PGcancel));
+
+    ck_assert_ptr_nonnull(c);
+    c->conn = conn;
+    return c;
+}
+
+int
+PQcancel(PGcancel *cancel, char *errbuf, int errbufsize)
+{
+    (void)errbuf;
+    (void)errbufsize;
+    cancels++;
+    cancel->conn->cancelled = true;
+    return 1;
+}
+
+void
+PQfreeCancel(PGcancel *cancel)
+{
+    free(cancel);
+}
+
+/* ---------------------------------------------------------------------------
+ * Sending and receiving
+ * ------------------------------------------------------------------------- */
+
+static int
+start(PGconn *conn, const char *send, const char *sql, int nparams, const char *const *params)
+{
+    const FakeStep *s;
+    char what[256];
+
+    snprintf(what, sizeof(what), "%s \"%.200s\"", send, sql);
+    s = next_step(FAKE_SEND, what);
+    ck_assert_msg(conn->status == CONNECTION_OK, "%s on a broken connection", what);
+    ck_assert_msg(conn->step == NULL, "%s while another statement is in flight", what);
+    if (s->send != NULL)
+        ck_assert_msg(strcmp(s->send, send) == 0, "expected a %s, got %s", s->send, what);
+    if (s->sql != NULL)
+        ck_assert_msg(strcmp(s->sql, sql) == 0, "expected \"%s\", got %s", s->sql, what);
+    memset(last_params, 0, sizeof(last_params));
+    for (int i = 0; i < nparams && i < 16; i++)
+        last_params[i] = params[i];
+    conn->step = s;
+    conn->next_result = 0;
+    conn->cancelled = false;
+    conn->in_error = false;
+    return 1;
+}
+
+int
+PQsendQuery(PGconn *conn, const char *query)
+{
+    return start(conn, "query", query, 0, NULL);
+}
+
+int
+PQsendQueryParams(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
+                  const char *const *paramValues, const int *paramLengths, const int *paramFormats,
+                  int resultFormat)
+{
+    (void)paramTypes;
+    (void)paramLengths;
+    (void)paramFormats;
+    (void)resultFormat;
+    return start(conn, "params", command, nParams, paramValues);
+}
+
+int
+PQsendPrepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
+              const Oid *paramTypes)
+{
+    (void)stmtName;
+    (void)nParams;
+    (void)paramTypes;
+    return start(conn, "prepare", query, 0, NULL);
+}
+
+int
+PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams, const char *const *paramValues,
+                    const int *paramLengths, const int *paramFormats, int resultFormat)
+{
+    (void)paramLengths;
+    (void)paramFormats;
+    (void)resultFormat;
+    return start(conn, "prepared", stmtName, nParams, paramValues);
+}
+
+int
+PQsocket(const PGconn *conn)
+{
+    if (conn->status != CONNECTION_OK)
+        return -1;
+    if (conn->step != NULL && conn->step->hang && !conn->cancelled)
+        return conn->idle[0];
+    return conn->ready[0];
+}
+
+int
+PQconsumeInput(PGconn *conn)
+{
+    if (conn->step != NULL && conn->step->drop) {
+        conn->status = CONNECTION_BAD;
+        snprintf(conn->error, sizeof(conn->error), "server closed the connection unexpectedly\n");
+        conn->step = NULL;
+        return 0;
+    }
+    return conn->status == CONNECTION_OK;
+}
+
+int
+PQisBusy(PGconn *conn)
+{
+    return conn->step != NULL && conn->step->hang && !conn->cancelled;
+}
+
+static void
+track_transaction(PGconn *conn, const FakeResult *r)
+{
+    const char *sql = conn->step->sql;
+
+    if (r->status == PGRES_FATAL_ERROR) {
+        conn->in_error = true;
+        if (conn->txn == PQTRANS_INTRANS)
+            conn->txn = PQTRANS_INERROR;
+        return;
+    }
+    if (sql == NULL)
+        return;
+    if (strcmp(sql, "BEGIN") == 0)
+        conn->txn = PQTRANS_INTRANS;
+    else if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+        conn->txn = PQTRANS_IDLE;
+}
+
+PGresult *
+PQgetResult(PGconn *conn)
+{
+    PGresult *res;
+
+    if (conn->step == NULL)
+        return NULL;
+    if (conn->step->hang && conn->cancelled) {
+        if (conn->next_result++ > 0) {
+            conn->step = NULL;
+            return NULL;
+        }
+        res = calloc(1, sizeof(PGresult));
+        ck_assert_ptr_nonnull(res);
+        res->cancel_spec.status = PGRES_FATAL_ERROR;
+        res->cancel_spec.sqlstate = "57014";
+        res->cancel_spec.message = "canceling statement due to user request";
+        res->spec = &res->cancel_spec;
+        if (conn->txn == PQTRANS_INTRANS)
+            conn->txn = PQTRANS_INERROR;
+        live_results++;
+        return res;
+    }
+    if (conn->next_result >= conn->step->nresults) {
+        conn->step = NULL;
+        return NULL;
+    }
+    res = calloc(1, sizeof(PGresult));
+    ck_assert_ptr_nonnull(res);
+    res->spec = &conn->step->results[conn->next_result++];
+    track_transaction(conn, res->spec);
+    live_results++;
+    return res;
+}
+
+void
+PQclear(PGresult *res)
+{
+    if (res == NULL)
+        return;
+    free(res);
+    live_results--;
+}
+
+int
+PQputCopyEnd(PGconn *conn, const char *errormsg)
+{
+    (void)conn;
+    (void)errormsg;
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Results
+ * ------------------------------------------------------------------------- */
+
+ExecStatusType
+PQresultStatus(const PGresult *res)
+{
+    return res != NULL ? res->spec->status : PGRES_FATAL_ERROR;
+}
+
+char *
+PQresultErrorField(const PGresult *res, int fieldcode)
+{
+    const char *v = NULL;
+
+    if (res == NULL)
+        return NULL;
+    switch (fieldcode) {
+    case PG_DIAG_SQLSTATE:
+        v = res->spec->sqlstate;
+        break;
+    case PG_DIAG_MESSAGE_PRIMARY:
+        v = res->spec->message;
+        break;
+    case PG_DIAG_MESSAGE_DETAIL:
+        v = res->spec->detail;
+        break;
+    case PG_DIAG_MESSAGE_HINT:
+        v = res->spec->hint;
+        break;
+    case PG_DIAG_STATEMENT_POSITION:
+        v = res->spec->position;
+        break;
+    case PG_DIAG_SEVERITY_NONLOCALIZED:
+        v = res->spec->status == PGRES_FATAL_ERROR ? "ERROR" : NULL;
+        break;
+    default:
+        break;
+    }
+    return (char *)(uintptr_t)v;
+}
+
+char *
+PQresultErrorMessage(const PGresult *res)
+{
+    const char *m = res != NULL && res->spec->message != NULL ? res->spec->message : "";
+
+    return (char *)(uintptr_t)m;
+}
+
+int
+PQntuples(const PGresult *res)
+{
+    return res->spec->nrows;
+}
+
+int
+PQnfields(const PGresult *res)
+{
+    return res->spec->ncols;
+}
+
+static const char *
+value_at(const PGresult *res, int row, int col)
+{
+    ck_assert_msg(row >= 0 && row < res->spec->nrows && col >= 0 && col < res->spec->ncols,
+                  "value (%d, %d) out of range", row, col);
+    return res->spec->values[row * res->spec->ncols + col];
+}
+
+int
+PQgetisnull(const PGresult *res, int row, int col)
+{
+    return value_at(res, row, col) == NULL;
+}
+
+char *
+PQgetvalue(const PGresult *res, int row, int col)
+{
+    const char *v = value_at(res, row, col);
+
+    return (char *)(uintptr_t)(v != NULL ? v : "");
+}
+
+char *
+PQfname(const PGresult *res, int col)
+{
+    (void)res;
+    (void)col;
+    return (char *)(uintptr_t) "column";
+}
+
+char *
+PQcmdTuples(PGresult *res)
+{
+    return (char *)(uintptr_t)(res->spec->cmd_tuples != NULL ? res->spec->cmd_tuples : "");
+}

@@ -1,0 +1,693 @@
+/*
+ * tests/unit/db/test_db.c
+ *     The database layer against the scripted fake libpq: classification,
+ *     connection retries, deadlines, connection loss, transactions and
+ *     prepared statements.  Every test ends with fake_pq_verify: the script
+ *     was used up, every PGresult cleared, every connection finished.
+ */
+#include "centra/db.h"
+
+#include <string.h>
+
+#include "centra/alloc.h"
+#include "centra/log.h"
+#include "fake_libpq.h"
+#include "testutil.h"
+
+#define REFUSED                                                                                    \
+    "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n"                   \
+    "\tIs the server running on that host and accepting TCP/IP connections?"
+
+static DbOptions opts;
+static Error err;
+
+static void
+setup(void)
+{
+    opts.conninfo = "host=db dbname=erp";
+    opts.connect_timeout_ms = 2000;
+    opts.statement_timeout_ms = 0;
+    opts.retries = 3;
+    opts.retry_delay_ms = 10;
+    err_reset(&err);
+    log_clear_secrets();
+    log_set_level(LOG_LEVEL_INFO);
+    log_capture_begin();
+}
+
+static void
+teardown(void)
+{
+    free(log_capture_end());
+}
+
+/* What was logged since the last call (caller frees). */
+static char *
+take_log(void)
+{
+    char *out = log_capture_end();
+
+    log_capture_begin();
+    return out;
+}
+
+#define CONNECT_OK                                                                                 \
+    {                                                                                              \
+        .kind = FAKE_CONNECT, .connect_ok = true                                                   \
+    }
+#define CONNECT_FAIL(msg)                                                                          \
+    {                                                                                              \
+        .kind = FAKE_CONNECT, .connect_ok = false, .error = (msg)                                  \
+    }
+#define OK_RESULT                                                                                  \
+    {                                                                                              \
+        .status = PGRES_COMMAND_OK                                                                 \
+    }
+#define SEND_OK(sql_)                                                                              \
+    {                                                                                              \
+        .kind = FAKE_SEND, .sql = (sql_), .nresults = 1, .results = { OK_RESULT }                  \
+    }
+#define SEND_ERROR(sql_, state, msg)                                                               \
+    {                                                                                              \
+        .kind = FAKE_SEND, .sql = (sql_), .nresults = 1, .results = {                              \
+            {.status = PGRES_FATAL_ERROR, .sqlstate = (state), .message = (msg)}                   \
+        }                                                                                          \
+    }
+#define SEND_DROP(sql_)                                                                            \
+    {                                                                                              \
+        .kind = FAKE_SEND, .sql = (sql_), .drop = true                                             \
+    }
+
+/* --- classification ------------------------------------------------------ */
+
+typedef struct StateCase {
+    const char *sqlstate; /* SQLSTATE or NULL */
+    bool lost;            /* connection gone */
+    ErrKind kind;         /* expected */
+} StateCase;
+
+static const StateCase state_cases[] = {
+    {"40001", false, ERR_DB_CONFLICT},   {"40P01", false, ERR_DB_CONFLICT},
+    {"55P03", false, ERR_DB_CONFLICT},   {"08006", false, ERR_DB_CONNECTION},
+    {"08000", false, ERR_DB_CONNECTION}, {"57P01", false, ERR_DB_CONNECTION},
+    {"57P02", false, ERR_DB_CONNECTION}, {"57P03", false, ERR_DB_CONNECTION},
+    {"53300", false, ERR_DB_CONNECTION}, {"57014", false, ERR_DB_TIMEOUT},
+    {"28P01", false, ERR_DB_AUTH},       {"28000", false, ERR_DB_AUTH},
+    {"3D000", false, ERR_DB_AUTH},       {"42501", false, ERR_DB_PERMISSION},
+    {"23505", false, ERR_DB_QUERY},      {"42P01", false, ERR_DB_QUERY},
+    {"53100", false, ERR_DB_QUERY},      {"XX000", false, ERR_DB_QUERY},
+    {NULL, false, ERR_DB_QUERY},         {"", false, ERR_DB_QUERY},
+    {"23505", true, ERR_DB_CONNECTION},  {NULL, true, ERR_DB_CONNECTION},
+};
+
+START_TEST(sqlstates_are_classified_once)
+{
+    const StateCase *c = &state_cases[_i];
+
+    ck_assert_msg(db_classify_sqlstate(c->sqlstate, c->lost) == c->kind, "%s lost=%d",
+                  c->sqlstate ? c->sqlstate : "NULL", c->lost);
+}
+END_TEST
+
+typedef struct ConnectCase {
+    const char *message; /* PQerrorMessage of the failed attempt */
+    ErrKind kind;        /* expected */
+} ConnectCase;
+
+static const ConnectCase connect_cases[] = {
+    {REFUSED, ERR_DB_CONNECTION},
+    {"could not translate host name \"nope\" to address: Name or service not known",
+     ERR_DB_CONNECTION},
+    {"connection to server at \"10.0.0.1\", port 5432 failed: timeout expired", ERR_DB_CONNECTION},
+    {"connection to server at \"db\" failed: FATAL:  the database system is starting up",
+     ERR_DB_CONNECTION},
+    {"connection to server at \"db\" failed: FATAL:  sorry, too many clients already",
+     ERR_DB_CONNECTION},
+    {"connection to server at \"db\" failed: FATAL:  password authentication failed for user "
+     "\"bob\"",
+     ERR_DB_AUTH},
+    {"connection to server at \"db\" failed: FATAL:  database \"erp\" does not exist", ERR_DB_AUTH},
+    {"connection to server at \"db\" failed: FATAL:  no pg_hba.conf entry for host", ERR_DB_AUTH},
+};
+
+START_TEST(connection_failures_are_classified)
+{
+    const ConnectCase *c = &connect_cases[_i];
+
+    ck_assert_int_eq(db_classify_connect_failure(c->message, false), c->kind);
+    ck_assert_int_eq(db_classify_connect_failure(c->message, true), ERR_DB_AUTH);
+}
+END_TEST
+
+/* --- connecting ------------------------------------------------------------ */
+
+START_TEST(connects_on_the_first_attempt)
+{
+    static const FakeStep script[] = {CONNECT_OK};
+    DbConn *db;
+
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    ck_assert_str_eq(db_describe(db), "database \"fakedb\" on fakehost:5432 as user \"fakeuser\"");
+    ck_assert_int_eq(db_server_version(db), 150000);
+    db_free(db);
+    db_free(NULL);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(refused_connections_are_retried_with_backoff)
+{
+    static const FakeStep script[] = {CONNECT_FAIL(REFUSED), CONNECT_FAIL(REFUSED), CONNECT_OK};
+    DbConn *db;
+    char *log;
+
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    db_free(db);
+    log = take_log();
+    ck_assert_contains(log, "WARNING: could not connect to the database (attempt 1 of 4), "
+                            "retrying in ");
+    ck_assert_contains(log, "(attempt 2 of 4)");
+    ck_assert_not_contains(log, "(attempt 3 of 4)");
+    free(log);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(exhausted_retries_report_every_attempt)
+{
+    static const FakeStep script[] = {
+        CONNECT_FAIL("connection to server at \"db\" failed: timeout expired"),
+        CONNECT_FAIL(REFUSED), CONNECT_FAIL(REFUSED), CONNECT_FAIL(REFUSED)};
+    DbConn *db = (DbConn *)&err;
+
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_DB_CONNECTION);
+    ck_assert_ptr_null(db);
+    ck_assert_str_eq(err.message, "could not connect to the database after 4 attempts");
+    ck_assert_str_eq(err.detail,
+                     "Attempt 1: connection to server at \"db\" failed: timeout expired\n"
+                     "Attempts 2-4: " REFUSED);
+    ck_assert_str_eq(err.hint, "Check that the server is running and reachable, and DATABASE_URL "
+                               "(or the PG* variables).  The number of retries is set by "
+                               "centra_db_retries.");
+    ck_assert_int_eq(err_exit_code(err.kind), 69);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(no_retries_means_one_attempt)
+{
+    static const FakeStep script[] = {CONNECT_FAIL(REFUSED)};
+    DbConn *db;
+
+    opts.retries = 0;
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_DB_CONNECTION);
+    ck_assert_str_eq(err.message, "could not connect to the database after 1 attempt");
+    ck_assert_str_eq(err.detail, "Attempt 1: " REFUSED);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_refusal_by_the_server_is_not_retried)
+{
+    static const FakeStep script[] = {CONNECT_FAIL(
+        "connection to server at \"db\" failed: FATAL:  password authentication failed for user "
+        "\"bob\"")};
+    DbConn *db;
+
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_DB_AUTH);
+    ck_assert_str_eq(err.message, "the database server refused the connection");
+    ck_assert_str_eq(err.detail, "connection to server at \"db\" failed: FATAL:  password "
+                                 "authentication failed for user \"bob\"");
+    ck_assert_contains(err.hint, "pg_hba.conf");
+    ck_assert_int_eq(err_exit_code(err.kind), 78);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_missing_password_is_not_retried)
+{
+    static const FakeStep script[] = {{.kind = FAKE_CONNECT,
+                                       .error = "fe_sendauth: no password supplied",
+                                       .needs_password = true}};
+    DbConn *db;
+
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_DB_AUTH);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(an_unparsable_database_url_is_a_config_error)
+{
+    DbConn *db;
+
+    opts.conninfo = "INVALID conninfo";
+    fake_pq_script(NULL, 0);
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG);
+    ck_assert_str_eq(err.message, "invalid value for setting \"database_url\"");
+    ck_assert_str_eq(err.detail, "libpq could not parse it: missing \"=\" after \"INVALID\" in "
+                                 "connection info string");
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(the_database_password_is_registered_for_redaction)
+{
+    static const FakeStep script[] = {CONNECT_OK};
+    DbConn *db;
+    char *red;
+
+    opts.conninfo = "host=db password=pw-1234";
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    red = log_redact("echo pw-1234");
+    ck_assert_str_eq(red, "echo <redacted>");
+    xfree(red);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+/* --- statements ------------------------------------------------------------- */
+
+static DbConn *
+connected(const FakeStep *script, size_t n)
+{
+    DbConn *db;
+
+    fake_pq_script(script, n);
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    return db;
+}
+
+START_TEST(rows_and_nulls_are_returned)
+{
+    static const FakeStep script[] = {CONNECT_OK,
+                                      {.kind = FAKE_SEND,
+                                       .send = "params",
+                                       .sql = "SELECT $1, $2",
+                                       .nresults = 1,
+                                       .results = {{.status = PGRES_TUPLES_OK,
+                                                    .nrows = 2,
+                                                    .ncols = 2,
+                                                    .values = {"a", NULL, "c", "d"}}}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    const char *params[] = {"x", NULL};
+    DbResult *res;
+
+    ck_assert_int_eq(db_query(db, "SELECT $1, $2", 2, params, &res, &err), ERR_OK);
+    ck_assert_str_eq(fake_pq_last_param(0), "x");
+    ck_assert_ptr_null(fake_pq_last_param(1));
+    ck_assert_int_eq(db_result_rows(res), 2);
+    ck_assert_int_eq(db_result_cols(res), 2);
+    ck_assert_str_eq(db_result_value(res, 0, 0), "a");
+    ck_assert_ptr_null(db_result_value(res, 0, 1));
+    ck_assert_str_eq(db_result_value(res, 1, 1), "d");
+    ck_assert_ptr_null(db_result_value(res, 2, 0));
+    ck_assert_ptr_null(db_result_value(res, 0, -1));
+    db_result_free(res);
+    db_result_free(NULL);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(affected_rows_are_reported)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .nresults = 1,
+         .results = {{.status = PGRES_COMMAND_OK, .cmd_tuples = "3"}}},
+        SEND_OK("SET x = 1")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    DbResult *res;
+
+    ck_assert_int_eq(db_query(db, "UPDATE t SET a = 1", 0, NULL, &res, &err), ERR_OK);
+    ck_assert_int_eq(db_result_affected(res), 3);
+    db_result_free(res);
+    ck_assert_int_eq(db_query(db, "SET x = 1", 0, NULL, &res, &err), ERR_OK);
+    ck_assert_int_eq(db_result_affected(res), -1);
+    db_result_free(res);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(statement_errors_carry_detail_hint_and_query)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .nresults = 1,
+         .results = {{.status = PGRES_FATAL_ERROR,
+                      .sqlstate = "23505",
+                      .message = "duplicate key value violates unique constraint \"t_pkey\"",
+                      .detail = "Key (id)=(1) already exists.",
+                      .hint = "Pick another id."}}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    DbResult *res = (DbResult *)&err;
+
+    ck_assert_int_eq(db_query(db, "INSERT INTO t VALUES (1)", 0, NULL, &res, &err), ERR_DB_QUERY);
+    ck_assert_ptr_null(res);
+    ck_assert_str_eq(err.message, "duplicate key value violates unique constraint \"t_pkey\"");
+    ck_assert_str_eq(err.detail, "Key (id)=(1) already exists.\nSQLSTATE 23505.\n"
+                                 "Query was: INSERT INTO t VALUES (1)");
+    ck_assert_str_eq(err.hint, "Pick another id.");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_missing_privilege_gets_a_hint)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK, SEND_ERROR("SELECT 1 FROM t", "42501", "permission denied for table t")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_exec(db, "SELECT 1 FROM t", &err), ERR_DB_PERMISSION);
+    ck_assert_str_eq(err.hint, "Grant the privilege to the database user, or connect as a member "
+                               "of the centra_bridge role.");
+    ck_assert_int_eq(err_exit_code(err.kind), 78);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(errors_in_long_scripts_point_at_the_line)
+{
+    static char sql[2000];
+    FakeStep script[] = {CONNECT_OK,
+                         {.kind = FAKE_SEND,
+                          .nresults = 1,
+                          .results = {{.status = PGRES_FATAL_ERROR,
+                                       .sqlstate = "42601",
+                                       .message = "syntax error at or near \"TABLEE\"",
+                                       .position = NULL}}}};
+    char pos[16];
+    DbConn *db;
+    size_t at;
+
+    memset(sql, ' ', sizeof(sql) - 1);
+    memcpy(sql, "-- å comment\nSELECT 1;\n", 24);
+    memcpy(sql + 24, "CREATE TABLEE x ();\n", 20);
+    sql[sizeof(sql) - 1] = '\0';
+    at = 24 + 7 + 1;                           /* byte offset of "TABLEE" */
+    snprintf(pos, sizeof(pos), "%zu", at - 1); /* characters: "å" is two bytes */
+    script[1].results[0].position = pos;
+    db = connected(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_exec(db, sql, &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.detail, "SQLSTATE 42601.\nThe error is at line 3: CREATE TABLEE x ();");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(the_first_error_of_a_script_wins)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .send = "query",
+         .nresults = 2,
+         .results = {OK_RESULT,
+                     {.status = PGRES_FATAL_ERROR,
+                      .sqlstate = "42P01",
+                      .message = "relation \"nope\" does not exist"}}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_exec(db, "SELECT 1; SELECT * FROM nope", &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.message, "relation \"nope\" does not exist");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_statement_past_its_deadline_is_cancelled)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK, {.kind = FAKE_SEND, .sql = "SELECT pg_sleep(60)", .hang = true}};
+    DbConn *db;
+
+    opts.statement_timeout_ms = 50;
+    db = connected(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_exec(db, "SELECT pg_sleep(60)", &err), ERR_DB_TIMEOUT);
+    ck_assert_int_eq(fake_pq_cancels(), 1);
+    ck_assert_str_eq(err.message, "statement timed out after 50ms and was cancelled");
+    ck_assert_str_eq(err.detail, "Query was: SELECT pg_sleep(60)");
+    ck_assert_str_eq(err.hint, "If the statement needs longer, raise centra_db_statement_timeout.");
+    ck_assert(!err_is_retryable(err.kind));
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_lost_connection_is_reported_then_reestablished)
+{
+    static const FakeStep script[] = {CONNECT_OK, SEND_DROP("SELECT 1"), CONNECT_OK,
+                                      SEND_OK("SELECT 2")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    char *log;
+
+    ck_assert_int_eq(db_exec(db, "SELECT 1", &err), ERR_DB_CONNECTION);
+    ck_assert_str_eq(err.message, "lost the connection to the database while waiting for a "
+                                  "result");
+    ck_assert_str_eq(err.detail, "server closed the connection unexpectedly\nQuery was: SELECT 1");
+    ck_assert(err_is_retryable(err.kind));
+    ck_assert_int_eq(db_exec(db, "SELECT 2", &err), ERR_OK);
+    log = take_log();
+    ck_assert_contains(log, "reconnecting to the database");
+    free(log);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_connection_lost_inside_a_transaction_is_never_silently_replaced)
+{
+    static const FakeStep script[] = {CONNECT_OK, SEND_OK("BEGIN"), SEND_DROP("INSERT 1"),
+                                      CONNECT_OK, SEND_OK("SELECT 3")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_begin(db, &err), ERR_OK);
+    ck_assert(db_in_transaction(db));
+    ck_assert_int_eq(db_exec(db, "INSERT 1", &err), ERR_DB_CONNECTION);
+    /* Without the transaction, "INSERT 2" would run in autocommit: refuse. */
+    ck_assert_int_eq(db_exec(db, "INSERT 2", &err), ERR_DB_CONNECTION);
+    ck_assert_str_eq(err.message, "lost the connection to the database inside a transaction");
+    ck_assert_int_eq(db_rollback(db, &err), ERR_OK);
+    ck_assert_int_eq(db_exec(db, "SELECT 3", &err), ERR_OK);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+/* --- transactions ----------------------------------------------------------- */
+
+typedef struct TxnArg {
+    int calls;       /* how often the body ran */
+    const char *sql; /* what it executes */
+} TxnArg;
+
+static ErrKind
+txn_body(DbConn *db, void *arg, Error *e)
+{
+    TxnArg *a = arg;
+
+    a->calls++;
+    return db_exec(db, a->sql, e);
+}
+
+#define SERIALIZE "could not serialize access due to concurrent update"
+
+START_TEST(a_serialization_failure_reruns_the_transaction)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,          SEND_OK("BEGIN"), SEND_ERROR("UPDATE t", "40001", SERIALIZE),
+        SEND_OK("ROLLBACK"), SEND_OK("BEGIN"), SEND_OK("UPDATE t"),
+        SEND_OK("COMMIT")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    TxnArg arg = {0, "UPDATE t"};
+
+    ck_assert_int_eq(db_transaction(db, 3, txn_body, &arg, &err), ERR_OK);
+    ck_assert_int_eq(arg.calls, 2);
+    ck_assert(!db_in_transaction(db));
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_transaction_gives_up_after_its_attempts)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,          SEND_OK("BEGIN"), SEND_ERROR("UPDATE t", "40P01", "deadlock detected"),
+        SEND_OK("ROLLBACK"), SEND_OK("BEGIN"), SEND_ERROR("UPDATE t", "40P01", "deadlock detected"),
+        SEND_OK("ROLLBACK")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    TxnArg arg = {0, "UPDATE t"};
+
+    ck_assert_int_eq(db_transaction(db, 2, txn_body, &arg, &err), ERR_DB_CONFLICT);
+    ck_assert_int_eq(arg.calls, 2);
+    ck_assert_str_eq(err.message, "deadlock detected");
+    ck_assert_str_eq(err.detail, "Attempts 1-2: deadlock detected\nSQLSTATE 40P01.\n"
+                                 "Query was: UPDATE t");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_permanent_error_is_not_retried)
+{
+    static const FakeStep script[] = {CONNECT_OK, SEND_OK("BEGIN"),
+                                      SEND_ERROR("UPDATE t", "23502", "null value"),
+                                      SEND_OK("ROLLBACK")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    TxnArg arg = {0, "UPDATE t"};
+
+    ck_assert_int_eq(db_transaction(db, 5, txn_body, &arg, &err), ERR_DB_QUERY);
+    ck_assert_int_eq(arg.calls, 1);
+    ck_assert_str_eq(err.detail, "SQLSTATE 23502.\nQuery was: UPDATE t");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_transaction_survives_a_lost_connection)
+{
+    static const FakeStep script[] = {CONNECT_OK,       SEND_OK("BEGIN"), SEND_DROP("UPDATE t"),
+                                      CONNECT_OK,       SEND_OK("BEGIN"), SEND_OK("UPDATE t"),
+                                      SEND_OK("COMMIT")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    TxnArg arg = {0, "UPDATE t"};
+
+    ck_assert_int_eq(db_transaction(db, 3, txn_body, &arg, &err), ERR_OK);
+    ck_assert_int_eq(arg.calls, 2);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+/* --- prepared statements ---------------------------------------------------- */
+
+START_TEST(prepared_statements_survive_a_reconnect)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .send = "prepare",
+         .sql = "SELECT $1::int",
+         .nresults = 1,
+         .results = {OK_RESULT}},
+        {.kind = FAKE_SEND, .send = "prepared", .sql = "s1", .nresults = 1, .results = {OK_RESULT}},
+        {.kind = FAKE_SEND, .send = "prepared", .sql = "s1", .drop = true},
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .send = "prepare",
+         .sql = "SELECT $1::int",
+         .nresults = 1,
+         .results = {OK_RESULT}},
+        {.kind = FAKE_SEND,
+         .send = "prepared",
+         .sql = "s1",
+         .nresults = 1,
+         .results = {OK_RESULT}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    const char *p[] = {"7"};
+
+    ck_assert_int_eq(db_prepare(db, "s1", "SELECT $1::int", 1, &err), ERR_OK);
+    ck_assert_int_eq(db_prepare(db, "s1", "SELECT $1::int", 1, &err), ERR_OK); /* no-op */
+    ck_assert_int_eq(db_exec_prepared(db, "s1", 1, p, NULL, &err), ERR_OK);
+    ck_assert_str_eq(fake_pq_last_param(0), "7");
+    ck_assert_int_eq(db_exec_prepared(db, "s1", 1, p, NULL, &err), ERR_DB_CONNECTION);
+    ck_assert_int_eq(db_exec_prepared(db, "s1", 1, p, NULL, &err), ERR_OK);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(misused_prepared_statements_are_internal_errors)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK, {.kind = FAKE_SEND, .send = "prepare", .nresults = 1, .results = {OK_RESULT}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_exec_prepared(db, "nope", 0, NULL, NULL, &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message, "prepared statement \"nope\" was never registered");
+    ck_assert_int_eq(db_prepare(db, "s", "SELECT 1", 0, &err), ERR_OK);
+    ck_assert_int_eq(db_exec_prepared(db, "s", 2, NULL, NULL, &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message, "prepared statement \"s\" takes 0 parameters, not 2");
+    ck_assert_int_eq(db_prepare(db, "s", "SELECT 2", 0, &err), ERR_INTERNAL);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(literals_are_quoted_for_ddl)
+{
+    char *q = db_quote_literal("O'Brien");
+
+    ck_assert_str_eq(q, "'O''Brien'");
+    xfree(q);
+    q = db_quote_literal("a\\b");
+    ck_assert_str_eq(q, "E'a\\\\b'");
+    xfree(q);
+    q = db_quote_literal("");
+    ck_assert_str_eq(q, "''");
+    xfree(q);
+}
+END_TEST
+
+static Suite *
+db_suite(void)
+{
+    Suite *s = suite_create("db");
+    TCase *classify = tcase_create("classification");
+    TCase *connect = tcase_create("connecting");
+    TCase *stmt = tcase_create("statements");
+    TCase *txn = tcase_create("transactions");
+    TCase *prep = tcase_create("prepared statements");
+    TCase *all[] = {classify, connect, stmt, txn, prep};
+
+    for (size_t i = 0; i < CB_LENGTH(all); i++)
+        tcase_add_checked_fixture(all[i], setup, teardown);
+    tcase_add_loop_test(classify, sqlstates_are_classified_once, 0, (int)CB_LENGTH(state_cases));
+    tcase_add_loop_test(classify, connection_failures_are_classified, 0,
+                        (int)CB_LENGTH(connect_cases));
+    tcase_add_test(connect, connects_on_the_first_attempt);
+    tcase_add_test(connect, refused_connections_are_retried_with_backoff);
+    tcase_add_test(connect, exhausted_retries_report_every_attempt);
+    tcase_add_test(connect, no_retries_means_one_attempt);
+    tcase_add_test(connect, a_refusal_by_the_server_is_not_retried);
+    tcase_add_test(connect, a_missing_password_is_not_retried);
+    tcase_add_test(connect, an_unparsable_database_url_is_a_config_error);
+    tcase_add_test(connect, the_database_password_is_registered_for_redaction);
+    tcase_add_test(stmt, rows_and_nulls_are_returned);
+    tcase_add_test(stmt, affected_rows_are_reported);
+    tcase_add_test(stmt, statement_errors_carry_detail_hint_and_query);
+    tcase_add_test(stmt, a_missing_privilege_gets_a_hint);
+    tcase_add_test(stmt, errors_in_long_scripts_point_at_the_line);
+    tcase_add_test(stmt, the_first_error_of_a_script_wins);
+    tcase_add_test(stmt, a_statement_past_its_deadline_is_cancelled);
+    tcase_add_test(stmt, a_lost_connection_is_reported_then_reestablished);
+    tcase_add_test(stmt, a_connection_lost_inside_a_transaction_is_never_silently_replaced);
+    tcase_add_test(txn, a_serialization_failure_reruns_the_transaction);
+    tcase_add_test(txn, a_transaction_gives_up_after_its_attempts);
+    tcase_add_test(txn, a_permanent_error_is_not_retried);
+    tcase_add_test(txn, a_transaction_survives_a_lost_connection);
+    tcase_add_test(prep, prepared_statements_survive_a_reconnect);
+    tcase_add_test(prep, misused_prepared_statements_are_internal_errors);
+    tcase_add_test(prep, literals_are_quoted_for_ddl);
+    suite_add_tcase(s, classify);
+    suite_add_tcase(s, connect);
+    suite_add_tcase(s, stmt);
+    suite_add_tcase(s, txn);
+    suite_add_tcase(s, prep);
+    return s;
+}
+
+CB_TEST_MAIN(db_suite)
