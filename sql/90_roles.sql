@@ -1,0 +1,75 @@
+-- sql/90_roles.sql
+--     The three roles of DESIGN.md rule 8 and their privileges.  Re-applied by
+--     every "centra-bridge migrate", so tables added by later migrations get
+--     the same grants.
+--
+--     centra_bridge  the program: reads and writes both schemas
+--     centra_erp     the ERP: reads staging, inserts into the outbox, never
+--                    updates or deletes staging rows or queued messages
+--     centra_reader  DBAs and reports: read-only
+--
+-- The roles are NOLOGIN groups: grant them to login roles, e.g.
+--     CREATE ROLE bridge LOGIN PASSWORD '...' IN ROLE centra_bridge;
+-- They are created only when the migrating user may create roles; otherwise
+-- this step is skipped with a notice, and the grants are made for the roles
+-- that exist.
+
+DO $roles$
+DECLARE
+    may_create boolean;
+    missing text[];
+    r text;
+BEGIN
+    SELECT rolsuper OR rolcreaterole INTO may_create FROM pg_roles WHERE rolname = current_user;
+    SELECT array_agg(name ORDER BY name) INTO missing
+    FROM unnest(ARRAY['centra_bridge', 'centra_erp', 'centra_reader']) AS name
+    WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = name);
+    IF missing IS NULL THEN
+        RETURN;
+    END IF;
+    IF NOT may_create THEN
+        RAISE NOTICE 'skipping creation of roles %: user "%" may not create roles',
+            array_to_string(missing, ', '), current_user
+            USING HINT = 'Run "centra-bridge migrate" once as a user with CREATEROLE, or have '
+                         'a superuser create them (CREATE ROLE name NOLOGIN); the next migrate '
+                         'grants their privileges.';
+        RETURN;
+    END IF;
+    FOREACH r IN ARRAY missing LOOP
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- created meanwhile by a migrate of another database in this cluster
+        END;
+    END LOOP;
+    COMMENT ON ROLE centra_bridge IS
+        'centra-bridge itself: reads and writes the centra and centra_outbox schemas.';
+    COMMENT ON ROLE centra_erp IS
+        'The ERP: reads the centra schema, inserts into the outbox; cannot change staging '
+        'rows or queued messages.';
+    COMMENT ON ROLE centra_reader IS 'Read-only access to both centra-bridge schemas.';
+END
+$roles$;
+
+DO $grants$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_bridge') THEN
+        GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_bridge;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA centra, centra_outbox
+            TO centra_bridge;
+        GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA centra, centra_outbox
+            TO centra_bridge;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA centra, centra_outbox TO centra_bridge;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_erp') THEN
+        GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_erp;
+        GRANT SELECT ON ALL TABLES IN SCHEMA centra, centra_outbox TO centra_erp;
+        GRANT INSERT ON centra_outbox.messages TO centra_erp;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA centra_outbox TO centra_erp;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_reader') THEN
+        GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA centra, centra_outbox TO centra_reader;
+    END IF;
+END
+$grants$;
