@@ -1,0 +1,393 @@
+/*
+ * src/cli/cli.c
+ *     Global options, configuration loading and command dispatch.
+ *
+ * Global options come before the command, as with git; each command parses
+ * its own options.  "COMMAND --help" works without a valid configuration.
+ * Usage errors are printed in PostgreSQL's frontend style ("centra-bridge:
+ * error: ..."); everything after start-up goes through the logger.
+ */
+#include "cli_int.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "centra/backoff.h"
+#include "centra/log.h"
+#include "centra/strutil.h"
+#include "centra/version.h"
+
+static const CliCommand cli_cmd_help;
+
+static const CliCommand *const cli_commands[] = {
+    &cli_cmd_migrate,
+    &cli_cmd_config,
+    &cli_cmd_help,
+};
+
+static const char cli_usage_head[] =
+    "centra-bridge connects an ERP's PostgreSQL database to Centra's SOAP API.\n"
+    "\n"
+    "Usage:\n"
+    "  centra-bridge [OPTION]... COMMAND [ARG]...\n";
+
+static const char cli_usage_options[] =
+    "\n"
+    "Options (before the command):\n"
+    "  -c, --config=FILE        read settings from FILE (\"key = value\" lines)\n"
+    "  -v, --verbose            log more; repeat for more (detail, debug, trace)\n"
+    "  -q, --quiet              log less; repeat for errors only\n"
+    "      --log-level=LEVEL    error, warn, info, detail, debug or trace\n"
+    "      --log-format=FORMAT  text (the default) or json\n"
+    "  -h, --help               show this help, then exit\n"
+    "  -V, --version            show the version, then exit\n"
+    "\n"
+    "Settings are read from the built-in defaults, then the --config file, then\n"
+    "environment variables (CENTRA_URL, CENTRA_USERNAME, CENTRA_PASSWORD,\n"
+    "CENTRA_FLAVOR, DATABASE_URL, ...), then the options above; later sources win.\n"
+    "\"centra-bridge config --help\" lists every setting; \"centra-bridge config\"\n"
+    "shows the values in effect.  When DATABASE_URL is unset, libpq's PG*\n"
+    "variables and ~/.pgpass apply.  Passwords are never taken on the command line.\n"
+    "\n"
+    "Exit status:\n"
+    "  0   success\n"
+    "  1   failed, or finished with something quarantined or failed for good\n"
+    "  64  usage error                 69  Centra or the database unreachable\n"
+    "  70  internal error              74  file input/output error\n"
+    "  75  temporary failure: retry later (lock busy, timeout, conflict)\n"
+    "  77  Centra rejected the credentials\n"
+    "  78  configuration error (settings, database access, schema version)\n"
+    "\n"
+    "Run \"centra-bridge COMMAND --help\" for a command's options.\n"
+    "Documentation: README.md and docs/ in the centra-bridge sources.\n";
+
+static void
+print_program_help(FILE *out)
+{
+    fputs(cli_usage_head, out);
+    fputs("\nCommands:\n", out);
+    for (size_t i = 0; i < CB_LENGTH(cli_commands); i++)
+        fprintf(out, "  %-12s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+    fputs(cli_usage_options, out);
+}
+
+static const CliCommand *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < CB_LENGTH(cli_commands); i++)
+        if (strcmp(cli_commands[i]->name, name) == 0)
+            return cli_commands[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Usage errors
+ * ------------------------------------------------------------------------- */
+
+ErrKind
+cli_usage_error(Error *err, const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_setv(err, ERR_USAGE, fmt, ap);
+    va_end(ap);
+    if (cmd != NULL)
+        err_hint(err, "Try \"%s %s --help\" for more information.", CLI_PROGNAME, cmd);
+    else
+        err_hint(err, "Try \"%s --help\" for more information.", CLI_PROGNAME);
+    return ERR_USAGE;
+}
+
+/* Whether option name (e.g. "--config" or "-v") is a global option. */
+static bool
+is_global_option(const char *name)
+{
+    static const char *const globals[] = {"-c", "--config", "-v",          "--verbose",
+                                          "-q", "--quiet",  "--log-level", "--log-format",
+                                          "-V", "--version"};
+
+    for (size_t i = 0; i < CB_LENGTH(globals); i++)
+        if (strcmp(name, globals[i]) == 0)
+            return true;
+    return false;
+}
+
+ErrKind
+cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int getopt_rc)
+{
+    const char *arg = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "";
+    char name[128];
+
+    if (str_starts_with(arg, "--"))
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+    else
+        snprintf(name, sizeof(name), "-%c", optopt != 0 ? optopt : '?');
+    if (cmd != NULL && is_global_option(name)) {
+        cli_usage_error(err, cmd, "option \"%s\" must come before the command", name);
+        err_hint(err, "Write \"%s %s %s ...\".", CLI_PROGNAME, name, cmd);
+        return ERR_USAGE;
+    }
+    if (getopt_rc == ':')
+        return cli_usage_error(err, cmd, "option \"%s\" requires a value", name);
+    if (str_starts_with(arg, "--") && strchr(arg, '=') != NULL && optopt != 0)
+        return cli_usage_error(err, cmd, "option \"%s\" does not take a value", name);
+    return cli_usage_error(err, cmd, "unrecognized option \"%s\"", name);
+}
+
+/* Print a usage error the way PostgreSQL's frontends do. */
+static void
+print_usage_error(const Error *err)
+{
+    fprintf(stderr, "%s: error: %s\n", CLI_PROGNAME, err->message);
+    if (err->detail[0] != '\0')
+        fprintf(stderr, "%s: detail: %s\n", CLI_PROGNAME, err->detail);
+    if (err->hint[0] != '\0')
+        fprintf(stderr, "%s: hint: %s\n", CLI_PROGNAME, err->hint);
+}
+
+/* ---------------------------------------------------------------------------
+ * Global options and configuration
+ * ------------------------------------------------------------------------- */
+
+typedef struct GlobalOptions {
+    const char *config_file; /* --config */
+    const char *log_level;   /* --log-level */
+    const char *log_format;  /* --log-format */
+    int verbose;             /* number of -v */
+    int quiet;               /* number of -q */
+    bool help;               /* --help */
+    bool version;            /* --version */
+} GlobalOptions;
+
+enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT };
+
+static ErrKind
+parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
+{
+    static const struct option long_options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(g, 0, sizeof(*g));
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+:c:vqhV", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            g->config_file = optarg;
+            break;
+        case 'v':
+            g->verbose++;
+            break;
+        case 'q':
+            g->quiet++;
+            break;
+        case OPT_LOG_LEVEL:
+            g->log_level = optarg;
+            break;
+        case OPT_LOG_FORMAT:
+            g->log_format = optarg;
+            break;
+        case 'h':
+            g->help = true;
+            break;
+        case 'V':
+            g->version = true;
+            break;
+        default:
+            return cli_bad_option(err, NULL, argc, argv, c);
+        }
+    }
+    if (g->verbose > 0 && g->quiet > 0)
+        return cli_usage_error(err, NULL, "options \"-v\" and \"-q\" cannot be used together");
+    return ERR_OK;
+}
+
+static ErrKind
+load_config(const GlobalOptions *g, Config *cfg, Error *err)
+{
+    ErrKind rc = ERR_OK;
+
+    if (g->config_file != NULL)
+        rc = config_load_file(cfg, g->config_file, err);
+    if (rc == ERR_OK)
+        rc = config_load_env(cfg, err);
+    if (rc == ERR_OK && g->log_level != NULL)
+        rc = config_set(cfg, CONFIG_LOG_LEVEL, g->log_level, CONFIG_SOURCE_CLI,
+                        "option --log-level", err);
+    if (rc == ERR_OK && g->log_format != NULL)
+        rc = config_set(cfg, CONFIG_LOG_FORMAT, g->log_format, CONFIG_SOURCE_CLI,
+                        "option --log-format", err);
+    return rc;
+}
+
+static void
+apply_logging(const GlobalOptions *g, const Config *cfg)
+{
+    long long level = config_get_int(cfg, CONFIG_LOG_LEVEL) + g->verbose - g->quiet;
+
+    if (level < LOG_LEVEL_ERROR)
+        level = LOG_LEVEL_ERROR;
+    if (level > LOG_LEVEL_TRACE)
+        level = LOG_LEVEL_TRACE;
+    log_set_level((LogLevel)level);
+    log_set_format(config_get_int(cfg, CONFIG_LOG_FORMAT) == 1 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+}
+
+/* Whether the command's arguments ask for help (before any "--"). */
+static bool
+wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+static ErrKind
+unknown_command(const char *name, Error *err)
+{
+    const char *names[CB_LENGTH(cli_commands)];
+    const char *close;
+
+    for (size_t i = 0; i < CB_LENGTH(cli_commands); i++)
+        names[i] = cli_commands[i]->name;
+    close = str_closest(name, names, CB_LENGTH(cli_commands));
+    cli_usage_error(err, NULL, "unknown command \"%s\"", name);
+    if (close != NULL)
+        err_hint(err, "Did you mean \"%s\"?  Try \"%s --help\" for the list of commands.", close,
+                 CLI_PROGNAME);
+    else
+        err_hint(err, "Try \"%s --help\" for the list of commands.", CLI_PROGNAME);
+    return ERR_USAGE;
+}
+
+/* ---------------------------------------------------------------------------
+ * The help command
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+cmd_help_run(CliContext *ctx, int argc, char **argv, Error *err)
+{
+    const CliCommand *cmd;
+
+    (void)ctx;
+    if (argc < 2) {
+        print_program_help(stdout);
+        return ERR_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error(err, "help", "too many arguments");
+    cmd = find_command(argv[1]);
+    if (cmd == NULL)
+        return unknown_command(argv[1], err);
+    cli_print_command_help(cmd, stdout);
+    return ERR_OK;
+}
+
+static const CliCommand cli_cmd_help = {
+    "help",
+    "show help for the program or a command",
+    "Usage: centra-bridge help [COMMAND]\n"
+    "\n"
+    "Show the program's help, or the help of COMMAND.\n",
+    NULL,
+    cmd_help_run,
+};
+
+void
+cli_print_command_help(const CliCommand *cmd, FILE *out)
+{
+    fputs(cmd->help, out);
+    if (cmd->help_extra != NULL)
+        cmd->help_extra(out);
+}
+
+/* ---------------------------------------------------------------------------
+ * Entry point
+ * ------------------------------------------------------------------------- */
+
+static void
+set_run_id(void)
+{
+    uint64_t seed = backoff_seed();
+    char id[17];
+
+    snprintf(id, sizeof(id), "%08llx", (unsigned long long)(seed & 0xffffffffULL));
+    log_context_set(LOG_CTX_RUN, id);
+}
+
+int
+cli_main(int argc, char **argv)
+{
+    GlobalOptions g;
+    CliContext ctx = {NULL};
+    const CliCommand *cmd;
+    Error err;
+    ErrKind rc;
+    int cmd_argc;
+    char **cmd_argv;
+
+    err_reset(&err);
+    rc = parse_global(argc, argv, &g, &err);
+    if (rc != ERR_OK) {
+        print_usage_error(&err);
+        return err_exit_code(rc);
+    }
+    if (g.version) {
+        printf("%s %s\n", CLI_PROGNAME, CENTRA_BRIDGE_VERSION);
+        return 0;
+    }
+    if (g.help) {
+        print_program_help(stdout);
+        return 0;
+    }
+    if (optind >= argc) {
+        cli_usage_error(&err, NULL, "no command given");
+        print_usage_error(&err);
+        return err_exit_code(ERR_USAGE);
+    }
+    cmd = find_command(argv[optind]);
+    if (cmd == NULL) {
+        unknown_command(argv[optind], &err);
+        print_usage_error(&err);
+        return err_exit_code(ERR_USAGE);
+    }
+    cmd_argc = argc - optind;
+    cmd_argv = argv + optind;
+    if (wants_help(cmd_argc, cmd_argv)) {
+        cli_print_command_help(cmd, stdout);
+        return 0;
+    }
+
+    ctx.cfg = config_new();
+    rc = load_config(&g, ctx.cfg, &err);
+    if (rc == ERR_OK) {
+        apply_logging(&g, ctx.cfg);
+        set_run_id();
+        config_warn_unknown_env();
+        optind = 1;
+        rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);
+    }
+    if (rc == ERR_USAGE)
+        print_usage_error(&err);
+    else if (rc != ERR_OK && err.message[0] != '\0')
+        log_report(LOG_LEVEL_ERROR, &err);
+    config_free(ctx.cfg);
+    log_clear_secrets();
+    return err_exit_code(rc);
+}

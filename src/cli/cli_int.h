@@ -1,0 +1,51 @@
+/*
+ * src/cli/cli_int.h
+ *     The command table and what commands share.
+ */
+#ifndef CLI_CLI_INT_H
+#define CLI_CLI_INT_H
+
+#include <stdio.h>
+
+#include "centra/config.h"
+#include "centra/error.h"
+
+#define CLI_PROGNAME "centra-bridge"
+
+typedef struct CliContext {
+    Config *cfg; /* effective configuration, loaded before the command runs */
+} CliContext;
+
+typedef struct CliCommand {
+    const char *name;              /* as typed on the command line */
+    const char *summary;           /* one line for the program's --help */
+    const char *help;              /* full text for "COMMAND --help" */
+    void (*help_extra)(FILE *out); /* prints more help after it; may be NULL */
+    /* Run with argv[0] = the command name.  Returns the outcome. */
+    ErrKind (*run)(CliContext *ctx, int argc, char **argv, Error *err);
+} CliCommand;
+
+/* Commands, each in its own cmd_*.c. */
+extern const CliCommand cli_cmd_migrate;
+extern const CliCommand cli_cmd_config;
+
+/*
+ * Report a usage error for command cmd (NULL for the program itself): set
+ * err to ERR_USAGE with the message, and a hint pointing at --help.
+ */
+ErrKind cli_usage_error(Error *err, const char *cmd, const char *fmt, ...) CB_PRINTF(3, 4);
+
+/*
+ * Turn getopt_long's complaint (getopt_rc ':' for a missing value, '?' for an
+ * unknown or misused option; opterr 0 and a leading ':' in the optstring) into
+ * a usage error of command cmd (NULL for the global options).
+ */
+ErrKind cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int getopt_rc);
+
+/* Print cmd's full help to out. */
+void cli_print_command_help(const CliCommand *cmd, FILE *out);
+
+/* Entry point: parse, load configuration, run.  Returns the exit code. */
+int cli_main(int argc, char **argv);
+
+#endif /* CLI_CLI_INT_H */

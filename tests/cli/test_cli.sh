@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# tests/cli/test_cli.sh
+#     The command line without a database: help, version, usage errors with
+#     their exact messages and exit codes, configuration sources and secrets.
+source "$(dirname "$0")/../integration/lib.sh"
+
+# --- help and version ------------------------------------------------------------
+run_cb --version
+assert_eq 0 "$RC" "--version exits 0"
+assert_eq "centra-bridge $CB_VERSION" "$OUT" "--version prints the version"
+
+run_cb --help
+assert_eq 0 "$RC" "--help exits 0"
+assert_contains "$OUT" "Usage:
+  centra-bridge [OPTION]... COMMAND [ARG]..." "--help shows the usage"
+program_help=$OUT
+for cmd in migrate config help; do
+    assert_contains "$program_help" "  $cmd " "--help lists the $cmd command"
+    run_cb "$cmd" --help
+    assert_eq 0 "$RC" "$cmd --help exits 0"
+    assert_contains "$OUT" "Usage: centra-bridge" "$cmd --help shows its usage"
+    help_out=$OUT
+    run_cb help "$cmd"
+    assert_eq "$help_out" "$OUT" "help $cmd prints the same as $cmd --help"
+done
+run_cb --help
+for code in 0 1 64 69 70 74 75 77 78; do
+    assert_contains "$OUT" "  $code " "--help documents exit status $code"
+done
+run_cb config --help
+assert_contains "$OUT" "CENTRA_URL" "config --help lists the settings"
+assert_contains "$OUT" "CENTRA_DB_STATEMENT_TIMEOUT" "config --help lists tuning settings"
+CENTRA_FLAVOR=broken run_cb migrate --help
+assert_eq 0 "$RC" "a command's --help works even with a broken configuration"
+
+# --- usage errors: exit 64, PostgreSQL frontend style -------------------------------
+expect_usage() { # DESCRIPTION EXPECTED-STDERR ARG...
+    local what=$1 expected=$2
+    shift 2
+    run_cb "$@"
+    assert_eq 64 "$RC" "$what exits 64"
+    assert_eq "$expected" "$ERR" "$what says why"
+}
+expect_usage "no command" 'centra-bridge: error: no command given
+centra-bridge: hint: Try "centra-bridge --help" for more information.'
+expect_usage "an unknown command" 'centra-bridge: error: unknown command "migrat"
+centra-bridge: hint: Did you mean "migrate"?  Try "centra-bridge --help" for the list of commands.' migrat
+expect_usage "an unknown command without a near match" 'centra-bridge: error: unknown command "frobnicate"
+centra-bridge: hint: Try "centra-bridge --help" for the list of commands.' frobnicate
+expect_usage "an unknown option" 'centra-bridge: error: unrecognized option "--bogus"
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --bogus migrate
+expect_usage "an unknown short option" 'centra-bridge: error: unrecognized option "-x"
+centra-bridge: hint: Try "centra-bridge --help" for more information.' -x migrate
+expect_usage "--config without a file" 'centra-bridge: error: option "--config" requires a value
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --config
+expect_usage "-c without a file" 'centra-bridge: error: option "-c" requires a value
+centra-bridge: hint: Try "centra-bridge --help" for more information.' -c
+expect_usage "a value for a flag" 'centra-bridge: error: option "--version" does not take a value
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --version=1
+expect_usage "-v with -q" 'centra-bridge: error: options "-v" and "-q" cannot be used together
+centra-bridge: hint: Try "centra-bridge --help" for more information.' -v -q migrate
+expect_usage "a global option after the command" 'centra-bridge: error: option "-v" must come before the command
+centra-bridge: hint: Write "centra-bridge -v migrate ...".' migrate -v
+expect_usage "--config after the command" 'centra-bridge: error: option "--config" must come before the command
+centra-bridge: hint: Write "centra-bridge --config migrate ...".' migrate --config=x
+expect_usage "an unknown command option" 'centra-bridge: error: unrecognized option "--force"
+centra-bridge: hint: Try "centra-bridge migrate --help" for more information.' migrate --force
+expect_usage "an extra argument" 'centra-bridge: error: unexpected argument "now"
+centra-bridge: hint: Try "centra-bridge migrate --help" for more information.' migrate now
+expect_usage "a password option" 'centra-bridge: error: unrecognized option "--password"
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --password=x config
+expect_usage "help for an unknown command" 'centra-bridge: error: unknown command "nope"
+centra-bridge: hint: Try "centra-bridge --help" for the list of commands.' help nope
+
+# --- configuration errors: exit 78 ------------------------------------------------------
+run_cb --log-format xml config
+assert_eq 78 "$RC" "an invalid --log-format exits 78"
+assert_contains "$ERR" 'ERROR: invalid value for setting "centra_log_format": "xml"' "naming setting and value"
+assert_contains "$ERR" 'detail: Valid values are "text" and "json". The value comes from option --log-format.' \
+    "with the allowed values and the source"
+
+CENTRA_DB_RETRIES=-3 run_cb config
+assert_eq 78 "$RC" "an out-of-range environment value exits 78"
+assert_contains "$ERR" 'Valid values are integers between 0 and 1000. The value comes from environment variable CENTRA_DB_RETRIES.' \
+    "with the range"
+
+run_cb --config "$cb_tmp/missing.conf" config
+assert_eq 78 "$RC" "a missing config file exits 78"
+assert_contains "$ERR" "could not open config file \"$cb_tmp/missing.conf\": No such file or directory" \
+    "naming the file"
+
+# --- sources and precedence ------------------------------------------------------------
+conf=$cb_tmp/bridge.conf
+cat >"$conf" <<CONF
+# centra-bridge test configuration
+centra_url = https://file.example.com/ams/api
+centra_flavor = navision
+centra_db_retries = 2
+CONF
+chmod 600 "$conf"
+CENTRA_DB_RETRIES=4 run_cb --config "$conf" --log-level warn config
+assert_eq 0 "$RC" "config shows the configuration"
+assert_contains "$OUT" "centra_url                   https://file.example.com/ams/api" "a value from the file"
+assert_contains "$OUT" "config file \"$conf\" line 2" "with its file and line"
+assert_contains "$OUT" "environment variable CENTRA_DB_RETRIES" "the environment overrides the file"
+assert_contains "$OUT" "centra_db_retries            4 " "with the environment's value"
+assert_contains "$OUT" "centra_log_level             warn" "the command line overrides both"
+assert_contains "$OUT" "option --log-level" "naming the option"
+assert_contains "$OUT" "database_url                 (not set: PG* variables apply)" \
+    "an unset DATABASE_URL says libpq's variables apply"
+
+# --- secrets ----------------------------------------------------------------------------
+CENTRA_PASSWORD=env-secret-1 DATABASE_URL="postgresql://u:db-secret-2@h/x" run_cb -v config
+assert_eq 0 "$RC" "config with secrets set succeeds"
+assert_not_contains "$OUT$ERR" "env-secret-1" "the Centra password is never shown"
+assert_not_contains "$OUT$ERR" "db-secret-2" "the database password is never shown"
+assert_contains "$OUT" "postgresql://u:<redacted>@h/x" "the database URL is shown redacted"
+
+printf 'centra_password = file-secret-3\n' >"$conf"
+chmod 644 "$conf"
+run_cb --config "$conf" config
+assert_eq 78 "$RC" "a config file with a password readable by others exits 78"
+assert_contains "$ERR" "config file \"$conf\" holds a password but is readable by group or others" \
+    "saying why"
+assert_contains "$ERR" "hint: Run \"chmod 600 $conf\"" "and how to fix it"
+assert_not_contains "$ERR" "file-secret-3" "without showing the password"
+chmod 600 "$conf"
+run_cb --config "$conf" config
+assert_eq 0 "$RC" "the same file with mode 600 is accepted"
+
+CENTRA_PASWORD=typo run_cb config
+assert_contains "$ERR" "WARNING: [run=" "an unknown CENTRA_ variable is warned about"
+assert_contains "$ERR" "ignoring unknown environment variable CENTRA_PASWORD (did you mean CENTRA_PASSWORD?)" \
+    "with a suggestion"
+
+finish
