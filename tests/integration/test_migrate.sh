@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# tests/integration/test_migrate.sh
+#     "centra-bridge migrate" end to end against the throwaway cluster: empty
+#     database, twice, concurrently, waiting for the lock, edited and unknown
+#     migrations, --status, connection failures and timeouts.
+source "$(dirname "$0")/lib.sh"
+
+migration_sum=$(sha256sum "$CB_SOURCE_DIR/migrations/0001_initial.sql" | cut -d' ' -f1)
+
+# --- an empty database ------------------------------------------------------
+db=$(new_db)
+export DATABASE_URL
+DATABASE_URL=$(db_url "$db")
+run_cb migrate
+assert_eq 0 "$RC" "migrate on an empty database succeeds"
+assert_contains "$ERR" "INFO: [run=" "log lines carry the run id"
+assert_contains "$ERR" "applied migration 0001_initial.sql in " "it reports the migration"
+assert_contains "$ERR" "database schema upgraded to migration 0001 (1 applied)" "and the result"
+assert_not_contains "$ERR" "WARNING" "without warnings"
+assert_not_contains "$ERR" "already exists" "and without noise from IF NOT EXISTS"
+assert_eq "" "$OUT" "migrate prints nothing on stdout"
+assert_eq "centra centra_outbox" "$(q "$db" "SELECT string_agg(nspname, ' ' ORDER BY nspname)
+    FROM pg_namespace WHERE nspname LIKE 'centra%'")" "both schemas exist"
+assert_eq "1|0001_initial.sql|$migration_sum" \
+    "$(q "$db" "SELECT version, name, checksum FROM centra.schema_migrations")" \
+    "schema_migrations records version, name and the file's SHA-256"
+assert_eq "t" "$(q "$db" "SELECT applied_at <= now() AND duration_ms >= 0
+    AND bridge_version <> '' FROM centra.schema_migrations")" "with time, duration and version"
+applied_at=$(q "$db" "SELECT applied_at FROM centra.schema_migrations")
+
+# --- twice ------------------------------------------------------------------
+run_cb migrate
+assert_eq 0 "$RC" "a second migrate succeeds"
+assert_contains "$ERR" "database schema is up to date (migration 0001)" "and does nothing"
+assert_eq "1|$applied_at" "$(q "$db" "SELECT count(*), max(applied_at) FROM centra.schema_migrations")" \
+    "the migration is not applied again"
+
+# --- status -----------------------------------------------------------------
+run_cb migrate --status
+assert_eq 0 "$RC" "migrate --status succeeds"
+assert_contains "$OUT" "VERSION  NAME" "status prints a header"
+assert_contains "$OUT" "0001     0001_initial.sql                         applied  " \
+    "and the applied migration"
+
+fresh=$(new_db)
+DATABASE_URL=$(db_url "$fresh") run_cb migrate --status
+assert_eq 0 "$RC" "migrate --status on a database never migrated succeeds"
+assert_contains "$OUT" "0001     0001_initial.sql                         pending" "showing it pending"
+assert_contains "$ERR" "1 migration pending: run \"centra-bridge migrate\"" "and says what to do"
+assert_eq "0" "$(q "$fresh" "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'centra%'")" \
+    "and changes nothing"
+
+# --- concurrent runs ---------------------------------------------------------
+conc=$(new_db)
+pids=()
+for i in 1 2 3 4; do
+    DATABASE_URL=$(db_url "$conc") "$CB_BIN" migrate >"$cb_tmp/c$i.out" 2>"$cb_tmp/c$i.err" &
+    pids+=($!)
+done
+codes=""
+for pid in "${pids[@]}"; do
+    wait "$pid"
+    codes+="$? "
+done
+assert_eq "0 0 0 0 " "$codes" "four concurrent migrate runs all succeed"
+assert_eq "1" "$(q "$conc" "SELECT count(*) FROM centra.schema_migrations")" \
+    "and the migration is applied exactly once"
+assert_eq "1" "$(cat "$cb_tmp"/c*.err | grep -c 'applied migration 0001_initial.sql')" \
+    "by exactly one of them"
+
+# --- waiting for the lock ----------------------------------------------------
+locked=$(new_db)
+psql -X -q -d "$locked" -c "SELECT pg_advisory_lock(7161968373633090932), pg_sleep(2)" \
+    >/dev/null &
+holder=$!
+sleep 0.5
+start=$(date +%s%N)
+DATABASE_URL=$(db_url "$locked") run_cb migrate
+waited=$((($(date +%s%N) - start) / 1000000))
+wait "$holder"
+assert_eq 0 "$RC" "migrate waits for a lock held by another session, then succeeds"
+assert_contains "$ERR" "another \"centra-bridge migrate\" is running on this database; waiting for it to finish" \
+    "and says that it waits"
+[[ $waited -ge 1000 ]]
+cb_report $? "it really waited (${waited} ms)"
+
+# --- an edited migration ------------------------------------------------------
+q "$db" "UPDATE centra.schema_migrations SET checksum = repeat('0', 64)" >/dev/null
+run_cb migrate
+assert_eq 78 "$RC" "a migration changed after it was applied is refused with exit 78"
+assert_contains "$ERR" "ERROR: [run=" "as an error"
+assert_contains "$ERR" "migration \"0001_initial.sql\" was changed after it was applied" \
+    "naming the migration"
+assert_contains "$ERR" "with checksum 0000000000000000000000000000000000000000000000000000000000000000; the file in this binary has checksum $migration_sum." \
+    "with both checksums"
+assert_contains "$ERR" "hint: Applied migrations are immutable: restore the original file and put the change in a new migration." \
+    "and what to do"
+run_cb migrate --status
+assert_eq 78 "$RC" "migrate --status also exits 78"
+assert_contains "$OUT" "0001_initial.sql                         changed" "showing the migration as changed"
+q "$db" "UPDATE centra.schema_migrations SET checksum = '$migration_sum'" >/dev/null
+
+# --- a database migrated by a newer centra-bridge -----------------------------
+q "$db" "INSERT INTO centra.schema_migrations (version, name, checksum)
+         VALUES (9999, '9999_future.sql', 'x')" >/dev/null
+run_cb migrate
+assert_eq 78 "$RC" "a database with an unknown migration is refused with exit 78"
+assert_contains "$ERR" "the database has migration 9999 (\"9999_future.sql\"), which this centra-bridge does not know" \
+    "naming the unknown migration"
+assert_contains "$ERR" "The latest migration in this binary is 0001." "and this binary's latest"
+run_cb migrate --status
+assert_contains "$OUT" "9999     9999_future.sql                          unknown" \
+    "migrate --status lists it as unknown"
+q "$db" "DELETE FROM centra.schema_migrations WHERE version = 9999" >/dev/null
+
+# --- libpq's PG* variables when DATABASE_URL is unset ------------------------------
+unset DATABASE_URL
+PGDATABASE=$db run_cb migrate
+assert_eq 0 "$RC" "without DATABASE_URL the PG* variables apply"
+assert_contains "$ERR" "database schema is up to date" "and reach the same database"
+
+# --- the database is unreachable ----------------------------------------------
+closed=$("$CB_BUILD_DIR/tests/freeport")
+DATABASE_URL="postgresql://postgres:hunter2pw@127.0.0.1:$closed/x" CENTRA_DB_RETRIES=2 \
+    CENTRA_DB_RETRY_DELAY=10ms run_cb migrate
+assert_eq 69 "$RC" "an unreachable database exits 69 after the retries"
+assert_contains "$ERR" "could not connect to the database after 3 attempts" "after every attempt"
+assert_contains "$ERR" "detail: Attempts 1-3: connection to server at \"127.0.0.1\", port $closed failed: Connection refused" \
+    "listing the attempts once"
+assert_contains "$ERR" "(attempt 1 of 3), retrying in " "and logging each retry"
+assert_not_contains "$ERR" "hunter2pw" "the password in DATABASE_URL never reaches the log"
+
+# --- the server refuses: unknown database --------------------------------------
+DATABASE_URL="postgresql://postgres:hunter2pw@$PGHOST:$PGPORT/no_such_db" run_cb migrate
+assert_eq 78 "$RC" "a database that does not exist is a configuration error (78)"
+assert_contains "$ERR" "the database server refused the connection" "reported as a refusal"
+assert_contains "$ERR" "database \"no_such_db\" does not exist" "with the server's reason"
+assert_not_contains "$ERR" "attempt 1 of" "and not retried"
+assert_not_contains "$ERR" "hunter2pw" "without the password"
+
+DATABASE_URL="host=x port=5432 nonsense" run_cb migrate
+assert_eq 78 "$RC" "an unparsable DATABASE_URL exits 78"
+assert_contains "$ERR" "invalid value for setting \"database_url\"" "naming the setting"
+
+# --- statement timeouts cancel the statement ----------------------------------------
+psql -X -q -d "$db" -c "BEGIN; LOCK TABLE centra.schema_migrations; SELECT pg_sleep(4); COMMIT" \
+    >/dev/null &
+holder=$!
+sleep 0.5
+DATABASE_URL=$(db_url "$db") CENTRA_DB_STATEMENT_TIMEOUT=1s run_cb migrate --status
+assert_eq 75 "$RC" "a statement past centra_db_statement_timeout exits 75"
+assert_contains "$ERR" "statement timed out after 1s and was cancelled" "saying it was cancelled"
+assert_eq "0" "$(q "$db" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+    AND query LIKE 'SELECT version, name, checksum%' AND state = 'active'")" \
+    "and the server is no longer running it"
+wait "$holder"
+
+# --- JSON logs ------------------------------------------------------------------
+DATABASE_URL=$(db_url "$db") run_cb --log-format json migrate
+assert_eq 0 "$RC" "migrate with JSON logs succeeds"
+bad=$(grep -cv '^{"time":"[^"]*","level":"info","pid":[0-9]*,"run_id":"[0-9a-f]*","message":".*"}$' \
+    <<<"$ERR")
+assert_eq "0" "$bad" "every log line is a JSON object with time, level, pid, run_id and message"
+
+finish

@@ -1,0 +1,232 @@
+/*
+ * tests/integration/test_migrate_lib.c
+ *     migrate_run and migrate_status with hand-made migration sets against a
+ *     real PostgreSQL (the throwaway cluster; PG* variables from the fixture):
+ *     a failing migration leaves no trace and names its line, an edited
+ *     migration and an out-of-order one are refused, an upgrade applies only
+ *     what is new, a failing sql/ file is reported.
+ */
+#include "centra/migrate.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "centra/alloc.h"
+#include "centra/db.h"
+#include "centra/log.h"
+#include "testutil.h"
+
+static DbConn *db;
+static char dbname[64];
+static Error err;
+
+static DbConn *
+connect_to(const char *name)
+{
+    DbOptions opts = {NULL, 10000, 60000, 0, 100};
+    char conninfo[128];
+    DbConn *c;
+
+    snprintf(conninfo, sizeof(conninfo), "dbname=%s", name);
+    opts.conninfo = conninfo;
+    ck_assert_msg(db_new(&opts, &c, &err) == ERR_OK, "%s", err.message);
+    return c;
+}
+
+static void
+setup(void)
+{
+    DbConn *admin;
+    char sql[128];
+
+    err_reset(&err);
+    log_set_level(LOG_LEVEL_WARN);
+    snprintf(dbname, sizeof(dbname), "cbtest_migrate_lib_%d_%d", (int)getpid(), rand() % 100000);
+    admin = connect_to("postgres");
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+    ck_assert_msg(db_exec(admin, sql, &err) == ERR_OK, "%s", err.message);
+    db_free(admin);
+    db = connect_to(dbname);
+}
+
+static void
+teardown(void)
+{
+    DbConn *admin;
+    char sql[160];
+
+    db_free(db);
+    admin = connect_to("postgres");
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+    ck_assert_msg(db_exec(admin, sql, &err) == ERR_OK, "%s", err.message);
+    db_free(admin);
+}
+
+static MigrationSet
+set_of(const SqlFile *m, size_t nm, const SqlFile *o, size_t no)
+{
+    MigrationSet s = {m, nm, o, no};
+
+    return s;
+}
+
+#define FILE_OF(name, sql)                                                                         \
+    {                                                                                              \
+        (name), (sql), sizeof(sql) - 1                                                             \
+    }
+
+static const char *
+scalar(const char *sql)
+{
+    static char buf[256];
+    DbResult *res;
+
+    ck_assert_msg(db_query(db, sql, 0, NULL, &res, &err) == ERR_OK, "%s", err.message);
+    snprintf(buf, sizeof(buf), "%s",
+             db_result_value(res, 0, 0) ? db_result_value(res, 0, 0) : "NULL");
+    db_result_free(res);
+    return buf;
+}
+
+START_TEST(a_failing_migration_leaves_no_trace_and_names_its_line)
+{
+    static const SqlFile m[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a int);\n"),
+                                FILE_OF("0002_bad.sql", "CREATE TABLE centra.t2 (a int);\n"
+                                                        "-- a comment\n"
+                                                        "CREATE TABLEE centra.t3 (a int);\n")};
+    MigrationSet set = set_of(m, 2, NULL, 0);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.message,
+                     "migration \"0002_bad.sql\" failed: syntax error at or near \"TABLEE\"");
+    ck_assert_str_eq(err.detail,
+                     "SQLSTATE 42601.\nThe error is at line 3: CREATE TABLEE centra.t3 (a int);");
+    ck_assert_str_eq(scalar("SELECT string_agg(version::text, ',') FROM centra.schema_migrations"),
+                     "1");
+    ck_assert_str_eq(scalar("SELECT to_regclass('centra.t1') IS NOT NULL"), "t");
+    ck_assert_str_eq(scalar("SELECT to_regclass('centra.t2') IS NULL"), "t");
+}
+END_TEST
+
+START_TEST(an_upgrade_applies_only_what_is_new)
+{
+    static const SqlFile v1[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a int);")};
+    static const SqlFile v2[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a int);"),
+                                 FILE_OF("0002_b.sql", "ALTER TABLE centra.t1 ADD b int;")};
+    MigrationSet set = set_of(v1, 1, NULL, 0);
+    MigrateOutcome out;
+    MigrationInfo *info;
+    size_t n;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_OK);
+    ck_assert_int_eq(out.applied, 1);
+    ck_assert_int_eq(out.latest, 1);
+    set = set_of(v2, 2, NULL, 0);
+    ck_assert_int_eq(migrate_status(db, &set, &info, &n, &err), ERR_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(info[0].state, MIGRATION_APPLIED);
+    ck_assert_int_eq(info[1].state, MIGRATION_PENDING);
+    ck_assert_str_eq(info[1].applied_at, "");
+    xfree(info);
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_OK);
+    ck_assert_int_eq(out.applied, 1);
+    ck_assert_int_eq(out.latest, 2);
+    ck_assert_str_eq(scalar("SELECT count(*) FROM information_schema.columns "
+                            "WHERE table_name = 't1' AND column_name = 'b'"),
+                     "1");
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_OK);
+    ck_assert_int_eq(out.applied, 0);
+}
+END_TEST
+
+START_TEST(an_edited_migration_is_refused)
+{
+    static const SqlFile v1[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a int);")};
+    static const SqlFile edited[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a bigint);"),
+                                     FILE_OF("0002_b.sql", "CREATE TABLE centra.t2 (a int);")};
+    MigrationSet set = set_of(v1, 1, NULL, 0);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_OK);
+    set = set_of(edited, 2, NULL, 0);
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_MIGRATION);
+    ck_assert_str_eq(err.message, "migration \"0001_a.sql\" was changed after it was applied");
+    ck_assert_str_eq(err.hint, "Applied migrations are immutable: restore the original file and "
+                               "put the change in a new migration.");
+    /* Nothing of the new set was applied. */
+    ck_assert_str_eq(scalar("SELECT to_regclass('centra.t2') IS NULL"), "t");
+    ck_assert_int_eq(err_exit_code(err.kind), 78);
+}
+END_TEST
+
+START_TEST(a_migration_older_than_an_applied_one_is_refused)
+{
+    static const SqlFile applied[] = {FILE_OF("0001_a.sql", "SELECT 1;"),
+                                      FILE_OF("0003_c.sql", "SELECT 3;")};
+    static const SqlFile later[] = {FILE_OF("0001_a.sql", "SELECT 1;"),
+                                    FILE_OF("0002_b.sql", "SELECT 2;"),
+                                    FILE_OF("0003_c.sql", "SELECT 3;")};
+    MigrationSet set = set_of(applied, 2, NULL, 0);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_OK);
+    set = set_of(later, 3, NULL, 0);
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_MIGRATION);
+    ck_assert_str_eq(err.message, "migration \"0002_b.sql\" is pending, but the later migration "
+                                  "0003 is already applied");
+}
+END_TEST
+
+START_TEST(a_failing_sql_file_is_named)
+{
+    static const SqlFile m[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a int);")};
+    static const SqlFile o[] = {
+        FILE_OF("10_ok.sql", "CREATE OR REPLACE VIEW centra.v1 AS SELECT a FROM centra.t1;"),
+        FILE_OF("20_bad.sql", "CREATE OR REPLACE VIEW centra.v2 AS SELECT nope FROM centra.t1;")};
+    MigrationSet set = set_of(m, 1, o, 2);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.message,
+                     "applying \"sql/20_bad.sql\" failed: column \"nope\" does not exist");
+    /* The migration stays; the sql/ files are all or nothing. */
+    ck_assert_str_eq(scalar("SELECT count(*) FROM centra.schema_migrations"), "1");
+    ck_assert_str_eq(scalar("SELECT to_regclass('centra.v1') IS NULL"), "t");
+}
+END_TEST
+
+START_TEST(the_embedded_migrations_apply_cleanly_twice)
+{
+    MigrationSet set = migrate_embedded();
+    MigrateOutcome out;
+
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_int_eq(out.applied, (int)set.nmigrations);
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_int_eq(out.applied, 0);
+}
+END_TEST
+
+static Suite *
+migrate_lib_suite(void)
+{
+    Suite *s = suite_create("migrate (PostgreSQL)");
+    TCase *tc = tcase_create("migrate_run");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_failing_migration_leaves_no_trace_and_names_its_line);
+    tcase_add_test(tc, an_upgrade_applies_only_what_is_new);
+    tcase_add_test(tc, an_edited_migration_is_refused);
+    tcase_add_test(tc, a_migration_older_than_an_applied_one_is_refused);
+    tcase_add_test(tc, a_failing_sql_file_is_named);
+    tcase_add_test(tc, the_embedded_migrations_apply_cleanly_twice);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CB_TEST_MAIN(migrate_lib_suite)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# tests/integration/test_roles.sh
+#     Roles are cluster-wide, so this test starts a cluster of its own in which
+#     the roles do not exist yet: a user without CREATEROLE migrates (roles
+#     skipped with a notice), a user with CREATEROLE migrates (roles created),
+#     the first user migrates again (grants made), and login members of the
+#     roles can do what they should and nothing more.
+source "$(dirname "$0")/lib.sh"
+
+cluster=$CB_BUILD_DIR/tests/pgcluster-roles
+"$CB_SOURCE_DIR/tests/integration/pgcluster.sh" start "$cluster" "$CB_BUILD_DIR/tests/freeport" \
+    >/dev/null || exit 1
+trap '"$CB_SOURCE_DIR/tests/integration/pgcluster.sh" stop "$cluster"; cb_cleanup' EXIT
+# shellcheck disable=SC1091
+source "$cluster/env"
+
+for sql in "CREATE ROLE app LOGIN" "CREATE DATABASE appdb OWNER app" \
+    "CREATE ROLE creator LOGIN CREATEROLE" "CREATE DATABASE creatordb OWNER creator"; do
+    q postgres "$sql" >/dev/null || exit 1
+done
+
+# --- a user who may not create roles ---------------------------------------------
+DATABASE_URL="postgresql://app@$PGHOST:$PGPORT/appdb" run_cb migrate
+assert_eq 0 "$RC" "migrate as a user without CREATEROLE succeeds"
+assert_contains "$ERR" "database: skipping creation of roles centra_bridge, centra_erp, centra_reader: user \"app\" may not create roles" \
+    "and skips the roles with a notice"
+assert_contains "$ERR" "hint: Run \"centra-bridge migrate\" once as a user with CREATEROLE" \
+    "saying how to get them"
+assert_eq "0" "$(q postgres "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'centra\_%'")" \
+    "no role was created"
+assert_eq "app" "$(q appdb "SELECT tableowner FROM pg_tables WHERE schemaname = 'centra'
+    AND tablename = 'orders'")" "the tables belong to the migrating user"
+
+# --- a user who may ------------------------------------------------------------------
+DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
+assert_eq 0 "$RC" "migrate as a user with CREATEROLE succeeds"
+assert_not_contains "$ERR" "skipping creation of roles" "without skipping the roles"
+assert_eq "centra_bridge|false centra_erp|false centra_reader|false" \
+    "$(q postgres "SELECT string_agg(rolname || '|' || rolcanlogin, ' ' ORDER BY rolname)
+        FROM pg_roles WHERE rolname LIKE 'centra\_%'")" "the three roles exist, as groups"
+assert_contains "$(q postgres "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles
+    WHERE rolname = 'centra_erp'")" "inserts into the outbox" "and are documented"
+
+# --- the first user again: now the grants are made --------------------------------------
+DATABASE_URL="postgresql://app@$PGHOST:$PGPORT/appdb" run_cb migrate
+assert_eq 0 "$RC" "migrate again as the user without CREATEROLE succeeds"
+assert_not_contains "$ERR" "skipping creation of roles" "and no longer skips"
+assert_eq "t|f|t|f" "$(q appdb "SELECT has_table_privilege('centra_erp', 'centra.orders', 'SELECT'),
+    has_table_privilege('centra_erp', 'centra.orders', 'INSERT'),
+    has_table_privilege('centra_erp', 'centra_outbox.messages', 'INSERT'),
+    has_table_privilege('centra_erp', 'centra_outbox.messages', 'UPDATE')")" \
+    "centra_erp may read staging and enqueue, not write staging or change messages"
+
+# --- login members of the roles --------------------------------------------------------------
+q postgres "CREATE ROLE erp LOGIN IN ROLE centra_erp; CREATE ROLE dba LOGIN IN ROLE centra_reader;
+            CREATE ROLE bridge LOGIN IN ROLE centra_bridge;" >/dev/null
+as() { # USER SQL
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -U "$1" -d creatordb -c "$2" 2>&1
+}
+out=$(as erp "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+              VALUES ('orders_Update', 'order:1', '{\"id\": \"1\"}') RETURNING status")
+assert_eq "pending" "$out" "a member of centra_erp can enqueue a message"
+out=$(as erp "UPDATE centra_outbox.messages SET status = 'sent'")
+assert_contains "$out" "permission denied for table messages" "but cannot change it"
+out=$(as erp "DELETE FROM centra.orders")
+assert_contains "$out" "permission denied for table orders" "nor delete staging rows"
+out=$(as dba "SELECT count(*) FROM centra_outbox.messages")
+assert_eq "1" "$out" "a member of centra_reader can read"
+out=$(as dba "INSERT INTO centra.id_map (kind, erp_id, source) VALUES ('product', 'p', 'x')")
+assert_contains "$out" "permission denied for table id_map" "but not write"
+out=$(as bridge "UPDATE centra_outbox.messages SET status = 'sending' RETURNING status")
+assert_eq "sending" "$out" "a member of centra_bridge can work the queue"
+
+finish
