@@ -30,6 +30,7 @@ typedef struct DbResult DbResult;
 
 typedef struct DbOptions {
     const char *conninfo;           /* DATABASE_URL; NULL or "": PG* variables */
+    const char *conninfo_origin;    /* where conninfo comes from, for messages */
     long long connect_timeout_ms;   /* per connection attempt */
     long long statement_timeout_ms; /* default deadline per statement; 0 = none */
     int retries;                    /* connection attempts after the first */
@@ -38,6 +39,13 @@ typedef struct DbOptions {
 
 /* Fill opts from the configuration.  Strings are borrowed from cfg. */
 void db_options_from_config(DbOptions *opts, const Config *cfg);
+
+/*
+ * Register the password inside conninfo (if any, as libpq parses it) with
+ * the logger for redaction.  Called as soon as the configuration is loaded,
+ * before anything could print it.
+ */
+void db_register_secrets(const char *conninfo);
 
 /*
  * Connect.  On success *out is a connection the caller frees with db_free.

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "centra/backoff.h"
+#include "centra/db.h"
 #include "centra/log.h"
 #include "centra/strutil.h"
 #include "centra/version.h"
@@ -377,6 +378,8 @@ cli_main(int argc, char **argv)
     ctx.cfg = config_new();
     rc = load_config(&g, ctx.cfg, &err);
     if (rc == ERR_OK) {
+        /* Before anything could print DATABASE_URL, know its password. */
+        db_register_secrets(config_get_str(ctx.cfg, CONFIG_DATABASE_URL));
         apply_logging(&g, ctx.cfg);
         set_run_id();
         config_warn_unknown_env();

@@ -221,8 +221,8 @@ notice_receiver(void *arg, const PGresult *res)
     log_write_parts(level, line, detail, hint);
 }
 
-static void
-register_conninfo_secrets(const char *conninfo)
+void
+db_register_secrets(const char *conninfo)
 {
     PQconninfoOption *opts;
     char *errmsg = NULL;
@@ -240,26 +240,75 @@ register_conninfo_secrets(const char *conninfo)
     PQconninfoFree(opts);
 }
 
-static ErrKind
-check_conninfo(const char *conninfo, Error *err)
+/* Whether word is one of libpq's connection keywords. */
+static bool
+is_conninfo_keyword(const char *word, size_t len)
 {
-    PQconninfoOption *opts;
+    PQconninfoOption *defs = PQconndefaults();
+    bool found = false;
+
+    for (PQconninfoOption *o = defs; o != NULL && o->keyword != NULL && !found; o++)
+        found = strlen(o->keyword) == len && strncmp(o->keyword, word, len) == 0;
+    PQconninfoFree(defs);
+    return found;
+}
+
+/*
+ * libpq's parse errors quote the part of the string they choke on, which may
+ * be the password ("invalid percent-encoded token: "s3cr%zzet"").  Keep
+ * quoted keywords and single characters, replace every other quoted part.
+ */
+static void
+sanitize_parse_error(const char *msg, char *out, size_t size)
+{
+    DynBuf b;
+    const char *p = msg;
+    const char *open;
+
+    dynbuf_init(&b, size - 1);
+    while ((open = strchr(p, '"')) != NULL) {
+        const char *close = strchr(open + 1, '"');
+        size_t len;
+
+        if (close == NULL)
+            break;
+        len = (size_t)(close - open - 1);
+        dynbuf_add(&b, p, (size_t)(open + 1 - p));
+        if (len <= 1 || is_conninfo_keyword(open + 1, len))
+            dynbuf_add(&b, open + 1, len);
+        else
+            dynbuf_addstr(&b, "<redacted>");
+        dynbuf_addc(&b, '"');
+        p = close + 1;
+    }
+    dynbuf_addstr(&b, p);
+    snprintf(out, size, "%s", dynbuf_str(&b));
+    dynbuf_free(&b);
+}
+
+static ErrKind
+check_conninfo(const DbOptions *opts, Error *err)
+{
+    PQconninfoOption *parsed;
     char *errmsg = NULL;
+    char raw[ERR_DETAIL_MAX];
     char msg[ERR_DETAIL_MAX];
 
-    if (conninfo == NULL || conninfo[0] == '\0')
+    if (opts->conninfo == NULL || opts->conninfo[0] == '\0')
         return ERR_OK;
-    opts = PQconninfoParse(conninfo, &errmsg);
-    if (opts != NULL) {
-        PQconninfoFree(opts);
+    parsed = PQconninfoParse(opts->conninfo, &errmsg);
+    if (parsed != NULL) {
+        PQconninfoFree(parsed);
         return ERR_OK;
     }
-    chomp_copy(msg, sizeof(msg), errmsg != NULL ? errmsg : "out of memory");
+    chomp_copy(raw, sizeof(raw), errmsg != NULL ? errmsg : "out of memory");
     PQfreemem(errmsg);
+    sanitize_parse_error(raw, msg, sizeof(msg));
     err_set(err, ERR_CONFIG, "invalid value for setting \"database_url\"");
-    err_detail(err, "libpq could not parse it: %s", msg);
+    err_detail(err, "libpq reports: %s. The value comes from %s.", msg,
+               opts->conninfo_origin != NULL ? opts->conninfo_origin : "DATABASE_URL");
     err_hint(err, "Use a URI such as postgresql://user@host:5432/dbname or a string such as "
-                  "\"host=... dbname=...\".");
+                  "\"host=... dbname=...\"; percent-encode special characters in a URI.");
     return ERR_CONFIG;
 }
 
@@ -417,6 +466,7 @@ void
 db_options_from_config(DbOptions *opts, const Config *cfg)
 {
     opts->conninfo = config_get_str(cfg, CONFIG_DATABASE_URL);
+    opts->conninfo_origin = config_get_origin(cfg, CONFIG_DATABASE_URL);
     opts->connect_timeout_ms = config_get_int(cfg, CONFIG_DB_CONNECT_TIMEOUT);
     opts->statement_timeout_ms = config_get_int(cfg, CONFIG_DB_STATEMENT_TIMEOUT);
     opts->retries = (int)config_get_int(cfg, CONFIG_DB_RETRIES);
@@ -430,10 +480,10 @@ db_new(const DbOptions *opts, DbConn **out, Error *err)
     ErrKind rc;
 
     *out = NULL;
-    rc = check_conninfo(opts->conninfo, err);
+    rc = check_conninfo(opts, err);
     if (rc != ERR_OK)
         return rc;
-    register_conninfo_secrets(opts->conninfo);
+    db_register_secrets(opts->conninfo);
     db = xcalloc(1, sizeof(DbConn));
     db->opts = *opts;
     db->conninfo_copy = xstrdup(opts->conninfo);

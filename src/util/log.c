@@ -24,6 +24,7 @@
 #define LOG_CTX_VALUE_MAX 128
 #define LOG_LINE_CAP      (4u * 1024 * 1024) /* a message longer than this is not printed */
 #define LOG_REDACTED      "<redacted>"
+#define SHORT_SECRET      4 /* shorter secrets are redacted as whole words only */
 
 LogLevel log_threshold = LOG_LEVEL_INFO;
 
@@ -139,18 +140,36 @@ add_or_ignore(DynBuf *b, const char *s, size_t n)
         return;
 }
 
-/* Replace every occurrence of secret in in by LOG_REDACTED. */
+static bool
+is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (unsigned char)c >= 0x80;
+}
+
+/*
+ * Replace every occurrence of secret in in by LOG_REDACTED.  A secret shorter
+ * than SHORT_SECRET bytes is replaced only where it stands as a word of its
+ * own: a one-letter password must not blank out every "e" of the log.
+ */
 static void
 redact_secret(const char *in, const char *secret, DynBuf *out)
 {
     size_t slen = strlen(secret);
+    bool whole_word = slen < SHORT_SECRET;
     const char *p = in;
+    const char *from = in;
     const char *hit;
 
-    while ((hit = strstr(p, secret)) != NULL) {
+    while ((hit = strstr(from, secret)) != NULL) {
+        if (whole_word && ((hit > in && is_word_char(hit[-1])) || is_word_char(hit[slen]))) {
+            from = hit + 1;
+            continue;
+        }
         add_or_ignore(out, p, (size_t)(hit - p));
         add_or_ignore(out, LOG_REDACTED, sizeof(LOG_REDACTED) - 1);
         p = hit + slen;
+        from = p;
     }
     add_or_ignore(out, p, strlen(p));
 }
@@ -158,8 +177,8 @@ redact_secret(const char *in, const char *secret, DynBuf *out)
 static bool
 is_url_authority_end(char c)
 {
-    return c == '\0' || c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\n' ||
-           c == '"' || c == '\'' || c == '<' || c == '>';
+    return c == '\0' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'' ||
+           c == '<' || c == '>';
 }
 
 /* Mask the password of "scheme://user:password@host" URLs. */
@@ -229,8 +248,12 @@ redact_conninfo(const char *in, DynBuf *out)
             if (*q == '\'')
                 q++;
         } else {
-            while (*q != '\0' && *q != ' ' && *q != '\t' && *q != '\n' && *q != '&' && *q != '"')
+            /* libpq allows backslash escapes in unquoted values: "se\ cret". */
+            while (*q != '\0' && *q != ' ' && *q != '\t' && *q != '\n' && *q != '&' && *q != '"') {
+                if (*q == '\\' && q[1] != '\0')
+                    q++;
                 q++;
+            }
         }
         p = q;
     }

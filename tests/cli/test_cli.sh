@@ -115,6 +115,10 @@ assert_eq 0 "$RC" "config with secrets set succeeds"
 assert_not_contains "$OUT$ERR" "env-secret-1" "the Centra password is never shown"
 assert_not_contains "$OUT$ERR" "db-secret-2" "the database password is never shown"
 assert_contains "$OUT" "postgresql://u:<redacted>@h/x" "the database URL is shown redacted"
+for url in 'postgresql://u:pa#ss-4@h/x' 'postgresql://u:pa?ss-4@h/x' 'host=h password=pa\ ss-4'; do
+    DATABASE_URL=$url run_cb config
+    assert_not_contains "$OUT$ERR" "ss-4" "a password libpq reads from \"$url\" is never shown"
+done
 
 printf 'centra_password = file-secret-3\n' >"$conf"
 chmod 644 "$conf"

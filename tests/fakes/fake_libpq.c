@@ -38,6 +38,8 @@ struct pg_cancel {
     PGconn *conn; /* the connection to cancel */
 };
 
+#define CB_FAKE_NKEYWORDS 6
+
 static const FakeStep *script;
 static size_t script_len;
 static size_t script_pos;
@@ -207,6 +209,11 @@ PQconninfoParse(const char *conninfo, char **errmsg)
             *errmsg = strdup("missing \"=\" after \"INVALID\" in connection info string\n");
         return NULL;
     }
+    if (strstr(conninfo, "BADKEY") != NULL) {
+        if (errmsg != NULL)
+            *errmsg = strdup("invalid connection option \"sslmode\" near \"BADKEY\"\n");
+        return NULL;
+    }
     opts = calloc(2, sizeof(PQconninfoOption));
     ck_assert_ptr_nonnull(opts);
     opts[0].keyword = (char *)(uintptr_t) "password";
@@ -216,12 +223,25 @@ PQconninfoParse(const char *conninfo, char **errmsg)
     return opts;
 }
 
+PQconninfoOption *
+PQconndefaults(void)
+{
+    static const char *const keywords[] = {"host", "port", "dbname", "user", "password", "sslmode"};
+    PQconninfoOption *opts = calloc(CB_FAKE_NKEYWORDS + 1, sizeof(PQconninfoOption));
+
+    ck_assert_ptr_nonnull(opts);
+    for (size_t i = 0; i < CB_FAKE_NKEYWORDS; i++)
+        opts[i].keyword = (char *)(uintptr_t)keywords[i];
+    return opts;
+}
+
 void
 PQconninfoFree(PQconninfoOption *opts)
 {
     if (opts == NULL)
         return;
-    free(opts[0].val);
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        free(o->val);
     free(opts);
 }
 

@@ -141,6 +141,11 @@ assert_not_contains "$ERR" "hunter2pw" "without the password"
 DATABASE_URL="host=x port=5432 nonsense" run_cb migrate
 assert_eq 78 "$RC" "an unparsable DATABASE_URL exits 78"
 assert_contains "$ERR" "invalid value for setting \"database_url\"" "naming the setting"
+DATABASE_URL="postgresql://u:s3cr%zzet@$PGHOST/x" run_cb migrate
+assert_eq 78 "$RC" "a DATABASE_URL libpq cannot parse exits 78"
+assert_contains "$ERR" "libpq reports: invalid percent-encoded token: \"<redacted>\". The value comes from environment variable DATABASE_URL." \
+    "quoting libpq's reason"
+assert_not_contains "$ERR" "s3cr" "without the password libpq quoted"
 
 # --- statement timeouts cancel the statement ----------------------------------------
 psql -X -q -d "$db" -c "BEGIN; LOCK TABLE centra.schema_migrations; SELECT pg_sleep(4); COMMIT" \

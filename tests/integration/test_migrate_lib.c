@@ -26,7 +26,10 @@ static Error err;
 static DbConn *
 connect_to(const char *name)
 {
-    DbOptions opts = {NULL, 10000, 60000, 0, 100};
+    DbOptions opts = {.connect_timeout_ms = 10000,
+                      .statement_timeout_ms = 60000,
+                      .retries = 0,
+                      .retry_delay_ms = 100};
     char conninfo[128];
     DbConn *c;
 

@@ -247,11 +247,19 @@ START_TEST(an_unparsable_database_url_is_a_config_error)
     DbConn *db;
 
     opts.conninfo = "INVALID conninfo";
+    opts.conninfo_origin = "environment variable DATABASE_URL";
     fake_pq_script(NULL, 0);
     ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG);
     ck_assert_str_eq(err.message, "invalid value for setting \"database_url\"");
-    ck_assert_str_eq(err.detail, "libpq could not parse it: missing \"=\" after \"INVALID\" in "
-                                 "connection info string");
+    /* The quoted fragment could be the password: only keywords and "=" are kept. */
+    ck_assert_str_eq(err.detail, "libpq reports: missing \"=\" after \"<redacted>\" in connection "
+                                 "info string. The value comes from environment variable "
+                                 "DATABASE_URL.");
+    opts.conninfo = "BADKEY";
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG);
+    ck_assert_str_eq(err.detail, "libpq reports: invalid connection option \"sslmode\" near "
+                                 "\"<redacted>\". The value comes from environment variable "
+                                 "DATABASE_URL.");
     fake_pq_verify();
 }
 END_TEST

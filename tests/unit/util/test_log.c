@@ -302,6 +302,9 @@ static const RedactCase redact_cases[] = {
      "postgresql://db/x?password=<redacted>&sslmode=require"},
     {"password authentication failed for user \"bob\"",
      "password authentication failed for user \"bob\""},
+    {"postgresql://u:pa#ss@h/db", "postgresql://u:<redacted>@h/db"},
+    {"postgresql://u:pa?ss@h/db?sslmode=require", "postgresql://u:<redacted>@h/db?sslmode=require"},
+    {"password=se\\ cret user=x", "password=<redacted> user=x"},
     {"", ""},
 };
 
@@ -312,6 +315,19 @@ START_TEST(urls_and_conninfo_passwords_are_masked)
 
     ck_assert_msg(strcmp(got, c->expected) == 0, "redact(\"%s\") = \"%s\", want \"%s\"", c->in, got,
                   c->expected);
+    xfree(got);
+}
+END_TEST
+
+START_TEST(short_secrets_are_redacted_as_whole_words_only)
+{
+    char *got;
+
+    log_add_secret("e");
+    log_add_secret("abc");
+    got = log_redact("database schema is up to date; password e; abc, xabc, abcd, abc.");
+    ck_assert_str_eq(got, "database schema is up to date; password <redacted>; <redacted>, "
+                          "xabc, abcd, <redacted>.");
     xfree(got);
 }
 END_TEST
@@ -362,6 +378,7 @@ log_suite(void)
     tcase_add_test(redact, secrets_with_json_special_characters_are_redacted_before_escaping);
     tcase_add_loop_test(redact, urls_and_conninfo_passwords_are_masked, 0,
                         (int)CB_LENGTH(redact_cases));
+    tcase_add_test(redact, short_secrets_are_redacted_as_whole_words_only);
     tcase_add_test(redact, secret_registration_is_bounded_and_deduplicated);
     suite_add_tcase(s, levels);
     suite_add_tcase(s, text);
