@@ -10,8 +10,13 @@
  * - Every statement runs under a client-side deadline: on expiry it is
  *   cancelled with PQcancel and reported as ERR_DB_TIMEOUT.
  * - Failures are classified once, here (db_classify_sqlstate): serialization
- *   failures and deadlocks are ERR_DB_CONFLICT and connection loss is
- *   ERR_DB_CONNECTION, both retryable; everything else is permanent.
+ *   failures, deadlocks and lock timeouts (40001, 40P01, 55P03) are
+ *   ERR_DB_CONFLICT; connection loss, server shutdown and "too many clients"
+ *   (class 08, 57P01-03, 53300) are ERR_DB_CONNECTION; both are retryable.  A
+ *   missing schema object (42P01, 3F000, 42883, 42703) is ERR_DB_SCHEMA; the
+ *   rest is permanent.
+ * - COMMIT is checked: a transaction in which a statement failed is not
+ *   reported as committed.
  * - Server notices and warnings are routed to the log.
  * - The password is registered with the logger for redaction and never
  *   appears in a message from this module.
@@ -35,6 +40,7 @@ typedef struct DbOptions {
     long long statement_timeout_ms; /* default deadline per statement; 0 = none */
     int retries;                    /* connection attempts after the first */
     long long retry_delay_ms;       /* first backoff delay; doubles up to 30 s */
+    long long cancel_grace_ms;      /* wait for a cancelled statement; 0 = 5 s */
 } DbOptions;
 
 /* Fill opts from the configuration.  Strings are borrowed from cfg. */

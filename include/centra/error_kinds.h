@@ -5,7 +5,9 @@
  * Each row: ERR_KIND(NAME, "name", exit code, retryable, "what it means").
  * The exit codes follow sysexits(3) as DESIGN.md fixes them: 64 usage, 69 Centra
  * or the database unreachable, 77 Centra rejected the credentials, 78
- * configuration, 1 finished but something failed.  "retryable" says whether a
+ * configuration, 1 finished but something was quarantined or failed for good.
+ * Beyond the contract: 70 internal error (a bug, or an SQL statement of ours
+ * failing), 74 file I/O, 75 temporary failure worth retrying later.  "retryable" says whether a
  * caller may try the same operation again after a backoff; once retries are
  * exhausted the caller reports the same kind with all attempts in the detail.
  *
@@ -16,7 +18,6 @@
 /* clang-format off */
 /*       NAME            name              exit retryable description */
 ERR_KIND(OK,             "ok",                0, false, "success")
-ERR_KIND(FAILED,         "failed",            1, false, "the operation failed")
 ERR_KIND(PARTIAL,        "partial",           1, false,
          "finished, but something was quarantined or failed permanently")
 ERR_KIND(USAGE,          "usage",            64, false, "invalid command line")
@@ -38,5 +39,7 @@ ERR_KIND(DB_AUTH,        "db_auth",          78, false,
 ERR_KIND(DB_PERMISSION,  "db_permission",    78, false, "the database user lacks a privilege")
 ERR_KIND(MIGRATION,      "migration",        78, false,
          "the database schema does not match this binary's migrations")
-ERR_KIND(DB_QUERY,       "db_query",          1, false, "an SQL statement failed")
+ERR_KIND(DB_SCHEMA,      "db_schema",        78, false,
+         "the database schema is missing or older than this binary")
+ERR_KIND(DB_QUERY,       "db_query",         70, false, "an SQL statement failed")
 /* clang-format on */

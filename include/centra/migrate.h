@@ -10,8 +10,12 @@
  * - A migration already applied whose text changed since is refused, as is a
  *   database migrated by a newer binary, and a pending migration older than
  *   one already applied.
- * - Concurrent runs on one database are serialized by an advisory lock; the
- *   second finds nothing to do.
+  * - Every step runs in a transaction holding a transaction-level advisory
+ *   lock and re-checks its work under it, so concurrent runs on one database
+ *   wait for each other and the second finds nothing to do, even across a
+ *   reconnect.
+ * - Migrations run with statement_timeout 0, whatever the role or database
+ *   sets; a migration that ends its own transaction is refused.
  * - After the migrations, every sql/ file is applied again in name order in
  *   one transaction: those files must be idempotent (CREATE OR REPLACE, ...).
  */

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "centra/backoff.h"
@@ -54,12 +55,14 @@ static const char cli_usage_options[] =
     "\n"
     "Exit status:\n"
     "  0   success\n"
-    "  1   failed, or finished with something quarantined or failed for good\n"
+    "  1   finished, but something was quarantined or failed for good\n"
     "  64  usage error                 69  Centra or the database unreachable\n"
-    "  70  internal error              74  file input/output error\n"
+    "  70  internal error (a bug, or an SQL statement of ours failed)\n"
+    "  74  file input/output error\n"
     "  75  temporary failure: retry later (lock busy, timeout, conflict)\n"
     "  77  Centra rejected the credentials\n"
-    "  78  configuration error (settings, database access, schema version)\n"
+    "  78  configuration error (settings, database access, schema missing or\n"
+    "      not matching this version)\n"
     "\n"
     "Run \"centra-bridge COMMAND --help\" for a command's options.\n"
     "Documentation: README.md and docs/ in the centra-bridge sources.\n";
@@ -116,10 +119,17 @@ is_global_option(const char *name)
     return false;
 }
 
-ErrKind
-cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int getopt_rc)
+int
+cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts, int *at)
 {
-    const char *arg = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "";
+    *at = optind;
+    return getopt_long(argc, argv, optstring, longopts, NULL);
+}
+
+ErrKind
+cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int getopt_rc)
+{
+    const char *arg = at >= 1 && at < argc ? argv[at] : "";
     char name[128];
 
     if (str_starts_with(arg, "--"))
@@ -179,11 +189,12 @@ parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
         {NULL, 0, NULL, 0},
     };
     int c;
+    int at;
 
     memset(g, 0, sizeof(*g));
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+:c:vqhV", long_options, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+:c:vqhV", long_options, &at)) != -1) {
         switch (c) {
         case 'c':
             g->config_file = optarg;
@@ -207,7 +218,7 @@ parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
             g->version = true;
             break;
         default:
-            return cli_bad_option(err, NULL, argc, argv, c);
+            return cli_bad_option(err, NULL, argc, argv, at, c);
         }
     }
     if (g->verbose > 0 && g->quiet > 0)
@@ -244,6 +255,20 @@ apply_logging(const GlobalOptions *g, const Config *cfg)
         level = LOG_LEVEL_TRACE;
     log_set_level((LogLevel)level);
     log_set_format(config_get_int(cfg, CONFIG_LOG_FORMAT) == 1 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+}
+
+/*
+ * Errors while loading the configuration are logged before it is applied:
+ * use the log format asked for on the command line or in the environment.
+ */
+static void
+early_log_format(const GlobalOptions *g)
+{
+    const char *f = g->log_format != NULL ? g->log_format : getenv("CENTRA_LOG_FORMAT");
+    LogFormat format;
+
+    if (f != NULL && log_format_parse(f, &format))
+        log_set_format(format);
 }
 
 /* Whether the command's arguments ask for help (before any "--"). */
@@ -375,6 +400,7 @@ cli_main(int argc, char **argv)
         return 0;
     }
 
+    early_log_format(&g);
     ctx.cfg = config_new();
     rc = load_config(&g, ctx.cfg, &err);
     if (rc == ERR_OK) {

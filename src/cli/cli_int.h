@@ -5,6 +5,7 @@
 #ifndef CLI_CLI_INT_H
 #define CLI_CLI_INT_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "centra/config.h"
@@ -36,11 +37,19 @@ extern const CliCommand cli_cmd_config;
 ErrKind cli_usage_error(Error *err, const char *cmd, const char *fmt, ...) CB_PRINTF(3, 4);
 
 /*
- * Turn getopt_long's complaint (getopt_rc ':' for a missing value, '?' for an
- * unknown or misused option; opterr 0 and a leading ':' in the optstring) into
- * a usage error of command cmd (NULL for the global options).
+ * getopt_long that also records in *at the index of the argument being
+ * parsed (for messages about clustered short options such as "-xv").
  */
-ErrKind cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int getopt_rc);
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
+               int *at);
+
+/*
+ * Turn getopt_long's complaint (getopt_rc ':' for a missing value, '?' for an
+ * unknown or misused option; opterr 0 and a leading ':' in the optstring)
+ * about argv[at] into a usage error of command cmd (NULL for the global
+ * options).
+ */
+ErrKind cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int getopt_rc);
 
 /* Print cmd's full help to out. */
 void cli_print_command_help(const CliCommand *cmd, FILE *out);

@@ -26,10 +26,11 @@ config_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 {
     static const struct option long_options[] = {{NULL, 0, NULL, 0}};
     int c;
+    int at;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1)
-        return cli_bad_option(err, "config", argc, argv, c);
+    while ((c = cli_getopt(argc, argv, "+:", long_options, &at)) != -1)
+        return cli_bad_option(err, "config", argc, argv, at, c);
     if (optind < argc)
         return cli_usage_error(err, "config", "unexpected argument \"%s\"", argv[optind]);
     config_dump(ctx->cfg, stdout);

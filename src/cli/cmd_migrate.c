@@ -33,7 +33,8 @@ static const char migrate_help[] =
     "\n"
     "Exit status: 0 up to date; 78 a migration was changed or is unknown, or the\n"
     "database refused the connection or a privilege; 69 the database is\n"
-    "unreachable; 1 a migration failed (nothing of it was kept).\n";
+    "unreachable; 75 a statement timed out; 70 a migration failed (nothing of it\n"
+    "was kept).\n";
 
 static ErrKind
 print_status(DbConn *db, const MigrationSet *set, Error *err)
@@ -81,13 +82,14 @@ migrate_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     bool status = false;
     ErrKind rc;
     int c;
+    int at;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+:", long_options, &at)) != -1) {
         if (c == 's')
             status = true;
         else
-            return cli_bad_option(err, "migrate", argc, argv, c);
+            return cli_bad_option(err, "migrate", argc, argv, at, c);
     }
     if (optind < argc)
         return cli_usage_error(err, "migrate", "unexpected argument \"%s\"", argv[optind]);

@@ -514,8 +514,9 @@ config_load_file(Config *cfg, const char *path, Error *err)
                 "config file \"%s\" holds a password but is readable by group or others", path);
         err_detail(err, "Its permissions are %04o.", (unsigned)(sb.st_mode & 07777));
         err_hint(err,
-                 "Run \"chmod 600 %s\", or pass the password in the environment "
-                 "(CENTRA_PASSWORD, or PGPASSWORD or a ~/.pgpass file for the database).",
+                 "Make it readable by its owner only (chmod 600 '%s'), or pass the password in "
+                 "the environment (CENTRA_PASSWORD, or PGPASSWORD or a ~/.pgpass file for the "
+                 "database).",
                  path);
         rc = ERR_CONFIG;
     }
@@ -619,6 +620,8 @@ config_require(const Config *cfg, ConfigKey key, Error *err)
 {
     const ConfigDef *d = config_def(key);
 
+    if (d == NULL)
+        return err_set(err, ERR_INTERNAL, "unknown setting number %d", (int)key);
     if (cfg->values[key].text != NULL)
         return ERR_OK;
     err_set(err, ERR_CONFIG, "setting \"%s\" is not set", d->key);

@@ -27,7 +27,7 @@
 #include "centra/log.h"
 #include "centra/strutil.h"
 
-#define CANCEL_GRACE_MS  5000  /* wait this long for a cancelled statement */
+#define CANCEL_GRACE_MS  5000  /* default wait for a cancelled statement */
 #define RETRY_CAP_MS     30000 /* longest backoff between attempts */
 #define SQL_SHOWN_MAX    2000  /* longest SQL text quoted in an error detail */
 #define ATTEMPT_LOG_CAP  3500  /* room for the attempt list in a detail */
@@ -98,32 +98,45 @@ db_classify_sqlstate(const char *sqlstate, bool conn_lost)
         return ERR_DB_AUTH;
     if (strcmp(sqlstate, "42501") == 0)
         return ERR_DB_PERMISSION;
+    /* undefined table, schema, function, column: the schema is not (fully) migrated */
+    if (strcmp(sqlstate, "42P01") == 0 || strcmp(sqlstate, "3F000") == 0 ||
+        strcmp(sqlstate, "42883") == 0 || strcmp(sqlstate, "42703") == 0)
+        return ERR_DB_SCHEMA;
     return ERR_DB_QUERY;
 }
 
 ErrKind
 db_classify_connect_failure(const char *message, bool needs_password)
 {
-    static const char *const transient[] = {
-        "the database system is starting up",
-        "the database system is shutting down",
-        "the database system is in recovery mode",
-        "the database system is not yet accepting connections",
-        "the database system is not accepting connections",
-        "too many clients",
-        "remaining connection slots are reserved",
+    /*
+     * Refusals that waiting will not cure.  Anything else, including a FATAL
+     * we do not recognise (a server with localized messages says "the
+     * database system is starting up" in its own language), is retried: a
+     * permanent refusal then costs the retries, a transient one is not
+     * mistaken for a configuration error.
+     */
+    static const char *const permanent[] = {
+        "password authentication failed",
+        "authentication failed for user",
+        "does not exist", /* database or role */
+        "no pg_hba.conf entry",
+        "pg_hba.conf rejects connection",
+        "is not permitted to log in",
+        "no password supplied",
+        "permission denied for database",
+        "must have CONNECT privilege",
+        "server does not support SSL",
+        "SSL is not enabled on the server",
+        "certificate verify failed",
     };
 
     if (needs_password)
         return ERR_DB_AUTH;
     if (message == NULL)
         return ERR_DB_CONNECTION;
-    for (size_t i = 0; i < CB_LENGTH(transient); i++)
-        if (strstr(message, transient[i]) != NULL)
-            return ERR_DB_CONNECTION;
-    /* The server answered with a FATAL of its own: it refused us. */
-    if (strstr(message, "FATAL:") != NULL)
-        return ERR_DB_AUTH;
+    for (size_t i = 0; i < CB_LENGTH(permanent); i++)
+        if (strstr(message, permanent[i]) != NULL)
+            return ERR_DB_AUTH;
     return ERR_DB_CONNECTION;
 }
 
@@ -572,6 +585,12 @@ lost_error(DbConn *db, const char *what, const Query *q, Error *err)
     return ERR_DB_CONNECTION;
 }
 
+static long long
+cancel_grace(const DbConn *db)
+{
+    return db->opts.cancel_grace_ms > 0 ? db->opts.cancel_grace_ms : CANCEL_GRACE_MS;
+}
+
 static void
 cancel_statement(DbConn *db)
 {
@@ -609,14 +628,15 @@ wait_ready(DbConn *db, const Query *q, long long *deadline, bool *cancelled, Err
                     PQfinish(db->conn);
                     db->conn = NULL;
                     err_set(err, ERR_DB_CONNECTION,
-                            "the database did not answer a cancel request within %d seconds",
-                            CANCEL_GRACE_MS / 1000);
+                            "the database did not answer a cancel request within %lld ms; "
+                            "the connection was dropped",
+                            cancel_grace(db));
                     add_query_detail(err, q->shown);
                     return ERR_DB_CONNECTION;
                 }
                 cancel_statement(db);
                 *cancelled = true;
-                *deadline = backoff_now_ms() + CANCEL_GRACE_MS;
+                *deadline = backoff_now_ms() + cancel_grace(db);
                 continue;
             }
         }
@@ -675,8 +695,10 @@ result_error(DbConn *db, const PGresult *res, const Query *q, bool cancelled, Er
     if (hint != NULL)
         err_hint(err, "%s", hint);
     else if (kind == ERR_DB_PERMISSION)
-        err_hint(err, "Grant the privilege to the database user, or connect as a member of the "
-                      "centra_bridge role.");
+        err_hint(err, "Check the privileges of the database user; the roles centra_bridge, "
+                      "centra_erp and centra_reader are described in docs/schema.md.");
+    else if (kind == ERR_DB_SCHEMA)
+        err_hint(err, "Run \"centra-bridge migrate\" to create or upgrade the schemas.");
     return kind;
 }
 
@@ -698,9 +720,37 @@ send_query(DbConn *db, const Query *q)
     return 0;
 }
 
+/* Read and discard a COPY TO STDOUT's data, so the statement can finish. */
+static void
+drain_copy_out(DbConn *db)
+{
+    char *buf = NULL;
+
+    while (PQgetCopyData(db->conn, &buf, 0) > 0) {
+        PQfreemem(buf);
+        buf = NULL;
+    }
+}
+
+/* A statement could not be sent: say why, as a lost connection or a bug. */
+static ErrKind
+send_error(DbConn *db, const Query *q, Error *err)
+{
+    char msg[1024];
+
+    if (conn_lost(db))
+        return lost_error(db, "while sending a statement", q, err);
+    /* The connection is fine: libpq refused the statement itself. */
+    chomp_copy(msg, sizeof(msg), PQerrorMessage(db->conn));
+    err_set(err, ERR_INTERNAL, "could not send a statement to the database: %s", msg);
+    add_query_detail(err, q->shown);
+    return ERR_INTERNAL;
+}
+
 /*
- * Send q and collect its results.  The first error wins; the last successful
- * result is returned in *out when out is not NULL.
+ * Send q and collect its results.  The first error wins (later ones go to a
+ * scratch Error); the last successful result is returned in *out when out is
+ * not NULL.
  */
 static ErrKind
 run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
@@ -709,6 +759,7 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
     bool cancelled = false;
     PGresult *keep = NULL;
     ErrKind rc = ERR_OK;
+    Error later;
 
     if (out != NULL)
         *out = NULL;
@@ -723,14 +774,20 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
     }
     log_trace("sql: %s", q->shown);
     if (!send_query(db, q))
-        return lost_error(db, "while sending a statement", q, err);
+        return send_error(db, q, err);
     for (;;) {
+        Error *e = rc == ERR_OK ? err : &later;
         PGresult *res;
         ExecStatusType st;
+        ErrKind wrc = ERR_DB_CONNECTION;
 
-        if (db->conn == NULL || wait_ready(db, q, &deadline, &cancelled, err) != ERR_OK) {
+        if (db->conn != NULL)
+            wrc = wait_ready(db, q, &deadline, &cancelled, e);
+        else
+            lost_error(db, "while waiting for a result", q, e);
+        if (wrc != ERR_OK) {
             if (rc == ERR_OK)
-                rc = err->kind;
+                rc = wrc;
             break;
         }
         res = PQgetResult(db->conn);
@@ -738,16 +795,22 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
             break;
         st = PQresultStatus(res);
         if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
+            ErrKind k = result_error(db, res, q, cancelled, e);
+
             if (rc == ERR_OK)
-                rc = result_error(db, res, q, cancelled, err);
+                rc = k;
             PQclear(res);
         } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
-            /* Not used by this module; end it so the connection stays usable. */
-            if (st == PGRES_COPY_IN)
-                (void)PQputCopyEnd(db->conn, "COPY is not supported here");
+            /* Not supported by this API: end the COPY so the connection stays usable. */
+            if (st == PGRES_COPY_OUT)
+                drain_copy_out(db);
+            else if (PQputCopyEnd(db->conn, "COPY is not supported here") < 0)
+                log_debug("could not end a COPY: %s", PQerrorMessage(db->conn));
             PQclear(res);
-            if (rc == ERR_OK)
-                rc = err_set(err, ERR_INTERNAL, "unexpected COPY in a statement");
+            if (rc == ERR_OK) {
+                rc = err_set(err, ERR_INTERNAL, "COPY is not supported by this statement");
+                add_query_detail(err, q->shown);
+            }
         } else if (out != NULL && rc == ERR_OK) {
             PQclear(keep);
             keep = res;
@@ -901,9 +964,31 @@ db_begin(DbConn *db, Error *err)
 ErrKind
 db_commit(DbConn *db, Error *err)
 {
-    ErrKind rc = db_exec(db, "COMMIT", err);
+    Query q = {QUERY_SIMPLE, "COMMIT", "COMMIT", NULL, 0, NULL, db->opts.statement_timeout_ms};
+    PGresult *res = NULL;
+    ErrKind rc;
 
+    if (!conn_lost(db) && PQtransactionStatus(db->conn) == PQTRANS_INERROR) {
+        /* COMMIT would answer ROLLBACK without an error: never report that as success. */
+        Error rb;
+
+        err_reset(&rb);
+        if (db_rollback(db, &rb) != ERR_OK)
+            log_debug("rollback failed: %s", rb.message);
+        err_set(err, ERR_INTERNAL, "transaction not committed: a statement in it had failed");
+        err_detail(err, "The transaction was rolled back; nothing of it was kept.");
+        return ERR_INTERNAL;
+    }
+    rc = run_query(db, &q, &res, err);
     db->txn_open = false;
+    if (rc == ERR_OK && (res == NULL || strcmp(PQcmdStatus(res), "COMMIT") != 0)) {
+        err_set(err, ERR_INTERNAL,
+                "transaction not committed: the server answered COMMIT with "
+                "\"%s\"",
+                res != NULL ? PQcmdStatus(res) : "nothing");
+        rc = ERR_INTERNAL;
+    }
+    PQclear(res);
     return rc;
 }
 

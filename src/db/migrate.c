@@ -23,10 +23,9 @@
 /* Advisory lock key serializing migrate runs on one database ("cbmigrat"). */
 #define MIGRATE_LOCK_KEY "7161968373633090932"
 
+/* Run once, when centra.schema_migrations does not exist yet. */
 static const char bootstrap_sql[] =
-    "SET LOCAL client_min_messages = warning;\n"
-    "CREATE SCHEMA IF NOT EXISTS centra;\n"
-    "CREATE TABLE IF NOT EXISTS centra.schema_migrations (\n"
+    "CREATE TABLE centra.schema_migrations (\n"
     "    version integer PRIMARY KEY CHECK (version > 0),\n"
     "    name text NOT NULL,\n"
     "    checksum text NOT NULL,\n"
@@ -284,15 +283,23 @@ verify(const MigrationSet *set, const AppliedRow *rows, size_t n, Error *err)
 
 /* ---------------------------------------------------------------------------
  * Applying
+ *
+ * Every step runs in its own transaction, which first takes the
+ * transaction-level advisory lock MIGRATE_LOCK_KEY and then checks again
+ * what it is about to do.  A lock per transaction, not per session, cannot
+ * be lost silently when the connection is re-established between steps, and
+ * works behind a transaction-pooling PgBouncer.  A concurrent run waits at
+ * each step and then finds the step done.
  * ------------------------------------------------------------------------- */
 
+/* Take the migrate lock for the current transaction, saying so if it must wait. */
 static ErrKind
-take_lock(DbConn *db, MigrateOutcome *out, Error *err)
+lock_step(DbConn *db, MigrateOutcome *out, Error *err)
 {
     DbResult *res;
     bool got;
     ErrKind rc =
-        db_query(db, "SELECT pg_try_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, &res, err);
+        db_query(db, "SELECT pg_try_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, &res, err);
 
     if (rc != ERR_OK)
         return rc;
@@ -300,60 +307,145 @@ take_lock(DbConn *db, MigrateOutcome *out, Error *err)
     db_result_free(res);
     if (got)
         return ERR_OK;
-    log_info("another \"centra-bridge migrate\" is running on this database; waiting for it to "
-             "finish");
+    if (!out->waited_for_lock)
+        log_info("another \"centra-bridge migrate\" is running on this database; waiting for it "
+                 "to finish");
     out->waited_for_lock = true;
     /* No deadline: the other run holds the lock only while it migrates. */
-    return db_exec_timeout(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, err);
+    return db_exec_timeout(db, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, err);
 }
 
-static void
-release_lock(DbConn *db)
-{
-    Error err;
-
-    err_reset(&err);
-    if (db_exec(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", &err) != ERR_OK)
-        log_debug("could not release the migrate lock: %s", err.message);
-}
-
+/* BEGIN, take the lock, and lift a statement_timeout set for the role or database. */
 static ErrKind
-run_in_transaction(DbConn *db, const char *sql, Error *err)
+begin_step(DbConn *db, MigrateOutcome *out, Error *err)
 {
     ErrKind rc = db_begin(db, err);
 
     if (rc == ERR_OK)
-        rc = db_exec_timeout(db, sql, 0, err);
+        rc = lock_step(db, out, err);
+    if (rc == ERR_OK)
+        rc = db_exec(db, "SET LOCAL statement_timeout = 0", err);
+    return rc;
+}
+
+/* COMMIT when rc is ERR_OK, otherwise roll back and return rc (err kept). */
+static ErrKind
+end_step(DbConn *db, ErrKind rc, Error *err)
+{
+    Error rb;
+
     if (rc == ERR_OK)
         return db_commit(db, err);
-    {
-        Error rb;
+    err_reset(&rb);
+    if (db_rollback(db, &rb) != ERR_OK)
+        log_debug("rollback failed: %s", rb.message);
+    return rc;
+}
 
-        err_reset(&rb);
-        if (db_rollback(db, &rb) != ERR_OK)
-            log_debug("rollback failed: %s", rb.message);
+/*
+ * Create schema centra and centra.schema_migrations if missing.  Only the DDL
+ * that is needed runs, so once bootstrapped, migrate needs no CREATE privilege
+ * on the database.
+ */
+static ErrKind
+bootstrap(DbConn *db, MigrateOutcome *out, Error *err)
+{
+    DbResult *res = NULL;
+    bool have_schema = false;
+    bool have_table = false;
+    ErrKind rc = begin_step(db, out, err);
+
+    if (rc == ERR_OK)
+        rc = db_query(db,
+                      "SELECT to_regnamespace('centra') IS NOT NULL, "
+                      "to_regclass('centra.schema_migrations') IS NOT NULL",
+                      0, NULL, &res, err);
+    if (rc == ERR_OK) {
+        have_schema = strcmp(db_result_value(res, 0, 0), "t") == 0;
+        have_table = strcmp(db_result_value(res, 0, 1), "t") == 0;
+        db_result_free(res);
+    }
+    if (rc == ERR_OK && !have_schema)
+        rc = db_exec(db, "CREATE SCHEMA centra", err);
+    if (rc == ERR_OK && !have_table)
+        rc = db_exec(db, bootstrap_sql, err);
+    return end_step(db, rc, err);
+}
+
+/* Whether migration version is recorded (checked under the lock). */
+static ErrKind
+is_recorded(DbConn *db, const char *version, bool *recorded, Error *err)
+{
+    const char *params[1] = {version};
+    DbResult *res;
+    ErrKind rc = db_query(db, "SELECT 1 FROM centra.schema_migrations WHERE version = $1", 1,
+                          params, &res, err);
+
+    if (rc == ERR_OK) {
+        *recorded = db_result_rows(res) > 0;
+        db_result_free(res);
     }
     return rc;
 }
 
+/*
+ * Our own SQL failing is a failed statement, whatever its SQLSTATE: "run
+ * migrate" would be no advice inside migrate.
+ */
 static ErrKind
-apply_migration(DbConn *db, const SqlFile *m, Error *err)
+explain_step_failure(Error *err)
+{
+    if (err->kind == ERR_DB_SCHEMA)
+        err->kind = ERR_DB_QUERY;
+    if (err->kind == ERR_DB_QUERY)
+        err_hint(err, "Nothing of this step was kept; the migrations before it stay applied.");
+    return err->kind;
+}
+
+static ErrKind
+run_migration_sql(DbConn *db, const SqlFile *m, Error *err)
+{
+    ErrKind rc = db_exec_timeout(db, m->sql, 0, err);
+
+    if (rc != ERR_OK) {
+        err_prefix(err, "migration \"%s\" failed", m->name);
+        return explain_step_failure(err);
+    }
+    if (!db_in_transaction(db)) {
+        err_set(err, ERR_INTERNAL, "migration \"%s\" ended its own transaction", m->name);
+        err_detail(err, "It contains COMMIT, ROLLBACK or END, so it did not run atomically and "
+                        "was not recorded as applied.");
+        err_hint(err, "Remove the transaction control from the migration, and check the "
+                      "database for objects it created.");
+        return ERR_INTERNAL;
+    }
+    return ERR_OK;
+}
+
+/* Apply m unless another run did meanwhile; *applied says which. */
+static ErrKind
+apply_migration(DbConn *db, const SqlFile *m, MigrateOutcome *out, bool *applied, Error *err)
 {
     char sum[SHA256_HEX_LEN + 1];
     char version[16];
     char duration[32];
     const char *params[5];
     long long start = backoff_now_ms();
+    bool recorded = false;
     ErrKind rc;
 
+    *applied = false;
     checksum_of(m, sum);
     snprintf(version, sizeof(version), "%d", migrate_version_of(m->name));
-    rc = db_begin(db, err);
-    if (rc == ERR_OK) {
-        rc = db_exec_timeout(db, m->sql, 0, err);
-        if (rc != ERR_OK)
-            err_prefix(err, "migration \"%s\" failed", m->name);
+    rc = begin_step(db, out, err);
+    if (rc == ERR_OK)
+        rc = is_recorded(db, version, &recorded, err);
+    if (rc == ERR_OK && recorded) {
+        log_detail("migration %s was applied meanwhile by another run", m->name);
+        return end_step(db, rc, err);
     }
+    if (rc == ERR_OK)
+        rc = run_migration_sql(db, m, err);
     if (rc == ERR_OK) {
         snprintf(duration, sizeof(duration), "%lld", backoff_now_ms() - start);
         params[0] = version;
@@ -367,50 +459,37 @@ apply_migration(DbConn *db, const SqlFile *m, Error *err)
                       "VALUES ($1, $2, $3, $4, $5)",
                       5, params, NULL, err);
     }
-    if (rc == ERR_OK)
-        rc = db_commit(db, err);
-    if (rc != ERR_OK) {
-        Error rb;
-
-        err_reset(&rb);
-        if (db_rollback(db, &rb) != ERR_OK)
-            log_debug("rollback failed: %s", rb.message);
-        return rc;
-    }
-    log_info("applied migration %s in %lld ms", m->name, backoff_now_ms() - start);
-    return ERR_OK;
-}
-
-static ErrKind
-apply_objects(DbConn *db, const MigrationSet *set, Error *err)
-{
-    ErrKind rc = db_begin(db, err);
-
-    for (size_t i = 0; rc == ERR_OK && i < set->nobjects; i++) {
-        rc = db_exec_timeout(db, set->objects[i].sql, 0, err);
-        if (rc != ERR_OK)
-            err_prefix(err, "applying \"sql/%s\" failed", set->objects[i].name);
-        else
-            log_detail("applied sql/%s", set->objects[i].name);
-    }
-    if (rc == ERR_OK)
-        return db_commit(db, err);
-    {
-        Error rb;
-
-        err_reset(&rb);
-        if (db_rollback(db, &rb) != ERR_OK)
-            log_debug("rollback failed: %s", rb.message);
+    rc = end_step(db, rc, err);
+    if (rc == ERR_OK) {
+        *applied = true;
+        log_info("applied migration %s in %lld ms", m->name, backoff_now_ms() - start);
     }
     return rc;
 }
 
 static ErrKind
-migrate_locked(DbConn *db, const MigrationSet *set, MigrateOutcome *out, Error *err)
+apply_objects(DbConn *db, const MigrationSet *set, MigrateOutcome *out, Error *err)
+{
+    ErrKind rc = begin_step(db, out, err);
+
+    for (size_t i = 0; rc == ERR_OK && i < set->nobjects; i++) {
+        rc = db_exec_timeout(db, set->objects[i].sql, 0, err);
+        if (rc != ERR_OK) {
+            err_prefix(err, "applying \"sql/%s\" failed", set->objects[i].name);
+            rc = explain_step_failure(err);
+        } else {
+            log_detail("applied sql/%s", set->objects[i].name);
+        }
+    }
+    return end_step(db, rc, err);
+}
+
+static ErrKind
+migrate_steps(DbConn *db, const MigrationSet *set, MigrateOutcome *out, Error *err)
 {
     AppliedRow *rows = NULL;
     size_t n = 0;
-    ErrKind rc = run_in_transaction(db, bootstrap_sql, err);
+    ErrKind rc = bootstrap(db, out, err);
 
     if (rc == ERR_OK)
         rc = load_applied(db, &rows, &n, err);
@@ -418,15 +497,16 @@ migrate_locked(DbConn *db, const MigrationSet *set, MigrateOutcome *out, Error *
         rc = verify(set, rows, n, err);
     for (size_t i = 0; rc == ERR_OK && i < set->nmigrations; i++) {
         const SqlFile *m = &set->migrations[i];
+        bool applied;
 
         if (find_applied(rows, n, migrate_version_of(m->name)) != NULL)
             continue;
-        rc = apply_migration(db, m, err);
-        if (rc == ERR_OK)
+        rc = apply_migration(db, m, out, &applied, err);
+        if (rc == ERR_OK && applied)
             out->applied++;
     }
     if (rc == ERR_OK)
-        rc = apply_objects(db, set, err);
+        rc = apply_objects(db, set, out, err);
     if (rc == ERR_OK) {
         out->latest = latest_version(set);
         for (size_t i = 0; i < n; i++)
@@ -446,11 +526,10 @@ migrate_run(DbConn *db, const MigrationSet *set, MigrateOutcome *out, Error *err
     rc = migrate_check_set(set, err);
     if (rc != ERR_OK)
         return rc;
-    rc = take_lock(db, out, err);
-    if (rc != ERR_OK)
-        return rc;
-    rc = migrate_locked(db, set, out, err);
-    release_lock(db);
+    rc = migrate_steps(db, set, out, err);
+    if (rc == ERR_DB_PERMISSION)
+        err_hint(err, "Run \"centra-bridge migrate\" as the owner of the schemas centra and "
+                      "centra_outbox (the user that first ran it), or as a superuser.");
     return rc;
 }
 

@@ -51,6 +51,8 @@ expect_usage "an unknown option" 'centra-bridge: error: unrecognized option "--b
 centra-bridge: hint: Try "centra-bridge --help" for more information.' --bogus migrate
 expect_usage "an unknown short option" 'centra-bridge: error: unrecognized option "-x"
 centra-bridge: hint: Try "centra-bridge --help" for more information.' -x migrate
+expect_usage "an unknown option in a cluster" 'centra-bridge: error: unrecognized option "-x"
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --verbose -vx migrate
 expect_usage "--config without a file" 'centra-bridge: error: option "--config" requires a value
 centra-bridge: hint: Try "centra-bridge --help" for more information.' --config
 expect_usage "-c without a file" 'centra-bridge: error: option "-c" requires a value
@@ -78,6 +80,11 @@ assert_eq 78 "$RC" "an invalid --log-format exits 78"
 assert_contains "$ERR" 'ERROR: invalid value for setting "centra_log_format": "xml"' "naming setting and value"
 assert_contains "$ERR" 'detail: Valid values are "text" and "json". The value comes from option --log-format.' \
     "with the allowed values and the source"
+
+run_cb --log-format json --config "$cb_tmp/none.conf" config
+assert_eq 78 "$RC" "a configuration error with --log-format json exits 78"
+assert_contains "$ERR" '{"time":"' "and is logged as JSON"
+assert_contains "$ERR" '"level":"error"' "at level error"
 
 CENTRA_DB_RETRIES=-3 run_cb config
 assert_eq 78 "$RC" "an out-of-range environment value exits 78"
@@ -126,7 +133,7 @@ run_cb --config "$conf" config
 assert_eq 78 "$RC" "a config file with a password readable by others exits 78"
 assert_contains "$ERR" "config file \"$conf\" holds a password but is readable by group or others" \
     "saying why"
-assert_contains "$ERR" "hint: Run \"chmod 600 $conf\"" "and how to fix it"
+assert_contains "$ERR" "hint: Make it readable by its owner only (chmod 600 '$conf')" "and how to fix it"
 assert_not_contains "$ERR" "file-secret-3" "without showing the password"
 chmod 600 "$conf"
 run_cb --config "$conf" config

@@ -27,11 +27,16 @@ struct pg_conn {
     int next_result;             /* index into step->results */
     bool cancelled;              /* PQcancel hit the step in flight */
     bool in_error;               /* the in-flight statement failed */
+    bool noticed;                /* the step's notice was delivered */
+    int copy_left;               /* rows PQgetCopyData still yields */
+    PQnoticeReceiver notice_fn;  /* set by PQsetNoticeReceiver */
+    void *notice_arg;            /* its argument */
 };
 
 struct pg_result {
     const FakeResult *spec; /* what to report */
-    FakeResult cancel_spec; /* storage for the synthetic 57014 */
+    FakeResult own_spec;    /* storage for synthetic results (57014, notices) */
+    const char *sql;        /* statement that produced it */
 };
 
 struct pg_cancel {
@@ -47,6 +52,9 @@ static int live_results;
 static int live_conns;
 static int cancels;
 static const char *last_params[16];
+static char connect_keywords[16][64];
+static char connect_values[16][512];
+static int connect_nparams;
 
 void
 fake_pq_script(const FakeStep *steps, size_t n)
@@ -58,6 +66,7 @@ fake_pq_script(const FakeStep *steps, size_t n)
     live_conns = 0;
     cancels = 0;
     memset(last_params, 0, sizeof(last_params));
+    connect_nparams = 0;
 }
 
 void
@@ -78,6 +87,23 @@ const char *
 fake_pq_last_param(int i)
 {
     return i >= 0 && i < 16 ? last_params[i] : NULL;
+}
+
+const char *
+fake_pq_connect_keyword(int i)
+{
+    return i >= 0 && i < connect_nparams ? connect_keywords[i] : NULL;
+}
+
+const char *
+fake_pq_connect_value(const char *keyword)
+{
+    const char *v = NULL;
+
+    for (int i = 0; i < connect_nparams; i++)
+        if (strcmp(connect_keywords[i], keyword) == 0)
+            v = connect_values[i]; /* the last one wins, as in libpq */
+    return v;
 }
 
 static const FakeStep *
@@ -101,10 +127,15 @@ PQconnectdbParams(const char *const *keywords, const char *const *values, int ex
     const FakeStep *s = next_step(FAKE_CONNECT, "connection attempt");
     PGconn *c = calloc(1, sizeof(PGconn));
 
-    (void)keywords;
-    (void)values;
-    (void)expand_dbname;
+    ck_assert_int_eq(expand_dbname, 1);
     ck_assert_ptr_nonnull(c);
+    for (connect_nparams = 0; keywords[connect_nparams] != NULL && connect_nparams < 16;
+         connect_nparams++) {
+        snprintf(connect_keywords[connect_nparams], sizeof(connect_keywords[0]), "%s",
+                 keywords[connect_nparams]);
+        snprintf(connect_values[connect_nparams], sizeof(connect_values[0]), "%s",
+                 values[connect_nparams]);
+    }
     c->status = s->connect_ok ? CONNECTION_OK : CONNECTION_BAD;
     c->txn = s->connect_ok ? PQTRANS_IDLE : PQTRANS_UNKNOWN;
     snprintf(c->error, sizeof(c->error), "%s\n", s->error != NULL ? s->error : "");
@@ -150,10 +181,11 @@ PQconnectionNeedsPassword(const PGconn *conn)
 PQnoticeReceiver
 PQsetNoticeReceiver(PGconn *conn, PQnoticeReceiver proc, void *arg)
 {
-    (void)conn;
-    (void)proc;
-    (void)arg;
-    return NULL;
+    PQnoticeReceiver old = conn->notice_fn;
+
+    conn->notice_fn = proc;
+    conn->notice_arg = arg;
+    return old;
 }
 
 char *
@@ -302,10 +334,15 @@ start(PGconn *conn, const char *send, const char *sql, int nparams, const char *
     memset(last_params, 0, sizeof(last_params));
     for (int i = 0; i < nparams && i < 16; i++)
         last_params[i] = params[i];
+    if (s->send_fails != NULL) {
+        snprintf(conn->error, sizeof(conn->error), "%s\n", s->send_fails);
+        return 0;
+    }
     conn->step = s;
     conn->next_result = 0;
     conn->cancelled = false;
     conn->in_error = false;
+    conn->noticed = false;
     return 1;
 }
 
@@ -347,14 +384,20 @@ PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams, const char 
     return start(conn, "prepared", stmtName, nParams, paramValues);
 }
 
+/* Whether the statement in flight is still running on the "server". */
+static bool
+running(const PGconn *conn)
+{
+    return conn->step != NULL && conn->step->hang &&
+           (!conn->cancelled || conn->step->ignore_cancel);
+}
+
 int
 PQsocket(const PGconn *conn)
 {
     if (conn->status != CONNECTION_OK)
         return -1;
-    if (conn->step != NULL && conn->step->hang && !conn->cancelled)
-        return conn->idle[0];
-    return conn->ready[0];
+    return running(conn) ? conn->idle[0] : conn->ready[0];
 }
 
 int
@@ -372,7 +415,7 @@ PQconsumeInput(PGconn *conn)
 int
 PQisBusy(PGconn *conn)
 {
-    return conn->step != NULL && conn->step->hang && !conn->cancelled;
+    return running(conn);
 }
 
 static void
@@ -394,6 +437,34 @@ track_transaction(PGconn *conn, const FakeResult *r)
         conn->txn = PQTRANS_IDLE;
 }
 
+static PGresult *
+new_result(PGconn *conn, const FakeResult *spec)
+{
+    PGresult *res = calloc(1, sizeof(PGresult));
+
+    ck_assert_ptr_nonnull(res);
+    res->spec = spec != NULL ? spec : &res->own_spec;
+    res->sql = conn->step != NULL ? conn->step->sql : NULL;
+    live_results++;
+    return res;
+}
+
+static void
+deliver_notice(PGconn *conn)
+{
+    PGresult *n;
+
+    conn->noticed = true;
+    if (conn->notice_fn == NULL)
+        return;
+    n = new_result(conn, NULL);
+    n->own_spec.status = PGRES_NONFATAL_ERROR;
+    n->own_spec.severity = "NOTICE";
+    n->own_spec.message = conn->step->notice;
+    conn->notice_fn(conn->notice_arg, n);
+    PQclear(n);
+}
+
 PGresult *
 PQgetResult(PGconn *conn)
 {
@@ -401,32 +472,52 @@ PQgetResult(PGconn *conn)
 
     if (conn->step == NULL)
         return NULL;
+    if (conn->step->notice != NULL && !conn->noticed)
+        deliver_notice(conn);
     if (conn->step->hang && conn->cancelled) {
         if (conn->next_result++ > 0) {
             conn->step = NULL;
             return NULL;
         }
-        res = calloc(1, sizeof(PGresult));
-        ck_assert_ptr_nonnull(res);
-        res->cancel_spec.status = PGRES_FATAL_ERROR;
-        res->cancel_spec.sqlstate = "57014";
-        res->cancel_spec.message = "canceling statement due to user request";
-        res->spec = &res->cancel_spec;
+        res = new_result(conn, NULL);
+        res->own_spec.status = PGRES_FATAL_ERROR;
+        res->own_spec.sqlstate = "57014";
+        res->own_spec.message = "canceling statement due to user request";
         if (conn->txn == PQTRANS_INTRANS)
             conn->txn = PQTRANS_INERROR;
-        live_results++;
         return res;
     }
     if (conn->next_result >= conn->step->nresults) {
         conn->step = NULL;
         return NULL;
     }
-    res = calloc(1, sizeof(PGresult));
-    ck_assert_ptr_nonnull(res);
-    res->spec = &conn->step->results[conn->next_result++];
+    res = new_result(conn, &conn->step->results[conn->next_result++]);
+    if (res->spec->status == PGRES_COPY_OUT)
+        conn->copy_left = res->spec->copy_rows;
     track_transaction(conn, res->spec);
-    live_results++;
     return res;
+}
+
+int
+PQgetCopyData(PGconn *conn, char **buffer, int async)
+{
+    (void)async;
+    if (conn->copy_left <= 0)
+        return -1;
+    conn->copy_left--;
+    *buffer = strdup("row\n");
+    ck_assert_ptr_nonnull(*buffer);
+    return 4;
+}
+
+char *
+PQcmdStatus(PGresult *res)
+{
+    if (res->spec->cmd_status != NULL)
+        return (char *)(uintptr_t)res->spec->cmd_status;
+    if (res->sql != NULL && strcmp(res->sql, "COMMIT") == 0)
+        return (char *)(uintptr_t) "COMMIT";
+    return (char *)(uintptr_t) "";
 }
 
 void
@@ -480,7 +571,8 @@ PQresultErrorField(const PGresult *res, int fieldcode)
         v = res->spec->position;
         break;
     case PG_DIAG_SEVERITY_NONLOCALIZED:
-        v = res->spec->status == PGRES_FATAL_ERROR ? "ERROR" : NULL;
+        v = res->spec->severity != NULL ? res->spec->severity
+                                        : (res->spec->status == PGRES_FATAL_ERROR ? "ERROR" : NULL);
         break;
     default:
         break;

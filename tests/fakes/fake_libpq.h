@@ -35,6 +35,9 @@ typedef struct FakeResult {
     int ncols;                           /* columns of values */
     const char *values[FAKE_MAX_VALUES]; /* row-major; NULL is SQL NULL */
     const char *cmd_tuples;              /* PQcmdTuples */
+    const char *cmd_status;              /* PQcmdStatus; NULL: "COMMIT" for COMMIT */
+    const char *severity;                /* PG_DIAG_SEVERITY_NONLOCALIZED */
+    int copy_rows;                       /* PGRES_COPY_OUT: rows PQgetCopyData yields */
 } FakeResult;
 
 typedef struct FakeStep {
@@ -48,8 +51,11 @@ typedef struct FakeStep {
     const char *sql;  /* expected SQL (statement name for "prepared"); NULL = any */
     int nresults;     /* results PQgetResult returns, then NULL */
     FakeResult results[FAKE_MAX_RESULTS];
-    bool hang; /* busy until cancelled; then a 57014 error */
-    bool drop; /* the connection dies while waiting for the result */
+    bool hang;              /* busy until cancelled; then a 57014 error */
+    bool ignore_cancel;     /* with hang: a cancel changes nothing */
+    bool drop;              /* the connection dies while waiting for the result */
+    const char *send_fails; /* PQsend* returns 0 with this PQerrorMessage */
+    const char *notice;     /* a NOTICE the server sends before the results */
 } FakeStep;
 
 /* Start a script (the array must outlive its use).  Resets all counters. */
@@ -63,5 +69,9 @@ int fake_pq_cancels(void);
 
 /* Parameter i of the last statement sent (NULL if none). */
 const char *fake_pq_last_param(int i);
+
+/* Keyword i (in order) of the last connection attempt, and its value. */
+const char *fake_pq_connect_keyword(int i);
+const char *fake_pq_connect_value(const char *keyword);
 
 #endif /* TESTS_FAKES_FAKE_LIBPQ_H */

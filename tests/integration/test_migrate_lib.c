@@ -202,6 +202,36 @@ START_TEST(a_failing_sql_file_is_named)
 }
 END_TEST
 
+START_TEST(a_migration_that_commits_itself_is_refused)
+{
+    static const SqlFile m[] = {FILE_OF("0001_a.sql", "CREATE TABLE centra.t1 (a int);\n"
+                                                      "COMMIT;\n"
+                                                      "CREATE TABLE centra.t2 (a int);\n")};
+    MigrationSet set = set_of(m, 1, NULL, 0);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message, "migration \"0001_a.sql\" ended its own transaction");
+    ck_assert_str_eq(scalar("SELECT count(*) FROM centra.schema_migrations"), "0");
+}
+END_TEST
+
+START_TEST(a_server_side_statement_timeout_does_not_cut_a_migration_short)
+{
+    static const SqlFile m[] = {FILE_OF("0001_slow.sql", "SELECT pg_sleep(1.5);")};
+    MigrationSet set = set_of(m, 1, NULL, 0);
+    MigrateOutcome out;
+    char sql[160];
+
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET statement_timeout = '500ms'", dbname);
+    ck_assert_msg(db_exec(db, sql, &err) == ERR_OK, "%s", err.message);
+    db_free(db);
+    db = connect_to(dbname); /* the new setting applies to new sessions */
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s", err.message);
+    ck_assert_int_eq(out.applied, 1);
+}
+END_TEST
+
 START_TEST(the_embedded_migrations_apply_cleanly_twice)
 {
     MigrationSet set = migrate_embedded();
@@ -227,6 +257,8 @@ migrate_lib_suite(void)
     tcase_add_test(tc, an_edited_migration_is_refused);
     tcase_add_test(tc, a_migration_older_than_an_applied_one_is_refused);
     tcase_add_test(tc, a_failing_sql_file_is_named);
+    tcase_add_test(tc, a_migration_that_commits_itself_is_refused);
+    tcase_add_test(tc, a_server_side_statement_timeout_does_not_cut_a_migration_short);
     tcase_add_test(tc, the_embedded_migrations_apply_cleanly_twice);
     suite_add_tcase(s, tc);
     return s;

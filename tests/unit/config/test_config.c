@@ -475,8 +475,9 @@ START_TEST(a_readable_file_holding_a_password_is_refused)
     snprintf(expect, sizeof(expect), "Its permissions are %04o.", (unsigned)c->mode);
     ck_assert_str_eq(err.detail, expect);
     snprintf(expect, sizeof(expect),
-             "Run \"chmod 600 %s\", or pass the password in the environment (CENTRA_PASSWORD, or "
-             "PGPASSWORD or a ~/.pgpass file for the database).",
+             "Make it readable by its owner only (chmod 600 '%s'), or pass the password in the "
+             "environment (CENTRA_PASSWORD, or PGPASSWORD or a ~/.pgpass file for the "
+             "database).",
              path);
     ck_assert_str_eq(err.hint, expect);
 }

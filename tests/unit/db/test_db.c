@@ -94,10 +94,12 @@ static const StateCase state_cases[] = {
     {"53300", false, ERR_DB_CONNECTION}, {"57014", false, ERR_DB_TIMEOUT},
     {"28P01", false, ERR_DB_AUTH},       {"28000", false, ERR_DB_AUTH},
     {"3D000", false, ERR_DB_AUTH},       {"42501", false, ERR_DB_PERMISSION},
-    {"23505", false, ERR_DB_QUERY},      {"42P01", false, ERR_DB_QUERY},
-    {"53100", false, ERR_DB_QUERY},      {"XX000", false, ERR_DB_QUERY},
-    {NULL, false, ERR_DB_QUERY},         {"", false, ERR_DB_QUERY},
-    {"23505", true, ERR_DB_CONNECTION},  {NULL, true, ERR_DB_CONNECTION},
+    {"23505", false, ERR_DB_QUERY},      {"42P01", false, ERR_DB_SCHEMA},
+    {"3F000", false, ERR_DB_SCHEMA},     {"42883", false, ERR_DB_SCHEMA},
+    {"42703", false, ERR_DB_SCHEMA},     {"53100", false, ERR_DB_QUERY},
+    {"XX000", false, ERR_DB_QUERY},      {NULL, false, ERR_DB_QUERY},
+    {"", false, ERR_DB_QUERY},           {"23505", true, ERR_DB_CONNECTION},
+    {NULL, true, ERR_DB_CONNECTION},
 };
 
 START_TEST(sqlstates_are_classified_once)
@@ -128,6 +130,11 @@ static const ConnectCase connect_cases[] = {
      ERR_DB_AUTH},
     {"connection to server at \"db\" failed: FATAL:  database \"erp\" does not exist", ERR_DB_AUTH},
     {"connection to server at \"db\" failed: FATAL:  no pg_hba.conf entry for host", ERR_DB_AUTH},
+    {"connection to server at \"db\" failed: FATAL:  role \"bob\" is not permitted to log in",
+     ERR_DB_AUTH},
+    /* A FATAL we cannot read (a localized server) is retried, not taken as a refusal. */
+    {"connection to server at \"db\" failed: FATAL:  das Datenbanksystem startet",
+     ERR_DB_CONNECTION},
 };
 
 START_TEST(connection_failures_are_classified)
@@ -379,8 +386,9 @@ START_TEST(a_missing_privilege_gets_a_hint)
     DbConn *db = connected(script, CB_LENGTH(script));
 
     ck_assert_int_eq(db_exec(db, "SELECT 1 FROM t", &err), ERR_DB_PERMISSION);
-    ck_assert_str_eq(err.hint, "Grant the privilege to the database user, or connect as a member "
-                               "of the centra_bridge role.");
+    ck_assert_str_eq(err.hint, "Check the privileges of the database user; the roles "
+                               "centra_bridge, centra_erp and centra_reader are described in "
+                               "docs/schema.md.");
     ck_assert_int_eq(err_exit_code(err.kind), 78);
     db_free(db);
     fake_pq_verify();
@@ -422,15 +430,17 @@ START_TEST(the_first_error_of_a_script_wins)
         CONNECT_OK,
         {.kind = FAKE_SEND,
          .send = "query",
-         .nresults = 2,
-         .results = {OK_RESULT,
-                     {.status = PGRES_FATAL_ERROR,
-                      .sqlstate = "42P01",
-                      .message = "relation \"nope\" does not exist"}}}};
+         .nresults = 3,
+         .results = {
+             OK_RESULT,
+             {.status = PGRES_FATAL_ERROR, .sqlstate = "22012", .message = "division by zero"},
+             {.status = PGRES_FATAL_ERROR,
+              .sqlstate = "42P01",
+              .message = "relation \"nope\" does not exist"}}}};
     DbConn *db = connected(script, CB_LENGTH(script));
 
-    ck_assert_int_eq(db_exec(db, "SELECT 1; SELECT * FROM nope", &err), ERR_DB_QUERY);
-    ck_assert_str_eq(err.message, "relation \"nope\" does not exist");
+    ck_assert_int_eq(db_exec(db, "SELECT 1; SELECT 1/0; SELECT * FROM nope", &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.message, "division by zero");
     db_free(db);
     fake_pq_verify();
 }
@@ -495,7 +505,174 @@ START_TEST(a_connection_lost_inside_a_transaction_is_never_silently_replaced)
 }
 END_TEST
 
+START_TEST(the_database_url_overrides_the_built_in_connection_settings)
+{
+    static const FakeStep script[] = {CONNECT_OK};
+    DbConn *db;
+    int last = 0;
+
+    opts.conninfo = "postgresql://bob@db/erp?connect_timeout=3";
+    opts.connect_timeout_ms = 2500;
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    while (fake_pq_connect_keyword(last + 1) != NULL)
+        last++;
+    /* libpq lets later keywords win: DATABASE_URL (expanded from dbname) comes last. */
+    ck_assert_str_eq(fake_pq_connect_keyword(last), "dbname");
+    ck_assert_str_eq(fake_pq_connect_value("dbname"), "postgresql://bob@db/erp?connect_timeout=3");
+    ck_assert_str_eq(fake_pq_connect_value("fallback_application_name"), "centra-bridge");
+    ck_assert_str_eq(fake_pq_connect_value("connect_timeout"), "3"); /* 2.5 s, rounded up */
+    ck_assert_str_eq(fake_pq_connect_value("keepalives"), "1");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(without_a_database_url_libpq_variables_apply)
+{
+    static const FakeStep script[] = {CONNECT_OK};
+    DbConn *db;
+
+    opts.conninfo = NULL;
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    ck_assert_ptr_null(fake_pq_connect_value("dbname"));
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_copy_out_is_drained_not_spun_on)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .nresults = 2,
+         .results = {{.status = PGRES_COPY_OUT, .copy_rows = 3}, OK_RESULT}},
+        SEND_OK("SELECT 1")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_exec(db, "COPY t TO STDOUT", &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message, "COPY is not supported by this statement");
+    /* The connection is still usable. */
+    ck_assert_int_eq(db_exec(db, "SELECT 1", &err), ERR_OK);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_statement_libpq_refuses_to_send_is_not_a_lost_connection)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND, .send_fails = "number of parameters must be between 0 and 65535"},
+        SEND_OK("SELECT 1")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_exec(db, "SELECT big", &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message, "could not send a statement to the database: number of "
+                                  "parameters must be between 0 and 65535");
+    ck_assert(!err_is_retryable(err.kind));
+    ck_assert_int_eq(db_exec(db, "SELECT 1", &err), ERR_OK); /* no reconnect needed */
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_server_ignoring_the_cancel_loses_the_connection)
+{
+    static const FakeStep script[] = {CONNECT_OK,
+                                      {.kind = FAKE_SEND, .hang = true, .ignore_cancel = true},
+                                      CONNECT_OK,
+                                      SEND_OK("SELECT 1")};
+    DbConn *db;
+
+    opts.statement_timeout_ms = 30;
+    opts.cancel_grace_ms = 40;
+    db = connected(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_exec(db, "SELECT pg_sleep(60)", &err), ERR_DB_CONNECTION);
+    ck_assert_int_eq(fake_pq_cancels(), 1);
+    ck_assert_str_eq(err.message, "the database did not answer a cancel request within 40 ms; "
+                                  "the connection was dropped");
+    ck_assert_int_eq(db_exec(db, "SELECT 1", &err), ERR_OK); /* reconnects */
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(server_notices_reach_the_log)
+{
+    static const FakeStep script[] = {CONNECT_OK,
+                                      {.kind = FAKE_SEND,
+                                       .notice = "relation \"t\" already exists, skipping",
+                                       .nresults = 1,
+                                       .results = {OK_RESULT}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    char *log;
+
+    ck_assert_int_eq(db_exec(db, "CREATE TABLE IF NOT EXISTS t ()", &err), ERR_OK);
+    log = take_log();
+    ck_assert_contains(log, "INFO: database: relation \"t\" already exists, skipping\n");
+    free(log);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_missing_table_says_to_migrate)
+{
+    static const FakeStep script[] = {CONNECT_OK,
+                                      SEND_ERROR("SELECT 1 FROM centra.orders", "42P01",
+                                                 "relation \"centra.orders\" does not exist")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_exec(db, "SELECT 1 FROM centra.orders", &err), ERR_DB_SCHEMA);
+    ck_assert_str_eq(err.hint, "Run \"centra-bridge migrate\" to create or upgrade the schemas.");
+    ck_assert_int_eq(err_exit_code(err.kind), 78);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
 /* --- transactions ----------------------------------------------------------- */
+
+START_TEST(a_transaction_with_a_failed_statement_is_never_reported_committed)
+{
+    static const FakeStep script[] = {CONNECT_OK, SEND_OK("BEGIN"),
+                                      SEND_ERROR("INSERT x", "23505", "duplicate key"),
+                                      SEND_OK("ROLLBACK")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_begin(db, &err), ERR_OK);
+    ck_assert_int_eq(db_exec(db, "INSERT x", &err), ERR_DB_QUERY);
+    /* A caller that ignores the error must not be told COMMIT worked. */
+    ck_assert_int_eq(db_commit(db, &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message, "transaction not committed: a statement in it had failed");
+    ck_assert(!db_in_transaction(db));
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_commit_answered_with_rollback_is_an_error)
+{
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        SEND_OK("BEGIN"),
+        {.kind = FAKE_SEND,
+         .sql = "COMMIT",
+         .nresults = 1,
+         .results = {{.status = PGRES_COMMAND_OK, .cmd_status = "ROLLBACK"}}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+
+    ck_assert_int_eq(db_begin(db, &err), ERR_OK);
+    ck_assert_int_eq(db_commit(db, &err), ERR_INTERNAL);
+    ck_assert_str_eq(err.message,
+                     "transaction not committed: the server answered COMMIT with \"ROLLBACK\"");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
 
 typedef struct TxnArg {
     int calls;       /* how often the body ran */
@@ -674,6 +851,8 @@ db_suite(void)
     tcase_add_test(connect, a_missing_password_is_not_retried);
     tcase_add_test(connect, an_unparsable_database_url_is_a_config_error);
     tcase_add_test(connect, the_database_password_is_registered_for_redaction);
+    tcase_add_test(connect, the_database_url_overrides_the_built_in_connection_settings);
+    tcase_add_test(connect, without_a_database_url_libpq_variables_apply);
     tcase_add_test(stmt, rows_and_nulls_are_returned);
     tcase_add_test(stmt, affected_rows_are_reported);
     tcase_add_test(stmt, statement_errors_carry_detail_hint_and_query);
@@ -683,6 +862,13 @@ db_suite(void)
     tcase_add_test(stmt, a_statement_past_its_deadline_is_cancelled);
     tcase_add_test(stmt, a_lost_connection_is_reported_then_reestablished);
     tcase_add_test(stmt, a_connection_lost_inside_a_transaction_is_never_silently_replaced);
+    tcase_add_test(stmt, a_copy_out_is_drained_not_spun_on);
+    tcase_add_test(stmt, a_statement_libpq_refuses_to_send_is_not_a_lost_connection);
+    tcase_add_test(stmt, a_server_ignoring_the_cancel_loses_the_connection);
+    tcase_add_test(stmt, server_notices_reach_the_log);
+    tcase_add_test(stmt, a_missing_table_says_to_migrate);
+    tcase_add_test(txn, a_transaction_with_a_failed_statement_is_never_reported_committed);
+    tcase_add_test(txn, a_commit_answered_with_rollback_is_an_error);
     tcase_add_test(txn, a_serialization_failure_reruns_the_transaction);
     tcase_add_test(txn, a_transaction_gives_up_after_its_attempts);
     tcase_add_test(txn, a_permanent_error_is_not_retried);

@@ -20,6 +20,12 @@ START_TEST(exit_codes_follow_the_design_contract)
     ck_assert_int_eq(err_exit_code(ERR_MIGRATION), 78);
     ck_assert_int_eq(err_exit_code(ERR_BUSY), 75);
     ck_assert_int_eq(err_exit_code(ERR_INTERNAL), 70);
+    ck_assert_int_eq(err_exit_code(ERR_DB_QUERY), 70);
+    ck_assert_int_eq(err_exit_code(ERR_DB_SCHEMA), 78);
+    /* Exit 1 means "finished, but something failed": only PARTIAL says that. */
+    for (int k = 0; k < ERR_KIND_COUNT_; k++)
+        ck_assert_msg(err_exit_code((ErrKind)k) != 1 || k == ERR_PARTIAL, "%s exits 1",
+                      err_kind_name((ErrKind)k));
 }
 END_TEST
 
@@ -81,7 +87,7 @@ START_TEST(detail_append_separates_sentences)
 {
     Error err;
 
-    err_set(&err, ERR_FAILED, "m");
+    err_set(&err, ERR_PARTIAL, "m");
     err_detail_append(&err, false, "First.");
     ck_assert_str_eq(err.detail, "First.");
     err_detail_append(&err, false, "Second.");
@@ -109,7 +115,7 @@ START_TEST(long_texts_are_truncated_not_overflowed)
 
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    err_set(&err, ERR_FAILED, "%s", big);
+    err_set(&err, ERR_PARTIAL, "%s", big);
     ck_assert_uint_eq(strlen(err.message), ERR_MESSAGE_MAX - 1);
     err_detail(&err, "%s", big);
     ck_assert_uint_eq(strlen(err.detail), ERR_DETAIL_MAX - 1);
