@@ -1,6 +1,9 @@
 -- migrations/0001_initial.sql
 --     The schemas "centra" (staging: written only by centra-bridge) and
---     "centra_outbox" (the ERP's write side), with every table DESIGN.md names.
+--     "centra_outbox" (the ERP's write side): every staging table DESIGN.md
+--     names, and the outbox queue centra_outbox.messages.  The typed outbox
+--     tables the ERP inserts into, with their triggers, come with the exporter
+--     in a later migration.
 --
 -- Conventions, for the DBA reading this:
 -- - Centra's identifiers are opaque text (order, product, shipment ids...):
@@ -22,7 +25,14 @@ COMMENT ON SCHEMA centra IS
     'Centra data imported by centra-bridge from the SOAP event queue. Written only by '
     'centra-bridge; the ERP and DBAs read it with plain SQL.';
 
-CREATE SCHEMA centra_outbox;
+-- A DBA may have created the schema beforehand (owned by the migrating user).
+DO $outbox$
+BEGIN
+    IF to_regnamespace('centra_outbox') IS NULL THEN
+        CREATE SCHEMA centra_outbox;
+    END IF;
+END
+$outbox$;
 COMMENT ON SCHEMA centra_outbox IS
     'What the ERP sends to Centra. The ERP inserts rows; centra-bridge delivers them as SOAP '
     '*_Update calls and records Centra''s answer on each message.';
@@ -119,7 +129,9 @@ CREATE TABLE centra.events (
 CREATE INDEX events_type_entry_idx ON centra.events (type, entry);
 CREATE INDEX events_received_at_idx ON centra.events (received_at);
 CREATE INDEX events_quarantined_idx ON centra.events (event_id) WHERE status = 'quarantined';
-CREATE INDEX events_not_done_idx ON centra.events (event_id) WHERE done_at IS NULL;
+CREATE INDEX events_not_done_idx ON centra.events (event_id)
+    WHERE done_at IS NULL AND source = 'centra';
+CREATE INDEX events_run_id_idx ON centra.events (run_id);
 
 COMMENT ON TABLE centra.events IS
     'Every event received from Centra''s queue, one row each, kept even for types the bridge '
@@ -143,9 +155,10 @@ COMMENT ON COLUMN centra.events.error IS
     'Why the event was quarantined, with the parser''s line and column where known.';
 COMMENT ON COLUMN centra.events.payload IS
     'The event''s <data> element as an XML document, with Centra''s namespace '
-    '(http://www.centra.com/webservices/) declared as default, so xpath() works, e.g. '
-    'xpath(''/c:data/c:order/c:status/text()'', payload, ARRAY[ARRAY[''c'', '
-    '''http://www.centra.com/webservices/'']]). NULL when quarantined.';
+    '(http://www.centra.com/webservices/) declared as default whatever prefix or flavor the '
+    'response used, so xpath() works, e.g. xpath(''/c:data/c:order/c:status/text()'', '
+    'payload, ARRAY[ARRAY[''c'', ''http://www.centra.com/webservices/'']]). NULL when '
+    'quarantined.';
 COMMENT ON COLUMN centra.events.raw IS
     'The event''s bytes exactly as received, kept for quarantined events (NULL otherwise).';
 COMMENT ON COLUMN centra.events.received_at IS 'When centra-bridge stored the event.';
@@ -330,7 +343,8 @@ COMMENT ON COLUMN centra.orders.sales_rep_master_id IS
     'The sales representative''s master (<order><salesrep><mastersalesrep><salesrep><id>).';
 COMMENT ON COLUMN centra.orders.sales_rep_master_percent IS
     'The master''s commission in percent '
-    '(<order><salesrep><mastersalesrep><salesrep><percent>).';
+    '(<order><salesrep><mastersalesrep><salesrep><percent>). Deeper levels of the master '
+    'chain are in centra.events.payload.';
 COMMENT ON COLUMN centra.orders.master_sales_rep_id IS
     'Master sales representative id (<order><mastersalesrep><salesrep><id>).';
 COMMENT ON COLUMN centra.orders.master_sales_rep_email IS
@@ -523,6 +537,7 @@ CREATE TABLE centra.order_lines (
     size_id text,
     sku text,
     product_sku text,
+    variation_sku text,
     size_sku text,
     product_name text,
     variation_name text,
@@ -558,36 +573,57 @@ COMMENT ON COLUMN centra.order_lines.order_id IS 'The order (centra.orders).';
 COMMENT ON COLUMN centra.order_lines.orderitem_id IS
     'Centra''s order line id (<size><orderitem><id>), unique within the order.';
 COMMENT ON COLUMN centra.order_lines.line_no IS 'Position of the line in the order, from 1.';
-COMMENT ON COLUMN centra.order_lines.product_id IS 'Product id (<product><id>).';
-COMMENT ON COLUMN centra.order_lines.variation_id IS 'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.order_lines.size_id IS 'Size id (<size><id>), e.g. S or OS.';
+COMMENT ON COLUMN centra.order_lines.product_id IS
+    'Product id (<product><id>).';
+COMMENT ON COLUMN centra.order_lines.variation_id IS
+    'Variant id (<product><variation><id>).';
+COMMENT ON COLUMN centra.order_lines.size_id IS
+    'Size id (<size><id>), e.g. S or OS.';
 COMMENT ON COLUMN centra.order_lines.sku IS
-    'Full SKU: product SKU, variant SKU and size SKU concatenated, as Centra defines it.';
-COMMENT ON COLUMN centra.order_lines.product_sku IS 'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.order_lines.size_sku IS 'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.order_lines.product_name IS 'Product name (<product><description>).';
+    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
+    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
+COMMENT ON COLUMN centra.order_lines.product_sku IS
+    'Product SKU (<product><sku>).';
+COMMENT ON COLUMN centra.order_lines.variation_sku IS
+    'Variant SKU (<product><variation><sku>), when the event carries it.';
+COMMENT ON COLUMN centra.order_lines.size_sku IS
+    'Size SKU (<size><sku>).';
+COMMENT ON COLUMN centra.order_lines.product_name IS
+    'Product name (<product><description>).';
 COMMENT ON COLUMN centra.order_lines.variation_name IS
     'Variant name, e.g. Red (<product><variation><description>).';
-COMMENT ON COLUMN centra.order_lines.size_name IS 'Size name, e.g. Small (<size><description>).';
+COMMENT ON COLUMN centra.order_lines.size_name IS
+    'Size name, e.g. Small (<size><description>).';
 COMMENT ON COLUMN centra.order_lines.orderitem_description IS
     'Order line description (<size><orderitem><description>).';
-COMMENT ON COLUMN centra.order_lines.brand_id IS 'Brand id (<product><brand><id>).';
-COMMENT ON COLUMN centra.order_lines.brand_name IS 'Brand name (<product><brand><description>).';
-COMMENT ON COLUMN centra.order_lines.product_type IS 'Product type (<product><type>).';
-COMMENT ON COLUMN centra.order_lines.qty IS 'Quantity of this line (<size><qty>).';
+COMMENT ON COLUMN centra.order_lines.brand_id IS
+    'Brand id (<product><brand><id>).';
+COMMENT ON COLUMN centra.order_lines.brand_name IS
+    'Brand name (<product><brand><description>).';
+COMMENT ON COLUMN centra.order_lines.product_type IS
+    'Product type (<product><type>).';
+COMMENT ON COLUMN centra.order_lines.qty IS
+    'Quantity ordered on this line (<size><qty>).';
 COMMENT ON COLUMN centra.order_lines.product_qty IS
     'Quantity of the product over all its sizes (<product><qty>).';
-COMMENT ON COLUMN centra.order_lines.price IS 'Unit price paid (<product><price>).';
-COMMENT ON COLUMN centra.order_lines.orig_price IS 'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.order_lines.discount IS 'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.order_lines.tax IS 'Tax rate in percent, e.g. 25.000 (<product><tax>).';
+COMMENT ON COLUMN centra.order_lines.price IS
+    'Unit price paid (<product><price>).';
+COMMENT ON COLUMN centra.order_lines.orig_price IS
+    'Unit price before discount (<product><origprice>).';
+COMMENT ON COLUMN centra.order_lines.discount IS
+    'Discount (<product><discount>).';
+COMMENT ON COLUMN centra.order_lines.tax IS
+    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
 COMMENT ON COLUMN centra.order_lines.subtotal IS
-    'Amount of this line: price times qty. Centra gives subtotals per product only (see '
+    'Amount of this line: price times qty. Centra gives amounts per product only (see '
     'product_subtotal).';
 COMMENT ON COLUMN centra.order_lines.product_subtotal IS
-    'Amount of the product over all its sizes (<product><subtotal>).';
-COMMENT ON COLUMN centra.order_lines.preorder IS 'Whether the line is a preorder (<size><preorder>).';
-COMMENT ON COLUMN centra.order_lines.comment IS 'Comment on the product (<product><comment>).';
+    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
+    'use it for money, as it includes discounts.';
+COMMENT ON COLUMN centra.order_lines.preorder IS
+    'Whether it is a preorder (<size><preorder>).';
+COMMENT ON COLUMN centra.order_lines.comment IS
+    'Comment on the product (<product><comment>).';
 COMMENT ON COLUMN centra.order_lines.bundle_role IS
     'none: an ordinary product; bundle: a virtual bundle product, not picked '
     '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
@@ -671,16 +707,28 @@ CREATE TABLE centra.cancelled_lines (
     size_id text,
     sku text,
     product_sku text,
+    variation_sku text,
     size_sku text,
     product_name text,
     variation_name text,
     size_name text,
+    orderitem_description text,
+    brand_id text,
+    brand_name text,
+    product_type text,
     qty integer,
+    product_qty integer,
     price numeric,
     orig_price numeric,
     discount numeric,
     tax numeric,
     subtotal numeric,
+    product_subtotal numeric,
+    preorder boolean,
+    comment text,
+    bundle_role text NOT NULL DEFAULT 'none'
+        CONSTRAINT cancelled_lines_bundle_role_valid CHECK (bundle_role IN ('none', 'bundle', 'part')),
+    bundle_product_id text,
     PRIMARY KEY (order_id, line_no)
 );
 CREATE INDEX cancelled_lines_orderitem_idx ON centra.cancelled_lines (order_id, orderitem_id);
@@ -692,22 +740,62 @@ COMMENT ON COLUMN centra.cancelled_lines.order_id IS 'The order (centra.orders).
 COMMENT ON COLUMN centra.cancelled_lines.line_no IS 'Position in the event, from 1.';
 COMMENT ON COLUMN centra.cancelled_lines.orderitem_id IS
     'The order line cancelled from (<size><orderitem><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.product_id IS 'Product id (<product><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.variation_id IS 'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.size_id IS 'Size id (<size><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.sku IS 'Full SKU (product, variant and size SKU).';
-COMMENT ON COLUMN centra.cancelled_lines.product_sku IS 'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.cancelled_lines.size_sku IS 'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.cancelled_lines.product_name IS 'Product name (<product><description>).';
+COMMENT ON COLUMN centra.cancelled_lines.product_id IS
+    'Product id (<product><id>).';
+COMMENT ON COLUMN centra.cancelled_lines.variation_id IS
+    'Variant id (<product><variation><id>).';
+COMMENT ON COLUMN centra.cancelled_lines.size_id IS
+    'Size id (<size><id>), e.g. S or OS.';
+COMMENT ON COLUMN centra.cancelled_lines.sku IS
+    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
+    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
+COMMENT ON COLUMN centra.cancelled_lines.product_sku IS
+    'Product SKU (<product><sku>).';
+COMMENT ON COLUMN centra.cancelled_lines.variation_sku IS
+    'Variant SKU (<product><variation><sku>), when the event carries it.';
+COMMENT ON COLUMN centra.cancelled_lines.size_sku IS
+    'Size SKU (<size><sku>).';
+COMMENT ON COLUMN centra.cancelled_lines.product_name IS
+    'Product name (<product><description>).';
 COMMENT ON COLUMN centra.cancelled_lines.variation_name IS
-    'Variant name (<product><variation><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.size_name IS 'Size name (<size><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.qty IS 'Quantity cancelled (<size><qty>).';
-COMMENT ON COLUMN centra.cancelled_lines.price IS 'Unit price (<product><price>).';
-COMMENT ON COLUMN centra.cancelled_lines.orig_price IS 'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.cancelled_lines.discount IS 'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.cancelled_lines.tax IS 'Tax rate in percent (<product><tax>).';
-COMMENT ON COLUMN centra.cancelled_lines.subtotal IS 'Cancelled amount: price times qty.';
+    'Variant name, e.g. Red (<product><variation><description>).';
+COMMENT ON COLUMN centra.cancelled_lines.size_name IS
+    'Size name, e.g. Small (<size><description>).';
+COMMENT ON COLUMN centra.cancelled_lines.orderitem_description IS
+    'Order line description (<size><orderitem><description>).';
+COMMENT ON COLUMN centra.cancelled_lines.brand_id IS
+    'Brand id (<product><brand><id>).';
+COMMENT ON COLUMN centra.cancelled_lines.brand_name IS
+    'Brand name (<product><brand><description>).';
+COMMENT ON COLUMN centra.cancelled_lines.product_type IS
+    'Product type (<product><type>).';
+COMMENT ON COLUMN centra.cancelled_lines.qty IS
+    'Quantity cancelled (<size><qty>).';
+COMMENT ON COLUMN centra.cancelled_lines.product_qty IS
+    'Quantity of the product over all its sizes (<product><qty>).';
+COMMENT ON COLUMN centra.cancelled_lines.price IS
+    'Unit price paid (<product><price>).';
+COMMENT ON COLUMN centra.cancelled_lines.orig_price IS
+    'Unit price before discount (<product><origprice>).';
+COMMENT ON COLUMN centra.cancelled_lines.discount IS
+    'Discount (<product><discount>).';
+COMMENT ON COLUMN centra.cancelled_lines.tax IS
+    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
+COMMENT ON COLUMN centra.cancelled_lines.subtotal IS
+    'Cancelled amount: price times qty (see product_subtotal).';
+COMMENT ON COLUMN centra.cancelled_lines.product_subtotal IS
+    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
+    'use it for money, as it includes discounts.';
+COMMENT ON COLUMN centra.cancelled_lines.preorder IS
+    'Whether it is a preorder (<size><preorder>).';
+COMMENT ON COLUMN centra.cancelled_lines.comment IS
+    'Comment on the product (<product><comment>).';
+COMMENT ON COLUMN centra.cancelled_lines.bundle_role IS
+    'none: an ordinary product; bundle: a virtual bundle product, not picked '
+    '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
+    '(<bundleinfo><isbundle>false with <partof>).';
+COMMENT ON COLUMN centra.cancelled_lines.bundle_product_id IS
+    'For a part, the product id of its bundle (<bundleinfo><partof><product><id>).';
 
 -- ---------------------------------------------------------------------------
 -- shipments
@@ -855,16 +943,28 @@ CREATE TABLE centra.shipment_lines (
     size_id text,
     sku text,
     product_sku text,
+    variation_sku text,
     size_sku text,
     product_name text,
     variation_name text,
     size_name text,
+    orderitem_description text,
+    brand_id text,
+    brand_name text,
+    product_type text,
     qty integer,
+    product_qty integer,
     price numeric,
     orig_price numeric,
     discount numeric,
     tax numeric,
     subtotal numeric,
+    product_subtotal numeric,
+    preorder boolean,
+    comment text,
+    bundle_role text NOT NULL DEFAULT 'none'
+        CONSTRAINT shipment_lines_bundle_role_valid CHECK (bundle_role IN ('none', 'bundle', 'part')),
+    bundle_product_id text,
     PRIMARY KEY (order_id, shipment_id, line_no),
     FOREIGN KEY (order_id, shipment_id)
         REFERENCES centra.shipments (order_id, shipment_id) ON DELETE CASCADE
@@ -879,22 +979,62 @@ COMMENT ON COLUMN centra.shipment_lines.shipment_id IS 'The shipment (centra.shi
 COMMENT ON COLUMN centra.shipment_lines.line_no IS 'Position in the shipment, from 1.';
 COMMENT ON COLUMN centra.shipment_lines.orderitem_id IS
     'The order line shipped (<size><orderitem><id>; centra.order_lines).';
-COMMENT ON COLUMN centra.shipment_lines.product_id IS 'Product id (<product><id>).';
-COMMENT ON COLUMN centra.shipment_lines.variation_id IS 'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.shipment_lines.size_id IS 'Size id (<size><id>).';
-COMMENT ON COLUMN centra.shipment_lines.sku IS 'Full SKU (product, variant and size SKU).';
-COMMENT ON COLUMN centra.shipment_lines.product_sku IS 'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.shipment_lines.size_sku IS 'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.shipment_lines.product_name IS 'Product name (<product><description>).';
+COMMENT ON COLUMN centra.shipment_lines.product_id IS
+    'Product id (<product><id>).';
+COMMENT ON COLUMN centra.shipment_lines.variation_id IS
+    'Variant id (<product><variation><id>).';
+COMMENT ON COLUMN centra.shipment_lines.size_id IS
+    'Size id (<size><id>), e.g. S or OS.';
+COMMENT ON COLUMN centra.shipment_lines.sku IS
+    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
+    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
+COMMENT ON COLUMN centra.shipment_lines.product_sku IS
+    'Product SKU (<product><sku>).';
+COMMENT ON COLUMN centra.shipment_lines.variation_sku IS
+    'Variant SKU (<product><variation><sku>), when the event carries it.';
+COMMENT ON COLUMN centra.shipment_lines.size_sku IS
+    'Size SKU (<size><sku>).';
+COMMENT ON COLUMN centra.shipment_lines.product_name IS
+    'Product name (<product><description>).';
 COMMENT ON COLUMN centra.shipment_lines.variation_name IS
-    'Variant name (<product><variation><description>).';
-COMMENT ON COLUMN centra.shipment_lines.size_name IS 'Size name (<size><description>).';
-COMMENT ON COLUMN centra.shipment_lines.qty IS 'Quantity in this shipment (<size><qty>).';
-COMMENT ON COLUMN centra.shipment_lines.price IS 'Unit price (<product><price>).';
-COMMENT ON COLUMN centra.shipment_lines.orig_price IS 'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.shipment_lines.discount IS 'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.shipment_lines.tax IS 'Tax rate in percent (<product><tax>).';
-COMMENT ON COLUMN centra.shipment_lines.subtotal IS 'Amount: price times qty.';
+    'Variant name, e.g. Red (<product><variation><description>).';
+COMMENT ON COLUMN centra.shipment_lines.size_name IS
+    'Size name, e.g. Small (<size><description>).';
+COMMENT ON COLUMN centra.shipment_lines.orderitem_description IS
+    'Order line description (<size><orderitem><description>).';
+COMMENT ON COLUMN centra.shipment_lines.brand_id IS
+    'Brand id (<product><brand><id>).';
+COMMENT ON COLUMN centra.shipment_lines.brand_name IS
+    'Brand name (<product><brand><description>).';
+COMMENT ON COLUMN centra.shipment_lines.product_type IS
+    'Product type (<product><type>).';
+COMMENT ON COLUMN centra.shipment_lines.qty IS
+    'Quantity in this shipment (<size><qty>).';
+COMMENT ON COLUMN centra.shipment_lines.product_qty IS
+    'Quantity of the product over all its sizes (<product><qty>).';
+COMMENT ON COLUMN centra.shipment_lines.price IS
+    'Unit price paid (<product><price>).';
+COMMENT ON COLUMN centra.shipment_lines.orig_price IS
+    'Unit price before discount (<product><origprice>).';
+COMMENT ON COLUMN centra.shipment_lines.discount IS
+    'Discount (<product><discount>).';
+COMMENT ON COLUMN centra.shipment_lines.tax IS
+    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
+COMMENT ON COLUMN centra.shipment_lines.subtotal IS
+    'Amount of this line: price times qty (see product_subtotal).';
+COMMENT ON COLUMN centra.shipment_lines.product_subtotal IS
+    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
+    'use it for money, as it includes discounts.';
+COMMENT ON COLUMN centra.shipment_lines.preorder IS
+    'Whether it is a preorder (<size><preorder>).';
+COMMENT ON COLUMN centra.shipment_lines.comment IS
+    'Comment on the product (<product><comment>).';
+COMMENT ON COLUMN centra.shipment_lines.bundle_role IS
+    'none: an ordinary product; bundle: a virtual bundle product, not picked '
+    '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
+    '(<bundleinfo><isbundle>false with <partof>).';
+COMMENT ON COLUMN centra.shipment_lines.bundle_product_id IS
+    'For a part, the product id of its bundle (<bundleinfo><partof><product><id>).';
 
 -- ---------------------------------------------------------------------------
 -- refunds
@@ -975,16 +1115,28 @@ CREATE TABLE centra.refund_lines (
     size_id text,
     sku text,
     product_sku text,
+    variation_sku text,
     size_sku text,
     product_name text,
     variation_name text,
     size_name text,
+    orderitem_description text,
+    brand_id text,
+    brand_name text,
+    product_type text,
     qty integer,
+    product_qty integer,
     price numeric,
     orig_price numeric,
     discount numeric,
     tax numeric,
     subtotal numeric,
+    product_subtotal numeric,
+    preorder boolean,
+    comment text,
+    bundle_role text NOT NULL DEFAULT 'none'
+        CONSTRAINT refund_lines_bundle_role_valid CHECK (bundle_role IN ('none', 'bundle', 'part')),
+    bundle_product_id text,
     PRIMARY KEY (order_id, refund_id, line_no),
     FOREIGN KEY (order_id, refund_id)
         REFERENCES centra.refunds (order_id, refund_id) ON DELETE CASCADE
@@ -998,22 +1150,62 @@ COMMENT ON COLUMN centra.refund_lines.refund_id IS 'The refund (centra.refunds).
 COMMENT ON COLUMN centra.refund_lines.line_no IS 'Position in the refund, from 1.';
 COMMENT ON COLUMN centra.refund_lines.orderitem_id IS
     'The order line returned (<size><orderitem><id>), when Centra sends it.';
-COMMENT ON COLUMN centra.refund_lines.product_id IS 'Product id (<product><id>).';
-COMMENT ON COLUMN centra.refund_lines.variation_id IS 'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.refund_lines.size_id IS 'Size id (<size><id>).';
-COMMENT ON COLUMN centra.refund_lines.sku IS 'Full SKU (product, variant and size SKU).';
-COMMENT ON COLUMN centra.refund_lines.product_sku IS 'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.refund_lines.size_sku IS 'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.refund_lines.product_name IS 'Product name (<product><description>).';
+COMMENT ON COLUMN centra.refund_lines.product_id IS
+    'Product id (<product><id>).';
+COMMENT ON COLUMN centra.refund_lines.variation_id IS
+    'Variant id (<product><variation><id>).';
+COMMENT ON COLUMN centra.refund_lines.size_id IS
+    'Size id (<size><id>), e.g. S or OS.';
+COMMENT ON COLUMN centra.refund_lines.sku IS
+    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
+    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
+COMMENT ON COLUMN centra.refund_lines.product_sku IS
+    'Product SKU (<product><sku>).';
+COMMENT ON COLUMN centra.refund_lines.variation_sku IS
+    'Variant SKU (<product><variation><sku>), when the event carries it.';
+COMMENT ON COLUMN centra.refund_lines.size_sku IS
+    'Size SKU (<size><sku>).';
+COMMENT ON COLUMN centra.refund_lines.product_name IS
+    'Product name (<product><description>).';
 COMMENT ON COLUMN centra.refund_lines.variation_name IS
-    'Variant name (<product><variation><description>).';
-COMMENT ON COLUMN centra.refund_lines.size_name IS 'Size name (<size><description>).';
-COMMENT ON COLUMN centra.refund_lines.qty IS 'Quantity returned (<size><qty>).';
-COMMENT ON COLUMN centra.refund_lines.price IS 'Unit price (<product><price>).';
-COMMENT ON COLUMN centra.refund_lines.orig_price IS 'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.refund_lines.discount IS 'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.refund_lines.tax IS 'Tax rate in percent (<product><tax>).';
-COMMENT ON COLUMN centra.refund_lines.subtotal IS 'Amount refunded for the line: price times qty.';
+    'Variant name, e.g. Red (<product><variation><description>).';
+COMMENT ON COLUMN centra.refund_lines.size_name IS
+    'Size name, e.g. Small (<size><description>).';
+COMMENT ON COLUMN centra.refund_lines.orderitem_description IS
+    'Order line description (<size><orderitem><description>).';
+COMMENT ON COLUMN centra.refund_lines.brand_id IS
+    'Brand id (<product><brand><id>).';
+COMMENT ON COLUMN centra.refund_lines.brand_name IS
+    'Brand name (<product><brand><description>).';
+COMMENT ON COLUMN centra.refund_lines.product_type IS
+    'Product type (<product><type>).';
+COMMENT ON COLUMN centra.refund_lines.qty IS
+    'Quantity returned (<size><qty>).';
+COMMENT ON COLUMN centra.refund_lines.product_qty IS
+    'Quantity of the product over all its sizes (<product><qty>).';
+COMMENT ON COLUMN centra.refund_lines.price IS
+    'Unit price paid (<product><price>).';
+COMMENT ON COLUMN centra.refund_lines.orig_price IS
+    'Unit price before discount (<product><origprice>).';
+COMMENT ON COLUMN centra.refund_lines.discount IS
+    'Discount (<product><discount>).';
+COMMENT ON COLUMN centra.refund_lines.tax IS
+    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
+COMMENT ON COLUMN centra.refund_lines.subtotal IS
+    'Refunded amount of the line: price times qty (see product_subtotal).';
+COMMENT ON COLUMN centra.refund_lines.product_subtotal IS
+    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
+    'use it for money, as it includes discounts.';
+COMMENT ON COLUMN centra.refund_lines.preorder IS
+    'Whether it is a preorder (<size><preorder>).';
+COMMENT ON COLUMN centra.refund_lines.comment IS
+    'Comment on the product (<product><comment>).';
+COMMENT ON COLUMN centra.refund_lines.bundle_role IS
+    'none: an ordinary product; bundle: a virtual bundle product, not picked '
+    '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
+    '(<bundleinfo><isbundle>false with <partof>).';
+COMMENT ON COLUMN centra.refund_lines.bundle_product_id IS
+    'For a part, the product id of its bundle (<bundleinfo><partof><product><id>).';
 
 -- ---------------------------------------------------------------------------
 -- entities and the ID conversion table
@@ -1067,8 +1259,8 @@ COMMENT ON TABLE centra.id_map IS
     'the event reveals it) and from "centra-bridge idmap import" of the table exported from '
     'Centra''s admin. Join on erp_id to use your own ids.';
 COMMENT ON COLUMN centra.id_map.kind IS
-    'Kind of object: order, product, variation, size, market, pricelist, warehouse, customer, '
-    'account, buyer, ...';
+    'Kind of object: order, product, variation, market, pricelist, warehouse, customer, '
+    'account, buyer, ... (not sizes: a size id is unique only within its sizetable).';
 COMMENT ON COLUMN centra.id_map.erp_id IS
     'The id used in the API (<id>): yours for data you created, Centra''s for data created in '
     'Centra.';
@@ -1118,6 +1310,8 @@ CREATE INDEX messages_entity_key_idx ON centra_outbox.messages (entity_key, id)
     WHERE status IN ('pending', 'sending', 'failed');
 CREATE INDEX messages_status_idx ON centra_outbox.messages (status);
 CREATE INDEX messages_created_at_idx ON centra_outbox.messages (created_at);
+CREATE INDEX messages_superseded_by_idx ON centra_outbox.messages (superseded_by)
+    WHERE superseded_by IS NOT NULL;
 
 COMMENT ON TABLE centra_outbox.messages IS
     'The queue of SOAP updates to send to Centra, in id order per entity_key. Rows come from '

@@ -8,8 +8,10 @@ CREATE OR REPLACE VIEW centra.pick_lines AS
     WHERE l.bundle_role <> 'bundle';
 
 COMMENT ON VIEW centra.pick_lines IS
-    'What a warehouse must pick: every order line except virtual bundle products (their '
-    'parts are listed instead, with bundle_role = part). Same columns as centra.order_lines.';
+    'The order lines a warehouse picks: every line except virtual bundle products (their '
+    'parts are listed instead, with bundle_role = part). It covers orders in every status: '
+    'join centra.orders and filter on status for open orders. Same columns as '
+    'centra.order_lines.';
 
 -- The view's columns mean what the table's do: copy the comments across.
 DO $comments$

@@ -3,16 +3,19 @@
 --     every "centra-bridge migrate", so tables added by later migrations get
 --     the same grants.
 --
---     centra_bridge  the program: reads and writes both schemas
---     centra_erp     the ERP: reads staging, inserts into the outbox, never
---                    updates or deletes staging rows or queued messages
+--     centra_bridge  the program: reads and writes both schemas, except the
+--                    migration history, which only migrate writes
+--     centra_erp     the ERP: reads staging, enqueues messages (operation,
+--                    entity_key, payload only); never updates or deletes
+--                    staging rows or queued messages
 --     centra_reader  DBAs and reports: read-only
 --
 -- The roles are NOLOGIN groups: grant them to login roles, e.g.
 --     CREATE ROLE bridge LOGIN PASSWORD '...' IN ROLE centra_bridge;
 -- They are created only when the migrating user may create roles; otherwise
 -- this step is skipped with a notice, and the grants are made for the roles
--- that exist.
+-- that exist.  Roles are cluster-wide: see "Roles" in docs/schema.md when
+-- several databases of one cluster hold centra-bridge schemas.
 
 DO $roles$
 DECLARE
@@ -38,16 +41,22 @@ BEGIN
     FOREACH r IN ARRAY missing LOOP
         BEGIN
             EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN
-            NULL; -- created meanwhile by a migrate of another database in this cluster
+            -- Only a role this run created gets its comment: commenting on a role
+            -- someone else created may need ADMIN OPTION on it (PostgreSQL 16+).
+            EXECUTE format('COMMENT ON ROLE %I IS %L', r, CASE r
+                WHEN 'centra_bridge' THEN
+                    'centra-bridge itself: reads and writes the centra and centra_outbox schemas.'
+                WHEN 'centra_erp' THEN
+                    'The ERP: reads the centra schema, enqueues outbox messages; cannot change '
+                    'staging rows or queued messages.'
+                ELSE 'Read-only access to both centra-bridge schemas.' END);
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN
+                NULL; -- created meanwhile by a migrate of another database in this cluster
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'role "%" created, but it could not be given a comment', r;
         END;
     END LOOP;
-    COMMENT ON ROLE centra_bridge IS
-        'centra-bridge itself: reads and writes the centra and centra_outbox schemas.';
-    COMMENT ON ROLE centra_erp IS
-        'The ERP: reads the centra schema, inserts into the outbox; cannot change staging '
-        'rows or queued messages.';
-    COMMENT ON ROLE centra_reader IS 'Read-only access to both centra-bridge schemas.';
 END
 $roles$;
 
@@ -57,15 +66,15 @@ BEGIN
         GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_bridge;
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA centra, centra_outbox
             TO centra_bridge;
-        GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA centra, centra_outbox
-            TO centra_bridge;
-        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA centra, centra_outbox TO centra_bridge;
+        -- The migration history is written by migrate alone (as the schemas' owner).
+        REVOKE INSERT, UPDATE, DELETE ON centra.schema_migrations FROM centra_bridge;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA centra, centra_outbox TO centra_bridge;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_erp') THEN
         GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_erp;
         GRANT SELECT ON ALL TABLES IN SCHEMA centra, centra_outbox TO centra_erp;
-        GRANT INSERT ON centra_outbox.messages TO centra_erp;
-        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA centra_outbox TO centra_erp;
+        -- Only what to send: status, attempts, leases and answers are the exporter's.
+        GRANT INSERT (operation, entity_key, payload) ON centra_outbox.messages TO centra_erp;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_reader') THEN
         GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_reader;

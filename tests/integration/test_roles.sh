@@ -39,17 +39,18 @@ assert_eq "centra_bridge|false centra_erp|false centra_reader|false" \
     "$(q postgres "SELECT string_agg(rolname || '|' || rolcanlogin, ' ' ORDER BY rolname)
         FROM pg_roles WHERE rolname LIKE 'centra\_%'")" "the three roles exist, as groups"
 assert_contains "$(q postgres "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles
-    WHERE rolname = 'centra_erp'")" "inserts into the outbox" "and are documented"
+        WHERE rolname = 'centra_erp'")" "enqueues outbox messages" "and are documented"
 
 # --- the first user again: now the grants are made --------------------------------------
 DATABASE_URL="postgresql://app@$PGHOST:$PGPORT/appdb" run_cb migrate
 assert_eq 0 "$RC" "migrate again as the user without CREATEROLE succeeds"
 assert_not_contains "$ERR" "skipping creation of roles" "and no longer skips"
-assert_eq "t|f|t|f" "$(q appdb "SELECT has_table_privilege('centra_erp', 'centra.orders', 'SELECT'),
+assert_eq "t|f|t|f|f" "$(q appdb "SELECT has_table_privilege('centra_erp', 'centra.orders', 'SELECT'),
     has_table_privilege('centra_erp', 'centra.orders', 'INSERT'),
-    has_table_privilege('centra_erp', 'centra_outbox.messages', 'INSERT'),
+    has_column_privilege('centra_erp', 'centra_outbox.messages', 'payload', 'INSERT'),
+    has_column_privilege('centra_erp', 'centra_outbox.messages', 'status', 'INSERT'),
     has_table_privilege('centra_erp', 'centra_outbox.messages', 'UPDATE')")" \
-    "centra_erp may read staging and enqueue, not write staging or change messages"
+    "centra_erp may read staging and enqueue, not write staging, set a status or change messages"
 
 # --- login members of the roles --------------------------------------------------------------
 q postgres "CREATE ROLE erp LOGIN IN ROLE centra_erp; CREATE ROLE dba LOGIN IN ROLE centra_reader;
@@ -70,5 +71,19 @@ out=$(as dba "INSERT INTO centra.id_map (kind, erp_id, source) VALUES ('product'
 assert_contains "$out" "permission denied for table id_map" "but not write"
 out=$(as bridge "UPDATE centra_outbox.messages SET status = 'sending' RETURNING status")
 assert_eq "sending" "$out" "a member of centra_bridge can work the queue"
+out=$(as bridge "DELETE FROM centra.schema_migrations")
+assert_contains "$out" "permission denied for table schema_migrations" \
+    "but cannot rewrite the migration history"
+
+# --- who may run migrate ----------------------------------------------------------------
+q postgres "REVOKE CREATE ON DATABASE creatordb FROM creator, PUBLIC" >/dev/null
+assert_eq "f" "$(q postgres "SELECT has_database_privilege('creator', 'creatordb', 'CREATE')")" \
+    "(the owner no longer has CREATE on its database)"
+DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
+assert_eq 0 "$RC" "once bootstrapped, the owner migrates without CREATE on the database"
+DATABASE_URL="postgresql://bridge@$PGHOST:$PGPORT/creatordb" run_cb migrate
+assert_eq 78 "$RC" "a user who does not own the schemas cannot migrate (78)"
+assert_contains "$ERR" "hint: Run \"centra-bridge migrate\" as the owner of the schemas centra and centra_outbox" \
+    "and is told who can"
 
 finish

@@ -75,6 +75,15 @@ FROM unnest(ARRAY['supplier_order_id', 'qty', 'eta']) AS col;
 SELECT has_column('centra', 'refunds', col, 'refunds.' || col || ' exists')
 FROM unnest(ARRAY['type', 'comment', 'shipping_subtotal', 'voucher_subtotal',
                   'return_fee_subtotal', 'handling_subtotal']) AS col;
+-- The four line tables describe a <size> of a <product> with the same columns.
+SELECT has_column('centra', tbl, col, format('%s.%s exists', tbl, col))
+FROM unnest(ARRAY['order_lines', 'cancelled_lines', 'shipment_lines', 'refund_lines']) AS tbl,
+     unnest(ARRAY['product_id', 'variation_id', 'size_id', 'sku', 'product_sku',
+                  'variation_sku', 'size_sku', 'product_name', 'variation_name', 'size_name',
+                  'orderitem_description', 'brand_id', 'brand_name', 'product_type', 'qty',
+                  'product_qty', 'price', 'orig_price', 'discount', 'tax', 'subtotal',
+                  'product_subtotal', 'preorder', 'comment', 'bundle_role',
+                  'bundle_product_id']) AS col;
 SELECT has_column('centra', 'shipments', col, 'shipments.' || col || ' exists')
 FROM unnest(ARRAY['paid_total', 'currency', 'created_at', 'carrier_account', 'packages',
                   'capture']) AS col;
@@ -128,6 +137,10 @@ SELECT has_index('centra_outbox', 'messages', 'messages_ready_idx',
                  ARRAY['next_attempt_at', 'id'], 'messages are indexed by next attempt');
 SELECT has_index('centra_outbox', 'messages', 'messages_status_idx', ARRAY['status'],
                  'messages are indexed by status');
+SELECT has_index('centra', 'events', 'events_run_id_idx', ARRAY['run_id'],
+                 'events are indexed by run (for purging runs)');
+SELECT has_index('centra_outbox', 'messages', 'messages_superseded_by_idx',
+                 ARRAY['superseded_by'], 'messages are indexed by superseded_by');
 
 -- --- documentation -------------------------------------------------------------------
 SELECT is_empty($$
@@ -201,13 +214,22 @@ SELECT table_privs_are('centra', c.relname, 'centra_erp', ARRAY['SELECT'],
                        'centra_erp may only read centra.' || c.relname)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'centra' AND c.relkind IN ('r', 'v');
-SELECT table_privs_are('centra_outbox', 'messages', 'centra_erp', ARRAY['INSERT', 'SELECT'],
-                       'centra_erp may read and enqueue messages, not change them');
+SELECT table_privs_are('centra_outbox', 'messages', 'centra_erp', ARRAY['SELECT'],
+                       'centra_erp may read messages, not change them');
+SELECT column_privs_are('centra_outbox', 'messages', col, 'centra_erp', ARRAY['INSERT', 'SELECT'],
+                        'centra_erp may enqueue messages.' || col)
+FROM unnest(ARRAY['operation', 'entity_key', 'payload']) AS col;
+SELECT column_privs_are('centra_outbox', 'messages', col, 'centra_erp', ARRAY['SELECT'],
+                        'centra_erp may not set messages.' || col)
+FROM unnest(ARRAY['status', 'attempts', 'next_attempt_at', 'sent_at', 'locked_by',
+                  'locked_until', 'errors', 'notices']) AS col;
 SELECT table_privs_are('centra', c.relname, 'centra_bridge',
                        ARRAY['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
                        'centra_bridge may write centra.' || c.relname)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'centra' AND c.relkind = 'r';
+WHERE n.nspname = 'centra' AND c.relkind = 'r' AND c.relname <> 'schema_migrations';
+SELECT table_privs_are('centra', 'schema_migrations', 'centra_bridge', ARRAY['SELECT'],
+                       'centra_bridge may read the migration history, not rewrite it');
 
 SET LOCAL ROLE centra_erp;
 SELECT lives_ok($$INSERT INTO centra_outbox.messages (operation, entity_key, payload)
@@ -215,6 +237,9 @@ SELECT lives_ok($$INSERT INTO centra_outbox.messages (operation, entity_key, pay
                 'as centra_erp, enqueueing a message works');
 SELECT throws_ok($$UPDATE centra_outbox.messages SET status = 'sent'$$, '42501', NULL,
                  'as centra_erp, changing a queued message is denied');
+SELECT throws_ok($$INSERT INTO centra_outbox.messages (operation, entity_key, payload, status)
+                   VALUES ('orders_Update', 'order:31', '{}', 'sent')$$, '42501', NULL,
+                 'as centra_erp, enqueueing a message as already sent is denied');
 SELECT throws_ok($$INSERT INTO centra.orders (order_id, last_event_id) VALUES ('X', 1)$$,
                  '42501', NULL, 'as centra_erp, writing staging tables is denied');
 RESET ROLE;
