@@ -740,62 +740,10 @@ COMMENT ON COLUMN centra.cancelled_lines.order_id IS 'The order (centra.orders).
 COMMENT ON COLUMN centra.cancelled_lines.line_no IS 'Position in the event, from 1.';
 COMMENT ON COLUMN centra.cancelled_lines.orderitem_id IS
     'The order line cancelled from (<size><orderitem><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.product_id IS
-    'Product id (<product><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.variation_id IS
-    'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.size_id IS
-    'Size id (<size><id>), e.g. S or OS.';
-COMMENT ON COLUMN centra.cancelled_lines.sku IS
-    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
-    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
-COMMENT ON COLUMN centra.cancelled_lines.product_sku IS
-    'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.cancelled_lines.variation_sku IS
-    'Variant SKU (<product><variation><sku>), when the event carries it.';
-COMMENT ON COLUMN centra.cancelled_lines.size_sku IS
-    'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.cancelled_lines.product_name IS
-    'Product name (<product><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.variation_name IS
-    'Variant name, e.g. Red (<product><variation><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.size_name IS
-    'Size name, e.g. Small (<size><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.orderitem_description IS
-    'Order line description (<size><orderitem><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.brand_id IS
-    'Brand id (<product><brand><id>).';
-COMMENT ON COLUMN centra.cancelled_lines.brand_name IS
-    'Brand name (<product><brand><description>).';
-COMMENT ON COLUMN centra.cancelled_lines.product_type IS
-    'Product type (<product><type>).';
 COMMENT ON COLUMN centra.cancelled_lines.qty IS
     'Quantity cancelled (<size><qty>).';
-COMMENT ON COLUMN centra.cancelled_lines.product_qty IS
-    'Quantity of the product over all its sizes (<product><qty>).';
-COMMENT ON COLUMN centra.cancelled_lines.price IS
-    'Unit price paid (<product><price>).';
-COMMENT ON COLUMN centra.cancelled_lines.orig_price IS
-    'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.cancelled_lines.discount IS
-    'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.cancelled_lines.tax IS
-    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
 COMMENT ON COLUMN centra.cancelled_lines.subtotal IS
     'Cancelled amount: price times qty (see product_subtotal).';
-COMMENT ON COLUMN centra.cancelled_lines.product_subtotal IS
-    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
-    'use it for money, as it includes discounts.';
-COMMENT ON COLUMN centra.cancelled_lines.preorder IS
-    'Whether it is a preorder (<size><preorder>).';
-COMMENT ON COLUMN centra.cancelled_lines.comment IS
-    'Comment on the product (<product><comment>).';
-COMMENT ON COLUMN centra.cancelled_lines.bundle_role IS
-    'none: an ordinary product; bundle: a virtual bundle product, not picked '
-    '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
-    '(<bundleinfo><isbundle>false with <partof>).';
-COMMENT ON COLUMN centra.cancelled_lines.bundle_product_id IS
-    'For a part, the product id of its bundle (<bundleinfo><partof><product><id>).';
 
 -- ---------------------------------------------------------------------------
 -- shipments
@@ -979,62 +927,10 @@ COMMENT ON COLUMN centra.shipment_lines.shipment_id IS 'The shipment (centra.shi
 COMMENT ON COLUMN centra.shipment_lines.line_no IS 'Position in the shipment, from 1.';
 COMMENT ON COLUMN centra.shipment_lines.orderitem_id IS
     'The order line shipped (<size><orderitem><id>; centra.order_lines).';
-COMMENT ON COLUMN centra.shipment_lines.product_id IS
-    'Product id (<product><id>).';
-COMMENT ON COLUMN centra.shipment_lines.variation_id IS
-    'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.shipment_lines.size_id IS
-    'Size id (<size><id>), e.g. S or OS.';
-COMMENT ON COLUMN centra.shipment_lines.sku IS
-    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
-    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
-COMMENT ON COLUMN centra.shipment_lines.product_sku IS
-    'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.shipment_lines.variation_sku IS
-    'Variant SKU (<product><variation><sku>), when the event carries it.';
-COMMENT ON COLUMN centra.shipment_lines.size_sku IS
-    'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.shipment_lines.product_name IS
-    'Product name (<product><description>).';
-COMMENT ON COLUMN centra.shipment_lines.variation_name IS
-    'Variant name, e.g. Red (<product><variation><description>).';
-COMMENT ON COLUMN centra.shipment_lines.size_name IS
-    'Size name, e.g. Small (<size><description>).';
-COMMENT ON COLUMN centra.shipment_lines.orderitem_description IS
-    'Order line description (<size><orderitem><description>).';
-COMMENT ON COLUMN centra.shipment_lines.brand_id IS
-    'Brand id (<product><brand><id>).';
-COMMENT ON COLUMN centra.shipment_lines.brand_name IS
-    'Brand name (<product><brand><description>).';
-COMMENT ON COLUMN centra.shipment_lines.product_type IS
-    'Product type (<product><type>).';
 COMMENT ON COLUMN centra.shipment_lines.qty IS
     'Quantity in this shipment (<size><qty>).';
-COMMENT ON COLUMN centra.shipment_lines.product_qty IS
-    'Quantity of the product over all its sizes (<product><qty>).';
-COMMENT ON COLUMN centra.shipment_lines.price IS
-    'Unit price paid (<product><price>).';
-COMMENT ON COLUMN centra.shipment_lines.orig_price IS
-    'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.shipment_lines.discount IS
-    'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.shipment_lines.tax IS
-    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
 COMMENT ON COLUMN centra.shipment_lines.subtotal IS
     'Amount of this line: price times qty (see product_subtotal).';
-COMMENT ON COLUMN centra.shipment_lines.product_subtotal IS
-    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
-    'use it for money, as it includes discounts.';
-COMMENT ON COLUMN centra.shipment_lines.preorder IS
-    'Whether it is a preorder (<size><preorder>).';
-COMMENT ON COLUMN centra.shipment_lines.comment IS
-    'Comment on the product (<product><comment>).';
-COMMENT ON COLUMN centra.shipment_lines.bundle_role IS
-    'none: an ordinary product; bundle: a virtual bundle product, not picked '
-    '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
-    '(<bundleinfo><isbundle>false with <partof>).';
-COMMENT ON COLUMN centra.shipment_lines.bundle_product_id IS
-    'For a part, the product id of its bundle (<bundleinfo><partof><product><id>).';
 
 -- ---------------------------------------------------------------------------
 -- refunds
@@ -1150,62 +1046,34 @@ COMMENT ON COLUMN centra.refund_lines.refund_id IS 'The refund (centra.refunds).
 COMMENT ON COLUMN centra.refund_lines.line_no IS 'Position in the refund, from 1.';
 COMMENT ON COLUMN centra.refund_lines.orderitem_id IS
     'The order line returned (<size><orderitem><id>), when Centra sends it.';
-COMMENT ON COLUMN centra.refund_lines.product_id IS
-    'Product id (<product><id>).';
-COMMENT ON COLUMN centra.refund_lines.variation_id IS
-    'Variant id (<product><variation><id>).';
-COMMENT ON COLUMN centra.refund_lines.size_id IS
-    'Size id (<size><id>), e.g. S or OS.';
-COMMENT ON COLUMN centra.refund_lines.sku IS
-    'Full SKU: product SKU, variant SKU (when the event carries one) and size SKU '
-    'concatenated, as Centra builds it; NULL when the event has no SKUs.';
-COMMENT ON COLUMN centra.refund_lines.product_sku IS
-    'Product SKU (<product><sku>).';
-COMMENT ON COLUMN centra.refund_lines.variation_sku IS
-    'Variant SKU (<product><variation><sku>), when the event carries it.';
-COMMENT ON COLUMN centra.refund_lines.size_sku IS
-    'Size SKU (<size><sku>).';
-COMMENT ON COLUMN centra.refund_lines.product_name IS
-    'Product name (<product><description>).';
-COMMENT ON COLUMN centra.refund_lines.variation_name IS
-    'Variant name, e.g. Red (<product><variation><description>).';
-COMMENT ON COLUMN centra.refund_lines.size_name IS
-    'Size name, e.g. Small (<size><description>).';
-COMMENT ON COLUMN centra.refund_lines.orderitem_description IS
-    'Order line description (<size><orderitem><description>).';
-COMMENT ON COLUMN centra.refund_lines.brand_id IS
-    'Brand id (<product><brand><id>).';
-COMMENT ON COLUMN centra.refund_lines.brand_name IS
-    'Brand name (<product><brand><description>).';
-COMMENT ON COLUMN centra.refund_lines.product_type IS
-    'Product type (<product><type>).';
 COMMENT ON COLUMN centra.refund_lines.qty IS
     'Quantity returned (<size><qty>).';
-COMMENT ON COLUMN centra.refund_lines.product_qty IS
-    'Quantity of the product over all its sizes (<product><qty>).';
-COMMENT ON COLUMN centra.refund_lines.price IS
-    'Unit price paid (<product><price>).';
-COMMENT ON COLUMN centra.refund_lines.orig_price IS
-    'Unit price before discount (<product><origprice>).';
-COMMENT ON COLUMN centra.refund_lines.discount IS
-    'Discount (<product><discount>).';
-COMMENT ON COLUMN centra.refund_lines.tax IS
-    'Tax rate in percent, e.g. 25.000 (<product><tax>).';
 COMMENT ON COLUMN centra.refund_lines.subtotal IS
     'Refunded amount of the line: price times qty (see product_subtotal).';
-COMMENT ON COLUMN centra.refund_lines.product_subtotal IS
-    'Amount of the product over all its sizes as Centra states it (<product><subtotal>); '
-    'use it for money, as it includes discounts.';
-COMMENT ON COLUMN centra.refund_lines.preorder IS
-    'Whether it is a preorder (<size><preorder>).';
-COMMENT ON COLUMN centra.refund_lines.comment IS
-    'Comment on the product (<product><comment>).';
-COMMENT ON COLUMN centra.refund_lines.bundle_role IS
-    'none: an ordinary product; bundle: a virtual bundle product, not picked '
-    '(<bundleinfo><isbundle>true); part: a product that is part of a bundle, picked '
-    '(<bundleinfo><isbundle>false with <partof>).';
-COMMENT ON COLUMN centra.refund_lines.bundle_product_id IS
-    'For a part, the product id of its bundle (<bundleinfo><partof><product><id>).';
+
+-- The line tables describe a <size> of a <product> like order_lines does: their
+-- shared columns take order_lines' comments (qty and subtotal, whose meaning
+-- differs per table, are commented above).
+DO $line_comments$
+DECLARE
+    t text;
+    c record;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['cancelled_lines', 'shipment_lines', 'refund_lines'] LOOP
+        FOR c IN
+            SELECT a.attname, col_description(a.attrelid, a.attnum) AS description
+            FROM pg_attribute a
+            JOIN pg_attribute b ON b.attrelid = format('centra.%I', t)::regclass
+                               AND b.attname = a.attname AND NOT b.attisdropped
+            WHERE a.attrelid = 'centra.order_lines'::regclass AND a.attnum > 0
+              AND NOT a.attisdropped
+              AND a.attname NOT IN ('order_id', 'orderitem_id', 'line_no', 'qty', 'subtotal')
+        LOOP
+            EXECUTE format('COMMENT ON COLUMN centra.%I.%I IS %L', t, c.attname, c.description);
+        END LOOP;
+    END LOOP;
+END
+$line_comments$;
 
 -- ---------------------------------------------------------------------------
 -- entities and the ID conversion table
