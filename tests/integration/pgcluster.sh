@@ -5,7 +5,7 @@
 # tree: initdb in DIR/data, listening on 127.0.0.1 on a free port (from the
 # FREEPORT helper) and on a socket in DIR, trust authentication, fsync off.
 # initdb refuses to run as root, so as root the cluster belongs to the
-# "postgres" user.  "start" writes DIR/env, which tests source for
+# "postgres" user (and lives under /tmp if that user cannot reach DIR).  "start" writes DIR/env, which tests source for
 # PGHOST/PGPORT/PGUSER; "stop" stops the cluster and removes DIR.
 # CTest runs start and stop as fixture setup and cleanup, so the cluster is
 # stopped even when tests fail.
@@ -35,9 +35,25 @@ as_owner() {
     fi
 }
 
+# Where the cluster's files live: inside the build tree, unless the "postgres"
+# user cannot reach it (a build under /root, mode 700); then in a private
+# directory under /tmp whose name is recorded in DIR/data-root.
+data_root() {
+    if [[ -f $dir/data-root ]]; then
+        cat "$dir/data-root"
+    else
+        echo "$dir"
+    fi
+}
+
 stop_cluster() {
-    if [[ -f $dir/data/postmaster.pid ]]; then
-        as_owner "$pgbin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    local root
+    root=$(data_root)
+    if [[ -f $root/data/postmaster.pid ]]; then
+        as_owner "$pgbin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [[ $root != "$dir" ]]; then
+        rm -rf "$root"
     fi
 }
 
@@ -46,24 +62,31 @@ start)
     stop_cluster # a cluster left by an interrupted run
     rm -rf "$dir"
     mkdir -p "$dir"
+    root=$dir
     if [[ $(id -u) -eq 0 ]]; then
         if ! id postgres >/dev/null 2>&1; then
             echo "pgcluster.sh: running as root needs a \"postgres\" user to own the cluster" >&2
             exit 1
         fi
         chown postgres: "$dir"
+        if ! runuser -u postgres -- test -w "$dir"; then
+            root=$(mktemp -d "${TMPDIR:-/tmp}/centra-bridge-pgcluster.XXXXXX")
+            chown postgres: "$root"
+            echo "$root" >"$dir/data-root"
+            echo "pgcluster.sh: user postgres cannot reach $dir; the cluster lives in $root"
+        fi
     fi
     port=$("$freeport")
-    as_owner "$pgbin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync \
+    as_owner "$pgbin/initdb" -D "$root/data" -U postgres --auth=trust --no-sync \
         -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
         cat "$dir/initdb.log" >&2
         exit 1
     }
-    as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir \
+    as_owner "$pgbin/pg_ctl" -D "$root/data" -l "$root/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$root \
             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
             -c max_connections=200 -c log_min_messages=warning" >/dev/null || {
-        cat "$dir/server.log" >&2
+        cat "$root/server.log" >&2
         exit 1
     }
     cat >"$dir/env" <<ENV
@@ -72,10 +95,10 @@ export PGPORT=$port
 export PGUSER=postgres
 export PGDATABASE=postgres
 export PG_BINDIR=$pgbin
-export PG_CLUSTER_DIR=$dir
+export PG_CLUSTER_DIR=$root
 ENV
     chmod 644 "$dir/env"
-    echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
+    echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($root)"
     ;;
 stop)
     stop_cluster
