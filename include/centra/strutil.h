@@ -34,6 +34,9 @@ char *str_join_quoted(const char *const *words, size_t n, char *buf, size_t size
 /* Whether s starts with prefix. */
 bool str_starts_with(const char *s, const char *prefix);
 
+/* First occurrence of the nlen bytes of needle in the hlen bytes of hay, or NULL. */
+const char *str_find(const char *hay, size_t hlen, const char *needle, size_t nlen);
+
 /*
  * Parse a whole decimal integer (optional sign, no trailing text) into *out.
  * Returns false on syntax error or overflow.

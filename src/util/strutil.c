@@ -98,6 +98,23 @@ str_starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+const char *
+str_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    if (nlen == 0)
+        return hay;
+    for (size_t i = 0; i + nlen <= hlen; i++) {
+        const char *p = memchr(hay + i, needle[0], hlen - i - nlen + 1);
+
+        if (p == NULL)
+            return NULL;
+        i = (size_t)(p - hay);
+        if (memcmp(p, needle, nlen) == 0)
+            return p;
+    }
+    return NULL;
+}
+
 bool
 str_to_ll(const char *s, long long *out)
 {

@@ -1,0 +1,374 @@
+/*
+ * src/xml/xmltree.c
+ *     The small DOM (see xmltree.h), parsed with expat in namespace mode.
+ */
+#include "centra/xmltree.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <expat.h>
+
+#include "centra/alloc.h"
+#include "centra/dynbuf.h"
+
+#define NS_SEP       ' ' /* separates namespace URI and local name; never in either */
+#define XML_TEXT_CAP (64u * 1024 * 1024)
+
+typedef struct ParseState {
+    XML_Parser parser; /* expat */
+    XmlNode *root;     /* first element */
+    XmlNode *cur;      /* element being filled */
+    DynBuf text;       /* character data of cur so far */
+    size_t depth;      /* current nesting */
+    const char *fail;  /* our own reason to stop, or NULL */
+} ParseState;
+
+/* --- building --------------------------------------------------------------- */
+
+static XmlNode *
+node_new(const char *name, size_t name_len, const char *ns, size_t ns_len)
+{
+    XmlNode *n = xcalloc(1, sizeof(XmlNode));
+
+    n->name = xstrndup(name, name_len);
+    n->ns = ns != NULL ? xstrndup(ns, ns_len) : NULL;
+    n->text = xstrdup("");
+    return n;
+}
+
+XmlNode *
+xml_new(const char *name, const char *text)
+{
+    XmlNode *n = node_new(name, strlen(name), NULL, 0);
+
+    xml_set_text(n, text);
+    return n;
+}
+
+XmlNode *
+xml_append(XmlNode *parent, XmlNode *child)
+{
+    if (parent->nkids == parent->kids_alloc) {
+        parent->kids_alloc = parent->kids_alloc == 0 ? 4 : parent->kids_alloc * 2;
+        parent->kids = xrealloc_array(parent->kids, parent->kids_alloc, sizeof(XmlNode *));
+    }
+    parent->kids[parent->nkids++] = child;
+    child->parent = parent;
+    return child;
+}
+
+XmlNode *
+xml_add(XmlNode *parent, const char *name, const char *text)
+{
+    return xml_append(parent, xml_new(name, text));
+}
+
+void
+xml_set_text(XmlNode *n, const char *text)
+{
+    xfree(n->text);
+    n->text = xstrdup(text != NULL ? text : "");
+    n->text_len = strlen(n->text);
+}
+
+void
+xml_free(XmlNode *n)
+{
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < n->nkids; i++)
+        xml_free(n->kids[i]);
+    xfree(n->kids);
+    xfree(n->name);
+    xfree(n->ns);
+    xfree(n->text);
+    xfree(n);
+}
+
+void
+xml_delete(XmlNode *child)
+{
+    XmlNode *p = child->parent;
+
+    if (p != NULL) {
+        for (size_t i = 0; i < p->nkids; i++) {
+            if (p->kids[i] == child) {
+                memmove(&p->kids[i], &p->kids[i + 1], (p->nkids - i - 1) * sizeof(XmlNode *));
+                p->nkids--;
+                break;
+            }
+        }
+    }
+    xml_free(child);
+}
+
+XmlNode *
+xml_copy(const XmlNode *n)
+{
+    XmlNode *c = node_new(n->name, strlen(n->name), n->ns, n->ns != NULL ? strlen(n->ns) : 0);
+
+    xfree(c->text);
+    c->text = xstrndup(n->text, n->text_len);
+    c->text_len = n->text_len;
+    for (size_t i = 0; i < n->nkids; i++)
+        xml_append(c, xml_copy(n->kids[i]));
+    return c;
+}
+
+/* --- querying ------------------------------------------------------------------ */
+
+XmlNode *
+xml_next(const XmlNode *n, const char *name, const XmlNode *after)
+{
+    size_t i = 0;
+
+    if (n == NULL)
+        return NULL;
+    if (after != NULL) {
+        while (i < n->nkids && n->kids[i] != after)
+            i++;
+        i++;
+    }
+    for (; i < n->nkids; i++)
+        if (strcmp(n->kids[i]->name, name) == 0)
+            return n->kids[i];
+    return NULL;
+}
+
+XmlNode *
+xml_child(const XmlNode *n, const char *name)
+{
+    return xml_next(n, name, NULL);
+}
+
+size_t
+xml_count(const XmlNode *n, const char *name)
+{
+    size_t count = 0;
+
+    for (size_t i = 0; n != NULL && i < n->nkids; i++)
+        count += strcmp(n->kids[i]->name, name) == 0;
+    return count;
+}
+
+const char *
+xml_child_text(const XmlNode *n, const char *name)
+{
+    const XmlNode *c = xml_child(n, name);
+
+    return c != NULL ? c->text : NULL;
+}
+
+XmlNode *
+xml_path(const XmlNode *n, const char *path)
+{
+    char part[128];
+    const char *p = path;
+    const XmlNode *cur = n;
+
+    while (cur != NULL && *p != '\0') {
+        size_t len = strcspn(p, "/");
+
+        if (len >= sizeof(part))
+            return NULL;
+        memcpy(part, p, len);
+        part[len] = '\0';
+        cur = xml_child(cur, part);
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    return (XmlNode *)(uintptr_t)cur;
+}
+
+const char *
+xml_path_text(const XmlNode *n, const char *path)
+{
+    const XmlNode *c = xml_path(n, path);
+
+    return c != NULL ? c->text : NULL;
+}
+
+bool
+xml_is_leaf(const XmlNode *n)
+{
+    return n->nkids == 0;
+}
+
+void
+xml_write(XmlWriter *w, const XmlNode *n)
+{
+    if (n->nkids == 0) {
+        xw_leafn(w, n->name, n->text, n->text_len);
+        return;
+    }
+    xw_open(w, n->name);
+    for (size_t i = 0; i < n->nkids; i++)
+        xml_write(w, n->kids[i]);
+    xw_close(w, n->name);
+}
+
+/* --- parsing --------------------------------------------------------------------- */
+
+/* Store the collected character data in cur (whitespace only if it has children). */
+static void
+flush_text(ParseState *st)
+{
+    XmlNode *n = st->cur;
+    const char *t = dynbuf_str(&st->text);
+    size_t len = dynbuf_len(&st->text);
+
+    if (n == NULL)
+        return;
+    if (n->nkids > 0) {
+        size_t i = 0;
+
+        while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+            i++;
+        if (i == len) {
+            dynbuf_reset(&st->text);
+            return;
+        }
+    }
+    if (len > 0) {
+        size_t old = n->text_len;
+
+        n->text = xrealloc(n->text, old + len + 1);
+        memcpy(n->text + old, t, len);
+        n->text_len = old + len;
+        n->text[n->text_len] = '\0';
+    }
+    dynbuf_reset(&st->text);
+}
+
+static void XMLCALL
+on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
+{
+    ParseState *st = arg;
+    const char *sep = strchr(name, NS_SEP);
+    XmlNode *n;
+
+    (void)attrs;
+    if (++st->depth > XML_MAX_DEPTH) {
+        st->fail = "the document nests too deeply";
+        XML_StopParser(st->parser, XML_FALSE);
+        return;
+    }
+    /* Whitespace before a first child is not text of the parent. */
+    if (st->cur != NULL && st->cur->nkids == 0) {
+        const char *t = dynbuf_str(&st->text);
+        size_t len = dynbuf_len(&st->text);
+        size_t i = 0;
+
+        while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+            i++;
+        if (i == len)
+            dynbuf_reset(&st->text);
+    }
+    flush_text(st);
+    if (sep != NULL)
+        n = node_new(sep + 1, strlen(sep + 1), name, (size_t)(sep - name));
+    else
+        n = node_new(name, strlen(name), NULL, 0);
+    if (st->cur == NULL)
+        st->root = n;
+    else
+        xml_append(st->cur, n);
+    st->cur = n;
+}
+
+static void XMLCALL
+on_end(void *arg, const XML_Char *name)
+{
+    ParseState *st = arg;
+
+    (void)name;
+    flush_text(st);
+    st->depth--;
+    st->cur = st->cur->parent;
+}
+
+static void XMLCALL
+on_text(void *arg, const XML_Char *s, int len)
+{
+    ParseState *st = arg;
+
+    if (dynbuf_add(&st->text, s, (size_t)len) != ERR_OK) {
+        st->fail = "a text node is too large";
+        XML_StopParser(st->parser, XML_FALSE);
+    }
+}
+
+static void XMLCALL
+on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+           int has_internal_subset)
+{
+    ParseState *st = arg;
+
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    st->fail = "document type declarations (DTDs) are not accepted";
+    XML_StopParser(st->parser, XML_FALSE);
+}
+
+static void XMLCALL
+on_entity_decl(void *arg, const XML_Char *name, int is_param, const XML_Char *value, int len,
+               const XML_Char *base, const XML_Char *sysid, const XML_Char *pubid,
+               const XML_Char *notation)
+{
+    ParseState *st = arg;
+
+    (void)name;
+    (void)is_param;
+    (void)value;
+    (void)len;
+    (void)base;
+    (void)sysid;
+    (void)pubid;
+    (void)notation;
+    st->fail = "entity declarations are not accepted";
+    XML_StopParser(st->parser, XML_FALSE);
+}
+
+ErrKind
+xml_parse(const char *data, size_t len, XmlNode **out, Error *err)
+{
+    ParseState st;
+    enum XML_Status status;
+    ErrKind rc = ERR_OK;
+
+    *out = NULL;
+    memset(&st, 0, sizeof(st));
+    if (len > (size_t)INT_MAX)
+        return err_set(err, ERR_TOO_BIG, "XML document too large to parse in one piece");
+    st.parser = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (st.parser == NULL)
+        return err_set(err, ERR_INTERNAL, "could not create an XML parser");
+    dynbuf_init(&st.text, XML_TEXT_CAP);
+    XML_SetUserData(st.parser, &st);
+    XML_SetElementHandler(st.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(st.parser, on_text);
+    XML_SetStartDoctypeDeclHandler(st.parser, on_doctype);
+    XML_SetEntityDeclHandler(st.parser, on_entity_decl);
+    status = XML_Parse(st.parser, data, (int)len, XML_TRUE);
+    if (status != XML_STATUS_OK || st.fail != NULL) {
+        unsigned long line = XML_GetCurrentLineNumber(st.parser);
+        unsigned long col = XML_GetCurrentColumnNumber(st.parser);
+        const char *why = st.fail != NULL ? st.fail : XML_ErrorString(XML_GetErrorCode(st.parser));
+
+        rc =
+            err_set(err, ERR_DATA, "malformed XML at line %lu, column %lu: %s", line, col + 1, why);
+        xml_free(st.root);
+        st.root = NULL;
+    } else if (st.root == NULL) {
+        rc = err_set(err, ERR_DATA, "the XML document has no element");
+    }
+    dynbuf_free(&st.text);
+    XML_ParserFree(st.parser);
+    *out = st.root;
+    return rc;
+}
