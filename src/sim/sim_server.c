@@ -1,0 +1,602 @@
+/*
+ * src/sim/sim_server.c
+ *     centra-sim's HTTP layer on libmicrohttpd (see sim_server_int.h).
+ *
+ * One thread per connection, so a delayed answer holds up only its own
+ * client.  The store lock is held while a request is handled, never while
+ * sleeping or sending.
+ */
+#include "sim_server_int.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "centra/alloc.h"
+#include "centra/backoff.h"
+#include "centra/json.h"
+#include "centra/log.h"
+#include "centra/strutil.h"
+
+#define UPLOAD_CAP (256u * 1024 * 1024)
+
+typedef struct Upload {
+    DynBuf body;  /* request body so far */
+    bool too_big; /* exceeded UPLOAD_CAP */
+} Upload;
+
+/* A body sent cut short on purpose. */
+typedef struct CutBody {
+    char *data;   /* the whole body (owned) */
+    size_t len;   /* its length */
+    size_t limit; /* bytes sent before the connection is dropped */
+} CutBody;
+
+void
+sim_options_default(SimOptions *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->host = "127.0.0.1";
+    o->path = SIM_DEFAULT_PATH;
+    o->prefix = "ns1";
+    o->username = SIM_DEFAULT_USER;
+    o->password = SIM_DEFAULT_PASSWORD;
+    o->seed = 1;
+}
+
+/* --- loading ---------------------------------------------------------------------------- */
+
+static ErrKind
+load_file(SimServer *srv, const char *path, Error *err)
+{
+    DynBuf buf;
+    char chunk[65536];
+    char ebuf[128];
+    long n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_set(err, ERR_NO_INPUT, "could not open event file \"%s\": %s", path,
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    dynbuf_init(&buf, UPLOAD_CAP);
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            close(fd);
+            dynbuf_free(&buf);
+            return err_set(err, ERR_IO, "could not read event file \"%s\": %s", path,
+                           str_errno(errno, ebuf, sizeof(ebuf)));
+        }
+        if (r == 0)
+            break;
+        if (dynbuf_add(&buf, chunk, (size_t)r) != ERR_OK) {
+            close(fd);
+            dynbuf_free(&buf);
+            return err_set(err, ERR_TOO_BIG, "event file \"%s\" is larger than %u bytes", path,
+                           UPLOAD_CAP);
+        }
+    }
+    close(fd);
+    n = sim_store_append_xml(&srv->store, dynbuf_str(&buf), dynbuf_len(&buf), err);
+    dynbuf_free(&buf);
+    if (n < 0) {
+        err_prefix(err, "event file \"%s\"", path);
+        return err->kind;
+    }
+    log_info("loaded %ld event%s from %s", n, n == 1 ? "" : "s", path);
+    return ERR_OK;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A file, or every *.xml file of a directory in name order. */
+static ErrKind
+load_events(SimServer *srv, const char *path, Error *err)
+{
+    struct stat sb;
+    DIR *d;
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+    ErrKind rc = ERR_OK;
+    char ebuf[128];
+
+    if (stat(path, &sb) != 0)
+        return err_set(err, ERR_NO_INPUT, "could not open \"%s\": %s", path,
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    if (!S_ISDIR(sb.st_mode))
+        return load_file(srv, path, err);
+    d = opendir(path);
+    if (d == NULL)
+        return err_set(err, ERR_NO_INPUT, "could not open directory \"%s\": %s", path,
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+
+        if (len > 4 && strcmp(de->d_name + len - 4, ".xml") == 0) {
+            names = xrealloc_array(names, n + 1, sizeof(char *));
+            names[n++] = xstrdup(de->d_name);
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof(char *), compare_names);
+    for (size_t i = 0; i < n; i++) {
+        char full[4096];
+
+        snprintf(full, sizeof(full), "%s/%s", path, names[i]);
+        if (rc == ERR_OK)
+            rc = load_file(srv, full, err);
+        xfree(names[i]);
+    }
+    xfree(names);
+    return rc;
+}
+
+static ErrKind
+load_data(SimServer *srv, size_t orders, uint64_t seed, Error *err)
+{
+    sim_store_generate(&srv->store, seed, orders);
+    for (size_t i = 0; i < srv->opts.nevent_files; i++) {
+        ErrKind rc = load_events(srv, srv->opts.event_files[i], err);
+
+        if (rc != ERR_OK)
+            return rc;
+    }
+    srv->faults.rng = seed;
+    for (size_t i = 0; i < srv->opts.nfaults; i++)
+        if (sim_faults_add(&srv->faults, &srv->opts.faults[i], err) != ERR_OK)
+            return err->kind;
+    return ERR_OK;
+}
+
+ErrKind
+sim_server_reset(SimServer *srv, size_t orders, uint64_t seed, Error *err)
+{
+    sim_store_clear(&srv->store);
+    sim_faults_clear(&srv->faults);
+    return load_data(srv, orders, seed, err);
+}
+
+/* --- responses -------------------------------------------------------------------------- */
+
+static enum MHD_Result
+send_text(struct MHD_Connection *conn, unsigned status, const char *type, const char *text,
+          size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    MHD_add_response_header(resp, "Content-Type", type);
+    ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *conn, unsigned status, DynBuf *json)
+{
+    dynbuf_addc(json, '\n');
+    return send_text(conn, status, "application/json", dynbuf_str(json), dynbuf_len(json));
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, unsigned status, const char *message)
+{
+    DynBuf b;
+    enum MHD_Result ret;
+
+    dynbuf_init(&b, 8192);
+    dynbuf_addstr(&b, "{\"error\":");
+    if (json_append_string(&b, message) != ERR_OK)
+        dynbuf_addstr(&b, "\"?\"");
+    dynbuf_addc(&b, '}');
+    ret = send_json(conn, status, &b);
+    dynbuf_free(&b);
+    return ret;
+}
+
+static ssize_t
+cut_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    CutBody *c = cls;
+    size_t n;
+
+    if (pos >= c->limit)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    n = c->limit - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, c->data + pos, n);
+    return (ssize_t)n;
+}
+
+static void
+cut_free(void *cls)
+{
+    CutBody *c = cls;
+
+    xfree(c->data);
+    xfree(c);
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, SimReply *r)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (r->cut != SIM_CUT_NONE) {
+        CutBody *c = xmalloc(sizeof(CutBody));
+
+        c->len = dynbuf_len(&r->body);
+        c->limit = c->len / 2;
+        c->data = dynbuf_take(&r->body);
+        resp = MHD_create_response_from_callback(r->cut == SIM_CUT_TRUNCATE ? (uint64_t)c->len
+                                                                            : MHD_SIZE_UNKNOWN,
+                                                 4096, cut_reader, c, cut_free);
+    } else {
+        size_t len = dynbuf_len(&r->body);
+
+        /* The answer changes hands instead of being copied: events_Get answers are large. */
+        resp =
+            MHD_create_response_from_buffer_with_free_callback(len, dynbuf_take(&r->body), xfree);
+    }
+    MHD_add_response_header(resp, "Content-Type", r->content_type);
+    if (r->retry_after > 0) {
+        char v[32];
+
+        snprintf(v, sizeof(v), "%ld", r->retry_after);
+        MHD_add_response_header(resp, "Retry-After", v);
+    }
+    {
+        char id[32];
+        static unsigned long counter;
+
+        snprintf(id, sizeof(id), "sim-%lu", __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        MHD_add_response_header(resp, "X-Centra-Request-ID", id);
+    }
+    ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* --- the admin API ------------------------------------------------------------------------ */
+
+static bool
+count_op(const char *key, void *value, void *arg)
+{
+    DynBuf *b = arg;
+
+    if (dynbuf_len(b) > 0 && dynbuf_str(b)[dynbuf_len(b) - 1] != '{')
+        dynbuf_addc(b, ',');
+    if (json_append_string(b, key) != ERR_OK)
+        return false;
+    dynbuf_addf(b, ":%lu", (unsigned long)(uintptr_t)value);
+    return true;
+}
+
+static enum MHD_Result
+admin_state(SimServer *srv, struct MHD_Connection *conn)
+{
+    SimStore *s = &srv->store;
+    DynBuf b;
+    enum MHD_Result ret;
+
+    dynbuf_init(&b, UPLOAD_CAP);
+    dynbuf_addf(&b,
+                "{\"queue_length\":%zu,\"events_total\":%zu,\"next_event_id\":%lld,"
+                "\"last_acknowledged\":%lld,\"acknowledged_count\":%zu,\"acknowledged_ids\":[",
+                s->live, s->nevents, s->next_id, s->last_done, s->ndone);
+    for (size_t i = 0; i < s->ndone; i++)
+        dynbuf_addf(&b, "%s%lld", i > 0 ? "," : "", s->done_ids[i]);
+    dynbuf_addstr(&b, "],\"requests\":{");
+    hashmap_each(s->op_counts, count_op, &b);
+    dynbuf_addf(&b,
+                "},\"generated_orders\":%u,\"seed\":%llu,\"orders_changed\":%zu,"
+                "\"objects\":%zu,\"logged_requests\":%zu,\"faults\":",
+                s->plan.norders, (unsigned long long)s->seed, hashmap_count(s->orders),
+                hashmap_count(s->objects), s->nrequests);
+    sim_faults_json(&srv->faults, &b);
+    dynbuf_addc(&b, '}');
+    ret = send_json(conn, 200, &b);
+    dynbuf_free(&b);
+    return ret;
+}
+
+static enum MHD_Result
+admin_requests(SimServer *srv, struct MHD_Connection *conn)
+{
+    const char *op = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "op");
+    const char *since_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
+    long long since = 0;
+    bool first = true;
+    DynBuf b;
+    enum MHD_Result ret;
+
+    if (since_s != NULL && !str_to_ll(since_s, &since))
+        return send_error(conn, 400, "since must be a request sequence number");
+    dynbuf_init(&b, UPLOAD_CAP);
+    dynbuf_addc(&b, '[');
+    for (size_t i = 0; i < srv->store.nrequests; i++) {
+        const SimRequest *r = &srv->store.requests[i];
+
+        if (r->seq <= since || (op != NULL && strcmp(op, r->op) != 0))
+            continue;
+        dynbuf_addf(&b, "%s{\"seq\":%lld,\"op\":", first ? "" : ",", r->seq);
+        if (json_append_string(&b, r->op) != ERR_OK)
+            break;
+        dynbuf_addstr(&b, ",\"time\":");
+        if (json_append_string(&b, r->time) != ERR_OK)
+            break;
+        dynbuf_addstr(&b, ",\"body\":");
+        if (json_append_string(&b, r->body) != ERR_OK)
+            break; /* the log outgrew the answer's cap: the list ends here */
+        dynbuf_addc(&b, '}');
+        first = false;
+    }
+    dynbuf_addc(&b, ']');
+    ret = send_json(conn, 200, &b);
+    dynbuf_free(&b);
+    return ret;
+}
+
+static enum MHD_Result
+admin_events(SimServer *srv, struct MHD_Connection *conn, const Upload *up)
+{
+    long long before = srv->store.next_id;
+    Error err;
+    long n = sim_store_append_xml(&srv->store, dynbuf_str(&up->body), dynbuf_len(&up->body), &err);
+    DynBuf b;
+    enum MHD_Result ret;
+
+    if (n < 0)
+        return send_error(conn, 400, err.message);
+    (void)before;
+    dynbuf_init(&b, 256);
+    dynbuf_addf(&b, "{\"appended\":%ld,\"queue_length\":%zu,\"next_event_id\":%lld}", n,
+                srv->store.live, srv->store.next_id);
+    ret = send_json(conn, 200, &b);
+    dynbuf_free(&b);
+    return ret;
+}
+
+static enum MHD_Result
+admin_faults(SimServer *srv, struct MHD_Connection *conn, const char *method)
+{
+    DynBuf b;
+    enum MHD_Result ret;
+
+    if (strcmp(method, "POST") == 0) {
+        const char *clear = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "clear");
+        const char *kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
+        static const char *const keys[] = {"count", "rate", "ms", "retry_after", "op"};
+        char spec[512];
+        SimFault f;
+        Error err;
+
+        if (clear != NULL)
+            sim_faults_clear(&srv->faults);
+        if (kind != NULL) {
+            snprintf(spec, sizeof(spec), "%s", kind);
+            for (size_t i = 0; i < CB_LENGTH(keys); i++) {
+                const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, keys[i]);
+                size_t used = strlen(spec);
+
+                if (v != NULL)
+                    snprintf(spec + used, sizeof(spec) - used, ":%s=%s", keys[i], v);
+            }
+            if (sim_fault_parse(spec, &f, &err) != ERR_OK ||
+                sim_faults_add(&srv->faults, &f, &err) != ERR_OK)
+                return send_error(conn, 400, err.message);
+        } else if (clear == NULL) {
+            return send_error(conn, 400, "POST /_sim/faults needs kind=... or clear=1");
+        }
+    }
+    dynbuf_init(&b, 65536);
+    sim_faults_json(&srv->faults, &b);
+    ret = send_json(conn, 200, &b);
+    dynbuf_free(&b);
+    return ret;
+}
+
+static enum MHD_Result
+admin_reset(SimServer *srv, struct MHD_Connection *conn)
+{
+    const char *orders_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "orders");
+    const char *seed_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "seed");
+    long long orders = (long long)srv->opts.orders;
+    long long seed = (long long)srv->opts.seed;
+    Error err;
+    DynBuf b;
+    enum MHD_Result ret;
+
+    if ((orders_s != NULL && (!str_to_ll(orders_s, &orders) || orders < 0)) ||
+        (seed_s != NULL && !str_to_ll(seed_s, &seed)))
+        return send_error(conn, 400, "orders and seed must be numbers");
+    if (sim_server_reset(srv, (size_t)orders, (uint64_t)seed, &err) != ERR_OK)
+        return send_error(conn, 500, err.message);
+    dynbuf_init(&b, 256);
+    dynbuf_addf(&b, "{\"queue_length\":%zu,\"next_event_id\":%lld}", srv->store.live,
+                srv->store.next_id);
+    ret = send_json(conn, 200, &b);
+    dynbuf_free(&b);
+    return ret;
+}
+
+static enum MHD_Result
+route_admin(SimServer *srv, struct MHD_Connection *conn, const char *url, const char *method,
+            const Upload *up)
+{
+    bool get = strcmp(method, "GET") == 0;
+    bool post = strcmp(method, "POST") == 0;
+
+    if (get && strcmp(url, "/_sim/state") == 0)
+        return admin_state(srv, conn);
+    if (get && strcmp(url, "/_sim/requests") == 0)
+        return admin_requests(srv, conn);
+    if (post && strcmp(url, "/_sim/events") == 0)
+        return admin_events(srv, conn, up);
+    if ((get || post) && strcmp(url, "/_sim/faults") == 0)
+        return admin_faults(srv, conn, method);
+    if (post && strcmp(url, "/_sim/reset") == 0)
+        return admin_reset(srv, conn);
+    return send_error(conn, 404, "no such admin endpoint; see docs/simulator.md");
+}
+
+/* --- the request handler ---------------------------------------------------------------- */
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+       const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    SimServer *srv = cls;
+    Upload *up = *con_cls;
+    SimReply reply;
+    enum MHD_Result ret;
+
+    (void)version;
+    if (up == NULL) {
+        up = xcalloc(1, sizeof(Upload));
+        dynbuf_init(&up->body, UPLOAD_CAP);
+        *con_cls = up;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!up->too_big && dynbuf_add(&up->body, upload_data, *upload_data_size) != ERR_OK)
+            up->too_big = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (up->too_big)
+        return send_text(conn, 413, "text/plain", "Request body too large\n", 23);
+    if (str_starts_with(url, "/_sim/")) {
+        pthread_mutex_lock(&srv->store.lock);
+        ret = route_admin(srv, conn, url, method, up);
+        pthread_mutex_unlock(&srv->store.lock);
+        return ret;
+    }
+    if (strcmp(url, srv->opts.path) != 0)
+        return send_text(conn, 404, "text/plain", "Not Found\n", 10);
+    if (strcmp(method, "POST") != 0) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            37, (void *)(uintptr_t) "SOAP endpoint: send requests by POST\n",
+            MHD_RESPMEM_PERSISTENT);
+
+        MHD_add_response_header(resp, "Allow", "POST");
+        ret = MHD_queue_response(conn, 405, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    sim_reply_init(&reply);
+    pthread_mutex_lock(&srv->store.lock);
+    sim_soap_handle(&srv->store, &srv->faults, &srv->auth, dynbuf_str(&up->body),
+                    dynbuf_len(&up->body), &reply);
+    pthread_mutex_unlock(&srv->store.lock);
+    log_debug("%s %s -> %d (%zu bytes)", method, url, reply.status, dynbuf_len(&reply.body));
+    if (reply.delay_ms > 0)
+        backoff_sleep_ms(reply.delay_ms);
+    ret = send_reply(conn, &reply);
+    sim_reply_free(&reply);
+    return ret;
+}
+
+/* libmicrohttpd's own messages (e.g. a connection dropped on purpose) go to the log. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[1024];
+
+    (void)cls;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    log_debug("libmicrohttpd: %s", buf);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+          enum MHD_RequestTerminationCode toe)
+{
+    Upload *up = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (up == NULL)
+        return;
+    dynbuf_free(&up->body);
+    xfree(up);
+    *con_cls = NULL;
+}
+
+/* --- start and stop --------------------------------------------------------------------------- */
+
+ErrKind
+sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
+{
+    SimStyle style;
+    struct sockaddr_in addr;
+    const union MHD_DaemonInfo *info;
+    ErrKind rc;
+
+    memset(srv, 0, sizeof(*srv));
+    srv->opts = *opts;
+    srv->auth.username = opts->username;
+    srv->auth.password = opts->password;
+    style.ns = opts->navision ? SIM_NS_NAVISION : SIM_NS_CENTRA;
+    style.prefix = opts->prefix;
+    style.ok_responses = opts->ok_responses;
+    sim_store_init(&srv->store, &style);
+    rc = load_data(srv, opts->orders, opts->seed, err);
+    if (rc != ERR_OK) {
+        sim_store_free(&srv->store);
+        return rc;
+    }
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)opts->port);
+    if (inet_pton(AF_INET, opts->host, &addr.sin_addr) != 1) {
+        sim_store_free(&srv->store);
+        return err_set(err, ERR_USAGE, "invalid listen address \"%s\" (an IPv4 address)",
+                       opts->host);
+    }
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        sim_store_free(&srv->store);
+        return err_set(err, ERR_IO, "could not listen on %s:%u", opts->host, opts->port);
+    }
+    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info != NULL ? info->port : opts->port;
+    snprintf(srv->url, sizeof(srv->url), "http://%s:%u%s", opts->host, srv->port, opts->path);
+    return ERR_OK;
+}
+
+void
+sim_server_stop(SimServer *srv)
+{
+    if (srv->daemon != NULL)
+        MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+    sim_store_free(&srv->store);
+}

@@ -1,0 +1,374 @@
+/*
+ * src/sim/sim_soap.c
+ *     SOAP 1.1 requests to centra-sim (see sim_soap_int.h).
+ *
+ * Requests are matched by local name, so the guide's style (default xmlns,
+ * unprefixed children) and the reference's (ns1: everywhere) both work; the
+ * operation element must be in the flavor's namespace.  Answers are written
+ * in the configured style: the guide's ns1: prefix, another prefix, or a
+ * default namespace on the operation element.
+ */
+#include "sim_soap_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "centra/alloc.h"
+#include "centra/log.h"
+#include "centra/strutil.h"
+#include "centra/xmltree.h"
+#include "centra/xmlwriter.h"
+#include "sim_update_int.h"
+
+#define SOAP_ENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
+#define REPLY_CAP   (512u * 1024 * 1024)
+
+static const char *const event_types[] = {"all",      "account",      "customer",    "invoice",
+                                          "market",   "order",        "paymentterm", "pricelist",
+                                          "salesrep", "shippingterm", "size",        "warehouse"};
+
+void
+sim_reply_init(SimReply *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->status = 200;
+    r->content_type = "text/xml; charset=utf-8";
+    dynbuf_init(&r->body, REPLY_CAP);
+}
+
+void
+sim_reply_free(SimReply *r)
+{
+    dynbuf_free(&r->body);
+}
+
+/* --- envelopes ------------------------------------------------------------------------ */
+
+static void
+envelope_begin(const SimStore *s, DynBuf *b)
+{
+    dynbuf_addstr(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    dynbuf_addstr(b, "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" SOAP_ENV_NS "\"");
+    if (s->style.prefix != NULL)
+        dynbuf_addf(b, " xmlns:%s=\"%s\"", s->style.prefix, s->style.ns);
+    dynbuf_addstr(b, ">\n  <SOAP-ENV:Body>\n");
+}
+
+static void
+envelope_end(DynBuf *b)
+{
+    dynbuf_addstr(b, "  </SOAP-ENV:Body>\n</SOAP-ENV:Envelope>\n");
+}
+
+/* Open the answer's operation element at depth 2 (declaring the default namespace if so styled). */
+static void
+op_open(const SimStore *s, XmlWriter *w, DynBuf *b, const char *name)
+{
+    xw_init(w, b, s->style.prefix, true, 2);
+    if (s->style.prefix == NULL)
+        xw_open_attr(w, name, "xmlns", s->style.ns);
+    else
+        xw_open(w, name);
+}
+
+static void
+fault(SimReply *r, int status, const char *code, const char *text)
+{
+    XmlWriter w;
+
+    r->status = status;
+    dynbuf_reset(&r->body);
+    dynbuf_addstr(&r->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    dynbuf_addstr(&r->body, "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" SOAP_ENV_NS "\">\n"
+                            "  <SOAP-ENV:Body>\n    <SOAP-ENV:Fault>\n");
+    xw_init(&w, &r->body, NULL, true, 3);
+    xw_leaf(&w, "faultcode", code);
+    xw_leaf(&w, "faultstring", text);
+    dynbuf_addstr(&r->body, "    </SOAP-ENV:Fault>\n");
+    envelope_end(&r->body);
+}
+
+/* --- events ---------------------------------------------------------------------------- */
+
+static void
+handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, SimReply *r)
+{
+    const char *type = xml_child_text(opnode, "type");
+    const char *markets[64];
+    size_t nmarkets = 0;
+    SimEvent *batch[SIM_BATCH + 1];
+    size_t n;
+    bool known = false;
+    XmlWriter w;
+    long param;
+
+    if (type == NULL || type[0] == '\0')
+        type = "all";
+    for (size_t i = 0; i < CB_LENGTH(event_types); i++)
+        known |= strcmp(type, event_types[i]) == 0;
+    if (!known) {
+        char msg[256];
+
+        snprintf(msg, sizeof(msg), "Unknown event type: %s", type);
+        fault(r, 500, "SOAP-ENV:Client", msg);
+        return;
+    }
+    if (strcmp(op, "events_GetByMarkets") == 0) {
+        const XmlNode *ms = xml_child(opnode, "markets");
+
+        for (XmlNode *m = xml_child(ms, "market"); m != NULL && nmarkets < CB_LENGTH(markets);
+             m = xml_next(ms, "market", m))
+            if (xml_child_text(m, "id") != NULL)
+                markets[nmarkets++] = xml_child_text(m, "id");
+        if (nmarkets == 0) {
+            fault(r, 500, "SOAP-ENV:Client", "events_GetByMarkets needs at least one market id");
+            return;
+        }
+    }
+    n = sim_store_select(s, type, markets, nmarkets, batch, SIM_BATCH);
+
+    /* Faults that spoil an event: it stays spoiled until acknowledged. */
+    for (int k = 0; k < 2; k++) {
+        SimFaultKind kind = k == 0 ? FAULT_MALFORMED : FAULT_CTRLCHAR;
+        SimEvent *victim = NULL;
+
+        /* An order event from the middle of the batch, not yet spoiled. */
+        for (size_t i = n / 2; n > 0 && i < n + n / 2 && victim == NULL; i++) {
+            SimEvent *e = batch[i % n];
+
+            if (e->poison == SIM_POISON_NONE && strcmp(sim_store_type(s, e), "order") == 0)
+                victim = e;
+        }
+        if (victim != NULL && sim_faults_fire(f, kind, op, NULL))
+            victim->poison = k == 0 ? SIM_POISON_MALFORMED : SIM_POISON_CTRLCHAR;
+    }
+    /* The last acknowledged event comes again, as after a lost events_Done answer. */
+    if (s->last_done > 0 && n < SIM_BATCH + 1) {
+        SimEvent *again = sim_store_find(s, s->last_done);
+
+        if (again != NULL && sim_faults_fire(f, FAULT_REPEAT, op, &param)) {
+            memmove(&batch[1], &batch[0], n * sizeof(SimEvent *));
+            batch[0] = again;
+            n++;
+        }
+    }
+
+    envelope_begin(s, &r->body);
+    op_open(s, &w, &r->body, "events_Get");
+    if (n == 0) {
+        xw_leaf(&w, "events", NULL);
+    } else {
+        xw_open(&w, "events");
+        for (size_t i = 0; i < n; i++)
+            sim_store_write_event(s, &w, batch[i]);
+        xw_close(&w, "events");
+    }
+    xw_close(&w, "events_Get");
+    envelope_end(&r->body);
+    if (xw_status(&w) != ERR_OK)
+        fault(r, 500, "SOAP-ENV:Server", xw_error(&w));
+}
+
+static void
+result_body(SimStore *s, SimReply *r, const SimResult *res, const char *ok_name)
+{
+    XmlWriter w;
+
+    envelope_begin(s, &r->body);
+    if (s->style.ok_responses && ok_name != NULL) {
+        if (res->nerrors > 0) {
+            /* That shape cannot carry errors: report them as a fault. */
+            DynBuf msg;
+
+            dynbuf_init(&msg, 64 * 1024);
+            for (size_t i = 0; i < res->nerrors; i++)
+                dynbuf_addf(&msg, "%s%s", i > 0 ? "; " : "", res->errors[i]);
+            fault(r, 500, "SOAP-ENV:Client", dynbuf_str(&msg));
+            dynbuf_free(&msg);
+            return;
+        }
+        dynbuf_addf(&r->body, "    <%s>OK</%s>\n", ok_name, ok_name);
+        envelope_end(&r->body);
+        return;
+    }
+    op_open(s, &w, &r->body, "result");
+    xw_leaf(&w, "success", res->nerrors == 0 ? "true" : "false");
+    if (res->nerrors == 0) {
+        xw_leaf(&w, "errors", NULL);
+    } else {
+        xw_open(&w, "errors");
+        for (size_t i = 0; i < res->nerrors; i++)
+            xw_leaf(&w, "message", res->errors[i]);
+        xw_close(&w, "errors");
+    }
+    if (res->nnotices == 0) {
+        xw_leaf(&w, "notices", NULL);
+    } else {
+        xw_open(&w, "notices");
+        for (size_t i = 0; i < res->nnotices; i++)
+            xw_leaf(&w, "message", res->notices[i]);
+        xw_close(&w, "notices");
+    }
+    xw_close(&w, "result");
+    envelope_end(&r->body);
+}
+
+static void
+collect_ids(const XmlNode *n, long long *ids, size_t *count, size_t max)
+{
+    for (XmlNode *e = xml_child(n, "event"); e != NULL && *count < max;
+         e = xml_next(n, "event", e)) {
+        long long id;
+        const char *t = e->nkids > 0 ? xml_child_text(e, "id") : e->text;
+
+        if (t != NULL && str_to_ll(t, &id))
+            ids[(*count)++] = id;
+    }
+}
+
+static void
+handle_done(SimStore *s, SimFaults *f, const XmlNode *opnode, SimReply *r)
+{
+    long long ids[4096];
+    size_t n = 0;
+    SimResult res = {0};
+    long param;
+
+    /* <event>ID</event> repeated under the operation; a <events> wrapper is accepted too. */
+    collect_ids(opnode, ids, &n, CB_LENGTH(ids));
+    collect_ids(xml_child(opnode, "events"), ids, &n, CB_LENGTH(ids));
+    sim_store_done(s, ids, n);
+    if (sim_faults_fire(f, FAULT_SLOW_DONE, "events_Done", &param))
+        r->delay_ms += param;
+    result_body(s, r, &res, "eventsDoneResponse");
+}
+
+static void
+handle_update(SimStore *s, const char *op, const XmlNode *opnode, const char *body, size_t len,
+              SimReply *r)
+{
+    SimResult res = {0};
+    const char *ok_name = NULL;
+
+    (void)sim_update_known(op, &ok_name);
+    sim_store_log_request(s, op, body, len);
+    sim_update_apply(s, op, opnode, &res);
+    result_body(s, r, &res, ok_name);
+    sim_result_free(&res);
+}
+
+/* --- dispatch ---------------------------------------------------------------------------- */
+
+/* HTTP-level faults; true when one answered already. */
+static bool
+transport_faults(SimFaults *f, const char *op, SimReply *r)
+{
+    long param;
+
+    if (sim_faults_fire(f, FAULT_DELAY, op, &param))
+        r->delay_ms += param;
+    if (sim_faults_fire(f, FAULT_HTTP_503, op, NULL)) {
+        r->status = 503;
+        r->content_type = "text/html";
+        dynbuf_addstr(&r->body, "<html><body><h1>503 Service Unavailable</h1>"
+                                "<p>Maintenance.</p></body></html>\n");
+        return true;
+    }
+    if (sim_faults_fire(f, FAULT_HTTP_500, op, NULL)) {
+        r->status = 500;
+        r->content_type = "text/html";
+        dynbuf_addstr(&r->body, "<html><body><h1>500 Internal Server Error</h1></body></html>\n");
+        return true;
+    }
+    if (sim_faults_fire(f, FAULT_HTTP_429, op, &param)) {
+        r->status = 429;
+        r->retry_after = param;
+        r->content_type = "text/plain";
+        dynbuf_addstr(&r->body, "Too Many Requests\n");
+        return true;
+    }
+    if (sim_faults_fire(f, FAULT_SOAP_FAULT, op, NULL)) {
+        fault(r, 500, "SOAP-ENV:Server", "Internal error, please try again later");
+        return true;
+    }
+    return false;
+}
+
+/* The operation element: first element child of Body. */
+static const XmlNode *
+operation_of(const XmlNode *root)
+{
+    const XmlNode *body;
+
+    if (root == NULL || strcmp(root->name, "Envelope") != 0)
+        return NULL;
+    body = xml_child(root, "Body");
+    return body != NULL && body->nkids > 0 ? body->kids[0] : NULL;
+}
+
+void
+sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body, size_t len,
+                SimReply *r)
+{
+    XmlNode *root = NULL;
+    const XmlNode *opnode;
+    const char *op;
+    const char *user;
+    const char *pass;
+    Error err;
+    char msg[ERR_MESSAGE_MAX + 64];
+    long param;
+
+    if (xml_parse(body, len, &root, &err) != ERR_OK) {
+        sim_store_count(s, "malformed");
+        snprintf(msg, sizeof(msg), "Malformed request: %s", err.message);
+        fault(r, 500, "SOAP-ENV:Client", msg);
+        return;
+    }
+    opnode = operation_of(root);
+    if (opnode == NULL) {
+        sim_store_count(s, "malformed");
+        fault(r, 500, "SOAP-ENV:Client", "The request is not a SOAP 1.1 envelope with a body");
+        xml_free(root);
+        return;
+    }
+    op = opnode->name;
+    if (strcmp(op, "events_GetRequest") == 0)
+        op = "events_Get";
+    sim_store_count(s, op);
+    if (transport_faults(f, op, r))
+        goto out;
+    if (opnode->ns == NULL || strcmp(opnode->ns, s->style.ns) != 0) {
+        snprintf(msg, sizeof(msg), "Unknown operation {%s}%s: this endpoint speaks %s",
+                 opnode->ns != NULL ? opnode->ns : "", opnode->name, s->style.ns);
+        fault(r, 500, "SOAP-ENV:Client", msg);
+        goto out;
+    }
+    user = xml_path_text(opnode, "login/username");
+    pass = xml_path_text(opnode, "login/password");
+    if (user == NULL || pass == NULL || strcmp(user, auth->username) != 0 ||
+        strcmp(pass, auth->password) != 0) {
+        sim_store_count(s, "login_failed");
+        fault(r, 500, "SOAP-ENV:Client", "Login failed: wrong username or password");
+        goto out;
+    }
+    if (strcmp(op, "events_Get") == 0 || strcmp(op, "events_GetByMarkets") == 0) {
+        handle_get(s, f, op, opnode, r);
+    } else if (strcmp(op, "events_Done") == 0) {
+        handle_done(s, f, opnode, r);
+    } else if (sim_update_known(op, NULL)) {
+        handle_update(s, op, opnode, body, len, r);
+    } else {
+        snprintf(msg, sizeof(msg), "Unknown operation: %s", opnode->name);
+        fault(r, 500, "SOAP-ENV:Client", msg);
+        goto out;
+    }
+    if (r->status == 200) {
+        if (sim_faults_fire(f, FAULT_DROP, op, &param))
+            r->cut = SIM_CUT_DROP;
+        else if (sim_faults_fire(f, FAULT_TRUNCATE, op, &param))
+            r->cut = SIM_CUT_TRUNCATE;
+    }
+out:
+    xml_free(root);
+}

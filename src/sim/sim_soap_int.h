@@ -1,0 +1,44 @@
+/*
+ * src/sim/sim_soap_int.h
+ *     centra-sim's SOAP endpoint: one request in, one reply out.
+ */
+#ifndef SIM_SIM_SOAP_INT_H
+#define SIM_SIM_SOAP_INT_H
+
+#include <stddef.h>
+
+#include "centra/dynbuf.h"
+#include "sim_faults_int.h"
+#include "sim_store_int.h"
+
+typedef enum SimCut {
+    SIM_CUT_NONE,    /* send the whole body */
+    SIM_CUT_DROP,    /* chunked: send half, then close the connection */
+    SIM_CUT_TRUNCATE /* Content-Length of the whole, send half, then close */
+} SimCut;
+
+typedef struct SimReply {
+    int status;               /* HTTP status */
+    const char *content_type; /* of body */
+    DynBuf body;              /* the answer */
+    long retry_after;         /* seconds, for a Retry-After header; 0 for none */
+    long delay_ms;            /* wait this long before answering (outside the lock) */
+    SimCut cut;               /* cut the body short on purpose */
+} SimReply;
+
+typedef struct SimAuth {
+    const char *username; /* expected <login><username> */
+    const char *password; /* expected <login><password> */
+} SimAuth;
+
+/* Initialise a reply (200, empty body). */
+void sim_reply_init(SimReply *r);
+
+/* Free a reply's body. */
+void sim_reply_free(SimReply *r);
+
+/* Handle a SOAP request body; the caller holds s->lock. */
+void sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body, size_t len,
+                     SimReply *reply);
+
+#endif /* SIM_SIM_SOAP_INT_H */

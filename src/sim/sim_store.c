@@ -1,0 +1,630 @@
+/*
+ * src/sim/sim_store.c
+ *     centra-sim's state (see sim_store_int.h).
+ *
+ * The queue is an array in id order with a cursor below which everything
+ * is acknowledged, so events_Get costs O(batch) on a queue drained in order
+ * and never O(queue).
+ */
+#include "sim_store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "centra/alloc.h"
+#include "centra/strutil.h"
+
+#define EVENT_DEPTH 4 /* Envelope, Body, events_Get, events: an <event> is at depth 4 */
+#define KEY_SEP     "\x1f"
+
+static uint16_t
+intern(char ***table, size_t *n, const char *value)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*table)[i], value) == 0)
+            return (uint16_t)i;
+    *table = xrealloc_array(*table, *n + 1, sizeof(char *));
+    (*table)[*n] = xstrdup(value);
+    return (uint16_t)(*n)++;
+}
+
+static bool
+free_node(const char *key, void *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    xml_free(value);
+    return true;
+}
+
+static bool
+free_string(const char *key, void *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    xfree(value);
+    return true;
+}
+
+void
+sim_store_init(SimStore *s, const SimStyle *style)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    s->style = *style;
+    s->objects = hashmap_new();
+    s->orders = hashmap_new();
+    s->refunds = hashmap_new();
+    s->op_counts = hashmap_new();
+    s->next_id = 1;
+    s->next_seq = 1;
+}
+
+static void
+free_event(SimEvent *e)
+{
+    if (e->stored == NULL)
+        return;
+    xfree(e->stored->entry);
+    xfree(e->stored->mission);
+    xfree(e->stored->date);
+    xfree(e->stored->data);
+    xfree(e->stored);
+    e->stored = NULL;
+}
+
+void
+sim_store_clear(SimStore *s)
+{
+    for (size_t i = 0; i < s->nevents; i++)
+        free_event(&s->events[i]);
+    xfree(s->events);
+    for (size_t i = 0; i < s->ntypes; i++)
+        xfree(s->types[i]);
+    xfree(s->types);
+    for (size_t i = 0; i < s->nmarkets; i++)
+        xfree(s->markets[i]);
+    xfree(s->markets);
+    xfree(s->done_ids);
+    for (size_t i = 0; i < s->nrequests; i++) {
+        xfree(s->requests[i].op);
+        xfree(s->requests[i].time);
+        xfree(s->requests[i].body);
+    }
+    xfree(s->requests);
+    hashmap_each(s->objects, free_node, NULL);
+    hashmap_each(s->orders, free_node, NULL);
+    hashmap_each(s->refunds, free_string, NULL);
+    hashmap_free(s->objects);
+    hashmap_free(s->orders);
+    hashmap_free(s->refunds);
+    hashmap_free(s->op_counts);
+    gen_plan_free(&s->plan);
+    {
+        SimStyle style = s->style;
+        pthread_mutex_t lock = s->lock;
+
+        memset(s, 0, sizeof(*s));
+        s->lock = lock;
+        s->style = style;
+    }
+    s->objects = hashmap_new();
+    s->orders = hashmap_new();
+    s->refunds = hashmap_new();
+    s->op_counts = hashmap_new();
+    s->next_id = 1;
+    s->next_seq = 1;
+}
+
+void
+sim_store_free(SimStore *s)
+{
+    sim_store_clear(s);
+    hashmap_free(s->objects);
+    hashmap_free(s->orders);
+    hashmap_free(s->refunds);
+    hashmap_free(s->op_counts);
+    pthread_mutex_destroy(&s->lock);
+}
+
+void
+sim_now(char *buf, size_t size, bool iso)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(buf, size, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* --- objects ------------------------------------------------------------------------ */
+
+static void
+object_key(char *buf, size_t size, const char *type, const char *id)
+{
+    snprintf(buf, size, "%s" KEY_SEP "%s", type, id);
+}
+
+XmlNode *
+sim_store_object(SimStore *s, const char *type, const char *id)
+{
+    char key[512];
+
+    object_key(key, sizeof(key), type, id);
+    return hashmap_get(s->objects, key);
+}
+
+void
+sim_store_put_object(SimStore *s, const char *type, const char *id, XmlNode *obj)
+{
+    char key[512];
+    XmlNode *old;
+
+    object_key(key, sizeof(key), type, id);
+    old = hashmap_put(s->objects, key, obj);
+    if (old != obj)
+        xml_free(old);
+}
+
+static void
+add_catalog_object(const char *type, const char *id, XmlNode *obj, void *arg)
+{
+    sim_store_put_object(arg, type, id, obj);
+}
+
+/* --- the queue ------------------------------------------------------------------------ */
+
+static SimEvent *
+push_event(SimStore *s, long long id)
+{
+    size_t pos = s->nevents;
+
+    if (s->nevents == s->events_alloc) {
+        s->events_alloc = s->events_alloc == 0 ? 1024 : s->events_alloc * 2;
+        s->events = xrealloc_array(s->events, s->events_alloc, sizeof(SimEvent));
+    }
+    /* Keep id order: an explicit id lower than the last goes where it belongs. */
+    while (pos > 0 && s->events[pos - 1].id > id)
+        pos--;
+    memmove(&s->events[pos + 1], &s->events[pos], (s->nevents - pos) * sizeof(SimEvent));
+    s->nevents++;
+    if (pos < s->first_live)
+        s->first_live = pos;
+    memset(&s->events[pos], 0, sizeof(SimEvent));
+    s->events[pos].id = id;
+    s->events[pos].market = -1;
+    s->live++;
+    if (id >= s->next_id)
+        s->next_id = id + 1;
+    return &s->events[pos];
+}
+
+void
+sim_store_generate(SimStore *s, uint64_t seed, size_t norders)
+{
+    s->seed = seed;
+    gen_catalog(add_catalog_object, s);
+    gen_plan(seed, norders, &s->plan);
+    for (size_t i = 0; i < s->plan.n; i++) {
+        const GenEntry *g = &s->plan.entries[i];
+        const char *market = gen_event_market(g);
+        SimEvent *e = push_event(s, s->next_id);
+
+        e->gen = (uint32_t)i + 1;
+        e->type = intern(&s->types, &s->ntypes, gen_event_type(g));
+        if (market != NULL)
+            e->market = (int16_t)intern(&s->markets, &s->nmarkets, market);
+    }
+}
+
+SimEvent *
+sim_store_find(SimStore *s, long long id)
+{
+    size_t lo = 0;
+    size_t hi = s->nevents;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (s->events[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nevents && s->events[lo].id == id ? &s->events[lo] : NULL;
+}
+
+long long
+sim_store_append(SimStore *s, const char *type, const char *entry, const char *mission,
+                 const char *date, const char *market, const char *data, long long want_id,
+                 Error *err)
+{
+    long long id = want_id > 0 ? want_id : s->next_id;
+    SimEvent *e;
+
+    if (want_id > 0 && sim_store_find(s, want_id) != NULL) {
+        err_set(err, ERR_DATA, "event id %lld is already in the queue", want_id);
+        return 0;
+    }
+    e = push_event(s, id);
+    e->type = intern(&s->types, &s->ntypes, type);
+    if (market != NULL && market[0] != '\0')
+        e->market = (int16_t)intern(&s->markets, &s->nmarkets, market);
+    e->stored = xcalloc(1, sizeof(SimStoredEvent));
+    e->stored->entry = xstrdup(entry != NULL ? entry : "");
+    e->stored->mission = xstrdup(mission != NULL ? mission : "update");
+    e->stored->date = xstrdup(date);
+    e->stored->data = xstrdup(data != NULL ? data : "");
+    return id;
+}
+
+/* The market of an event's object, found anywhere in its data. */
+static const char *
+data_market(const XmlNode *data)
+{
+    for (size_t i = 0; data != NULL && i < data->nkids; i++) {
+        const char *m = xml_path_text(data->kids[i], "market/id");
+
+        if (m != NULL)
+            return m;
+    }
+    return NULL;
+}
+
+/* An order that arrives in an event can be updated like a generated one. */
+static void
+remember_order(SimStore *s, const XmlNode *order)
+{
+    const char *id = order != NULL ? xml_child_text(order, "id") : NULL;
+
+    if (id == NULL || id[0] == '\0')
+        return;
+    xml_free(hashmap_put(s->orders, id, xml_copy(order)));
+}
+
+long
+sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err)
+{
+    XmlNode *root;
+    XmlNode *stack[XML_MAX_DEPTH];
+    size_t depth = 0;
+    long added = 0;
+    ErrKind rc = xml_parse(xml, len, &root, err);
+
+    if (rc != ERR_OK)
+        return -1;
+    /* Walk the tree for <event> elements (depth-first, document order). */
+    stack[depth++] = root;
+    while (depth > 0) {
+        XmlNode *n = stack[--depth];
+
+        if (strcmp(n->name, "event") == 0) {
+            const XmlNode *data = xml_child(n, "data");
+            const char *type = xml_child_text(n, "type");
+            const char *id_text = xml_child_text(n, "id");
+            const char *date = xml_child_text(n, "date");
+            long long want = 0;
+            char now[32];
+            DynBuf buf;
+            XmlWriter w;
+
+            if (type == NULL || type[0] == '\0') {
+                err_set(err, ERR_DATA, "an <event> has no <type>");
+                xml_free(root);
+                return -1;
+            }
+            if (id_text != NULL && id_text[0] != '\0' &&
+                (!str_to_ll(id_text, &want) || want <= 0)) {
+                err_set(err, ERR_DATA, "event id \"%s\" is not a positive number", id_text);
+                xml_free(root);
+                return -1;
+            }
+            sim_now(now, sizeof(now), false);
+            dynbuf_init(&buf, 64u * 1024 * 1024);
+            xw_init(&w, &buf, s->style.prefix, true, EVENT_DEPTH + 2);
+            for (size_t i = 0; data != NULL && i < data->nkids; i++)
+                xml_write(&w, data->kids[i]);
+            if (xw_status(&w) != ERR_OK) {
+                err_set(err, ERR_DATA, "event data cannot be written: %s", xw_error(&w));
+                dynbuf_free(&buf);
+                xml_free(root);
+                return -1;
+            }
+            if (sim_store_append(s, type, xml_child_text(n, "entry"), xml_child_text(n, "mission"),
+                                 date != NULL && date[0] != '\0' ? date : now, data_market(data),
+                                 dynbuf_str(&buf), want, err) == 0) {
+                dynbuf_free(&buf);
+                xml_free(root);
+                return -1;
+            }
+            remember_order(s, xml_child(data, "order"));
+            dynbuf_free(&buf);
+            added++;
+            continue;
+        }
+        /* Children pushed in reverse so they pop in document order. */
+        for (size_t i = n->nkids; i > 0 && depth < XML_MAX_DEPTH; i--)
+            stack[depth++] = n->kids[i - 1];
+    }
+    xml_free(root);
+    return added;
+}
+
+static bool
+market_matches(const SimStore *s, const SimEvent *e, const char *const *markets, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (e->market < 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s->markets[e->market], markets[i]) == 0)
+            return true;
+    return false;
+}
+
+size_t
+sim_store_select(SimStore *s, const char *type, const char *const *markets, size_t nmarkets,
+                 SimEvent **out, size_t max)
+{
+    bool any = type == NULL || type[0] == '\0' || strcmp(type, "all") == 0;
+    size_t n = 0;
+
+    for (size_t i = s->first_live; i < s->nevents && n < max; i++) {
+        SimEvent *e = &s->events[i];
+
+        if (e->done)
+            continue;
+        if (!any && strcmp(s->types[e->type], type) != 0)
+            continue;
+        if (!market_matches(s, e, markets, nmarkets))
+            continue;
+        out[n++] = e;
+    }
+    return n;
+}
+
+size_t
+sim_store_done(SimStore *s, const long long *ids, size_t n)
+{
+    size_t count = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        SimEvent *e = sim_store_find(s, ids[i]);
+
+        if (e == NULL || e->done)
+            continue;
+        e->done = 1;
+        s->live--;
+        count++;
+        if (s->ndone == s->done_alloc) {
+            s->done_alloc = s->done_alloc == 0 ? 1024 : s->done_alloc * 2;
+            s->done_ids = xrealloc_array(s->done_ids, s->done_alloc, sizeof(long long));
+        }
+        s->done_ids[s->ndone++] = e->id;
+        s->last_done = e->id;
+    }
+    while (s->first_live < s->nevents && s->events[s->first_live].done)
+        s->first_live++;
+    return count;
+}
+
+const char *
+sim_store_type(const SimStore *s, const SimEvent *e)
+{
+    return s->types[e->type];
+}
+
+/* --- orders ---------------------------------------------------------------------------- */
+
+XmlNode *
+sim_store_order(SimStore *s, const char *id)
+{
+    XmlNode *o = hashmap_get(s->orders, id);
+    GenEntry g;
+    DynBuf buf;
+    XmlWriter w;
+    Error err;
+    long index;
+
+    if (o != NULL)
+        return o;
+    index = gen_order_index(&s->plan, id);
+    if (index < 0)
+        return NULL;
+    gen_order_entry(s->seed, &s->plan, (uint32_t)index, &g);
+    dynbuf_init(&buf, 16u * 1024 * 1024);
+    xw_init(&w, &buf, NULL, false, 0);
+    gen_write_object(&w, s->seed, &g);
+    if (xw_status(&w) != ERR_OK ||
+        xml_parse(dynbuf_str(&buf), dynbuf_len(&buf), &o, &err) != ERR_OK) {
+        dynbuf_free(&buf);
+        return NULL;
+    }
+    dynbuf_free(&buf);
+    hashmap_put(s->orders, id, o);
+    return o;
+}
+
+/* --- writing events ----------------------------------------------------------------------- */
+
+/* Replace the first occurrence of from (after start) in b with to. */
+static void
+replace_once(DynBuf *b, size_t start, const char *from, const char *to)
+{
+    const char *text = dynbuf_str(b);
+    const char *hit = strstr(text + start, from);
+    DynBuf out;
+
+    if (hit == NULL)
+        return;
+    dynbuf_init(&out, b->cap);
+    dynbuf_add(&out, text, (size_t)(hit - text));
+    dynbuf_addstr(&out, to);
+    dynbuf_addstr(&out, hit + strlen(from));
+    dynbuf_free(b);
+    *b = out;
+}
+
+/* Break a serialized event the way the poison says. */
+static void
+poison_event(const SimStore *s, DynBuf *b, SimPoison poison)
+{
+    char from[80];
+    char to[96];
+    const char *p = s->style.prefix;
+    const char *sep = p != NULL ? ":" : "";
+
+    if (p == NULL)
+        p = "";
+    if (poison == SIM_POISON_MALFORMED) {
+        /* The typo of Centra's own guide: <ordernumber>30</id>. */
+        snprintf(from, sizeof(from), "</%s%sordernumber>", p, sep);
+        snprintf(to, sizeof(to), "</%s%sid>", p, sep);
+        if (strstr(dynbuf_str(b), from) == NULL)
+            snprintf(from, sizeof(from), "</%s%sentry>", p, sep);
+        replace_once(b, 0, from, to);
+    } else if (poison == SIM_POISON_CTRLCHAR) {
+        /* What a shopper pasted: a vertical tab inside a name. */
+        snprintf(from, sizeof(from), "<%s%sdescription>", p, sep);
+        if (strstr(dynbuf_str(b), from) == NULL)
+            snprintf(from, sizeof(from), "<%s%sentry>", p, sep);
+        snprintf(to, sizeof(to), "%s\v", from);
+        replace_once(b, 0, from, to);
+    }
+}
+
+void
+sim_store_write_event(SimStore *s, XmlWriter *w, const SimEvent *e)
+{
+    DynBuf buf;
+    XmlWriter ew;
+    char entry[64];
+    char date[40];
+    const GenEntry *g = e->gen > 0 ? &s->plan.entries[e->gen - 1] : NULL;
+    const char *data;
+
+    /*
+     * A poisoned event is built aside so the fault can rewrite it; the others
+     * go straight into the answer.
+     */
+    dynbuf_init(&buf, 64u * 1024 * 1024);
+    if (e->poison != SIM_POISON_NONE)
+        xw_init(&ew, &buf, w->prefix, w->indent, w->depth);
+    else
+        ew = *w;
+    xw_open(&ew, "event");
+    xw_leafi(&ew, "id", e->id);
+    xw_leaf(&ew, "type", s->types[e->type]);
+    if (g != NULL) {
+        gen_event_entry(s->seed, g, entry, sizeof(entry));
+        gen_event_date(s->seed, e->gen - 1, date, sizeof(date));
+        xw_leaf(&ew, "entry", entry);
+        xw_leaf(&ew, "mission", gen_event_mission(g));
+        xw_leaf(&ew, "date", date);
+        if (g->kind == GEN_DELETE) {
+            xw_leaf(&ew, "data", NULL);
+        } else {
+            const XmlNode *o = g->kind == GEN_ORDER ? hashmap_get(s->orders, entry) : NULL;
+
+            xw_open(&ew, "data");
+            if (o != NULL)
+                xml_write(&ew, o);
+            else
+                gen_write_object(&ew, s->seed, g);
+            xw_close(&ew, "data");
+        }
+    } else {
+        xw_leaf(&ew, "entry", e->stored->entry);
+        xw_leaf(&ew, "mission", e->stored->mission);
+        xw_leaf(&ew, "date", e->stored->date);
+        data = e->stored->data;
+        if (data[0] == '\0') {
+            xw_leaf(&ew, "data", NULL);
+        } else {
+            xw_open(&ew, "data");
+            xw_raw(&ew, data, strlen(data));
+            xw_close(&ew, "data");
+        }
+    }
+    xw_close(&ew, "event");
+    if (e->poison == SIM_POISON_NONE) {
+        *w = ew;
+        return;
+    }
+    if (xw_status(&ew) != ERR_OK && w->rc == ERR_OK)
+        w->rc = xw_status(&ew);
+    poison_event(s, &buf, (SimPoison)e->poison);
+    xw_raw(w, dynbuf_str(&buf), dynbuf_len(&buf));
+    dynbuf_free(&buf);
+}
+
+/* --- counters and the request log ------------------------------------------------------------ */
+
+void
+sim_store_count(SimStore *s, const char *op)
+{
+    uintptr_t n = (uintptr_t)hashmap_get(s->op_counts, op);
+
+    hashmap_put(s->op_counts, op, (void *)(n + 1));
+}
+
+/* Copy body with the text of every <password> element (any prefix) replaced. */
+static char *
+mask_password(const char *body, size_t len)
+{
+    DynBuf out;
+    size_t i = 0;
+    static const char tag[] = "password>";
+
+    dynbuf_init(&out, len + 64);
+    while (i < len) {
+        const char *hit = str_find(body + i, len - i, tag, sizeof(tag) - 1);
+        size_t at;
+        size_t start;
+        bool opening;
+
+        if (hit == NULL)
+            break;
+        at = (size_t)(hit - body);
+        start = at;
+        /* Back over a prefix ("ns1:") to the '<' and see whether it is "</". */
+        while (start > 0 && body[start - 1] != '<' && body[start - 1] != '>' &&
+               body[start - 1] != ' ')
+            start--;
+        opening = start > 0 && body[start - 1] == '<' && body[start] != '/';
+        dynbuf_add(&out, body + i, at + sizeof(tag) - 1 - i);
+        i = at + sizeof(tag) - 1;
+        if (opening) {
+            size_t end = i;
+
+            while (end < len && body[end] != '<')
+                end++;
+            if (end > i)
+                dynbuf_addstr(&out, "********");
+            i = end;
+        }
+    }
+    dynbuf_add(&out, body + i, len - i);
+    return dynbuf_take(&out);
+}
+
+void
+sim_store_log_request(SimStore *s, const char *op, const char *body, size_t len)
+{
+    SimRequest *r;
+    char now[32];
+
+    if (s->nrequests == s->requests_alloc) {
+        s->requests_alloc = s->requests_alloc == 0 ? 64 : s->requests_alloc * 2;
+        s->requests = xrealloc_array(s->requests, s->requests_alloc, sizeof(SimRequest));
+    }
+    sim_now(now, sizeof(now), true);
+    r = &s->requests[s->nrequests++];
+    r->seq = s->next_seq++;
+    r->op = xstrdup(op);
+    r->time = xstrdup(now);
+    r->body = mask_password(body, len);
+}

@@ -1,0 +1,167 @@
+/*
+ * src/sim/sim_store_int.h
+ *     centra-sim's state: the event queue, the objects updates are applied
+ *     to, the log of update requests and the counters.
+ *
+ * One SimStore serves the whole simulator; every function below expects
+ * the caller to hold store->lock (the HTTP layer takes it per request).
+ * Generated events are kept as plan entries and written on demand; events
+ * added later (order updates, POST /_sim/events, --events files) are kept as
+ * XML text in the server's namespace style.
+ */
+#ifndef SIM_SIM_STORE_INT_H
+#define SIM_SIM_STORE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "centra/dynbuf.h"
+#include "centra/error.h"
+#include "centra/hashmap.h"
+#include "centra/xmltree.h"
+#include "centra/xmlwriter.h"
+#include "sim_gen_int.h"
+
+#define SIM_NS_CENTRA   "http://www.centra.com/webservices/"
+#define SIM_NS_NAVISION "http://www.silkvms.com/webservices/"
+#define SIM_BATCH       100 /* events per events_Get, as Centra */
+
+/* How a served event is broken on purpose (fault injection), until acknowledged. */
+typedef enum SimPoison {
+    SIM_POISON_NONE,      /* served as is */
+    SIM_POISON_MALFORMED, /* the guide's typo: <ordernumber>...</id> */
+    SIM_POISON_CTRLCHAR   /* a control character (U+000B) in a text field */
+} SimPoison;
+
+typedef struct SimStoredEvent {
+    char *entry;   /* <entry> */
+    char *mission; /* <mission> */
+    char *date;    /* <date> */
+    char *data;    /* children of <data>, serialized in the server's style; "" for none */
+} SimStoredEvent;
+
+typedef struct SimEvent {
+    long long id;           /* event id */
+    uint32_t gen;           /* 1 + index into the plan; 0 for a stored event */
+    uint16_t type;          /* index into store->types */
+    int16_t market;         /* index into store->markets; -1 for none */
+    uint8_t done;           /* acknowledged with events_Done */
+    uint8_t poison;         /* SimPoison */
+    SimStoredEvent *stored; /* for stored events */
+} SimEvent;
+
+typedef struct SimRequest {
+    long long seq; /* 1, 2, ... in arrival order */
+    char *op;      /* operation, e.g. orders_Update */
+    char *time;    /* arrival, ISO 8601 UTC */
+    char *body;    /* the request with the password masked */
+} SimRequest;
+
+typedef struct SimStyle {
+    const char *ns;     /* namespace of the flavor */
+    const char *prefix; /* element prefix, NULL for the default-namespace style */
+    bool ok_responses;  /* answer updates with <xxxUpdateResponse>OK</...> */
+} SimStyle;
+
+typedef struct SimStore {
+    pthread_mutex_t lock; /* held by the HTTP layer around each request */
+    SimStyle style;       /* how responses and stored events are written */
+    uint64_t seed;        /* generator seed */
+    GenPlan plan;         /* generated events */
+    SimEvent *events;     /* the queue, in id order */
+    size_t nevents;       /* entries of events (done ones included) */
+    size_t events_alloc;  /* allocated entries */
+    size_t first_live;    /* no entry below it is still queued */
+    size_t live;          /* entries not done */
+    long long next_id;    /* id of the next event appended */
+    char **types;         /* interned event types */
+    size_t ntypes;
+    char **markets; /* interned market ids */
+    size_t nmarkets;
+    long long *done_ids; /* acknowledged ids, in acknowledgement order */
+    size_t ndone;
+    size_t done_alloc;
+    long long last_done;  /* the latest acknowledged id, 0 for none */
+    HashMap *objects;     /* "type/id" -> XmlNode*: stored by updates and the catalog */
+    HashMap *orders;      /* order id -> XmlNode*: orders changed by orders_Update */
+    HashMap *refunds;     /* refund id -> order id (xstrdup): refund ids are global */
+    HashMap *op_counts;   /* operation -> count (as uintptr_t) */
+    SimRequest *requests; /* logged update requests */
+    size_t nrequests;
+    size_t requests_alloc;
+    long long next_seq; /* next request sequence number */
+} SimStore;
+
+/* Set up an empty store with the style; then sim_store_generate. */
+void sim_store_init(SimStore *s, const SimStyle *style);
+
+/* Free everything (not the SimStore itself). */
+void sim_store_free(SimStore *s);
+
+/* Drop all state, keep the style. */
+void sim_store_clear(SimStore *s);
+
+/* Load the catalog and queue norders generated order events for seed. */
+void sim_store_generate(SimStore *s, uint64_t seed, size_t norders);
+
+/*
+ * Append an event with data (children of <data>, already in the server's
+ * style).  want_id > 0 keeps that id (refused if it is taken); 0 takes the
+ * next one.  Returns the id, or 0 with err set (ERR_DATA).
+ */
+long long sim_store_append(SimStore *s, const char *type, const char *entry, const char *mission,
+                           const char *date, const char *market, const char *data,
+                           long long want_id, Error *err);
+
+/*
+ * Append the events in an XML document (any namespace or prefix, any
+ * wrapper: every <event> element is taken).  Returns the number appended,
+ * or -1 with err set.
+ */
+long sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err);
+
+/*
+ * The up to max oldest events still queued whose type matches (NULL or "all"
+ * for every type) and whose market is one of markets (nmarkets 0: any).
+ * Fills out and returns how many.
+ */
+size_t sim_store_select(SimStore *s, const char *type, const char *const *markets, size_t nmarkets,
+                        SimEvent **out, size_t max);
+
+/* Acknowledge ids; unknown or already acknowledged ids are ignored.  Returns how many. */
+size_t sim_store_done(SimStore *s, const long long *ids, size_t n);
+
+/* The event with this id, or NULL. */
+SimEvent *sim_store_find(SimStore *s, long long id);
+
+/* Serialize one event as an <event> element with w. */
+void sim_store_write_event(SimStore *s, XmlWriter *w, const SimEvent *e);
+
+/* Interned type name of an event. */
+const char *sim_store_type(const SimStore *s, const SimEvent *e);
+
+/* An object stored under (type, id), or NULL. */
+XmlNode *sim_store_object(SimStore *s, const char *type, const char *id);
+
+/* Store obj under (type, id), replacing (and freeing) what was there. */
+void sim_store_put_object(SimStore *s, const char *type, const char *id, XmlNode *obj);
+
+/*
+ * The current state of order id as a tree the caller may change, or NULL if
+ * there is no such order.  A generated order is materialized on first use
+ * and from then on served from the tree.
+ */
+XmlNode *sim_store_order(SimStore *s, const char *id);
+
+/* Count a request of operation op. */
+void sim_store_count(SimStore *s, const char *op);
+
+/* Log an update request (the body is copied with the password masked). */
+void sim_store_log_request(SimStore *s, const char *op, const char *body, size_t len);
+
+/* Current UTC time as "YYYY-MM-DD HH:MM:SS" (the guide's event date format). */
+void sim_now(char *buf, size_t size, bool iso);
+
+#endif /* SIM_SIM_STORE_INT_H */

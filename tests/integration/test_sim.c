@@ -1,0 +1,1375 @@
+/*
+ * tests/integration/test_sim.c
+ *     centra-sim over HTTP, with libcurl: the event queue (the guide's
+ *     234-events example included), authentication, namespace styles and
+ *     flavors, every update operation's success and error answers, the
+ *     guide's order cookbook, the generated data, every fault and the admin
+ *     API.  Each test runs its own simulator in-process on a free port.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "centra/alloc.h"
+#include "centra/strutil.h"
+#include "simtest.h"
+#include "testutil.h"
+
+static SimServer srv;
+
+static void
+start_default(void)
+{
+    log_set_level(LOG_LEVEL_WARN);
+    simtest_start(&srv, NULL);
+}
+
+static void
+start_generated(void)
+{
+    SimOptions o;
+
+    log_set_level(LOG_LEVEL_WARN);
+    sim_options_default(&o);
+    o.orders = 200;
+    o.seed = 42;
+    simtest_start(&srv, &o);
+}
+
+static void
+stop(void)
+{
+    sim_server_stop(&srv);
+}
+
+/* events_Get (type all) and its parsed answer (root owned by caller). */
+static const XmlNode *
+get_events(const char *type, XmlNode **root)
+{
+    HttpResult r;
+    char inner[128];
+    const XmlNode *op;
+
+    snprintf(inner, sizeof(inner), "<type>%s</type>", type);
+    soap_call(&srv, "events_GetRequest", inner, &r);
+    ck_assert_int_eq(r.status, 200);
+    op = soap_parse(&r, root);
+    http_result_free(&r);
+    return op;
+}
+
+/* Post raw events to /_sim/events; returns the HTTP status. */
+static long
+post_events(const char *xml)
+{
+    char url[256];
+    HttpResult r;
+    long status;
+
+    http_request(sim_admin_url(&srv, "/_sim/events", url, sizeof(url)), xml, &r);
+    status = r.status;
+    http_result_free(&r);
+    return status;
+}
+
+static void
+queue_customers(int n, const char *market)
+{
+    DynBuf b;
+
+    dynbuf_init(&b, 64u * 1024 * 1024);
+    dynbuf_addstr(&b, "<events>");
+    for (int i = 1; i <= n; i++)
+        dynbuf_addf(&b,
+                    "<event><type>customer</type><entry>C%d</entry><mission>update</mission>"
+                    "<date>2026-01-01 10:00:00</date><data><customer><id>C%d</id>"
+                    "%s%s%s</customer></data></event>",
+                    i, i, market ? "<market><id>" : "", market ? market : "",
+                    market ? "</id></market>" : "");
+    dynbuf_addstr(&b, "</events>");
+    ck_assert_int_eq(post_events(dynbuf_str(&b)), 200);
+    dynbuf_free(&b);
+}
+
+/* A result answer: success flag, and the first error/notice message or NULL. */
+typedef struct Answer {
+    char success[8];
+    char error[1024];
+    char notice[1024];
+    int nerrors;
+    int nnotices;
+} Answer;
+
+static Answer
+update(const char *op, const char *inner)
+{
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *res;
+    Answer a;
+
+    memset(&a, 0, sizeof(a));
+    soap_call(&srv, op, inner, &r);
+    ck_assert_msg(r.status == 200, "HTTP %ld: %s", r.status, dynbuf_str(&r.body));
+    res = soap_parse(&r, &root);
+    ck_assert_str_eq(res->name, "result");
+    snprintf(a.success, sizeof(a.success), "%s", xml_child_text(res, "success"));
+    a.nerrors = (int)xml_count(xml_child(res, "errors"), "message");
+    a.nnotices = (int)xml_count(xml_child(res, "notices"), "message");
+    if (a.nerrors > 0)
+        snprintf(a.error, sizeof(a.error), "%s", xml_path_text(res, "errors/message"));
+    if (a.nnotices > 0)
+        snprintf(a.notice, sizeof(a.notice), "%s", xml_path_text(res, "notices/message"));
+    xml_free(root);
+    http_result_free(&r);
+    return a;
+}
+
+/* --- the event queue ------------------------------------------------------------------ */
+
+START_TEST(an_empty_queue_answers_an_empty_events_element)
+{
+    HttpResult r;
+
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body),
+                       "<ns1:events_Get>\n      <ns1:events/>\n    </ns1:events_Get>");
+    ck_assert_contains(dynbuf_str(&r.body), "xmlns:ns1=\"http://www.centra.com/webservices/\"");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(the_guides_234_events_example_behaves_as_written)
+{
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH + 1];
+    long long done[10];
+    size_t n;
+
+    queue_customers(234, NULL);
+    ck_assert_uint_eq(srv.store.live, 234);
+    /* events_Get returns the oldest 100. */
+    op = get_events("all", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    ck_assert_uint_eq(n, 100);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(ids[i], (long long)i + 1);
+    xml_free(root);
+    /* Mark 10 of them done: 224 remain. */
+    for (int i = 0; i < 10; i++)
+        done[i] = ids[i * 10]; /* 1, 11, 21, ... 91 */
+    events_done(&srv, done, 10);
+    ck_assert_uint_eq(srv.store.live, 224);
+    /* The next events_Get: the 90 seen before and 10 new ones. */
+    op = get_events("all", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    ck_assert_uint_eq(n, 100);
+    {
+        int seen = 0;
+        int fresh = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] <= 100)
+                seen++;
+            else
+                fresh++;
+            ck_assert(ids[i] % 10 != 1 || ids[i] > 100); /* no acknowledged one */
+            if (i > 0)
+                ck_assert_int_gt(ids[i], ids[i - 1]); /* oldest first */
+        }
+        ck_assert_int_eq(seen, 90);
+        ck_assert_int_eq(fresh, 10);
+        ck_assert_int_eq(ids[99], 110);
+    }
+    xml_free(root);
+}
+END_TEST
+
+START_TEST(the_type_filter_selects_events_and_all_means_every_type)
+{
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH];
+    HttpResult r;
+
+    queue_customers(3, NULL);
+    ck_assert_int_eq(post_events("<event><type>order</type><entry>7</entry><data><order><id>7"
+                                 "</id></order></data></event>"),
+                     200);
+    op = get_events("order", &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 1);
+    ck_assert_int_eq(ids[0], 4);
+    xml_free(root);
+    op = get_events("customer", &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 3);
+    xml_free(root);
+    op = get_events("all", &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 4);
+    xml_free(root);
+    op = get_events("invoice", &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 0);
+    xml_free(root);
+    soap_call(&srv, "events_GetRequest", "<type>products</type>", &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_contains(dynbuf_str(&r.body), "<faultstring>Unknown event type: products");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(events_by_markets_filters_by_market_and_answers_events_get)
+{
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH];
+
+    queue_customers(2, "Retail-SE");
+    queue_customers(3, "Wholesale-Market");
+    queue_customers(1, NULL);
+    soap_call(&srv, "events_GetByMarkets",
+              "<type>all</type><markets><market><id>Wholesale-Market</id></market></markets>", &r);
+    op = soap_parse(&r, &root);
+    ck_assert_str_eq(op->name, "events_Get");
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 3);
+    ck_assert_int_eq(ids[0], 3);
+    xml_free(root);
+    http_result_free(&r);
+    soap_call(&srv, "events_GetByMarkets", "<type>all</type><markets/>", &r);
+    ck_assert_int_eq(r.status, 500);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(events_done_ignores_unknown_and_repeated_ids)
+{
+    long long ids[] = {2, 999999, 2};
+    char url[256];
+    HttpResult r;
+
+    queue_customers(3, NULL);
+    events_done(&srv, ids, 3);
+    ck_assert_uint_eq(srv.store.live, 2);
+    events_done(&srv, ids, 1);
+    ck_assert_uint_eq(srv.store.live, 2);
+    http_request(sim_admin_url(&srv, "/_sim/state", url, sizeof(url)), NULL, &r);
+    ck_assert_contains(dynbuf_str(&r.body), "\"acknowledged_ids\":[2]");
+    ck_assert_contains(dynbuf_str(&r.body), "\"queue_length\":2");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(posted_events_keep_their_ids_and_duplicates_are_refused)
+{
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[4];
+
+    ck_assert_int_eq(post_events("<event><id>500</id><type>order</type><data/></event>"), 200);
+    ck_assert_int_eq(post_events("<event><id>400</id><type>order</type><data/></event>"), 200);
+    ck_assert_int_eq(post_events("<event><id>500</id><type>order</type><data/></event>"), 400);
+    ck_assert_int_eq(post_events("<event><type>order</type><data/></event>"), 200);
+    ck_assert_int_eq(post_events("<event><id>x</id><type>order</type></event>"), 400);
+    ck_assert_int_eq(post_events("<broken"), 400);
+    op = get_events("all", &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 3);
+    ck_assert_int_eq(ids[0], 400);
+    ck_assert_int_eq(ids[1], 500);
+    ck_assert_int_eq(ids[2], 501);
+    xml_free(root);
+}
+END_TEST
+
+START_TEST(the_guides_order_events_load_and_come_back_in_the_simulators_style)
+{
+    SimOptions o;
+    const char *files[] = {CB_SOURCE_DIR "/tests/fixtures/guide/dtc_order_event.xml"};
+    XmlNode *root;
+    const XmlNode *op;
+    const XmlNode *events;
+    HttpResult r;
+
+    stop();
+    sim_options_default(&o);
+    o.event_files = files;
+    o.nevent_files = 1;
+    o.prefix = "abc";
+    simtest_start(&srv, &o);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_contains(dynbuf_str(&r.body), "<abc:ordernumber>30</abc:ordernumber>");
+    http_result_free(&r);
+    op = get_events("all", &root);
+    events = xml_child(op, "events");
+    ck_assert_uint_eq(xml_count(events, "event"), 1);
+    ck_assert_str_eq(xml_path_text(events, "event/id"), "115");
+    ck_assert_str_eq(xml_path_text(events, "event/data/order/ordernumber"), "30");
+    ck_assert_str_eq(xml_path_text(events, "event/date"), "2019-03-27 12:52:20");
+    ck_assert_str_eq(xml_child(op, "events")->ns, "http://www.centra.com/webservices/");
+    xml_free(root);
+}
+END_TEST
+
+START_TEST(a_malformed_event_file_stops_the_start)
+{
+    SimOptions o;
+    const char *files[] = {CB_SOURCE_DIR
+                           "/tests/fixtures/guide/dtc_order_event_with_guide_typo.xml"};
+    SimServer s2;
+    Error err;
+
+    sim_options_default(&o);
+    o.event_files = files;
+    o.nevent_files = 1;
+    ck_assert_int_eq(sim_server_start(&s2, &o, &err), ERR_DATA);
+    ck_assert_contains(err.message, "dtc_order_event_with_guide_typo.xml");
+    ck_assert_contains(err.message, "malformed XML at line 15");
+}
+END_TEST
+
+/* --- protocol ---------------------------------------------------------------------- */
+
+START_TEST(a_wrong_login_answers_a_soap_fault)
+{
+    char *env = soap_envelope(SIM_NS_CENTRA, "events_GetRequest", false, "centra-sim", "nope",
+                              "<type>all</type>");
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *f;
+
+    http_request(srv.url, env, &r);
+    xfree(env);
+    ck_assert_int_eq(r.status, 500);
+    f = soap_parse(&r, &root);
+    ck_assert_str_eq(f->name, "Fault");
+    ck_assert_str_eq(xml_child_text(f, "faultcode"), "SOAP-ENV:Client");
+    ck_assert_str_eq(xml_child_text(f, "faultstring"), "Login failed: wrong username or password");
+    xml_free(root);
+    http_result_free(&r);
+    /* No login at all. */
+    http_request(srv.url,
+                 "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+                 "<soap:Body><events_GetRequest xmlns=\"http://www.centra.com/webservices/\">"
+                 "<type>all</type></events_GetRequest></soap:Body></soap:Envelope>",
+                 &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_contains(dynbuf_str(&r.body), "Login failed");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(requests_with_prefixed_elements_are_understood)
+{
+    char *env = soap_envelope(SIM_NS_CENTRA, "events_GetRequest", true, "centra-sim", "centra-sim",
+                              "<ns1:type>all</ns1:type>");
+    HttpResult r;
+
+    queue_customers(1, NULL);
+    http_request(srv.url, env, &r);
+    xfree(env);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "<ns1:id>1</ns1:id>");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(the_default_namespace_style_declares_it_on_the_operation)
+{
+    SimOptions o;
+    HttpResult r;
+
+    stop();
+    sim_options_default(&o);
+    o.prefix = NULL;
+    simtest_start(&srv, &o);
+    queue_customers(1, NULL);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_contains(dynbuf_str(&r.body),
+                       "<events_Get xmlns=\"http://www.centra.com/webservices/\">\n      <events>"
+                       "\n        <event>\n          <id>1</id>");
+    ck_assert_not_contains(dynbuf_str(&r.body), "ns1:");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(the_navision_flavor_speaks_its_own_namespace)
+{
+    SimOptions o;
+    HttpResult r;
+    char *env;
+
+    stop();
+    sim_options_default(&o);
+    o.navision = true;
+    simtest_start(&srv, &o);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "xmlns:ns1=\"http://www.silkvms.com/webservices/\"");
+    http_result_free(&r);
+    env = soap_envelope(SIM_NS_CENTRA, "events_GetRequest", false, "centra-sim", "centra-sim",
+                        "<type>all</type>");
+    http_request(srv.url, env, &r);
+    xfree(env);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_contains(dynbuf_str(&r.body), "Unknown operation {http://www.centra.com/webservices/}"
+                                            "events_GetRequest");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(malformed_requests_unknown_operations_and_wrong_methods_are_refused)
+{
+    HttpResult r;
+    char url[256];
+
+    http_request(srv.url, "<soap:Envelope", &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_contains(dynbuf_str(&r.body),
+                       "<faultstring>Malformed request: malformed XML at line");
+    http_result_free(&r);
+    soap_call(&srv, "products_Delete", "", &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_contains(dynbuf_str(&r.body), "Unknown operation: products_Delete");
+    http_result_free(&r);
+    http_request(srv.url, NULL, &r);
+    ck_assert_int_eq(r.status, 405);
+    http_result_free(&r);
+    http_request(sim_admin_url(&srv, "/other/path", url, sizeof(url)), "<x/>", &r);
+    ck_assert_int_eq(r.status, 404);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(answers_carry_a_request_id)
+{
+    HttpResult r;
+
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_msg(str_starts_with(r.request_id, "sim-"), "X-Centra-Request-ID: %s", r.request_id);
+    http_result_free(&r);
+}
+END_TEST
+
+/* --- updates ----------------------------------------------------------------------------- */
+
+typedef struct OpCase {
+    const char *op;    /* operation */
+    const char *ok;    /* a valid request body */
+    const char *bad;   /* an invalid one */
+    const char *error; /* the error it gets (prefix) */
+} OpCase;
+
+static const OpCase op_cases[] = {
+    {"accounts_Update",
+     "<accounts><account><id>12345</id><type>wholesale</type><status>active</status>"
+     "<description>Company</description><buyers><buyer><id>b1</id></buyer></buyers></account>"
+     "</accounts>",
+     "<accounts><account><description>No id</description></account></accounts>",
+     "accounts_Update: an item <account> has no id"},
+    {"customers_Update",
+     "<customers><customer><id>C1</id><firstname>Å</firstname></customer>"
+     "</customers>",
+     "<customers><customer><firstname>x</firstname></customer></customers>",
+     "customers_Update: an item <customer> has no id"},
+    {"deliverywindows_Update",
+     "<deliverywindows><deliverywindow><id>DW1</id><atonce>true</atonce></deliverywindow>"
+     "</deliverywindows>",
+     "<deliverywindows><deliverywindow/></deliverywindows>", "deliverywindows_Update:"},
+    {"invoices_Update", "<invoices><invoice><id>INV1</id><total>10.00</total></invoice></invoices>",
+     "<invoices><invoice><total>1</total></invoice></invoices>", "invoices_Update:"},
+    {"markets_Update",
+     "<markets><market><id>Retail-Global</id><store>1</store><type>retail</type>"
+     "<description>Global</description></market></markets>",
+     "<markets><market><store>1</store></market></markets>", "markets_Update:"},
+    {"orders_Update",
+     "<orders><order><id>100001</id><type>wholesale</type><store>2</store><locked>yes</locked>"
+     "</order></orders>",
+     "<orders><order><id>999999</id><locked>yes</locked></order></orders>",
+     "Order 999999 does not exist"},
+    {"paymentterms_Update",
+     "<paymentterms><paymentterms><id>30NET</id><name>30 Days</name><duedays>30</duedays>"
+     "</paymentterms></paymentterms>",
+     "<paymentterms><paymentterms><name>x</name></paymentterms></paymentterms>",
+     "paymentterms_Update:"},
+    {"pricealterationdates_Update",
+     "<pricealterationdates><pricealterationdate><id>H20</id><status>active</status>"
+     "<name>Halloween</name><store>1</store><startdate>2020-11-30</startdate>"
+     "</pricealterationdate></pricealterationdates>",
+     "<pricealterationdates><pricealterationdate/></pricealterationdates>",
+     "pricealterationdates_Update:"},
+    {"pricelists_Update",
+     "<pricelists><pricelist><id>EUR-Retail</id><currency>EUR</currency><items><product>"
+     "<id>PWC</id><price>1000</price></product><product><id>T001</id><variation><id>T001_RED"
+     "</id><price>123</price></variation></product></items></pricelist></pricelists>",
+     "<pricelists><pricelist><id>EUR-Retail</id><items><product><id>NOPE</id><price>1</price>"
+     "</product></items></pricelist></pricelists>",
+     "Pricelist EUR-Retail: product NOPE does not exist"},
+    {"products_Update",
+     "<products><product><id>PWC</id><variations><variation><id>PWC</id><sizes><size><id>OS</id>"
+     "<warehouseitems><warehouse><id>MainWarehouse</id><qty>1</qty></warehouse>"
+     "</warehouseitems></size></sizes></variation></variations></product></products>",
+     "<products><product><id>NOPE</id><variations><variation><id>NOPE</id><sizes><size><id>OS"
+     "</id><warehouseitems><warehouse><id>MainWarehouse</id><qty>1</qty></warehouse>"
+     "</warehouseitems></size></sizes></variation></variations></product></products>",
+     "Product NOPE does not exist"},
+    {"salesreps_Update", "<salesreps><salesrep><id>SR1</id><name>Rep</name></salesrep></salesreps>",
+     "<salesreps><salesrep><name>x</name></salesrep></salesreps>", "salesreps_Update:"},
+    {"shippingterms_Update",
+     "<shippingterms><shippingterms><id>DDU</id><name>Delivered Duty Unpaid</name>"
+     "</shippingterms></shippingterms>",
+     "<shippingterms><shippingterms/></shippingterms>", "shippingterms_Update:"},
+    {"sizes_Update",
+     "<sizes><size><id>XS</id><description>Extra Small</description><sizetable><id>NEWTABLE"
+     "</id><description>New</description></sizetable></size></sizes>",
+     "<sizes><size><id>XXL</id><sizetable><id>CLOTHING</id></sizetable></size></sizes>",
+     "Sizetable CLOTHING cannot be changed once it is in use: size XXL was not added"},
+    {"warehouses_Update",
+     "<warehouses><warehouse><id>MainWarehouse</id><description>Main Warehouse</description>"
+     "</warehouse></warehouses>",
+     "<warehouses><warehouse><description>No id</description></warehouse></warehouses>",
+     "warehouses_Update:"},
+};
+
+START_TEST(every_update_operation_answers_success_and_errors)
+{
+    const OpCase *c = &op_cases[_i];
+    Answer a = update(c->op, c->ok);
+
+    ck_assert_msg(strcmp(a.success, "true") == 0, "%s: %s", c->op, a.error);
+    ck_assert_int_eq(a.nerrors, 0);
+    a = update(c->op, c->bad);
+    ck_assert_str_eq(a.success, "false");
+    ck_assert_int_ge(a.nerrors, 1);
+    ck_assert_msg(str_starts_with(a.error, c->error), "%s: \"%s\"", c->op, a.error);
+}
+END_TEST
+
+START_TEST(sizes_update_notices_new_sizes_once)
+{
+    static const char sizes[] =
+        "<sizes><size><id>S</id><description>Small</description><sizetable><id>SML</id>"
+        "<description>Small Medium Large</description></sizetable></size><size><id>OS</id>"
+        "<description/><sizetable><id>OneSize</id><description>One Size</description>"
+        "</sizetable></size></sizes>";
+    Answer a = update("sizes_Update", sizes);
+
+    ck_assert_str_eq(a.success, "true");
+    ck_assert_int_eq(a.nnotices, 2);
+    ck_assert_str_eq(a.notice, "Added new size: S: Small to: Small Medium Large!");
+    a = update("sizes_Update", sizes);
+    ck_assert_str_eq(a.success, "true");
+    ck_assert_int_eq(a.nnotices, 0);
+}
+END_TEST
+
+START_TEST(stock_and_products_are_validated)
+{
+    Answer a;
+
+    a = update("products_Update",
+               "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+               "<size><id>XXL</id><warehouseitems><warehouse><id>MainWarehouse</id><qty>3</qty>"
+               "</warehouse></warehouseitems></size></sizes></variation></variations></product>"
+               "</products>");
+    ck_assert_str_eq(a.error, "Size XXL does not exist in sizetable CLOTHING (product T001, "
+                              "variation T001_RED)");
+    a = update("products_Update",
+               "<products><product><id>T001</id><variations><variation><id>T001_GOLD</id>"
+               "<sizes/></variation></variations></product></products>");
+    ck_assert_str_eq(a.error, "Variation T001_GOLD does not exist on product T001");
+    a = update("products_Update",
+               "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+               "<size><id>S</id><warehouseitems><warehouse><id>MainWarehouse</id><qty>-2</qty>"
+               "</warehouse></warehouseitems></size></sizes></variation></variations></product>"
+               "</products>");
+    ck_assert_str_eq(a.error, "Invalid stock quantity \"-2\" for product T001, variation "
+                              "T001_RED, size S in warehouse MainWarehouse");
+    /* Stock to an unknown warehouse creates it. */
+    a = update("products_Update",
+               "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+               "<size><id>S</id><warehouseitems><warehouse><id>Brand-New</id><qty>4</qty>"
+               "</warehouse></warehouseitems></size></sizes></variation></variations></product>"
+               "</products>");
+    ck_assert_str_eq(a.success, "true");
+    ck_assert_str_eq(a.notice, "Created new warehouse: Brand-New");
+    ck_assert_ptr_nonnull(sim_store_object(&srv.store, "warehouse", "Brand-New"));
+    /* A new product with its data is created; variation ids are unique across products. */
+    a = update("products_Update", "<products><product><id>NEW1</id><status>active</status>"
+                                  "<description>New</description><variations><variation><id>"
+                                  "T001_RED</id><description>Red</description></variation>"
+                                  "</variations></product></products>");
+    ck_assert_str_eq(a.error, "Variation id T001_RED is already used by product T001");
+}
+END_TEST
+
+START_TEST(fields_not_sent_stay_unchanged)
+{
+    const XmlNode *c;
+
+    ck_assert_str_eq(update("customers_Update",
+                            "<customers><customer><id>C9</id><firstname>Åsa</firstname><lastname>"
+                            "Öberg</lastname></customer></customers>")
+                         .success,
+                     "true");
+    ck_assert_str_eq(update("customers_Update", "<customers><customer><id>C9</id><firstname>Eva"
+                                                "</firstname></customer></customers>")
+                         .success,
+                     "true");
+    c = sim_store_object(&srv.store, "customer", "C9");
+    ck_assert_str_eq(xml_child_text(c, "firstname"), "Eva");
+    ck_assert_str_eq(xml_child_text(c, "lastname"), "Öberg");
+}
+END_TEST
+
+START_TEST(a_failed_request_changes_nothing)
+{
+    size_t before = srv.store.nevents;
+    Answer a = update("orders_Update", "<orders><order><id>100002</id><other>applied?</other>"
+                                       "</order><order><id>999999</id></order></orders>");
+
+    ck_assert_str_eq(a.success, "false");
+    ck_assert_uint_eq(srv.store.nevents, before); /* no order event for 100002 */
+    /* The valid item was not applied either. */
+    ck_assert_str_ne(xml_child_text(sim_store_order(&srv.store, "100002"), "other"), "applied?");
+}
+END_TEST
+
+START_TEST(the_ok_response_style_answers_ok_or_a_fault)
+{
+    SimOptions o;
+    HttpResult r;
+
+    stop();
+    sim_options_default(&o);
+    o.ok_responses = true;
+    simtest_start(&srv, &o);
+    soap_call(&srv, "warehouses_Update",
+              "<warehouses><warehouse><id>W</id></warehouse></warehouses>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body),
+                       "<warehousesUpdateResponse>OK</warehousesUpdateResponse>");
+    http_result_free(&r);
+    soap_call(&srv, "warehouses_Update", "<warehouses><warehouse/></warehouses>", &r);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_contains(dynbuf_str(&r.body), "<faultstring>warehouses_Update: an item "
+                                            "&lt;warehouse&gt; has no id</faultstring>");
+    http_result_free(&r);
+}
+END_TEST
+
+/* The newest event's order (owned by *root). */
+static const XmlNode *
+last_order_event(XmlNode **root)
+{
+    const SimEvent *e = &srv.store.events[srv.store.nevents - 1];
+    DynBuf b;
+    XmlWriter w;
+    Error err;
+
+    const XmlNode *event;
+
+    /* Stored events are written in the server's prefix: declare it around the event. */
+    dynbuf_init(&b, 64u * 1024 * 1024);
+    dynbuf_addf(&b, "<wrap xmlns:%s=\"%s\">", srv.store.style.prefix, srv.store.style.ns);
+    xw_init(&w, &b, srv.store.style.prefix, false, 0);
+    sim_store_write_event(&srv.store, &w, e);
+    dynbuf_addstr(&b, "</wrap>");
+    ck_assert_msg(xml_parse(dynbuf_str(&b), dynbuf_len(&b), root, &err) == ERR_OK, "%s",
+                  err.message);
+    dynbuf_free(&b);
+    event = xml_child(*root, "event");
+    ck_assert_str_eq(xml_child_text(event, "type"), "order");
+    return xml_path(event, "data/order");
+}
+
+START_TEST(the_guides_order_cookbook_works_and_queues_an_event_each_time)
+{
+    SimOptions o;
+    const char *files[] = {CB_SOURCE_DIR "/tests/fixtures/guide/wholesale_order_event.xml",
+                           CB_SOURCE_DIR "/tests/fixtures/guide/dtc_order_event.xml"};
+    XmlNode *root;
+    const XmlNode *order;
+    Answer a;
+    size_t before;
+
+    stop();
+    sim_options_default(&o);
+    o.event_files = files;
+    o.nevent_files = 2;
+    simtest_start(&srv, &o);
+    /* Confirm and lock (wholesale order 25). */
+    before = srv.store.nevents;
+    a = update("orders_Update", "<orders><order><id>25</id><type>wholesale</type><store>2</store>"
+                                "<status>confirmed</status><locked>yes</locked></order></orders>");
+    ck_assert_str_eq(a.success, "true");
+    ck_assert_uint_eq(srv.store.nevents, before + 1);
+    order = last_order_event(&root);
+    ck_assert_str_eq(xml_child_text(order, "status"), "confirmed");
+    ck_assert_str_eq(xml_child_text(order, "locked"), "yes");
+    ck_assert_str_eq(xml_child_text(order, "ponumber"), "Example1"); /* unchanged */
+    xml_free(root);
+    /* Cancel 1 of the 4 in orderitem 71. */
+    a = update("orders_Update",
+               "<orders><order><id>25</id><type>wholesale</type><store>2</store><cancelled>"
+               "<product><id>T001</id><variation><id>T001_RED</id></variation><sizes><size><id>L"
+               "</id><qty>1</qty><orderitem><id>71</id></orderitem><supplierorderitems/></size>"
+               "</sizes></product></cancelled></order></orders>");
+    ck_assert_str_eq(a.success, "true");
+    order = last_order_event(&root);
+    ck_assert_str_eq(xml_path_text(order, "cancelled/product/sizes/size/orderitem/id"), "71");
+    ck_assert_str_eq(xml_path_text(order, "cancelled/product/sizes/size/qty"), "1");
+    xml_free(root);
+    a = update("orders_Update", "<orders><order><id>25</id><cancelled><product><id>T001</id>"
+                                "<sizes><size><id>L</id><qty>9</qty><orderitem><id>71</id>"
+                                "</orderitem></size></sizes></product></cancelled></order>"
+                                "</orders>");
+    ck_assert_str_eq(a.error, "Order 25: cannot cancel 9 of orderitem 71, only 3 are not shipped");
+    /* Shipment 1 of the guide, then an over-shipment. */
+    a = update("orders_Update",
+               "<orders><order><id>25</id><shipments><shipment><id>shipment-25-1</id><shipped>no"
+               "</shipped><goodtogo>yes</goodtogo><appendix>1</appendix><products><product><id>"
+               "T001</id><variation><id>T001_BLUE</id></variation><sizes><size><id>S</id><qty>1"
+               "</qty><orderitem><id>68</id></orderitem></size></sizes></product></products>"
+               "<shipping><subtotal>123</subtotal></shipping></shipment></shipments></order>"
+               "</orders>");
+    ck_assert_str_eq(a.success, "true");
+    order = last_order_event(&root);
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/id"), "shipment-25-1");
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/goodtogo"), "yes");
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/products/product/sizes/size/qty"),
+                     "1");
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/shipmenttotal"), "190.00");
+    xml_free(root);
+    a = update("orders_Update", "<orders><order><id>25</id><shipments><shipment><id>s2</id>"
+                                "<products><product><id>T001</id><sizes><size><id>S</id><qty>1"
+                                "</qty><orderitem><id>68</id></orderitem></size></sizes>"
+                                "</product></products></shipment></shipments></order></orders>");
+    ck_assert_str_eq(a.error, "Order 25, shipment s2: cannot ship 1 of orderitem 68, 1 ordered "
+                              "and 1 already in shipments");
+    a = update("orders_Update", "<orders><order><id>25</id><shipments><shipment><id>s3</id>"
+                                "<products><product><id>T001</id><sizes><size><id>S</id><qty>1"
+                                "</qty><orderitem><id>999</id></orderitem></size></sizes>"
+                                "</product></products></shipment></shipments></order></orders>");
+    ck_assert_str_eq(a.error, "Order 25 has no orderitem 999");
+    /* Retail order 30: shipped with tracking and capture, then returned. */
+    a = update("orders_Update",
+               "<orders><order><id>30</id><type>retail</type><store>1</store><status>completed"
+               "</status><shipments><shipment><id>8</id><shipped>yes</shipped><capture>yes"
+               "</capture><carrierinformation><carrier>UPS</carrier><service>STANDARD</service>"
+               "<tracking>1Z123123123123</tracking></carrierinformation></shipment></shipments>"
+               "</order></orders>");
+    ck_assert_str_eq(a.success, "true");
+    order = last_order_event(&root);
+    ck_assert_str_eq(xml_child_text(order, "status"), "completed");
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/shipped"), "yes");
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/paid"), "yes");
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/carrierinformation/tracking"),
+                     "1Z123123123123");
+    ck_assert_uint_eq(xml_count(xml_child(order, "payments"), "payment"), 2); /* auth + capture */
+    xml_free(root);
+    a = update("orders_Update",
+               "<orders><order><id>30</id><type>retail</type><store>1</store><shipments>"
+               "<shipment><id>8</id><appendix>1</appendix><refunds><refund><id>12</id><status>"
+               "confirmed</status><products><product><id>T001</id><variation><id>T001_RED</id>"
+               "</variation><sizes><size><id>S</id><qty>1</qty></size></sizes></product>"
+               "</products></refund></refunds></shipment></shipments></order></orders>");
+    ck_assert_msg(strcmp(a.success, "true") == 0, "%s", a.error);
+    order = last_order_event(&root);
+    ck_assert_str_eq(xml_path_text(order, "shipments/shipment/refunds/refund/id"), "12");
+    ck_assert_str_eq(
+        xml_path_text(order,
+                      "shipments/shipment/refunds/refund/products/product/sizes/size/orderitem/id"),
+        "81");
+    xml_free(root);
+    /* Refund ids are global: 12 cannot be used again on another order's shipment. */
+    a = update("orders_Update", "<orders><order><id>25</id><shipments><shipment><id>shipment-25-1"
+                                "</id><refunds><refund><id>12</id><products/></refund></refunds>"
+                                "</shipment></shipments></order></orders>");
+    ck_assert_str_eq(a.error, "Refund id 12 is already used: refund ids must be unique");
+    /* The guide's return example names shipment 30-1, which order 30 does not have. */
+    a = update("orders_Update", "<orders><order><id>30</id><shipments><shipment><id>30-1</id>"
+                                "<refunds><refund><id>13</id></refund></refunds></shipment>"
+                                "</shipments></order></orders>");
+    ck_assert_str_eq(a.error, "Order 30 has no shipment 30-1 (a new shipment needs its products)");
+}
+END_TEST
+
+/* --- generated data ---------------------------------------------------------------------- */
+
+typedef struct Shape {
+    int events;
+    int orders;
+    int retail;
+    int wholesale;
+    int customers;
+    int accounts;
+    int invoices;
+    int deletes;
+    int bundles;
+    int parts;
+    int same_size_twice;
+    int shipments;
+    int two_shipments;
+    int refunds;
+    int cancelled;
+    int transactions;
+    int split_warehouses;
+    int preorders;
+    int repeated_orders;
+    int max_lines;
+    int min_lines;
+    bool special[5]; /* & < " non-ASCII emoji */
+    HashMap *seen_orders;
+} Shape;
+
+static void
+scan_text(Shape *sh, const XmlNode *n)
+{
+    const unsigned char *t = (const unsigned char *)n->text;
+
+    sh->special[0] |= strchr(n->text, '&') != NULL;
+    sh->special[1] |= strchr(n->text, '<') != NULL;
+    sh->special[2] |= strchr(n->text, '"') != NULL;
+    for (size_t i = 0; i < n->text_len; i++) {
+        sh->special[3] |= t[i] >= 0x80;
+        sh->special[4] |= t[i] == 0xF0;
+    }
+    for (size_t i = 0; i < n->nkids; i++)
+        scan_text(sh, n->kids[i]);
+}
+
+static void
+scan_order(Shape *sh, const XmlNode *o)
+{
+    const XmlNode *products = xml_child(o, "products");
+    const XmlNode *ships = xml_child(o, "shipments");
+    HashMap *items = hashmap_new();
+    HashMap *keys = hashmap_new();
+    int lines = 0;
+    bool twice = false;
+
+    sh->orders++;
+    if (hashmap_get(sh->seen_orders, xml_child_text(o, "id")) != NULL)
+        sh->repeated_orders++;
+    hashmap_put(sh->seen_orders, xml_child_text(o, "id"), (void *)1);
+    if (strcmp(xml_child_text(o, "type"), "retail") == 0)
+        sh->retail++;
+    else
+        sh->wholesale++;
+    for (XmlNode *p = xml_child(products, "product"); p != NULL;
+         p = xml_next(products, "product", p)) {
+        const XmlNode *sizes = xml_child(p, "sizes");
+        const char *isb = xml_path_text(p, "bundleinfo/isbundle");
+
+        if (isb != NULL && strcmp(isb, "true") == 0)
+            sh->bundles++;
+        if (isb != NULL && strcmp(isb, "false") == 0) {
+            ck_assert_ptr_nonnull(xml_path_text(p, "bundleinfo/partof/product/id"));
+            sh->parts++;
+        }
+        for (XmlNode *z = xml_child(sizes, "size"); z != NULL; z = xml_next(sizes, "size", z)) {
+            char key[512];
+            const char *oi = xml_path_text(z, "orderitem/id");
+
+            lines++;
+            ck_assert_ptr_nonnull(oi);
+            ck_assert_msg(hashmap_get(items, oi) == NULL, "orderitem %s twice in order %s", oi,
+                          xml_child_text(o, "id"));
+            hashmap_put(items, oi, (void *)1);
+            snprintf(key, sizeof(key), "%s/%s/%s", xml_child_text(p, "id"),
+                     xml_path_text(p, "variation/id"), xml_child_text(z, "id"));
+            twice |= hashmap_get(keys, key) != NULL && isb == NULL;
+            hashmap_put(keys, key, (void *)1);
+            if (xml_count(xml_child(z, "warehouseitems"), "warehouse") > 1)
+                sh->split_warehouses++;
+            if (strcmp(xml_child_text(z, "preorder"), "yes") == 0) {
+                sh->preorders++;
+                ck_assert_ptr_nonnull(xml_path_text(z, "supplierorderitems/supplierorder/id"));
+            }
+        }
+    }
+    sh->same_size_twice += twice;
+    if (lines > sh->max_lines)
+        sh->max_lines = lines;
+    if (sh->min_lines == 0 || lines < sh->min_lines)
+        sh->min_lines = lines;
+    if (xml_count(ships, "shipment") > 0)
+        sh->shipments++;
+    if (xml_count(ships, "shipment") > 1)
+        sh->two_shipments++;
+    for (XmlNode *s = xml_child(ships, "shipment"); s != NULL; s = xml_next(ships, "shipment", s))
+        sh->refunds += (int)xml_count(xml_child(s, "refunds"), "refund");
+    if (xml_child(o, "cancelled") != NULL && xml_child(o, "cancelled")->nkids > 0)
+        sh->cancelled++;
+    sh->transactions += (int)xml_count(xml_child(o, "payments"), "payment");
+    hashmap_free(items);
+    hashmap_free(keys);
+}
+
+START_TEST(the_generated_queue_is_realistic)
+{
+    Shape sh;
+    long long ids[SIM_BATCH];
+    size_t n;
+
+    memset(&sh, 0, sizeof(sh));
+    sh.seen_orders = hashmap_new();
+    do {
+        XmlNode *root;
+        const XmlNode *op = get_events("all", &root);
+        const XmlNode *events = xml_child(op, "events");
+
+        n = events_ids(op, ids, CB_LENGTH(ids));
+        for (XmlNode *e = xml_child(events, "event"); e != NULL; e = xml_next(events, "event", e)) {
+            const char *type = xml_child_text(e, "type");
+            const XmlNode *data = xml_child(e, "data");
+
+            sh.events++;
+            scan_text(&sh, e);
+            if (strcmp(xml_child_text(e, "mission"), "delete") == 0) {
+                sh.deletes++;
+                ck_assert_uint_eq(data->nkids, 0);
+            } else if (strcmp(type, "order") == 0) {
+                ck_assert_str_eq(xml_child_text(e, "entry"), xml_path_text(data, "order/id"));
+                scan_order(&sh, xml_child(data, "order"));
+            } else if (strcmp(type, "customer") == 0) {
+                sh.customers++;
+            } else if (strcmp(type, "account") == 0) {
+                sh.accounts++;
+            } else if (strcmp(type, "invoice") == 0) {
+                sh.invoices++;
+            }
+        }
+        xml_free(root);
+        events_done(&srv, ids, n);
+    } while (n > 0);
+    hashmap_free(sh.seen_orders);
+    ck_assert_int_eq(sh.events, 210); /* 200 order events and one other every 20 */
+    ck_assert_int_eq(sh.orders, 200);
+    ck_assert_int_gt(sh.repeated_orders, 5);
+    ck_assert_int_gt(sh.retail, 100);
+    ck_assert_int_gt(sh.wholesale, 20);
+    ck_assert_int_gt(sh.customers, 0);
+    ck_assert_int_gt(sh.accounts, 0);
+    ck_assert_int_gt(sh.invoices, 0);
+    ck_assert_int_gt(sh.deletes, 0);
+    ck_assert_int_gt(sh.bundles, 5);
+    ck_assert_int_ge(sh.parts, 2 * sh.bundles);
+    ck_assert_int_gt(sh.same_size_twice, 3);
+    ck_assert_int_gt(sh.shipments, 40);
+    ck_assert_int_gt(sh.two_shipments, 5);
+    ck_assert_int_gt(sh.refunds, 5);
+    ck_assert_int_gt(sh.cancelled, 3);
+    ck_assert_int_gt(sh.transactions, 100);
+    ck_assert_int_gt(sh.split_warehouses, 5);
+    ck_assert_int_gt(sh.preorders, 3);
+    ck_assert_int_eq(sh.min_lines, 1);
+    ck_assert_int_le(sh.max_lines, 20);
+    ck_assert_int_gt(sh.max_lines, 8);
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(sh.special[i], "special character class %d missing", i);
+    ck_assert_uint_eq(srv.store.live, 0);
+}
+END_TEST
+
+START_TEST(products_in_generated_orders_take_stock_and_prices)
+{
+    XmlNode *root;
+    const XmlNode *op = get_events("order", &root);
+    const XmlNode *p = xml_path(op, "events/event/data/order/products/product");
+    char inner[2048];
+
+    snprintf(inner, sizeof(inner),
+             "<products><product><id>%s</id><variations><variation><id>%s</id><sizes><size><id>"
+             "%s</id><warehouseitems><warehouse><id>MainWarehouse</id><qty>7</qty></warehouse>"
+             "</warehouseitems></size></sizes></variation></variations></product></products>",
+             xml_child_text(p, "id"), xml_path_text(p, "variation/id"),
+             xml_path_text(p, "sizes/size/id"));
+    ck_assert_str_eq(update("products_Update", inner).success, "true");
+    snprintf(inner, sizeof(inner),
+             "<pricelists><pricelist><id>SEK-Retail</id><items><product><id>%s</id><variation>"
+             "<id>%s</id><price>199</price></variation></product></items></pricelist>"
+             "</pricelists>",
+             xml_child_text(p, "id"), xml_path_text(p, "variation/id"));
+    ck_assert_str_eq(update("pricelists_Update", inner).success, "true");
+    xml_free(root);
+}
+END_TEST
+
+START_TEST(generation_is_deterministic_per_seed)
+{
+    HttpResult a;
+    HttpResult b;
+    SimOptions o;
+
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &a);
+    stop();
+    sim_options_default(&o);
+    o.orders = 200;
+    o.seed = 42;
+    simtest_start(&srv, &o);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &b);
+    ck_assert_uint_eq(dynbuf_len(&a.body), dynbuf_len(&b.body));
+    ck_assert_int_eq(memcmp(dynbuf_str(&a.body), dynbuf_str(&b.body), dynbuf_len(&a.body)), 0);
+    http_result_free(&b);
+    stop();
+    o.seed = 43;
+    simtest_start(&srv, &o);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &b);
+    ck_assert(dynbuf_len(&a.body) != dynbuf_len(&b.body) ||
+              memcmp(dynbuf_str(&a.body), dynbuf_str(&b.body), dynbuf_len(&a.body)) != 0);
+    http_result_free(&a);
+    http_result_free(&b);
+}
+END_TEST
+
+START_TEST(an_update_to_a_generated_order_is_served_from_then_on)
+{
+    Answer a = update("orders_Update",
+                      "<orders><order><id>100001</id><locked>yes</locked><other>ERP note</other>"
+                      "</order></orders>");
+    XmlNode *root;
+    const XmlNode *op;
+    const XmlNode *events;
+
+    ck_assert_str_eq(a.success, "true");
+    /* The queued generated event of that order now shows the changed state too. */
+    op = get_events("order", &root);
+    events = xml_child(op, "events");
+    ck_assert_str_eq(xml_path_text(events, "event/data/order/id"), "100001");
+    ck_assert_str_eq(xml_path_text(events, "event/data/order/other"), "ERP note");
+    xml_free(root);
+}
+END_TEST
+
+/* --- faults ------------------------------------------------------------------------------------ */
+
+static void
+add_fault(const char *query)
+{
+    char url[512];
+    char path[400];
+    HttpResult r;
+
+    snprintf(path, sizeof(path), "/_sim/faults?%s", query);
+    http_request(sim_admin_url(&srv, path, url, sizeof(url)), "", &r);
+    ck_assert_msg(r.status == 200, "%s: %s", query, dynbuf_str(&r.body));
+    http_result_free(&r);
+}
+
+START_TEST(http_errors_fire_for_the_next_n_requests)
+{
+    HttpResult r;
+
+    add_fault("kind=http_503&count=2");
+    add_fault("kind=http_500&count=1&op=events_Done");
+    for (int i = 0; i < 2; i++) {
+        soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+        ck_assert_int_eq(r.status, 503);
+        ck_assert_contains(dynbuf_str(&r.body), "503 Service Unavailable");
+        http_result_free(&r);
+    }
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    ck_assert_int_eq(r.status, 500);
+    http_result_free(&r);
+    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(too_many_requests_carries_retry_after)
+{
+    HttpResult r;
+
+    add_fault("kind=http_429&retry_after=3");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 429);
+    ck_assert_str_eq(r.retry_after, "3");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_soap_fault_is_a_server_fault)
+{
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *f;
+
+    add_fault("kind=soap_fault");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 500);
+    f = soap_parse(&r, &root);
+    ck_assert_str_eq(f->name, "Fault");
+    ck_assert_str_eq(xml_child_text(f, "faultcode"), "SOAP-ENV:Server");
+    xml_free(root);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(delays_and_slow_done_hold_the_answer)
+{
+    HttpResult r;
+    size_t before;
+
+    queue_customers(2, NULL);
+    before = srv.store.live;
+    add_fault("kind=delay&ms=300");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(r.seconds >= 0.29, "took %.3f s", r.seconds);
+    http_result_free(&r);
+    add_fault("kind=slow_done&ms=400");
+    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(r.seconds >= 0.39, "took %.3f s", r.seconds);
+    /* The acknowledgement itself took effect at once. */
+    ck_assert_uint_eq(srv.store.live, before - 1);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(dropped_and_truncated_bodies_fail_the_transfer)
+{
+    HttpResult r;
+
+    queue_customers(50, NULL);
+    add_fault("kind=drop");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_msg(r.curl != CURLE_OK, "a dropped body must fail the transfer");
+    ck_assert_uint_gt(dynbuf_len(&r.body), 0);
+    ck_assert_not_contains(dynbuf_str(&r.body), "</SOAP-ENV:Envelope>");
+    http_result_free(&r);
+    add_fault("kind=truncate");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.curl, CURLE_PARTIAL_FILE);
+    ck_assert_not_contains(dynbuf_str(&r.body), "</SOAP-ENV:Envelope>");
+    http_result_free(&r);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.curl, CURLE_OK);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_malformed_event_stays_malformed_until_acknowledged)
+{
+    HttpResult r;
+    XmlNode *root;
+    Error err;
+    long long poisoned = 0;
+
+    add_fault("kind=malformed");
+    for (int round = 0; round < 2; round++) {
+        soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_eq(xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err),
+                         ERR_DATA);
+        ck_assert_contains(err.message, "mismatched tag");
+        http_result_free(&r);
+    }
+    for (size_t i = 0; i < srv.store.nevents; i++)
+        if (srv.store.events[i].poison == SIM_POISON_MALFORMED)
+            poisoned = srv.store.events[i].id;
+    ck_assert_int_gt(poisoned, 1); /* not the first event of the batch */
+    events_done(&srv, &poisoned, 1);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err), ERR_OK);
+    xml_free(root);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(invalid_xml_characters_reach_the_client)
+{
+    HttpResult r;
+    XmlNode *root;
+    Error err;
+
+    add_fault("kind=invalid_chars");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_ptr_nonnull(memchr(dynbuf_str(&r.body), '\v', dynbuf_len(&r.body)));
+    ck_assert_int_eq(xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err), ERR_DATA);
+    ck_assert_contains(err.message, "not well-formed (invalid token)");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_repeated_event_comes_back_after_its_acknowledgement)
+{
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH + 1];
+    size_t n;
+
+    op = get_events("all", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    xml_free(root);
+    events_done(&srv, ids, n);
+    add_fault("kind=repeat");
+    op = get_events("all", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    ck_assert_uint_eq(n, 101);
+    ck_assert_int_eq(ids[0], 100); /* the last one acknowledged */
+    ck_assert_int_eq(ids[1], 101);
+    xml_free(root);
+}
+END_TEST
+
+START_TEST(rate_faults_fire_now_and_then)
+{
+    HttpResult r;
+    int failed = 0;
+
+    add_fault("kind=http_503&rate=0.5");
+    for (int i = 0; i < 40; i++) {
+        soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+        failed += r.status == 503;
+        http_result_free(&r);
+    }
+    ck_assert_int_gt(failed, 5);
+    ck_assert_int_lt(failed, 35);
+}
+END_TEST
+
+/* --- admin ------------------------------------------------------------------------------------- */
+
+START_TEST(update_requests_are_logged_with_the_password_masked)
+{
+    char url[256];
+    HttpResult r;
+
+    ck_assert_str_eq(
+        update("warehouses_Update", "<warehouses><warehouse><id>W1</id></warehouse></warehouses>")
+            .success,
+        "true");
+    ck_assert_str_eq(
+        update("markets_Update", "<markets><market><id>M1</id></market></markets>").success,
+        "true");
+    http_request(sim_admin_url(&srv, "/_sim/requests?op=markets_Update", url, sizeof(url)), NULL,
+                 &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "\"op\":\"markets_Update\"");
+    ck_assert_not_contains(dynbuf_str(&r.body), "warehouses_Update");
+    ck_assert_contains(dynbuf_str(&r.body), "<password>********</password>");
+    ck_assert_not_contains(dynbuf_str(&r.body), ">centra-sim</password>");
+    ck_assert_contains(dynbuf_str(&r.body), "<id>M1</id>");
+    http_result_free(&r);
+    http_request(sim_admin_url(&srv, "/_sim/requests?since=1", url, sizeof(url)), NULL, &r);
+    ck_assert_contains(dynbuf_str(&r.body), "\"seq\":2");
+    ck_assert_not_contains(dynbuf_str(&r.body), "\"seq\":1");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(the_state_counts_operations_and_reset_starts_over)
+{
+    char url[256];
+    HttpResult r;
+    long long ids[] = {1, 2, 3};
+
+    events_done(&srv, ids, 3);
+    http_request(sim_admin_url(&srv, "/_sim/state", url, sizeof(url)), NULL, &r);
+    ck_assert_contains(dynbuf_str(&r.body), "\"queue_length\":207");
+    ck_assert_contains(dynbuf_str(&r.body), "\"acknowledged_ids\":[1,2,3]");
+    ck_assert_contains(dynbuf_str(&r.body), "\"events_Done\":1");
+    ck_assert_contains(dynbuf_str(&r.body), "\"generated_orders\":");
+    http_result_free(&r);
+    add_fault("kind=http_500&count=5");
+    http_request(sim_admin_url(&srv, "/_sim/faults", url, sizeof(url)), NULL, &r);
+    ck_assert_contains(dynbuf_str(&r.body), "\"kind\":\"http_500\",\"remaining\":5");
+    http_result_free(&r);
+    http_request(sim_admin_url(&srv, "/_sim/reset?orders=10", url, sizeof(url)), "", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "\"queue_length\":10");
+    http_result_free(&r);
+    /* The faults were reset too. */
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+    http_request(sim_admin_url(&srv, "/_sim/faults?kind=nope", url, sizeof(url)), "", &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_contains(dynbuf_str(&r.body), "unknown fault \\\"nope\\\"");
+    http_result_free(&r);
+    http_request(sim_admin_url(&srv, "/_sim/nothing", url, sizeof(url)), NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    http_result_free(&r);
+}
+END_TEST
+
+static Suite *
+sim_suite(void)
+{
+    Suite *s = suite_create("centra-sim");
+    TCase *queue = tcase_create("queue");
+    TCase *protocol = tcase_create("protocol");
+    TCase *updates = tcase_create("updates");
+    TCase *generated = tcase_create("generated data");
+    TCase *faults = tcase_create("faults");
+    TCase *admin = tcase_create("admin");
+
+    tcase_add_checked_fixture(queue, start_default, stop);
+    tcase_add_checked_fixture(protocol, start_default, stop);
+    tcase_add_checked_fixture(updates, start_generated, stop);
+    tcase_add_checked_fixture(generated, start_generated, stop);
+    tcase_add_checked_fixture(faults, start_generated, stop);
+    tcase_add_checked_fixture(admin, start_generated, stop);
+    tcase_set_timeout(generated, 120);
+    tcase_set_timeout(faults, 60);
+
+    tcase_add_test(queue, an_empty_queue_answers_an_empty_events_element);
+    tcase_add_test(queue, the_guides_234_events_example_behaves_as_written);
+    tcase_add_test(queue, the_type_filter_selects_events_and_all_means_every_type);
+    tcase_add_test(queue, events_by_markets_filters_by_market_and_answers_events_get);
+    tcase_add_test(queue, events_done_ignores_unknown_and_repeated_ids);
+    tcase_add_test(queue, posted_events_keep_their_ids_and_duplicates_are_refused);
+    tcase_add_test(queue, the_guides_order_events_load_and_come_back_in_the_simulators_style);
+    tcase_add_test(queue, a_malformed_event_file_stops_the_start);
+
+    tcase_add_test(protocol, a_wrong_login_answers_a_soap_fault);
+    tcase_add_test(protocol, requests_with_prefixed_elements_are_understood);
+    tcase_add_test(protocol, the_default_namespace_style_declares_it_on_the_operation);
+    tcase_add_test(protocol, the_navision_flavor_speaks_its_own_namespace);
+    tcase_add_test(protocol, malformed_requests_unknown_operations_and_wrong_methods_are_refused);
+    tcase_add_test(protocol, answers_carry_a_request_id);
+
+    tcase_add_loop_test(updates, every_update_operation_answers_success_and_errors, 0,
+                        (int)CB_LENGTH(op_cases));
+    tcase_add_test(updates, sizes_update_notices_new_sizes_once);
+    tcase_add_test(updates, stock_and_products_are_validated);
+    tcase_add_test(updates, fields_not_sent_stay_unchanged);
+    tcase_add_test(updates, a_failed_request_changes_nothing);
+    tcase_add_test(updates, the_ok_response_style_answers_ok_or_a_fault);
+    tcase_add_test(updates, the_guides_order_cookbook_works_and_queues_an_event_each_time);
+    tcase_add_test(updates, an_update_to_a_generated_order_is_served_from_then_on);
+
+    tcase_add_test(generated, the_generated_queue_is_realistic);
+    tcase_add_test(generated, products_in_generated_orders_take_stock_and_prices);
+    tcase_add_test(generated, generation_is_deterministic_per_seed);
+
+    tcase_add_test(faults, http_errors_fire_for_the_next_n_requests);
+    tcase_add_test(faults, too_many_requests_carries_retry_after);
+    tcase_add_test(faults, a_soap_fault_is_a_server_fault);
+    tcase_add_test(faults, delays_and_slow_done_hold_the_answer);
+    tcase_add_test(faults, dropped_and_truncated_bodies_fail_the_transfer);
+    tcase_add_test(faults, a_malformed_event_stays_malformed_until_acknowledged);
+    tcase_add_test(faults, invalid_xml_characters_reach_the_client);
+    tcase_add_test(faults, a_repeated_event_comes_back_after_its_acknowledgement);
+    tcase_add_test(faults, rate_faults_fire_now_and_then);
+
+    tcase_add_test(admin, update_requests_are_logged_with_the_password_masked);
+    tcase_add_test(admin, the_state_counts_operations_and_reset_starts_over);
+
+    suite_add_tcase(s, queue);
+    suite_add_tcase(s, protocol);
+    suite_add_tcase(s, updates);
+    suite_add_tcase(s, generated);
+    suite_add_tcase(s, faults);
+    suite_add_tcase(s, admin);
+    return s;
+}
+
+CB_TEST_MAIN(sim_suite)
