@@ -1,6 +1,6 @@
 /*
  * tests/unit/util/test_strutil.c
- *     String helpers: numbers, durations, suggestions, lists.
+ *     String helpers: numbers, durations, suggestions, lists, byte search.
  */
 #include "centra/strutil.h"
 
@@ -122,6 +122,78 @@ START_TEST(prefixes_are_matched)
 }
 END_TEST
 
+/* Offset of str_find's result in hay, or -1 for NULL. */
+static long
+find_at(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    const char *p = str_find(hay, hlen, needle, nlen);
+
+    if (p != NULL)
+        ck_assert_msg(p >= hay && p + nlen <= hay + hlen, "result outside the haystack");
+    return p != NULL ? (long)(p - hay) : -1;
+}
+
+START_TEST(find_locates_the_first_occurrence)
+{
+    ck_assert_int_eq(find_at("needle in hay", 13, "needle", 6), 0);
+    ck_assert_int_eq(find_at("hay and needle", 14, "needle", 6), 8);
+    ck_assert_int_eq(find_at("a needle, another needle", 24, "needle", 6), 2);
+    ck_assert_int_eq(find_at("abc", 3, "c", 1), 2);
+    ck_assert_int_eq(find_at("abc", 3, "abc", 3), 0);
+    ck_assert_int_eq(find_at("hay only", 8, "needle", 6), -1);
+    ck_assert_int_eq(find_at("abc", 3, "x", 1), -1);
+}
+END_TEST
+
+START_TEST(find_respects_both_lengths)
+{
+    /* A match beyond hlen does not count, nor does one with more of needle than nlen. */
+    ck_assert_int_eq(find_at("abcneedle", 6, "needle", 6), -1);
+    ck_assert_int_eq(find_at("abcneedle", 8, "needle", 6), -1);
+    ck_assert_int_eq(find_at("abcneedle", 9, "needle", 6), 3);
+    ck_assert_int_eq(find_at("abcnee", 6, "needle", 3), 3);
+    /* Needle longer than the haystack. */
+    ck_assert_int_eq(find_at("nee", 3, "needle", 6), -1);
+    ck_assert_int_eq(find_at("", 0, "a", 1), -1);
+}
+END_TEST
+
+START_TEST(find_of_an_empty_needle_is_the_start)
+{
+    static const char hay[] = "abc";
+
+    ck_assert_ptr_eq(str_find(hay, 3, "", 0), hay);
+    ck_assert_ptr_eq(str_find(hay, 0, "", 0), hay);
+}
+END_TEST
+
+START_TEST(find_skips_partial_matches)
+{
+    ck_assert_int_eq(find_at("aaab", 4, "aab", 3), 1);
+    ck_assert_int_eq(find_at("abababc", 7, "ababc", 5), 2);
+    ck_assert_int_eq(find_at("nenenedle needle", 16, "needle", 6), 10);
+    ck_assert_int_eq(find_at("needl needl", 11, "needle", 6), -1);
+    /* The first byte matches at the very end only. */
+    ck_assert_int_eq(find_at("xxxxn", 5, "ne", 2), -1);
+}
+END_TEST
+
+START_TEST(find_handles_binary_data_with_nul_bytes)
+{
+    static const char hay[] = "a\0b\0\0c\0d";
+    const size_t hlen = sizeof(hay) - 1;
+
+    ck_assert_int_eq(find_at(hay, hlen, "\0c", 2), 4);
+    ck_assert_int_eq(find_at(hay, hlen, "\0\0", 2), 3);
+    ck_assert_int_eq(find_at(hay, hlen, "\0", 1), 1);
+    ck_assert_int_eq(find_at(hay, hlen, "c\0d", 3), 5);
+    ck_assert_int_eq(find_at(hay, hlen, "b\0\0c", 4), 2);
+    ck_assert_int_eq(find_at(hay, hlen, "d\0", 2), -1);
+    ck_assert_int_eq(find_at(hay, hlen, "\0\0\0", 3), -1);
+    ck_assert_int_eq(find_at("\xFF\x80\xFF\xFE", 4, "\xFF\xFE", 2), 2);
+}
+END_TEST
+
 static Suite *
 strutil_suite(void)
 {
@@ -136,6 +208,11 @@ strutil_suite(void)
     tcase_add_test(tc, lists_are_joined_as_prose);
     tcase_add_test(tc, errno_text_is_thread_safe_and_never_empty);
     tcase_add_test(tc, prefixes_are_matched);
+    tcase_add_test(tc, find_locates_the_first_occurrence);
+    tcase_add_test(tc, find_respects_both_lengths);
+    tcase_add_test(tc, find_of_an_empty_needle_is_the_start);
+    tcase_add_test(tc, find_skips_partial_matches);
+    tcase_add_test(tc, find_handles_binary_data_with_nul_bytes);
     suite_add_tcase(s, tc);
     return s;
 }
