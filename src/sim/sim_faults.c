@@ -79,7 +79,8 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
             char *end;
             double r = strtod(eq, &end);
 
-            if (*end != '\0' || r <= 0 || r > 1)
+            /* Written so that NaN fails too: "nan" parses, and would fire every time. */
+            if (*end != '\0' || !(r > 0 && r <= 1))
                 return err_set(err, ERR_USAGE, "fault rate \"%s\" is not in (0, 1]", eq);
             out->rate = r;
             out->remaining = -1;

@@ -259,8 +259,11 @@ gen_event_entry(uint64_t seed, const GenEntry *e, char *buf, size_t size)
         snprintf(buf, size, "%u", SIM_ORDER_ID_BASE + e->index + 1);
         break;
     case GEN_CUSTOMER:
-    case GEN_DELETE:
         snprintf(buf, size, "C%06u", 900000 + e->index);
+        break;
+    case GEN_DELETE:
+        /* Deletes come at index 4, 9, 14, ...: delete the customer queued just before. */
+        snprintf(buf, size, "C%06u", 900000 + e->index - 1);
         break;
     case GEN_ACCOUNT:
         snprintf(buf, size, "A%04u", e->index % 400 + 1);
@@ -1104,8 +1107,12 @@ write_invoice(XmlWriter *w, uint64_t seed, uint32_t index)
     leaf_cents(w, "totalpaid", 0);
     xw_leaf(w, "invoicedate", "2026-01-20");
     xw_leaf(w, "duedate", "2026-02-19");
+    /*
+     * An order queued before: invoice k follows order event 20(k + 1), and at
+     * most half the order events are second events, so order 10k exists.
+     */
     xw_open(w, "order");
-    xw_leaff(w, "id", "%u", SIM_ORDER_ID_BASE + index * 20 + 1);
+    xw_leaff(w, "id", "%u", SIM_ORDER_ID_BASE + index * 10 + 1);
     xw_close(w, "order");
     xw_close(w, "invoice");
 }

@@ -2,6 +2,7 @@
  * src/sim/sim_main.c
  *     The centra-sim binary: options, start, print the URL, wait for a signal.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -70,24 +71,60 @@ enum {
     OPT_URL_FILE
 };
 
+/* A usage error the way PostgreSQL's frontends print it: error, detail (may be ""), hint. */
+static void
+print_usage_error(const char *message, const char *detail)
+{
+    fprintf(stderr, "centra-sim: error: %s\n", message);
+    if (detail[0] != '\0')
+        fprintf(stderr, "centra-sim: detail: %s\n", detail);
+    fprintf(stderr, "centra-sim: hint: Try \"centra-sim --help\" for more information.\n");
+}
+
 static void usage_error(const char *fmt, ...) CB_PRINTF(1, 2);
 
 static void
 usage_error(const char *fmt, ...)
 {
+    char message[1024];
     va_list ap;
 
-    fprintf(stderr, "centra-sim: error: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\ncentra-sim: hint: Try \"centra-sim --help\" for more information.\n");
+    print_usage_error(message, "");
 }
 
+/*
+ * Report the option getopt_long refused (rc '?' or ':'); at is optind before
+ * that call.  Named as written up to any "=value" (so a value, perhaps a
+ * secret, is never echoed), or as "-x" for a short option, which may sit
+ * inside a cluster such as "-vx".
+ */
+static void
+bad_option(int argc, char **argv, int at, int rc)
+{
+    const char *arg = at >= 1 && at < argc ? argv[at] : "";
+    char name[128];
+
+    if (str_starts_with(arg, "--"))
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+    else
+        snprintf(name, sizeof(name), "-%c", optopt != 0 ? optopt : '?');
+    if (rc == ':')
+        usage_error("option \"%s\" requires a value", name);
+    else if (str_starts_with(arg, "--") && strchr(arg, '=') != NULL && optopt != 0)
+        usage_error("option \"%s\" does not take a value", name);
+    else
+        usage_error("unrecognized option \"%s\"", name);
+}
+
+/* HOST:PORT, HOST an IPv4 address (checked here, before any data is generated). */
 static bool
 parse_listen(const char *arg, SimOptions *o, char *host, size_t size)
 {
     const char *colon = strrchr(arg, ':');
+    struct in_addr addr;
     long long port;
 
     if (colon == NULL || (size_t)(colon - arg) >= size || !str_to_ll(colon + 1, &port) ||
@@ -95,6 +132,8 @@ parse_listen(const char *arg, SimOptions *o, char *host, size_t size)
         return false;
     memcpy(host, arg, (size_t)(colon - arg));
     host[colon - arg] = '\0';
+    if (inet_pton(AF_INET, host, &addr) != 1)
+        return false;
     o->host = host;
     o->port = (unsigned)port;
     return true;
@@ -151,6 +190,7 @@ main(int argc, char **argv)
     Error err;
     sigset_t stop;
     int sig;
+    int at;
     int c;
 
     sim_options_default(&o);
@@ -159,11 +199,11 @@ main(int argc, char **argv)
     if (pw != NULL && pw[0] != '\0')
         o.password = pw;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":vqhV", long_options, NULL)) != -1) {
+    while ((at = optind, c = getopt_long(argc, argv, ":vqhV", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN:
             if (!parse_listen(optarg, &o, host, sizeof(host))) {
-                usage_error("invalid --listen \"%s\" (HOST:PORT)", optarg);
+                usage_error("invalid --listen \"%s\" (HOST:PORT, HOST an IPv4 address)", optarg);
                 return 64;
             }
             break;
@@ -227,9 +267,7 @@ main(int argc, char **argv)
                 return 64;
             }
             if (sim_fault_parse(optarg, &faults[o.nfaults], &err) != ERR_OK) {
-                usage_error("%s", err.message);
-                if (err.detail[0] != '\0')
-                    fprintf(stderr, "centra-sim: detail: %s\n", err.detail);
+                print_usage_error(err.message, err.detail);
                 return 64;
             }
             o.nfaults++;
@@ -249,11 +287,8 @@ main(int argc, char **argv)
         case 'V':
             printf("centra-sim %s\n", CENTRA_BRIDGE_VERSION);
             return 0;
-        case ':':
-            usage_error("option \"%s\" requires a value", argv[optind - 1]);
-            return 64;
-        default:
-            usage_error("unrecognized option \"%s\"", argv[optind - 1]);
+        default: /* '?' or ':' */
+            bad_option(argc, argv, at, c);
             return 64;
         }
     }
@@ -273,8 +308,7 @@ main(int argc, char **argv)
         log_report(LOG_LEVEL_ERROR, &err);
         return err_exit_code(err.kind);
     }
-    printf("%s\n", srv.url);
-    fflush(stdout);
+    /* The file first: a URL on stdout means the simulator is up and stays up. */
     if (url_file != NULL && !write_url_file(url_file, srv.url)) {
         char ebuf[128];
 
@@ -283,6 +317,8 @@ main(int argc, char **argv)
         sim_server_stop(&srv);
         return 74;
     }
+    printf("%s\n", srv.url);
+    fflush(stdout);
     log_info("centra-sim %s listening on %s: %zu events queued (%u orders), flavor %s, style %s",
              CENTRA_BRIDGE_VERSION, srv.url, srv.store.live, srv.store.plan.norders,
              o.navision ? "navision" : "soap", o.prefix != NULL ? o.prefix : "default");

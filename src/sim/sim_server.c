@@ -579,9 +579,10 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     }
     srv->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (srv->daemon == NULL) {
         sim_store_free(&srv->store);
         return err_set(err, ERR_IO, "could not listen on %s:%u", opts->host, opts->port);
