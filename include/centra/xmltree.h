@@ -5,9 +5,11 @@
  *     arrive.
  *
  * Elements are matched by local name; the namespace URI is kept for callers
- * that check it.  Whitespace between elements is dropped; mixed content is
- * not kept (SOAP has none).  Parsing refuses DTDs and entity declarations
- * and caps depth and size.
+ * that check it.  Whitespace between elements is dropped; the text of mixed
+ * content is joined into the element's text, and xml_write writes text only
+ * for elements without children (SOAP has no mixed content).  Attributes are
+ * not kept.  Parsing refuses DTDs and entity declarations and caps depth,
+ * element count and text size.
  */
 #ifndef CENTRA_XMLTREE_H
 #define CENTRA_XMLTREE_H
@@ -21,23 +23,27 @@
 
 typedef struct XmlNode XmlNode;
 struct XmlNode {
-    char *name;        /* local name */
-    char *ns;          /* namespace URI; NULL for none */
-    char *text;        /* character data directly inside; "" when none */
-    size_t text_len;   /* its length in bytes */
-    XmlNode **kids;    /* child elements in document order */
-    size_t nkids;      /* number of children */
-    size_t kids_alloc; /* allocated entries of kids */
-    XmlNode *parent;   /* NULL for the root */
+    char *name;         /* local name */
+    char *ns;           /* namespace URI; NULL for none */
+    char *text;         /* character data directly inside; "" when none */
+    size_t text_len;    /* its length in bytes */
+    XmlNode **kids;     /* child elements in document order */
+    size_t nkids;       /* number of children */
+    size_t kids_alloc;  /* allocated entries of kids */
+    XmlNode *parent;    /* NULL for the root */
+    size_t pos;         /* index in parent->kids */
+    size_t content_at;  /* parsed nodes: byte offset of the content after the start tag */
+    size_t content_len; /* its length up to the end tag (0 for <x/>); 0 for built nodes */
 };
 
-#define XML_MAX_DEPTH 256 /* deeper documents are refused */
+#define XML_MAX_DEPTH 256      /* deeper documents are refused */
+#define XML_MAX_NODES 1000000u /* documents with more elements are refused */
 
 /*
  * Parse a whole document of len bytes.  On success *out is the root element,
  * freed by the caller with xml_free.  ERR_DATA with line and column when the
- * text is not well-formed XML, declares a DTD or nests deeper than
- * XML_MAX_DEPTH.
+ * text is not well-formed XML, declares a DTD, nests deeper than
+ * XML_MAX_DEPTH or holds more than XML_MAX_NODES elements.
  */
 ErrKind xml_parse(const char *data, size_t len, XmlNode **out, Error *err) CB_MUSTCHECK;
 
@@ -79,6 +85,12 @@ XmlNode *xml_path(const XmlNode *n, const char *path);
 
 /* Text at path, or NULL. */
 const char *xml_path_text(const XmlNode *n, const char *path);
+
+/*
+ * Whether a and b hold the same elements with the same names and text, in
+ * the same order (namespaces and byte offsets aside).
+ */
+bool xml_equal(const XmlNode *a, const XmlNode *b);
 
 /* Whether n has no child elements. */
 bool xml_is_leaf(const XmlNode *n);

@@ -3,8 +3,8 @@
  *     centra-sim's HTTP layer on libmicrohttpd (see sim_server_int.h).
  *
  * One thread per connection, so a delayed answer holds up only its own
- * client.  The store lock is held while a request is handled, never while
- * sleeping or sending.
+ * client.  The server lock is held while a request is applied to the store,
+ * never while parsing, sleeping or sending.
  */
 #include "sim_server_int.h"
 
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,11 +29,13 @@
 #include "centra/log.h"
 #include "centra/strutil.h"
 
-#define UPLOAD_CAP (256u * 1024 * 1024)
+#define UPLOAD_CAP      (256u * 1024 * 1024) /* POST /_sim/events: recorded queues are large */
+#define SOAP_UPLOAD_CAP (64u * 1024 * 1024)  /* a SOAP request */
+#define MAX_CONNECTIONS 64u
 
 typedef struct Upload {
     DynBuf body;  /* request body so far */
-    bool too_big; /* exceeded UPLOAD_CAP */
+    bool too_big; /* exceeded its cap */
 } Upload;
 
 /* A body sent cut short on purpose. */
@@ -336,7 +339,7 @@ admin_requests(SimServer *srv, struct MHD_Connection *conn)
     dynbuf_init(&b, UPLOAD_CAP);
     dynbuf_addc(&b, '[');
     for (size_t i = 0; i < srv->store.nrequests; i++) {
-        const SimRequest *r = &srv->store.requests[i];
+        const SimRequest *r = sim_store_request(&srv->store, i);
 
         if (r->seq <= since || (op != NULL && strcmp(op, r->op) != 0))
             continue;
@@ -428,9 +431,20 @@ admin_reset(SimServer *srv, struct MHD_Connection *conn)
     DynBuf b;
     enum MHD_Result ret;
 
-    if ((orders_s != NULL && (!str_to_ll(orders_s, &orders) || orders < 0)) ||
-        (seed_s != NULL && !str_to_ll(seed_s, &seed)))
-        return send_error(conn, 400, "orders and seed must be numbers");
+    if (orders_s != NULL &&
+        (!str_to_ll(orders_s, &orders) || orders < 0 || orders > SIM_MAX_ORDERS)) {
+        char msg[128];
+
+        snprintf(msg, sizeof(msg), "invalid orders \"%.40s\": a number from 0 to %d", orders_s,
+                 SIM_MAX_ORDERS);
+        return send_error(conn, 400, msg);
+    }
+    if (seed_s != NULL && !str_to_ll(seed_s, &seed)) {
+        char msg[128];
+
+        snprintf(msg, sizeof(msg), "invalid seed \"%.40s\": a whole number", seed_s);
+        return send_error(conn, 400, msg);
+    }
     if (sim_server_reset(srv, (size_t)orders, (uint64_t)seed, &err) != ERR_OK)
         return send_error(conn, 500, err.message);
     dynbuf_init(&b, 256);
@@ -470,12 +484,14 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     SimServer *srv = cls;
     Upload *up = *con_cls;
     SimReply reply;
+    XmlNode *root;
+    Error err;
     enum MHD_Result ret;
 
     (void)version;
     if (up == NULL) {
         up = xcalloc(1, sizeof(Upload));
-        dynbuf_init(&up->body, UPLOAD_CAP);
+        dynbuf_init(&up->body, str_starts_with(url, "/_sim/") ? UPLOAD_CAP : SOAP_UPLOAD_CAP);
         *con_cls = up;
         return MHD_YES;
     }
@@ -488,9 +504,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (up->too_big)
         return send_text(conn, 413, "text/plain", "Request body too large\n", 23);
     if (str_starts_with(url, "/_sim/")) {
-        pthread_mutex_lock(&srv->store.lock);
+        pthread_mutex_lock(&srv->lock);
         ret = route_admin(srv, conn, url, method, up);
-        pthread_mutex_unlock(&srv->store.lock);
+        pthread_mutex_unlock(&srv->lock);
         return ret;
     }
     if (strcmp(url, srv->opts.path) != 0)
@@ -506,10 +522,12 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         return ret;
     }
     sim_reply_init(&reply);
-    pthread_mutex_lock(&srv->store.lock);
-    sim_soap_handle(&srv->store, &srv->faults, &srv->auth, dynbuf_str(&up->body),
+    root = sim_soap_parse(dynbuf_str(&up->body), dynbuf_len(&up->body), &err);
+    pthread_mutex_lock(&srv->lock);
+    sim_soap_handle(&srv->store, &srv->faults, &srv->auth, root, &err, dynbuf_str(&up->body),
                     dynbuf_len(&up->body), &reply);
-    pthread_mutex_unlock(&srv->store.lock);
+    pthread_mutex_unlock(&srv->lock);
+    xml_free(root);
     log_debug("%s %s -> %d (%zu bytes)", method, url, reply.status, dynbuf_len(&reply.body));
     if (reply.delay_ms > 0)
         backoff_sleep_ms(reply.delay_ms);
@@ -553,10 +571,14 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 {
     SimStyle style;
     struct sockaddr_in addr;
-    const union MHD_DaemonInfo *info;
+    struct sockaddr_in bound;
+    socklen_t bound_len = sizeof(bound);
+    int fd;
+    int one = 1;
     ErrKind rc;
 
     memset(srv, 0, sizeof(*srv));
+    pthread_mutex_init(&srv->lock, NULL);
     srv->opts = *opts;
     srv->auth.username = opts->username;
     srv->auth.password = opts->password;
@@ -567,6 +589,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     rc = load_data(srv, opts->orders, opts->seed, err);
     if (rc != ERR_OK) {
         sim_store_free(&srv->store);
+        pthread_mutex_destroy(&srv->lock);
         return rc;
     }
     memset(&addr, 0, sizeof(addr));
@@ -574,21 +597,42 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     addr.sin_port = htons((uint16_t)opts->port);
     if (inet_pton(AF_INET, opts->host, &addr.sin_addr) != 1) {
         sim_store_free(&srv->store);
+        pthread_mutex_destroy(&srv->lock);
         return err_set(err, ERR_USAGE, "invalid listen address \"%s\" (an IPv4 address)",
                        opts->host);
+    }
+    /* Bound here rather than by libmicrohttpd, to report why binding failed. */
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+        char ebuf[128];
+        int saved = errno;
+
+        if (fd >= 0)
+            close(fd);
+        sim_store_free(&srv->store);
+        pthread_mutex_destroy(&srv->lock);
+        err_set(err, ERR_IO, "could not listen on %s:%u: %s", opts->host, opts->port,
+                str_errno(saved, ebuf, sizeof(ebuf)));
+        if (saved == EADDRINUSE)
+            err_hint(err, "Another program uses that port: choose another, or 0 for any free one.");
+        return ERR_IO;
     }
     srv->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, MHD_OPTION_END);
     if (srv->daemon == NULL) {
+        close(fd);
         sim_store_free(&srv->store);
-        return err_set(err, ERR_IO, "could not listen on %s:%u", opts->host, opts->port);
+        pthread_mutex_destroy(&srv->lock);
+        return err_set(err, ERR_INTERNAL, "could not start the HTTP server on %s:%u", opts->host,
+                       opts->port);
     }
-    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info != NULL ? info->port : opts->port;
+    srv->port = ntohs(bound.sin_port);
     snprintf(srv->url, sizeof(srv->url), "http://%s:%u%s", opts->host, srv->port, opts->path);
     return ERR_OK;
 }
@@ -600,4 +644,5 @@ sim_server_stop(SimServer *srv)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     sim_store_free(&srv->store);
+    pthread_mutex_destroy(&srv->lock);
 }

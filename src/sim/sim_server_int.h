@@ -9,6 +9,7 @@
 #ifndef SIM_SIM_SERVER_INT_H
 #define SIM_SIM_SERVER_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,14 +40,17 @@ typedef struct SimOptions {
     size_t nfaults;
 } SimOptions;
 
+#define SIM_MAX_ORDERS 50000000 /* largest --orders and reset?orders= */
+
 typedef struct SimServer {
-    SimOptions opts;  /* as started (strings borrowed) */
-    SimStore store;   /* state, with its lock */
-    SimFaults faults; /* active faults (under store.lock) */
-    SimAuth auth;     /* expected login */
-    void *daemon;     /* struct MHD_Daemon */
-    unsigned port;    /* the port bound */
-    char url[512];    /* http://host:port/path */
+    SimOptions opts;      /* as started (strings borrowed) */
+    pthread_mutex_t lock; /* held around every use of store and faults */
+    SimStore store;       /* state */
+    SimFaults faults;     /* active faults */
+    SimAuth auth;         /* expected login */
+    void *daemon;         /* struct MHD_Daemon */
+    unsigned port;        /* the port bound */
+    char url[512];        /* http://host:port/path */
 } SimServer;
 
 /* Defaults for every option. */

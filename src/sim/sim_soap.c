@@ -90,11 +90,32 @@ fault(SimReply *r, int status, const char *code, const char *text)
 
 /* --- events ---------------------------------------------------------------------------- */
 
+/* t without leading and trailing XML whitespace, copied into buf (cut at size - 1 bytes). */
+static const char *
+trimmed(const char *t, char *buf, size_t size)
+{
+    size_t len;
+
+    if (t == NULL)
+        return NULL;
+    t += strspn(t, " \t\r\n");
+    len = strlen(t);
+    while (len > 0 && strchr(" \t\r\n", t[len - 1]) != NULL)
+        len--;
+    if (len >= size)
+        len = size - 1;
+    memcpy(buf, t, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 static void
 handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, SimReply *r)
 {
-    const char *type = xml_child_text(opnode, "type");
-    const char *markets[64];
+    char type_buf[64];
+    const char *type = trimmed(xml_child_text(opnode, "type"), type_buf, sizeof(type_buf));
+    const char **markets = NULL;
+    char **market_bufs = NULL;
     size_t nmarkets = 0;
     SimEvent *batch[SIM_BATCH + 1];
     size_t n;
@@ -115,17 +136,31 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
     }
     if (strcmp(op, "events_GetByMarkets") == 0) {
         const XmlNode *ms = xml_child(opnode, "markets");
+        size_t count = xml_count(ms, "market");
 
-        for (XmlNode *m = xml_child(ms, "market"); m != NULL && nmarkets < CB_LENGTH(markets);
-             m = xml_next(ms, "market", m))
-            if (xml_child_text(m, "id") != NULL)
-                markets[nmarkets++] = xml_child_text(m, "id");
+        markets = xcalloc(count + 1, sizeof(char *));
+        market_bufs = xcalloc(count + 1, sizeof(char *));
+        for (XmlNode *m = xml_child(ms, "market"); m != NULL; m = xml_next(ms, "market", m)) {
+            const char *id = xml_child_text(m, "id");
+
+            if (id == NULL)
+                continue;
+            market_bufs[nmarkets] = xmalloc(strlen(id) + 1);
+            markets[nmarkets] = trimmed(id, market_bufs[nmarkets], strlen(id) + 1);
+            nmarkets++;
+        }
         if (nmarkets == 0) {
             fault(r, 500, "SOAP-ENV:Client", "events_GetByMarkets needs at least one market id");
+            xfree(markets);
+            xfree(market_bufs);
             return;
         }
     }
     n = sim_store_select(s, type, markets, nmarkets, batch, SIM_BATCH);
+    for (size_t i = 0; i < nmarkets; i++)
+        xfree(market_bufs[i]);
+    xfree(market_bufs);
+    xfree(markets);
 
     /* Faults that spoil an event: it stays spoiled until acknowledged. */
     for (int k = 0; k < 2; k++) {
@@ -142,14 +177,22 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
         if (victim != NULL && sim_faults_fire(f, kind, op, NULL))
             victim->poison = k == 0 ? SIM_POISON_MALFORMED : SIM_POISON_CTRLCHAR;
     }
-    /* The last acknowledged event comes again, as after a lost events_Done answer. */
-    if (s->last_done > 0 && n < SIM_BATCH + 1) {
+    /*
+     * The last acknowledged event comes again, as after a lost events_Done
+     * answer: in its place by id, the batch still at most SIM_BATCH.
+     */
+    if (s->last_done > 0) {
         SimEvent *again = sim_store_find(s, s->last_done);
 
         if (again != NULL && sim_faults_fire(f, FAULT_REPEAT, op, &param)) {
-            memmove(&batch[1], &batch[0], n * sizeof(SimEvent *));
-            batch[0] = again;
-            n++;
+            size_t at = 0;
+
+            while (at < n && batch[at]->id < again->id)
+                at++;
+            memmove(&batch[at + 1], &batch[at], (n - at) * sizeof(SimEvent *));
+            batch[at] = again;
+            if (n < SIM_BATCH)
+                n++;
         }
     }
 
@@ -213,45 +256,53 @@ result_body(SimStore *s, SimReply *r, const SimResult *res, const char *ok_name)
     envelope_end(&r->body);
 }
 
+/* Append the ids of the <event> children of n to *ids (grown as needed). */
 static void
-collect_ids(const XmlNode *n, long long *ids, size_t *count, size_t max)
+collect_ids(const XmlNode *n, long long **ids, size_t *count, size_t *alloc)
 {
-    for (XmlNode *e = xml_child(n, "event"); e != NULL && *count < max;
-         e = xml_next(n, "event", e)) {
+    for (XmlNode *e = xml_child(n, "event"); e != NULL; e = xml_next(n, "event", e)) {
         long long id;
-        const char *t = e->nkids > 0 ? xml_child_text(e, "id") : e->text;
+        char buf[32];
+        const char *t = trimmed(e->nkids > 0 ? xml_child_text(e, "id") : e->text, buf, sizeof(buf));
 
-        if (t != NULL && str_to_ll(t, &id))
-            ids[(*count)++] = id;
+        if (t == NULL || !str_to_ll(t, &id))
+            continue;
+        if (*count == *alloc) {
+            *alloc = *alloc == 0 ? 256 : *alloc * 2;
+            *ids = xrealloc_array(*ids, *alloc, sizeof(long long));
+        }
+        (*ids)[(*count)++] = id;
     }
 }
 
 static void
 handle_done(SimStore *s, SimFaults *f, const XmlNode *opnode, SimReply *r)
 {
-    long long ids[4096];
+    long long *ids = NULL;
     size_t n = 0;
+    size_t alloc = 0;
     SimResult res = {0};
     long param;
 
     /* <event>ID</event> repeated under the operation; a <events> wrapper is accepted too. */
-    collect_ids(opnode, ids, &n, CB_LENGTH(ids));
-    collect_ids(xml_child(opnode, "events"), ids, &n, CB_LENGTH(ids));
+    collect_ids(opnode, &ids, &n, &alloc);
+    collect_ids(xml_child(opnode, "events"), &ids, &n, &alloc);
     sim_store_done(s, ids, n);
+    xfree(ids);
     if (sim_faults_fire(f, FAULT_SLOW_DONE, "events_Done", &param))
         r->delay_ms += param;
     result_body(s, r, &res, "eventsDoneResponse");
 }
 
 static void
-handle_update(SimStore *s, const char *op, const XmlNode *opnode, const char *body, size_t len,
-              SimReply *r)
+handle_update(SimStore *s, const char *op, const XmlNode *root, const XmlNode *opnode,
+              const char *body, size_t len, SimReply *r)
 {
     SimResult res = {0};
     const char *ok_name = NULL;
 
     (void)sim_update_known(op, &ok_name);
-    sim_store_log_request(s, op, body, len);
+    sim_store_log_request(s, op, root, body, len);
     sim_update_apply(s, op, opnode, &res);
     result_body(s, r, &res, ok_name);
     sim_result_free(&res);
@@ -306,22 +357,28 @@ operation_of(const XmlNode *root)
     return body != NULL && body->nkids > 0 ? body->kids[0] : NULL;
 }
 
-void
-sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body, size_t len,
-                SimReply *r)
+XmlNode *
+sim_soap_parse(const char *body, size_t len, Error *err)
 {
     XmlNode *root = NULL;
+
+    return xml_parse(body, len, &root, err) == ERR_OK ? root : NULL;
+}
+
+void
+sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *root,
+                const Error *parse_err, const char *body, size_t len, SimReply *r)
+{
     const XmlNode *opnode;
     const char *op;
     const char *user;
     const char *pass;
-    Error err;
     char msg[ERR_MESSAGE_MAX + 64];
     long param;
 
-    if (xml_parse(body, len, &root, &err) != ERR_OK) {
+    if (root == NULL) {
         sim_store_count(s, "malformed");
-        snprintf(msg, sizeof(msg), "Malformed request: %s", err.message);
+        snprintf(msg, sizeof(msg), "Malformed request: %s", parse_err->message);
         fault(r, 500, "SOAP-ENV:Client", msg);
         return;
     }
@@ -329,7 +386,6 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body
     if (opnode == NULL) {
         sim_store_count(s, "malformed");
         fault(r, 500, "SOAP-ENV:Client", "The request is not a SOAP 1.1 envelope with a body");
-        xml_free(root);
         return;
     }
     op = opnode->name;
@@ -337,12 +393,12 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body
         op = "events_Get";
     sim_store_count(s, op);
     if (transport_faults(f, op, r))
-        goto out;
+        return;
     if (opnode->ns == NULL || strcmp(opnode->ns, s->style.ns) != 0) {
         snprintf(msg, sizeof(msg), "Unknown operation {%s}%s: this endpoint speaks %s",
                  opnode->ns != NULL ? opnode->ns : "", opnode->name, s->style.ns);
         fault(r, 500, "SOAP-ENV:Client", msg);
-        goto out;
+        return;
     }
     user = xml_path_text(opnode, "login/username");
     pass = xml_path_text(opnode, "login/password");
@@ -350,18 +406,18 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body
         strcmp(pass, auth->password) != 0) {
         sim_store_count(s, "login_failed");
         fault(r, 500, "SOAP-ENV:Client", "Login failed: wrong username or password");
-        goto out;
+        return;
     }
     if (strcmp(op, "events_Get") == 0 || strcmp(op, "events_GetByMarkets") == 0) {
         handle_get(s, f, op, opnode, r);
     } else if (strcmp(op, "events_Done") == 0) {
         handle_done(s, f, opnode, r);
     } else if (sim_update_known(op, NULL)) {
-        handle_update(s, op, opnode, body, len, r);
+        handle_update(s, op, root, opnode, body, len, r);
     } else {
         snprintf(msg, sizeof(msg), "Unknown operation: %s", opnode->name);
         fault(r, 500, "SOAP-ENV:Client", msg);
-        goto out;
+        return;
     }
     if (r->status == 200) {
         if (sim_faults_fire(f, FAULT_DROP, op, &param))
@@ -369,6 +425,4 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body
         else if (sim_faults_fire(f, FAULT_TRUNCATE, op, &param))
             r->cut = SIM_CUT_TRUNCATE;
     }
-out:
-    xml_free(root);
 }

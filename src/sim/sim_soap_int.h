@@ -37,8 +37,18 @@ void sim_reply_init(SimReply *r);
 /* Free a reply's body. */
 void sim_reply_free(SimReply *r);
 
-/* Handle a SOAP request body; the caller holds s->lock. */
-void sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const char *body, size_t len,
-                     SimReply *reply);
+/*
+ * Parse a request body (without the server lock: parsing is the slow part).
+ * Returns the document, or NULL with err set.
+ */
+XmlNode *sim_soap_parse(const char *body, size_t len, Error *err);
+
+/*
+ * Answer a request: root is its parse from sim_soap_parse, or NULL with
+ * parse_err saying why; body is kept for the request log.  The caller holds
+ * the server lock.
+ */
+void sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *root,
+                     const Error *parse_err, const char *body, size_t len, SimReply *reply);
 
 #endif /* SIM_SIM_SOAP_INT_H */

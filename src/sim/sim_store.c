@@ -52,11 +52,11 @@ void
 sim_store_init(SimStore *s, const SimStyle *style)
 {
     memset(s, 0, sizeof(*s));
-    pthread_mutex_init(&s->lock, NULL);
     s->style = *style;
     s->objects = hashmap_new();
     s->orders = hashmap_new();
     s->refunds = hashmap_new();
+    s->variations = hashmap_new();
     s->op_counts = hashmap_new();
     s->next_id = 1;
     s->next_seq = 1;
@@ -89,33 +89,28 @@ sim_store_clear(SimStore *s)
     xfree(s->markets);
     xfree(s->done_ids);
     for (size_t i = 0; i < s->nrequests; i++) {
-        xfree(s->requests[i].op);
-        xfree(s->requests[i].time);
-        xfree(s->requests[i].body);
+        SimRequest *r = &s->requests[(s->requests_head + i) % s->requests_alloc];
+
+        xfree(r->op);
+        xfree(r->time);
+        xfree(r->body);
     }
     xfree(s->requests);
     hashmap_each(s->objects, free_node, NULL);
     hashmap_each(s->orders, free_node, NULL);
     hashmap_each(s->refunds, free_string, NULL);
+    hashmap_each(s->variations, free_string, NULL);
     hashmap_free(s->objects);
     hashmap_free(s->orders);
     hashmap_free(s->refunds);
+    hashmap_free(s->variations);
     hashmap_free(s->op_counts);
     gen_plan_free(&s->plan);
     {
-        SimStyle style = s->style;
-        pthread_mutex_t lock = s->lock;
+        SimStyle style = s->style; /* sim_store_init clears s first */
 
-        memset(s, 0, sizeof(*s));
-        s->lock = lock;
-        s->style = style;
+        sim_store_init(s, &style);
     }
-    s->objects = hashmap_new();
-    s->orders = hashmap_new();
-    s->refunds = hashmap_new();
-    s->op_counts = hashmap_new();
-    s->next_id = 1;
-    s->next_seq = 1;
 }
 
 void
@@ -125,18 +120,31 @@ sim_store_free(SimStore *s)
     hashmap_free(s->objects);
     hashmap_free(s->orders);
     hashmap_free(s->refunds);
+    hashmap_free(s->variations);
     hashmap_free(s->op_counts);
-    pthread_mutex_destroy(&s->lock);
+    memset(s, 0, sizeof(*s));
 }
 
 void
-sim_now(char *buf, size_t size, bool iso)
+sim_now(char *buf, size_t size, SimTime format)
 {
     time_t t = time(NULL);
     struct tm tm;
 
+    if (format != SIM_TIME_UTC)
+        t += 3600;
     gmtime_r(&t, &tm);
-    strftime(buf, size, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+    switch (format) {
+    case SIM_TIME_EVENT:
+        strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+        break;
+    case SIM_TIME_ISO:
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%S+01:00", &tm);
+        break;
+    case SIM_TIME_UTC:
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        break;
+    }
 }
 
 /* --- objects ------------------------------------------------------------------------ */
@@ -166,6 +174,23 @@ sim_store_put_object(SimStore *s, const char *type, const char *id, XmlNode *obj
     old = hashmap_put(s->objects, key, obj);
     if (old != obj)
         xml_free(old);
+    if (strcmp(type, "product") == 0) {
+        const XmlNode *vars = xml_child(obj, "variations");
+
+        for (XmlNode *v = xml_child(vars, "variation"); v != NULL;
+             v = xml_next(vars, "variation", v)) {
+            const char *vid = xml_child_text(v, "id");
+
+            if (vid != NULL && vid[0] != '\0')
+                xfree(hashmap_put(s->variations, vid, xstrdup(id)));
+        }
+    }
+}
+
+const char *
+sim_store_variation_owner(const SimStore *s, const char *vid)
+{
+    return hashmap_get(s->variations, vid);
 }
 
 static void
@@ -321,7 +346,7 @@ sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err)
                 xml_free(root);
                 return -1;
             }
-            sim_now(now, sizeof(now), false);
+            sim_now(now, sizeof(now), SIM_TIME_EVENT);
             dynbuf_init(&buf, 64u * 1024 * 1024);
             xw_init(&w, &buf, s->style.prefix, true, EVENT_DEPTH + 2);
             for (size_t i = 0; data != NULL && i < data->nkids; i++)
@@ -420,17 +445,18 @@ sim_store_type(const SimStore *s, const SimEvent *e)
 /* --- orders ---------------------------------------------------------------------------- */
 
 XmlNode *
-sim_store_order(SimStore *s, const char *id)
+sim_store_order_copy(SimStore *s, const char *id)
 {
-    XmlNode *o = hashmap_get(s->orders, id);
+    const XmlNode *stored = hashmap_get(s->orders, id);
+    XmlNode *o;
     GenEntry g;
     DynBuf buf;
     XmlWriter w;
     Error err;
     long index;
 
-    if (o != NULL)
-        return o;
+    if (stored != NULL)
+        return xml_copy(stored);
     index = gen_order_index(&s->plan, id);
     if (index < 0)
         return NULL;
@@ -444,8 +470,16 @@ sim_store_order(SimStore *s, const char *id)
         return NULL;
     }
     dynbuf_free(&buf);
-    hashmap_put(s->orders, id, o);
     return o;
+}
+
+void
+sim_store_put_order(SimStore *s, const char *id, XmlNode *order)
+{
+    XmlNode *old = hashmap_put(s->orders, id, order);
+
+    if (old != order)
+        xml_free(old);
 }
 
 /* --- writing events ----------------------------------------------------------------------- */
@@ -527,13 +561,9 @@ sim_store_write_event(SimStore *s, XmlWriter *w, const SimEvent *e)
         if (g->kind == GEN_DELETE) {
             xw_leaf(&ew, "data", NULL);
         } else {
-            const XmlNode *o = g->kind == GEN_ORDER ? hashmap_get(s->orders, entry) : NULL;
-
+            /* Always as generated: an event is a snapshot, later updates queue their own. */
             xw_open(&ew, "data");
-            if (o != NULL)
-                xml_write(&ew, o);
-            else
-                gen_write_object(&ew, s->seed, g);
+            gen_write_object(&ew, s->seed, g);
             xw_close(&ew, "data");
         }
     } else {
@@ -571,60 +601,78 @@ sim_store_count(SimStore *s, const char *op)
     hashmap_put(s->op_counts, op, (void *)(n + 1));
 }
 
-/* Copy body with the text of every <password> element (any prefix) replaced. */
-static char *
-mask_password(const char *body, size_t len)
+/* Collect the content ranges of every <password> element below n, in document order. */
+static void
+password_ranges(const XmlNode *n, const XmlNode **out, size_t *count, size_t max)
 {
-    DynBuf out;
-    size_t i = 0;
-    static const char tag[] = "password>";
-
-    dynbuf_init(&out, len + 64);
-    while (i < len) {
-        const char *hit = str_find(body + i, len - i, tag, sizeof(tag) - 1);
-        size_t at;
-        size_t start;
-        bool opening;
-
-        if (hit == NULL)
-            break;
-        at = (size_t)(hit - body);
-        start = at;
-        /* Back over a prefix ("ns1:") to the '<' and see whether it is "</". */
-        while (start > 0 && body[start - 1] != '<' && body[start - 1] != '>' &&
-               body[start - 1] != ' ')
-            start--;
-        opening = start > 0 && body[start - 1] == '<' && body[start] != '/';
-        dynbuf_add(&out, body + i, at + sizeof(tag) - 1 - i);
-        i = at + sizeof(tag) - 1;
-        if (opening) {
-            size_t end = i;
-
-            while (end < len && body[end] != '<')
-                end++;
-            if (end > i)
-                dynbuf_addstr(&out, "********");
-            i = end;
-        }
+    if (strcmp(n->name, "password") == 0) {
+        if (*count < max && n->content_len > 0)
+            out[(*count)++] = n;
+        return;
     }
-    dynbuf_add(&out, body + i, len - i);
+    for (size_t i = 0; i < n->nkids; i++)
+        password_ranges(n->kids[i], out, count, max);
+}
+
+/*
+ * Copy body with the content of every <password> element replaced, found
+ * through the parse, so that attributes, CDATA, entity references or
+ * whitespace in the tags cannot hide one.  With more passwords than fit
+ * the list, nothing of the body is kept.
+ */
+static char *
+mask_password(const XmlNode *root, const char *body, size_t len)
+{
+    const XmlNode *pw[64];
+    size_t n = 0;
+    size_t at = 0;
+    DynBuf out;
+
+    password_ranges(root, pw, &n, CB_LENGTH(pw));
+    if (n == CB_LENGTH(pw))
+        return xstrdup("(not logged: too many <password> elements)");
+    dynbuf_init(&out, len + 8 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (pw[i]->content_at < at || pw[i]->content_at + pw[i]->content_len > len)
+            continue;
+        dynbuf_add(&out, body + at, pw[i]->content_at - at);
+        dynbuf_addstr(&out, "********");
+        at = pw[i]->content_at + pw[i]->content_len;
+    }
+    dynbuf_add(&out, body + at, len - at);
     return dynbuf_take(&out);
 }
 
 void
-sim_store_log_request(SimStore *s, const char *op, const char *body, size_t len)
+sim_store_log_request(SimStore *s, const char *op, const XmlNode *root, const char *body,
+                      size_t len)
 {
     SimRequest *r;
     char now[32];
 
-    if (s->nrequests == s->requests_alloc) {
-        s->requests_alloc = s->requests_alloc == 0 ? 64 : s->requests_alloc * 2;
-        s->requests = xrealloc_array(s->requests, s->requests_alloc, sizeof(SimRequest));
+    if (s->requests_alloc == 0) {
+        s->requests_alloc = SIM_REQUEST_LOG;
+        s->requests = xcalloc(s->requests_alloc, sizeof(SimRequest));
     }
-    sim_now(now, sizeof(now), true);
-    r = &s->requests[s->nrequests++];
+    if (s->nrequests == s->requests_alloc) {
+        /* Full: the oldest entry is reused. */
+        r = &s->requests[s->requests_head];
+        xfree(r->op);
+        xfree(r->time);
+        xfree(r->body);
+        s->requests_head = (s->requests_head + 1) % s->requests_alloc;
+    } else {
+        r = &s->requests[(s->requests_head + s->nrequests++) % s->requests_alloc];
+    }
+    sim_now(now, sizeof(now), SIM_TIME_UTC);
     r->seq = s->next_seq++;
     r->op = xstrdup(op);
     r->time = xstrdup(now);
-    r->body = mask_password(body, len);
+    r->body = mask_password(root, body, len);
+}
+
+const SimRequest *
+sim_store_request(const SimStore *s, size_t i)
+{
+    return &s->requests[(s->requests_head + i) % s->requests_alloc];
 }

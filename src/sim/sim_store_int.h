@@ -3,8 +3,8 @@
  *     centra-sim's state: the event queue, the objects updates are applied
  *     to, the log of update requests and the counters.
  *
- * One SimStore serves the whole simulator; every function below expects
- * the caller to hold store->lock (the HTTP layer takes it per request).
+ * One SimStore serves the whole simulator; it is not thread-safe: the HTTP
+ * layer holds its server lock around every use.
  * Generated events are kept as plan entries and written on demand; events
  * added later (order updates, POST /_sim/events, --events files) are kept as
  * XML text in the server's namespace style.
@@ -26,7 +26,8 @@
 
 #define SIM_NS_CENTRA   "http://www.centra.com/webservices/"
 #define SIM_NS_NAVISION "http://www.silkvms.com/webservices/"
-#define SIM_BATCH       100 /* events per events_Get, as Centra */
+#define SIM_BATCH       100   /* events per events_Get, as Centra */
+#define SIM_REQUEST_LOG 10000 /* update requests kept for GET /_sim/requests (the latest) */
 
 /* How a served event is broken on purpose (fault injection), until acknowledged. */
 typedef enum SimPoison {
@@ -66,17 +67,16 @@ typedef struct SimStyle {
 } SimStyle;
 
 typedef struct SimStore {
-    pthread_mutex_t lock; /* held by the HTTP layer around each request */
-    SimStyle style;       /* how responses and stored events are written */
-    uint64_t seed;        /* generator seed */
-    GenPlan plan;         /* generated events */
-    SimEvent *events;     /* the queue, in id order */
-    size_t nevents;       /* entries of events (done ones included) */
-    size_t events_alloc;  /* allocated entries */
-    size_t first_live;    /* no entry below it is still queued */
-    size_t live;          /* entries not done */
-    long long next_id;    /* id of the next event appended */
-    char **types;         /* interned event types */
+    SimStyle style;      /* how responses and stored events are written */
+    uint64_t seed;       /* generator seed */
+    GenPlan plan;        /* generated events */
+    SimEvent *events;    /* the queue, in id order */
+    size_t nevents;      /* entries of events (done ones included) */
+    size_t events_alloc; /* allocated entries */
+    size_t first_live;   /* no entry below it is still queued */
+    size_t live;         /* entries not done */
+    long long next_id;   /* id of the next event appended */
+    char **types;        /* interned event types */
     size_t ntypes;
     char **markets; /* interned market ids */
     size_t nmarkets;
@@ -87,9 +87,11 @@ typedef struct SimStore {
     HashMap *objects;     /* "type/id" -> XmlNode*: stored by updates and the catalog */
     HashMap *orders;      /* order id -> XmlNode*: orders changed by orders_Update */
     HashMap *refunds;     /* refund id -> order id (xstrdup): refund ids are global */
+    HashMap *variations;  /* variation id -> product id (xstrdup): variation ids are global */
     HashMap *op_counts;   /* operation -> count (as uintptr_t) */
-    SimRequest *requests; /* logged update requests */
-    size_t nrequests;
+    SimRequest *requests; /* logged update requests: a ring of SIM_REQUEST_LOG entries */
+    size_t nrequests;     /* entries in use */
+    size_t requests_head; /* index of the oldest */
     size_t requests_alloc;
     long long next_seq; /* next request sequence number */
 } SimStore;
@@ -148,20 +150,46 @@ XmlNode *sim_store_object(SimStore *s, const char *type, const char *id);
 /* Store obj under (type, id), replacing (and freeing) what was there. */
 void sim_store_put_object(SimStore *s, const char *type, const char *id, XmlNode *obj);
 
+/* The id of the product that variation id vid belongs to, or NULL. */
+const char *sim_store_variation_owner(const SimStore *s, const char *vid);
+
 /*
- * The current state of order id as a tree the caller may change, or NULL if
- * there is no such order.  A generated order is materialized on first use
- * and from then on served from the tree.
+ * A copy of the current state of order id, owned by the caller, or NULL if
+ * there is no such order: the order as the last successful update left it,
+ * as it arrived in a loaded event, or else as generated (its latest
+ * version).  Reading changes nothing: generated events keep being served
+ * from the plan, each with the state it was generated with.
  */
-XmlNode *sim_store_order(SimStore *s, const char *id);
+XmlNode *sim_store_order_copy(SimStore *s, const char *id);
+
+/* Store order (owned by the store from now on) as the current state of order id. */
+void sim_store_put_order(SimStore *s, const char *id, XmlNode *order);
 
 /* Count a request of operation op. */
 void sim_store_count(SimStore *s, const char *op);
 
-/* Log an update request (the body is copied with the password masked). */
-void sim_store_log_request(SimStore *s, const char *op, const char *body, size_t len);
+/*
+ * Log an update request: body as received, with the content of every
+ * <password> element of root (its parse) masked.  The oldest entry goes when
+ * SIM_REQUEST_LOG are kept.
+ */
+void sim_store_log_request(SimStore *s, const char *op, const XmlNode *root, const char *body,
+                           size_t len);
 
-/* Current UTC time as "YYYY-MM-DD HH:MM:SS" (the guide's event date format). */
-void sim_now(char *buf, size_t size, bool iso);
+/* The i-th logged request, oldest first (i < s->nrequests). */
+const SimRequest *sim_store_request(const SimStore *s, size_t i);
+
+/* The formats of sim_now. */
+typedef enum SimTime {
+    SIM_TIME_EVENT, /* "2026-11-22 11:15:02": an event's <date>, Centra's local time */
+    SIM_TIME_ISO,   /* "2026-11-22T11:15:02+01:00": timestamps inside objects */
+    SIM_TIME_UTC    /* "2026-11-22T10:15:02Z": the admin API */
+} SimTime;
+
+/*
+ * The current time.  The simulated Centra runs at UTC+01:00, as the guide's
+ * samples and the generated data do, so that one order never mixes zones.
+ */
+void sim_now(char *buf, size_t size, SimTime format);
 
 #endif /* SIM_SIM_STORE_INT_H */

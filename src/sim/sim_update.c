@@ -107,49 +107,51 @@ sim_update_known(const char *op, const char **response_name)
 
 /* --- staging -------------------------------------------------------------------------- */
 
+/*
+ * A request works on copies ("staged" objects); they replace the stored ones
+ * only if the whole request succeeds, and only those that really changed.
+ */
 typedef struct Staged {
-    char *type;    /* object type, "order" for orders */
-    char *id;      /* object id */
-    XmlNode *node; /* the changed copy, owned */
+    char *type;      /* object type, "order" for orders */
+    char *id;        /* object id */
+    XmlNode *node;   /* the working copy, owned */
+    XmlNode *before; /* the state it was copied from, owned; NULL for a new object */
 } Staged;
 
 typedef struct Stage {
     SimStore *s;   /* the store */
-    Staged *items; /* changed objects */
+    Staged *items; /* staged objects */
     size_t n;
     size_t alloc;
+    HashMap *index;      /* "type/id" -> 1 + index into items */
+    HashMap *variations; /* variation id -> product id (xstrdup) for new variations */
     char **refund_ids;   /* refund ids taken by this request */
     char **refund_order; /* the order of each */
     size_t nrefunds;
 } Stage;
 
-/* The staged copy of (type, id), taking a copy of the stored one if needed. */
-static XmlNode *
-stage_get(Stage *st, const char *type, const char *id)
+static void
+stage_key(char *buf, size_t size, const char *type, const char *id)
 {
-    const XmlNode *orig;
-
-    for (size_t i = 0; i < st->n; i++)
-        if (strcmp(st->items[i].type, type) == 0 && strcmp(st->items[i].id, id) == 0)
-            return st->items[i].node;
-    orig =
-        strcmp(type, "order") == 0 ? sim_store_order(st->s, id) : sim_store_object(st->s, type, id);
-    if (orig == NULL)
-        return NULL;
-    if (st->n == st->alloc) {
-        st->alloc = st->alloc == 0 ? 8 : st->alloc * 2;
-        st->items = xrealloc_array(st->items, st->alloc, sizeof(Staged));
-    }
-    st->items[st->n].type = xstrdup(type);
-    st->items[st->n].id = xstrdup(id);
-    st->items[st->n].node = xml_copy(orig);
-    return st->items[st->n++].node;
+    snprintf(buf, size, "%s\x1f%s", type, id);
 }
 
-/* Stage a new object (owned by the stage from now on). */
-static XmlNode *
-stage_new(Stage *st, const char *type, const char *id, XmlNode *node)
+static Staged *
+stage_find(const Stage *st, const char *type, const char *id)
 {
+    char key[512];
+    uintptr_t i;
+
+    stage_key(key, sizeof(key), type, id);
+    i = (uintptr_t)hashmap_get(st->index, key);
+    return i > 0 ? &st->items[i - 1] : NULL;
+}
+
+static XmlNode *
+stage_add(Stage *st, const char *type, const char *id, XmlNode *node, XmlNode *before)
+{
+    char key[512];
+
     if (st->n == st->alloc) {
         st->alloc = st->alloc == 0 ? 8 : st->alloc * 2;
         st->items = xrealloc_array(st->items, st->alloc, sizeof(Staged));
@@ -157,7 +159,47 @@ stage_new(Stage *st, const char *type, const char *id, XmlNode *node)
     st->items[st->n].type = xstrdup(type);
     st->items[st->n].id = xstrdup(id);
     st->items[st->n].node = node;
+    st->items[st->n].before = before;
+    stage_key(key, sizeof(key), type, id);
+    hashmap_put(st->index, key, (void *)(uintptr_t)(st->n + 1));
     return st->items[st->n++].node;
+}
+
+/* The working copy of (type, id) for changing it, or NULL if there is no such object. */
+static XmlNode *
+stage_get(Stage *st, const char *type, const char *id)
+{
+    const Staged *it = stage_find(st, type, id);
+    XmlNode *node;
+
+    if (it != NULL)
+        return it->node;
+    if (strcmp(type, "order") == 0) {
+        node = sim_store_order_copy(st->s, id);
+    } else {
+        const XmlNode *orig = sim_store_object(st->s, type, id);
+
+        node = orig != NULL ? xml_copy(orig) : NULL;
+    }
+    if (node == NULL)
+        return NULL;
+    return stage_add(st, type, id, node, xml_copy(node));
+}
+
+/* The current state of object (type, id) for reading only (not orders), or NULL. */
+static const XmlNode *
+stage_peek(const Stage *st, const char *type, const char *id)
+{
+    const Staged *it = stage_find(st, type, id);
+
+    return it != NULL ? it->node : sim_store_object(st->s, type, id);
+}
+
+/* Stage a new object (owned by the stage from now on). */
+static XmlNode *
+stage_new(Stage *st, const char *type, const char *id, XmlNode *node)
+{
+    return stage_add(st, type, id, node, NULL);
 }
 
 static void
@@ -169,6 +211,15 @@ stage_refund(Stage *st, const char *rid, const char *oid)
     st->refund_order[st->nrefunds++] = xstrdup(oid);
 }
 
+static bool
+free_owned(const char *key, void *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    xfree(value);
+    return true;
+}
+
 static void
 stage_free(Stage *st)
 {
@@ -176,6 +227,7 @@ stage_free(Stage *st)
         xfree(st->items[i].type);
         xfree(st->items[i].id);
         xml_free(st->items[i].node);
+        xml_free(st->items[i].before);
     }
     for (size_t i = 0; i < st->nrefunds; i++) {
         xfree(st->refund_ids[i]);
@@ -184,6 +236,9 @@ stage_free(Stage *st)
     xfree(st->refund_ids);
     xfree(st->refund_order);
     xfree(st->items);
+    hashmap_free(st->index);
+    hashmap_each(st->variations, free_owned, NULL);
+    hashmap_free(st->variations);
     memset(st, 0, sizeof(*st));
 }
 
@@ -199,7 +254,7 @@ enqueue_order_event(SimStore *s, const char *id, const XmlNode *order)
     dynbuf_init(&buf, 64u * 1024 * 1024);
     xw_init(&w, &buf, s->style.prefix, true, EVENT_DATA_DEPTH);
     xml_write(&w, order);
-    sim_now(now, sizeof(now), false);
+    sim_now(now, sizeof(now), SIM_TIME_EVENT);
     if (sim_store_append(s, "order", id, "update", now, xml_path_text(order, "market/id"),
                          dynbuf_str(&buf), 0, &err) == 0)
         fprintf(stderr, "centra-sim: could not queue the order event: %s\n", err.message);
@@ -212,11 +267,12 @@ stage_commit(Stage *st)
     for (size_t i = 0; i < st->n; i++) {
         Staged *it = &st->items[i];
 
+        /* Read, or changed back to what it was: nothing to store, no event. */
+        if (it->before != NULL && xml_equal(it->before, it->node))
+            continue;
         if (strcmp(it->type, "order") == 0) {
-            XmlNode *old = hashmap_put(st->s->orders, it->id, it->node);
-
-            xml_free(old);
             enqueue_order_event(st->s, it->id, it->node);
+            sim_store_put_order(st->s, it->id, it->node);
         } else {
             sim_store_put_object(st->s, it->type, it->id, it->node);
         }
@@ -310,26 +366,16 @@ uses_sizetable(const char *key, void *value, void *arg)
 
 /* --- products --------------------------------------------------------------------------------- */
 
-/* Which product (other than product_id) has variation vid, or NULL. */
-typedef struct VarOwner {
-    const char *vid;     /* variation id looked for */
-    const char *exclude; /* product id to skip */
-    char owner[256];     /* product id found */
-} VarOwner;
-
-static bool
-find_variation_owner(const char *key, void *value, void *arg)
+/*
+ * The product that variation vid belongs to, or NULL: variation ids are
+ * unique across products, including products earlier in the same request.
+ */
+static const char *
+variation_owner(const Stage *st, const char *vid)
 {
-    VarOwner *vo = arg;
-    const char *pid = xml_child_text(value, "id");
+    const char *owner = hashmap_get(st->variations, vid);
 
-    if (!str_starts_with(key, "product\x1f") || pid == NULL || strcmp(pid, vo->exclude) == 0)
-        return true;
-    if (find_with_id(xml_child(value, "variations"), "variation", vo->vid) != NULL) {
-        snprintf(vo->owner, sizeof(vo->owner), "%s", pid);
-        return false;
-    }
-    return true;
+    return owner != NULL ? owner : sim_store_variation_owner(st->s, vid);
 }
 
 static bool
@@ -349,7 +395,7 @@ check_stock(SimResult *res, Stage *st, const char *pid, const char *vid, const c
             const XmlNode *v)
 {
     const XmlNode *sizes = xml_child(v, "sizes");
-    const XmlNode *table = sizetable != NULL ? stage_get(st, "sizetable", sizetable) : NULL;
+    const XmlNode *table = sizetable != NULL ? stage_peek(st, "sizetable", sizetable) : NULL;
 
     for (XmlNode *z = xml_child(sizes, "size"); z != NULL; z = xml_next(sizes, "size", z)) {
         const char *zid = xml_child_text(z, "id");
@@ -402,7 +448,7 @@ apply_product(SimResult *res, Stage *st, const XmlNode *p)
         const char *vid = xml_child_text(v, "id");
         const XmlNode *sv;
         const char *sizetable;
-        VarOwner vo;
+        const char *owner;
 
         if (!has_text(vid)) {
             sim_result_error(res, "Product %s: a variation has no id", pid);
@@ -414,18 +460,17 @@ apply_product(SimResult *res, Stage *st, const XmlNode *p)
             sim_result_error(res, "Variation %s does not exist on product %s", vid, pid);
             continue;
         }
-        vo.vid = vid;
-        vo.exclude = pid;
-        vo.owner[0] = '\0';
-        hashmap_each(st->s->objects, find_variation_owner, &vo);
-        if (vo.owner[0] != '\0') {
-            sim_result_error(res, "Variation id %s is already used by product %s", vid, vo.owner);
+        owner = variation_owner(st, vid);
+        if (owner != NULL && strcmp(owner, pid) != 0) {
+            sim_result_error(res, "Variation id %s is already used by product %s", vid, owner);
             continue;
         }
+        if (owner == NULL)
+            hashmap_put(st->variations, vid, xstrdup(pid));
         sizetable = xml_path_text(v, "sizetable/id");
         if (sizetable == NULL && sv != NULL)
             sizetable = xml_path_text(sv, "sizetable/id");
-        if (sizetable != NULL && stage_get(st, "sizetable", sizetable) == NULL) {
+        if (sizetable != NULL && stage_peek(st, "sizetable", sizetable) == NULL) {
             sim_result_error(res, "Sizetable %s does not exist", sizetable);
             continue;
         }
@@ -444,7 +489,7 @@ apply_product(SimResult *res, Stage *st, const XmlNode *p)
                  w = xml_next(wh, "warehouse", w)) {
                 const char *wid = xml_child_text(w, "id");
 
-                if (stage_get(st, "warehouse", wid) == NULL) {
+                if (stage_peek(st, "warehouse", wid) == NULL) {
                     XmlNode *nw = xml_new("warehouse", NULL);
 
                     xml_add(nw, "id", wid);
@@ -499,7 +544,7 @@ apply_pricelist(SimResult *res, Stage *st, const XmlNode *pl)
             sim_result_error(res, "Pricelist %s: a product has no id", id);
             continue;
         }
-        prod = stage_get(st, "product", pid);
+        prod = stage_peek(st, "product", pid);
         if (prod == NULL) {
             sim_result_error(res, "Pricelist %s: product %s does not exist", id, pid);
             continue;
@@ -955,7 +1000,7 @@ capture(XmlNode *order, XmlNode *ship)
         strcmp(xml_child_text(payments, "type") != NULL ? xml_child_text(payments, "type") : "",
                "cc") != 0)
         return; /* invoice payments are not captured */
-    sim_now(now, sizeof(now), true);
+    sim_now(now, sizeof(now), SIM_TIME_ISO);
     pay = xml_add(payments, "payment", NULL);
     xml_add(pay, "type", "capture");
     xml_add(pay, "value", total);
@@ -1006,7 +1051,7 @@ new_shipment(SimResult *res, XmlNode *order, const char *oid, const XmlNode *sh)
     xml_add(n, "currency", xml_child_text(order, "currency"));
     xml_add(n, "currencyrate", xml_child_text(order, "currencyrate"));
     xml_add(n, "basecurrency", xml_child_text(order, "basecurrency"));
-    sim_now(now, sizeof(now), true);
+    sim_now(now, sizeof(now), SIM_TIME_ISO);
     xml_add(n, "created", now);
     if (xml_child(order, "shippingaddress") != NULL)
         xml_append(n, xml_copy(xml_child(order, "shippingaddress")));
@@ -1181,7 +1226,7 @@ sim_update_apply(SimStore *s, const char *op, const XmlNode *opnode, SimResult *
 {
     const UpdateOp *u = NULL;
     const XmlNode *list;
-    Stage st = {s, NULL, 0, 0, NULL, NULL, 0};
+    Stage st = {s, NULL, 0, 0, hashmap_new(), hashmap_new(), NULL, NULL, 0};
     size_t nitems = 0;
 
     for (size_t i = 0; i < CB_LENGTH(update_ops); i++)

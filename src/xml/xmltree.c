@@ -17,12 +17,15 @@
 #define XML_TEXT_CAP (64u * 1024 * 1024)
 
 typedef struct ParseState {
-    XML_Parser parser; /* expat */
-    XmlNode *root;     /* first element */
-    XmlNode *cur;      /* element being filled */
-    DynBuf text;       /* character data of cur so far */
-    size_t depth;      /* current nesting */
-    const char *fail;  /* our own reason to stop, or NULL */
+    XML_Parser parser;       /* expat */
+    XmlNode *root;           /* first element */
+    XmlNode *cur;            /* element being filled */
+    DynBuf text;             /* character data of cur so far */
+    size_t depth;            /* current nesting */
+    size_t nodes;            /* elements so far */
+    const char *fail;        /* our own reason to stop, or NULL */
+    unsigned long fail_line; /* where we stopped (the start of the offending markup) */
+    unsigned long fail_col;
 } ParseState;
 
 /* --- building --------------------------------------------------------------- */
@@ -54,6 +57,7 @@ xml_append(XmlNode *parent, XmlNode *child)
         parent->kids_alloc = parent->kids_alloc == 0 ? 4 : parent->kids_alloc * 2;
         parent->kids = xrealloc_array(parent->kids, parent->kids_alloc, sizeof(XmlNode *));
     }
+    child->pos = parent->nkids;
     parent->kids[parent->nkids++] = child;
     child->parent = parent;
     return child;
@@ -92,14 +96,13 @@ xml_delete(XmlNode *child)
 {
     XmlNode *p = child->parent;
 
-    if (p != NULL) {
-        for (size_t i = 0; i < p->nkids; i++) {
-            if (p->kids[i] == child) {
-                memmove(&p->kids[i], &p->kids[i + 1], (p->nkids - i - 1) * sizeof(XmlNode *));
-                p->nkids--;
-                break;
-            }
-        }
+    if (p != NULL && child->pos < p->nkids && p->kids[child->pos] == child) {
+        size_t i = child->pos;
+
+        memmove(&p->kids[i], &p->kids[i + 1], (p->nkids - i - 1) * sizeof(XmlNode *));
+        p->nkids--;
+        for (; i < p->nkids; i++)
+            p->kids[i]->pos = i;
     }
     xml_free(child);
 }
@@ -127,9 +130,10 @@ xml_next(const XmlNode *n, const char *name, const XmlNode *after)
     if (n == NULL)
         return NULL;
     if (after != NULL) {
-        while (i < n->nkids && n->kids[i] != after)
-            i++;
-        i++;
+        /* O(1) through pos, so walking all children is linear. */
+        if (after->parent != n || after->pos >= n->nkids || n->kids[after->pos] != after)
+            return NULL;
+        i = after->pos + 1;
     }
     for (; i < n->nkids; i++)
         if (strcmp(n->kids[i]->name, name) == 0)
@@ -192,6 +196,20 @@ xml_path_text(const XmlNode *n, const char *path)
 }
 
 bool
+xml_equal(const XmlNode *a, const XmlNode *b)
+{
+    if (a == b)
+        return true;
+    if (a == NULL || b == NULL || strcmp(a->name, b->name) != 0 || a->text_len != b->text_len ||
+        memcmp(a->text, b->text, a->text_len) != 0 || a->nkids != b->nkids)
+        return false;
+    for (size_t i = 0; i < a->nkids; i++)
+        if (!xml_equal(a->kids[i], b->kids[i]))
+            return false;
+    return true;
+}
+
+bool
 xml_is_leaf(const XmlNode *n)
 {
     return n->nkids == 0;
@@ -211,6 +229,16 @@ xml_write(XmlWriter *w, const XmlNode *n)
 }
 
 /* --- parsing --------------------------------------------------------------------- */
+
+/* Stop parsing for a reason of ours, remembering where the offending markup starts. */
+static void
+refuse(ParseState *st, const char *why)
+{
+    st->fail = why;
+    st->fail_line = (unsigned long)XML_GetCurrentLineNumber(st->parser);
+    st->fail_col = (unsigned long)XML_GetCurrentColumnNumber(st->parser);
+    XML_StopParser(st->parser, XML_FALSE);
+}
 
 /* Store the collected character data in cur (whitespace only if it has children). */
 static void
@@ -252,8 +280,11 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 
     (void)attrs;
     if (++st->depth > XML_MAX_DEPTH) {
-        st->fail = "the document nests too deeply";
-        XML_StopParser(st->parser, XML_FALSE);
+        refuse(st, "the document nests too deeply");
+        return;
+    }
+    if (++st->nodes > XML_MAX_NODES) {
+        refuse(st, "the document has too many elements");
         return;
     }
     /* Whitespace before a first child is not text of the parent. */
@@ -272,6 +303,8 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
         n = node_new(sep + 1, strlen(sep + 1), name, (size_t)(sep - name));
     else
         n = node_new(name, strlen(name), NULL, 0);
+    n->content_at =
+        (size_t)XML_GetCurrentByteIndex(st->parser) + (size_t)XML_GetCurrentByteCount(st->parser);
     if (st->cur == NULL)
         st->root = n;
     else
@@ -284,8 +317,13 @@ on_end(void *arg, const XML_Char *name)
 {
     ParseState *st = arg;
 
+    XML_Index at = XML_GetCurrentByteIndex(st->parser);
+
     (void)name;
     flush_text(st);
+    /* An empty-element tag (<x/>) ends where its content would begin. */
+    if (at >= 0 && (size_t)at > st->cur->content_at)
+        st->cur->content_len = (size_t)at - st->cur->content_at;
     st->depth--;
     st->cur = st->cur->parent;
 }
@@ -295,10 +333,8 @@ on_text(void *arg, const XML_Char *s, int len)
 {
     ParseState *st = arg;
 
-    if (dynbuf_add(&st->text, s, (size_t)len) != ERR_OK) {
-        st->fail = "a text node is too large";
-        XML_StopParser(st->parser, XML_FALSE);
-    }
+    if (dynbuf_add(&st->text, s, (size_t)len) != ERR_OK)
+        refuse(st, "a text node is too large");
 }
 
 static void XMLCALL
@@ -311,8 +347,7 @@ on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Cha
     (void)sysid;
     (void)pubid;
     (void)has_internal_subset;
-    st->fail = "document type declarations (DTDs) are not accepted";
-    XML_StopParser(st->parser, XML_FALSE);
+    refuse(st, "document type declarations (DTDs) are not accepted");
 }
 
 static void XMLCALL
@@ -330,8 +365,7 @@ on_entity_decl(void *arg, const XML_Char *name, int is_param, const XML_Char *va
     (void)sysid;
     (void)pubid;
     (void)notation;
-    st->fail = "entity declarations are not accepted";
-    XML_StopParser(st->parser, XML_FALSE);
+    refuse(st, "entity declarations are not accepted");
 }
 
 ErrKind
@@ -355,13 +389,17 @@ xml_parse(const char *data, size_t len, XmlNode **out, Error *err)
     XML_SetStartDoctypeDeclHandler(st.parser, on_doctype);
     XML_SetEntityDeclHandler(st.parser, on_entity_decl);
     status = XML_Parse(st.parser, data, (int)len, XML_TRUE);
-    if (status != XML_STATUS_OK || st.fail != NULL) {
+    if (st.fail != NULL) {
+        rc = err_set(err, ERR_DATA, "XML refused at line %lu, column %lu: %s", st.fail_line,
+                     st.fail_col + 1, st.fail);
+        xml_free(st.root);
+        st.root = NULL;
+    } else if (status != XML_STATUS_OK) {
         unsigned long line = XML_GetCurrentLineNumber(st.parser);
         unsigned long col = XML_GetCurrentColumnNumber(st.parser);
-        const char *why = st.fail != NULL ? st.fail : XML_ErrorString(XML_GetErrorCode(st.parser));
 
-        rc =
-            err_set(err, ERR_DATA, "malformed XML at line %lu, column %lu: %s", line, col + 1, why);
+        rc = err_set(err, ERR_DATA, "malformed XML at line %lu, column %lu: %s", line, col + 1,
+                     XML_ErrorString(XML_GetErrorCode(st.parser)));
         xml_free(st.root);
         st.root = NULL;
     } else if (st.root == NULL) {

@@ -239,7 +239,8 @@ expect_start_failure() { # DESCRIPTION EXIT-CODE MESSAGE ARG...
     run_sim "$@"
     assert_eq "$code" "$RC" "$what exits $code"
     assert_eq "" "$OUT" "$what prints no URL"
-    assert_eq 1 "$(grep -c '' <<<"$ERR")" "$what logs one line"
+    assert_eq "${LINES_EXPECTED:-1}" "$(grep -c '' <<<"$ERR")" \
+        "$what logs ${LINES_EXPECTED:-1} line(s)"
     assert_contains "$ERR" "ERROR: $message" "$what says why"
 }
 missing=$cb_tmp/no-such-events.xml
@@ -253,8 +254,10 @@ expect_start_failure "--url-file in a missing directory" 74 \
     --url-file="$cb_tmp/none/url"
 if start_sim; then
     busy=${SIM_BASE#http://}
-    expect_start_failure "--listen on a port in use" 74 "could not listen on $busy" \
-        --listen="$busy"
+    LINES_EXPECTED=2 expect_start_failure "--listen on a port in use" 74 \
+        "could not listen on $busy: Address already in use" --listen="$busy"
+    assert_contains "$ERR" "hint: Another program uses that port" \
+        "--listen on a port in use hints at a way out"
     stop_sim TERM
 fi
 

@@ -282,14 +282,14 @@ END_TEST
 
 /*
  * 256 "<d>" tags fill columns 1-768; the 257th spans 769-771.  Refusals from
- * our own handlers report where expat stopped: just past the offending tag.
+ * our own handlers point at the start of the offending tag.
  */
 START_TEST(one_level_deeper_is_refused)
 {
     char *doc = nested_doc(XML_MAX_DEPTH + 1, "<d>bottom</d>");
 
     parse_len_fails(doc, strlen(doc),
-                    "malformed XML at line 1, column 772: the document nests too deeply");
+                    "XML refused at line 1, column 769: the document nests too deeply");
     xfree(doc);
 }
 END_TEST
@@ -304,7 +304,7 @@ START_TEST(one_level_deeper_is_refused_when_the_deepest_element_is_empty)
     char *doc = nested_doc(XML_MAX_DEPTH + 1, " <d/> ");
 
     parse_len_fails(doc, strlen(doc),
-                    "malformed XML at line 1, column 774: the document nests too deeply");
+                    "XML refused at line 1, column 770: the document nests too deeply");
     xfree(doc);
 }
 END_TEST
@@ -319,6 +319,99 @@ START_TEST(very_deep_documents_are_refused)
     ck_assert_ptr_null(root);
     ck_assert_contains(err.message, "the document nests too deeply");
     xfree(doc);
+}
+END_TEST
+
+/* XML_MAX_NODES elements pass; one more is refused, wherever it sits. */
+START_TEST(element_count_is_capped)
+{
+    DynBuf b;
+    XmlNode *root;
+
+    dynbuf_init(&b, 64u * 1024 * 1024);
+    dynbuf_addstr(&b, "<r>");
+    for (unsigned i = 1; i < XML_MAX_NODES; i++)
+        dynbuf_addstr(&b, "<x/>");
+    dynbuf_addstr(&b, "</r>");
+    root = parse_len_ok(dynbuf_str(&b), dynbuf_len(&b));
+    ck_assert_uint_eq(root->nkids, XML_MAX_NODES - 1);
+    xml_free(root);
+    dynbuf_truncate(&b, dynbuf_len(&b) - 4);
+    dynbuf_addstr(&b, "<x/></r>");
+    parse_len_fails(dynbuf_str(&b), dynbuf_len(&b),
+                    "XML refused at line 1, column 4000000: the document has too many elements");
+    dynbuf_free(&b);
+}
+END_TEST
+
+/* The byte range between the tags, whatever the tags hold: for masking text in place. */
+START_TEST(content_offsets_span_the_text_between_the_tags)
+{
+    static const char doc[] = "<a xmlns:p=\"urn:x\"><p:pw t=\"x\">s&amp;<![CDATA[c]]></p:pw>"
+                              "<e/><f></f>\n<g>\n</g></a>";
+    XmlNode *root = parse_ok(doc);
+    const XmlNode *pw = xml_child(root, "pw");
+    const XmlNode *g = xml_child(root, "g");
+
+    ck_assert_str_eq(pw->text, "s&c");
+    ck_assert_uint_eq(pw->content_len, strlen("s&amp;<![CDATA[c]]>"));
+    ck_assert(memcmp(doc + pw->content_at, "s&amp;<![CDATA[c]]>", pw->content_len) == 0);
+    ck_assert_uint_eq(xml_child(root, "e")->content_len, 0);
+    ck_assert_uint_eq(xml_child(root, "f")->content_len, 0);
+    ck_assert_uint_eq(g->content_len, 1);
+    ck_assert_int_eq(doc[g->content_at], '\n');
+    ck_assert_uint_eq(root->content_at, strlen("<a xmlns:p=\"urn:x\">"));
+    xml_free(root);
+}
+END_TEST
+
+START_TEST(equal_compares_names_text_and_order)
+{
+    XmlNode *a = parse_ok("<r><x>1</x><y>2</y></r>");
+    XmlNode *b = parse_ok("<q:r xmlns:q=\"urn:q\"><q:x>1</q:x><q:y>2</q:y></q:r>");
+    XmlNode *c = parse_ok("<r><y>2</y><x>1</x></r>");
+    XmlNode *d = parse_ok("<r><x>1</x><y>3</y></r>");
+    XmlNode *e = parse_ok("<r><x>1</x><y>2</y><z/></r>");
+    XmlNode *f = parse_ok("<r><x>1</x><y>2<z/></y></r>");
+
+    ck_assert(xml_equal(a, a));
+    ck_assert(xml_equal(a, b)); /* namespaces aside */
+    ck_assert(!xml_equal(a, c));
+    ck_assert(!xml_equal(a, d));
+    ck_assert(!xml_equal(a, e));
+    ck_assert(!xml_equal(e, a));
+    ck_assert(!xml_equal(a, f));
+    ck_assert(!xml_equal(a, NULL));
+    ck_assert(xml_equal(NULL, NULL));
+    xml_set_text(xml_child(d, "y"), "2");
+    ck_assert(xml_equal(a, d));
+    xml_free(a);
+    xml_free(b);
+    xml_free(c);
+    xml_free(d);
+    xml_free(e);
+    xml_free(f);
+}
+END_TEST
+
+/* Walking with xml_next stays right after deletions (positions are renumbered). */
+START_TEST(next_walks_correctly_after_a_delete)
+{
+    XmlNode *root = parse_ok("<r><i>1</i><j/><i>2</i><i>3</i><i>4</i></r>");
+    XmlNode *second = xml_next(root, "i", xml_child(root, "i"));
+    const XmlNode *n;
+
+    xml_delete(xml_child(root, "j"));
+    xml_delete(xml_child(root, "i"));
+    ck_assert_str_eq(xml_child(root, "i")->text, "2");
+    ck_assert_ptr_eq(xml_child(root, "i"), second);
+    n = xml_next(root, "i", second);
+    ck_assert_str_eq(n->text, "3");
+    n = xml_next(root, "i", n);
+    ck_assert_str_eq(n->text, "4");
+    ck_assert_ptr_null(xml_next(root, "i", n));
+    ck_assert_uint_eq(xml_count(root, "i"), 3);
+    xml_free(root);
 }
 END_TEST
 
@@ -354,12 +447,12 @@ static const BadDoc bad_docs[] = {
     {"<a><b></b>\n</a>\n<c/>", "malformed XML at line 3, column 1: junk after document element"},
     {"<a/>\n<!DOCTYPE a>", "malformed XML at line 2, column 1: junk after document element"},
     /* DTDs, and with them entity declarations ("billion laughs" last), refused at the DOCTYPE. */
-    {"<!DOCTYPE a><a/>", "malformed XML at line 1, column 12: "
+    {"<!DOCTYPE a><a/>", "XML refused at line 1, column 12: "
                          "document type declarations (DTDs) are not accepted"},
     {"<!DOCTYPE a SYSTEM \"http://example.com/a.dtd\"><a/>",
-     "malformed XML at line 1, column 46: document type declarations (DTDs) are not accepted"},
+     "XML refused at line 1, column 46: document type declarations (DTDs) are not accepted"},
     {"<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>",
-     "malformed XML at line 1, column 13: document type declarations (DTDs) are not accepted"},
+     "XML refused at line 1, column 13: document type declarations (DTDs) are not accepted"},
     {"<?xml version=\"1.0\"?>\n"
      "<!DOCTYPE lolz [\n"
      " <!ENTITY lol \"lol\">\n"
@@ -368,7 +461,7 @@ static const BadDoc bad_docs[] = {
      " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
      "]>\n"
      "<lolz>&lol3;</lolz>\n",
-     "malformed XML at line 2, column 16: document type declarations (DTDs) are not accepted"},
+     "XML refused at line 2, column 16: document type declarations (DTDs) are not accepted"},
 };
 
 START_TEST(bad_documents_are_refused_with_line_and_column)
@@ -843,6 +936,7 @@ xmltree_suite(void)
     tcase_add_test(refuse, one_level_deeper_is_refused);
     tcase_add_test(refuse, one_level_deeper_is_refused_when_the_deepest_element_is_empty);
     tcase_add_test(refuse, very_deep_documents_are_refused);
+    tcase_add_test(refuse, element_count_is_capped);
     tcase_add_test(refuse, a_refused_document_needs_no_error_object);
     tcase_add_test(refuse, documents_too_large_for_one_piece_are_refused);
     tcase_add_test(query, child_next_and_count_walk_repeated_children_in_order);
@@ -852,6 +946,9 @@ xmltree_suite(void)
     tcase_add_test(query, path_parts_up_to_127_bytes_are_followed);
     tcase_add_test(query, queries_on_null_find_nothing);
     tcase_add_test(query, leaves_are_elements_without_children);
+    tcase_add_test(query, content_offsets_span_the_text_between_the_tags);
+    tcase_add_test(query, equal_compares_names_text_and_order);
+    tcase_add_test(query, next_walks_correctly_after_a_delete);
     tcase_add_test(edit, new_makes_a_detached_element);
     tcase_add_test(edit, add_and_append_keep_document_order);
     tcase_add_test(edit, set_text_replaces_the_text);
