@@ -36,6 +36,9 @@ char *xstrdup(const char *s);
 /* Copy of the first n bytes of s, NUL-terminated.  Caller owns the result. */
 char *xstrndup(const char *s, size_t n);
 
+/* Name the program in the out-of-memory message (default "centra-bridge"); name is borrowed. */
+void alloc_set_program(const char *name);
+
 /* Free ptr; xfree(NULL) is a no-op. */
 void xfree(void *ptr);
 

@@ -43,6 +43,8 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
     char *save = NULL;
     char *part;
     bool first = true;
+    bool have_count = false;
+    bool have_rate = false;
     char names[512];
 
     memset(out, 0, sizeof(*out));
@@ -73,8 +75,17 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
         if (eq == NULL)
             return err_set(err, ERR_USAGE, "fault option \"%s\" needs a value (key=value)", part);
         *eq++ = '\0';
-        if (strcmp(part, "count") == 0 && str_to_ll(eq, &v) && v > 0) {
+        if ((strcmp(part, "count") == 0 && have_rate) || (strcmp(part, "rate") == 0 && have_count))
+            return err_set(err, ERR_USAGE, "a fault takes count or rate, not both");
+        if ((strcmp(part, "ms") == 0 && out->kind != FAULT_DELAY && out->kind != FAULT_SLOW_DONE) ||
+            (strcmp(part, "retry_after") == 0 && out->kind != FAULT_HTTP_429))
+            return err_set(err, ERR_USAGE,
+                           "fault %s takes no %s (ms is for delay and slow_done, "
+                           "retry_after for http_429)",
+                           fault_names[out->kind], part);
+        if (strcmp(part, "count") == 0 && str_to_ll(eq, &v) && v > 0 && v <= 1000000000) {
             out->remaining = (long)v;
+            have_count = true;
         } else if (strcmp(part, "rate") == 0) {
             char *end;
             double r = strtod(eq, &end);
@@ -84,8 +95,9 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
                 return err_set(err, ERR_USAGE, "fault rate \"%s\" is not in (0, 1]", eq);
             out->rate = r;
             out->remaining = -1;
+            have_rate = true;
         } else if ((strcmp(part, "ms") == 0 || strcmp(part, "retry_after") == 0) &&
-                   str_to_ll(eq, &v) && v >= 0) {
+                   str_to_ll(eq, &v) && v >= 0 && v <= 3600000) {
             out->param = (long)v;
         } else if (strcmp(part, "op") == 0 && strlen(eq) < sizeof(out->op)) {
             snprintf(out->op, sizeof(out->op), "%s", eq);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "centra/alloc.h"
@@ -119,6 +120,24 @@ bad_option(int argc, char **argv, int at, int rc)
         usage_error("unrecognized option \"%s\"", name);
 }
 
+/*
+ * Whether p can be an element prefix: an XML name without ':' (ASCII
+ * letters, digits, '_', '-', '.'; not starting with a digit, '-' or '.'),
+ * and not reserved (starting with "xml" in any case).
+ */
+static bool
+valid_prefix(const char *p)
+{
+    static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+    static const char rest[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+                               "0123456789-.";
+
+    if (p[0] == '\0' || strchr(first, p[0]) == NULL || strspn(p, rest) != strlen(p) ||
+        strlen(p) > 32)
+        return false;
+    return strncasecmp(p, "xml", 3) != 0;
+}
+
 /* HOST:PORT, HOST an IPv4 address (checked here, before any data is generated). */
 static bool
 parse_listen(const char *arg, SimOptions *o, char *host, size_t size)
@@ -193,6 +212,7 @@ main(int argc, char **argv)
     int at;
     int c;
 
+    alloc_set_program("centra-sim");
     sim_options_default(&o);
     o.faults = faults;
     o.event_files = events;
@@ -222,9 +242,7 @@ main(int argc, char **argv)
             o.navision = strcmp(optarg, "navision") == 0;
             break;
         case OPT_STYLE:
-            if (strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-                    strlen(optarg) ||
-                optarg[0] == '\0') {
+            if (!valid_prefix(optarg)) {
                 usage_error("invalid --style \"%s\" (a prefix such as ns1, or default)", optarg);
                 return 64;
             }

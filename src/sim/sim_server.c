@@ -263,7 +263,7 @@ send_reply(struct MHD_Connection *conn, SimReply *r)
             MHD_create_response_from_buffer_with_free_callback(len, dynbuf_take(&r->body), xfree);
     }
     MHD_add_response_header(resp, "Content-Type", r->content_type);
-    if (r->retry_after > 0) {
+    if (r->retry_after >= 0) {
         char v[32];
 
         snprintf(v, sizeof(v), "%ld", r->retry_after);
@@ -271,10 +271,15 @@ send_reply(struct MHD_Connection *conn, SimReply *r)
     }
     {
         char id[32];
+        char corr[40];
         static unsigned long counter;
+        unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 
-        snprintf(id, sizeof(id), "sim-%lu", __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        /* Centra sends both; clients log them next to their own errors. */
+        snprintf(id, sizeof(id), "sim-%lu", n);
+        snprintf(corr, sizeof(corr), "sim-corr-%lu", n);
         MHD_add_response_header(resp, "X-Centra-Request-ID", id);
+        MHD_add_response_header(resp, "X-Correlation-ID", corr);
     }
     ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);

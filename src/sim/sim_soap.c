@@ -33,6 +33,7 @@ sim_reply_init(SimReply *r)
     memset(r, 0, sizeof(*r));
     r->status = 200;
     r->content_type = "text/xml; charset=utf-8";
+    r->retry_after = -1;
     dynbuf_init(&r->body, REPLY_CAP);
 }
 
@@ -394,9 +395,14 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *r
     sim_store_count(s, op);
     if (transport_faults(f, op, r))
         return;
-    if (opnode->ns == NULL || strcmp(opnode->ns, s->style.ns) != 0) {
-        snprintf(msg, sizeof(msg), "Unknown operation {%s}%s: this endpoint speaks %s",
-                 opnode->ns != NULL ? opnode->ns : "", opnode->name, s->style.ns);
+    /*
+     * An operation in another namespace is refused (a navision client on a soap
+     * endpoint); one without a namespace, as in the guide's refund sample, is
+     * dispatched by name.
+     */
+    if (opnode->ns != NULL && strcmp(opnode->ns, s->style.ns) != 0) {
+        snprintf(msg, sizeof(msg), "Unknown operation {%s}%s: this endpoint speaks %s", opnode->ns,
+                 opnode->name, s->style.ns);
         fault(r, 500, "SOAP-ENV:Client", msg);
         return;
     }

@@ -21,7 +21,7 @@ typedef struct SimReply {
     int status;               /* HTTP status */
     const char *content_type; /* of body */
     DynBuf body;              /* the answer */
-    long retry_after;         /* seconds, for a Retry-After header; 0 for none */
+    long retry_after;         /* seconds, for a Retry-After header; -1 for none */
     long delay_ms;            /* wait this long before answering (outside the lock) */
     SimCut cut;               /* cut the body short on purpose */
 } SimReply;

@@ -19,15 +19,27 @@
 #define EVENT_DEPTH 4 /* Envelope, Body, events_Get, events: an <event> is at depth 4 */
 #define KEY_SEP     "\x1f"
 
-static uint16_t
+/* Index of value in table, or -1. */
+static int
+intern_find(char *const *table, size_t n, const char *value)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i], value) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Index of value in table, added if new (callers keep n below SIM_MAX_INTERNED). */
+static int
 intern(char ***table, size_t *n, const char *value)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*table)[i], value) == 0)
-            return (uint16_t)i;
+    int i = intern_find(*table, *n, value);
+
+    if (i >= 0)
+        return i;
     *table = xrealloc_array(*table, *n + 1, sizeof(char *));
     (*table)[*n] = xstrdup(value);
-    return (uint16_t)(*n)++;
+    return (int)(*n)++;
 }
 
 static bool
@@ -238,7 +250,7 @@ sim_store_generate(SimStore *s, uint64_t seed, size_t norders)
         SimEvent *e = push_event(s, s->next_id);
 
         e->gen = (uint32_t)i + 1;
-        e->type = intern(&s->types, &s->ntypes, gen_event_type(g));
+        e->type = (uint16_t)intern(&s->types, &s->ntypes, gen_event_type(g));
         if (market != NULL)
             e->market = (int16_t)intern(&s->markets, &s->nmarkets, market);
     }
@@ -261,6 +273,41 @@ sim_store_find(SimStore *s, long long id)
     return lo < s->nevents && s->events[lo].id == id ? &s->events[lo] : NULL;
 }
 
+/*
+ * Whether value fits table (n entries) when the values in pending (may be
+ * NULL) are added too; a new value is then added to pending.
+ */
+static bool
+fits_table(char *const *table, size_t n, HashMap *pending, const char *value)
+{
+    size_t more = pending != NULL ? hashmap_count(pending) : 0;
+
+    if (intern_find(table, n, value) >= 0 || (pending != NULL && hashmap_get(pending, value)))
+        return true;
+    if (n + more >= SIM_MAX_INTERNED)
+        return false;
+    if (pending != NULL)
+        hashmap_put(pending, value, (void *)1);
+    return true;
+}
+
+/* Whether an event with type and market (may be NULL) fits the interned tables. */
+static bool
+fits_tables(const SimStore *s, const char *type, const char *market, HashMap *new_types,
+            HashMap *new_markets, Error *err)
+{
+    if (!fits_table(s->types, s->ntypes, new_types, type)) {
+        err_set(err, ERR_DATA, "too many distinct event types (at most %d)", SIM_MAX_INTERNED);
+        return false;
+    }
+    if (market != NULL && market[0] != '\0' &&
+        !fits_table(s->markets, s->nmarkets, new_markets, market)) {
+        err_set(err, ERR_DATA, "too many distinct markets (at most %d)", SIM_MAX_INTERNED);
+        return false;
+    }
+    return true;
+}
+
 long long
 sim_store_append(SimStore *s, const char *type, const char *entry, const char *mission,
                  const char *date, const char *market, const char *data, long long want_id,
@@ -269,12 +316,18 @@ sim_store_append(SimStore *s, const char *type, const char *entry, const char *m
     long long id = want_id > 0 ? want_id : s->next_id;
     SimEvent *e;
 
+    if (id > SIM_MAX_EVENT_ID) {
+        err_set(err, ERR_DATA, "event id %lld is too large (at most %lld)", id, SIM_MAX_EVENT_ID);
+        return 0;
+    }
     if (want_id > 0 && sim_store_find(s, want_id) != NULL) {
         err_set(err, ERR_DATA, "event id %lld is already in the queue", want_id);
         return 0;
     }
+    if (!fits_tables(s, type, market, NULL, NULL, err))
+        return 0;
     e = push_event(s, id);
-    e->type = intern(&s->types, &s->ntypes, type);
+    e->type = (uint16_t)intern(&s->types, &s->ntypes, type);
     if (market != NULL && market[0] != '\0')
         e->market = (int16_t)intern(&s->markets, &s->nmarkets, market);
     e->stored = xcalloc(1, sizeof(SimStoredEvent));
@@ -306,75 +359,143 @@ remember_order(SimStore *s, const XmlNode *order)
 
     if (id == NULL || id[0] == '\0')
         return;
-    xml_free(hashmap_put(s->orders, id, xml_copy(order)));
+    sim_store_put_order(s, id, xml_copy(order));
+}
+
+/* An <event> of a loaded document, checked and ready to append. */
+typedef struct Loaded {
+    const XmlNode *node; /* the <event> */
+    long long id;        /* its id (given or assigned) */
+    char *data;          /* its data in the server's style (owned) */
+} Loaded;
+
+typedef struct LoadList {
+    Loaded *items;
+    size_t n;
+    size_t alloc;
+} LoadList;
+
+/* Every <event> element below n, in document order (not inside another <event>). */
+static void
+find_events(const XmlNode *n, LoadList *list)
+{
+    if (strcmp(n->name, "event") == 0) {
+        if (list->n == list->alloc) {
+            list->alloc = list->alloc == 0 ? 64 : list->alloc * 2;
+            list->items = xrealloc_array(list->items, list->alloc, sizeof(Loaded));
+        }
+        memset(&list->items[list->n], 0, sizeof(Loaded));
+        list->items[list->n++].node = n;
+        return;
+    }
+    for (size_t i = 0; i < n->nkids; i++)
+        find_events(n->kids[i], list);
+}
+
+/* Check one loaded event and prepare its data; *next is the next free id. */
+typedef struct LoadCheck {
+    HashMap *ids;         /* ids taken by the document so far */
+    HashMap *new_types;   /* event types the document adds */
+    HashMap *new_markets; /* markets the document adds */
+    long long next;       /* the next free id */
+} LoadCheck;
+
+static bool
+check_event(SimStore *s, Loaded *l, size_t index, LoadCheck *c, Error *err)
+{
+    const XmlNode *data = xml_child(l->node, "data");
+    const char *type = xml_child_text(l->node, "type");
+    const char *id_text = xml_child_text(l->node, "id");
+    char key[32];
+    DynBuf buf;
+    XmlWriter w;
+
+    if (type == NULL || type[0] == '\0') {
+        err_set(err, ERR_DATA, "event %zu of the document has no <type>", index + 1);
+        return false;
+    }
+    if (id_text != NULL && id_text[0] != '\0') {
+        if (!str_to_ll(id_text, &l->id) || l->id <= 0 || l->id > SIM_MAX_EVENT_ID) {
+            err_set(err, ERR_DATA, "event id \"%s\" is not a number from 1 to %lld", id_text,
+                    SIM_MAX_EVENT_ID);
+            return false;
+        }
+        if (sim_store_find(s, l->id) != NULL) {
+            err_set(err, ERR_DATA, "event id %lld is already in the queue", l->id);
+            return false;
+        }
+    } else {
+        l->id = c->next;
+        if (l->id > SIM_MAX_EVENT_ID) {
+            err_set(err, ERR_DATA, "no event id left (ids stop at %lld)", SIM_MAX_EVENT_ID);
+            return false;
+        }
+    }
+    snprintf(key, sizeof(key), "%lld", l->id);
+    if (hashmap_put(c->ids, key, l) != NULL) {
+        err_set(err, ERR_DATA, "event id %lld appears twice in the document", l->id);
+        return false;
+    }
+    if (l->id >= c->next)
+        c->next = l->id + 1;
+    if (!fits_tables(s, type, data_market(data), c->new_types, c->new_markets, err))
+        return false;
+    dynbuf_init(&buf, 64u * 1024 * 1024);
+    xw_init(&w, &buf, s->style.prefix, true, EVENT_DEPTH + 2);
+    for (size_t i = 0; data != NULL && i < data->nkids; i++)
+        xml_write(&w, data->kids[i]);
+    if (xw_status(&w) != ERR_OK) {
+        err_set(err, ERR_DATA, "event %lld: its data cannot be written: %s", l->id, xw_error(&w));
+        dynbuf_free(&buf);
+        return false;
+    }
+    l->data = dynbuf_take(&buf);
+    return true;
 }
 
 long
 sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err)
 {
     XmlNode *root;
-    XmlNode *stack[XML_MAX_DEPTH];
-    size_t depth = 0;
-    long added = 0;
-    ErrKind rc = xml_parse(xml, len, &root, err);
+    LoadList list = {NULL, 0, 0};
+    LoadCheck check;
+    bool ok = true;
+    char now[32];
 
-    if (rc != ERR_OK)
+    if (xml_parse(xml, len, &root, err) != ERR_OK)
         return -1;
-    /* Walk the tree for <event> elements (depth-first, document order). */
-    stack[depth++] = root;
-    while (depth > 0) {
-        XmlNode *n = stack[--depth];
+    find_events(root, &list);
+    /* All or nothing: every event is checked before the first is queued. */
+    check.ids = hashmap_new();
+    check.new_types = hashmap_new();
+    check.new_markets = hashmap_new();
+    check.next = s->next_id;
+    for (size_t i = 0; i < list.n && ok; i++)
+        ok = check_event(s, &list.items[i], i, &check, err);
+    hashmap_free(check.ids);
+    hashmap_free(check.new_types);
+    hashmap_free(check.new_markets);
+    sim_now(now, sizeof(now), SIM_TIME_EVENT);
+    for (size_t i = 0; i < list.n; i++) {
+        const Loaded *l = &list.items[i];
 
-        if (strcmp(n->name, "event") == 0) {
-            const XmlNode *data = xml_child(n, "data");
-            const char *type = xml_child_text(n, "type");
-            const char *id_text = xml_child_text(n, "id");
-            const char *date = xml_child_text(n, "date");
-            long long want = 0;
-            char now[32];
-            DynBuf buf;
-            XmlWriter w;
+        if (ok) {
+            const char *date = xml_child_text(l->node, "date");
+            const XmlNode *data = xml_child(l->node, "data");
+            Error ignored;
 
-            if (type == NULL || type[0] == '\0') {
-                err_set(err, ERR_DATA, "an <event> has no <type>");
-                xml_free(root);
-                return -1;
-            }
-            if (id_text != NULL && id_text[0] != '\0' &&
-                (!str_to_ll(id_text, &want) || want <= 0)) {
-                err_set(err, ERR_DATA, "event id \"%s\" is not a positive number", id_text);
-                xml_free(root);
-                return -1;
-            }
-            sim_now(now, sizeof(now), SIM_TIME_EVENT);
-            dynbuf_init(&buf, 64u * 1024 * 1024);
-            xw_init(&w, &buf, s->style.prefix, true, EVENT_DEPTH + 2);
-            for (size_t i = 0; data != NULL && i < data->nkids; i++)
-                xml_write(&w, data->kids[i]);
-            if (xw_status(&w) != ERR_OK) {
-                err_set(err, ERR_DATA, "event data cannot be written: %s", xw_error(&w));
-                dynbuf_free(&buf);
-                xml_free(root);
-                return -1;
-            }
-            if (sim_store_append(s, type, xml_child_text(n, "entry"), xml_child_text(n, "mission"),
-                                 date != NULL && date[0] != '\0' ? date : now, data_market(data),
-                                 dynbuf_str(&buf), want, err) == 0) {
-                dynbuf_free(&buf);
-                xml_free(root);
-                return -1;
-            }
+            /* Cannot fail: checked above. */
+            (void)sim_store_append(
+                s, xml_child_text(l->node, "type"), xml_child_text(l->node, "entry"),
+                xml_child_text(l->node, "mission"), date != NULL && date[0] != '\0' ? date : now,
+                data_market(data), l->data, l->id, &ignored);
             remember_order(s, xml_child(data, "order"));
-            dynbuf_free(&buf);
-            added++;
-            continue;
         }
-        /* Children pushed in reverse so they pop in document order. */
-        for (size_t i = n->nkids; i > 0 && depth < XML_MAX_DEPTH; i--)
-            stack[depth++] = n->kids[i - 1];
+        xfree(l->data);
     }
+    xfree(list.items);
     xml_free(root);
-    return added;
+    return ok ? (long)list.n : -1;
 }
 
 static bool

@@ -24,10 +24,12 @@
 #include "centra/xmlwriter.h"
 #include "sim_gen_int.h"
 
-#define SIM_NS_CENTRA   "http://www.centra.com/webservices/"
-#define SIM_NS_NAVISION "http://www.silkvms.com/webservices/"
-#define SIM_BATCH       100   /* events per events_Get, as Centra */
-#define SIM_REQUEST_LOG 10000 /* update requests kept for GET /_sim/requests (the latest) */
+#define SIM_NS_CENTRA    "http://www.centra.com/webservices/"
+#define SIM_NS_NAVISION  "http://www.silkvms.com/webservices/"
+#define SIM_BATCH        100   /* events per events_Get, as Centra */
+#define SIM_REQUEST_LOG  10000 /* update requests kept for GET /_sim/requests (the latest) */
+#define SIM_MAX_INTERNED 4096  /* distinct event types, and distinct markets */
+#define SIM_MAX_EVENT_ID 9007199254740991LL /* 2^53 - 1: exact in every JSON reader */
 
 /* How a served event is broken on purpose (fault injection), until acknowledged. */
 typedef enum SimPoison {
@@ -119,8 +121,9 @@ long long sim_store_append(SimStore *s, const char *type, const char *entry, con
 
 /*
  * Append the events in an XML document (any namespace or prefix, any
- * wrapper: every <event> element is taken).  Returns the number appended,
- * or -1 with err set.
+ * wrapper: every <event> element is taken), all or none.  An event keeps its
+ * <id> if it has one, else takes the next free id.  Returns the number
+ * appended, or -1 with err set (ERR_DATA) and nothing appended.
  */
 long sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err);
 

@@ -10,27 +10,35 @@
 #include <string.h>
 #include <unistd.h>
 
-static unsigned long alloc_calls;    /* allocations made so far */
+static unsigned long alloc_calls;    /* allocations made so far (atomic: threads allocate) */
 static unsigned long alloc_fail_nth; /* allocation number to fail, 0 = none */
+static const char *alloc_program = "centra-bridge"; /* names the program when memory runs out */
+
+void
+alloc_set_program(const char *name)
+{
+    alloc_program = name;
+}
 
 void
 alloc_fail_at(unsigned long nth)
 {
-    alloc_fail_nth = nth == 0 ? 0 : alloc_calls + nth;
+    alloc_fail_nth = nth == 0 ? 0 : __atomic_load_n(&alloc_calls, __ATOMIC_RELAXED) + nth;
 }
 
 unsigned long
 alloc_count(void)
 {
-    return alloc_calls;
+    return __atomic_load_n(&alloc_calls, __ATOMIC_RELAXED);
 }
 
 /* Count an allocation; true when this one must fail by test request. */
 static int
 alloc_should_fail(void)
 {
-    alloc_calls++;
-    return alloc_fail_nth != 0 && alloc_calls == alloc_fail_nth;
+    unsigned long n = __atomic_add_fetch(&alloc_calls, 1, __ATOMIC_RELAXED);
+
+    return alloc_fail_nth != 0 && n == alloc_fail_nth;
 }
 
 static void
@@ -40,8 +48,8 @@ alloc_die(size_t size)
     int len;
 
     /* No stdio buffering, no allocation: write(2) straight to stderr. */
-    len = snprintf(msg, sizeof(msg),
-                   "centra-bridge: fatal: out of memory (could not allocate %zu bytes)\n", size);
+    len = snprintf(msg, sizeof(msg), "%s: fatal: out of memory (could not allocate %zu bytes)\n",
+                   alloc_program, size);
     if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0)
         _exit(70);
     _exit(70);

@@ -198,7 +198,7 @@ for bad in SOAP rest ""; do
     expect_usage "--flavor \"$bad\"" \
         "centra-sim: error: invalid --flavor \"$bad\" (soap or navision)" "--flavor=$bad"
 done
-for bad in ns-1 "ns 1" "" "ns1:"; do
+for bad in 9ns -ns .ns "ns 1" "" "ns1:" xmlns XMLx ns_with_a_name_longer_than_32_chars; do
     expect_usage "--style \"$bad\"" \
         "centra-sim: error: invalid --style \"$bad\" (a prefix such as ns1, or default)" \
         "--style=$bad"
@@ -228,6 +228,11 @@ expect_fault "http_500:count=0" 'invalid fault option "count=0"'
 expect_fault "http_500:count" 'fault option "count" needs a value (key=value)'
 expect_fault "delay:ms=-5" 'invalid fault option "ms=-5"'
 expect_fault "http_500:colour=red" 'invalid fault option "colour=red"'
+expect_fault "http_500:count=2:rate=0.5" 'a fault takes count or rate, not both'
+expect_fault "http_429:ms=5" \
+    'fault http_429 takes no ms (ms is for delay and slow_done, retry_after for http_429)'
+expect_fault "delay:retry_after=5" \
+    'fault delay takes no retry_after (ms is for delay and slow_done, retry_after for http_429)'
 for rate in 0 1.5 -0.1 nan inf x ""; do
     expect_fault "http_500:rate=$rate" "fault rate \"$rate\" is not in (0, 1]"
 done

@@ -43,14 +43,22 @@ on_header(char *data, size_t size, size_t n, void *arg)
 
     header_value(data, size * n, "Retry-After", r->retry_after, sizeof(r->retry_after));
     header_value(data, size * n, "X-Centra-Request-ID", r->request_id, sizeof(r->request_id));
+    header_value(data, size * n, "X-Correlation-ID", r->correlation_id, sizeof(r->correlation_id));
     return size * n;
 }
 
 void
 http_request(const char *url, const char *body, HttpResult *out)
 {
+    http_request_action(url, body, "\"http://www.centra.com/webservices/Events_Get\"", out);
+}
+
+void
+http_request_action(const char *url, const char *body, const char *soap_action, HttpResult *out)
+{
     CURL *c = curl_easy_init();
     struct curl_slist *headers = NULL;
+    char action[512];
 
     memset(out, 0, sizeof(*out));
     dynbuf_init(&out->body, 1024u * 1024 * 1024);
@@ -64,8 +72,10 @@ http_request(const char *url, const char *body, HttpResult *out)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (body != NULL) {
         headers = curl_slist_append(headers, "Content-Type: text/xml; charset=utf-8");
-        headers = curl_slist_append(headers,
-                                    "SOAPAction: \"http://www.centra.com/webservices/Events_Get\"");
+        if (soap_action != NULL) {
+            snprintf(action, sizeof(action), "SOAPAction: %s", soap_action);
+            headers = curl_slist_append(headers, action);
+        }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));

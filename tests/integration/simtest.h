@@ -14,16 +14,21 @@
 #include "sim_server_int.h"
 
 typedef struct HttpResult {
-    long status;          /* HTTP status, 0 if none was received */
-    CURLcode curl;        /* transfer result */
-    DynBuf body;          /* body received (possibly partial) */
-    char retry_after[32]; /* Retry-After header */
-    char request_id[64];  /* X-Centra-Request-ID header */
-    double seconds;       /* total time */
+    long status;             /* HTTP status, 0 if none was received */
+    CURLcode curl;           /* transfer result */
+    DynBuf body;             /* body received (possibly partial) */
+    char retry_after[32];    /* Retry-After header */
+    char request_id[64];     /* X-Centra-Request-ID header */
+    char correlation_id[64]; /* X-Correlation-ID header */
+    double seconds;          /* total time */
 } HttpResult;
 
 /* POST body (or GET when body is NULL) to url. */
 void http_request(const char *url, const char *body, HttpResult *out);
+
+/* As http_request, with the SOAPAction header given (NULL: none sent). */
+void http_request_action(const char *url, const char *body, const char *soap_action,
+                         HttpResult *out);
 void http_result_free(HttpResult *r);
 
 /*

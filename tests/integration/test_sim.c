@@ -7,9 +7,11 @@
  *     API.  Each test runs its own simulator in-process on a free port.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "centra/alloc.h"
 #include "centra/strutil.h"
@@ -1339,6 +1341,522 @@ START_TEST(the_state_counts_operations_and_reset_starts_over)
 }
 END_TEST
 
+/* --- more of the queue, the protocol, faults and the admin API --------------------------- */
+
+/* Only the body of a JSON admin answer: GET (body NULL) or POST. */
+static void
+admin_call(const char *path, const char *body, long want_status, DynBuf *out)
+{
+    char url[512];
+    HttpResult r;
+
+    http_request(sim_admin_url(&srv, path, url, sizeof(url)), body, &r);
+    ck_assert_msg(r.status == want_status, "%s: HTTP %ld: %s", path, r.status, dynbuf_str(&r.body));
+    dynbuf_reset(out);
+    dynbuf_add(out, dynbuf_str(&r.body), dynbuf_len(&r.body));
+    http_result_free(&r);
+}
+
+START_TEST(hundreds_of_posted_events_are_all_queued_in_order)
+{
+    DynBuf b;
+    DynBuf state;
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH];
+
+    /* More events than the DOM nests deep: none may be lost. */
+    dynbuf_init(&b, 1024u * 1024);
+    dynbuf_addstr(&b, "<wrapper><events>");
+    for (int i = 1; i <= 300; i++)
+        dynbuf_addf(&b, "<event><type>customer</type><entry>C%d</entry><data/></event>", i);
+    dynbuf_addstr(&b, "</events></wrapper>");
+    dynbuf_init(&state, 1024u * 1024);
+    admin_call("/_sim/events", dynbuf_str(&b), 200, &state);
+    ck_assert_contains(dynbuf_str(&state), "\"appended\":300");
+    op = get_events("all", &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), SIM_BATCH);
+    ck_assert_int_eq(ids[0], 1);
+    ck_assert_str_eq(xml_path_text(op, "events/event/entry"), "C1");
+    xml_free(root);
+    admin_call("/_sim/state", NULL, 200, &state);
+    ck_assert_contains(dynbuf_str(&state), "\"queue_length\":300");
+    dynbuf_free(&b);
+    dynbuf_free(&state);
+}
+END_TEST
+
+typedef struct BadPost {
+    const char *xml;     /* a document whose last event is wrong */
+    const char *message; /* what the 400 answer says */
+} BadPost;
+
+static const BadPost bad_posts[] = {
+    {"<events><event><type>order</type></event><event><data/></event></events>",
+     "event 2 of the document has no <type>"},
+    {"<events><event><type>order</type></event><event><id>7</id><type>order</type></event>"
+     "<event><id>7</id><type>order</type></event></events>",
+     "event id 7 appears twice in the document"},
+    {"<events><event><type>order</type></event>"
+     "<event><id>9007199254740992</id><type>order</type></event></events>",
+     "event id \\\"9007199254740992\\\" is not a number from 1 to 9007199254740991"},
+    {"<events><event><type>order</type></event><event><id>0</id><type>order</type></event>"
+     "</events>",
+     "event id \\\"0\\\" is not a number from 1 to 9007199254740991"},
+    /* The first event takes id 1, so a later explicit 1 collides. */
+    {"<events><event><type>order</type></event><event><id>1</id><type>order</type></event>"
+     "</events>",
+     "event id 1 appears twice in the document"},
+};
+
+START_TEST(a_posted_document_with_one_bad_event_appends_nothing)
+{
+    const BadPost *c = &bad_posts[_i];
+    DynBuf out;
+
+    dynbuf_init(&out, 1024u * 1024);
+    admin_call("/_sim/events", c->xml, 400, &out);
+    ck_assert_contains(dynbuf_str(&out), c->message);
+    admin_call("/_sim/state", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"queue_length\":0");
+    ck_assert_contains(dynbuf_str(&out), "\"next_event_id\":1,");
+    dynbuf_free(&out);
+}
+END_TEST
+
+START_TEST(too_many_distinct_markets_are_refused)
+{
+    DynBuf b;
+    DynBuf out;
+
+    dynbuf_init(&b, 16u * 1024 * 1024);
+    dynbuf_init(&out, 1024u * 1024);
+    dynbuf_addstr(&b, "<events>");
+    for (int i = 0; i <= SIM_MAX_INTERNED; i++)
+        dynbuf_addf(&b,
+                    "<event><type>account</type><data><account><id>A%d</id><market><id>M%d</id>"
+                    "</market></account></data></event>",
+                    i, i);
+    dynbuf_addstr(&b, "</events>");
+    admin_call("/_sim/events", dynbuf_str(&b), 400, &out);
+    ck_assert_contains(dynbuf_str(&out), "too many distinct markets (at most 4096)");
+    admin_call("/_sim/state", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"queue_length\":0");
+    dynbuf_free(&b);
+    dynbuf_free(&out);
+}
+END_TEST
+
+START_TEST(events_done_takes_thousands_of_ids_with_whitespace)
+{
+    DynBuf inner;
+    DynBuf state;
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *op;
+
+    queue_customers(5000, NULL);
+    dynbuf_init(&inner, 4u * 1024 * 1024);
+    for (int i = 1; i <= 5000; i++) {
+        if (i % 3 == 0)
+            dynbuf_addf(&inner, "<event>\n  %d\n</event>", i);
+        else if (i % 3 == 1)
+            dynbuf_addf(&inner, "<event><id> %d </id></event>", i);
+        else
+            dynbuf_addf(&inner, "<event>%d</event>", i);
+    }
+    soap_call(&srv, "events_Done", dynbuf_str(&inner), &r);
+    ck_assert_int_eq(r.status, 200);
+    op = soap_parse(&r, &root);
+    ck_assert_str_eq(xml_child_text(op, "success"), "true");
+    xml_free(root);
+    http_result_free(&r);
+    dynbuf_init(&state, 1024u * 1024);
+    admin_call("/_sim/state", NULL, 200, &state);
+    ck_assert_contains(dynbuf_str(&state), "\"queue_length\":0");
+    ck_assert_contains(dynbuf_str(&state), "\"acknowledged_count\":5000");
+    dynbuf_free(&inner);
+    dynbuf_free(&state);
+}
+END_TEST
+
+START_TEST(events_by_markets_takes_several_markets_and_a_type)
+{
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH];
+    DynBuf b;
+
+    dynbuf_init(&b, 1024u * 1024);
+    dynbuf_addstr(&b, "<events>");
+    for (int i = 1; i <= 9; i++) {
+        static const char *const markets[] = {"Retail-EU", "Retail-US", "Wholesale-EU"};
+        static const char *const types[] = {"order", "account"};
+
+        dynbuf_addf(&b,
+                    "<event><type>%s</type><data><x><id>X%d</id><market><id>%s</id></market></x>"
+                    "</data></event>",
+                    types[i % 2], i, markets[i % 3]);
+    }
+    dynbuf_addstr(&b, "</events>");
+    ck_assert_int_eq(post_events(dynbuf_str(&b)), 200);
+    dynbuf_free(&b);
+    /* Markets 1 and 2 of three (ids 1, 2, 4, 5, 7, 8), type order: the even ids. */
+    soap_call(&srv, "events_GetByMarkets",
+              "<type> order </type><markets><market><id>Retail-US</id></market>"
+              "<market><id> Wholesale-EU </id></market></markets>",
+              &r);
+    ck_assert_int_eq(r.status, 200);
+    op = soap_parse(&r, &root);
+    ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 3);
+    ck_assert_int_eq(ids[0], 2);
+    ck_assert_int_eq(ids[1], 4);
+    ck_assert_int_eq(ids[2], 8);
+    xml_free(root);
+    http_result_free(&r);
+}
+END_TEST
+
+/* Started with --orders and --events DIR together: generated first, then the files by name. */
+START_TEST(recorded_events_from_a_directory_follow_the_generated_ones)
+{
+    char dir[] = "/tmp/centra-sim-events-XXXXXX";
+    char path[512];
+    const char *files[1];
+    SimOptions o;
+    DynBuf state;
+    FILE *f;
+
+    stop();
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/b.xml", dir);
+    f = fopen(path, "w");
+    fputs("<event><type>customer</type><entry>second</entry><data/></event>", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/a.xml", dir);
+    f = fopen(path, "w");
+    fputs("<events><event><type>customer</type><entry>first</entry><data/></event></events>", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/notes.txt", dir);
+    f = fopen(path, "w");
+    fputs("not xml, not read", f);
+    fclose(f);
+    sim_options_default(&o);
+    o.orders = 20; /* 21 events */
+    files[0] = dir;
+    o.event_files = files;
+    o.nevent_files = 1;
+    simtest_start(&srv, &o);
+    ck_assert_str_eq(sim_store_find(&srv.store, 22)->stored->entry, "first");
+    ck_assert_str_eq(sim_store_find(&srv.store, 23)->stored->entry, "second");
+    dynbuf_init(&state, 1024u * 1024);
+    admin_call("/_sim/state", NULL, 200, &state);
+    ck_assert_contains(dynbuf_str(&state), "\"queue_length\":23");
+    dynbuf_free(&state);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/a.xml", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/b.xml", dir);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(the_login_is_checked_on_every_operation)
+{
+    static const char *const ops[][2] = {
+        {"events_Done", "<event>1</event>"},
+        {"events_GetByMarkets", "<type>all</type><markets><market><id>M</id></market></markets>"},
+        {"orders_Update", "<orders><order><id>1</id></order></orders>"},
+        {"warehouses_Update", "<warehouses><warehouse><id>W9</id></warehouse></warehouses>"},
+    };
+    DynBuf state;
+
+    queue_customers(1, NULL);
+    for (size_t i = 0; i < CB_LENGTH(ops); i++) {
+        char *env =
+            soap_envelope(srv.store.style.ns, ops[i][0], false, "centra-sim", "wrong", ops[i][1]);
+        HttpResult r;
+
+        http_request(srv.url, env, &r);
+        xfree(env);
+        ck_assert_int_eq(r.status, 500);
+        ck_assert_contains(dynbuf_str(&r.body), "Login failed: wrong username or password");
+        http_result_free(&r);
+    }
+    dynbuf_init(&state, 1024u * 1024);
+    admin_call("/_sim/state", NULL, 200, &state);
+    ck_assert_contains(dynbuf_str(&state), "\"queue_length\":1"); /* not acknowledged */
+    ck_assert_contains(dynbuf_str(&state), "\"login_failed\":4");
+    ck_assert_contains(dynbuf_str(&state), "\"objects\":");
+    ck_assert_ptr_null(sim_store_object(&srv.store, "warehouse", "W9"));
+    dynbuf_free(&state);
+}
+END_TEST
+
+START_TEST(any_soapaction_or_none_and_a_custom_path)
+{
+    SimOptions o;
+    HttpResult r;
+    char *env;
+    char url[512];
+
+    stop();
+    sim_options_default(&o);
+    o.path = "/soap";
+    simtest_start(&srv, &o);
+    ck_assert_str_eq(srv.url + strlen(srv.url) - 5, "/soap");
+    env = soap_envelope(srv.store.style.ns, "events_GetRequest", false, "centra-sim", "centra-sim",
+                        "<type>all</type>");
+    http_request_action(srv.url, env, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+    http_request_action(srv.url, env, "\"\"", &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+    http_request_action(srv.url, env, "urn:whatever", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "<ns1:events/>");
+    http_result_free(&r);
+    http_request(sim_admin_url(&srv, SIM_DEFAULT_PATH, url, sizeof(url)), env, &r);
+    ck_assert_int_eq(r.status, 404);
+    http_result_free(&r);
+    xfree(env);
+}
+END_TEST
+
+/* As in the guide's refund sample: <orders_Update> with no xmlns at all. */
+START_TEST(an_operation_without_a_namespace_is_dispatched_by_name)
+{
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *op;
+
+    http_request(srv.url,
+                 "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+                 "<soap:Body><warehouses_Update><login><username>centra-sim</username>"
+                 "<password>centra-sim</password></login><warehouses><warehouse><id>W1</id>"
+                 "</warehouse></warehouses></warehouses_Update></soap:Body></soap:Envelope>",
+                 &r);
+    ck_assert_int_eq(r.status, 200);
+    op = soap_parse(&r, &root);
+    ck_assert_str_eq(xml_child_text(op, "success"), "true");
+    ck_assert_ptr_nonnull(sim_store_object(&srv.store, "warehouse", "W1"));
+    xml_free(root);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(faults_given_at_start_fire_and_clear_removes_them)
+{
+    SimOptions o;
+    SimFault f[2];
+    Error err;
+    HttpResult r;
+    DynBuf out;
+
+    stop();
+    sim_options_default(&o);
+    ck_assert_int_eq(sim_fault_parse("http_503:count=2:op=events_Get", &f[0], &err), ERR_OK);
+    ck_assert_int_eq(sim_fault_parse("http_429:count=1:retry_after=0", &f[1], &err), ERR_OK);
+    o.faults = f;
+    o.nfaults = 2;
+    simtest_start(&srv, &o);
+    soap_call(&srv, "events_Done", "<event>1</event>", &r); /* op filter: not events_Done */
+    ck_assert_int_eq(r.status, 429);
+    ck_assert_str_eq(r.retry_after, "0"); /* retry at once, but the header is there */
+    http_result_free(&r);
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 503);
+    http_result_free(&r);
+    dynbuf_init(&out, 1024u * 1024);
+    admin_call("/_sim/faults?clear=1", "", 200, &out);
+    ck_assert_str_eq(dynbuf_str(&out), "[]\n");
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+    /* A reset brings the start-up faults back. */
+    admin_call("/_sim/reset", "", 200, &out);
+    admin_call("/_sim/faults", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"kind\":\"http_503\",\"remaining\":2");
+    dynbuf_free(&out);
+}
+END_TEST
+
+typedef struct BadFault {
+    const char *query; /* POST /_sim/faults?... */
+    const char *error; /* the answer's error */
+} BadFault;
+
+static const BadFault bad_faults[] = {
+    {"kind=http_500&count=2&rate=0.5", "a fault takes count or rate, not both"},
+    {"kind=http_429&ms=5000", "fault http_429 takes no ms"},
+    {"kind=delay&retry_after=5", "fault delay takes no retry_after"},
+    {"kind=delay&ms=99999999", "invalid fault option \\\"ms=99999999\\\""},
+    {"kind=http_500&count=99999999999", "invalid fault option \\\"count=99999999999\\\""},
+    {"", "POST /_sim/faults needs kind=... or clear=1"},
+};
+
+START_TEST(fault_settings_that_make_no_sense_are_refused)
+{
+    const BadFault *c = &bad_faults[_i];
+    char path[256];
+    DynBuf out;
+
+    snprintf(path, sizeof(path), "/_sim/faults?%s", c->query);
+    dynbuf_init(&out, 1024u * 1024);
+    admin_call(path, "", 400, &out);
+    ck_assert_contains(dynbuf_str(&out), c->error);
+    admin_call("/_sim/faults", NULL, 200, &out);
+    ck_assert_str_eq(dynbuf_str(&out), "[]\n");
+    dynbuf_free(&out);
+}
+END_TEST
+
+/* However the password is written, the log shows only the mask. */
+START_TEST(every_way_of_writing_a_password_is_masked_in_the_log)
+{
+    static const char *const logins[] = {
+        "<login><username>centra-sim</username>"
+        "<password xsi:type=\"xsd:string\" xmlns:xsi=\"urn:xsi\">centra-sim</password></login>",
+        "<login><username>centra-sim</username><password><![CDATA[centra-sim]]></password>"
+        "</login>",
+        "<login><username>centra-sim</username><password >centra-sim</password\n></login>",
+        "<login><username>centra-sim</username><password>centra&#45;sim</password></login>",
+    };
+    DynBuf out;
+
+    for (size_t i = 0; i < CB_LENGTH(logins); i++) {
+        char body[2048];
+        HttpResult r;
+
+        snprintf(body, sizeof(body),
+                 "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+                 "<soap:Body><customers_Update xmlns=\"%s\">%s<customers><customer><id>C1</id>"
+                 "<password>customer secret</password></customer></customers>"
+                 "</customers_Update></soap:Body></soap:Envelope>",
+                 srv.store.style.ns, logins[i]);
+        http_request(srv.url, body, &r);
+        ck_assert_msg(r.status == 200, "login %zu: HTTP %ld: %s", i, r.status, dynbuf_str(&r.body));
+        http_result_free(&r);
+    }
+    dynbuf_init(&out, 4u * 1024 * 1024);
+    admin_call("/_sim/requests?op=customers_Update", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"seq\":4");
+    ck_assert_not_contains(dynbuf_str(&out), "centra-sim</password");
+    ck_assert_not_contains(dynbuf_str(&out), "centra-sim]]");
+    ck_assert_not_contains(dynbuf_str(&out), "centra&#45;sim");
+    ck_assert_not_contains(dynbuf_str(&out), "customer secret");
+    ck_assert_contains(dynbuf_str(&out), "xsd:string\\\" xmlns:xsi=\\\"urn:xsi\\\">********<");
+    ck_assert_contains(dynbuf_str(&out), "<password >********</password\\n>");
+    dynbuf_free(&out);
+}
+END_TEST
+
+/* The log keeps the latest SIM_REQUEST_LOG requests, oldest first, numbered throughout. */
+START_TEST(the_request_log_keeps_the_latest_requests)
+{
+    static const char body[] = "<x><password>p</password></x>";
+    XmlNode *root;
+    Error err;
+
+    ck_assert_int_eq(xml_parse(body, strlen(body), &root, &err), ERR_OK);
+    for (int i = 0; i < SIM_REQUEST_LOG + 5; i++)
+        sim_store_log_request(&srv.store, i % 2 ? "a_Update" : "b_Update", root, body,
+                              strlen(body));
+    xml_free(root);
+    ck_assert_uint_eq(srv.store.nrequests, SIM_REQUEST_LOG);
+    ck_assert_int_eq(sim_store_request(&srv.store, 0)->seq, 6);
+    ck_assert_int_eq(sim_store_request(&srv.store, SIM_REQUEST_LOG - 1)->seq, SIM_REQUEST_LOG + 5);
+    ck_assert_str_eq(sim_store_request(&srv.store, 0)->op, "a_Update");
+    ck_assert_str_eq(sim_store_request(&srv.store, 0)->body,
+                     "<x><password>********</password></x>");
+}
+END_TEST
+
+START_TEST(reset_refuses_sizes_it_cannot_hold)
+{
+    DynBuf out;
+
+    dynbuf_init(&out, 1024u * 1024);
+    admin_call("/_sim/reset?orders=99999999999999", "", 400, &out);
+    ck_assert_contains(dynbuf_str(&out),
+                       "invalid orders \\\"99999999999999\\\": a number from 0 to 50000000");
+    admin_call("/_sim/reset?seed=x1", "", 400, &out);
+    ck_assert_contains(dynbuf_str(&out), "invalid seed \\\"x1\\\": a whole number");
+    admin_call("/_sim/state", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"generated_orders\":");
+    ck_assert_not_contains(dynbuf_str(&out), "\"queue_length\":0,");
+    dynbuf_free(&out);
+}
+END_TEST
+
+/* Clients in parallel, one resetting now and then: every answer whole and well-formed. */
+typedef struct Worker {
+    int id;         /* which worker */
+    const char *ns; /* the namespace (read before the threads start: a reset rewrites it) */
+    int failures;   /* answers that were not right */
+} Worker;
+
+static void *
+work(void *arg)
+{
+    Worker *w = arg;
+
+    for (int i = 0; i < 40; i++) {
+        HttpResult r;
+        char url[256];
+        XmlNode *root;
+        Error err;
+
+        if (w->id == 0 && i % 10 == 9) {
+            http_request(sim_admin_url(&srv, "/_sim/reset?orders=50", url, sizeof(url)), "", &r);
+        } else if (i % 3 == 0) {
+            http_request(sim_admin_url(&srv, "/_sim/state", url, sizeof(url)), NULL, &r);
+        } else {
+            char *env = soap_envelope(w->ns, i % 3 == 1 ? "events_GetRequest" : "orders_Update",
+                                      false, "centra-sim", "centra-sim",
+                                      i % 3 == 1 ? "<type>all</type>"
+                                                 : "<orders><order><id>100001</id><locked>yes"
+                                                   "</locked></order></orders>");
+
+            http_request(srv.url, env, &r);
+            xfree(env);
+            if (r.status == 200 &&
+                xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err) == ERR_OK)
+                xml_free(root);
+            else
+                w->failures++;
+            http_result_free(&r);
+            continue;
+        }
+        if (r.status != 200)
+            w->failures++;
+        http_result_free(&r);
+    }
+    return NULL;
+}
+
+START_TEST(parallel_clients_and_resets_get_whole_answers)
+{
+    pthread_t threads[4];
+    Worker workers[4];
+
+    for (int i = 0; i < 4; i++) {
+        workers[i].id = i;
+        workers[i].ns = srv.store.style.ns;
+        workers[i].failures = 0;
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, work, &workers[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        ck_assert_msg(workers[i].failures == 0, "worker %d: %d bad answers", i,
+                      workers[i].failures);
+    }
+}
+END_TEST
+
 static Suite *
 sim_suite(void)
 {
@@ -1367,6 +1885,13 @@ sim_suite(void)
     tcase_add_test(queue, posted_events_keep_their_ids_and_duplicates_are_refused);
     tcase_add_test(queue, the_guides_order_events_load_and_come_back_in_the_simulators_style);
     tcase_add_test(queue, a_malformed_event_file_stops_the_start);
+    tcase_add_test(queue, hundreds_of_posted_events_are_all_queued_in_order);
+    tcase_add_loop_test(queue, a_posted_document_with_one_bad_event_appends_nothing, 0,
+                        (int)CB_LENGTH(bad_posts));
+    tcase_add_test(queue, too_many_distinct_markets_are_refused);
+    tcase_add_test(queue, events_done_takes_thousands_of_ids_with_whitespace);
+    tcase_add_test(queue, events_by_markets_takes_several_markets_and_a_type);
+    tcase_add_test(queue, recorded_events_from_a_directory_follow_the_generated_ones);
 
     tcase_add_test(protocol, a_wrong_login_answers_a_soap_fault);
     tcase_add_test(protocol, requests_with_prefixed_elements_are_understood);
@@ -1374,6 +1899,9 @@ sim_suite(void)
     tcase_add_test(protocol, the_navision_flavor_speaks_its_own_namespace);
     tcase_add_test(protocol, malformed_requests_unknown_operations_and_wrong_methods_are_refused);
     tcase_add_test(protocol, answers_carry_a_request_id);
+    tcase_add_test(protocol, the_login_is_checked_on_every_operation);
+    tcase_add_test(protocol, any_soapaction_or_none_and_a_custom_path);
+    tcase_add_test(protocol, an_operation_without_a_namespace_is_dispatched_by_name);
 
     tcase_add_loop_test(updates, every_update_operation_answers_success_and_errors, 0,
                         (int)CB_LENGTH(op_cases));
@@ -1398,9 +1926,16 @@ sim_suite(void)
     tcase_add_test(faults, invalid_xml_characters_reach_the_client);
     tcase_add_test(faults, a_repeated_event_comes_back_after_its_acknowledgement);
     tcase_add_test(faults, rate_faults_fire_now_and_then);
+    tcase_add_test(faults, faults_given_at_start_fire_and_clear_removes_them);
+    tcase_add_loop_test(faults, fault_settings_that_make_no_sense_are_refused, 0,
+                        (int)CB_LENGTH(bad_faults));
 
     tcase_add_test(admin, update_requests_are_logged_with_the_password_masked);
     tcase_add_test(admin, the_state_counts_operations_and_reset_starts_over);
+    tcase_add_test(admin, every_way_of_writing_a_password_is_masked_in_the_log);
+    tcase_add_test(admin, the_request_log_keeps_the_latest_requests);
+    tcase_add_test(admin, reset_refuses_sizes_it_cannot_hold);
+    tcase_add_test(admin, parallel_clients_and_resets_get_whole_answers);
 
     suite_add_tcase(s, queue);
     suite_add_tcase(s, protocol);
