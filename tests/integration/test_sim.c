@@ -663,6 +663,18 @@ START_TEST(the_ok_response_style_answers_ok_or_a_fault)
     ck_assert_contains(dynbuf_str(&r.body), "<faultstring>warehouses_Update: an item "
                                             "&lt;warehouse&gt; has no id</faultstring>");
     http_result_free(&r);
+    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "<eventsDoneResponse>OK</eventsDoneResponse>");
+    http_result_free(&r);
+    ck_assert_int_eq(post_events("<event><type>order</type><data><order><id>77</id>"
+                                 "<status>pending</status></order></data></event>"),
+                     200);
+    soap_call(&srv, "orders_Update",
+              "<orders><order><id>77</id><status>confirmed</status></order></orders>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "<ordersUpdateResponse>OK</ordersUpdateResponse>");
+    http_result_free(&r);
 }
 END_TEST
 
