@@ -308,6 +308,16 @@ fits_tables(const SimStore *s, const char *type, const char *market, HashMap *ne
     return true;
 }
 
+bool
+sim_store_event_fits(const SimStore *s, const char *type, const char *market, Error *err)
+{
+    if (s->next_id > SIM_MAX_EVENT_ID) {
+        err_set(err, ERR_DATA, "no event id left (ids stop at %lld)", SIM_MAX_EVENT_ID);
+        return false;
+    }
+    return fits_tables(s, type, market, NULL, NULL, err);
+}
+
 long long
 sim_store_append(SimStore *s, const char *type, const char *entry, const char *mission,
                  const char *date, const char *market, const char *data, long long want_id,

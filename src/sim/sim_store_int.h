@@ -120,6 +120,13 @@ long long sim_store_append(SimStore *s, const char *type, const char *entry, con
                            long long want_id, Error *err);
 
 /*
+ * Whether one more event of type and market (may be NULL) can be appended:
+ * ids left, and room in the tables of distinct types and markets.  Else
+ * false with err set (ERR_DATA).
+ */
+bool sim_store_event_fits(const SimStore *s, const char *type, const char *market, Error *err);
+
+/*
  * Append the events in an XML document (any namespace or prefix, any
  * wrapper: every <event> element is taken), all or none.  An event keeps its
  * <id> if it has one, else takes the next free id.  Returns the number

@@ -161,6 +161,31 @@ simtest_start(SimServer *srv, const SimOptions *opts)
     ck_assert_msg(sim_server_start(srv, &o, &err) == ERR_OK, "%s", err.message);
 }
 
+SimAnswer
+sim_update_call(const SimServer *srv, const char *op, const char *inner)
+{
+    HttpResult r;
+    XmlNode *root;
+    const XmlNode *res;
+    SimAnswer a;
+
+    memset(&a, 0, sizeof(a));
+    soap_call(srv, op, inner, &r);
+    ck_assert_msg(r.status == 200, "HTTP %ld: %s", r.status, dynbuf_str(&r.body));
+    res = soap_parse(&r, &root);
+    ck_assert_str_eq(res->name, "result");
+    snprintf(a.success, sizeof(a.success), "%s", xml_child_text(res, "success"));
+    a.nerrors = (int)xml_count(xml_child(res, "errors"), "message");
+    a.nnotices = (int)xml_count(xml_child(res, "notices"), "message");
+    if (a.nerrors > 0)
+        snprintf(a.error, sizeof(a.error), "%s", xml_path_text(res, "errors/message"));
+    if (a.nnotices > 0)
+        snprintf(a.notice, sizeof(a.notice), "%s", xml_path_text(res, "notices/message"));
+    xml_free(root);
+    http_result_free(&r);
+    return a;
+}
+
 size_t
 events_ids(const XmlNode *op, long long *ids, size_t max)
 {

@@ -52,6 +52,18 @@ const char *sim_admin_url(const SimServer *srv, const char *path, char *buf, siz
 /* Start a simulator with defaults changed by the caller's options (or NULL). */
 void simtest_start(SimServer *srv, const SimOptions *opts);
 
+/* A result answer: success flag, the first error and notice, and how many of each. */
+typedef struct SimAnswer {
+    char success[8];
+    char error[1024];
+    char notice[1024];
+    int nerrors;
+    int nnotices;
+} SimAnswer;
+
+/* Call update operation op (inner: the elements after <login>); asserts HTTP 200 and a <result>. */
+SimAnswer sim_update_call(const SimServer *srv, const char *op, const char *inner);
+
 /* Ids of the events in an events_Get answer, in order; returns how many. */
 size_t events_ids(const XmlNode *op, long long *ids, size_t max);
 

@@ -94,38 +94,13 @@ queue_customers(int n, const char *market)
     dynbuf_free(&b);
 }
 
-/* A result answer: success flag, and the first error/notice message or NULL. */
-typedef struct Answer {
-    char success[8];
-    char error[1024];
-    char notice[1024];
-    int nerrors;
-    int nnotices;
-} Answer;
+typedef SimAnswer Answer;
 
+/* An update call to this test's simulator. */
 static Answer
 update(const char *op, const char *inner)
 {
-    HttpResult r;
-    XmlNode *root;
-    const XmlNode *res;
-    Answer a;
-
-    memset(&a, 0, sizeof(a));
-    soap_call(&srv, op, inner, &r);
-    ck_assert_msg(r.status == 200, "HTTP %ld: %s", r.status, dynbuf_str(&r.body));
-    res = soap_parse(&r, &root);
-    ck_assert_str_eq(res->name, "result");
-    snprintf(a.success, sizeof(a.success), "%s", xml_child_text(res, "success"));
-    a.nerrors = (int)xml_count(xml_child(res, "errors"), "message");
-    a.nnotices = (int)xml_count(xml_child(res, "notices"), "message");
-    if (a.nerrors > 0)
-        snprintf(a.error, sizeof(a.error), "%s", xml_path_text(res, "errors/message"));
-    if (a.nnotices > 0)
-        snprintf(a.notice, sizeof(a.notice), "%s", xml_path_text(res, "notices/message"));
-    xml_free(root);
-    http_result_free(&r);
-    return a;
+    return sim_update_call(&srv, op, inner);
 }
 
 /* --- the event queue ------------------------------------------------------------------ */
@@ -1459,6 +1434,33 @@ START_TEST(too_many_distinct_markets_are_refused)
 }
 END_TEST
 
+/* An order update that would file its event under one market too many is refused. */
+START_TEST(an_order_moved_past_the_market_limit_is_refused)
+{
+    DynBuf b;
+    Answer a;
+
+    dynbuf_init(&b, 16u * 1024 * 1024);
+    dynbuf_addstr(&b, "<events><event><type>order</type><data><order><id>77</id><market><id>M0"
+                      "</id></market></order></data></event>");
+    for (int i = 1; i < SIM_MAX_INTERNED; i++)
+        dynbuf_addf(&b,
+                    "<event><type>account</type><data><account><id>A%d</id><market><id>M%d</id>"
+                    "</market></account></data></event>",
+                    i, i);
+    dynbuf_addstr(&b, "</events>");
+    ck_assert_int_eq(post_events(dynbuf_str(&b)), 200);
+    dynbuf_free(&b);
+    a = update("orders_Update",
+               "<orders><order><id>77</id><market><id>M-new</id></market></order></orders>");
+    ck_assert_str_eq(a.success, "false");
+    ck_assert_str_eq(a.error, "Order 77: too many distinct markets (at most 4096)");
+    a = update("orders_Update",
+               "<orders><order><id>77</id><market><id>M5</id></market></order></orders>");
+    ck_assert_str_eq(a.success, "true");
+}
+END_TEST
+
 START_TEST(events_done_takes_thousands_of_ids_with_whitespace)
 {
     DynBuf inner;
@@ -1901,6 +1903,7 @@ sim_suite(void)
     tcase_add_loop_test(queue, a_posted_document_with_one_bad_event_appends_nothing, 0,
                         (int)CB_LENGTH(bad_posts));
     tcase_add_test(queue, too_many_distinct_markets_are_refused);
+    tcase_add_test(queue, an_order_moved_past_the_market_limit_is_refused);
     tcase_add_test(queue, events_done_takes_thousands_of_ids_with_whitespace);
     tcase_add_test(queue, events_by_markets_takes_several_markets_and_a_type);
     tcase_add_test(queue, recorded_events_from_a_directory_follow_the_generated_ones);
