@@ -4,8 +4,16 @@
  *
  * Every order is drawn from a PRNG seeded by (seed, order index), so the
  * same order comes out byte for byte each time it is written, and its
- * second event (version 2) differs only in what moved on.  The element
- * order follows the order events of Centra's ERP guide.
+ * second event (version 2) differs only in what moved on.
+ *
+ * Clients are built against this output, so it follows Centra's documents
+ * to the letter: element names and order as in the reference's
+ * orders_Update, accounts_Update, customers_Update and invoices_Update
+ * samples (REF in centra-api-notes.md; elements may be left out, never
+ * reordered), and values in the formats of the ERP guide's order events:
+ * "2019-03-27T12:52:20+01:00" dates, yes/no or true/false per element, and
+ * amounts with two decimals in some elements but as a plain number ("1000",
+ * "12", "0") in others.
  */
 #include "sim_gen_int.h"
 
@@ -377,12 +385,31 @@ cents_text(long long cents, char *buf, size_t size)
         buf[0] = '\0';
 }
 
+/* An amount with two decimals, as the guide's <ordertotal>1135.00</ordertotal>. */
 static void
 leaf_cents(XmlWriter *w, const char *name, long long cents)
 {
     char buf[32];
 
     cents_text(cents, buf, sizeof(buf));
+    xw_leaf(w, name, buf);
+}
+
+/*
+ * An amount as a plain number, the way the guide's events print <subtotal>,
+ * <discount>, <value> and <total> ("1000", "12", "0"): the decimals only
+ * when there are any, without trailing zeros ("98.4", "98.45").
+ */
+static void
+leaf_number(XmlWriter *w, const char *name, long long cents)
+{
+    char buf[32];
+    size_t n;
+
+    cents_text(cents, buf, sizeof(buf));
+    n = strlen(buf);
+    if (n >= 3 && buf[n - 1] == '0')
+        buf[buf[n - 2] == '0' ? n - 3 : n - 1] = '\0';
     xw_leaf(w, name, buf);
 }
 
@@ -404,7 +431,8 @@ id_desc(XmlWriter *w, const char *name, const char *id, const char *desc)
 
 /* --- orders ------------------------------------------------------------------------ */
 
-#define MAX_ENTRIES 24
+#define MAX_LINES   20 /* order lines (orderitems) of an order: issue 3's "1-20 lines" */
+#define MAX_ENTRIES 24 /* <product> elements: at most 12 + 1 repeated + 3 of a bundle */
 #define MAX_SIZES   3
 
 typedef struct GenSize {
@@ -438,10 +466,12 @@ typedef struct GenOrder {
     char created[40];                     /* ISO date */
     GenProductEntry entries[MAX_ENTRIES]; /* products */
     int nentries;
-    int scenario;       /* see write_order */
-    long long shipping; /* shipping cost, cents */
-    long long voucher;  /* voucher (negative) */
-    const char *first;  /* customer or buyer */
+    int scenario;         /* see write_order */
+    long long shipping;   /* shipping cost, cents */
+    long long voucher;    /* voucher (negative) */
+    long long handling;   /* handling fee (gift wrapping), cents; 0 for none */
+    char shipping_key[8]; /* retail <shipping><key>: the currency, lower case ("eur") */
+    const char *first;    /* customer or buyer */
     const char *last;
     const char *street;
     const char *city;
@@ -463,15 +493,31 @@ market_price(const SimMarket *m, long long eur_cents)
     return v - v % 100 + (v % 100 >= 50 ? 100 : 0); /* whole units */
 }
 
+/* Order lines so far. */
+static int
+order_lines(const GenOrder *o)
+{
+    int n = 0;
+
+    for (int i = 0; i < o->nentries; i++)
+        n += o->entries[i].nsizes;
+    return n;
+}
+
+/*
+ * Add a product line with up to room sizes (at least one: the caller leaves
+ * room).  A virtual bundle (bundle 1) is not a product in a warehouse (the
+ * guide's bundle example): it has one size and is never a preorder.
+ */
 static void
-add_entry(GenOrder *o, int product, int variant, int bundle, const char *bundle_of)
+add_entry(GenOrder *o, int product, int variant, int bundle, const char *bundle_of, int room)
 {
     GenProductEntry *e;
     const GenProduct *p = &products[product];
     const GenSizetable *st = &sizetables[p->sizetable];
     int want;
 
-    if (o->nentries >= MAX_ENTRIES)
+    if (o->nentries >= MAX_ENTRIES || room <= 0)
         return;
     e = &o->entries[o->nentries++];
     memset(e, 0, sizeof(*e));
@@ -486,6 +532,8 @@ add_entry(GenOrder *o, int product, int variant, int bundle, const char *bundle_
         e->price = e->price * 80 / 100; /* 20 % off */
     }
     want = bundle != 0 ? 1 : 1 + rng_int(&o->r, st->n < MAX_SIZES ? st->n : MAX_SIZES);
+    if (want > room)
+        want = room;
     for (int k = 0; k < want; k++) {
         GenSize *s = &e->sizes[e->nsizes];
         int size = st->n == 1 ? 0 : rng_int(&o->r, st->n);
@@ -497,7 +545,7 @@ add_entry(GenOrder *o, int product, int variant, int bundle, const char *bundle_
             continue;
         s->size = size;
         s->qty = bundle != 0 ? 1 : 1 + rng_int(&o->r, o->wholesale ? 12 : 3);
-        s->preorder = rng_int(&o->r, 20) == 0;
+        s->preorder = bundle != 1 && rng_int(&o->r, 20) == 0;
         s->warehouse = 0;
         s->split = s->qty > 1 && rng_int(&o->r, 6) == 0 ? 1 : 0;
         e->nsizes++;
@@ -514,10 +562,24 @@ number_orderitems(GenOrder *o)
             o->entries[i].sizes[k].orderitem = next++;
 }
 
+/* Lines of a bundle on an order: its parts and the virtual bundle itself. */
+static int
+bundle_lines(int b)
+{
+    int n = 1;
+
+    while (products[b].parts[n - 1] >= 0)
+        n++;
+    return n;
+}
+
 static void
 build_order(GenOrder *o, uint64_t seed, uint32_t index, int version, int market)
 {
     int nproducts;
+    bool repeat;
+    int bundle = -1;
+    int reserved;
 
     memset(o, 0, sizeof(*o));
     o->r = rng_for(seed, 4, index);
@@ -543,15 +605,28 @@ build_order(GenOrder *o, uint64_t seed, uint32_t index, int version, int market)
     o->scenario = rng_int(&o->r, 100);
     o->shipping = o->wholesale ? market_price(o->m, 12300) : market_price(o->m, 500);
     o->voucher = rng_int(&o->r, 10) == 0 ? -market_price(o->m, 1000) : 0;
+    for (size_t i = 0; i < 3 && o->m->currency[i] != '\0'; i++)
+        o->shipping_key[i] = (char)(o->m->currency[i] | 0x20);
+    /* Gift wrapping is charged as the order's <handling>. */
+    if (!o->wholesale && strcmp(o->message, "Gift wrap, please!") == 0)
+        o->handling = market_price(o->m, 300);
 
-    nproducts = 1 + rng_int(&o->r, 6);
+    /* One wholesale order in eight is a season's restock: many products, up to the cap. */
+    nproducts =
+        o->wholesale && rng_int(&o->r, 8) == 0 ? 7 + rng_int(&o->r, 6) : 1 + rng_int(&o->r, 6);
+    repeat = rng_int(&o->r, 12) == 0;
+    if (rng_int(&o->r, 8) == 0)
+        bundle = NSINGLE + rng_int(&o->r, NPRODUCTS - NSINGLE);
+    /* At most MAX_LINES lines: the repeated size and the bundle have theirs kept free. */
+    reserved = (repeat ? 1 : 0) + (bundle >= 0 ? bundle_lines(bundle) : 0);
     for (int i = 0; i < nproducts; i++) {
         int p = rng_int(&o->r, NSINGLE);
+        int v = rng_int(&o->r, products[p].ncolors);
 
-        add_entry(o, p, rng_int(&o->r, products[p].ncolors), 0, NULL);
+        add_entry(o, p, v, 0, NULL, MAX_LINES - reserved - order_lines(o));
     }
     /* The same size twice, on two order lines (e.g. one of them discounted). */
-    if (rng_int(&o->r, 12) == 0 && o->nentries < MAX_ENTRIES) {
+    if (repeat && o->nentries < MAX_ENTRIES) {
         GenProductEntry *src = &o->entries[0];
         GenProductEntry *e = &o->entries[o->nentries++];
 
@@ -562,12 +637,10 @@ build_order(GenOrder *o, uint64_t seed, uint32_t index, int version, int market)
         e->price = e->origprice * 90 / 100;
     }
     /* A bundle: the virtual bundle product and its parts. */
-    if (rng_int(&o->r, 8) == 0) {
-        int b = NSINGLE + rng_int(&o->r, NPRODUCTS - NSINGLE);
-
-        for (int k = 0; products[b].parts[k] >= 0; k++)
-            add_entry(o, products[b].parts[k], 0, 2, products[b].id);
-        add_entry(o, b, 0, 1, NULL);
+    if (bundle >= 0) {
+        for (int k = 0; products[bundle].parts[k] >= 0; k++)
+            add_entry(o, products[bundle].parts[k], 0, 2, products[bundle].id, 1);
+        add_entry(o, bundle, 0, 1, NULL, 1);
     }
     number_orderitems(o);
     /* Retail scenario 90-99: part of the first line was cancelled. */
@@ -615,8 +688,10 @@ variant_id(const GenProduct *p, int variant, char *buf, size_t size)
 
 /*
  * Write one <product> of an order, with the given quantity of each of its
- * sizes (qty[k] < 0: the entry's own), and stock details only for the order
- * itself (not in shipments and refunds).
+ * sizes (qty NULL: the entry's own), and stock details only for the order
+ * itself (not in shipments and refunds, as in the guide's DTC event).  A
+ * virtual bundle has its <warehouseitems> empty: it is "not a product in a
+ * warehouse" (the guide's bundle example); its parts are allocated.
  */
 static void
 write_product(XmlWriter *w, const GenOrder *o, const GenProductEntry *e, const int *qty, bool full)
@@ -635,9 +710,9 @@ write_product(XmlWriter *w, const GenOrder *o, const GenProductEntry *e, const i
     xw_leaf(w, "sku", p->sku);
     leaf_cents(w, "origprice", e->bundle == 1 ? 0 : e->origprice);
     leaf_cents(w, "price", e->bundle == 1 ? 0 : e->price);
-    leaf_cents(w, "discount", e->bundle == 1 ? 0 : e->origprice - e->price);
+    leaf_number(w, "discount", e->bundle == 1 ? 0 : e->origprice - e->price);
     leaf_int(w, "qty", total);
-    leaf_cents(w, "subtotal", e->bundle == 1 ? 0 : e->price * total);
+    leaf_number(w, "subtotal", e->bundle == 1 ? 0 : e->price * total);
     xw_leaf(w, "description", p->name);
     id_desc(w, "variation", vid, p->colors[e->variant]);
     id_desc(w, "brand", p->brand, strcmp(p->brand, "Example") == 0 ? "Example Brand" : p->brand);
@@ -657,7 +732,10 @@ write_product(XmlWriter *w, const GenOrder *o, const GenProductEntry *e, const i
         xw_open(w, "orderitem");
         leaf_int(w, "id", s->orderitem);
         xw_close(w, "orderitem");
-        if (full) {
+        if (full && e->bundle == 1) {
+            xw_leaf(w, "warehouseitems", NULL);
+            xw_leaf(w, "supplierorderitems", NULL);
+        } else if (full) {
             xw_open(w, "warehouseitems");
             xw_open(w, "warehouse");
             xw_leaf(w, "id", sim_warehouses[s->warehouse]);
@@ -665,7 +743,8 @@ write_product(XmlWriter *w, const GenOrder *o, const GenProductEntry *e, const i
             xw_close(w, "warehouse");
             if (s->split > 0) {
                 xw_open(w, "warehouse");
-                xw_leaf(w, "id", sim_warehouses[1]);
+                /* OtherWarehouse or Göteborg-Lager: every warehouse gets used. */
+                xw_leaf(w, "id", sim_warehouses[1 + s->orderitem % 2]);
                 leaf_int(w, "qty", s->split);
                 xw_close(w, "warehouse");
             }
@@ -734,11 +813,19 @@ write_address(XmlWriter *w, const char *name, const GenOrder *o, bool billing)
     xw_close(w, name);
 }
 
+/*
+ * A <shipping>, <handling>, <voucher> or <returnfee> block.  The guide's
+ * DTC event prints <handling><subtotal>0.00</subtotal> but <shipping> and
+ * <voucher> subtotals as plain numbers ("12", "0"): so do we.
+ */
 static void
 write_cost(XmlWriter *w, const char *name, long long cents, const char *desc, const char *key)
 {
     xw_open(w, name);
-    leaf_cents(w, "subtotal", cents);
+    if (strcmp(name, "handling") == 0)
+        leaf_cents(w, "subtotal", cents);
+    else
+        leaf_number(w, "subtotal", cents);
     if (desc != NULL) {
         xw_leaf(w, "description", desc);
         xw_leaf(w, "key", key);
@@ -799,14 +886,36 @@ shipment_goods(const GenOrder *o, const GenShipPlan *sp, int s)
     return sum;
 }
 
+/* Shipment s's total: its goods, and the order's costs on the first one. */
+static long long
+shipment_total(const GenOrder *o, const GenShipPlan *sp, int s)
+{
+    long long total = shipment_goods(o, sp, s);
+
+    if (s == 0)
+        total += o->shipping + o->handling + o->voucher;
+    return total;
+}
+
+/*
+ * Whether shipment s is paid: a retail (card) shipment once shipped, since
+ * shipping captures the authorized payment (the guide's "Order Shipped");
+ * until then it is <paid>no</paid>, <paidtotal>0.00</paidtotal> as in the
+ * guide's DTC event.  Wholesale orders are paid by invoice, not here.
+ */
+static bool
+shipment_paid(const GenOrder *o, const GenShipPlan *sp, int s)
+{
+    return !o->wholesale && sp->shipped[s];
+}
+
 static void
 write_shipment(XmlWriter *w, const GenOrder *o, const GenShipPlan *sp, int s)
 {
-    long long goods = shipment_goods(o, sp, s);
+    long long total = shipment_total(o, sp, s);
     long long shipping = s == 0 ? o->shipping : 0;
-    long long total = goods + shipping + (s == 0 ? o->voucher : 0);
     bool shipped = sp->shipped[s];
-    bool paid = !o->wholesale && (shipped || s == 0);
+    bool paid = shipment_paid(o, sp, s);
     char id[48];
     char tracking[32];
 
@@ -860,14 +969,23 @@ write_shipment(XmlWriter *w, const GenOrder *o, const GenShipPlan *sp, int s)
         xw_leaf(w, "refunds", NULL);
     }
     write_cost(w, "shipping", shipping, NULL, NULL);
-    write_cost(w, "handling", 0, NULL, NULL);
+    write_cost(w, "handling", s == 0 ? o->handling : 0, NULL, NULL);
     write_cost(w, "voucher", s == 0 ? o->voucher : 0, NULL, NULL);
     xw_close(w, "shipment");
 }
 
+/*
+ * The payments: wholesale by invoice (nothing captured here); retail an
+ * authorization of the order total, then one capture per paid shipment, of
+ * its total, so that the payments' <total> is what the shipments'
+ * <paidtotal> add up to.  "success" once something is captured, as
+ * centra-sim's orders_Update capture=yes does (sim_update.c).
+ */
 static void
-write_payments(XmlWriter *w, const GenOrder *o, long long total, bool captured)
+write_payments(XmlWriter *w, const GenOrder *o, const GenShipPlan *sp, long long total)
 {
+    long long captured = 0;
+    int ncaptures = 0;
     char date[40];
 
     xw_open(w, "payments");
@@ -879,24 +997,31 @@ write_payments(XmlWriter *w, const GenOrder *o, long long total, bool captured)
         xw_close(w, "payments");
         return;
     }
+    for (int s = 0; s < sp->nshipments; s++)
+        if (shipment_paid(o, sp, s)) {
+            captured += shipment_total(o, sp, s);
+            ncaptures++;
+        }
     xw_leaf(w, "name", o->plugin);
     xw_leaf(w, "type", "cc");
-    leaf_cents(w, "total", captured ? total : 0);
-    xw_leaf(w, "status", captured ? "success" : "incomplete");
+    leaf_number(w, "total", captured);
+    xw_leaf(w, "status", ncaptures > 0 ? "success" : "incomplete");
     xw_leaf(w, "method", "visa");
     xw_open(w, "payment");
     xw_leaf(w, "type", "auth");
-    leaf_cents(w, "value", total);
+    leaf_number(w, "value", total);
     xw_leaf(w, "created", o->created);
     xw_leaff(w, "transaction", "%u", 2404544843U + o->index);
     xw_close(w, "payment");
-    if (captured) {
-        format_time((long)o->index * 30 + 3600, true, 1, date, sizeof(date));
+    for (int s = 0; s < sp->nshipments; s++) {
+        if (!shipment_paid(o, sp, s))
+            continue;
+        format_time((long)o->index * 30 + 3600 * (s + 1), true, 1, date, sizeof(date));
         xw_open(w, "payment");
         xw_leaf(w, "type", "capture");
-        leaf_cents(w, "value", total);
+        leaf_number(w, "value", shipment_total(o, sp, s));
         xw_leaf(w, "created", date);
-        xw_leaff(w, "transaction", "%u", 3404544843U + o->index);
+        xw_leaff(w, "transaction", "%u", 3404544843U + o->index * 2U + (unsigned)s);
         xw_close(w, "payment");
     }
     xw_close(w, "payments");
@@ -917,17 +1042,17 @@ write_order(XmlWriter *w, const GenOrder *o)
 {
     GenShipPlan sp = ship_plan(o);
     long long goods = order_goods(o);
-    long long total = goods + o->shipping + o->voucher;
-    bool captured = sp.nshipments > 0 && sp.shipped[0];
+    long long total = goods + o->shipping + o->handling + o->voucher;
 
+    /* Children in REF's order (see the file comment). */
     xw_open(w, "order");
     xw_leaf(w, "id", o->id);
     xw_leaf(w, "ordernumber", o->id);
     xw_leaf(w, "type", o->m->type);
     leaf_int(w, "store", o->m->store);
-    xw_leaf(w, "status", order_status(o, &sp));
     if (o->version == 2)
         xw_leaf(w, "locked", "yes");
+    xw_leaf(w, "status", order_status(o, &sp));
     leaf_cents(w, "ordertotal", total);
     xw_leaf(w, "currency", o->m->currency);
     xw_leaf(w, "currencyrate", o->m->currency_rate);
@@ -963,14 +1088,6 @@ write_order(XmlWriter *w, const GenOrder *o)
     }
     if (o->collection)
         id_desc(w, "collection", "XMAS", "X-Mas");
-    xw_open(w, "primary_warehouse");
-    xw_open(w, "warehouse");
-    xw_leaf(w, "id", sim_warehouses[0]);
-    xw_close(w, "warehouse");
-    xw_close(w, "primary_warehouse");
-    write_cost(w, "shipping", o->shipping, o->m->name, o->wholesale ? "" : "eur");
-    if (o->voucher != 0)
-        write_cost(w, "voucher", o->voucher, "WELCOME10 & friends", "welcome10");
     if (o->shipwallet) {
         xw_open(w, "additionals");
         xw_open(w, "additional");
@@ -983,7 +1100,17 @@ write_order(XmlWriter *w, const GenOrder *o)
         xw_close(w, "additional");
         xw_close(w, "additionals");
     }
-    write_payments(w, o, total, captured);
+    xw_open(w, "primary_warehouse");
+    xw_open(w, "warehouse");
+    xw_leaf(w, "id", sim_warehouses[0]);
+    xw_close(w, "warehouse");
+    xw_close(w, "primary_warehouse");
+    write_cost(w, "shipping", o->shipping, o->m->name, o->wholesale ? "" : o->shipping_key);
+    if (o->handling != 0)
+        write_cost(w, "handling", o->handling, "Gift wrapping", "giftwrap");
+    if (o->voucher != 0)
+        write_cost(w, "voucher", o->voucher, "WELCOME10 & friends", "welcome10");
+    write_payments(w, o, &sp, total);
     xw_open(w, "products");
     for (int i = 0; i < o->nentries; i++)
         write_product(w, o, &o->entries[i], NULL, true);
@@ -1021,12 +1148,12 @@ write_order(XmlWriter *w, const GenOrder *o)
     write_address(w, "billingaddress", o, true);
     xw_leaf(w, "internalinformation", NULL);
     xw_leaf(w, "other", o->message);
-    if (o->wholesale) {
+    if (o->wholesale)
         xw_leaff(w, "ponumber", "PO-%u", o->index + 1);
-        xw_leaf(w, "ecvatno", strcmp(o->m->currency, "EUR") == 0 ? "FR40303265045" : NULL);
-    }
     id_desc(w, "market", o->m->id, o->m->name);
     id_desc(w, "pricelist", o->m->pricelist, o->m->pricelist_name);
+    if (o->wholesale)
+        xw_leaf(w, "ecvatno", strcmp(o->m->currency, "EUR") == 0 ? "FR40303265045" : NULL);
     xw_close(w, "order");
 }
 
@@ -1073,9 +1200,9 @@ write_account(XmlWriter *w, uint64_t seed, const GenEntry *e)
     xw_open(w, "pricelist");
     xw_leaf(w, "id", m->pricelist);
     xw_close(w, "pricelist");
+    xw_leaf(w, "creditlimit", "50000.00"); /* before the terms, as in REF */
     id_desc(w, "paymentterms", "30NET", NULL);
     id_desc(w, "shippingterms", "DDU", NULL);
-    xw_leaf(w, "creditlimit", "50000.00");
     xw_open(w, "buyers");
     xw_open(w, "buyer");
     xw_leaff(w, "id", "A%04u_buyer1", n);
