@@ -213,6 +213,19 @@ sim_money(char *buf, size_t size, double v)
 }
 
 void
+sim_number(char *buf, size_t size, double v)
+{
+    size_t n;
+
+    snprintf(buf, size, "%.2f", v);
+    n = strlen(buf);
+    if (n >= 3 && buf[n - 1] == '0')
+        buf[buf[n - 2] == '0' ? n - 3 : n - 1] = '\0';
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, size, "0");
+}
+
+void
 sim_set_child_text(XmlNode *n, const char *name, const char *text)
 {
     XmlNode *c = xml_child(n, name);
@@ -320,13 +333,134 @@ sim_find_with_id(const XmlNode *parent, const char *name, const char *id)
 }
 
 /* Add src as a new child of dst, checked as merge checks it. */
+/*
+ * The element order of Centra's reference tree for the records whose fields
+ * a client adds most (an order gets <locked>, a shipment <capture> or
+ * <carrierinformation>), so that an added field lands where a client
+ * built against the reference looks for it.
+ */
+typedef struct FieldOrder {
+    const char *record;        /* element name */
+    const char *const *fields; /* its children in order, NULL-terminated */
+} FieldOrder;
+
+static const char *const order_fields[] = {"id",
+                                           "ordernumber",
+                                           "type",
+                                           "store",
+                                           "locked",
+                                           "status",
+                                           "ordertotal",
+                                           "currency",
+                                           "currencyrate",
+                                           "basecurrency",
+                                           "created",
+                                           "internal",
+                                           "preferred_shipping_date",
+                                           "buyer",
+                                           "salesrep",
+                                           "mastersalesrep",
+                                           "account",
+                                           "paymentterms",
+                                           "shippingterms",
+                                           "deliverywindow",
+                                           "collection",
+                                           "additionals",
+                                           "primary_warehouse",
+                                           "shipping",
+                                           "handling",
+                                           "voucher",
+                                           "payments",
+                                           "products",
+                                           "cancelled",
+                                           "shipments",
+                                           "carrierinformation",
+                                           "customer",
+                                           "shippingaddress",
+                                           "billingaddress",
+                                           "internalinformation",
+                                           "other",
+                                           "ponumber",
+                                           "market",
+                                           "pricelist",
+                                           "ecvatno",
+                                           NULL};
+static const char *const shipment_fields[] = {"id",
+                                              "paid",
+                                              "shipped",
+                                              "goodtogo",
+                                              "capture",
+                                              "appendix",
+                                              "shipmenttotal",
+                                              "paidtotal",
+                                              "currency",
+                                              "currencyrate",
+                                              "basecurrency",
+                                              "created",
+                                              "shippingaddress",
+                                              "carrierinformation",
+                                              "products",
+                                              "refunds",
+                                              "shipping",
+                                              "handling",
+                                              "voucher",
+                                              NULL};
+static const FieldOrder field_orders[] = {
+    {"order", order_fields},
+    {"shipment", shipment_fields},
+};
+
+/* Rank of name among fields, or -1. */
+static int
+field_rank(const char *const *fields, const char *name)
+{
+    for (int i = 0; fields[i] != NULL; i++)
+        if (strcmp(fields[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Append child to dst, or insert it in the reference's order when dst's record has one. */
+static XmlNode *
+add_in_order(XmlNode *dst, XmlNode *child)
+{
+    const char *const *fields = NULL;
+    int rank;
+    const XmlNode *after = NULL;
+
+    for (size_t i = 0; i < CB_LENGTH(field_orders); i++)
+        if (strcmp(field_orders[i].record, dst->name) == 0)
+            fields = field_orders[i].fields;
+    rank = fields != NULL ? field_rank(fields, child->name) : -1;
+    if (rank < 0)
+        return xml_append(dst, child);
+    /* After the last child that comes before it in the reference (or first of all). */
+    for (size_t i = 0; i < dst->nkids; i++) {
+        int r = field_rank(fields, dst->kids[i]->name);
+
+        if (r >= 0 && r <= rank)
+            after = dst->kids[i];
+    }
+    if (after == NULL) {
+        xml_append(dst, child);
+        if (dst->nkids > 1) {
+            memmove(&dst->kids[1], &dst->kids[0], (dst->nkids - 1) * sizeof(XmlNode *));
+            dst->kids[0] = child;
+            for (size_t i = 0; i < dst->nkids; i++)
+                dst->kids[i]->pos = i;
+        }
+        return child;
+    }
+    return sim_insert_after(dst, after, child);
+}
+
 static void
 add_merged(SimResult *res, const char *what, XmlNode *dst, const XmlNode *src)
 {
     if (xml_is_leaf(src))
-        xml_append(dst, xml_copy(src));
+        add_in_order(dst, xml_copy(src));
     else
-        sim_merge(res, what, xml_append(dst, xml_new(src->name, NULL)), src);
+        sim_merge(res, what, add_in_order(dst, xml_new(src->name, NULL)), src);
 }
 
 /*

@@ -74,8 +74,15 @@ bool sim_parse_qty(const char *text, long long *out);
 /* A money amount: a finite number with nothing after it. */
 bool sim_parse_money(const char *text, double *out);
 
-/* v with two decimals, as Centra writes amounts. */
+/*
+ * Amounts as the guide's events print them, per element: sim_money with two
+ * decimals (ordertotal, price, shipmenttotal, paidtotal, handling), and
+ * sim_number as a plain number without trailing zeros ("1000", "98.4") for
+ * line subtotals and discounts, shipping and voucher subtotals, payment
+ * totals and values.
+ */
 void sim_money(char *buf, size_t size, double v);
+void sim_number(char *buf, size_t size, double v);
 
 /* Set the text of n's child name, adding the child if needed. */
 void sim_set_child_text(XmlNode *n, const char *name, const char *text);

@@ -139,7 +139,7 @@ line_product(const XmlNode *p, const XmlNode *z, long long qty, double price)
     copy_children(n, p, head, CB_LENGTH(head));
     snprintf(buf, sizeof(buf), "%lld", qty);
     xml_add(n, "qty", buf);
-    sim_money(buf, sizeof(buf), price * (double)qty);
+    sim_number(buf, sizeof(buf), price * (double)qty);
     xml_add(n, "subtotal", buf);
     copy_children(n, p, middle, CB_LENGTH(middle));
     nz = xml_add(xml_add(n, "sizes", NULL), "size", NULL);
@@ -295,7 +295,7 @@ recount_product(XmlNode *p, double price)
     snprintf(buf, sizeof(buf), "%lld", total);
     if (xml_child(p, "qty") != NULL)
         sim_set_child_text(p, "qty", buf);
-    sim_money(buf, sizeof(buf), price * (double)total);
+    sim_number(buf, sizeof(buf), price * (double)total);
     if (xml_child(p, "subtotal") != NULL)
         sim_set_child_text(p, "subtotal", buf);
 }
@@ -429,7 +429,7 @@ refund_taken(Stage *st, const char *rid, const char *oid)
     return false;
 }
 
-/* A cost block of a new refund: <name><subtotal> as sent (checked), or 0.00. */
+/* A cost block of a new refund: <name><subtotal> as sent (checked), else zero, as the guide. */
 static void
 refund_cost(SimResult *res, const char *what, XmlNode *nr, const XmlNode *r, const char *name)
 {
@@ -438,7 +438,9 @@ refund_cost(SimResult *res, const char *what, XmlNode *nr, const XmlNode *r, con
 
     if (given != NULL && !sim_parse_money(given, &v))
         sim_result_error(res, "%s: invalid %s subtotal \"%s\"", what, name, given);
-    xml_add(xml_add(nr, name, NULL), "subtotal", given != NULL ? given : "0.00");
+    if (given == NULL)
+        given = strcmp(name, "handling") == 0 ? "0.00" : "0";
+    xml_add(xml_add(nr, name, NULL), "subtotal", given);
 }
 
 /* Change refund existing of order oid: its products only to what they are. */
@@ -576,6 +578,7 @@ capture(XmlNode *order, XmlNode *ship)
     char now[32];
     char buf[300];
     XmlNode *pay;
+    double value;
     double sum = 0;
 
     if (sim_text_is(xml_child_text(ship, "paid"), "yes"))
@@ -589,7 +592,12 @@ capture(XmlNode *order, XmlNode *ship)
     sim_now(now, sizeof(now), SIM_TIME_ISO);
     pay = xml_add(payments, "payment", NULL);
     xml_add(pay, "type", "capture");
-    xml_add(pay, "value", total);
+    if (sim_parse_money(total, &value)) {
+        sim_number(buf, sizeof(buf), value);
+        xml_add(pay, "value", buf);
+    } else {
+        xml_add(pay, "value", total);
+    }
     xml_add(pay, "created", now);
     snprintf(buf, sizeof(buf), "capture-%s", xml_child_text(ship, "id"));
     xml_add(pay, "transaction", buf); /* payments are told apart by transaction */
@@ -601,7 +609,7 @@ capture(XmlNode *order, XmlNode *ship)
             sim_parse_money(xml_child_text(p, "value"), &v))
             sum += v;
     }
-    sim_money(buf, sizeof(buf), sum);
+    sim_number(buf, sizeof(buf), sum);
     sim_set_child_text(payments, "total", buf);
     sim_set_child_text(payments, "status", "success");
 }
@@ -694,10 +702,10 @@ new_shipment(SimResult *res, XmlNode *order, const char *oid, const XmlNode *sh)
         return NULL;
     }
     xml_add(n, "refunds", NULL);
-    sim_money(buf, sizeof(buf), shipping);
+    sim_number(buf, sizeof(buf), shipping);
     xml_add(xml_add(n, "shipping", NULL), "subtotal", buf);
     xml_add(xml_add(n, "handling", NULL), "subtotal", "0.00");
-    xml_add(xml_add(n, "voucher", NULL), "subtotal", "0.00");
+    xml_add(xml_add(n, "voucher", NULL), "subtotal", "0");
     sim_money(buf, sizeof(buf), goods + shipping);
     sim_set_child_text(n, "shipmenttotal", buf);
     return n;

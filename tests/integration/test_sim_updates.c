@@ -14,6 +14,7 @@
 
 #include "centra/alloc.h"
 #include "centra/strutil.h"
+#include "sim_stage_int.h"
 #include "simtest.h"
 #include "testutil.h"
 
@@ -226,7 +227,7 @@ START_TEST(a_payment_without_transaction_is_refused_and_capture_still_works)
     assert_ok(order_update("900", ship_s1_capture));
     o = order_now("900");
     ck_assert_uint_eq(xml_count(xml_child(o, "payments"), "payment"), 2); /* auth + capture */
-    ck_assert_str_eq(xml_path_text(o, "payments/total"), "50.00");
+    ck_assert_str_eq(xml_path_text(o, "payments/total"), "50");
     ck_assert_str_eq(xml_path_text(o, "payments/status"), "success");
     ck_assert_str_eq(xml_path_text(o, "shipments/shipment/paid"), "yes");
     xml_free(o);
@@ -250,8 +251,8 @@ START_TEST(capture_skips_recorded_payments_without_type_or_value)
     for (XmlNode *p = xml_child(pays, "payment"); p != NULL; p = xml_next(pays, "payment", p))
         last = p;
     ck_assert_str_eq(xml_child_text(last, "type"), "capture");
-    ck_assert_str_eq(xml_child_text(last, "value"), "10.00");
-    ck_assert_str_eq(xml_child_text(pays, "total"), "10.00");
+    ck_assert_str_eq(xml_child_text(last, "value"), "10");
+    ck_assert_str_eq(xml_child_text(pays, "total"), "10");
     xml_free(o);
 }
 END_TEST
@@ -455,7 +456,7 @@ START_TEST(a_cancellation_updates_quantities_totals_and_allocations)
     z = xml_path(p, "sizes/size");
     ck_assert_str_eq(xml_child_text(z, "qty"), "2");
     ck_assert_str_eq(xml_child_text(p, "qty"), "4");
-    ck_assert_str_eq(xml_child_text(p, "subtotal"), "200.00");
+    ck_assert_str_eq(xml_child_text(p, "subtotal"), "200");
     ck_assert_str_eq(xml_child_text(o, "ordertotal"), "220.00");
     /* The allocation shrinks with the line: W2's one unit goes first. */
     ck_assert_uint_eq(xml_count(xml_child(z, "warehouseitems"), "warehouse"), 1);
@@ -463,7 +464,7 @@ START_TEST(a_cancellation_updates_quantities_totals_and_allocations)
     ck_assert_str_eq(xml_path_text(z, "warehouseitems/warehouse/qty"), "2");
     c = xml_path(o, "cancelled/product");
     ck_assert_str_eq(xml_child_text(c, "qty"), "1");
-    ck_assert_str_eq(xml_child_text(c, "subtotal"), "50.00");
+    ck_assert_str_eq(xml_child_text(c, "subtotal"), "50");
     xml_free(o);
 
     /* A second cancellation of the line adds to its cancelled quantity. */
@@ -473,13 +474,13 @@ START_TEST(a_cancellation_updates_quantities_totals_and_allocations)
     z = xml_path(p, "sizes/size");
     ck_assert_str_eq(xml_child_text(z, "qty"), "1");
     ck_assert_str_eq(xml_child_text(p, "qty"), "3");
-    ck_assert_str_eq(xml_child_text(p, "subtotal"), "150.00");
+    ck_assert_str_eq(xml_child_text(p, "subtotal"), "150");
     ck_assert_str_eq(xml_child_text(o, "ordertotal"), "170.00");
     ck_assert_str_eq(xml_path_text(z, "warehouseitems/warehouse/qty"), "1");
     ck_assert_uint_eq(xml_count(xml_child(o, "cancelled"), "product"), 1);
     c = xml_path(o, "cancelled/product");
     ck_assert_str_eq(xml_child_text(c, "qty"), "2");
-    ck_assert_str_eq(xml_child_text(c, "subtotal"), "100.00");
+    ck_assert_str_eq(xml_child_text(c, "subtotal"), "100");
     ck_assert_str_eq(xml_path_text(c, "sizes/size/qty"), "2");
     xml_free(o);
 }
@@ -505,7 +506,7 @@ START_TEST(the_guides_cancellation_keeps_the_wholesale_order_consistent)
             red = p;
     ck_assert_ptr_nonnull(red);
     ck_assert_str_eq(xml_child_text(red, "qty"), "6");
-    ck_assert_str_eq(xml_child_text(red, "subtotal"), "270.00");
+    ck_assert_str_eq(xml_child_text(red, "subtotal"), "270");
     sizes = xml_child(red, "sizes");
     for (XmlNode *z = xml_child(sizes, "size"); z != NULL; z = xml_next(sizes, "size", z))
         if (strcmp(xml_path_text(z, "orderitem/id"), "71") == 0)
@@ -710,6 +711,54 @@ END_TEST
 
 /* --- logging ------------------------------------------------------------------------------------- */
 
+/* Fields a client adds land where Centra's reference tree has them, not at the end. */
+START_TEST(added_fields_land_in_the_reference_order)
+{
+    char names[1024];
+    XmlNode *o;
+
+    assert_ok(order_update("900", "<locked>yes</locked><internalinformation>note"
+                                  "</internalinformation><shipments><shipment><id>S1</id>"
+                                  "<shipped>no</shipped><products><product><id>P1</id>"
+                                  "<variation><id>P1_RED</id></variation><sizes><size><id>S</id>"
+                                  "<qty>1</qty><orderitem><id>901</id></orderitem></size>"
+                                  "</sizes></product></products></shipment></shipments>"));
+    assert_ok(order_update("900", "<shipments><shipment><id>S1</id><carrierinformation>"
+                                  "<carrier>UPS</carrier></carrierinformation></shipment>"
+                                  "</shipments>"));
+    o = order_now("900");
+    ck_assert_str_eq(child_names(o, names, sizeof(names)),
+                     "id,ordernumber,type,store,locked,status,ordertotal,currency,currencyrate,"
+                     "basecurrency,additionals,shipping,payments,products,cancelled,shipments,"
+                     "internalinformation,market,pricelist");
+    child_names(xml_path(o, "shipments/shipment"), names, sizeof(names));
+    ck_assert_msg(strstr(names, "carrierinformation,products") != NULL, "%s", names);
+    xml_free(o);
+}
+END_TEST
+
+/* Amounts written by updates have the guide's format per element. */
+START_TEST(amounts_have_the_guides_formats)
+{
+    char buf[32];
+
+    sim_number(buf, sizeof(buf), 1000);
+    ck_assert_str_eq(buf, "1000");
+    sim_number(buf, sizeof(buf), 98.4);
+    ck_assert_str_eq(buf, "98.4");
+    sim_number(buf, sizeof(buf), 98.45);
+    ck_assert_str_eq(buf, "98.45");
+    sim_number(buf, sizeof(buf), 0);
+    ck_assert_str_eq(buf, "0");
+    sim_number(buf, sizeof(buf), -0.001);
+    ck_assert_str_eq(buf, "0");
+    sim_number(buf, sizeof(buf), -12.5);
+    ck_assert_str_eq(buf, "-12.5");
+    sim_money(buf, sizeof(buf), 12);
+    ck_assert_str_eq(buf, "12.00");
+}
+END_TEST
+
 static Suite *
 sim_updates_suite(void)
 {
@@ -744,6 +793,8 @@ sim_updates_suite(void)
                         (int)CB_LENGTH(fixed_cases));
     tcase_add_test(orders, shipments_and_refunds_without_lines_are_refused);
     tcase_add_test(orders, sending_a_shipment_or_refund_again_changes_nothing);
+    tcase_add_test(orders, added_fields_land_in_the_reference_order);
+    tcase_add_test(orders, amounts_have_the_guides_formats);
 
     tcase_add_test(sizes, existing_sizes_and_sizetables_cannot_be_changed);
     tcase_add_test(sizes, a_new_sizetable_without_description_is_named_by_its_id);
