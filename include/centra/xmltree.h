@@ -47,6 +47,10 @@ struct XmlNode {
  */
 ErrKind xml_parse(const char *data, size_t len, XmlNode **out, Error *err) CB_MUSTCHECK;
 
+/* As xml_parse with at most max_nodes elements instead of XML_MAX_NODES. */
+ErrKind xml_parse_limit(const char *data, size_t len, size_t max_nodes, XmlNode **out,
+                        Error *err) CB_MUSTCHECK;
+
 /* Free n and everything below it; xml_free(NULL) is a no-op. */
 void xml_free(XmlNode *n);
 

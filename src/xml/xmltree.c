@@ -23,6 +23,7 @@ typedef struct ParseState {
     DynBuf text;             /* character data of cur so far */
     size_t depth;            /* current nesting */
     size_t nodes;            /* elements so far */
+    size_t max_nodes;        /* more are refused */
     const char *fail;        /* our own reason to stop, or NULL */
     unsigned long fail_line; /* where we stopped (the start of the offending markup) */
     unsigned long fail_col;
@@ -283,7 +284,7 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
         refuse(st, "the document nests too deeply");
         return;
     }
-    if (++st->nodes > XML_MAX_NODES) {
+    if (++st->nodes > st->max_nodes) {
         refuse(st, "the document has too many elements");
         return;
     }
@@ -371,12 +372,19 @@ on_entity_decl(void *arg, const XML_Char *name, int is_param, const XML_Char *va
 ErrKind
 xml_parse(const char *data, size_t len, XmlNode **out, Error *err)
 {
+    return xml_parse_limit(data, len, XML_MAX_NODES, out, err);
+}
+
+ErrKind
+xml_parse_limit(const char *data, size_t len, size_t max_nodes, XmlNode **out, Error *err)
+{
     ParseState st;
     enum XML_Status status;
     ErrKind rc = ERR_OK;
 
     *out = NULL;
     memset(&st, 0, sizeof(st));
+    st.max_nodes = max_nodes;
     if (len > (size_t)INT_MAX)
         return err_set(err, ERR_TOO_BIG, "XML document too large to parse in one piece");
     st.parser = XML_ParserCreateNS("UTF-8", NS_SEP);

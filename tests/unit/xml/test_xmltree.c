@@ -322,24 +322,31 @@ START_TEST(very_deep_documents_are_refused)
 }
 END_TEST
 
-/* XML_MAX_NODES elements pass; one more is refused, wherever it sits. */
+/* max_nodes elements pass; one more is refused, wherever it sits. */
 START_TEST(element_count_is_capped)
 {
     DynBuf b;
-    XmlNode *root;
+    XmlNode *root = &unset;
+    Error err;
 
-    dynbuf_init(&b, 64u * 1024 * 1024);
+    dynbuf_init(&b, 1024u * 1024);
     dynbuf_addstr(&b, "<r>");
-    for (unsigned i = 1; i < XML_MAX_NODES; i++)
+    for (unsigned i = 1; i < 100; i++)
         dynbuf_addstr(&b, "<x/>");
     dynbuf_addstr(&b, "</r>");
-    root = parse_len_ok(dynbuf_str(&b), dynbuf_len(&b));
-    ck_assert_uint_eq(root->nkids, XML_MAX_NODES - 1);
+    ck_assert_int_eq(xml_parse_limit(dynbuf_str(&b), dynbuf_len(&b), 100, &root, &err), ERR_OK);
+    ck_assert_uint_eq(root->nkids, 99);
     xml_free(root);
     dynbuf_truncate(&b, dynbuf_len(&b) - 4);
-    dynbuf_addstr(&b, "<x/></r>");
-    parse_len_fails(dynbuf_str(&b), dynbuf_len(&b),
-                    "XML refused at line 1, column 4000000: the document has too many elements");
+    dynbuf_addstr(&b, "<x><y/></x></r>");
+    ck_assert_int_eq(xml_parse_limit(dynbuf_str(&b), dynbuf_len(&b), 100, &root, &err), ERR_DATA);
+    ck_assert_ptr_null(root);
+    ck_assert_str_eq(err.message, "XML refused at line 1, column 400: the document has too many "
+                                  "elements");
+    /* The default limit is the same check with XML_MAX_NODES. */
+    ck_assert_int_eq(xml_parse_limit(dynbuf_str(&b), dynbuf_len(&b), XML_MAX_NODES, &root, &err),
+                     ERR_OK);
+    xml_free(root);
     dynbuf_free(&b);
 }
 END_TEST
