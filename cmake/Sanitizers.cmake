@@ -9,6 +9,8 @@ if(ENABLE_SANITIZERS)
 endif()
 
 if(ENABLE_COVERAGE)
-    add_compile_options(--coverage -O0 -g)
-    add_link_options(--coverage)
+    # Atomic counters: centra-sim serves each connection on its own thread, and racing
+    # increments leave counts gcovr cannot read.
+    add_compile_options(--coverage -fprofile-update=atomic -O0 -g)
+    add_link_options(--coverage -fprofile-update=atomic)
 endif()
