@@ -18,6 +18,7 @@
 #include "centra/backoff.h"
 #include "centra/db.h"
 #include "centra/log.h"
+#include "centra/options.h"
 #include "centra/strutil.h"
 #include "centra/version.h"
 
@@ -129,23 +130,17 @@ cli_getopt(int argc, char **argv, const char *optstring, const struct option *lo
 ErrKind
 cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int getopt_rc)
 {
-    const char *arg = at >= 1 && at < argc ? argv[at] : "";
     char name[128];
+    char msg[256];
 
-    if (str_starts_with(arg, "--"))
-        snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
-    else
-        snprintf(name, sizeof(name), "-%c", optopt != 0 ? optopt : '?');
+    option_name(argc, argv, at, name, sizeof(name));
     if (cmd != NULL && is_global_option(name)) {
         cli_usage_error(err, cmd, "option \"%s\" must come before the command", name);
         err_hint(err, "Write \"%s %s %s ...\".", CLI_PROGNAME, name, cmd);
         return ERR_USAGE;
     }
-    if (getopt_rc == ':')
-        return cli_usage_error(err, cmd, "option \"%s\" requires a value", name);
-    if (str_starts_with(arg, "--") && strchr(arg, '=') != NULL && optopt != 0)
-        return cli_usage_error(err, cmd, "option \"%s\" does not take a value", name);
-    return cli_usage_error(err, cmd, "unrecognized option \"%s\"", name);
+    return cli_usage_error(err, cmd, "%s",
+                           option_error(argc, argv, at, getopt_rc, msg, sizeof(msg)));
 }
 
 /* Print a usage error the way PostgreSQL's frontends do. */

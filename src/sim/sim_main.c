@@ -15,6 +15,7 @@
 
 #include "centra/alloc.h"
 #include "centra/log.h"
+#include "centra/options.h"
 #include "centra/strutil.h"
 #include "centra/version.h"
 #include "sim_server_int.h"
@@ -96,28 +97,13 @@ usage_error(const char *fmt, ...)
     print_usage_error(message, "");
 }
 
-/*
- * Report the option getopt_long refused (rc '?' or ':'); at is optind before
- * that call.  Named as written up to any "=value" (so a value, perhaps a
- * secret, is never echoed), or as "-x" for a short option, which may sit
- * inside a cluster such as "-vx".
- */
+/* Report the option getopt_long refused (rc '?' or ':'); at is optind before that call. */
 static void
 bad_option(int argc, char **argv, int at, int rc)
 {
-    const char *arg = at >= 1 && at < argc ? argv[at] : "";
-    char name[128];
+    char msg[256];
 
-    if (str_starts_with(arg, "--"))
-        snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
-    else
-        snprintf(name, sizeof(name), "-%c", optopt != 0 ? optopt : '?');
-    if (rc == ':')
-        usage_error("option \"%s\" requires a value", name);
-    else if (str_starts_with(arg, "--") && strchr(arg, '=') != NULL && optopt != 0)
-        usage_error("option \"%s\" does not take a value", name);
-    else
-        usage_error("unrecognized option \"%s\"", name);
+    usage_error("%s", option_error(argc, argv, at, rc, msg, sizeof(msg)));
 }
 
 /*

@@ -164,6 +164,32 @@ typedef struct Req {
     long long qty;
 } Req;
 
+/*
+ * The order line (<size>) a cancellation or shipment line r names, with its
+ * product, quantity and unit price; NULL after an error (what names the
+ * request part) when r names none, an unknown one, or one without a usable
+ * quantity or price.
+ */
+static XmlNode *
+requested_line(SimResult *res, XmlNode *order, const char *oid, const char *what, const Req *r,
+               XmlNode **p, long long *have, double *price)
+{
+    XmlNode *z;
+
+    if (!sim_has_text(r->orderitem)) {
+        sim_result_error(res, "%s: a line must name its orderitem", what);
+        return NULL;
+    }
+    z = find_line(order, r->orderitem, p);
+    if (z == NULL) {
+        sim_result_error(res, "Order %s has no orderitem %s", oid, r->orderitem);
+        return NULL;
+    }
+    if (!line_qty(res, oid, NULL, z, have) || !line_price(res, oid, *p, price))
+        return NULL;
+    return z;
+}
+
 static size_t
 collect_requests(SimResult *res, const char *what, const XmlNode *products, Req *out, size_t max)
 {
@@ -367,16 +393,8 @@ apply_cancelled(SimResult *res, XmlNode *order, const char *oid, const XmlNode *
         long long open;
         double price;
 
-        if (!sim_has_text(reqs[i].orderitem)) {
-            sim_result_error(res, "Order %s: a cancelled line must name its orderitem", oid);
-            continue;
-        }
-        z = find_line(order, reqs[i].orderitem, &p);
-        if (z == NULL) {
-            sim_result_error(res, "Order %s has no orderitem %s", oid, reqs[i].orderitem);
-            continue;
-        }
-        if (!line_qty(res, oid, NULL, z, &have) || !line_price(res, oid, p, &price))
+        z = requested_line(res, order, oid, what, &reqs[i], &p, &have, &price);
+        if (z == NULL)
             continue;
         open = have - shipped_qty(order, reqs[i].orderitem);
         if (reqs[i].qty > open) {
@@ -675,16 +693,8 @@ new_shipment(SimResult *res, XmlNode *order, const char *oid, const XmlNode *sh)
         long long shipped;
         double price;
 
-        if (!sim_has_text(reqs[i].orderitem)) {
-            sim_result_error(res, "%s: a line must name its orderitem", what);
-            continue;
-        }
-        z = find_line(order, reqs[i].orderitem, &p);
-        if (z == NULL) {
-            sim_result_error(res, "Order %s has no orderitem %s", oid, reqs[i].orderitem);
-            continue;
-        }
-        if (!line_qty(res, oid, NULL, z, &have) || !line_price(res, oid, p, &price))
+        z = requested_line(res, order, oid, what, &reqs[i], &p, &have, &price);
+        if (z == NULL)
             continue;
         shipped = shipped_qty(order, reqs[i].orderitem) + qty_in(prods, reqs[i].orderitem);
         if (reqs[i].qty > have - shipped) {

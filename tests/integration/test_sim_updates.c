@@ -711,6 +711,24 @@ END_TEST
 
 /* --- logging ------------------------------------------------------------------------------------- */
 
+/* Cancellation and shipment lines name their order line by orderitem, or fail. */
+START_TEST(lines_must_name_an_existing_orderitem)
+{
+    assert_error(order_update("900", "<cancelled><product><id>P1</id><sizes><size><id>S</id>"
+                                     "<qty>1</qty></size></sizes></product></cancelled>"),
+                 "Order 900, cancelled: a line must name its orderitem");
+    assert_error(order_update("900", "<cancelled><product><id>P1</id><sizes><size><id>S</id>"
+                                     "<qty>1</qty><orderitem><id>999</id></orderitem></size>"
+                                     "</sizes></product></cancelled>"),
+                 "Order 900 has no orderitem 999");
+    assert_error(order_update("900", "<shipments><shipment><id>S9</id><products><product><id>P1"
+                                     "</id><sizes><size><id>S</id><qty>1</qty><orderitem><id>999"
+                                     "</id></orderitem></size></sizes></product></products>"
+                                     "</shipment></shipments>"),
+                 "Order 900 has no orderitem 999");
+}
+END_TEST
+
 /* Fields a client adds land where Centra's reference tree has them, not at the end. */
 START_TEST(added_fields_land_in_the_reference_order)
 {
@@ -794,6 +812,7 @@ sim_updates_suite(void)
     tcase_add_test(orders, shipments_and_refunds_without_lines_are_refused);
     tcase_add_test(orders, sending_a_shipment_or_refund_again_changes_nothing);
     tcase_add_test(orders, added_fields_land_in_the_reference_order);
+    tcase_add_test(orders, lines_must_name_an_existing_orderitem);
     tcase_add_test(orders, amounts_have_the_guides_formats);
 
     tcase_add_test(sizes, existing_sizes_and_sizetables_cannot_be_changed);
