@@ -24,7 +24,7 @@
 typedef struct XmlNode XmlNode;
 struct XmlNode {
     char *name;         /* local name */
-    char *ns;           /* namespace URI; NULL for none */
+    const char *ns;     /* namespace URI, NULL for none; shared by the nodes that have it */
     char *text;         /* character data directly inside; "" when none */
     size_t text_len;    /* its length in bytes */
     XmlNode **kids;     /* child elements in document order */

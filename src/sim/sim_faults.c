@@ -10,6 +10,7 @@
 
 #include "centra/json.h"
 #include "centra/strutil.h"
+#include "sim_update_int.h"
 
 static const char *const fault_names[FAULT_KIND_COUNT_] = {
     "http_500", "http_503",  "http_429",      "soap_fault", "delay",    "drop",
@@ -99,8 +100,12 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
         } else if ((strcmp(part, "ms") == 0 || strcmp(part, "retry_after") == 0) &&
                    str_to_ll(eq, &v) && v >= 0 && v <= 3600000) {
             out->param = (long)v;
-        } else if (strcmp(part, "op") == 0 && strlen(eq) < sizeof(out->op)) {
-            snprintf(out->op, sizeof(out->op), "%s", eq);
+        } else if (strcmp(part, "op") == 0) {
+            if (!sim_operation_known(eq))
+                return err_set(err, ERR_USAGE, "unknown operation \"%.64s\" in a fault", eq);
+            /* Requests are matched by operation: the guide's request element is events_Get. */
+            snprintf(out->op, sizeof(out->op), "%s",
+                     strcmp(eq, "events_GetRequest") == 0 ? "events_Get" : eq);
         } else {
             return err_set(err, ERR_USAGE, "invalid fault option \"%s=%s\"", part, eq);
         }

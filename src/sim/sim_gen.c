@@ -1275,6 +1275,14 @@ gen_write_object(XmlWriter *w, uint64_t seed, const GenEntry *e)
 void
 gen_catalog(void (*fn)(const char *type, const char *id, XmlNode *obj, void *arg), void *arg)
 {
+    /* The warehouses orders allocate from exist: stock for them creates none. */
+    for (size_t w = 0; w < sim_nwarehouses; w++) {
+        XmlNode *n = xml_new("warehouse", NULL);
+
+        xml_add(n, "id", sim_warehouses[w]);
+        xml_add(n, "description", sim_warehouses[w]);
+        fn("warehouse", sim_warehouses[w], n, arg);
+    }
     for (size_t t = 0; t < sizeof(sizetables) / sizeof(sizetables[0]); t++) {
         const GenSizetable *st = &sizetables[t];
         XmlNode *n = xml_new("sizetable", NULL);

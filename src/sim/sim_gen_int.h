@@ -98,7 +98,10 @@ long gen_order_index(const GenPlan *plan, const char *order_id);
 /* The plan entry of order index's latest event (for writing its current state). */
 void gen_order_entry(uint64_t seed, const GenPlan *plan, uint32_t index, GenEntry *e);
 
-/* The catalog, in products_Update and sizes_Update shape: fn gets each object. */
+/*
+ * The catalog, in warehouses_Update, sizes_Update and products_Update shape:
+ * fn gets each object (its warehouses, sizetables and products).
+ */
 void gen_catalog(void (*fn)(const char *type, const char *id, XmlNode *obj, void *arg), void *arg);
 
 /* Warehouse ids of the catalog (for warehouses the generator allocates from). */

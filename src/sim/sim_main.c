@@ -121,7 +121,8 @@ valid_prefix(const char *p)
     if (p[0] == '\0' || strchr(first, p[0]) == NULL || strspn(p, rest) != strlen(p) ||
         strlen(p) > 32)
         return false;
-    return strncasecmp(p, "xml", 3) != 0;
+    /* "SOAP-ENV" is the envelope's own prefix in every answer. */
+    return strncasecmp(p, "xml", 3) != 0 && strcmp(p, "SOAP-ENV") != 0;
 }
 
 /* HOST:PORT, HOST an IPv4 address (checked here, before any data is generated). */
@@ -202,7 +203,12 @@ main(int argc, char **argv)
     sim_options_default(&o);
     o.faults = faults;
     o.event_files = events;
-    if (pw != NULL && pw[0] != '\0')
+    if (pw != NULL && pw[0] == '\0') {
+        print_usage_error("CENTRA_SIM_PASSWORD is set but empty",
+                          "Unset it for the default password, \"" SIM_DEFAULT_PASSWORD "\".");
+        return 64;
+    }
+    if (pw != NULL)
         o.password = pw;
     opterr = 0;
     while ((at = optind, c = getopt_long(argc, argv, ":vqhV", long_options, NULL)) != -1) {

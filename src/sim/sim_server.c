@@ -31,7 +31,10 @@
 
 #define UPLOAD_CAP      (256u * 1024 * 1024) /* POST /_sim/events: recorded queues are large */
 #define SOAP_UPLOAD_CAP (64u * 1024 * 1024)  /* a SOAP request */
-#define MAX_CONNECTIONS 64u
+#define MAX_CONNECTIONS 256u                 /* one thread each */
+#define MAX_BUSY        4u                   /* SOAP requests parsed and answered at once */
+#define IDLE_TIMEOUT_S  60u                  /* an idle connection is closed after this */
+#define STATE_MAX_IDS   100000u              /* acknowledged ids listed by GET /_sim/state */
 
 typedef struct Upload {
     DynBuf body;  /* request body so far */
@@ -93,7 +96,8 @@ load_file(SimServer *srv, const char *path, Error *err)
         }
     }
     close(fd);
-    n = sim_store_append_xml(&srv->store, dynbuf_str(&buf), dynbuf_len(&buf), err);
+    /* Recorded ids are kept unless taken (by generated events, or an earlier file). */
+    n = sim_store_append_xml(&srv->store, dynbuf_str(&buf), dynbuf_len(&buf), SIM_IDS_FREE, err);
     dynbuf_free(&buf);
     if (n < 0) {
         err_prefix(err, "event file \"%s\"", path);
@@ -179,18 +183,28 @@ sim_server_reset(SimServer *srv, size_t orders, uint64_t seed, Error *err)
 
 /* --- responses -------------------------------------------------------------------------- */
 
+/* Send text (copied) with status; allow, if not NULL, goes in an Allow header (for 405). */
 static enum MHD_Result
-send_text(struct MHD_Connection *conn, unsigned status, const char *type, const char *text,
-          size_t len)
+send_text_allow(struct MHD_Connection *conn, unsigned status, const char *type, const char *text,
+                size_t len, const char *allow)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
 
     MHD_add_response_header(resp, "Content-Type", type);
+    if (allow != NULL)
+        MHD_add_response_header(resp, "Allow", allow);
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum MHD_Result
+send_text(struct MHD_Connection *conn, unsigned status, const char *type, const char *text,
+          size_t len)
+{
+    return send_text_allow(conn, status, type, text, len, NULL);
 }
 
 static enum MHD_Result
@@ -200,8 +214,10 @@ send_json(struct MHD_Connection *conn, unsigned status, DynBuf *json)
     return send_text(conn, status, "application/json", dynbuf_str(json), dynbuf_len(json));
 }
 
+/* {"error":message} with status, and an Allow header when allow is not NULL. */
 static enum MHD_Result
-send_error(struct MHD_Connection *conn, unsigned status, const char *message)
+send_error_allow(struct MHD_Connection *conn, unsigned status, const char *message,
+                 const char *allow)
 {
     DynBuf b;
     enum MHD_Result ret;
@@ -210,10 +226,16 @@ send_error(struct MHD_Connection *conn, unsigned status, const char *message)
     dynbuf_addstr(&b, "{\"error\":");
     if (json_append_string(&b, message) != ERR_OK)
         dynbuf_addstr(&b, "\"?\"");
-    dynbuf_addc(&b, '}');
-    ret = send_json(conn, status, &b);
+    dynbuf_addstr(&b, "}\n");
+    ret = send_text_allow(conn, status, "application/json", dynbuf_str(&b), dynbuf_len(&b), allow);
     dynbuf_free(&b);
     return ret;
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, unsigned status, const char *message)
+{
+    return send_error_allow(conn, status, message, NULL);
 }
 
 static ssize_t
@@ -305,20 +327,23 @@ static enum MHD_Result
 admin_state(SimServer *srv, struct MHD_Connection *conn)
 {
     SimStore *s = &srv->store;
+    size_t first_id = s->ndone > STATE_MAX_IDS ? s->ndone - STATE_MAX_IDS : 0;
     DynBuf b;
     enum MHD_Result ret;
 
     dynbuf_init(&b, UPLOAD_CAP);
     dynbuf_addf(&b,
                 "{\"queue_length\":%zu,\"events_total\":%zu,\"next_event_id\":%lld,"
-                "\"last_acknowledged\":%lld,\"acknowledged_count\":%zu,\"acknowledged_ids\":[",
-                s->live, s->nevents, s->next_id, s->last_done, s->ndone);
-    for (size_t i = 0; i < s->ndone; i++)
-        dynbuf_addf(&b, "%s%lld", i > 0 ? "," : "", s->done_ids[i]);
+                "\"last_acknowledged\":%lld,\"acknowledged_count\":%zu,"
+                "\"acknowledged_ids_omitted\":%zu,\"acknowledged_ids\":[",
+                s->live, s->nevents, s->next_id, s->last_done, s->ndone, first_id);
+    /* The latest STATE_MAX_IDS acknowledged ids, so the answer stays small. */
+    for (size_t i = first_id; i < s->ndone; i++)
+        dynbuf_addf(&b, "%s%lld", i > first_id ? "," : "", s->done_ids[i]);
     dynbuf_addstr(&b, "],\"requests\":{");
     hashmap_each(s->op_counts, count_op, &b);
     dynbuf_addf(&b,
-                "},\"generated_orders\":%u,\"seed\":%llu,\"orders_changed\":%zu,"
+                "},\"generated_orders\":%u,\"seed\":%llu,\"orders_stored\":%zu,"
                 "\"objects\":%zu,\"logged_requests\":%zu,\"faults\":",
                 s->plan.norders, (unsigned long long)s->seed, hashmap_count(s->orders),
                 hashmap_count(s->objects), s->nrequests);
@@ -346,18 +371,20 @@ admin_requests(SimServer *srv, struct MHD_Connection *conn)
     for (size_t i = 0; i < srv->store.nrequests; i++) {
         const SimRequest *r = sim_store_request(&srv->store, i);
 
+        size_t mark = dynbuf_len(&b);
+
         if (r->seq <= since || (op != NULL && strcmp(op, r->op) != 0))
             continue;
-        dynbuf_addf(&b, "%s{\"seq\":%lld,\"op\":", first ? "" : ",", r->seq);
-        if (json_append_string(&b, r->op) != ERR_OK)
+        /* An entry that does not fit ends the list, which stays valid JSON. */
+        if (dynbuf_addf(&b, "%s{\"seq\":%lld,\"op\":", first ? "" : ",", r->seq) != ERR_OK ||
+            json_append_string(&b, r->op) != ERR_OK || dynbuf_addstr(&b, ",\"time\":") != ERR_OK ||
+            json_append_string(&b, r->time) != ERR_OK ||
+            dynbuf_addstr(&b, ",\"body\":") != ERR_OK ||
+            json_append_string(&b, r->body) != ERR_OK || dynbuf_addc(&b, '}') != ERR_OK ||
+            dynbuf_len(&b) > UPLOAD_CAP - 2) {
+            dynbuf_truncate(&b, mark);
             break;
-        dynbuf_addstr(&b, ",\"time\":");
-        if (json_append_string(&b, r->time) != ERR_OK)
-            break;
-        dynbuf_addstr(&b, ",\"body\":");
-        if (json_append_string(&b, r->body) != ERR_OK)
-            break; /* the log outgrew the answer's cap: the list ends here */
-        dynbuf_addc(&b, '}');
+        }
         first = false;
     }
     dynbuf_addc(&b, ']');
@@ -369,15 +396,22 @@ admin_requests(SimServer *srv, struct MHD_Connection *conn)
 static enum MHD_Result
 admin_events(SimServer *srv, struct MHD_Connection *conn, const Upload *up)
 {
-    long long before = srv->store.next_id;
+    const char *ids = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ids");
+    SimIdMode mode = SIM_IDS_KEEP;
     Error err;
-    long n = sim_store_append_xml(&srv->store, dynbuf_str(&up->body), dynbuf_len(&up->body), &err);
     DynBuf b;
+    long n;
     enum MHD_Result ret;
 
+    if (ids != NULL && strcmp(ids, "free") == 0)
+        mode = SIM_IDS_FREE;
+    else if (ids != NULL && strcmp(ids, "new") == 0)
+        mode = SIM_IDS_NEW;
+    else if (ids != NULL && strcmp(ids, "keep") != 0)
+        return send_error(conn, 400, "ids must be keep (the default), free or new");
+    n = sim_store_append_xml(&srv->store, dynbuf_str(&up->body), dynbuf_len(&up->body), mode, &err);
     if (n < 0)
         return send_error(conn, 400, err.message);
-    (void)before;
     dynbuf_init(&b, 256);
     dynbuf_addf(&b, "{\"appended\":%ld,\"queue_length\":%zu,\"next_event_id\":%lld}", n,
                 srv->store.live, srv->store.next_id);
@@ -400,8 +434,8 @@ admin_faults(SimServer *srv, struct MHD_Connection *conn, const char *method)
         SimFault f;
         Error err;
 
-        if (clear != NULL)
-            sim_faults_clear(&srv->faults);
+        if (kind == NULL && clear == NULL)
+            return send_error(conn, 400, "POST /_sim/faults needs kind=... or clear=1");
         if (kind != NULL) {
             snprintf(spec, sizeof(spec), "%s", kind);
             for (size_t i = 0; i < CB_LENGTH(keys); i++) {
@@ -411,12 +445,16 @@ admin_faults(SimServer *srv, struct MHD_Connection *conn, const char *method)
                 if (v != NULL)
                     snprintf(spec + used, sizeof(spec) - used, ":%s=%s", keys[i], v);
             }
-            if (sim_fault_parse(spec, &f, &err) != ERR_OK ||
-                sim_faults_add(&srv->faults, &f, &err) != ERR_OK)
+            /* Checked before anything changes: a refused request leaves the list as it was. */
+            if (sim_fault_parse(spec, &f, &err) != ERR_OK)
                 return send_error(conn, 400, err.message);
-        } else if (clear == NULL) {
-            return send_error(conn, 400, "POST /_sim/faults needs kind=... or clear=1");
+            if (clear == NULL && srv->faults.n == SIM_MAX_FAULTS)
+                return send_error(conn, 400, "at most 32 faults can be active");
         }
+        if (clear != NULL)
+            sim_faults_clear(&srv->faults);
+        if (kind != NULL)
+            (void)sim_faults_add(&srv->faults, &f, &err); /* room checked above */
     }
     dynbuf_init(&b, 65536);
     sim_faults_json(&srv->faults, &b);
@@ -467,6 +505,15 @@ route_admin(SimServer *srv, struct MHD_Connection *conn, const char *url, const 
     bool get = strcmp(method, "GET") == 0;
     bool post = strcmp(method, "POST") == 0;
 
+    static const struct {
+        const char *url;   /* endpoint */
+        const char *allow; /* its methods */
+    } endpoints[] = {{"/_sim/state", "GET"},
+                     {"/_sim/requests", "GET"},
+                     {"/_sim/events", "POST"},
+                     {"/_sim/faults", "GET, POST"},
+                     {"/_sim/reset", "POST"}};
+
     if (get && strcmp(url, "/_sim/state") == 0)
         return admin_state(srv, conn);
     if (get && strcmp(url, "/_sim/requests") == 0)
@@ -477,6 +524,14 @@ route_admin(SimServer *srv, struct MHD_Connection *conn, const char *url, const 
         return admin_faults(srv, conn, method);
     if (post && strcmp(url, "/_sim/reset") == 0)
         return admin_reset(srv, conn);
+    for (size_t i = 0; i < CB_LENGTH(endpoints); i++) {
+        if (strcmp(url, endpoints[i].url) == 0) {
+            char msg[128];
+
+            snprintf(msg, sizeof(msg), "%s takes %s", url, endpoints[i].allow);
+            return send_error_allow(conn, 405, msg, endpoints[i].allow);
+        }
+    }
     return send_error(conn, 404, "no such admin endpoint; see docs/simulator.md");
 }
 
@@ -517,22 +572,25 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (strcmp(url, srv->opts.path) != 0)
         return send_text(conn, 404, "text/plain", "Not Found\n", 10);
     if (strcmp(method, "POST") != 0) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-            37, (void *)(uintptr_t) "SOAP endpoint: send requests by POST\n",
-            MHD_RESPMEM_PERSISTENT);
+        static const char text[] = "SOAP endpoint: send requests by POST\n";
 
-        MHD_add_response_header(resp, "Allow", "POST");
-        ret = MHD_queue_response(conn, 405, resp);
-        MHD_destroy_response(resp);
-        return ret;
+        return send_text_allow(conn, 405, "text/plain", text, sizeof(text) - 1, "POST");
     }
     sim_reply_init(&reply);
+    /*
+     * At most MAX_BUSY requests are parsed and answered at once: a parsed
+     * request may take a hundred times its size.  Not held while sleeping or
+     * sending.
+     */
+    while (sem_wait(&srv->busy) != 0)
+        ;
     root = sim_soap_parse(dynbuf_str(&up->body), dynbuf_len(&up->body), &err);
     pthread_mutex_lock(&srv->lock);
     sim_soap_handle(&srv->store, &srv->faults, &srv->auth, root, &err, dynbuf_str(&up->body),
                     dynbuf_len(&up->body), &reply);
     pthread_mutex_unlock(&srv->lock);
     xml_free(root);
+    sem_post(&srv->busy);
     log_debug("%s %s -> %d (%zu bytes)", method, url, reply.status, dynbuf_len(&reply.body));
     if (reply.delay_ms > 0)
         backoff_sleep_ms(reply.delay_ms);
@@ -584,6 +642,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 
     memset(srv, 0, sizeof(*srv));
     pthread_mutex_init(&srv->lock, NULL);
+    sem_init(&srv->busy, 0, MAX_BUSY);
     srv->opts = *opts;
     srv->auth.username = opts->username;
     srv->auth.password = opts->password;
@@ -595,6 +654,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     if (rc != ERR_OK) {
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
+        sem_destroy(&srv->busy);
         return rc;
     }
     memset(&addr, 0, sizeof(addr));
@@ -603,6 +663,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     if (inet_pton(AF_INET, opts->host, &addr.sin_addr) != 1) {
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
+        sem_destroy(&srv->busy);
         return err_set(err, ERR_USAGE, "invalid listen address \"%s\" (an IPv4 address)",
                        opts->host);
     }
@@ -618,6 +679,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
             close(fd);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
+        sem_destroy(&srv->busy);
         err_set(err, ERR_IO, "could not listen on %s:%u: %s", opts->host, opts->port,
                 str_errno(saved, ebuf, sizeof(ebuf)));
         if (saved == EADDRINUSE)
@@ -628,12 +690,13 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         close(fd);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
+        sem_destroy(&srv->busy);
         return err_set(err, ERR_INTERNAL, "could not start the HTTP server on %s:%u", opts->host,
                        opts->port);
     }
@@ -650,4 +713,5 @@ sim_server_stop(SimServer *srv)
     srv->daemon = NULL;
     sim_store_free(&srv->store);
     pthread_mutex_destroy(&srv->lock);
+    sem_destroy(&srv->busy);
 }

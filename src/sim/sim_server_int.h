@@ -10,6 +10,7 @@
 #define SIM_SIM_SERVER_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,7 @@ typedef struct SimOptions {
 typedef struct SimServer {
     SimOptions opts;      /* as started (strings borrowed) */
     pthread_mutex_t lock; /* held around every use of store and faults */
+    sem_t busy;           /* SOAP requests being parsed and answered (bounds their memory) */
     SimStore store;       /* state */
     SimFaults faults;     /* active faults */
     SimAuth auth;         /* expected login */

@@ -158,10 +158,6 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
         }
     }
     n = sim_store_select(s, type, markets, nmarkets, batch, SIM_BATCH);
-    for (size_t i = 0; i < nmarkets; i++)
-        xfree(market_bufs[i]);
-    xfree(market_bufs);
-    xfree(markets);
 
     /* Faults that spoil an event: it stays spoiled until acknowledged. */
     for (int k = 0; k < 2; k++) {
@@ -185,7 +181,8 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
     if (s->last_done > 0) {
         SimEvent *again = sim_store_find(s, s->last_done);
 
-        if (again != NULL && sim_faults_fire(f, FAULT_REPEAT, op, &param)) {
+        if (again != NULL && sim_store_matches(s, again, type, markets, nmarkets) &&
+            sim_faults_fire(f, FAULT_REPEAT, op, &param)) {
             size_t at = 0;
 
             while (at < n && batch[at]->id < again->id)
@@ -196,6 +193,10 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
                 n++;
         }
     }
+    for (size_t i = 0; i < nmarkets; i++)
+        xfree(market_bufs[i]);
+    xfree(market_bufs);
+    xfree(markets);
 
     envelope_begin(s, &r->body);
     op_open(s, &w, &r->body, "events_Get");
@@ -392,7 +393,8 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *r
     op = opnode->name;
     if (strcmp(op, "events_GetRequest") == 0)
         op = "events_Get";
-    sim_store_count(s, op);
+    /* Counted by name only when known: a client must not grow the counters at will. */
+    sim_store_count(s, sim_operation_known(op) ? op : "unknown_operation");
     if (transport_faults(f, op, r))
         return;
     /*

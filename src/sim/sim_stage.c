@@ -469,8 +469,8 @@ add_merged(SimResult *res, const char *what, XmlNode *dst, const XmlNode *src)
  * into the item with the same key or is added, and one without its key is
  * an error; any other element is a single record: merged into the stored
  * one, or replaced whole when both have an <id> and it differs (a reference
- * to another market, pricelist, ...).  An empty element clears nothing.
- * Errors name the object with what.
+ * to another market, pricelist, ...).  An empty leaf clears the field; an
+ * empty list or record changes nothing.  Errors name the object with what.
  */
 void
 sim_merge(SimResult *res, const char *what, XmlNode *dst, const XmlNode *src)

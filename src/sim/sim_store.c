@@ -404,6 +404,7 @@ find_events(const XmlNode *n, LoadList *list)
 
 /* Check one loaded event and prepare its data; *next is the next free id. */
 typedef struct LoadCheck {
+    SimIdMode mode;       /* what a given id means */
     HashMap *ids;         /* ids taken by the document so far */
     HashMap *new_types;   /* event types the document adds */
     HashMap *new_markets; /* markets the document adds */
@@ -424,17 +425,24 @@ check_event(SimStore *s, Loaded *l, size_t index, LoadCheck *c, Error *err)
         err_set(err, ERR_DATA, "event %zu of the document has no <type>", index + 1);
         return false;
     }
-    if (id_text != NULL && id_text[0] != '\0') {
+    if (c->mode != SIM_IDS_NEW && id_text != NULL && id_text[0] != '\0') {
         if (!str_to_ll(id_text, &l->id) || l->id <= 0 || l->id > SIM_MAX_EVENT_ID) {
             err_set(err, ERR_DATA, "event id \"%s\" is not a number from 1 to %lld", id_text,
                     SIM_MAX_EVENT_ID);
             return false;
         }
-        if (sim_store_find(s, l->id) != NULL) {
+        snprintf(key, sizeof(key), "%lld", l->id);
+        if (c->mode == SIM_IDS_FREE &&
+            (sim_store_find(s, l->id) != NULL || hashmap_get(c->ids, key) != NULL))
+            l->id = 0; /* taken: the next free one */
+        else if (sim_store_find(s, l->id) != NULL) {
             err_set(err, ERR_DATA, "event id %lld is already in the queue", l->id);
             return false;
         }
     } else {
+        l->id = 0;
+    }
+    if (l->id == 0) {
         l->id = c->next;
         if (l->id > SIM_MAX_EVENT_ID) {
             err_set(err, ERR_DATA, "no event id left (ids stop at %lld)", SIM_MAX_EVENT_ID);
@@ -464,7 +472,7 @@ check_event(SimStore *s, Loaded *l, size_t index, LoadCheck *c, Error *err)
 }
 
 long
-sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err)
+sim_store_append_xml(SimStore *s, const char *xml, size_t len, SimIdMode mode, Error *err)
 {
     XmlNode *root;
     LoadList list = {NULL, 0, 0};
@@ -476,6 +484,7 @@ sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err)
         return -1;
     find_events(root, &list);
     /* All or nothing: every event is checked before the first is queued. */
+    check.mode = mode;
     check.ids = hashmap_new();
     check.new_types = hashmap_new();
     check.new_markets = hashmap_new();
@@ -521,23 +530,26 @@ market_matches(const SimStore *s, const SimEvent *e, const char *const *markets,
     return false;
 }
 
+bool
+sim_store_matches(const SimStore *s, const SimEvent *e, const char *type,
+                  const char *const *markets, size_t nmarkets)
+{
+    bool any = type == NULL || type[0] == '\0' || strcmp(type, "all") == 0;
+
+    return (any || strcmp(s->types[e->type], type) == 0) && market_matches(s, e, markets, nmarkets);
+}
+
 size_t
 sim_store_select(SimStore *s, const char *type, const char *const *markets, size_t nmarkets,
                  SimEvent **out, size_t max)
 {
-    bool any = type == NULL || type[0] == '\0' || strcmp(type, "all") == 0;
     size_t n = 0;
 
     for (size_t i = s->first_live; i < s->nevents && n < max; i++) {
         SimEvent *e = &s->events[i];
 
-        if (e->done)
-            continue;
-        if (!any && strcmp(s->types[e->type], type) != 0)
-            continue;
-        if (!market_matches(s, e, markets, nmarkets))
-            continue;
-        out[n++] = e;
+        if (!e->done && sim_store_matches(s, e, type, markets, nmarkets))
+            out[n++] = e;
     }
     return n;
 }
@@ -781,25 +793,45 @@ sim_store_log_request(SimStore *s, const char *op, const XmlNode *root, const ch
     SimRequest *r;
     char now[32];
 
+    char *masked = mask_password(root, body, len);
+    size_t masked_len = strlen(masked);
+
+    if (masked_len > SIM_REQUEST_BODY_MAX) {
+        /* Cut at a tag, so the text stays readable and whole characters. */
+        DynBuf cut;
+        size_t at = SIM_REQUEST_BODY_MAX;
+
+        while (at > 0 && masked[at] != '<')
+            at--;
+        dynbuf_init(&cut, at + 128);
+        dynbuf_add(&cut, masked, at);
+        dynbuf_addf(&cut, "... (cut: %zu bytes in all)", masked_len);
+        xfree(masked);
+        masked_len = dynbuf_len(&cut);
+        masked = dynbuf_take(&cut);
+    }
     if (s->requests_alloc == 0) {
         s->requests_alloc = SIM_REQUEST_LOG;
         s->requests = xcalloc(s->requests_alloc, sizeof(SimRequest));
     }
-    if (s->nrequests == s->requests_alloc) {
-        /* Full: the oldest entry is reused. */
+    /* The oldest entries go while the log is full or its bodies too large. */
+    while (s->nrequests > 0 && (s->nrequests == s->requests_alloc ||
+                                s->requests_bytes + masked_len > SIM_REQUEST_LOG_BYTES)) {
         r = &s->requests[s->requests_head];
+        s->requests_bytes -= strlen(r->body);
         xfree(r->op);
         xfree(r->time);
         xfree(r->body);
         s->requests_head = (s->requests_head + 1) % s->requests_alloc;
-    } else {
-        r = &s->requests[(s->requests_head + s->nrequests++) % s->requests_alloc];
+        s->nrequests--;
     }
+    r = &s->requests[(s->requests_head + s->nrequests++) % s->requests_alloc];
     sim_now(now, sizeof(now), SIM_TIME_UTC);
     r->seq = s->next_seq++;
     r->op = xstrdup(op);
     r->time = xstrdup(now);
-    r->body = mask_password(root, body, len);
+    r->body = masked;
+    s->requests_bytes += masked_len;
 }
 
 const SimRequest *

@@ -24,12 +24,14 @@
 #include "centra/xmlwriter.h"
 #include "sim_gen_int.h"
 
-#define SIM_NS_CENTRA    "http://www.centra.com/webservices/"
-#define SIM_NS_NAVISION  "http://www.silkvms.com/webservices/"
-#define SIM_BATCH        100   /* events per events_Get, as Centra */
-#define SIM_REQUEST_LOG  10000 /* update requests kept for GET /_sim/requests (the latest) */
-#define SIM_MAX_INTERNED 4096  /* distinct event types, and distinct markets */
-#define SIM_MAX_EVENT_ID 9007199254740991LL /* 2^53 - 1: exact in every JSON reader */
+#define SIM_NS_CENTRA         "http://www.centra.com/webservices/"
+#define SIM_NS_NAVISION       "http://www.silkvms.com/webservices/"
+#define SIM_BATCH             100   /* events per events_Get, as Centra */
+#define SIM_REQUEST_LOG       10000 /* update requests kept for GET /_sim/requests (the latest) */
+#define SIM_REQUEST_LOG_BYTES (64u * 1024 * 1024) /* ... and at most this much of their bodies */
+#define SIM_REQUEST_BODY_MAX  (1024u * 1024)      /* a body longer than this is kept cut */
+#define SIM_MAX_INTERNED      4096                /* distinct event types, and distinct markets */
+#define SIM_MAX_EVENT_ID      9007199254740991LL  /* 2^53 - 1: exact in every JSON reader */
 
 /* How a served event is broken on purpose (fault injection), until acknowledged. */
 typedef enum SimPoison {
@@ -85,15 +87,16 @@ typedef struct SimStore {
     long long *done_ids; /* acknowledged ids, in acknowledgement order */
     size_t ndone;
     size_t done_alloc;
-    long long last_done;  /* the latest acknowledged id, 0 for none */
-    HashMap *objects;     /* "type/id" -> XmlNode*: stored by updates and the catalog */
-    HashMap *orders;      /* order id -> XmlNode*: orders changed by orders_Update */
-    HashMap *refunds;     /* refund id -> order id (xstrdup): refund ids are global */
-    HashMap *variations;  /* variation id -> product id (xstrdup): variation ids are global */
-    HashMap *op_counts;   /* operation -> count (as uintptr_t) */
-    SimRequest *requests; /* logged update requests: a ring of SIM_REQUEST_LOG entries */
-    size_t nrequests;     /* entries in use */
-    size_t requests_head; /* index of the oldest */
+    long long last_done;   /* the latest acknowledged id, 0 for none */
+    HashMap *objects;      /* "type/id" -> XmlNode*: stored by updates and the catalog */
+    HashMap *orders;       /* order id -> XmlNode*: orders changed by orders_Update */
+    HashMap *refunds;      /* refund id -> order id (xstrdup): refund ids are global */
+    HashMap *variations;   /* variation id -> product id (xstrdup): variation ids are global */
+    HashMap *op_counts;    /* operation -> count (as uintptr_t) */
+    SimRequest *requests;  /* logged update requests: a ring of SIM_REQUEST_LOG entries */
+    size_t nrequests;      /* entries in use */
+    size_t requests_head;  /* index of the oldest */
+    size_t requests_bytes; /* bytes of the bodies kept */
     size_t requests_alloc;
     long long next_seq; /* next request sequence number */
 } SimStore;
@@ -126,13 +129,20 @@ long long sim_store_append(SimStore *s, const char *type, const char *entry, con
  */
 bool sim_store_event_fits(const SimStore *s, const char *type, const char *market, Error *err);
 
+/* What the <id> of a loaded event means. */
+typedef enum SimIdMode {
+    SIM_IDS_KEEP, /* kept; one already used is an error */
+    SIM_IDS_FREE, /* kept if free, else the next free id */
+    SIM_IDS_NEW   /* ignored: every event takes the next free id */
+} SimIdMode;
+
 /*
  * Append the events in an XML document (any namespace or prefix, any
- * wrapper: every <event> element is taken), all or none.  An event keeps its
- * <id> if it has one, else takes the next free id.  Returns the number
- * appended, or -1 with err set (ERR_DATA) and nothing appended.
+ * wrapper: every <event> element is taken), all or none.  An event without
+ * an <id> takes the next free id; one with an id as mode says.  Returns the
+ * number appended, or -1 with err set (ERR_DATA) and nothing appended.
  */
-long sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err);
+long sim_store_append_xml(SimStore *s, const char *xml, size_t len, SimIdMode mode, Error *err);
 
 /*
  * The up to max oldest events still queued whose type matches (NULL or "all"
@@ -141,6 +151,10 @@ long sim_store_append_xml(SimStore *s, const char *xml, size_t len, Error *err);
  */
 size_t sim_store_select(SimStore *s, const char *type, const char *const *markets, size_t nmarkets,
                         SimEvent **out, size_t max);
+
+/* Whether event e has type (NULL or "all": any) and one of markets (nmarkets 0: any). */
+bool sim_store_matches(const SimStore *s, const SimEvent *e, const char *type,
+                       const char *const *markets, size_t nmarkets);
 
 /* Acknowledge ids; unknown or already acknowledged ids are ignored.  Returns how many. */
 size_t sim_store_done(SimStore *s, const long long *ids, size_t n);
@@ -180,8 +194,9 @@ void sim_store_count(SimStore *s, const char *op);
 
 /*
  * Log an update request: body as received, with the content of every
- * <password> element of root (its parse) masked.  The oldest entry goes when
- * SIM_REQUEST_LOG are kept.
+ * <password> element of root (its parse) masked, cut after about
+ * SIM_REQUEST_BODY_MAX bytes.  The oldest entries go when SIM_REQUEST_LOG
+ * are kept or their bodies pass SIM_REQUEST_LOG_BYTES.
  */
 void sim_store_log_request(SimStore *s, const char *op, const XmlNode *root, const char *body,
                            size_t len);

@@ -92,6 +92,14 @@ sim_result_free(SimResult *res)
 }
 
 bool
+sim_operation_known(const char *name)
+{
+    return strcmp(name, "events_Get") == 0 || strcmp(name, "events_GetRequest") == 0 ||
+           strcmp(name, "events_GetByMarkets") == 0 || strcmp(name, "events_Done") == 0 ||
+           sim_update_known(name, NULL);
+}
+
+bool
 sim_update_known(const char *op, const char **response_name)
 {
     for (size_t i = 0; i < CB_LENGTH(update_ops); i++) {

@@ -30,6 +30,13 @@ typedef struct SimResult {
  */
 bool sim_update_known(const char *op, const char **response_name);
 
+/*
+ * Whether name is an operation of the API: events_Get (or its request
+ * element events_GetRequest), events_GetByMarkets, events_Done or one of the
+ * 14 updates.
+ */
+bool sim_operation_known(const char *name);
+
 /* Apply the update operation op whose element (below <login>) is opnode. */
 void sim_update_apply(SimStore *s, const char *op, const XmlNode *opnode, SimResult *res);
 

@@ -5,6 +5,7 @@
 #include "centra/xmltree.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,15 +30,61 @@ typedef struct ParseState {
     unsigned long fail_col;
 } ParseState;
 
+/* --- namespaces -------------------------------------------------------------- */
+
+/*
+ * A namespace URI is stored once and shared, with a count of the nodes that
+ * use it: a document with a long xmlns on a million elements must not hold a
+ * million copies of it.  Counted atomically, because copies of a request's
+ * nodes outlive the request in another thread.
+ */
+typedef struct NsRef {
+    unsigned long refs; /* nodes using it */
+    char uri[];         /* the URI, NUL-terminated */
+} NsRef;
+
+static NsRef *
+ns_ref(const char *uri)
+{
+    return (NsRef *)(uintptr_t)(uri - offsetof(NsRef, uri));
+}
+
+static const char *
+ns_new(const char *uri, size_t len)
+{
+    NsRef *r = xmalloc(sizeof(NsRef) + len + 1);
+
+    r->refs = 1;
+    memcpy(r->uri, uri, len);
+    r->uri[len] = '\0';
+    return r->uri;
+}
+
+static const char *
+ns_hold(const char *uri)
+{
+    if (uri != NULL)
+        __atomic_add_fetch(&ns_ref(uri)->refs, 1, __ATOMIC_RELAXED);
+    return uri;
+}
+
+static void
+ns_release(const char *uri)
+{
+    if (uri != NULL && __atomic_sub_fetch(&ns_ref(uri)->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        xfree(ns_ref(uri));
+}
+
 /* --- building --------------------------------------------------------------- */
 
+/* A new node; ns is held (not copied) by it. */
 static XmlNode *
-node_new(const char *name, size_t name_len, const char *ns, size_t ns_len)
+node_new(const char *name, size_t name_len, const char *ns)
 {
     XmlNode *n = xcalloc(1, sizeof(XmlNode));
 
     n->name = xstrndup(name, name_len);
-    n->ns = ns != NULL ? xstrndup(ns, ns_len) : NULL;
+    n->ns = ns_hold(ns);
     n->text = xstrdup("");
     return n;
 }
@@ -45,7 +92,7 @@ node_new(const char *name, size_t name_len, const char *ns, size_t ns_len)
 XmlNode *
 xml_new(const char *name, const char *text)
 {
-    XmlNode *n = node_new(name, strlen(name), NULL, 0);
+    XmlNode *n = node_new(name, strlen(name), NULL);
 
     xml_set_text(n, text);
     return n;
@@ -87,7 +134,7 @@ xml_free(XmlNode *n)
         xml_free(n->kids[i]);
     xfree(n->kids);
     xfree(n->name);
-    xfree(n->ns);
+    ns_release(n->ns);
     xfree(n->text);
     xfree(n);
 }
@@ -111,7 +158,7 @@ xml_delete(XmlNode *child)
 XmlNode *
 xml_copy(const XmlNode *n)
 {
-    XmlNode *c = node_new(n->name, strlen(n->name), n->ns, n->ns != NULL ? strlen(n->ns) : 0);
+    XmlNode *c = node_new(n->name, strlen(n->name), n->ns);
 
     xfree(c->text);
     c->text = xstrndup(n->text, n->text_len);
@@ -300,10 +347,22 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
             dynbuf_reset(&st->text);
     }
     flush_text(st);
-    if (sep != NULL)
-        n = node_new(sep + 1, strlen(sep + 1), name, (size_t)(sep - name));
-    else
-        n = node_new(name, strlen(name), NULL, 0);
+    if (sep == NULL) {
+        n = node_new(name, strlen(name), NULL);
+    } else {
+        size_t len = (size_t)(sep - name);
+        const char *parent_ns = st->cur != NULL ? st->cur->ns : NULL;
+
+        /* Nearly always the parent's namespace: share it. */
+        if (parent_ns != NULL && strncmp(parent_ns, name, len) == 0 && parent_ns[len] == '\0') {
+            n = node_new(sep + 1, strlen(sep + 1), parent_ns);
+        } else {
+            const char *ns = ns_new(name, len);
+
+            n = node_new(sep + 1, strlen(sep + 1), ns);
+            ns_release(ns); /* the node holds it now */
+        }
+    }
     n->content_at =
         (size_t)XML_GetCurrentByteIndex(st->parser) + (size_t)XML_GetCurrentByteCount(st->parser);
     if (st->cur == NULL)

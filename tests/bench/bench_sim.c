@@ -7,7 +7,12 @@
  *     events well under 10 s on the 2-core reference machine.
  *
  * Usage: bench_sim [ORDERS]   (default 100000)
+ *        bench_sim --url URL  drain a running centra-sim (default login, or
+ *                             CENTRA_SIM_PASSWORD) and print the events drained:
+ *                             the command-line test drains `centra-sim --orders
+ *                             1000` with it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +71,9 @@ ack_list(const char *answer, DynBuf *ack)
 int
 main(int argc, char **argv)
 {
-    size_t orders = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000;
+    bool external = argc > 2 && strcmp(argv[1], "--url") == 0;
+    size_t orders = argc > 1 && !external ? (size_t)strtoul(argv[1], NULL, 10) : 100000;
+    const char *url;
     static const char head[] =
         "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>";
     SimOptions o;
@@ -86,11 +93,14 @@ main(int argc, char **argv)
     log_set_level(LOG_LEVEL_WARN);
     sim_options_default(&o);
     o.orders = orders;
+    if (external && getenv("CENTRA_SIM_PASSWORD") != NULL)
+        o.password = getenv("CENTRA_SIM_PASSWORD");
     t0 = backoff_now_ms();
-    if (sim_server_start(&srv, &o, &err) != ERR_OK) {
+    if (!external && sim_server_start(&srv, &o, &err) != ERR_OK) {
         fprintf(stderr, "bench_sim: %s\n", err.message);
         return 1;
     }
+    url = external ? argv[2] : srv.url;
     t_gen = backoff_now_ms() - t0;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     c = curl_easy_init();
@@ -106,7 +116,7 @@ main(int argc, char **argv)
                     "%s</password></login><type>all</type></events_GetRequest></soap:Body>"
                     "</soap:Envelope>",
                     head, SIM_NS_CENTRA, o.username, o.password);
-        if (post(c, srv.url, dynbuf_str(&req), &answer) != 200) {
+        if (post(c, url, dynbuf_str(&req), &answer) != 200) {
             fprintf(stderr, "bench_sim: events_Get failed\n");
             return 1;
         }
@@ -122,13 +132,21 @@ main(int argc, char **argv)
             break;
         events += n;
         dynbuf_addstr(&req, "</events_Done></soap:Body></soap:Envelope>");
-        if (post(c, srv.url, dynbuf_str(&req), &answer) != 200) {
+        if (post(c, url, dynbuf_str(&req), &answer) != 200) {
             fprintf(stderr, "bench_sim: events_Done failed\n");
             return 1;
         }
         calls++;
     }
     secs = (double)(backoff_now_ms() - t0) / 1000.0;
+    if (external) {
+        printf("drained %zu events in %zu calls\n", events, calls);
+        dynbuf_free(&answer);
+        dynbuf_free(&req);
+        curl_easy_cleanup(c);
+        curl_global_cleanup();
+        return events > 0 ? 0 : 1;
+    }
     getrusage(RUSAGE_SELF, &ru);
     printf("centra-sim drain benchmark\n");
     printf("  %-26s %zu order events (%zu events in all)\n", "queue:", orders, events);

@@ -198,7 +198,7 @@ for bad in SOAP rest ""; do
     expect_usage "--flavor \"$bad\"" \
         "centra-sim: error: invalid --flavor \"$bad\" (soap or navision)" "--flavor=$bad"
 done
-for bad in 9ns -ns .ns "ns 1" "" "ns1:" xmlns XMLx ns_with_a_name_longer_than_32_chars; do
+for bad in 9ns -ns .ns "ns 1" "" "ns1:" xmlns XMLx SOAP-ENV ns_with_a_name_longer_than_32_chars; do
     expect_usage "--style \"$bad\"" \
         "centra-sim: error: invalid --style \"$bad\" (a prefix such as ns1, or default)" \
         "--style=$bad"
@@ -228,6 +228,7 @@ expect_fault "http_500:count=0" 'invalid fault option "count=0"'
 expect_fault "http_500:count" 'fault option "count" needs a value (key=value)'
 expect_fault "delay:ms=-5" 'invalid fault option "ms=-5"'
 expect_fault "http_500:colour=red" 'invalid fault option "colour=red"'
+expect_fault "http_500:op=nothing" 'unknown operation "nothing" in a fault'
 expect_fault "http_500:count=2:rate=0.5" 'a fault takes count or rate, not both'
 expect_fault "http_429:ms=5" \
     'fault http_429 takes no ms (ms is for delay and slow_done, retry_after for http_429)'
@@ -266,6 +267,23 @@ if start_sim; then
     stop_sim TERM
 fi
 
+CENTRA_SIM_PASSWORD= run_sim
+assert_eq 64 "$RC" "an empty CENTRA_SIM_PASSWORD is refused"
+assert_contains "$ERR" "centra-sim: error: CENTRA_SIM_PASSWORD is set but empty" \
+    "an empty CENTRA_SIM_PASSWORD says so"
+assert_eq "" "$OUT" "an empty CENTRA_SIM_PASSWORD prints no URL"
+
+# A recorded event whose id the generated queue already uses takes the next free id.
+fixture=$CB_SOURCE_DIR/tests/fixtures/guide/dtc_order_event.xml
+if start_sim --orders=200 --events="$fixture"; then
+    http GET "$SIM_BASE/_sim/state"
+    assert_contains "$HTTP_BODY" '"queue_length":211,' \
+        "--events adds its event to the generated queue although its id is taken"
+    stop_sim TERM
+else
+    cb_report 1 "--orders and --events with overlapping ids start" "$(cat "$SIM_ERR")"
+fi
+
 # --- a normal start -----------------------------------------------------------------
 url_file=$cb_tmp/sim.url
 start_sim --url-file="$url_file" --orders=1000
@@ -290,6 +308,13 @@ assert_contains "$HTTP_BODY" '"queue_length":1050,' \
 assert_contains "$HTTP_BODY" '"seed":1,' "the default seed is 1"
 http GET "$SIM_BASE/nowhere"
 assert_eq 404 "$HTTP_STATUS" "an unknown path answers 404"
+# Issue 3's "done when": a client drains and acknowledges the whole queue.
+drained=$("$CB_BUILD_DIR/tests/bench_sim" --url "$SIM_URL" 2>&1)
+assert_eq 0 "$?" "a client drains the queue of --orders 1000" "$drained"
+assert_contains "$drained" "drained 1050 events" "it acknowledges every one of the 1050 events"
+http GET "$SIM_BASE/_sim/state"
+assert_contains "$HTTP_BODY" '"queue_length":0,' "the queue is empty after the drain"
+assert_contains "$HTTP_BODY" '"acknowledged_count":1050,' "all 1050 events were acknowledged"
 stop_sim TERM
 assert_eq 0 "$SIM_RC" "SIGTERM stops it with exit 0"
 [[ ! -e $url_file ]]
@@ -312,7 +337,7 @@ cb_report $? "SIGINT removes --url-file"
 # Every kind that --help lists is accepted, all at once.
 fault_args=()
 for kind in "${fault_kinds[@]}"; do
-    fault_args+=("--fault=$kind:op=nothing")
+    fault_args+=("--fault=$kind:op=markets_Update") # an operation the test never calls
 done
 if start_sim "${fault_args[@]}"; then
     http GET "$SIM_BASE/_sim/state"

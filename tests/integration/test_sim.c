@@ -392,6 +392,15 @@ START_TEST(the_navision_flavor_speaks_its_own_namespace)
     ck_assert_contains(dynbuf_str(&r.body), "Unknown operation {http://www.centra.com/webservices/}"
                                             "events_GetRequest");
     http_result_free(&r);
+    /* Otherwise identical: updates too. */
+    ck_assert_str_eq(update("warehouses_Update",
+                            "<warehouses><warehouse><id>W-NAV</id></warehouse></warehouses>")
+                         .success,
+                     "true");
+    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_contains(dynbuf_str(&r.body), "<ns1:success>true</ns1:success>");
+    http_result_free(&r);
 }
 END_TEST
 
@@ -519,6 +528,35 @@ START_TEST(every_update_operation_answers_success_and_errors)
     ck_assert_str_eq(a.success, "false");
     ck_assert_int_ge(a.nerrors, 1);
     ck_assert_msg(str_starts_with(a.error, c->error), "%s: \"%s\"", c->op, a.error);
+}
+END_TEST
+
+/* More of what Centra refuses, each with its message. */
+static const OpCase more_errors[] = {
+    {"products_Update", NULL, "<products><product><variations/></product></products>",
+     "A product has no id"},
+    {"orders_Update", NULL, "<orders><order><locked>yes</locked></order></orders>",
+     "An order has no id"},
+    {"pricelists_Update", NULL,
+     "<pricelists><pricelist><id>EUR-Retail</id><items><product><id>PWC</id><price>cheap"
+     "</price></product></items></pricelist></pricelists>",
+     "Invalid price \"cheap\" for product PWC in pricelist EUR-Retail"},
+    {"orders_Update", NULL,
+     "<orders><order><id>100001</id><products><product><id>PWC</id></product></products>"
+     "</order></orders>",
+     "Order 100001: order lines cannot be added or changed through orders_Update; cancel them "
+     "with <cancelled>"},
+    {"orders_Update", NULL, "<orders><order><id>100001</id><type>retail</type></order></orders>",
+     "Order 100001 has type wholesale: it cannot be changed to retail"},
+};
+
+START_TEST(more_update_errors_are_answered_with_centras_messages)
+{
+    const OpCase *c = &more_errors[_i];
+    Answer a = update(c->op, c->bad);
+
+    ck_assert_str_eq(a.success, "false");
+    ck_assert_str_eq(a.error, c->error);
 }
 END_TEST
 
@@ -968,26 +1006,61 @@ START_TEST(the_generated_queue_is_realistic)
 }
 END_TEST
 
+/* Every product, variation and size of the queued orders takes stock and a price. */
 START_TEST(products_in_generated_orders_take_stock_and_prices)
 {
     XmlNode *root;
     const XmlNode *op = get_events("order", &root);
-    const XmlNode *p = xml_path(op, "events/event/data/order/products/product");
-    char inner[2048];
+    const XmlNode *events = xml_child(op, "events");
+    DynBuf stock;
+    DynBuf prices;
+    Answer a;
+    int lines = 0;
 
-    snprintf(inner, sizeof(inner),
-             "<products><product><id>%s</id><variations><variation><id>%s</id><sizes><size><id>"
-             "%s</id><warehouseitems><warehouse><id>MainWarehouse</id><qty>7</qty></warehouse>"
-             "</warehouseitems></size></sizes></variation></variations></product></products>",
-             xml_child_text(p, "id"), xml_path_text(p, "variation/id"),
-             xml_path_text(p, "sizes/size/id"));
-    ck_assert_str_eq(update("products_Update", inner).success, "true");
-    snprintf(inner, sizeof(inner),
-             "<pricelists><pricelist><id>SEK-Retail</id><items><product><id>%s</id><variation>"
-             "<id>%s</id><price>199</price></variation></product></items></pricelist>"
-             "</pricelists>",
-             xml_child_text(p, "id"), xml_path_text(p, "variation/id"));
-    ck_assert_str_eq(update("pricelists_Update", inner).success, "true");
+    dynbuf_init(&stock, 16u * 1024 * 1024);
+    dynbuf_init(&prices, 16u * 1024 * 1024);
+    dynbuf_addstr(&stock, "<products>");
+    dynbuf_addstr(&prices, "<pricelists><pricelist><id>SEK-Retail</id><items>");
+    for (XmlNode *e = xml_child(events, "event"); e != NULL; e = xml_next(events, "event", e)) {
+        const XmlNode *products = xml_path(e, "data/order/products");
+
+        for (XmlNode *p = xml_child(products, "product"); p != NULL;
+             p = xml_next(products, "product", p)) {
+            const XmlNode *sizes = xml_child(p, "sizes");
+
+            for (XmlNode *z = xml_child(sizes, "size"); z != NULL; z = xml_next(sizes, "size", z)) {
+                const XmlNode *wh = xml_child(z, "warehouseitems");
+
+                dynbuf_addf(&stock,
+                            "<product><id>%s</id><variations><variation><id>%s</id><sizes>"
+                            "<size><id>%s</id><warehouseitems>",
+                            xml_child_text(p, "id"), xml_path_text(p, "variation/id"),
+                            xml_child_text(z, "id"));
+                for (XmlNode *w = xml_child(wh, "warehouse"); w != NULL;
+                     w = xml_next(wh, "warehouse", w))
+                    dynbuf_addf(&stock, "<warehouse><id>%s</id><qty>7</qty></warehouse>",
+                                xml_child_text(w, "id"));
+                dynbuf_addstr(&stock, "</warehouseitems></size></sizes></variation></variations>"
+                                      "</product>");
+                lines++;
+            }
+            dynbuf_addf(&prices,
+                        "<product><id>%s</id><variation><id>%s</id><price>199</price>"
+                        "</variation></product>",
+                        xml_child_text(p, "id"), xml_path_text(p, "variation/id"));
+        }
+    }
+    dynbuf_addstr(&stock, "</products>");
+    dynbuf_addstr(&prices, "</items></pricelist></pricelists>");
+    ck_assert_int_gt(lines, 300);
+    a = update("products_Update", dynbuf_str(&stock));
+    ck_assert_msg(strcmp(a.success, "true") == 0, "%s", a.error);
+    /* The warehouses orders allocate from exist already: no "Created new warehouse". */
+    ck_assert_int_eq(a.nnotices, 0);
+    a = update("pricelists_Update", dynbuf_str(&prices));
+    ck_assert_msg(strcmp(a.success, "true") == 0, "%s", a.error);
+    dynbuf_free(&stock);
+    dynbuf_free(&prices);
     xml_free(root);
 }
 END_TEST
@@ -1871,6 +1944,214 @@ START_TEST(parallel_clients_and_resets_get_whole_answers)
 }
 END_TEST
 
+START_TEST(unknown_operations_are_counted_together)
+{
+    DynBuf out;
+    HttpResult r;
+
+    for (int i = 0; i < 3; i++) {
+        char op[32];
+
+        snprintf(op, sizeof(op), "made_up_%d", i);
+        soap_call(&srv, op, "", &r);
+        ck_assert_int_eq(r.status, 500);
+        ck_assert_contains(dynbuf_str(&r.body), "Unknown operation: made_up_");
+        http_result_free(&r);
+    }
+    dynbuf_init(&out, 1024u * 1024);
+    admin_call("/_sim/state", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"unknown_operation\":3");
+    ck_assert_not_contains(dynbuf_str(&out), "made_up");
+    dynbuf_free(&out);
+}
+END_TEST
+
+START_TEST(admin_endpoints_answer_405_to_other_methods)
+{
+    static const char *const get_only[] = {"/_sim/state", "/_sim/requests"};
+    static const char *const post_only[] = {"/_sim/events", "/_sim/reset"};
+    DynBuf out;
+
+    dynbuf_init(&out, 1024u * 1024);
+    for (size_t i = 0; i < CB_LENGTH(get_only); i++) {
+        admin_call(get_only[i], "", 405, &out);
+        ck_assert_contains(dynbuf_str(&out), "takes GET");
+    }
+    for (size_t i = 0; i < CB_LENGTH(post_only); i++) {
+        admin_call(post_only[i], NULL, 405, &out);
+        ck_assert_contains(dynbuf_str(&out), "takes POST");
+    }
+    dynbuf_free(&out);
+}
+END_TEST
+
+/* A refused fault request changes nothing, even with clear=1 in it. */
+START_TEST(a_refused_fault_request_leaves_the_faults_alone)
+{
+    DynBuf out;
+    HttpResult r;
+
+    dynbuf_init(&out, 1024u * 1024);
+    admin_call("/_sim/faults?kind=http_503&count=1&op=events_GetRequest", "", 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"op\":\"events_Get\"");
+    admin_call("/_sim/faults?clear=1&kind=bogus", "", 400, &out);
+    admin_call("/_sim/faults?kind=http_500&op=nothing", "", 400, &out);
+    ck_assert_contains(dynbuf_str(&out), "unknown operation \\\"nothing\\\" in a fault");
+    admin_call("/_sim/faults", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"kind\":\"http_503\",\"remaining\":1");
+    /* The guide's request element matches the events_Get fault. */
+    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_int_eq(r.status, 503);
+    http_result_free(&r);
+    dynbuf_free(&out);
+}
+END_TEST
+
+START_TEST(posted_ids_are_kept_freed_or_renumbered_as_asked)
+{
+    static const char doc[] = "<events><event><id>5</id><type>customer</type><data/></event>"
+                              "<event><id>1</id><type>customer</type><data/></event></events>";
+    DynBuf out;
+
+    dynbuf_init(&out, 1024u * 1024);
+    /* The generated queue holds 1..210: keep refuses, free moves the taken id, new moves all. */
+    admin_call("/_sim/events", doc, 400, &out);
+    ck_assert_contains(dynbuf_str(&out), "event id 5 is already in the queue");
+    admin_call("/_sim/events?ids=free", doc, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"appended\":2,\"queue_length\":212,");
+    ck_assert_ptr_nonnull(sim_store_find(&srv.store, 211));
+    ck_assert_ptr_nonnull(sim_store_find(&srv.store, 212));
+    admin_call("/_sim/events?ids=new",
+               "<events><event><id>999</id><type>customer</type><data/>"
+               "</event></events>",
+               200, &out);
+    ck_assert_ptr_nonnull(sim_store_find(&srv.store, 213));
+    ck_assert_ptr_null(sim_store_find(&srv.store, 999));
+    admin_call("/_sim/events?ids=keep",
+               "<events><event><id>999</id><type>customer</type><data/>"
+               "</event></events>",
+               200, &out);
+    ck_assert_ptr_nonnull(sim_store_find(&srv.store, 999));
+    admin_call("/_sim/events?ids=other", doc, 400, &out);
+    ck_assert_contains(dynbuf_str(&out), "ids must be keep (the default), free or new");
+    dynbuf_free(&out);
+}
+END_TEST
+
+/* Long bodies are kept cut, and the log keeps within its byte budget. */
+START_TEST(the_request_log_cuts_long_bodies_and_keeps_its_budget)
+{
+    DynBuf body;
+    XmlNode *root;
+    Error err;
+    size_t total = 0;
+
+    dynbuf_init(&body, 4u * 1024 * 1024);
+    dynbuf_addstr(&body, "<x><password>p</password>");
+    while (dynbuf_len(&body) < 2u * 1024 * 1024)
+        dynbuf_addstr(&body, "<item>0123456789</item>");
+    dynbuf_addstr(&body, "</x>");
+    ck_assert_int_eq(xml_parse(dynbuf_str(&body), dynbuf_len(&body), &root, &err), ERR_OK);
+    for (int i = 0; i < 80; i++)
+        sim_store_log_request(&srv.store, "customers_Update", root, dynbuf_str(&body),
+                              dynbuf_len(&body));
+    xml_free(root);
+    for (size_t i = 0; i < srv.store.nrequests; i++) {
+        const char *b = sim_store_request(&srv.store, i)->body;
+
+        ck_assert_uint_le(strlen(b), SIM_REQUEST_BODY_MAX + 64);
+        ck_assert_contains(b, "<x><password>********</password><item>");
+        ck_assert_contains(b, "... (cut: ");
+        total += strlen(b);
+    }
+    ck_assert_uint_le(total, SIM_REQUEST_LOG_BYTES);
+    ck_assert_uint_ge(srv.store.nrequests, 60);
+    ck_assert_uint_lt(srv.store.nrequests, 80);
+    ck_assert_int_eq(sim_store_request(&srv.store, srv.store.nrequests - 1)->seq, 80);
+    dynbuf_free(&body);
+}
+END_TEST
+
+/* Reset forgets what happened and loads the start data again. */
+START_TEST(reset_forgets_updates_logs_and_counters)
+{
+    DynBuf out;
+    long long ids[] = {1, 2};
+
+    dynbuf_init(&out, 1024u * 1024);
+    ck_assert_str_eq(
+        update("warehouses_Update", "<warehouses><warehouse><id>WX</id></warehouse></warehouses>")
+            .success,
+        "true");
+    ck_assert_str_eq(update("orders_Update", "<orders><order><id>100001</id><other>x</other>"
+                                             "</order></orders>")
+                         .success,
+                     "true");
+    events_done(&srv, ids, 2);
+    admin_call("/_sim/reset", "", 200, &out);
+    ck_assert_str_eq(dynbuf_str(&out), "{\"queue_length\":210,\"next_event_id\":211}\n");
+    admin_call("/_sim/state", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"acknowledged_count\":0,");
+    ck_assert_contains(dynbuf_str(&out), "\"requests\":{}");
+    ck_assert_contains(dynbuf_str(&out), "\"orders_stored\":0,");
+    ck_assert_contains(dynbuf_str(&out), "\"logged_requests\":0,");
+    ck_assert_ptr_null(sim_store_object(&srv.store, "warehouse", "WX"));
+    ck_assert_ptr_nonnull(sim_store_object(&srv.store, "warehouse", "MainWarehouse"));
+    admin_call("/_sim/requests", NULL, 200, &out);
+    ck_assert_str_eq(dynbuf_str(&out), "[]\n");
+    dynbuf_free(&out);
+}
+END_TEST
+
+/* The repeat fault brings back only an event the request's filters would have selected. */
+START_TEST(a_repeated_event_respects_the_type_filter)
+{
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH];
+    long long one = 1; /* an order event */
+    size_t n;
+
+    events_done(&srv, &one, 1);
+    add_fault("kind=repeat");
+    op = get_events("invoice", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    ck_assert_uint_gt(n, 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_ne(ids[i], 1);
+    xml_free(root);
+    op = get_events("order", &root); /* still pending: fires now */
+    ck_assert_uint_gt(events_ids(op, ids, CB_LENGTH(ids)), 0);
+    ck_assert_int_eq(ids[0], 1);
+    xml_free(root);
+}
+END_TEST
+
+/* GET /_sim/state lists the latest 100,000 acknowledged ids and says how many it left out. */
+START_TEST(the_state_lists_the_latest_acknowledged_ids)
+{
+    SimOptions o;
+    long long *ids = xcalloc(100005, sizeof(long long));
+    DynBuf out;
+
+    stop();
+    sim_options_default(&o);
+    o.orders = 100000; /* 105,000 events */
+    simtest_start(&srv, &o);
+    for (size_t i = 0; i < 100005; i++)
+        ids[i] = (long long)i + 1;
+    ck_assert_uint_eq(sim_store_done(&srv.store, ids, 100005), 100005);
+    dynbuf_init(&out, 16u * 1024 * 1024);
+    admin_call("/_sim/state", NULL, 200, &out);
+    ck_assert_contains(dynbuf_str(&out), "\"acknowledged_count\":100005,"
+                                         "\"acknowledged_ids_omitted\":5,"
+                                         "\"acknowledged_ids\":[6,7,");
+    ck_assert_contains(dynbuf_str(&out), ",100005],");
+    dynbuf_free(&out);
+    xfree(ids);
+}
+END_TEST
+
 static Suite *
 sim_suite(void)
 {
@@ -1920,6 +2201,8 @@ sim_suite(void)
 
     tcase_add_loop_test(updates, every_update_operation_answers_success_and_errors, 0,
                         (int)CB_LENGTH(op_cases));
+    tcase_add_loop_test(updates, more_update_errors_are_answered_with_centras_messages, 0,
+                        (int)CB_LENGTH(more_errors));
     tcase_add_test(updates, sizes_update_notices_new_sizes_once);
     tcase_add_test(updates, stock_and_products_are_validated);
     tcase_add_test(updates, fields_not_sent_stay_unchanged);
@@ -1951,6 +2234,14 @@ sim_suite(void)
     tcase_add_test(admin, the_request_log_keeps_the_latest_requests);
     tcase_add_test(admin, reset_refuses_sizes_it_cannot_hold);
     tcase_add_test(admin, parallel_clients_and_resets_get_whole_answers);
+    tcase_add_test(admin, unknown_operations_are_counted_together);
+    tcase_add_test(admin, admin_endpoints_answer_405_to_other_methods);
+    tcase_add_test(admin, a_refused_fault_request_leaves_the_faults_alone);
+    tcase_add_test(admin, posted_ids_are_kept_freed_or_renumbered_as_asked);
+    tcase_add_test(admin, the_request_log_cuts_long_bodies_and_keeps_its_budget);
+    tcase_add_test(admin, reset_forgets_updates_logs_and_counters);
+    tcase_add_test(admin, the_state_lists_the_latest_acknowledged_ids);
+    tcase_add_test(faults, a_repeated_event_respects_the_type_filter);
 
     suite_add_tcase(s, queue);
     suite_add_tcase(s, protocol);

@@ -729,6 +729,45 @@ START_TEST(lines_must_name_an_existing_orderitem)
 }
 END_TEST
 
+/* capture=yes is safe to send again (the guide); a refund needs the shipment shipped. */
+START_TEST(a_second_capture_changes_nothing_and_refunds_wait_for_shipping)
+{
+    static const char refund[] =
+        "<shipments><shipment><id>s1</id><refunds><refund><id>r-unique-1</id><products><product>"
+        "<id>P1</id><sizes><size><id>S</id><qty>1</qty><orderitem><id>901</id></orderitem>"
+        "</size></sizes></product></products></refund></refunds></shipment></shipments>";
+    size_t events;
+    XmlNode *o;
+
+    assert_ok(order_update("900", ship_901));
+    assert_error(order_update("900", refund),
+                 "Order 900: shipment s1 is not shipped, there is nothing to refund");
+    assert_ok(order_update("900", ship_s1_capture));
+    events = srv.store.nevents;
+    assert_ok(order_update("900", ship_s1_capture));
+    ck_assert_uint_eq(srv.store.nevents, events); /* nothing changed: no event */
+    o = order_now("900");
+    ck_assert_uint_eq(xml_count(xml_child(o, "payments"), "payment"), 2); /* auth + 1 capture */
+    xml_free(o);
+    assert_ok(order_update("900", refund));
+}
+END_TEST
+
+/* An empty field clears the field; an empty list or record changes nothing. */
+START_TEST(an_empty_field_clears_it_and_an_empty_list_changes_nothing)
+{
+    XmlNode *o;
+
+    assert_ok(order_update("900", "<other>note</other>"));
+    assert_ok(order_update("900", "<other/><additionals/><market/>"));
+    o = order_now("900");
+    ck_assert_str_eq(xml_child_text(o, "other"), "");
+    ck_assert_str_eq(xml_path_text(o, "additionals/additional/key"), "k1");
+    ck_assert_str_eq(xml_path_text(o, "market/id"), "Retail-EU");
+    xml_free(o);
+}
+END_TEST
+
 /* Fields a client adds land where Centra's reference tree has them, not at the end. */
 START_TEST(added_fields_land_in_the_reference_order)
 {
@@ -813,6 +852,8 @@ sim_updates_suite(void)
     tcase_add_test(orders, sending_a_shipment_or_refund_again_changes_nothing);
     tcase_add_test(orders, added_fields_land_in_the_reference_order);
     tcase_add_test(orders, lines_must_name_an_existing_orderitem);
+    tcase_add_test(orders, a_second_capture_changes_nothing_and_refunds_wait_for_shipping);
+    tcase_add_test(merging, an_empty_field_clears_it_and_an_empty_list_changes_nothing);
     tcase_add_test(orders, amounts_have_the_guides_formats);
 
     tcase_add_test(sizes, existing_sizes_and_sizetables_cannot_be_changed);

@@ -401,6 +401,26 @@ START_TEST(equal_compares_names_text_and_order)
 }
 END_TEST
 
+/* One copy of a namespace for all the elements in it, freed with the last of them. */
+START_TEST(a_namespace_is_stored_once_and_outlives_its_document_in_copies)
+{
+    XmlNode *root = parse_ok("<r xmlns=\"urn:long\"><a/><b><c xmlns=\"urn:other\"><d/></c></b>"
+                             "<e xmlns:p=\"urn:long\"><p:f/></e></r>");
+    XmlNode *copy;
+
+    ck_assert_ptr_eq(xml_child(root, "a")->ns, root->ns);
+    ck_assert_ptr_eq(xml_path(root, "b")->ns, root->ns);
+    ck_assert_str_eq(xml_path(root, "b/c")->ns, "urn:other");
+    ck_assert_ptr_eq(xml_path(root, "b/c/d")->ns, xml_path(root, "b/c")->ns);
+    ck_assert_str_eq(xml_path(root, "e/f")->ns, "urn:long");
+    copy = xml_copy(xml_path(root, "b/c"));
+    xml_free(root);
+    ck_assert_str_eq(copy->ns, "urn:other"); /* still there: the copy holds it */
+    ck_assert_str_eq(xml_child(copy, "d")->ns, "urn:other");
+    xml_free(copy);
+}
+END_TEST
+
 /* Walking with xml_next stays right after deletions (positions are renumbered). */
 START_TEST(next_walks_correctly_after_a_delete)
 {
@@ -743,7 +763,7 @@ START_TEST(copy_is_deep_and_independent)
     ck_assert_ptr_null(copy->parent);
     assert_same_tree(orig, copy);
     ck_assert_ptr_ne(copy->name, orig->name);
-    ck_assert_ptr_ne(copy->ns, orig->ns);
+    ck_assert_ptr_eq(copy->ns, orig->ns); /* namespaces are shared, and immutable */
     ck_assert_ptr_ne(copy->kids[1], orig->kids[1]);
 
     /* Changing the copy leaves the original alone, and the other way round. */
@@ -956,6 +976,7 @@ xmltree_suite(void)
     tcase_add_test(query, content_offsets_span_the_text_between_the_tags);
     tcase_add_test(query, equal_compares_names_text_and_order);
     tcase_add_test(query, next_walks_correctly_after_a_delete);
+    tcase_add_test(query, a_namespace_is_stored_once_and_outlives_its_document_in_copies);
     tcase_add_test(edit, new_makes_a_detached_element);
     tcase_add_test(edit, add_and_append_keep_document_order);
     tcase_add_test(edit, set_text_replaces_the_text);
