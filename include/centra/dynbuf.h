@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "centra/attrs.h"
 #include "centra/error.h"
@@ -25,12 +26,27 @@ typedef struct DynBuf {
 /* Initialise an empty buffer that may grow to cap bytes.  Allocates nothing. */
 void dynbuf_init(DynBuf *b, size_t cap);
 
+/* dynbuf_add when the bytes do not fit the allocation yet (grows it). */
+ErrKind dynbuf_add_grow(DynBuf *b, const void *data, size_t len);
+
 /*
  * Append len bytes.  Returns ERR_OK, or ERR_TOO_BIG (buffer unchanged) when
  * the result would exceed the cap.  Callers that build bounded output may
- * ignore the result; callers that store data must check it.
+ * ignore the result; callers that store data must check it.  Inline: large
+ * documents are written from millions of small pieces, and most fit.
  */
-ErrKind dynbuf_add(DynBuf *b, const void *data, size_t len);
+static inline ErrKind
+dynbuf_add(DynBuf *b, const void *data, size_t len)
+{
+    /* Room already allocated (alloc never exceeds cap + 1, so the cap holds too). */
+    if (len < b->alloc - b->len) {
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return ERR_OK;
+    }
+    return dynbuf_add_grow(b, data, len);
+}
 
 /* Append a NUL-terminated string; as dynbuf_add. */
 ErrKind dynbuf_addstr(DynBuf *b, const char *s);

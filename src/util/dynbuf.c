@@ -46,15 +46,8 @@ dynbuf_reserve(DynBuf *b, size_t extra)
 }
 
 ErrKind
-dynbuf_add(DynBuf *b, const void *data, size_t len)
+dynbuf_add_grow(DynBuf *b, const void *data, size_t len)
 {
-    /* Fast path: room already allocated (alloc never exceeds cap + 1). */
-    if (len < b->alloc - b->len) {
-        memcpy(b->data + b->len, data, len);
-        b->len += len;
-        b->data[b->len] = '\0';
-        return ERR_OK;
-    }
     if (dynbuf_reserve(b, len) != ERR_OK)
         return ERR_TOO_BIG;
     if (len > 0)

@@ -21,22 +21,11 @@ xw_init(XmlWriter *w, DynBuf *out, const char *prefix, bool indent, int depth)
     w->rc = ERR_OK;
 }
 
-/*
- * Append to the output.  The common case, room already allocated, is inlined:
- * a large answer is built from hundreds of thousands of small pieces.
- */
+/* Append to the output (dynbuf_add is inline: answers are built from many small pieces). */
 static inline void
 put(XmlWriter *w, const char *s, size_t len)
 {
-    DynBuf *b = w->out;
-
-    if (w->rc != ERR_OK)
-        return;
-    if (len < b->alloc - b->len) {
-        memcpy(b->data + b->len, s, len);
-        b->len += len;
-        b->data[b->len] = '\0';
-    } else if (dynbuf_add(b, s, len) != ERR_OK)
+    if (w->rc == ERR_OK && dynbuf_add(w->out, s, len) != ERR_OK)
         w->rc = ERR_TOO_BIG;
 }
 
