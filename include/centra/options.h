@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "centra/error.h"
+
 /*
  * The refused option's name into buf; at is optind before the getopt_long
  * call that refused it.  Returns buf.
@@ -21,5 +23,11 @@ const char *option_name(int argc, char **argv, int at, char *buf, size_t size);
  * option "--orders" requires a value.  Returns buf.
  */
 const char *option_error(int argc, char **argv, int at, int getopt_rc, char *buf, size_t size);
+
+/*
+ * Print a usage error to stderr the way PostgreSQL's programs do:
+ * "PROG: error: ...", then its detail and hint lines when it has them.
+ */
+void usage_error_print(const char *prog, const Error *err);
 
 #endif /* CENTRA_OPTIONS_H */

@@ -143,17 +143,6 @@ cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int g
                            option_error(argc, argv, at, getopt_rc, msg, sizeof(msg)));
 }
 
-/* Print a usage error the way PostgreSQL's frontends do. */
-static void
-print_usage_error(const Error *err)
-{
-    fprintf(stderr, "%s: error: %s\n", CLI_PROGNAME, err->message);
-    if (err->detail[0] != '\0')
-        fprintf(stderr, "%s: detail: %s\n", CLI_PROGNAME, err->detail);
-    if (err->hint[0] != '\0')
-        fprintf(stderr, "%s: hint: %s\n", CLI_PROGNAME, err->hint);
-}
-
 /* ---------------------------------------------------------------------------
  * Global options and configuration
  * ------------------------------------------------------------------------- */
@@ -366,7 +355,7 @@ cli_main(int argc, char **argv)
     err_reset(&err);
     rc = parse_global(argc, argv, &g, &err);
     if (rc != ERR_OK) {
-        print_usage_error(&err);
+        usage_error_print(CLI_PROGNAME, &err);
         return err_exit_code(rc);
     }
     if (g.version) {
@@ -379,13 +368,13 @@ cli_main(int argc, char **argv)
     }
     if (optind >= argc) {
         cli_usage_error(&err, NULL, "no command given");
-        print_usage_error(&err);
+        usage_error_print(CLI_PROGNAME, &err);
         return err_exit_code(ERR_USAGE);
     }
     cmd = find_command(argv[optind]);
     if (cmd == NULL) {
         unknown_command(argv[optind], &err);
-        print_usage_error(&err);
+        usage_error_print(CLI_PROGNAME, &err);
         return err_exit_code(ERR_USAGE);
     }
     cmd_argc = argc - optind;
@@ -408,7 +397,7 @@ cli_main(int argc, char **argv)
         rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);
     }
     if (rc == ERR_USAGE)
-        print_usage_error(&err);
+        usage_error_print(CLI_PROGNAME, &err);
     else if (rc != ERR_OK && err.message[0] != '\0')
         log_report(LOG_LEVEL_ERROR, &err);
     config_free(ctx.cfg);

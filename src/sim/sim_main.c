@@ -73,14 +73,17 @@ enum {
     OPT_URL_FILE
 };
 
-/* A usage error the way PostgreSQL's frontends print it: error, detail (may be ""), hint. */
+/* A usage error: message, detail (may be ""), and the hint to read --help. */
 static void
 print_usage_error(const char *message, const char *detail)
 {
-    fprintf(stderr, "centra-sim: error: %s\n", message);
+    Error err;
+
+    err_set(&err, ERR_USAGE, "%s", message);
     if (detail[0] != '\0')
-        fprintf(stderr, "centra-sim: detail: %s\n", detail);
-    fprintf(stderr, "centra-sim: hint: Try \"centra-sim --help\" for more information.\n");
+        err_detail(&err, "%s", detail);
+    err_hint(&err, "Try \"centra-sim --help\" for more information.");
+    usage_error_print("centra-sim", &err);
 }
 
 static void usage_error(const char *fmt, ...) CB_PRINTF(1, 2);
@@ -251,8 +254,8 @@ main(int argc, char **argv)
             o.username = optarg;
             break;
         case OPT_ORDERS:
-            if (!str_to_ll(optarg, &v) || v < 0 || v > 50000000) {
-                usage_error("invalid --orders \"%s\" (0 to 50000000)", optarg);
+            if (!str_to_ll(optarg, &v) || v < 0 || v > SIM_MAX_ORDERS) {
+                usage_error("invalid --orders \"%s\" (0 to %d)", optarg, SIM_MAX_ORDERS);
                 return 64;
             }
             o.orders = (size_t)v;

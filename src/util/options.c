@@ -43,3 +43,13 @@ option_error(int argc, char **argv, int at, int getopt_rc, char *buf, size_t siz
         snprintf(buf, size, "unrecognized option \"%s\"", name);
     return buf;
 }
+
+void
+usage_error_print(const char *prog, const Error *err)
+{
+    fprintf(stderr, "%s: error: %s\n", prog, err->message);
+    if (err->detail[0] != '\0')
+        fprintf(stderr, "%s: detail: %s\n", prog, err->detail);
+    if (err->hint[0] != '\0')
+        fprintf(stderr, "%s: hint: %s\n", prog, err->hint);
+}
