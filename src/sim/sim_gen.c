@@ -395,21 +395,25 @@ leaf_cents(XmlWriter *w, const char *name, long long cents)
     xw_leaf(w, name, buf);
 }
 
-/*
- * An amount as a plain number, the way the guide's events print <subtotal>,
- * <discount>, <value> and <total> ("1000", "12", "0"): the decimals only
- * when there are any, without trailing zeros ("98.4", "98.45").
- */
+void
+gen_plain_amount(char *text)
+{
+    size_t n = strlen(text);
+
+    if (n >= 3 && text[n - 1] == '0')
+        text[text[n - 2] == '0' ? n - 3 : n - 1] = '\0';
+    if (strcmp(text, "-0") == 0)
+        memcpy(text, "0", 2);
+}
+
+/* An amount as a plain number (gen_plain_amount), as the guide prints <subtotal> and others. */
 static void
 leaf_number(XmlWriter *w, const char *name, long long cents)
 {
     char buf[32];
-    size_t n;
 
     cents_text(cents, buf, sizeof(buf));
-    n = strlen(buf);
-    if (n >= 3 && buf[n - 1] == '0')
-        buf[buf[n - 2] == '0' ? n - 3 : n - 1] = '\0';
+    gen_plain_amount(buf);
     xw_leaf(w, name, buf);
 }
 

@@ -99,6 +99,14 @@ long gen_order_index(const GenPlan *plan, const char *order_id);
 void gen_order_entry(uint64_t seed, const GenPlan *plan, uint32_t index, GenEntry *e);
 
 /*
+ * Turn an amount with two decimals ("1000.00", "98.40", "-0.00") into the
+ * plain form the guide's events use for subtotals, discounts and payment
+ * values: decimals only when there are any, no trailing zeros ("1000",
+ * "98.4", "0").  In place.
+ */
+void gen_plain_amount(char *text);
+
+/*
  * The catalog, in warehouses_Update, sizes_Update and products_Update shape:
  * fn gets each object (its warehouses, sizetables and products).
  */

@@ -448,13 +448,12 @@ admin_faults(SimServer *srv, struct MHD_Connection *conn, const char *method)
             /* Checked before anything changes: a refused request leaves the list as it was. */
             if (sim_fault_parse(spec, &f, &err) != ERR_OK)
                 return send_error(conn, 400, err.message);
-            if (clear == NULL && srv->faults.n == SIM_MAX_FAULTS)
-                return send_error(conn, 400, "at most 32 faults can be active");
         }
         if (clear != NULL)
             sim_faults_clear(&srv->faults);
-        if (kind != NULL)
-            (void)sim_faults_add(&srv->faults, &f, &err); /* room checked above */
+        /* A full list refuses the fault and stays as it was (it cannot be full after clear). */
+        if (kind != NULL && sim_faults_add(&srv->faults, &f, &err) != ERR_OK)
+            return send_error(conn, 400, err.message);
     }
     dynbuf_init(&b, 65536);
     sim_faults_json(&srv->faults, &b);

@@ -19,19 +19,13 @@
 
 /* --- staging -------------------------------------------------------------------------- */
 
-static void
-stage_key(char *buf, size_t size, const char *type, const char *id)
-{
-    snprintf(buf, size, "%s\x1f%s", type, id);
-}
-
 static Staged *
 stage_find(const Stage *st, const char *type, const char *id)
 {
     char key[512];
     uintptr_t i;
 
-    stage_key(key, sizeof(key), type, id);
+    sim_store_key(key, sizeof(key), type, id);
     i = (uintptr_t)hashmap_get(st->index, key);
     return i > 0 ? &st->items[i - 1] : NULL;
 }
@@ -49,7 +43,7 @@ stage_add(Stage *st, const char *type, const char *id, XmlNode *node, XmlNode *b
     st->items[st->n].id = xstrdup(id);
     st->items[st->n].node = node;
     st->items[st->n].before = before;
-    stage_key(key, sizeof(key), type, id);
+    sim_store_key(key, sizeof(key), type, id);
     hashmap_put(st->index, key, (void *)(uintptr_t)(st->n + 1));
     return st->items[st->n++].node;
 }
@@ -215,14 +209,8 @@ sim_money(char *buf, size_t size, double v)
 void
 sim_number(char *buf, size_t size, double v)
 {
-    size_t n;
-
-    snprintf(buf, size, "%.2f", v);
-    n = strlen(buf);
-    if (n >= 3 && buf[n - 1] == '0')
-        buf[buf[n - 2] == '0' ? n - 3 : n - 1] = '\0';
-    if (strcmp(buf, "-0") == 0)
-        snprintf(buf, size, "0");
+    sim_money(buf, size, v);
+    gen_plain_amount(buf);
 }
 
 void

@@ -17,7 +17,6 @@
 #include "centra/strutil.h"
 
 #define EVENT_DEPTH 4 /* Envelope, Body, events_Get, events: an <event> is at depth 4 */
-#define KEY_SEP     "\x1f"
 
 /* Index of value in table, or -1. */
 static int
@@ -161,10 +160,10 @@ sim_now(char *buf, size_t size, SimTime format)
 
 /* --- objects ------------------------------------------------------------------------ */
 
-static void
-object_key(char *buf, size_t size, const char *type, const char *id)
+void
+sim_store_key(char *buf, size_t size, const char *type, const char *id)
 {
-    snprintf(buf, size, "%s" KEY_SEP "%s", type, id);
+    snprintf(buf, size, "%s" SIM_KEY_SEP "%s", type, id);
 }
 
 XmlNode *
@@ -172,7 +171,7 @@ sim_store_object(SimStore *s, const char *type, const char *id)
 {
     char key[512];
 
-    object_key(key, sizeof(key), type, id);
+    sim_store_key(key, sizeof(key), type, id);
     return hashmap_get(s->objects, key);
 }
 
@@ -182,7 +181,7 @@ sim_store_put_object(SimStore *s, const char *type, const char *id, XmlNode *obj
     char key[512];
     XmlNode *old;
 
-    object_key(key, sizeof(key), type, id);
+    sim_store_key(key, sizeof(key), type, id);
     old = hashmap_put(s->objects, key, obj);
     if (old != obj)
         xml_free(old);

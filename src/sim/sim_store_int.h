@@ -168,6 +168,10 @@ void sim_store_write_event(SimStore *s, XmlWriter *w, const SimEvent *e);
 /* Interned type name of an event. */
 const char *sim_store_type(const SimStore *s, const SimEvent *e);
 
+/* The key of object (type, id) in maps of objects: type, SIM_KEY_SEP, id. */
+#define SIM_KEY_SEP "\x1f"
+void sim_store_key(char *buf, size_t size, const char *type, const char *id);
+
 /* An object stored under (type, id), or NULL. */
 XmlNode *sim_store_object(SimStore *s, const char *type, const char *id);
 

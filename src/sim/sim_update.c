@@ -124,7 +124,7 @@ uses_sizetable(const char *key, void *value, void *arg)
     UseCheck *u = arg;
     const XmlNode *vars;
 
-    if (!str_starts_with(key, "product\x1f"))
+    if (!str_starts_with(key, "product" SIM_KEY_SEP))
         return true;
     vars = xml_child(value, "variations");
     for (XmlNode *v = xml_child(vars, "variation"); v != NULL; v = xml_next(vars, "variation", v)) {
