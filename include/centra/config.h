@@ -34,6 +34,20 @@ typedef enum ConfigKey {
     CONFIG_DB_STATEMENT_TIMEOUT, /* per statement, ms; 0 = none */
     CONFIG_DB_RETRIES,           /* connection attempts after the first */
     CONFIG_DB_RETRY_DELAY,       /* first backoff delay, ms */
+    CONFIG_CA_FILE,              /* PEM CA bundle for CENTRA_URL */
+    CONFIG_TLS_VERIFY,           /* on | off */
+    CONFIG_CONNECT_TIMEOUT,      /* Centra: per connection attempt, ms */
+    CONFIG_REQUEST_TIMEOUT,      /* Centra: per request, ms */
+    CONFIG_RETRIES,              /* Centra: attempts after the first */
+    CONFIG_RETRY_DELAY,          /* Centra: first backoff delay, ms */
+    CONFIG_TIMEZONE,             /* zone of Centra dates written without one */
+    CONFIG_EVENT_TYPES,          /* comma list of event types to fetch */
+    CONFIG_MARKETS,              /* comma list of market ids (events_GetByMarkets) */
+    CONFIG_POLL_INTERVAL,        /* import --follow: wait when the queue is empty, ms */
+    CONFIG_ON_MALFORMED,         /* quarantine | stop */
+    CONFIG_MAX_RESPONSE_SIZE,    /* bytes */
+    CONFIG_MAX_TEXT_SIZE,        /* bytes of one text node or token */
+    CONFIG_MAX_DEPTH,            /* element nesting */
     CONFIG_KEY_COUNT_            /* not a key: the number of settings */
 } ConfigKey;
 
@@ -43,7 +57,8 @@ typedef enum ConfigType {
     CONFIG_TYPE_CONNINFO, /* libpq conninfo or URI (checked when connecting) */
     CONFIG_TYPE_ENUM,     /* one of choices; number = index */
     CONFIG_TYPE_INT,      /* integer in [min, max] */
-    CONFIG_TYPE_DURATION  /* integer with unit, in ms in [min, max] */
+    CONFIG_TYPE_DURATION, /* integer with unit, in ms in [min, max] */
+    CONFIG_TYPE_SIZE      /* integer with unit B, kB, MB, GB, in bytes in [min, max] */
 } ConfigType;
 
 typedef enum ConfigSource {
@@ -113,7 +128,7 @@ ErrKind config_set(Config *cfg, ConfigKey key, const char *text, ConfigSource so
 /* Value of a text setting; NULL when unset.  Owned by cfg. */
 const char *config_get_str(const Config *cfg, ConfigKey key);
 
-/* Value of an INT, DURATION (ms) or ENUM (index) setting; 0 when unset. */
+/* Value of an INT, DURATION (ms), SIZE (bytes) or ENUM (index) setting; 0 when unset. */
 long long config_get_int(const Config *cfg, ConfigKey key);
 
 /* Where the current value of key comes from. */

@@ -7,7 +7,8 @@
  * or the database unreachable, 77 Centra rejected the credentials, 78
  * configuration, 1 finished but something was quarantined or failed for good.
  * Beyond the contract: 70 internal error (a bug, or an SQL statement of ours
- * failing), 74 file I/O, 75 temporary failure worth retrying later.  "retryable" says whether a
+ * failing), 74 file I/O, 75 temporary failure worth retrying later, 76 Centra
+ * answered with an error or something not understood (EX_PROTOCOL).  "retryable" says whether a
  * caller may try the same operation again after a backoff; once retries are
  * exhausted the caller reports the same kind with all attempts in the detail.
  *
@@ -42,4 +43,11 @@ ERR_KIND(MIGRATION,      "migration",        78, false,
 ERR_KIND(DB_SCHEMA,      "db_schema",        78, false,
          "the database schema is missing or older than this binary")
 ERR_KIND(DB_QUERY,       "db_query",         70, false, "an SQL statement failed")
+ERR_KIND(CENTRA_UNAVAILABLE, "centra_unavailable", 69, true,
+         "Centra could not be reached or answered with a temporary error")
+ERR_KIND(CENTRA_AUTH,    "centra_auth",      77, false, "Centra rejected the credentials")
+ERR_KIND(CENTRA_FAULT,   "centra_fault",     76, false,
+         "Centra answered with a SOAP fault or a response that is not understood")
+ERR_KIND(CENTRA_TLS,     "centra_tls",       78, false,
+         "the TLS certificate of Centra could not be verified")
 /* clang-format on */

@@ -53,4 +53,14 @@ bool str_to_duration_ms(const char *s, long long *out);
 /* Format a duration in milliseconds the way str_to_duration_ms reads it. */
 char *str_format_duration(long long ms, char *buf, size_t size);
 
+/*
+ * Parse a size: a whole number with an optional unit B, kB, MB or GB (powers
+ * of 1024, as PostgreSQL writes them; case is ignored); no unit means bytes.
+ * Returns false on anything else or on overflow.
+ */
+bool str_to_size(const char *s, long long *out);
+
+/* Format a size in bytes the way str_to_size reads it, in the largest exact unit. */
+char *str_format_size(long long bytes, char *buf, size_t size);
+
 #endif /* CENTRA_STRUTIL_H */

@@ -32,6 +32,8 @@ static const char *const flavor_choices[] = {"soap", "navision", NULL};
 static const char *const level_choices[] = {"error", "warn",  "info", "detail",
                                             "debug", "trace", NULL};
 static const char *const format_choices[] = {"text", "json", NULL};
+static const char *const onoff_choices[] = {"on", "off", NULL};
+static const char *const malformed_choices[] = {"quarantine", "stop", NULL};
 
 /* clang-format off */
 static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
@@ -77,12 +79,72 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .key = "centra_db_retry_delay", .env = "CENTRA_DB_RETRY_DELAY",
         .type = CONFIG_TYPE_DURATION, .def = "1s", .min = 10, .max = 10 * MINUTE,
         .help = "first delay between database retries; it doubles up to 30s"},
+    [CONFIG_CA_FILE] = {
+        .key = "centra_ca_file", .env = "CENTRA_CA_FILE", .type = CONFIG_TYPE_STRING,
+        .help = "PEM file of the CA certificates that sign Centra's certificate (a private CA); "
+                "unset: the system's CAs"},
+    [CONFIG_TLS_VERIFY] = {
+        .key = "centra_tls_verify", .env = "CENTRA_TLS_VERIFY", .type = CONFIG_TYPE_ENUM,
+        .def = "on", .choices = onoff_choices,
+        .help = "verify Centra's TLS certificate and host name; off only for tests"},
+    [CONFIG_CONNECT_TIMEOUT] = {
+        .key = "centra_connect_timeout", .env = "CENTRA_CONNECT_TIMEOUT",
+        .type = CONFIG_TYPE_DURATION, .def = "10s", .min = 1 * SECOND, .max = 10 * MINUTE,
+        .help = "time limit for connecting to Centra"},
+    [CONFIG_REQUEST_TIMEOUT] = {
+        .key = "centra_request_timeout", .env = "CENTRA_REQUEST_TIMEOUT",
+        .type = CONFIG_TYPE_DURATION, .def = "5min", .min = 1 * SECOND, .max = 24 * HOUR,
+        .help = "time limit for one request to Centra, the whole answer included"},
+    [CONFIG_RETRIES] = {
+        .key = "centra_retries", .env = "CENTRA_RETRIES", .type = CONFIG_TYPE_INT,
+        .def = "5", .min = 0, .max = 1000,
+        .help = "how often a request that failed transiently (connection, timeout, HTTP 5xx or "
+                "429, server fault) is retried"},
+    [CONFIG_RETRY_DELAY] = {
+        .key = "centra_retry_delay", .env = "CENTRA_RETRY_DELAY",
+        .type = CONFIG_TYPE_DURATION, .def = "1s", .min = 10, .max = 10 * MINUTE,
+        .help = "first delay between Centra retries; it doubles up to 1min, with jitter; "
+                "a Retry-After from Centra wins when longer"},
+    [CONFIG_TIMEZONE] = {
+        .key = "centra_timezone", .env = "CENTRA_TIMEZONE", .type = CONFIG_TYPE_STRING,
+        .def = "UTC",
+        .help = "time zone of Centra dates written without one, e.g. Europe/Stockholm"},
+    [CONFIG_EVENT_TYPES] = {
+        .key = "centra_event_types", .env = "CENTRA_EVENT_TYPES", .type = CONFIG_TYPE_STRING,
+        .def = "all",
+        .help = "event types to import, comma-separated: all, or order, customer, account, ..."},
+    [CONFIG_MARKETS] = {
+        .key = "centra_markets", .env = "CENTRA_MARKETS", .type = CONFIG_TYPE_STRING,
+        .help = "import only these market ids, comma-separated (events_GetByMarkets); unset: "
+                "all markets"},
+    [CONFIG_POLL_INTERVAL] = {
+        .key = "centra_poll_interval", .env = "CENTRA_POLL_INTERVAL",
+        .type = CONFIG_TYPE_DURATION, .def = "60s", .min = 1 * SECOND, .max = 24 * HOUR,
+        .help = "import --follow: how long to wait after the queue was found empty"},
+    [CONFIG_ON_MALFORMED] = {
+        .key = "centra_on_malformed", .env = "CENTRA_ON_MALFORMED", .type = CONFIG_TYPE_ENUM,
+        .def = "quarantine", .choices = malformed_choices,
+        .help = "an event that cannot be parsed: quarantine it (store its bytes and acknowledge "
+                "it) or stop (acknowledge nothing of that response)"},
+    [CONFIG_MAX_RESPONSE_SIZE] = {
+        .key = "centra_max_response_size", .env = "CENTRA_MAX_RESPONSE_SIZE",
+        .type = CONFIG_TYPE_SIZE, .def = "512MB", .min = 64 * 1024,
+        .max = 1024LL * 1024 * 1024,
+        .help = "largest response accepted from Centra"},
+    [CONFIG_MAX_TEXT_SIZE] = {
+        .key = "centra_max_text_size", .env = "CENTRA_MAX_TEXT_SIZE",
+        .type = CONFIG_TYPE_SIZE, .def = "8MB", .min = 1024, .max = 256LL * 1024 * 1024,
+        .help = "largest text of one element (or one tag) in a response"},
+    [CONFIG_MAX_DEPTH] = {
+        .key = "centra_max_depth", .env = "CENTRA_MAX_DEPTH", .type = CONFIG_TYPE_INT,
+        .def = "64", .min = 16, .max = 256,
+        .help = "deepest element nesting accepted in a response"},
 };
 /* clang-format on */
 
 typedef struct ConfigValue {
     char *text;          /* value as given; NULL when unset */
-    long long num;       /* INT/DURATION value, ENUM index */
+    long long num;       /* INT/DURATION/SIZE value, ENUM index */
     ConfigSource source; /* where it comes from */
     char *origin;        /* description of the source */
 } ConfigValue;
@@ -201,7 +263,16 @@ parse_number(const ConfigDef *d, const char *text, const char *origin, long long
     char sentence[256];
     bool ok;
 
-    if (d->type == CONFIG_TYPE_DURATION) {
+    if (d->type == CONFIG_TYPE_SIZE) {
+        char lo[32];
+        char hi[32];
+
+        ok = str_to_size(text, num);
+        snprintf(sentence, sizeof(sentence),
+                 "Valid values are sizes between %s and %s, written as a number with an optional "
+                 "unit B, kB, MB or GB (no unit means bytes).",
+                 str_format_size(d->min, lo, sizeof(lo)), str_format_size(d->max, hi, sizeof(hi)));
+    } else if (d->type == CONFIG_TYPE_DURATION) {
         char lo[32];
         char hi[32];
 
@@ -253,6 +324,7 @@ config_set(Config *cfg, ConfigKey key, const char *text, ConfigSource source, co
         break;
     case CONFIG_TYPE_INT:
     case CONFIG_TYPE_DURATION:
+    case CONFIG_TYPE_SIZE:
         rc = parse_number(d, text, origin, &num, err);
         break;
     }
@@ -682,6 +754,10 @@ config_print_settings(FILE *out)
         case CONFIG_TYPE_DURATION:
             fprintf(out, "; %s to %s", str_format_duration(d->min, lo, sizeof(lo)),
                     str_format_duration(d->max, hi, sizeof(hi)));
+            break;
+        case CONFIG_TYPE_SIZE:
+            fprintf(out, "; %s to %s", str_format_size(d->min, lo, sizeof(lo)),
+                    str_format_size(d->max, hi, sizeof(hi)));
             break;
         default:
             break;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *
 str_errno(int errnum, char *buf, size_t size)
@@ -169,5 +170,48 @@ str_format_duration(long long ms, char *buf, size_t size)
         snprintf(buf, size, "%llds", ms / 1000);
     else
         snprintf(buf, size, "%lldms", ms);
+    return buf;
+}
+
+bool
+str_to_size(const char *s, long long *out)
+{
+    static const struct {
+        const char *unit;
+        long long bytes;
+    } units[] = {{"", 1}, {"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}};
+    char *end;
+    long long v;
+
+    if (s == NULL || !(*s >= '0' && *s <= '9'))
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0)
+        return false;
+    for (size_t i = 0; i < CB_LENGTH(units); i++) {
+        if (strcasecmp(end, units[i].unit) == 0) {
+            if (v > LLONG_MAX / units[i].bytes)
+                return false;
+            *out = v * units[i].bytes;
+            return true;
+        }
+    }
+    return false;
+}
+
+char *
+str_format_size(long long bytes, char *buf, size_t size)
+{
+    static const char *const units[] = {"GB", "MB", "kB"};
+    long long mult = 1024LL * 1024 * 1024;
+
+    for (size_t i = 0; i < CB_LENGTH(units); i++, mult /= 1024) {
+        if (bytes != 0 && bytes % mult == 0) {
+            snprintf(buf, size, "%lld%s", bytes / mult, units[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, size, "%lldB", bytes);
     return buf;
 }

@@ -22,6 +22,10 @@ START_TEST(exit_codes_follow_the_design_contract)
     ck_assert_int_eq(err_exit_code(ERR_INTERNAL), 70);
     ck_assert_int_eq(err_exit_code(ERR_DB_QUERY), 70);
     ck_assert_int_eq(err_exit_code(ERR_DB_SCHEMA), 78);
+    ck_assert_int_eq(err_exit_code(ERR_CENTRA_UNAVAILABLE), 69);
+    ck_assert_int_eq(err_exit_code(ERR_CENTRA_AUTH), 77);
+    ck_assert_int_eq(err_exit_code(ERR_CENTRA_FAULT), 76);
+    ck_assert_int_eq(err_exit_code(ERR_CENTRA_TLS), 78);
     /* Exit 1 means "finished, but something failed": only PARTIAL says that. */
     for (int k = 0; k < ERR_KIND_COUNT_; k++)
         ck_assert_msg(err_exit_code((ErrKind)k) != 1 || k == ERR_PARTIAL, "%s exits 1",
@@ -32,7 +36,7 @@ END_TEST
 START_TEST(only_transient_kinds_are_retryable)
 {
     for (int k = 0; k < ERR_KIND_COUNT_; k++) {
-        bool expect = k == ERR_DB_CONNECTION || k == ERR_DB_CONFLICT;
+        bool expect = k == ERR_DB_CONNECTION || k == ERR_DB_CONFLICT || k == ERR_CENTRA_UNAVAILABLE;
 
         ck_assert_msg(err_is_retryable((ErrKind)k) == expect, "kind %s", err_kind_name((ErrKind)k));
     }
