@@ -118,7 +118,7 @@ soap_envelope(const char *ns, const char *op, bool prefixed, const char *user, c
 }
 
 void
-soap_call(const SimServer *srv, const char *op, const char *inner, HttpResult *out)
+sim_soap_call(const SimServer *srv, const char *op, const char *inner, HttpResult *out)
 {
     char *env = soap_envelope(srv->store.style.ns, op, false, srv->auth.username,
                               srv->auth.password, inner);
@@ -170,7 +170,7 @@ sim_update_call(const SimServer *srv, const char *op, const char *inner)
     SimAnswer a;
 
     memset(&a, 0, sizeof(a));
-    soap_call(srv, op, inner, &r);
+    sim_soap_call(srv, op, inner, &r);
     ck_assert_msg(r.status == 200, "HTTP %ld: %s", r.status, dynbuf_str(&r.body));
     res = soap_parse(&r, &root);
     ck_assert_str_eq(res->name, "result");
@@ -213,7 +213,7 @@ events_done(const SimServer *srv, const long long *ids, size_t n)
     dynbuf_init(&inner, 1024 * 1024);
     for (size_t i = 0; i < n; i++)
         dynbuf_addf(&inner, "<event>%lld</event>", ids[i]);
-    soap_call(srv, "events_Done", dynbuf_str(&inner), &r);
+    sim_soap_call(srv, "events_Done", dynbuf_str(&inner), &r);
     dynbuf_free(&inner);
     ck_assert_int_eq(r.status, 200);
     op = soap_parse(&r, &root);

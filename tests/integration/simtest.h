@@ -41,7 +41,7 @@ char *soap_envelope(const char *ns, const char *op, bool prefixed, const char *u
                     const char *pass, const char *inner);
 
 /* POST a guide-style request for op with the simulator's default login. */
-void soap_call(const SimServer *srv, const char *op, const char *inner, HttpResult *out);
+void sim_soap_call(const SimServer *srv, const char *op, const char *inner, HttpResult *out);
 
 /* Parse a body that must be well-formed; returns the operation element in Body (owned by *root). */
 const XmlNode *soap_parse(const HttpResult *r, XmlNode **root);

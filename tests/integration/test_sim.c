@@ -54,7 +54,7 @@ get_events(const char *type, XmlNode **root)
     const XmlNode *op;
 
     snprintf(inner, sizeof(inner), "<type>%s</type>", type);
-    soap_call(&srv, "events_GetRequest", inner, &r);
+    sim_soap_call(&srv, "events_GetRequest", inner, &r);
     ck_assert_int_eq(r.status, 200);
     op = soap_parse(&r, root);
     http_result_free(&r);
@@ -109,7 +109,7 @@ START_TEST(an_empty_queue_answers_an_empty_events_element)
 {
     HttpResult r;
 
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body),
                        "<ns1:events_Get>\n      <ns1:events/>\n    </ns1:events_Get>");
@@ -189,7 +189,7 @@ START_TEST(the_type_filter_selects_events_and_all_means_every_type)
     op = get_events("invoice", &root);
     ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 0);
     xml_free(root);
-    soap_call(&srv, "events_GetRequest", "<type>products</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>products</type>", &r);
     ck_assert_int_eq(r.status, 500);
     ck_assert_contains(dynbuf_str(&r.body), "<faultstring>Unknown event type: products");
     http_result_free(&r);
@@ -206,15 +206,16 @@ START_TEST(events_by_markets_filters_by_market_and_answers_events_get)
     queue_customers(2, "Retail-SE");
     queue_customers(3, "Wholesale-Market");
     queue_customers(1, NULL);
-    soap_call(&srv, "events_GetByMarkets",
-              "<type>all</type><markets><market><id>Wholesale-Market</id></market></markets>", &r);
+    sim_soap_call(&srv, "events_GetByMarkets",
+                  "<type>all</type><markets><market><id>Wholesale-Market</id></market></markets>",
+                  &r);
     op = soap_parse(&r, &root);
     ck_assert_str_eq(op->name, "events_Get");
     ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 3);
     ck_assert_int_eq(ids[0], 3);
     xml_free(root);
     http_result_free(&r);
-    soap_call(&srv, "events_GetByMarkets", "<type>all</type><markets/>", &r);
+    sim_soap_call(&srv, "events_GetByMarkets", "<type>all</type><markets/>", &r);
     ck_assert_int_eq(r.status, 500);
     http_result_free(&r);
 }
@@ -274,7 +275,7 @@ START_TEST(the_guides_order_events_load_and_come_back_in_the_simulators_style)
     o.nevent_files = 1;
     o.prefix = "abc";
     simtest_start(&srv, &o);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_contains(dynbuf_str(&r.body), "<abc:ordernumber>30</abc:ordernumber>");
     http_result_free(&r);
     op = get_events("all", &root);
@@ -361,7 +362,7 @@ START_TEST(the_default_namespace_style_declares_it_on_the_operation)
     o.prefix = NULL;
     simtest_start(&srv, &o);
     queue_customers(1, NULL);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_contains(dynbuf_str(&r.body),
                        "<events_Get xmlns=\"http://www.centra.com/webservices/\">\n      <events>"
                        "\n        <event>\n          <id>1</id>");
@@ -380,7 +381,7 @@ START_TEST(the_navision_flavor_speaks_its_own_namespace)
     sim_options_default(&o);
     o.navision = true;
     simtest_start(&srv, &o);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body), "xmlns:ns1=\"http://www.silkvms.com/webservices/\"");
     http_result_free(&r);
@@ -397,7 +398,7 @@ START_TEST(the_navision_flavor_speaks_its_own_namespace)
                             "<warehouses><warehouse><id>W-NAV</id></warehouse></warehouses>")
                          .success,
                      "true");
-    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    sim_soap_call(&srv, "events_Done", "<event>1</event>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body), "<ns1:success>true</ns1:success>");
     http_result_free(&r);
@@ -414,7 +415,7 @@ START_TEST(malformed_requests_unknown_operations_and_wrong_methods_are_refused)
     ck_assert_contains(dynbuf_str(&r.body),
                        "<faultstring>Malformed request: malformed XML at line");
     http_result_free(&r);
-    soap_call(&srv, "products_Delete", "", &r);
+    sim_soap_call(&srv, "products_Delete", "", &r);
     ck_assert_int_eq(r.status, 500);
     ck_assert_contains(dynbuf_str(&r.body), "Unknown operation: products_Delete");
     http_result_free(&r);
@@ -431,7 +432,7 @@ START_TEST(answers_carry_a_request_id)
 {
     HttpResult r;
 
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_msg(str_starts_with(r.request_id, "sim-"), "X-Centra-Request-ID: %s", r.request_id);
     http_result_free(&r);
 }
@@ -665,26 +666,26 @@ START_TEST(the_ok_response_style_answers_ok_or_a_fault)
     sim_options_default(&o);
     o.ok_responses = true;
     simtest_start(&srv, &o);
-    soap_call(&srv, "warehouses_Update",
-              "<warehouses><warehouse><id>W</id></warehouse></warehouses>", &r);
+    sim_soap_call(&srv, "warehouses_Update",
+                  "<warehouses><warehouse><id>W</id></warehouse></warehouses>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body),
                        "<warehousesUpdateResponse>OK</warehousesUpdateResponse>");
     http_result_free(&r);
-    soap_call(&srv, "warehouses_Update", "<warehouses><warehouse/></warehouses>", &r);
+    sim_soap_call(&srv, "warehouses_Update", "<warehouses><warehouse/></warehouses>", &r);
     ck_assert_int_eq(r.status, 500);
     ck_assert_contains(dynbuf_str(&r.body), "<faultstring>warehouses_Update: an item "
                                             "&lt;warehouse&gt; has no id</faultstring>");
     http_result_free(&r);
-    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    sim_soap_call(&srv, "events_Done", "<event>1</event>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body), "<eventsDoneResponse>OK</eventsDoneResponse>");
     http_result_free(&r);
     ck_assert_int_eq(post_events("<event><type>order</type><data><order><id>77</id>"
                                  "<status>pending</status></order></data></event>"),
                      200);
-    soap_call(&srv, "orders_Update",
-              "<orders><order><id>77</id><status>confirmed</status></order></orders>", &r);
+    sim_soap_call(&srv, "orders_Update",
+                  "<orders><order><id>77</id><status>confirmed</status></order></orders>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body), "<ordersUpdateResponse>OK</ordersUpdateResponse>");
     http_result_free(&r);
@@ -1071,20 +1072,20 @@ START_TEST(generation_is_deterministic_per_seed)
     HttpResult b;
     SimOptions o;
 
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &a);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &a);
     stop();
     sim_options_default(&o);
     o.orders = 200;
     o.seed = 42;
     simtest_start(&srv, &o);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &b);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &b);
     ck_assert_uint_eq(dynbuf_len(&a.body), dynbuf_len(&b.body));
     ck_assert_int_eq(memcmp(dynbuf_str(&a.body), dynbuf_str(&b.body), dynbuf_len(&a.body)), 0);
     http_result_free(&b);
     stop();
     o.seed = 43;
     simtest_start(&srv, &o);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &b);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &b);
     ck_assert(dynbuf_len(&a.body) != dynbuf_len(&b.body) ||
               memcmp(dynbuf_str(&a.body), dynbuf_str(&b.body), dynbuf_len(&a.body)) != 0);
     http_result_free(&a);
@@ -1164,18 +1165,18 @@ START_TEST(http_errors_fire_for_the_next_n_requests)
     add_fault("kind=http_503&count=2");
     add_fault("kind=http_500&count=1&op=events_Done");
     for (int i = 0; i < 2; i++) {
-        soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+        sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
         ck_assert_int_eq(r.status, 503);
         ck_assert_contains(dynbuf_str(&r.body), "503 Service Unavailable");
         http_result_free(&r);
     }
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 200);
     http_result_free(&r);
-    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    sim_soap_call(&srv, "events_Done", "<event>1</event>", &r);
     ck_assert_int_eq(r.status, 500);
     http_result_free(&r);
-    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    sim_soap_call(&srv, "events_Done", "<event>1</event>", &r);
     ck_assert_int_eq(r.status, 200);
     http_result_free(&r);
 }
@@ -1186,7 +1187,7 @@ START_TEST(too_many_requests_carries_retry_after)
     HttpResult r;
 
     add_fault("kind=http_429&retry_after=3");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 429);
     ck_assert_str_eq(r.retry_after, "3");
     http_result_free(&r);
@@ -1200,7 +1201,7 @@ START_TEST(a_soap_fault_is_a_server_fault)
     const XmlNode *f;
 
     add_fault("kind=soap_fault");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 500);
     f = soap_parse(&r, &root);
     ck_assert_str_eq(f->name, "Fault");
@@ -1218,12 +1219,12 @@ START_TEST(delays_and_slow_done_hold_the_answer)
     queue_customers(2, NULL);
     before = srv.store.live;
     add_fault("kind=delay&ms=300");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(r.seconds >= 0.29, "took %.3f s", r.seconds);
     http_result_free(&r);
     add_fault("kind=slow_done&ms=400");
-    soap_call(&srv, "events_Done", "<event>1</event>", &r);
+    sim_soap_call(&srv, "events_Done", "<event>1</event>", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(r.seconds >= 0.39, "took %.3f s", r.seconds);
     /* The acknowledgement itself took effect at once. */
@@ -1238,17 +1239,17 @@ START_TEST(dropped_and_truncated_bodies_fail_the_transfer)
 
     queue_customers(50, NULL);
     add_fault("kind=drop");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_msg(r.curl != CURLE_OK, "a dropped body must fail the transfer");
     ck_assert_uint_gt(dynbuf_len(&r.body), 0);
     ck_assert_not_contains(dynbuf_str(&r.body), "</SOAP-ENV:Envelope>");
     http_result_free(&r);
     add_fault("kind=truncate");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.curl, CURLE_PARTIAL_FILE);
     ck_assert_not_contains(dynbuf_str(&r.body), "</SOAP-ENV:Envelope>");
     http_result_free(&r);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.curl, CURLE_OK);
     http_result_free(&r);
 }
@@ -1263,7 +1264,7 @@ START_TEST(a_malformed_event_stays_malformed_until_acknowledged)
 
     add_fault("kind=malformed");
     for (int round = 0; round < 2; round++) {
-        soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+        sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
         ck_assert_int_eq(r.status, 200);
         ck_assert_int_eq(xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err),
                          ERR_DATA);
@@ -1275,7 +1276,7 @@ START_TEST(a_malformed_event_stays_malformed_until_acknowledged)
             poisoned = srv.store.events[i].id;
     ck_assert_int_gt(poisoned, 1); /* not the first event of the batch */
     events_done(&srv, &poisoned, 1);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err), ERR_OK);
     xml_free(root);
     http_result_free(&r);
@@ -1289,7 +1290,7 @@ START_TEST(invalid_xml_characters_reach_the_client)
     Error err;
 
     add_fault("kind=invalid_chars");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_ptr_nonnull(memchr(dynbuf_str(&r.body), '\v', dynbuf_len(&r.body)));
     ck_assert_int_eq(xml_parse(dynbuf_str(&r.body), dynbuf_len(&r.body), &root, &err), ERR_DATA);
     ck_assert_contains(err.message, "not well-formed (invalid token)");
@@ -1327,7 +1328,7 @@ START_TEST(rate_faults_fire_now_and_then)
 
     add_fault("kind=http_503&rate=0.5");
     for (int i = 0; i < 40; i++) {
-        soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+        sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
         failed += r.status == 503;
         http_result_free(&r);
     }
@@ -1388,7 +1389,7 @@ START_TEST(the_state_counts_operations_and_reset_starts_over)
     ck_assert_contains(dynbuf_str(&r.body), "\"queue_length\":10");
     http_result_free(&r);
     /* The faults were reset too. */
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 200);
     http_result_free(&r);
     http_request(sim_admin_url(&srv, "/_sim/faults?kind=nope", url, sizeof(url)), "", &r);
@@ -1552,7 +1553,7 @@ START_TEST(events_done_takes_thousands_of_ids_with_whitespace)
         else
             dynbuf_addf(&inner, "<event>%d</event>", i);
     }
-    soap_call(&srv, "events_Done", dynbuf_str(&inner), &r);
+    sim_soap_call(&srv, "events_Done", dynbuf_str(&inner), &r);
     ck_assert_int_eq(r.status, 200);
     op = soap_parse(&r, &root);
     ck_assert_str_eq(xml_child_text(op, "success"), "true");
@@ -1590,10 +1591,10 @@ START_TEST(events_by_markets_takes_several_markets_and_a_type)
     ck_assert_int_eq(post_events(dynbuf_str(&b)), 200);
     dynbuf_free(&b);
     /* Markets 1 and 2 of three (ids 1, 2, 4, 5, 7, 8), type order: the even ids. */
-    soap_call(&srv, "events_GetByMarkets",
-              "<type> order </type><markets><market><id>Retail-US</id></market>"
-              "<market><id> Wholesale-EU </id></market></markets>",
-              &r);
+    sim_soap_call(&srv, "events_GetByMarkets",
+                  "<type> order </type><markets><market><id>Retail-US</id></market>"
+                  "<market><id> Wholesale-EU </id></market></markets>",
+                  &r);
     ck_assert_int_eq(r.status, 200);
     op = soap_parse(&r, &root);
     ck_assert_uint_eq(events_ids(op, ids, CB_LENGTH(ids)), 3);
@@ -1750,17 +1751,17 @@ START_TEST(faults_given_at_start_fire_and_clear_removes_them)
     o.faults = f;
     o.nfaults = 2;
     simtest_start(&srv, &o);
-    soap_call(&srv, "events_Done", "<event>1</event>", &r); /* op filter: not events_Done */
+    sim_soap_call(&srv, "events_Done", "<event>1</event>", &r); /* op filter: not events_Done */
     ck_assert_int_eq(r.status, 429);
     ck_assert_str_eq(r.retry_after, "0"); /* retry at once, but the header is there */
     http_result_free(&r);
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 503);
     http_result_free(&r);
     dynbuf_init(&out, 1024u * 1024);
     admin_call("/_sim/faults?clear=1", "", 200, &out);
     ck_assert_str_eq(dynbuf_str(&out), "[]\n");
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 200);
     http_result_free(&r);
     /* A reset brings the start-up faults back. */
@@ -1953,7 +1954,7 @@ START_TEST(unknown_operations_are_counted_together)
         char op[32];
 
         snprintf(op, sizeof(op), "made_up_%d", i);
-        soap_call(&srv, op, "", &r);
+        sim_soap_call(&srv, op, "", &r);
         ck_assert_int_eq(r.status, 500);
         ck_assert_contains(dynbuf_str(&r.body), "Unknown operation: made_up_");
         http_result_free(&r);
@@ -2000,7 +2001,7 @@ START_TEST(a_refused_fault_request_leaves_the_faults_alone)
     admin_call("/_sim/faults", NULL, 200, &out);
     ck_assert_contains(dynbuf_str(&out), "\"kind\":\"http_503\",\"remaining\":1");
     /* The guide's request element matches the events_Get fault. */
-    soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
     ck_assert_int_eq(r.status, 503);
     http_result_free(&r);
     dynbuf_free(&out);

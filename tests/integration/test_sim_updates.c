@@ -193,7 +193,7 @@ events_in_market(const char *market, const char *entry)
 
     snprintf(inner, sizeof(inner),
              "<type>order</type><markets><market><id>%s</id></market></markets>", market);
-    soap_call(&srv, "events_GetByMarkets", inner, &r);
+    sim_soap_call(&srv, "events_GetByMarkets", inner, &r);
     ck_assert_int_eq(r.status, 200);
     op = soap_parse(&r, &root);
     events = xml_child(op, "events");
