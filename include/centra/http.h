@@ -88,6 +88,12 @@ struct HttpTransport {
  */
 ErrKind http_curl_new(const HttpOptions *opts, HttpTransport **out, Error *err) CB_MUSTCHECK;
 
+/*
+ * Connections a libcurl transport has opened so far (a reused keep-alive
+ * connection counts once); -1 when t is not a libcurl transport.
+ */
+long long http_curl_connections(const HttpTransport *t);
+
 /* Run one request through t (t->ops->post). */
 ErrKind http_post(HttpTransport *t, const HttpRequest *req, const HttpSink *sink,
                   HttpResponse *resp, Error *err) CB_MUSTCHECK;

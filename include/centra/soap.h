@@ -41,6 +41,7 @@
 
 #define SOAP_ERROR_BODY_MAX  (64 * 1024)       /* bytes of a non-2xx answer that are read */
 #define SOAP_UPDATE_BODY_MAX (4 * 1024 * 1024) /* bytes of an update answer that are read */
+#define SOAP_RETRY_MAX_MS    60000             /* retry_max_ms from the configuration */
 
 typedef enum SoapFlavor {
     SOAP_FLAVOR_SOAP,    /* the current endpoint, namespace SOAP_NS_CENTRA */
@@ -107,6 +108,19 @@ void soap_request_begin(const SoapClient *c, DynBuf *out, const char *element);
 
 /* Close what soap_request_begin opened. */
 void soap_request_end(const SoapClient *c, DynBuf *out, const char *element);
+
+/*
+ * The SOAPAction value (without quotes) of operation in buf: the flavor's
+ * namespace and the operation with its first letter upper-cased, e.g.
+ * "http://www.centra.com/webservices/Events_Get".  Returns buf.
+ */
+const char *soap_action(const SoapClient *c, const char *operation, char *buf, size_t size);
+
+/*
+ * Append to out a copy of the len bytes of body in which the content of
+ * every password element (any prefix) reads "********", for logging.
+ */
+void soap_mask_passwords(const char *body, size_t len, DynBuf *out);
 
 /*
  * Request bodies of the event operations.  type is an event type ("all",
