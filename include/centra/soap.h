@@ -136,7 +136,9 @@ void soap_build_events_done(const SoapClient *c, DynBuf *out, const long long *i
  * SOAPAction and in messages).  A 2xx answer streams into sink (sink->begin
  * first); other answers are classified as described above and the sink is
  * not called.  resp is filled as far as known.  X-Centra-Request-ID is
- * logged at debug level and named in error details.
+ * logged at debug level and named in error details.  A transfer that fails
+ * midway returns the transport's error after the sink has seen part of the
+ * body: the caller discards what it got.
  */
 ErrKind soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSink *sink,
                   HttpResponse *resp, Error *err) CB_MUSTCHECK;

@@ -300,12 +300,17 @@ log_request(const CurlTransport *ct, const HttpRequest *req, ErrKind kind)
     const char *name = req->log_name != NULL ? req->log_name : "request";
     const char *id = r->request_id[0] != '\0' ? r->request_id : "none";
 
-    if (kind == ERR_OK)
+    if (ct->sink_rc != ERR_OK)
+        log_debug(
+            "%s: HTTP %ld, stopped by the receiver after %lld bytes in %lld ms, request id %s",
+            name, r->status, r->body_bytes, r->elapsed_ms, id);
+    else if (kind == ERR_OK)
         log_debug("%s: HTTP %ld, %lld bytes in %lld ms, request id %s%s", name, r->status,
                   r->body_bytes, r->elapsed_ms, id, ct->new_conns > 0 ? " (new connection)" : "");
     else
         log_debug("%s: failed after %lld ms (HTTP %ld, %lld bytes, request id %s): %s", name,
-                  r->elapsed_ms, r->status, r->body_bytes, id, ct->err ? ct->err->message : "");
+                  r->elapsed_ms, r->status, r->body_bytes, id,
+                  ct->err != NULL ? ct->err->message : "");
 }
 
 /* What a finished perform means for the caller. */

@@ -625,7 +625,8 @@ trace_request(const char *op, const DynBuf *body)
 {
     DynBuf masked;
 
-    dynbuf_init(&masked, dynbuf_len(body) + 1024);
+    /* Each mask may be longer than the password it hides. */
+    dynbuf_init(&masked, 2 * dynbuf_len(body) + 1024);
     soap_mask_passwords(dynbuf_str(body), dynbuf_len(body), &masked);
     log_trace("%s request: %s", op, dynbuf_str(&masked));
     dynbuf_free(&masked);
@@ -661,6 +662,7 @@ soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSi
     CallSink s;
     ErrKind rc;
 
+    err_reset(err); /* the error-body sink stops a transfer without setting one */
     snprintf(c->last_op, sizeof(c->last_op), "%s", operation);
     memset(&req, 0, sizeof(req));
     req.url = c->url;
