@@ -145,7 +145,7 @@ contains_nocase(const char *hay, const char *needle)
     return false;
 }
 
-/* Copy of the text of n without surrounding whitespace (caller frees). */
+/* Copy of the len bytes at s without surrounding whitespace (caller frees). */
 static char *
 trimmed_copy(const char *s, size_t len)
 {
