@@ -25,6 +25,7 @@
 #define CENTRA_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "centra/attrs.h"
 #include "centra/config.h"
@@ -127,6 +128,26 @@ typedef ErrKind (*DbTxnFn)(DbConn *db, void *arg, Error *err);
  */
 ErrKind db_transaction(DbConn *db, int max_attempts, DbTxnFn fn, void *arg,
                        Error *err) CB_MUSTCHECK;
+
+/*
+ * COPY ... FROM STDIN in three steps: db_copy_begin sends the statement
+ * (which must be a COPY FROM STDIN) and waits until the server accepts data;
+ * db_copy_put passes data on (libpq buffers and sends it, blocking while the
+ * server catches up); db_copy_end finishes it (abort_reason NULL) and stores
+ * the rows copied in *rows (when not NULL), or aborts it with abort_reason,
+ * which fails the open transaction.  Errors as db_query; after an error the
+ * COPY is over.
+ */
+ErrKind db_copy_begin(DbConn *db, const char *sql, Error *err) CB_MUSTCHECK;
+ErrKind db_copy_put(DbConn *db, const char *data, size_t len, Error *err) CB_MUSTCHECK;
+ErrKind db_copy_end(DbConn *db, const char *abort_reason, long long *rows, Error *err) CB_MUSTCHECK;
+
+/*
+ * A number that changes whenever db connects again (after a loss): session
+ * state (temporary tables, settings, advisory locks) must then be set up
+ * again.
+ */
+unsigned db_epoch(const DbConn *db);
 
 /* Rows, columns and values of a result.  Values are NULL for SQL NULL. */
 int db_result_rows(const DbResult *res);

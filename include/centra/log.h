@@ -100,6 +100,9 @@ void log_report(LogLevel level, const Error *err);
 /* Set (or, with NULL, clear) a context value.  The value is copied. */
 void log_context_set(LogContextKey key, const char *value);
 
+/* The current value of a context key; "" when unset.  Owned by the logger. */
+const char *log_context_get(LogContextKey key);
+
 /* Clear every context value. */
 void log_context_clear(void);
 

@@ -29,6 +29,8 @@ typedef struct CliCommand {
 /* Commands, each in its own cmd_*.c. */
 extern const CliCommand cli_cmd_migrate;
 extern const CliCommand cli_cmd_config;
+extern const CliCommand cli_cmd_import;
+extern const CliCommand cli_cmd_load;
 
 /*
  * Report a usage error for command cmd (NULL for the program itself): set

@@ -15,8 +15,10 @@
 #include "centra/db.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -946,6 +948,99 @@ db_exec_prepared(DbConn *db, const char *name, int nparams, const char *const *p
     if (rc == ERR_OK && res != NULL)
         *res = wrap_result(pg);
     return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * COPY FROM STDIN
+ * ------------------------------------------------------------------------- */
+
+/* Read results until there are none; the first error wins.  *rows from COMMAND_OK. */
+static ErrKind
+collect_results(DbConn *db, const Query *q, bool expect_copy_in, bool aborting, long long *rows,
+                Error *err)
+{
+    long long deadline = q->timeout_ms > 0 ? backoff_now_ms() + q->timeout_ms : 0;
+    bool cancelled = false;
+    ErrKind rc = ERR_OK;
+
+    for (;;) {
+        PGresult *res;
+        ExecStatusType st;
+        ErrKind wrc = wait_ready(db, q, &deadline, &cancelled, err);
+
+        if (wrc != ERR_OK)
+            return rc != ERR_OK ? rc : wrc;
+        res = PQgetResult(db->conn);
+        if (res == NULL)
+            break;
+        st = PQresultStatus(res);
+        if (st == PGRES_COPY_IN && expect_copy_in) {
+            PQclear(res);
+            return ERR_OK;
+        }
+        if (st == PGRES_COMMAND_OK && rows != NULL)
+            *rows = strtoll(PQcmdTuples(res), NULL, 10);
+        if (st == PGRES_FATAL_ERROR && !aborting && rc == ERR_OK)
+            rc = result_error(db, res, q, cancelled, err);
+        PQclear(res);
+        if (conn_lost(db))
+            break;
+    }
+    if (rc == ERR_OK && conn_lost(db))
+        return lost_error(db, "during COPY", q, err);
+    if (rc == ERR_OK && expect_copy_in) {
+        rc = err_set(err, ERR_INTERNAL, "the statement did not start a COPY FROM STDIN");
+        add_query_detail(err, q->shown);
+    }
+    return rc;
+}
+
+ErrKind
+db_copy_begin(DbConn *db, const char *sql, Error *err)
+{
+    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, db->opts.statement_timeout_ms};
+
+    if (conn_lost(db))
+        return lost_error(db, "before COPY", &q, err);
+    log_trace("sql: %s", sql);
+    if (!PQsendQuery(db->conn, sql))
+        return send_error(db, &q, err);
+    return collect_results(db, &q, true, false, NULL, err);
+}
+
+ErrKind
+db_copy_put(DbConn *db, const char *data, size_t len, Error *err)
+{
+    Query q = {QUERY_SIMPLE, "COPY", "COPY", NULL, 0, NULL, 0};
+
+    while (len > 0) {
+        int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
+
+        if (db->conn == NULL || PQputCopyData(db->conn, data, n) != 1)
+            return lost_error(db, "while sending COPY data", &q, err);
+        data += n;
+        len -= (size_t)n;
+    }
+    return ERR_OK;
+}
+
+ErrKind
+db_copy_end(DbConn *db, const char *abort_reason, long long *rows, Error *err)
+{
+    Query q = {
+        QUERY_SIMPLE, "COPY", "COPY (end of data)", NULL, 0, NULL, db->opts.statement_timeout_ms};
+
+    if (rows != NULL)
+        *rows = 0;
+    if (db->conn == NULL || PQputCopyEnd(db->conn, abort_reason) != 1)
+        return lost_error(db, "while ending COPY", &q, err);
+    return collect_results(db, &q, false, abort_reason != NULL, rows, err);
+}
+
+unsigned
+db_epoch(const DbConn *db)
+{
+    return db->epoch;
 }
 
 /* ---------------------------------------------------------------------------

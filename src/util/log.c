@@ -102,6 +102,14 @@ log_context_set(LogContextKey key, const char *value)
         snprintf(log_ctx[key], sizeof(log_ctx[key]), "%s", value);
 }
 
+const char *
+log_context_get(LogContextKey key)
+{
+    if ((size_t)key >= LOG_CTX_COUNT_)
+        return "";
+    return log_ctx[key];
+}
+
 void
 log_context_clear(void)
 {

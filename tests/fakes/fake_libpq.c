@@ -530,6 +530,15 @@ PQclear(PGresult *res)
 }
 
 int
+PQputCopyData(PGconn *conn, const char *buffer, int nbytes)
+{
+    (void)conn;
+    (void)buffer;
+    (void)nbytes;
+    return 1;
+}
+
+int
 PQputCopyEnd(PGconn *conn, const char *errormsg)
 {
     (void)conn;

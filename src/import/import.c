@@ -1,0 +1,654 @@
+/*
+ * src/import/import.c
+ *     "import" and "load": fetch, store, then acknowledge.
+ *
+ * Design constraints: the answer streams from libcurl's write callback
+ * through the parser into COPY (nothing held whole); events_Done only after
+ * COMMIT; a failed batch is rolled back as a whole and tried again; a run
+ * that cannot make progress (an event that cannot be acknowledged, Centra
+ * handing back acknowledged events) stops instead of spinning.
+ */
+#include "centra/import.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "centra/alloc.h"
+#include "centra/backoff.h"
+#include "centra/db.h"
+#include "centra/dynbuf.h"
+#include "centra/eventparser.h"
+#include "centra/loader.h"
+#include "centra/log.h"
+#include "centra/soap.h"
+#include "centra/strutil.h"
+#include "centra/version.h"
+
+#define LIST_MAX     64          /* event types or markets in one setting */
+#define FILE_CHUNK   (64 * 1024) /* bytes read from a saved answer at a time */
+#define REPEAT_LIMIT 3           /* batches of nothing but known events before giving up */
+
+static const char *const event_types[] = {"all",      "account",      "customer",    "invoice",
+                                          "market",   "order",        "paymentterm", "pricelist",
+                                          "salesrep", "shippingterm", "size",        "warehouse"};
+
+/* Totals of a run, as centra.runs keeps them. */
+typedef struct RunTotals {
+    int batches;      /* batches committed */
+    int received;     /* events received */
+    int applied;      /* applied to the order tables */
+    int stale;        /* older than the stored state */
+    int unhandled;    /* other types */
+    int duplicate;    /* already stored */
+    int quarantined;  /* quarantined */
+    int acknowledged; /* confirmed by events_Done */
+} RunTotals;
+
+typedef struct Importer {
+    const Config *cfg;       /* configuration */
+    const ImportOptions *o;  /* options */
+    DbConn *db;              /* the database */
+    SoapClient *soap;        /* Centra; NULL for load */
+    Loader *loader;          /* batch writer */
+    EvpLimits limits;        /* parser caps */
+    long long run_id;        /* centra.runs row; 0 when none */
+    RunTotals t;             /* counts so far */
+    char *lock_key;          /* advisory lock key text */
+    unsigned lock_epoch;     /* db_epoch when the lock was taken; 0 none */
+    char *types[LIST_MAX];   /* event types to fetch */
+    int ntypes;              /* number of types */
+    char *markets[LIST_MAX]; /* market ids; none: all markets */
+    int nmarkets;            /* number of markets */
+} Importer;
+
+/* ---------------------------------------------------------------------------
+ * Lists
+ * ------------------------------------------------------------------------- */
+
+/* Split a comma-separated list (spaces trimmed, empties skipped) into out. */
+static int
+split_list(const char *s, char **out, int max)
+{
+    int n = 0;
+
+    while (s != NULL && *s != '\0' && n < max) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+        const char *b = s;
+        const char *e = s + len;
+
+        while (b < e && (*b == ' ' || *b == '\t'))
+            b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e > b)
+            out[n++] = xstrndup(b, (size_t)(e - b));
+        s = comma != NULL ? comma + 1 : s + len;
+    }
+    return n;
+}
+
+static void
+free_list(char **list, int n)
+{
+    for (int i = 0; i < n; i++)
+        xfree(list[i]);
+}
+
+ErrKind
+import_check_types(const char *types, Error *err)
+{
+    char *list[LIST_MAX];
+    int n = split_list(types, list, LIST_MAX);
+    ErrKind rc = ERR_OK;
+
+    if (n == 0)
+        rc = err_set(err, ERR_USAGE, "no event type given");
+    for (int i = 0; rc == ERR_OK && i < n; i++) {
+        bool known = false;
+
+        for (size_t j = 0; j < CB_LENGTH(event_types); j++)
+            known |= strcmp(list[i], event_types[j]) == 0;
+        if (!known) {
+            char valid[512];
+
+            rc = err_set(err, ERR_USAGE, "unknown event type \"%s\"", list[i]);
+            err_detail(err, "Valid types are %s.",
+                       str_join_quoted(event_types, CB_LENGTH(event_types), valid, sizeof(valid)));
+        }
+    }
+    free_list(list, n);
+    return rc;
+}
+
+void
+import_options_from_config(ImportOptions *opts, const Config *cfg)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->types = config_get_str(cfg, CONFIG_EVENT_TYPES);
+    opts->markets = config_get_str(cfg, CONFIG_MARKETS);
+    opts->poll_ms = config_get_int(cfg, CONFIG_POLL_INTERVAL);
+    opts->stop_on_malformed = config_get_int(cfg, CONFIG_ON_MALFORMED) == 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * centra.runs
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+run_begin(Importer *im, const char *command, Error *err)
+{
+    char host[256] = "";
+    char pid[32];
+    const char *params[5] = {command, log_context_get(LOG_CTX_RUN), host, pid,
+                             CENTRA_BRIDGE_VERSION};
+    DbResult *res;
+    ErrKind rc;
+
+    (void)gethostname(host, sizeof(host) - 1);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    rc = db_query(im->db,
+                  "INSERT INTO centra.runs (command, log_id, host, pid, bridge_version) "
+                  "VALUES ($1, NULLIF($2, ''), $3, $4::integer, $5) RETURNING run_id",
+                  5, params, &res, err);
+    if (rc != ERR_OK)
+        return rc;
+    im->run_id = strtoll(db_result_value(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ERR_OK;
+}
+
+/* Write the totals (and, when finished, the outcome) to the run's row. */
+static ErrKind
+run_update(Importer *im, bool finished, ErrKind outcome, const Error *failure, Error *err)
+{
+    char v[11][32];
+    const char *params[12];
+    const RunTotals *t = &im->t;
+    int nums[] = {t->batches,   t->received,  t->applied,     t->stale,
+                  t->unhandled, t->duplicate, t->quarantined, t->acknowledged};
+    const char *what = !finished                ? "running"
+                       : outcome == ERR_OK      ? "success"
+                       : outcome == ERR_PARTIAL ? "partial"
+                                                : "failed";
+
+    if (im->run_id == 0)
+        return ERR_OK;
+    snprintf(v[0], sizeof(v[0]), "%lld", im->run_id);
+    for (size_t i = 0; i < CB_LENGTH(nums); i++)
+        snprintf(v[i + 1], sizeof(v[i + 1]), "%d", nums[i]);
+    snprintf(v[9], sizeof(v[9]), "%d", err_exit_code(outcome));
+    for (int i = 0; i < 10; i++)
+        params[i] = v[i];
+    params[9] = finished ? v[9] : NULL;
+    params[10] = what;
+    params[11] = finished && failure != NULL && failure->kind != ERR_OK ? failure->message : NULL;
+    return db_query(im->db,
+                    "UPDATE centra.runs SET batches = $2, events_received = $3, "
+                    "events_applied = $4, events_stale = $5, events_unhandled = $6, "
+                    "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
+                    "exit_code = $10::integer, outcome = $11, error = $12, "
+                    "finished_at = CASE WHEN $10 IS NULL THEN NULL ELSE now() END "
+                    "WHERE run_id = $1::bigint",
+                    12, params, NULL, err);
+}
+
+static void
+add_counts(RunTotals *t, const LoaderCounts *c)
+{
+    t->batches++;
+    t->received += c->received;
+    t->applied += c->applied;
+    t->stale += c->stale;
+    t->unhandled += c->unhandled;
+    t->duplicate += c->duplicate;
+    t->quarantined += c->quarantined;
+}
+
+/* ---------------------------------------------------------------------------
+ * The queue lock
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+lock_queue(Importer *im, Error *err)
+{
+    const char *params[1] = {im->lock_key};
+    DbResult *res;
+    ErrKind rc;
+
+    if (im->lock_epoch == db_epoch(im->db))
+        return ERR_OK;
+    rc = db_query(im->db, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, params, &res,
+                  err);
+    if (rc != ERR_OK)
+        return rc;
+    if (strcmp(db_result_value(res, 0, 0), "t") != 0) {
+        db_result_free(res);
+        if (!im->o->wait_lock) {
+            err_set(err, ERR_BUSY, "another centra-bridge is importing from this queue");
+            err_detail(err, "Queue: %s.", im->lock_key);
+            err_hint(err, "Only one importer drains a queue at a time; this run stops. Use "
+                          "--wait to wait for the other one instead.");
+            return ERR_BUSY;
+        }
+        log_info("another importer holds the queue; waiting for it");
+        rc = db_query(im->db, "SELECT pg_advisory_lock(hashtextextended($1, 0))", 1, params, NULL,
+                      err);
+        if (rc != ERR_OK)
+            return rc;
+    } else {
+        db_result_free(res);
+    }
+    im->lock_epoch = db_epoch(im->db);
+    return ERR_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * One batch
+ * ------------------------------------------------------------------------- */
+
+typedef struct BatchStream {
+    EvParser *parser; /* the parser fed by the HTTP body */
+} BatchStream;
+
+static ErrKind
+stream_begin(void *arg, const HttpResponse *resp, Error *err)
+{
+    (void)arg;
+    (void)err;
+    log_debug("events_Get answered %ld (request %s)", resp->status,
+              resp->request_id[0] != '\0' ? resp->request_id : "-");
+    return ERR_OK;
+}
+
+static ErrKind
+stream_chunk(void *arg, const char *data, size_t len, Error *err)
+{
+    BatchStream *bs = arg;
+
+    return evp_feed(bs->parser, data, len, err);
+}
+
+typedef struct BatchResult {
+    LoaderCounts counts; /* what the batch held */
+    EvpStats stats;      /* what the parser saw */
+    bool unackable;      /* an event whose id could not be read was quarantined */
+    long long fetch_ms;  /* events_Get, parsing and COPY */
+    long long store_ms;  /* applying and COMMIT */
+} BatchResult;
+
+/* Apply what the parser produced and commit, updating the run's counts. */
+static ErrKind
+batch_commit(Importer *im, const char *source, BatchResult *out, Error *err)
+{
+    RunTotals before = im->t;
+    ErrKind rc = loader_apply(im->loader, im->run_id, source, &out->counts, err);
+
+    if (rc == ERR_OK) {
+        add_counts(&im->t, &out->counts);
+        rc = run_update(im, false, ERR_OK, NULL, err);
+    }
+    if (rc == ERR_OK)
+        rc = loader_commit(im->loader, err);
+    if (rc != ERR_OK)
+        im->t = before;
+    return rc;
+}
+
+/* One attempt: events_Get streamed into a new batch, then COMMIT. */
+static ErrKind
+batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp, Error *err)
+{
+    BatchStream bs = {evp_new(&im->limits, loader_sink(im->loader))};
+    HttpSink sink = {stream_begin, stream_chunk, &bs};
+    DynBuf body;
+    size_t nack;
+    ErrKind rc;
+
+    memset(out, 0, sizeof(*out));
+    dynbuf_init(&body, 1024 * 1024);
+    soap_build_events_get(im->soap, &body, type, (const char *const *)im->markets,
+                          (size_t)im->nmarkets);
+    long long t0 = backoff_now_ms();
+
+    rc = loader_begin(im->loader, err);
+    if (rc == ERR_OK) {
+        rc = soap_call(im->soap, im->nmarkets > 0 ? "events_GetByMarkets" : "events_Get", &body,
+                       &sink, resp, err);
+        if (rc == ERR_TOO_BIG && evp_stopped(bs.parser))
+            rc = ERR_OK;
+    }
+    if (rc == ERR_OK)
+        rc = evp_finish(bs.parser, err);
+    out->stats = evp_stats(bs.parser);
+    out->fetch_ms = backoff_now_ms() - t0;
+    if (rc == ERR_OK)
+        rc = batch_commit(im, "centra", out, err);
+    out->store_ms = backoff_now_ms() - t0 - out->fetch_ms;
+    if (rc != ERR_OK)
+        loader_abort(im->loader);
+    (void)loader_ack_ids(im->loader, &nack);
+    out->unackable = rc == ERR_OK && (int)nack < out->counts.received;
+    evp_free(bs.parser);
+    dynbuf_free(&body);
+    return rc;
+}
+
+/* Acknowledge the committed batch; a failure leaves the events to come again. */
+static ErrKind
+acknowledge(Importer *im, Error *err)
+{
+    size_t n;
+    const long long *ids = loader_ack_ids(im->loader, &n);
+    SoapUpdateResult res;
+    HttpResponse resp;
+    DynBuf body;
+    ErrKind rc;
+
+    if (n == 0)
+        return ERR_OK;
+    dynbuf_init(&body, 1024 * 1024);
+    soap_build_events_done(im->soap, &body, ids, n);
+    memset(&res, 0, sizeof(res));
+    rc = soap_update(im->soap, "events_Done", &body, &res, &resp, err);
+    if (rc == ERR_OK && !res.success) {
+        rc = err_set(err, ERR_CENTRA_FAULT, "Centra refused events_Done for %zu events", n);
+        if (res.nerrors > 0)
+            err_detail(err, "Centra said: %s", res.errors[0]);
+    }
+    soap_update_result_free(&res);
+    dynbuf_free(&body);
+    if (rc != ERR_OK) {
+        err_hint(err, "The events are stored; Centra will send them again and they will be "
+                      "recognised and acknowledged then.");
+        return rc;
+    }
+    im->t.acknowledged += (int)n;
+    rc = loader_mark_done(im->loader, ids, n, err);
+    if (rc == ERR_OK)
+        rc = run_update(im, false, ERR_OK, NULL, err);
+    return rc;
+}
+
+/* A batch with its retries: ERR_OK when committed (and acknowledged unless told not to). */
+static ErrKind
+batch(Importer *im, const char *type, BatchResult *out, Error *err)
+{
+    for (int attempt = 1;; attempt++) {
+        HttpResponse resp;
+        ErrKind rc;
+
+        memset(&resp, 0, sizeof(resp));
+        resp.retry_after_ms = -1;
+        rc = lock_queue(im, err);
+        if (rc == ERR_OK)
+            rc = batch_once(im, type, out, &resp, err);
+        if (rc == ERR_OK)
+            break;
+        if (rc == ERR_BUSY || !soap_retry_wait(im->soap, attempt, &resp, err))
+            return rc;
+    }
+    log_detail("batch: %d events (%d applied, %d stale, %d other, %d known, %d quarantined), "
+               "%lld bytes; fetched in %lld ms, stored in %lld ms",
+               out->counts.received, out->counts.applied, out->counts.stale, out->counts.unhandled,
+               out->counts.duplicate, out->counts.quarantined, out->stats.bytes, out->fetch_ms,
+               out->store_ms);
+    if (im->o->stop_on_malformed && out->stats.malformed) {
+        err_set(err, ERR_PARTIAL,
+                "an answer to events_Get was not well-formed: nothing of it "
+                "was acknowledged");
+        err_hint(err, "The events are stored (see centra.events where status = 'quarantined'); "
+                      "run without --on-malformed=stop to acknowledge them.");
+        return ERR_PARTIAL;
+    }
+    return acknowledge(im, err);
+}
+
+/* Drain one event type until an answer holds no events. */
+static ErrKind
+drain(Importer *im, const char *type, bool *got_any, Error *err)
+{
+    int repeats = 0;
+
+    for (;;) {
+        BatchResult r;
+        ErrKind rc = batch(im, type, &r, err);
+
+        if (rc != ERR_OK)
+            return rc;
+        if (r.counts.received == 0)
+            return ERR_OK;
+        *got_any = true;
+        if (r.unackable) {
+            err_set(err, ERR_PARTIAL,
+                    "an event whose id could not be read was quarantined; it "
+                    "cannot be acknowledged and stays first in the queue");
+            err_hint(err, "See centra.events where event_id < 0; the queue stays blocked until "
+                          "Centra's support removes the event.");
+            return ERR_PARTIAL;
+        }
+        repeats = r.counts.duplicate == r.counts.received ? repeats + 1 : 0;
+        if (repeats >= REPEAT_LIMIT) {
+            err_set(err, ERR_CENTRA_FAULT,
+                    "Centra keeps sending events that were already "
+                    "acknowledged");
+            err_detail(err, "%d answers in a row held only events stored before.", repeats);
+            err_hint(err, "Check Centra's SOAP API log for events_Done errors.");
+            return ERR_CENTRA_FAULT;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Commands
+ * ------------------------------------------------------------------------- */
+
+static void
+importer_free(Importer *im)
+{
+    loader_free(im->loader);
+    db_free(im->db);
+    soap_client_free(im->soap);
+    free_list(im->types, im->ntypes);
+    free_list(im->markets, im->nmarkets);
+    xfree(im->lock_key);
+}
+
+static ErrKind
+importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remote, Error *err)
+{
+    DbOptions dbo;
+    ErrKind rc;
+
+    memset(im, 0, sizeof(*im));
+    im->cfg = cfg;
+    im->o = o;
+    im->limits.max_response = config_get_int(cfg, CONFIG_MAX_RESPONSE_SIZE);
+    im->limits.max_text = config_get_int(cfg, CONFIG_MAX_TEXT_SIZE);
+    im->limits.max_depth = (int)config_get_int(cfg, CONFIG_MAX_DEPTH);
+    if (remote) {
+        DynBuf key;
+
+        rc = import_check_types(o->types, err);
+        if (rc != ERR_OK)
+            return rc;
+        im->ntypes = split_list(o->types, im->types, LIST_MAX);
+        im->nmarkets = split_list(o->markets, im->markets, LIST_MAX);
+        rc = soap_client_from_config(cfg, &im->soap, err);
+        if (rc != ERR_OK)
+            return rc;
+        dynbuf_init(&key, 64 * 1024);
+        (void)dynbuf_addf(&key, "centra-bridge import %s", soap_url(im->soap));
+        for (int i = 0; i < im->nmarkets; i++)
+            (void)dynbuf_addf(&key, "%smarket %s", i == 0 ? " " : ",", im->markets[i]);
+        im->lock_key = dynbuf_take(&key);
+    }
+    db_options_from_config(&dbo, cfg);
+    rc = db_new(&dbo, &im->db, err);
+    if (rc != ERR_OK)
+        return rc;
+    im->loader = loader_new(im->db, config_get_str(cfg, CONFIG_TIMEZONE));
+    return ERR_OK;
+}
+
+/* Close the run's row and say how it went. */
+static ErrKind
+finish_run(Importer *im, ErrKind rc, Error *err)
+{
+    Error e2;
+
+    if (rc == ERR_OK && im->t.quarantined > 0) {
+        rc = err_set(err, ERR_PARTIAL, "%d event%s quarantined", im->t.quarantined,
+                     im->t.quarantined == 1 ? " was" : "s were");
+        err_hint(err, "See centra.events where status = 'quarantined' (column error says why).");
+    }
+    err_reset(&e2);
+    if (run_update(im, true, rc, err, &e2) != ERR_OK)
+        log_warn("could not record the end of the run: %s", e2.message);
+    log_info("%d events received (%d applied, %d stale, %d other types, %d already stored, %d "
+             "quarantined), %d acknowledged, in %d batches",
+             im->t.received, im->t.applied, im->t.stale, im->t.unhandled, im->t.duplicate,
+             im->t.quarantined, im->t.acknowledged, im->t.batches);
+    return rc;
+}
+
+ErrKind
+import_run(const Config *cfg, const ImportOptions *o, Error *err)
+{
+    Importer im;
+    ErrKind rc = importer_init(&im, cfg, o, true, err);
+
+    if (rc == ERR_OK)
+        rc = lock_queue(&im, err);
+    if (rc == ERR_OK)
+        rc = run_begin(&im, "import", err);
+    while (rc == ERR_OK) {
+        bool got_any = false;
+
+        for (int i = 0; rc == ERR_OK && i < im.ntypes; i++)
+            rc = drain(&im, im.types[i], &got_any, err);
+        if (rc != ERR_OK || !o->follow)
+            break;
+        if (!got_any)
+            backoff_sleep_ms(o->poll_ms);
+    }
+    if (im.db != NULL && im.run_id != 0)
+        rc = finish_run(&im, rc, err);
+    importer_free(&im);
+    return rc;
+}
+
+/* Feed a file into the parser, in chunks. */
+static ErrKind
+load_stream(FILE *f, EvParser *p, const char *path, Error *err)
+{
+    char *buf = xmalloc(FILE_CHUNK);
+    ErrKind rc = ERR_OK;
+    size_t n;
+
+    while (rc == ERR_OK && (n = fread(buf, 1, FILE_CHUNK, f)) > 0)
+        rc = evp_feed(p, buf, n, err);
+    if (rc == ERR_TOO_BIG && evp_stopped(p))
+        rc = ERR_OK;
+    if (rc == ERR_OK && ferror(f)) {
+        char ebuf[128];
+
+        rc = err_set(err, ERR_IO, "could not read \"%s\": %s", path,
+                     str_errno(errno, ebuf, sizeof(ebuf)));
+    }
+    if (rc == ERR_OK)
+        rc = evp_finish(p, err);
+    if (rc == ERR_CENTRA_UNAVAILABLE) {
+        /* For a file, an unfinished document is bad data, not a network hiccup. */
+        err->kind = rc = ERR_DATA;
+        err_prefix(err, "file \"%s\"", path);
+    }
+    xfree(buf);
+    return rc;
+}
+
+static ErrKind
+load_file(Importer *im, const char *path, Error *err)
+{
+    BatchResult r;
+    EvParser *p;
+    DynBuf source;
+    FILE *f = fopen(path, "rb");
+    ErrKind rc;
+
+    if (f == NULL) {
+        char ebuf[128];
+
+        return err_set(err, ERR_NO_INPUT, "could not open \"%s\": %s", path,
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    }
+    memset(&r, 0, sizeof(r));
+    p = evp_new(&im->limits, loader_sink(im->loader));
+    evp_set_source(p, path);
+    dynbuf_init(&source, 64 * 1024);
+    (void)dynbuf_addf(&source, "file:%s", path);
+    rc = loader_begin(im->loader, err);
+    if (rc == ERR_OK)
+        rc = load_stream(f, p, path, err);
+    if (rc == ERR_OK)
+        rc = batch_commit(im, source.data, &r, err);
+    if (rc != ERR_OK)
+        loader_abort(im->loader);
+    else
+        log_info("loaded \"%s\": %d events (%d applied, %d stale, %d other, %d known, %d "
+                 "quarantined)",
+                 path, r.counts.received, r.counts.applied, r.counts.stale, r.counts.unhandled,
+                 r.counts.duplicate, r.counts.quarantined);
+    evp_free(p);
+    dynbuf_free(&source);
+    fclose(f);
+    return rc;
+}
+
+ErrKind
+import_load(const Config *cfg, char *const *files, int nfiles, Error *err)
+{
+    ImportOptions o;
+    Importer im;
+    ErrKind worst = ERR_OK;
+    ErrKind rc;
+
+    import_options_from_config(&o, cfg);
+    rc = importer_init(&im, cfg, &o, false, err);
+    if (rc == ERR_OK)
+        rc = run_begin(&im, "load", err);
+    for (int i = 0; rc == ERR_OK && i < nfiles; i++) {
+        Error ferr;
+        ErrKind frc;
+
+        err_reset(&ferr);
+        frc = load_file(&im, files[i], &ferr);
+        if (frc == ERR_OK)
+            continue;
+        if (!err_is_retryable(frc) && frc != ERR_DB_TIMEOUT && frc != ERR_INTERNAL &&
+            frc != ERR_DB_QUERY) {
+            /* A bad file: go on with the others; the first is reported at the end. */
+            if (worst == ERR_OK) {
+                worst = frc;
+                *err = ferr;
+            } else {
+                log_report(LOG_LEVEL_ERROR, &ferr);
+            }
+            continue;
+        }
+        *err = ferr;
+        rc = frc;
+    }
+    if (rc == ERR_OK && worst != ERR_OK) {
+        rc = worst;
+        err->kind = worst;
+        err_detail_append(err, true, "Other files, if any, were loaded.");
+    }
+    if (im.db != NULL && im.run_id != 0)
+        rc = finish_run(&im, rc, err);
+    importer_free(&im);
+    return rc;
+}

@@ -1,0 +1,907 @@
+/*
+ * src/import/loader.c
+ *     Parsed events into the staging tables: COPY into a work table while
+ *     the answer streams, then set-based statements, one transaction.
+ *
+ * Design constraints: memory does not grow with the answer (rows leave
+ * through COPY in 64 kB pieces; a payload or a quarantined event's raw bytes
+ * travel as numbered pieces that SQL joins again); a round trip per
+ * statement per batch, never per row; a value that reaches SQL always fits
+ * its column (the parser normalises them), so no event can fail a batch.
+ *
+ * The work table pg_temp.cb_rows holds one row per parsed record: the event
+ * (ev = its position in the answer), the record kind (EvKind, or a payload
+ * or raw piece), its number and its parent's number, and the fields as a
+ * text[] in the order of evmap's table.  The SQL below names fields as
+ * {x.column}, expanded from evmap at start-up into x.f[i]::type, so a field
+ * is declared in one place.
+ */
+#include "centra/loader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "centra/alloc.h"
+#include "centra/backoff.h"
+#include "centra/dynbuf.h"
+#include "centra/evmap.h"
+#include "centra/log.h"
+
+#define COPY_FLUSH    (60 * 1024) /* COPY bytes gathered before they are sent */
+#define KIND_PAYLOAD  20          /* cb_rows.kind of a payload piece */
+#define KIND_RAW      21          /* cb_rows.kind of a raw piece */
+#define ACK_MAX_START 128         /* initial room for acknowledgeable ids */
+
+struct Loader {
+    DbConn *db;                  /* borrowed */
+    char *timezone;              /* CENTRA_TIMEZONE */
+    unsigned epoch;              /* db_epoch when the session was set up; 0 never */
+    bool session_ok;             /* set up for epoch */
+    bool in_batch;               /* BEGIN sent */
+    bool in_copy;                /* COPY running */
+    EvpSink sink;                /* the parser's sink, arg = this */
+    DynBuf copy;                 /* COPY data not yet sent */
+    int payload_seq;             /* event of the payload being written */
+    int payload_piece;           /* pieces written of it */
+    unsigned char utf8_carry[4]; /* incomplete UTF-8 sequence at the end of a piece */
+    int ncarry;                  /* bytes in utf8_carry */
+    int raw_piece;               /* raw pieces written of the current quarantined event */
+    int raw_seq;                 /* its event */
+    long long *ack;              /* acknowledgeable event ids */
+    size_t nack;                 /* used */
+    size_t ack_alloc;            /* allocated */
+    char **stmts;                /* expanded SQL of the apply statements */
+};
+
+/* ---------------------------------------------------------------------------
+ * SQL
+ * ------------------------------------------------------------------------- */
+
+static const char session_sql[] =
+    "SET client_encoding = 'UTF8';\n"
+    "CREATE TEMP TABLE IF NOT EXISTS cb_rows (ev integer NOT NULL, kind smallint NOT NULL, "
+    "rec integer NOT NULL, parent integer NOT NULL, f text[], doc text, raw bytea) "
+    "ON COMMIT DELETE ROWS;\n"
+    "CREATE INDEX IF NOT EXISTS cb_rows_ev_rec ON cb_rows (ev, rec);\n"
+    "CREATE TEMP TABLE IF NOT EXISTS cb_ev (ev integer PRIMARY KEY, event_id bigint, type text, "
+    "entry text, mission text, event_date timestamptz, notes text, quarantine text, "
+    "replaced integer, order_id text, status text, entity boolean NOT NULL DEFAULT false) "
+    "ON COMMIT DELETE ROWS;\n"
+    "CREATE INDEX IF NOT EXISTS cb_ev_order ON cb_ev (order_id);\n"
+    "CREATE TEMP TABLE IF NOT EXISTS cb_ids (kind text, erp_id text, centra_id bigint, "
+    "name text, ev integer) ON COMMIT DELETE ROWS;\n";
+
+/* The line tables share their columns; only the product kind and the owner differ. */
+#define LINE_COLS "line_no, {p.*cols}, {s.*cols}, sku, subtotal, bundle_role, bundle_product_id"
+#define LINE_VALS                                                                                  \
+    "{p.*vals}, {s.*vals}, NULLIF(concat({p.product_sku}, {p.variation_sku}, {s.size_sku}), ''), " \
+    "{p.price} * {s.qty}, "                                                                        \
+    "CASE WHEN {p._isbundle} THEN 'bundle' WHEN {p._partof} IS NOT NULL THEN 'part' "              \
+    "ELSE 'none' END, {p._partof}"
+#define APPLIED(x) " JOIN cb_ev e ON e.ev = " x ".ev AND e.status = 'applied'"
+#define SIZE_OF(k)                                                                                 \
+    " FROM cb_rows s JOIN cb_rows p ON p.ev = s.ev AND p.rec = s.parent AND p.kind = " k
+
+/* Run in this order after the COPY; "events" takes $1 run id and $2 source. */
+static const struct {
+    const char *name; /* prepared statement */
+    const char *sql;  /* template */
+    int nparams;      /* parameters */
+} apply_stmts[] = {
+    {"cb_classify",
+     "INSERT INTO cb_ev (ev, event_id, type, entry, mission, event_date, notes, quarantine, "
+     "replaced, order_id) "
+     "SELECT v.ev, v.f[1]::bigint, v.f[2], v.f[3], v.f[4], v.f[5]::timestamptz, v.f[6], v.f[7], "
+     "v.f[8]::integer, {o.order_id} "
+     "FROM cb_rows v LEFT JOIN cb_rows o ON o.ev = v.ev AND o.kind = 2 WHERE v.kind = 1",
+     0},
+    /*
+     * Another importer (a market partition) or "load" may write the same
+     * objects at the same time: lock them, in one order to avoid deadlocks,
+     * before reading their stored state.
+     */
+    {"cb_lock",
+     "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 2026))) FROM ("
+     "SELECT DISTINCT k FROM cb_ev CROSS JOIN LATERAL (VALUES ('o:' || order_id), "
+     "('e:' || type || '/' || entry), ('i:' || event_id)) v(k) WHERE k IS NOT NULL "
+     "ORDER BY k) s",
+     0},
+    {"cb_duplicates",
+     "UPDATE cb_ev e SET status = 'duplicate' WHERE e.event_id IS NOT NULL AND ("
+     "EXISTS (SELECT 1 FROM centra.events x WHERE x.event_id = e.event_id) OR "
+     "EXISTS (SELECT 1 FROM cb_ev y WHERE y.event_id = e.event_id AND y.ev < e.ev))",
+     0},
+    {"cb_quarantined",
+     "UPDATE cb_ev SET status = 'quarantined' WHERE status IS NULL AND quarantine IS NOT NULL", 0},
+    {"cb_orders_newest",
+     "UPDATE cb_ev e SET status = CASE WHEN e.event_id = w.max_id "
+     "AND w.max_id > COALESCE(w.last_id, 0) THEN 'applied' ELSE 'stale' END "
+     "FROM (SELECT b.order_id, max(b.event_id) AS max_id, max(o.last_event_id) AS last_id "
+     "FROM cb_ev b LEFT JOIN centra.orders o ON o.order_id = b.order_id "
+     "WHERE b.status IS NULL AND b.order_id IS NOT NULL GROUP BY b.order_id) w "
+     "WHERE e.status IS NULL AND e.order_id = w.order_id",
+     0},
+    {"cb_entities_newest",
+     "UPDATE cb_ev e SET status = CASE WHEN w.newest THEN 'unhandled' ELSE 'stale' END, "
+     "entity = w.newest "
+     "FROM (SELECT b.ev, b.event_id = max(b.event_id) OVER (PARTITION BY b.type, b.entry) "
+     "AND b.event_id > COALESCE(x.last_event_id, 0) AS newest "
+     "FROM cb_ev b LEFT JOIN centra.entities x ON x.type = b.type AND x.entry = b.entry "
+     "WHERE b.status IS NULL AND b.type IS NOT NULL AND b.entry IS NOT NULL) w "
+     "WHERE e.ev = w.ev",
+     0},
+    {"cb_unhandled", "UPDATE cb_ev SET status = 'unhandled' WHERE status IS NULL", 0},
+    {"cb_del_lines",
+     "DELETE FROM centra.order_lines t USING cb_ev e "
+     "WHERE e.status = 'applied' AND t.order_id = e.order_id",
+     0},
+    {"cb_del_cancelled",
+     "DELETE FROM centra.cancelled_lines t USING cb_ev e "
+     "WHERE e.status = 'applied' AND t.order_id = e.order_id",
+     0},
+    {"cb_del_shipments",
+     "DELETE FROM centra.shipments t USING cb_ev e "
+     "WHERE e.status = 'applied' AND t.order_id = e.order_id",
+     0},
+    {"cb_del_payments",
+     "DELETE FROM centra.payments t USING cb_ev e "
+     "WHERE e.status = 'applied' AND t.order_id = e.order_id",
+     0},
+    {"cb_del_additionals",
+     "DELETE FROM centra.order_additionals t USING cb_ev e "
+     "WHERE e.status = 'applied' AND t.order_id = e.order_id",
+     0},
+    {"cb_orders",
+     "INSERT INTO centra.orders ({o.*cols}, last_event_id, last_event_date) "
+     "SELECT {o.*vals}, e.event_id, e.event_date FROM cb_rows o" APPLIED(
+         "o") " WHERE o.kind = 2 "
+              "ON CONFLICT (order_id) DO UPDATE SET {o.*set}, last_event_id = "
+              "EXCLUDED.last_event_id, "
+              "last_event_date = EXCLUDED.last_event_date, updated_at = now()",
+     0},
+    {"cb_payments",
+     "INSERT INTO centra.payments (order_id, payment_no, {y.*cols}) "
+     "SELECT e.order_id, row_number() OVER (PARTITION BY y.ev ORDER BY y.rec), {y.*vals} "
+     "FROM cb_rows y" APPLIED("y") " WHERE y.kind = 3",
+     0},
+    {"cb_additionals",
+     "INSERT INTO centra.order_additionals (order_id, position, {a.*cols}) "
+     "SELECT e.order_id, row_number() OVER (PARTITION BY a.ev ORDER BY a.rec), {a.*vals} "
+     "FROM cb_rows a" APPLIED("a") " WHERE a.kind = 4",
+     0},
+    {"cb_lines",
+     "INSERT INTO centra.order_lines (order_id, " LINE_COLS ") "
+     "SELECT e.order_id, row_number() OVER (PARTITION BY s.ev ORDER BY s.rec), " LINE_VALS SIZE_OF(
+         "5") APPLIED("s") " WHERE s.kind = 9",
+     0},
+    {"cb_warehouses",
+     "INSERT INTO centra.order_line_warehouses (order_id, orderitem_id, {w.*cols}) "
+     "SELECT e.order_id, {s.orderitem_id}, {w.*vals} FROM cb_rows w "
+     "JOIN cb_rows s ON s.ev = w.ev AND s.rec = w.parent AND s.kind = 9 "
+     "JOIN cb_rows p ON p.ev = s.ev AND p.rec = s.parent AND p.kind = 5" APPLIED(
+         "w") " WHERE w.kind = 10",
+     0},
+    {"cb_suppliers",
+     "INSERT INTO centra.order_line_supplier_orders (order_id, orderitem_id, position, "
+     "{u.*cols}) "
+     "SELECT e.order_id, {s.orderitem_id}, row_number() OVER (PARTITION BY u.ev, u.parent "
+     "ORDER BY u.rec), {u.*vals} FROM cb_rows u "
+     "JOIN cb_rows s ON s.ev = u.ev AND s.rec = u.parent AND s.kind = 9 "
+     "JOIN cb_rows p ON p.ev = s.ev AND p.rec = s.parent AND p.kind = 5" APPLIED(
+         "u") " WHERE u.kind = 11",
+     0},
+    {"cb_bundles",
+     "INSERT INTO centra.order_bundles (order_id, part_orderitem_id, bundle_product_id, "
+     "bundle_orderitem_id) "
+     "SELECT l.order_id, l.orderitem_id, l.bundle_product_id, "
+     "(SELECT min(b.orderitem_id) FROM centra.order_lines b WHERE b.order_id = l.order_id "
+     "AND b.bundle_role = 'bundle' AND b.product_id = l.bundle_product_id) "
+     "FROM centra.order_lines l JOIN cb_ev e ON e.order_id = l.order_id "
+     "AND e.status = 'applied' WHERE l.bundle_role = 'part'",
+     0},
+    {"cb_cancelled",
+     "INSERT INTO centra.cancelled_lines (order_id, " LINE_COLS ") "
+     "SELECT e.order_id, row_number() OVER (PARTITION BY s.ev ORDER BY s.rec), " LINE_VALS SIZE_OF(
+         "6") APPLIED("s") " WHERE s.kind = 9",
+     0},
+    {"cb_shipments",
+     "INSERT INTO centra.shipments (order_id, {h.*cols}) "
+     "SELECT e.order_id, {h.*vals} FROM cb_rows h" APPLIED("h") " WHERE h.kind = 12",
+     0},
+    {"cb_shipment_lines",
+     "INSERT INTO centra.shipment_lines (order_id, shipment_id, " LINE_COLS ") "
+     "SELECT e.order_id, {h.shipment_id}, row_number() OVER (PARTITION BY s.ev, h.rec "
+     "ORDER BY s.rec), " LINE_VALS
+         SIZE_OF("7") " JOIN cb_rows h ON h.ev = p.ev AND h.rec = p.parent AND h.kind = 12" APPLIED(
+             "s") " "
+                  "WHERE s.kind = 9",
+     0},
+    {"cb_refunds",
+     "INSERT INTO centra.refunds (order_id, shipment_id, {r.*cols}) "
+     "SELECT e.order_id, {h.shipment_id}, {r.*vals} FROM cb_rows r "
+     "JOIN cb_rows h ON h.ev = r.ev AND h.rec = r.parent AND h.kind = 12" APPLIED(
+         "r") " WHERE r.kind = 13",
+     0},
+    {"cb_refund_lines",
+     "INSERT INTO centra.refund_lines (order_id, refund_id, " LINE_COLS ") "
+     "SELECT e.order_id, {r.refund_id}, row_number() OVER (PARTITION BY s.ev, r.rec "
+     "ORDER BY s.rec), " LINE_VALS
+         SIZE_OF("8") " JOIN cb_rows r ON r.ev = p.ev AND r.rec = p.parent AND r.kind = 13" APPLIED(
+             "s") " "
+                  "WHERE s.kind = 9",
+     0},
+    {"cb_events",
+     "INSERT INTO centra.events (event_id, type, entry, mission, event_date, status, error, "
+     "payload, raw, run_id, source) "
+     "SELECT COALESCE(e.event_id, -nextval('centra.unidentified_event_seq')), e.type, e.entry, "
+     "e.mission, e.event_date, e.status, NULLIF(concat_ws('; ', e.quarantine, e.notes, "
+     "CASE WHEN e.replaced > 0 THEN e.replaced || ' invalid XML character(s) replaced by "
+     "U+FFFD' END), ''), "
+     "CASE WHEN e.status <> 'quarantined' THEN (SELECT string_agg(d.doc, '' ORDER BY d.rec) "
+     "FROM cb_rows d WHERE d.ev = e.ev AND d.kind = 20)::xml END, "
+     "CASE WHEN e.status = 'quarantined' THEN (SELECT string_agg(d.raw, ''::bytea "
+     "ORDER BY d.rec) FROM cb_rows d WHERE d.ev = e.ev AND d.kind = 21) END, "
+     "NULLIF($1::bigint, 0), $2 "
+     "FROM cb_ev e WHERE e.status <> 'duplicate' ON CONFLICT (event_id) DO NOTHING",
+     2},
+    {"cb_entities",
+     "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id, "
+     "last_event_date) "
+     "SELECT e.type, e.entry, x.payload, COALESCE(e.mission = 'delete', false), e.event_id, "
+     "e.event_date FROM cb_ev e JOIN centra.events x ON x.event_id = e.event_id WHERE e.entity "
+     "ON CONFLICT (type, entry) DO UPDATE SET payload = CASE WHEN EXCLUDED.deleted AND "
+     "EXCLUDED.payload IS NULL THEN centra.entities.payload ELSE EXCLUDED.payload END, "
+     "deleted = EXCLUDED.deleted, last_event_id = EXCLUDED.last_event_id, "
+     "last_event_date = EXCLUDED.last_event_date, updated_at = now() "
+     "WHERE centra.entities.last_event_id < EXCLUDED.last_event_id",
+     0},
+    {"cb_ids_orders",
+     "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) "
+     "SELECT k.kind, k.erp_id, k.centra_id, k.name, o.ev FROM cb_rows o" APPLIED(
+         "o") " CROSS JOIN LATERAL (VALUES "
+              "('order', {o.order_id}, CASE WHEN {o.order_number} ~ '^[0-9]+$' AND "
+              "length({o.order_number}) <= 18 THEN {o.order_number}::bigint END, NULL), "
+              "('market', {o.market_id}, NULL::bigint, {o.market_name}), "
+              "('pricelist', {o.pricelist_id}, NULL, {o.pricelist_name}), "
+              "('customer', {o.customer_id}, NULL, {o.customer_name}), "
+              "('account', {o.account_id}, NULL, {o.account_name}), "
+              "('warehouse', {o.primary_warehouse_id}, NULL, {o.primary_warehouse_name})) "
+              "k(kind, erp_id, centra_id, name) WHERE o.kind = 2 AND k.erp_id IS NOT NULL",
+     0},
+#define IDS_LINES                                                                                  \
+    "SELECT k.kind, k.erp_id, NULL::bigint, k.name, p.ev FROM cb_rows p" APPLIED(                  \
+        "p") " CROSS JOIN LATERAL (VALUES ('product', {p.product_id}, {p.product_name}), "         \
+             "('variation', {p.variation_id}, {p.variation_name})) k(kind, erp_id, name) "         \
+             "WHERE p.kind BETWEEN 5 AND 8 AND k.erp_id IS NOT NULL"
+#define IDS_WAREHOUSES                                                                             \
+    "SELECT 'warehouse', {w.warehouse_id}, NULL::bigint, NULL, w.ev FROM cb_rows w" APPLIED(       \
+        "w") " WHERE w.kind = 10 AND {w.warehouse_id} IS NOT NULL"
+#define IDS_ENTITIES                                                                               \
+    "SELECT e.type, e.entry, NULL::bigint, NULL, e.ev FROM cb_ev e WHERE e.entity "                \
+    "AND e.type IN ('market', 'pricelist', 'warehouse', 'customer', 'account') "                   \
+    "AND e.mission IS DISTINCT FROM 'delete'"
+    {"cb_ids_lines",
+     "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) " IDS_LINES
+     " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES,
+     0},
+#define IDS_DEDUP                                                                                  \
+    "WITH d AS (SELECT kind, erp_id, max(centra_id) AS centra_id, "                                \
+    "(array_agg(name ORDER BY ev DESC) FILTER (WHERE name IS NOT NULL))[1] AS name, "              \
+    "max(ev) AS ev FROM cb_ids GROUP BY kind, erp_id), "                                           \
+    "c AS (SELECT kind, erp_id, centra_id, name FROM d WHERE centra_id IS NULL UNION ALL "         \
+    "(SELECT DISTINCT ON (kind, centra_id) kind, erp_id, centra_id, name FROM d "                  \
+    "WHERE centra_id IS NOT NULL ORDER BY kind, centra_id, ev DESC)), "                            \
+    "u AS (SELECT * FROM c WHERE NOT EXISTS (SELECT 1 FROM centra.id_map m "                       \
+    "WHERE m.kind = c.kind AND m.erp_id = c.erp_id "                                               \
+    "AND m.centra_id IS NOT DISTINCT FROM COALESCE(c.centra_id, m.centra_id) "                     \
+    "AND m.name IS NOT DISTINCT FROM COALESCE(c.name, m.name))) "
+    {"cb_ids_renamed",
+     IDS_DEDUP "DELETE FROM centra.id_map m USING u WHERE m.kind = u.kind "
+               "AND m.centra_id = u.centra_id AND m.erp_id <> u.erp_id",
+     0},
+    {"cb_ids",
+     IDS_DEDUP "INSERT INTO centra.id_map (kind, erp_id, centra_id, name, source) "
+               "SELECT kind, erp_id, centra_id, name, 'event' FROM u "
+               "ON CONFLICT (kind, erp_id) DO UPDATE SET "
+               "centra_id = COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
+               "name = COALESCE(EXCLUDED.name, centra.id_map.name), updated_at = now() "
+               "WHERE (centra.id_map.centra_id, centra.id_map.name) IS DISTINCT FROM "
+               "(COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
+               "COALESCE(EXCLUDED.name, centra.id_map.name))",
+     0},
+};
+
+static const char counts_sql[] = "SELECT status, count(*) FROM cb_ev GROUP BY status";
+
+/* The record kind an alias letter of the templates stands for. */
+static EvKind
+alias_kind(char a)
+{
+    switch (a) {
+    case 'v':
+        return EVK_EVENT;
+    case 'o':
+        return EVK_ORDER;
+    case 'y':
+        return EVK_PAYMENT;
+    case 'a':
+        return EVK_ADDITIONAL;
+    case 'p':
+        return EVK_PRODUCT_LINE; /* every product kind has the same fields */
+    case 's':
+        return EVK_SIZE;
+    case 'w':
+        return EVK_WAREHOUSE;
+    case 'u':
+        return EVK_SUPPLIER;
+    case 'h':
+        return EVK_SHIPMENT;
+    case 'r':
+        return EVK_REFUND;
+    default:
+        return EVK_NONE;
+    }
+}
+
+static const char *
+cast_of(EvType t)
+{
+    switch (t) {
+    case EVT_INT:
+        return "::integer";
+    case EVT_NUM:
+        return "::numeric";
+    case EVT_BOOL:
+        return "::boolean";
+    case EVT_TS:
+        return "::timestamptz";
+    case EVT_DATE:
+        return "::date";
+    case EVT_TEXT:
+        break;
+    }
+    return "";
+}
+
+/* Expand one {x.what} token into out. */
+static void
+expand_token(DynBuf *out, char alias, const char *what, size_t len)
+{
+    EvKind kind = alias_kind(alias);
+    const EvRecordDef *d = evmap_record(kind);
+    bool first = true;
+
+    if (d == NULL) {
+        log_error("internal error: unknown alias \"%c\" in the loader's SQL", alias);
+        abort();
+    }
+    if (len > 1 && what[0] == '*') {
+        for (int i = 0; i < d->nfields; i++) {
+            const EvField *f = &d->fields[i];
+
+            if (f->column[0] == '_')
+                continue;
+            (void)dynbuf_addstr(out, first ? "" : ", ");
+            first = false;
+            if (strncmp(what, "*cols", len) == 0)
+                (void)dynbuf_addstr(out, f->column);
+            else if (strncmp(what, "*vals", len) == 0)
+                (void)dynbuf_addf(out, "(%c.f[%d])%s", alias, i + 1, cast_of(f->type));
+            else
+                (void)dynbuf_addf(out, "%s = EXCLUDED.%s", f->column, f->column);
+        }
+        return;
+    }
+    for (int i = 0; i < d->nfields; i++) {
+        if (strlen(d->fields[i].column) == len && strncmp(d->fields[i].column, what, len) == 0) {
+            (void)dynbuf_addf(out, "(%c.f[%d])%s", alias, i + 1, cast_of(d->fields[i].type));
+            return;
+        }
+    }
+    log_error("internal error: no field \"%.*s\" for alias \"%c\"", (int)len, what, alias);
+    abort();
+}
+
+/* Expand the {x.column}, {x.*cols}, {x.*vals} and {x.*set} tokens of tmpl. */
+static char *
+sql_expand(const char *tmpl)
+{
+    DynBuf out;
+
+    dynbuf_init(&out, 1024 * 1024);
+    for (const char *s = tmpl; *s != '\0'; s++) {
+        const char *close;
+
+        if (s[0] == '{' && s[1] >= 'a' && s[1] <= 'z' && s[2] == '.' &&
+            (close = strchr(s, '}')) != NULL) {
+            expand_token(&out, s[1], s + 3, (size_t)(close - s - 3));
+            s = close;
+            continue;
+        }
+        (void)dynbuf_addc(&out, *s);
+    }
+    return dynbuf_take(&out);
+}
+
+/* ---------------------------------------------------------------------------
+ * COPY rows
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+copy_flush(Loader *L, bool force, Error *err)
+{
+    ErrKind rc;
+
+    if (L->copy.len == 0 || (!force && L->copy.len < COPY_FLUSH))
+        return ERR_OK;
+    rc = db_copy_put(L->db, L->copy.data, L->copy.len, err);
+    dynbuf_reset(&L->copy);
+    return rc;
+}
+
+/* COPY text escaping of s; in_array also escapes for an array element in quotes. */
+static void
+copy_escape(DynBuf *b, const char *s, size_t len, bool in_array)
+{
+    const char *run = s;
+
+    for (size_t i = 0; i < len; i++) {
+        const char *rep;
+
+        switch (s[i]) {
+        case '\\':
+            rep = in_array ? "\\\\\\\\" : "\\\\";
+            break;
+        case '"':
+            rep = in_array ? "\\\\\"" : NULL;
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        default:
+            rep = NULL;
+        }
+        if (rep != NULL) {
+            (void)dynbuf_add(b, run, (size_t)(s + i - run));
+            (void)dynbuf_addstr(b, rep);
+            run = s + i + 1;
+        }
+    }
+    (void)dynbuf_add(b, run, (size_t)(s + len - run));
+}
+
+static void
+row_start(Loader *L, int ev, int kind, int rec, int parent)
+{
+    (void)dynbuf_addf(&L->copy, "%d\t%d\t%d\t%d\t", ev, kind, rec, parent);
+}
+
+/* The f column: a text[] literal of n values. */
+static void
+row_array(Loader *L, const char *const *vals, int n)
+{
+    (void)dynbuf_addc(&L->copy, '{');
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            (void)dynbuf_addc(&L->copy, ',');
+        if (vals[i] == NULL) {
+            (void)dynbuf_addstr(&L->copy, "NULL");
+            continue;
+        }
+        (void)dynbuf_addc(&L->copy, '"');
+        copy_escape(&L->copy, vals[i], strlen(vals[i]), true);
+        (void)dynbuf_addc(&L->copy, '"');
+    }
+    (void)dynbuf_addc(&L->copy, '}');
+}
+
+static ErrKind
+sink_record(void *arg, const EvpRecord *r, Error *err)
+{
+    Loader *L = arg;
+
+    row_start(L, r->seq, (int)r->kind, r->rec, r->parent);
+    row_array(L, r->values, r->nvalues);
+    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\n");
+    return copy_flush(L, false, err);
+}
+
+static ErrKind
+sink_payload_begin(void *arg, int seq, Error *err)
+{
+    Loader *L = arg;
+
+    (void)err;
+    L->payload_seq = seq;
+    L->payload_piece = 0;
+    L->ncarry = 0;
+    return ERR_OK;
+}
+
+/* Length of the longest prefix of s that does not end inside a UTF-8 sequence. */
+static size_t
+utf8_whole(const unsigned char *s, size_t len)
+{
+    size_t i = len;
+    size_t back = 0;
+
+    while (i > 0 && back < 4 && (s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0)
+        return len;
+    {
+        unsigned char lead = s[i - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+
+        return need > back + 1 ? i - 1 : len;
+    }
+}
+
+/*
+ * A piece of payload: each row must hold whole UTF-8, so a character split
+ * at the end of data is held back and written at the start of the next one.
+ */
+static ErrKind
+sink_payload_data(void *arg, const char *data, size_t len, Error *err)
+{
+    Loader *L = arg;
+    size_t whole = utf8_whole((const unsigned char *)data, len);
+
+    if (L->ncarry + (long long)whole == 0 && len < sizeof(L->utf8_carry)) {
+        memcpy(L->utf8_carry, data, len);
+        L->ncarry = (int)len;
+        return ERR_OK;
+    }
+    row_start(L, L->payload_seq, KIND_PAYLOAD, ++L->payload_piece, 0);
+    (void)dynbuf_addstr(&L->copy, "\\N\t");
+    (void)dynbuf_add(&L->copy, L->utf8_carry, (size_t)L->ncarry);
+    copy_escape(&L->copy, data, whole, false);
+    (void)dynbuf_addstr(&L->copy, "\t\\N\n");
+    L->ncarry = (int)(len - whole);
+    memcpy(L->utf8_carry, data + whole, (size_t)L->ncarry);
+    return copy_flush(L, false, err);
+}
+
+static ErrKind
+sink_payload_end(void *arg, Error *err)
+{
+    Loader *L = arg;
+
+    (void)err;
+    /* expat hands out whole characters: nothing can be left over. */
+    L->ncarry = 0;
+    return ERR_OK;
+}
+
+static ErrKind
+raw_piece(void *arg, const char *data, size_t len, Error *err)
+{
+    Loader *L = arg;
+    static const char hex[] = "0123456789abcdef";
+
+    while (len > 0) {
+        size_t n = len < 16384 ? len : 16384;
+
+        row_start(L, L->raw_seq, KIND_RAW, ++L->raw_piece, 0);
+        (void)dynbuf_addstr(&L->copy, "\\N\t\\N\t\\\\x");
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)data[i];
+            char pair[2] = {hex[c >> 4], hex[c & 15]};
+
+            (void)dynbuf_add(&L->copy, pair, 2);
+        }
+        (void)dynbuf_addc(&L->copy, '\n');
+        ErrKind rc = copy_flush(L, false, err);
+
+        if (rc != ERR_OK)
+            return rc;
+        data += n;
+        len -= n;
+    }
+    return ERR_OK;
+}
+
+static void
+ack_add(Loader *L, long long id)
+{
+    for (size_t i = 0; i < L->nack; i++)
+        if (L->ack[i] == id)
+            return;
+    if (L->nack == L->ack_alloc) {
+        L->ack_alloc = L->ack_alloc == 0 ? ACK_MAX_START : L->ack_alloc * 2;
+        L->ack = xrealloc_array(L->ack, L->ack_alloc, sizeof(long long));
+    }
+    L->ack[L->nack++] = id;
+}
+
+static ErrKind
+sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
+{
+    Loader *L = arg;
+    const char *vals[8];
+    char id[32];
+    char replaced[16];
+
+    if (ev->quarantine != NULL) {
+        ErrKind rc;
+
+        L->raw_seq = ev->seq;
+        L->raw_piece = 0;
+        rc = evp_raw_each(p, raw_piece, L, err);
+        if (rc != ERR_OK)
+            return rc;
+        log_warn("event %s quarantined: %s",
+                 ev->values[EVF_ID] != NULL ? ev->values[EVF_ID] : "(id unreadable)",
+                 ev->quarantine);
+    }
+    if (ev->event_id >= 0) {
+        snprintf(id, sizeof(id), "%lld", ev->event_id);
+        ack_add(L, ev->event_id);
+    }
+    snprintf(replaced, sizeof(replaced), "%d", ev->replaced_chars);
+    if (ev->replaced_chars > 0)
+        log_warn("event %s: %d invalid XML character(s) replaced by U+FFFD",
+                 ev->event_id >= 0 ? id : "?", ev->replaced_chars);
+    vals[0] = ev->event_id >= 0 ? id : NULL;
+    vals[1] = ev->values[EVF_TYPE];
+    vals[2] = ev->values[EVF_ENTRY];
+    vals[3] = ev->values[EVF_MISSION];
+    vals[4] = ev->values[EVF_DATE];
+    vals[5] = ev->notes;
+    vals[6] = ev->quarantine;
+    vals[7] = replaced;
+    row_start(L, ev->seq, EVK_EVENT, 0, 0);
+    row_array(L, vals, 8);
+    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\n");
+    return copy_flush(L, false, err);
+}
+
+/* ---------------------------------------------------------------------------
+ * Batches
+ * ------------------------------------------------------------------------- */
+
+Loader *
+loader_new(DbConn *db, const char *timezone)
+{
+    Loader *L = xcalloc(1, sizeof(Loader));
+
+    L->db = db;
+    L->timezone = xstrdup(timezone != NULL && timezone[0] != '\0' ? timezone : "UTC");
+    dynbuf_init(&L->copy, SIZE_MAX / 2);
+    L->sink.payload_begin = sink_payload_begin;
+    L->sink.payload_data = sink_payload_data;
+    L->sink.payload_end = sink_payload_end;
+    L->sink.record = sink_record;
+    L->sink.event = sink_event;
+    L->sink.arg = L;
+    L->stmts = xcalloc(CB_LENGTH(apply_stmts), sizeof(char *));
+    for (size_t i = 0; i < CB_LENGTH(apply_stmts); i++)
+        L->stmts[i] = sql_expand(apply_stmts[i].sql);
+    return L;
+}
+
+void
+loader_free(Loader *L)
+{
+    if (L == NULL)
+        return;
+    loader_abort(L);
+    for (size_t i = 0; i < CB_LENGTH(apply_stmts); i++)
+        xfree(L->stmts[i]);
+    xfree(L->stmts);
+    dynbuf_free(&L->copy);
+    xfree(L->ack);
+    xfree(L->timezone);
+    xfree(L);
+}
+
+const EvpSink *
+loader_sink(Loader *L)
+{
+    return &L->sink;
+}
+
+static ErrKind
+check_encoding(Loader *L, Error *err)
+{
+    DbResult *res;
+    ErrKind rc = db_query(L->db, "SELECT current_setting('server_encoding')", 0, NULL, &res, err);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (strcmp(db_result_value(res, 0, 0), "UTF8") != 0) {
+        err_set(err, ERR_CONFIG, "the database uses the encoding %s, not UTF8",
+                db_result_value(res, 0, 0));
+        err_detail(err, "Centra's data is Unicode; centra-bridge stores it as it comes.");
+        err_hint(err, "Create the database with ENCODING 'UTF8'.");
+        rc = ERR_CONFIG;
+    }
+    db_result_free(res);
+    return rc;
+}
+
+static ErrKind
+set_timezone(Loader *L, Error *err)
+{
+    char *lit = db_quote_literal(L->timezone);
+    DynBuf sql;
+    ErrKind rc;
+
+    dynbuf_init(&sql, 4096);
+    (void)dynbuf_addf(&sql, "SET TIME ZONE %s", lit);
+    rc = db_exec(L->db, sql.data, err);
+    if (rc != ERR_OK && rc != ERR_DB_CONNECTION) {
+        err_set(err, ERR_CONFIG, "invalid value for setting \"centra_timezone\": \"%s\"",
+                L->timezone);
+        err_detail(err, "PostgreSQL does not know that time zone.");
+        err_hint(err, "Use a name such as Europe/Stockholm or UTC (see pg_timezone_names).");
+        rc = ERR_CONFIG;
+    }
+    dynbuf_free(&sql);
+    xfree(lit);
+    return rc;
+}
+
+/* Work tables, settings and prepared statements for a new connection. */
+static ErrKind
+session_setup(Loader *L, Error *err)
+{
+    ErrKind rc;
+
+    if (L->session_ok && L->epoch == db_epoch(L->db))
+        return ERR_OK;
+    rc = check_encoding(L, err);
+    if (rc == ERR_OK)
+        rc = set_timezone(L, err);
+    if (rc == ERR_OK)
+        rc = db_exec(L->db,
+                     "SET client_min_messages = warning;\n"
+                     "SET search_path = pg_catalog, pg_temp;\n",
+                     err);
+    if (rc == ERR_OK && db_exec(L->db, "SET default_toast_compression = lz4", err) != ERR_OK) {
+        /* A server built without lz4: payloads are compressed with pglz, only slower. */
+        log_debug("lz4 compression not available: %s", err->message);
+        err_reset(err);
+    }
+    if (rc == ERR_OK)
+        rc = db_exec(L->db, session_sql, err);
+    for (size_t i = 0; rc == ERR_OK && i < CB_LENGTH(apply_stmts); i++)
+        rc = db_prepare(L->db, apply_stmts[i].name, L->stmts[i], apply_stmts[i].nparams, err);
+    if (rc == ERR_OK)
+        rc = db_prepare(L->db, "cb_counts", counts_sql, 0, err);
+    L->session_ok = rc == ERR_OK;
+    L->epoch = db_epoch(L->db);
+    return rc;
+}
+
+ErrKind
+loader_begin(Loader *L, Error *err)
+{
+    ErrKind rc = session_setup(L, err);
+
+    L->nack = 0;
+    dynbuf_reset(&L->copy);
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_begin(L->db, err);
+    if (rc != ERR_OK)
+        return rc;
+    L->in_batch = true;
+    rc = db_copy_begin(L->db, "COPY cb_rows (ev, kind, rec, parent, f, doc, raw) FROM STDIN", err);
+    L->in_copy = rc == ERR_OK;
+    return rc;
+}
+
+static void
+count_status(LoaderCounts *c, const char *status, int n)
+{
+    if (strcmp(status, "applied") == 0)
+        c->applied = n;
+    else if (strcmp(status, "stale") == 0)
+        c->stale = n;
+    else if (strcmp(status, "unhandled") == 0)
+        c->unhandled = n;
+    else if (strcmp(status, "duplicate") == 0)
+        c->duplicate = n;
+    else if (strcmp(status, "quarantined") == 0)
+        c->quarantined = n;
+}
+
+ErrKind
+loader_apply(Loader *L, long long run_id, const char *source, LoaderCounts *c, Error *err)
+{
+    char run[32];
+    const char *params[2] = {run, source};
+    DbResult *res = NULL;
+    ErrKind rc;
+
+    memset(c, 0, sizeof(*c));
+    rc = copy_flush(L, true, err);
+    if (rc == ERR_OK) {
+        L->in_copy = false;
+        rc = db_copy_end(L->db, NULL, NULL, err);
+    }
+    snprintf(run, sizeof(run), "%lld", run_id);
+    for (size_t i = 0; rc == ERR_OK && i < CB_LENGTH(apply_stmts); i++) {
+        long long t0 = log_enabled(LOG_LEVEL_TRACE) ? backoff_now_ms() : 0;
+
+        rc = db_exec_prepared(L->db, apply_stmts[i].name, apply_stmts[i].nparams,
+                              apply_stmts[i].nparams > 0 ? params : NULL, NULL, err);
+        log_trace("%s: %lld ms", apply_stmts[i].name, backoff_now_ms() - t0);
+    }
+    if (rc == ERR_OK)
+        rc = db_exec_prepared(L->db, "cb_counts", 0, NULL, &res, err);
+    for (int i = 0; rc == ERR_OK && i < db_result_rows(res); i++) {
+        int n = (int)strtol(db_result_value(res, i, 1), NULL, 10);
+
+        c->received += n;
+        count_status(c, db_result_value(res, i, 0), n);
+    }
+    db_result_free(res);
+    if (rc != ERR_OK)
+        err_prefix(err, "could not store a batch of events");
+    return rc;
+}
+
+ErrKind
+loader_commit(Loader *L, Error *err)
+{
+    ErrKind rc = db_commit(L->db, err);
+
+    L->in_batch = false;
+    return rc;
+}
+
+void
+loader_abort(Loader *L)
+{
+    Error e;
+
+    err_reset(&e);
+    if (L->in_copy && db_copy_end(L->db, "batch abandoned", NULL, &e) != ERR_OK)
+        log_debug("ending COPY: %s", e.message);
+    L->in_copy = false;
+    if (L->in_batch && db_rollback(L->db, &e) != ERR_OK)
+        log_debug("rollback: %s", e.message);
+    L->in_batch = false;
+    dynbuf_reset(&L->copy);
+}
+
+const long long *
+loader_ack_ids(const Loader *L, size_t *n)
+{
+    *n = L->nack;
+    return L->ack;
+}
+
+ErrKind
+loader_mark_done(Loader *L, const long long *ids, size_t n, Error *err)
+{
+    DynBuf arr;
+    const char *params[1];
+    ErrKind rc;
+
+    if (n == 0)
+        return ERR_OK;
+    dynbuf_init(&arr, SIZE_MAX / 2);
+    (void)dynbuf_addc(&arr, '{');
+    for (size_t i = 0; i < n; i++)
+        (void)dynbuf_addf(&arr, "%s%lld", i > 0 ? "," : "", ids[i]);
+    (void)dynbuf_addc(&arr, '}');
+    params[0] = arr.data;
+    rc = db_query(L->db,
+                  "UPDATE centra.events SET done_at = now() "
+                  "WHERE event_id = ANY($1::bigint[]) AND done_at IS NULL",
+                  1, params, NULL, err);
+    dynbuf_free(&arr);
+    return rc;
+}

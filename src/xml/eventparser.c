@@ -1,0 +1,1573 @@
+/*
+ * src/xml/eventparser.c
+ *     Streaming parser of events_Get answers (expat).
+ *
+ * Design constraints: streams (never holds an answer whole); memory bounded
+ * by the text cap; the same output whatever the chunking; bad input
+ * quarantines one event and never blocks the queue.  See eventparser.h.
+ *
+ * The mapping is a tree of Nodes built once from evmap's tables: each
+ * element of the answer is looked up by local name among the children of its
+ * parent's node (a small hash per node).  A node may start a record (an
+ * order, a line, ...) or be a field of the enclosing record.  Open records
+ * sit on a small stack; a record is emitted when its element closes.
+ */
+#include "centra/eventparser.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The library is built with DTD support (it has the amplification limits); declare them. */
+#ifndef XML_DTD
+#define XML_DTD
+#endif
+#include <expat.h>
+
+#include "centra/alloc.h"
+#include "centra/dynbuf.h"
+#include "centra/hashmap.h"
+#include "centra/log.h"
+#include "centra/soap.h"
+
+#define NS_SEP        '\x01'        /* between namespace URI and local name */
+#define PAYLOAD_FLUSH (64 * 1024)   /* payload bytes gathered before the sink gets them */
+#define RAW_MEM_MAX   (1024 * 1024) /* raw bytes kept in memory; beyond, a temporary file */
+#define MAX_RECORDS   8             /* record nesting: order shipment refund product size .. */
+#define MAX_FIELDS    160           /* fields of the widest record (order) */
+#define NOTES_MAX     2000          /* bytes of notes per event */
+#define REPL_MAX      4096          /* replacement positions remembered */
+#define LENIENT_SCAN  (64 * 1024)   /* bytes searched for an id in a broken event */
+#define FAULT_TEXT    4096          /* bytes kept of faultcode and faultstring */
+#define TOKEN_SLACK   (64 * 1024)   /* bytes over max_text a tag may take before refused */
+
+typedef struct Node Node;
+struct Node {
+    char *name;    /* local name */
+    EvKind starts; /* record this element starts, or EVK_NONE */
+    int field;     /* field of the enclosing record, or -1 */
+    bool is_data;  /* the event's <data> */
+    Node **kids;   /* children, in insertion order */
+    size_t nkids;  /* number of children */
+    size_t alloc;  /* allocated entries of kids */
+    Node **slots;  /* hash of kids by name: open addressing, mask + 1 slots */
+    unsigned mask; /* slots - 1 */
+};
+
+typedef enum Role {
+    ROLE_OTHER,     /* anything else */
+    ROLE_BODY,      /* soap:Body */
+    ROLE_EVENTS,    /* <events> */
+    ROLE_EVENT,     /* <event> */
+    ROLE_FAULT,     /* soap:Fault */
+    ROLE_FAULTCODE, /* <faultcode> */
+    ROLE_FAULTSTR   /* <faultstring> */
+} Role;
+
+typedef struct Frame {
+    Node *node;         /* mapping node; NULL outside the mapping */
+    Role role;          /* what the element is to the parser */
+    bool record;        /* this element opened a record */
+    bool in_data;       /* inside <data>: written to the payload */
+    int field;          /* field of the top record this element's text goes to, or -1 */
+    const char *out_ns; /* payload: default namespace in force (static or interned) */
+    long long text_len; /* text bytes seen directly inside */
+} Frame;
+
+typedef struct OpenRecord {
+    EvKind kind;         /* the record */
+    int rec;             /* its number in the event */
+    int parent;          /* enclosing record's number, 0 for none */
+    DynBuf buf;          /* the fields' text, one after the other */
+    int off[MAX_FIELDS]; /* start of each field's text in buf, -1 when absent */
+    int len[MAX_FIELDS]; /* its length */
+} OpenRecord;
+
+typedef struct RawTail {
+    DynBuf mem;     /* bytes from base on, while no file */
+    FILE *file;     /* spill file once mem would pass RAW_MEM_MAX */
+    long long skip; /* bytes at the start of file that are before base */
+    long long base; /* absolute offset of the first byte kept */
+    long long end;  /* absolute offset after the last byte kept */
+} RawTail;
+
+struct EvParser {
+    XML_Parser xp;                /* expat, namespace-aware */
+    EvpLimits lim;                /* caps */
+    EvpSink sink;                 /* where output goes */
+    char *source;                 /* "events_Get" or a file name, for messages */
+    Node *event_node;             /* mapping below <event> */
+    Node **nodes;                 /* every node, for freeing */
+    size_t nnodes;                /* number of nodes */
+    size_t nodes_alloc;           /* allocated entries of nodes */
+    Frame *frames;                /* open elements, frames[0] unused */
+    int depth;                    /* current depth (frames in use) */
+    int overflow;                 /* elements open beyond max_depth */
+    OpenRecord recs[MAX_RECORDS]; /* open records; recs[0] is the event while in one */
+    int nrecs;                    /* open records */
+    int rec_counter;              /* last record number given out in this event */
+    bool in_event;                /* between <event> and </event> */
+    int seq;                      /* events started */
+    long long event_start;        /* offset of the current event's start tag */
+    long long last_end;           /* offset after the last complete event */
+    bool skip;                    /* the current event is quarantined: map nothing more */
+    DynBuf reason;                /* why it is quarantined */
+    DynBuf notes;                 /* values set to NULL */
+    HashMap *keys;                /* keys seen in the event, for duplicates */
+    bool has_order;               /* the event had an order record */
+    bool payload_open;            /* payload_begin sent, payload_end not yet */
+    DynBuf payload;               /* payload bytes not yet passed on */
+    RawTail raw;                  /* bytes of the current event (or after the last one) */
+    DynBuf filtered;              /* a chunk after replacing invalid characters */
+    unsigned char carry[2];       /* held-back start of a 3-byte sequence */
+    int ncarry;                   /* bytes in carry */
+    long long repl[REPL_MAX];     /* offsets of replacements not yet attributed */
+    int nrepl;                    /* used entries of repl */
+    int repl_lost;                /* replacements beyond REPL_MAX */
+    ErrKind rc;                   /* error raised inside a handler */
+    Error *err;                   /* where handlers put it */
+    bool seen_events;             /* an <events> element was opened */
+    bool in_fault;                /* inside a SOAP Fault */
+    bool fault_done;              /* a whole Fault was read */
+    DynBuf faultcode;             /* its faultcode */
+    DynBuf faultstring;           /* its faultstring */
+    bool draining;                /* an XML error ended parsing; bytes go to raw only */
+    bool stopped;                 /* the answer passed max_response */
+    long long fed;                /* bytes fed to expat so far */
+    long long tok_end;            /* offset after the last token a handler saw */
+    bool huge_token;              /* a handler saw a tag longer than the cap */
+    DynBuf scratch;               /* values of the record being emitted */
+    EvpStats stats;               /* counters */
+};
+
+/* ---------------------------------------------------------------------------
+ * The mapping tree
+ * ------------------------------------------------------------------------- */
+
+static unsigned
+name_hash(const char *s, size_t len)
+{
+    unsigned h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static Node *
+node_new(EvParser *p, const char *name, size_t len)
+{
+    Node *n = xcalloc(1, sizeof(Node));
+
+    n->name = xstrndup(name, len);
+    n->field = -1;
+    if (p->nnodes == p->nodes_alloc) {
+        p->nodes_alloc = p->nodes_alloc == 0 ? 64 : p->nodes_alloc * 2;
+        p->nodes = xrealloc_array(p->nodes, p->nodes_alloc, sizeof(Node *));
+    }
+    p->nodes[p->nnodes++] = n;
+    return n;
+}
+
+static Node *
+node_find(const Node *n, const char *name, size_t len)
+{
+    if (n == NULL || n->slots == NULL)
+        return NULL;
+    for (unsigned i = name_hash(name, len) & n->mask;; i = (i + 1) & n->mask) {
+        Node *k = n->slots[i];
+
+        if (k == NULL)
+            return NULL;
+        if (strncmp(k->name, name, len) == 0 && k->name[len] == '\0')
+            return k;
+    }
+}
+
+/* Rebuild n's hash after a child was added. */
+static void
+node_rehash(Node *n)
+{
+    unsigned size = 4;
+
+    while (size < n->nkids * 2)
+        size *= 2;
+    xfree(n->slots);
+    n->slots = xcalloc(size, sizeof(Node *));
+    n->mask = size - 1;
+    for (size_t i = 0; i < n->nkids; i++) {
+        unsigned h = name_hash(n->kids[i]->name, strlen(n->kids[i]->name)) & n->mask;
+
+        while (n->slots[h] != NULL)
+            h = (h + 1) & n->mask;
+        n->slots[h] = n->kids[i];
+    }
+}
+
+static Node *
+node_child(EvParser *p, Node *n, const char *name, size_t len)
+{
+    Node *k = node_find(n, name, len);
+
+    if (k != NULL)
+        return k;
+    k = node_new(p, name, len);
+    if (n->nkids == n->alloc) {
+        n->alloc = n->alloc == 0 ? 4 : n->alloc * 2;
+        n->kids = xrealloc_array(n->kids, n->alloc, sizeof(Node *));
+    }
+    n->kids[n->nkids++] = k;
+    node_rehash(n);
+    return k;
+}
+
+/* The node at path ('/'-separated) below n, created as needed. */
+static Node *
+node_path(EvParser *p, Node *n, const char *path)
+{
+    while (*path != '\0') {
+        const char *slash = strchr(path, '/');
+        size_t len = slash != NULL ? (size_t)(slash - path) : strlen(path);
+
+        n = node_child(p, n, path, len);
+        path += len + (slash != NULL);
+    }
+    return n;
+}
+
+/* Attach kind's fields and the records below it to n. */
+static void
+build_record(EvParser *p, Node *n, EvKind kind)
+{
+    const EvRecordDef *d = evmap_record(kind);
+    size_t nroots;
+    const EvRecordRoot *roots = evmap_roots(&nroots);
+
+    if (d != NULL)
+        for (int i = 0; i < d->nfields; i++)
+            node_path(p, n, d->fields[i].path)->field = i;
+    for (size_t i = 0; i < nroots; i++) {
+        if (roots[i].parent == kind) {
+            Node *r = node_path(p, n, roots[i].path);
+
+            r->starts = roots[i].kind;
+            build_record(p, r, roots[i].kind);
+        }
+    }
+}
+
+static void
+build_tree(EvParser *p)
+{
+    Node *data;
+
+    p->event_node = node_new(p, "event", 5);
+    p->event_node->starts = EVK_EVENT;
+    build_record(p, p->event_node, EVK_EVENT);
+    data = node_child(p, p->event_node, "data", 4);
+    data->is_data = true;
+    build_record(p, data, EVK_NONE);
+}
+
+/* ---------------------------------------------------------------------------
+ * Raw bytes of the current event
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+raw_append(EvParser *p, const char *data, size_t len, Error *err)
+{
+    RawTail *r = &p->raw;
+
+    if (r->file == NULL && r->mem.len + len > RAW_MEM_MAX) {
+        r->file = tmpfile();
+        r->skip = 0;
+        if (r->file == NULL)
+            return err_set(err, ERR_IO, "could not create a temporary file for a large event");
+        if (r->mem.len > 0 && fwrite(r->mem.data, 1, r->mem.len, r->file) != r->mem.len)
+            return err_set(err, ERR_IO, "could not write a temporary file for a large event");
+        dynbuf_reset(&r->mem);
+    }
+    if (r->file != NULL) {
+        if (fwrite(data, 1, len, r->file) != len)
+            return err_set(err, ERR_IO, "could not write a temporary file for a large event");
+    } else if (dynbuf_add(&r->mem, data, len) != ERR_OK) {
+        return err_set(err, ERR_INTERNAL, "raw buffer overflow");
+    }
+    r->end += (long long)len;
+    return ERR_OK;
+}
+
+/* Forget the bytes before offset at (absolute). */
+static void
+raw_drop_before(EvParser *p, long long at)
+{
+    RawTail *r = &p->raw;
+    size_t n;
+
+    if (at <= r->base)
+        return;
+    if (at > r->end)
+        at = r->end;
+    n = (size_t)(at - r->base);
+    if (r->file == NULL) {
+        memmove(r->mem.data, r->mem.data + n, r->mem.len - n);
+        dynbuf_truncate(&r->mem, r->mem.len - n);
+    } else if (r->end - at > RAW_MEM_MAX) {
+        /* Still too much for memory (a large chunk): keep the file, skip its start. */
+        r->skip += (long long)n;
+    } else {
+        /* What remains fits in memory: bring it back. */
+        size_t keep = (size_t)(r->end - at);
+        char buf[8192];
+
+        dynbuf_reset(&r->mem);
+        if (fseek(r->file, (long)(r->skip + (long long)n), SEEK_SET) == 0) {
+            while (keep > 0) {
+                size_t got = fread(buf, 1, keep < sizeof(buf) ? keep : sizeof(buf), r->file);
+
+                if (got == 0 || dynbuf_add(&r->mem, buf, got) != ERR_OK)
+                    break;
+                keep -= got;
+            }
+        }
+        fclose(r->file);
+        r->file = NULL;
+    }
+    r->base = at;
+}
+
+static ErrKind
+raw_each_range(EvParser *p, long long from, long long to, EvpBytesFn fn, void *arg, Error *err)
+{
+    RawTail *r = &p->raw;
+    char buf[65536];
+
+    if (from < r->base)
+        from = r->base;
+    if (to > r->end)
+        to = r->end;
+    if (from >= to)
+        return ERR_OK;
+    if (r->file == NULL)
+        return fn(arg, r->mem.data + (from - r->base), (size_t)(to - from), err);
+    fflush(r->file);
+    if (fseek(r->file, (long)(from - r->base + r->skip), SEEK_SET) != 0)
+        return err_set(err, ERR_IO, "could not read back a temporary file");
+    while (from < to) {
+        size_t want = (size_t)(to - from) < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+        size_t got = fread(buf, 1, want, r->file);
+        ErrKind rc;
+
+        if (got == 0)
+            return err_set(err, ERR_IO, "could not read back a temporary file");
+        rc = fn(arg, buf, got, err);
+        if (rc != ERR_OK)
+            return rc;
+        from += (long long)got;
+    }
+    fseek(r->file, 0, SEEK_END);
+    return ERR_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Errors and notes
+ * ------------------------------------------------------------------------- */
+
+/* Stop expat with an error that ends the whole parse. */
+static void
+fail(EvParser *p, ErrKind rc)
+{
+    if (p->rc == ERR_OK)
+        p->rc = rc;
+    XML_StopParser(p->xp, XML_FALSE);
+}
+
+static unsigned long
+cur_line(const EvParser *p)
+{
+    return (unsigned long)XML_GetCurrentLineNumber(p->xp);
+}
+
+/* Quarantine the current event: its mapping stops, parsing goes on. */
+static void quarantine(EvParser *p, const char *fmt, ...) CB_PRINTF(2, 3);
+
+static void
+quarantine(EvParser *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->skip)
+        return;
+    p->skip = true;
+    va_start(ap, fmt);
+    dynbuf_reset(&p->reason);
+    (void)dynbuf_addvf(&p->reason, fmt, ap);
+    va_end(ap);
+}
+
+static void note(EvParser *p, const char *fmt, ...) CB_PRINTF(2, 3);
+
+static void
+note(EvParser *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->notes.len >= NOTES_MAX)
+        return;
+    if (p->notes.len > 0)
+        (void)dynbuf_addstr(&p->notes, "; ");
+    va_start(ap, fmt);
+    (void)dynbuf_addvf(&p->notes, fmt, ap);
+    va_end(ap);
+    if (p->notes.len >= NOTES_MAX)
+        (void)dynbuf_addstr(&p->notes, "; ...");
+}
+
+/* ---------------------------------------------------------------------------
+ * Payload
+ * ------------------------------------------------------------------------- */
+
+static void
+payload_flush(EvParser *p, bool force)
+{
+    ErrKind rc;
+
+    if (p->payload.len == 0 || (!force && p->payload.len < PAYLOAD_FLUSH))
+        return;
+    rc = p->sink.payload_data(p->sink.arg, p->payload.data, p->payload.len, p->err);
+    dynbuf_reset(&p->payload);
+    if (rc != ERR_OK)
+        fail(p, rc);
+}
+
+/*
+ * End a payload a quarantine left open, so every payload_begin has its
+ * payload_end; what was not passed on yet is dropped (it must not reach the
+ * next event's payload).
+ */
+static ErrKind
+payload_abandon(EvParser *p, Error *err)
+{
+    if (!p->payload_open)
+        return ERR_OK;
+    dynbuf_reset(&p->payload);
+    p->payload_open = false;
+    return p->sink.payload_end(p->sink.arg, err);
+}
+
+/* Escape text (attr: for an attribute value) into the payload. */
+static void
+payload_text(EvParser *p, const char *s, size_t len, bool attr)
+{
+    const char *run = s;
+
+    for (size_t i = 0; i < len; i++) {
+        const char *rep;
+
+        switch (s[i]) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
+        case '"':
+            rep = attr ? "&quot;" : NULL;
+            break;
+        case '\t':
+            rep = attr ? "&#9;" : NULL;
+            break;
+        case '\n':
+            rep = attr ? "&#10;" : NULL;
+            break;
+        default:
+            rep = NULL;
+        }
+        if (rep != NULL) {
+            (void)dynbuf_add(&p->payload, run, (size_t)(s + i - run));
+            (void)dynbuf_addstr(&p->payload, rep);
+            run = s + i + 1;
+        }
+    }
+    (void)dynbuf_add(&p->payload, run, (size_t)(s + len - run));
+}
+
+/* Elements of Centra's and navision's namespace, or none, are written in Centra's. */
+static const char *
+payload_ns(const char *ns, size_t nslen)
+{
+    if (nslen == 0 || (nslen == strlen(SOAP_NS_CENTRA) && memcmp(ns, SOAP_NS_CENTRA, nslen) == 0) ||
+        (nslen == strlen(SOAP_NS_NAVISION) && memcmp(ns, SOAP_NS_NAVISION, nslen) == 0))
+        return SOAP_NS_CENTRA;
+    return NULL; /* its own: the caller writes it */
+}
+
+static void
+payload_start(EvParser *p, Frame *f, const Frame *parent, const char *ns, size_t nslen,
+              const char *local, const char **atts)
+{
+    const char *out = payload_ns(ns, nslen);
+
+    (void)dynbuf_addc(&p->payload, '<');
+    (void)dynbuf_addstr(&p->payload, local);
+    if (out == NULL) {
+        /* A foreign namespace keeps its URI; its children say theirs again. */
+        (void)dynbuf_addstr(&p->payload, " xmlns=\"");
+        payload_text(p, ns, nslen, true);
+        (void)dynbuf_addc(&p->payload, '"');
+        f->out_ns = NULL;
+    } else {
+        if (parent == NULL || parent->out_ns != out)
+            (void)dynbuf_addstr(&p->payload, " xmlns=\"" SOAP_NS_CENTRA "\"");
+        f->out_ns = out;
+    }
+    for (int i = 0; atts[i] != NULL; i += 2) {
+        if (strchr(atts[i], NS_SEP) != NULL)
+            continue; /* namespaced attributes (xsi:nil, ...) are not kept */
+        (void)dynbuf_addc(&p->payload, ' ');
+        (void)dynbuf_addstr(&p->payload, atts[i]);
+        (void)dynbuf_addstr(&p->payload, "=\"");
+        payload_text(p, atts[i + 1], strlen(atts[i + 1]), true);
+        (void)dynbuf_addc(&p->payload, '"');
+    }
+    (void)dynbuf_addc(&p->payload, '>');
+}
+
+/* ---------------------------------------------------------------------------
+ * Records
+ * ------------------------------------------------------------------------- */
+
+static void
+record_open(EvParser *p, EvKind kind)
+{
+    OpenRecord *r;
+    const EvRecordDef *d = evmap_record(kind);
+
+    if (p->nrecs == MAX_RECORDS) {
+        quarantine(p, "records nested too deeply at line %lu", cur_line(p));
+        return;
+    }
+    r = &p->recs[p->nrecs];
+    r->kind = kind;
+    r->rec = kind == EVK_EVENT ? 0 : ++p->rec_counter;
+    r->parent = p->nrecs > 1 ? p->recs[p->nrecs - 1].rec : 0;
+    dynbuf_reset(&r->buf);
+    for (int i = 0; i < d->nfields; i++)
+        r->off[i] = -1;
+    p->nrecs++;
+}
+
+/* Whether a key was seen before in this event (and remember it). */
+static bool
+key_seen(EvParser *p, char tag, int scope, const char *value)
+{
+    char key[512];
+
+    snprintf(key, sizeof(key), "%c%d\x1f%s", tag, scope, value);
+    if (hashmap_get(p->keys, key) != NULL)
+        return true;
+    hashmap_put(p->keys, key, p);
+    return false;
+}
+
+/* The rules of the mapping: the keys of the staging tables exist and are unique. */
+static void
+check_keys(EvParser *p, const OpenRecord *r, const char *const *v)
+{
+    EvKind up = p->nrecs >= 2 ? p->recs[p->nrecs - 2].kind : EVK_NONE;
+    EvKind up2 = p->nrecs >= 3 ? p->recs[p->nrecs - 3].kind : EVK_NONE;
+    unsigned long line = cur_line(p);
+
+    switch (r->kind) {
+    case EVK_ORDER:
+        if (p->has_order)
+            quarantine(p, "two <order> elements in one event (line %lu)", line);
+        else if (v[0] == NULL)
+            quarantine(p, "order without <id> (line %lu)", line);
+        p->has_order = true;
+        break;
+    case EVK_SIZE:
+        if (up != EVK_PRODUCT_LINE)
+            break;
+        if (v[evmap_field_index(EVK_SIZE, "orderitem_id")] == NULL)
+            quarantine(p, "order line without <orderitem><id> (line %lu)", line);
+        else if (key_seen(p, 'L', 0, v[evmap_field_index(EVK_SIZE, "orderitem_id")]))
+            quarantine(p, "order line id \"%s\" appears twice (line %lu)",
+                       v[evmap_field_index(EVK_SIZE, "orderitem_id")], line);
+        break;
+    case EVK_WAREHOUSE:
+        if (up2 != EVK_PRODUCT_LINE)
+            break;
+        if (v[0] == NULL)
+            quarantine(p, "warehouse allocation without <id> (line %lu)", line);
+        else if (key_seen(p, 'W', r->parent, v[0]))
+            quarantine(p, "warehouse \"%s\" appears twice on one order line (line %lu)", v[0],
+                       line);
+        break;
+    case EVK_SHIPMENT:
+        if (v[0] == NULL)
+            quarantine(p, "shipment without <id> (line %lu)", line);
+        else if (key_seen(p, 'S', 0, v[0]))
+            quarantine(p, "shipment id \"%s\" appears twice (line %lu)", v[0], line);
+        break;
+    case EVK_REFUND:
+        if (v[0] == NULL)
+            quarantine(p, "refund without <id> (line %lu)", line);
+        else if (key_seen(p, 'R', 0, v[0]))
+            quarantine(p, "refund id \"%s\" appears twice (line %lu)", v[0], line);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Normalise the fields of r into p->scratch; vals receives pointers into it. */
+static void
+record_values(EvParser *p, const OpenRecord *r, const char **vals)
+{
+    const EvRecordDef *d = evmap_record(r->kind);
+    size_t offs[MAX_FIELDS];
+
+    dynbuf_reset(&p->scratch);
+    for (int i = 0; i < d->nfields; i++) {
+        const EvField *f = &d->fields[i];
+        char norm[EVMAP_VALUE_MAX];
+        bool is_null;
+        const char *text = r->off[i] >= 0 ? r->buf.data + r->off[i] : NULL;
+
+        offs[i] = SIZE_MAX;
+        if (text == NULL)
+            continue;
+        if (!evmap_normalize(f->type, text, (size_t)r->len[i], norm, sizeof(norm), &is_null)) {
+            note(p, "%s <%s> \"%.*s\" is not a valid %s", d->name, f->path,
+                 r->len[i] > 40 ? 40 : r->len[i], text,
+                 f->type == EVT_INT    ? "integer"
+                 : f->type == EVT_NUM  ? "number"
+                 : f->type == EVT_BOOL ? "yes/no value"
+                                       : "date");
+            continue;
+        }
+        if (is_null)
+            continue;
+        offs[i] = p->scratch.len;
+        if (f->type == EVT_TEXT)
+            (void)dynbuf_add(&p->scratch, text, (size_t)r->len[i]);
+        else
+            (void)dynbuf_addstr(&p->scratch, norm);
+        (void)dynbuf_addc(&p->scratch, '\0');
+    }
+    for (int i = 0; i < d->nfields; i++)
+        vals[i] = offs[i] == SIZE_MAX ? NULL : p->scratch.data + offs[i];
+}
+
+static void
+record_close(EvParser *p)
+{
+    OpenRecord *r = &p->recs[p->nrecs - 1];
+    const char *vals[MAX_FIELDS];
+    EvpRecord out;
+
+    if (!p->skip) {
+        record_values(p, r, vals);
+        check_keys(p, r, vals);
+    }
+    if (!p->skip) {
+        out.kind = r->kind;
+        out.seq = p->seq;
+        out.rec = r->rec;
+        out.parent = r->parent;
+        out.values = vals;
+        out.nvalues = evmap_record(r->kind)->nfields;
+        ErrKind rc = p->sink.record(p->sink.arg, &out, p->err);
+
+        if (rc != ERR_OK)
+            fail(p, rc);
+    }
+    p->nrecs--;
+}
+
+/* ---------------------------------------------------------------------------
+ * Events
+ * ------------------------------------------------------------------------- */
+
+static void
+event_begin(EvParser *p)
+{
+    long long at = XML_GetCurrentByteIndex(p->xp);
+
+    p->in_event = true;
+    p->seq++;
+    p->event_start = at;
+    p->skip = false;
+    p->has_order = false;
+    p->rec_counter = 0;
+    p->nrecs = 0;
+    dynbuf_reset(&p->reason);
+    dynbuf_reset(&p->notes);
+    hashmap_free(p->keys);
+    p->keys = hashmap_new();
+    raw_drop_before(p, at);
+    record_open(p, EVK_EVENT);
+}
+
+/* Count the replacements before offset end that belong to the current event. */
+static int
+take_replacements(EvParser *p, long long end)
+{
+    int n = p->repl_lost;
+    int keep = 0;
+
+    for (int i = 0; i < p->nrepl; i++) {
+        if (p->repl[i] >= end)
+            p->repl[keep++] = p->repl[i];
+        else if (p->repl[i] >= p->event_start)
+            n++;
+    }
+    p->nrepl = keep;
+    p->repl_lost = 0;
+    return n;
+}
+
+static long long
+parse_event_id(const char *s)
+{
+    long long v = 0;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9' || v > (9007199254740991LL - 9) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+static ErrKind
+emit_event(EvParser *p, EvpEvent *ev, Error *err)
+{
+    ErrKind rc = p->sink.event(p->sink.arg, ev, p, err);
+
+    p->stats.events++;
+    p->stats.quarantined += ev->quarantine != NULL;
+    return rc;
+}
+
+static void
+event_end(EvParser *p)
+{
+    long long end = XML_GetCurrentByteIndex(p->xp) + XML_GetCurrentByteCount(p->xp);
+    OpenRecord *r = &p->recs[0];
+    const char *vals[MAX_FIELDS];
+    EvpEvent ev;
+    ErrKind rc;
+
+    memset(&ev, 0, sizeof(ev));
+    /* Records left open can only be there after a quarantine. */
+    record_values(p, r, vals);
+    for (int i = 0; i < EVF_COUNT_; i++)
+        ev.values[i] = vals[i];
+    ev.seq = p->seq;
+    ev.event_id = parse_event_id(vals[EVF_ID]);
+    if (ev.event_id < 0)
+        quarantine(p, vals[EVF_ID] == NULL ? "event without <id>"
+                                           : "event id is not a positive whole number");
+    ev.has_order = p->has_order;
+    ev.notes = p->notes.len > 0 ? p->notes.data : NULL;
+    ev.quarantine = p->skip ? p->reason.data : NULL;
+    ev.replaced_chars = take_replacements(p, end);
+    p->last_end = end;
+    rc = payload_abandon(p, p->err);
+    if (rc == ERR_OK)
+        rc = emit_event(p, &ev, p->err);
+    if (rc != ERR_OK)
+        fail(p, rc);
+    p->in_event = false;
+    p->nrecs = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * expat handlers
+ * ------------------------------------------------------------------------- */
+
+static void
+split_name(const char *name, const char **ns, size_t *nslen, const char **local)
+{
+    const char *sep = strchr(name, NS_SEP);
+
+    if (sep == NULL) {
+        *ns = "";
+        *nslen = 0;
+        *local = name;
+    } else {
+        *ns = name;
+        *nslen = (size_t)(sep - name);
+        *local = sep + 1;
+    }
+}
+
+/*
+ * A handler saw a token: remember where it ends (feed_expat measures what
+ * expat holds unreported from there).  Returns true when the token is
+ * markup longer than the cap: then parsing stops as if the token had come
+ * in small chunks and been caught unfinished, so the output does not depend
+ * on the chunking.  Handlers return at once after that.
+ */
+static bool
+token_seen(EvParser *p, bool markup)
+{
+    long long n = XML_GetCurrentByteCount(p->xp);
+
+    if (p->huge_token)
+        return true;
+    p->tok_end = XML_GetCurrentByteIndex(p->xp) + n;
+    if (!markup || n <= p->lim.max_text + TOKEN_SLACK)
+        return false;
+    p->huge_token = true;
+    XML_StopParser(p->xp, XML_FALSE);
+    return true;
+}
+
+/* The element's role outside the event mapping. */
+static Role
+role_of(EvParser *p, const Frame *parent, const char *local)
+{
+    if (p->depth == 2 && strcmp(local, "Body") == 0)
+        return ROLE_BODY;
+    if (parent != NULL && parent->role == ROLE_BODY && strcmp(local, "Fault") == 0)
+        return ROLE_FAULT;
+    if (parent != NULL && parent->role == ROLE_FAULT) {
+        if (strcmp(local, "faultcode") == 0)
+            return ROLE_FAULTCODE;
+        if (strcmp(local, "faultstring") == 0)
+            return ROLE_FAULTSTR;
+    }
+    if (strcmp(local, "events") == 0)
+        return ROLE_EVENTS;
+    if (parent != NULL && parent->role == ROLE_EVENTS && strcmp(local, "event") == 0)
+        return ROLE_EVENT;
+    return ROLE_OTHER;
+}
+
+/* An element inside an event: mapping and payload. */
+static void
+start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, const char **atts)
+{
+    const char *ns;
+    const char *local;
+    size_t nslen;
+    Node *n;
+
+    split_name(name, &ns, &nslen, &local);
+    n = parent->node != NULL ? node_find(parent->node, local, strlen(local)) : NULL;
+    f->node = n;
+    f->in_data = parent->in_data;
+    if (p->skip)
+        return;
+    if (n != NULL && n->is_data) {
+        ErrKind rc = p->sink.payload_begin(p->sink.arg, p->seq, p->err);
+
+        if (rc != ERR_OK) {
+            fail(p, rc);
+            return;
+        }
+        p->payload_open = true;
+        f->in_data = true;
+        payload_start(p, f, NULL, ns, nslen, local, atts);
+    } else if (f->in_data) {
+        payload_start(p, f, parent, ns, nslen, local, atts);
+    }
+    if (n == NULL)
+        return;
+    if (n->starts != EVK_NONE) {
+        record_open(p, n->starts);
+        f->record = true;
+    } else if (n->field >= 0 && p->nrecs > 0) {
+        OpenRecord *r = &p->recs[p->nrecs - 1];
+
+        f->field = n->field;
+        r->off[n->field] = (int)r->buf.len;
+        r->len[n->field] = 0;
+    }
+}
+
+static void XMLCALL
+on_start(void *arg, const XML_Char *name, const XML_Char **atts)
+{
+    EvParser *p = arg;
+    const Frame *parent = p->depth > 0 ? &p->frames[p->depth] : NULL;
+    const char *ns;
+    const char *local;
+    size_t nslen;
+    Frame *f;
+
+    if (token_seen(p, true))
+        return;
+    if (p->overflow > 0 || p->depth >= p->lim.max_depth) {
+        p->overflow++;
+        if (p->in_event)
+            quarantine(p, "elements nested deeper than %d (centra_max_depth) at line %lu",
+                       p->lim.max_depth, cur_line(p));
+        else if (p->rc == ERR_OK) {
+            err_set(p->err, ERR_CENTRA_FAULT,
+                    "the answer to %s nests elements deeper than %d (centra_max_depth)", p->source,
+                    p->lim.max_depth);
+            fail(p, ERR_CENTRA_FAULT);
+        }
+        return;
+    }
+    f = &p->frames[++p->depth];
+    memset(f, 0, sizeof(*f));
+    f->field = -1;
+    if (p->in_event) {
+        f->role = ROLE_OTHER;
+        start_in_event(p, f, parent, name, atts);
+        return;
+    }
+    split_name(name, &ns, &nslen, &local);
+    f->role = role_of(p, parent, local);
+    if (f->role == ROLE_EVENTS)
+        p->seen_events = true;
+    else if (f->role == ROLE_FAULT)
+        p->in_fault = true;
+    else if (f->role == ROLE_EVENT) {
+        f->node = p->event_node;
+        f->record = true;
+        event_begin(p);
+    }
+}
+
+static void XMLCALL
+on_end(void *arg, const XML_Char *name)
+{
+    EvParser *p = arg;
+    Frame *f;
+
+    (void)name;
+    if (token_seen(p, true))
+        return;
+    if (p->overflow > 0) {
+        p->overflow--;
+        return;
+    }
+    f = &p->frames[p->depth];
+    if (f->role == ROLE_EVENT) {
+        event_end(p);
+    } else if (f->role == ROLE_FAULT) {
+        p->in_fault = false;
+        p->fault_done = true;
+    } else if (p->in_event && !p->skip) {
+        if (f->in_data) {
+            const char *ns;
+            const char *local;
+            size_t nslen;
+
+            split_name(name, &ns, &nslen, &local);
+            (void)dynbuf_addstr(&p->payload, "</");
+            (void)dynbuf_addstr(&p->payload, local);
+            (void)dynbuf_addc(&p->payload, '>');
+            if (f->node != NULL && f->node->is_data) {
+                ErrKind rc;
+
+                payload_flush(p, true);
+                rc = p->rc == ERR_OK ? p->sink.payload_end(p->sink.arg, p->err) : p->rc;
+                if (rc != ERR_OK)
+                    fail(p, rc);
+                p->payload_open = false;
+            } else {
+                payload_flush(p, false);
+            }
+        }
+        if (f->field >= 0) {
+            OpenRecord *r = &p->recs[p->nrecs - 1];
+
+            r->len[f->field] = (int)r->buf.len - r->off[f->field];
+        }
+        if (f->record)
+            record_close(p);
+    } else if (p->in_event && f->record && p->nrecs > 0) {
+        p->nrecs--; /* quarantined: records are dropped as they close */
+    }
+    p->depth--;
+}
+
+static void XMLCALL
+on_text(void *arg, const XML_Char *s, int len)
+{
+    EvParser *p = arg;
+    Frame *f;
+
+    if (token_seen(p, false) || p->overflow > 0 || p->depth == 0)
+        return;
+    f = &p->frames[p->depth];
+    f->text_len += len;
+    if (f->text_len > p->lim.max_text) {
+        if (p->in_event) {
+            quarantine(p, "text longer than %lld bytes (centra_max_text_size) at line %lu",
+                       p->lim.max_text, cur_line(p));
+        } else if (f->role != ROLE_OTHER && p->rc == ERR_OK) {
+            err_set(p->err, ERR_CENTRA_FAULT,
+                    "the answer to %s has a text longer than %lld bytes (centra_max_text_size)",
+                    p->source, p->lim.max_text);
+            fail(p, ERR_CENTRA_FAULT);
+        }
+        return;
+    }
+    if (f->role == ROLE_FAULTCODE || f->role == ROLE_FAULTSTR) {
+        DynBuf *b = f->role == ROLE_FAULTCODE ? &p->faultcode : &p->faultstring;
+
+        if (b->len + (size_t)len < FAULT_TEXT)
+            (void)dynbuf_add(b, s, (size_t)len);
+        return;
+    }
+    if (!p->in_event || p->skip)
+        return;
+    if (f->field >= 0) {
+        OpenRecord *r = &p->recs[p->nrecs - 1];
+
+        if (dynbuf_add(&r->buf, s, (size_t)len) != ERR_OK)
+            quarantine(p, "record too large at line %lu", cur_line(p));
+    }
+    if (f->in_data) {
+        payload_text(p, s, (size_t)len, false);
+        payload_flush(p, false);
+    }
+}
+
+static void XMLCALL
+on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+           int has_internal_subset)
+{
+    EvParser *p = arg;
+
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    if (p->rc == ERR_OK) {
+        err_set(p->err, ERR_CENTRA_FAULT,
+                "the answer to %s has a document type declaration (DTD), which is refused",
+                p->source);
+        err_detail(p->err, "DTDs can declare entities that expand without bound; Centra "
+                           "never sends one.");
+    }
+    fail(p, ERR_CENTRA_FAULT);
+}
+
+/* Comments, and what no other handler gets (declarations, CDATA delimiters, ...). */
+static void XMLCALL
+on_other(void *arg, const XML_Char *data)
+{
+    (void)data;
+    (void)token_seen(arg, true);
+}
+
+static void XMLCALL
+on_default(void *arg, const XML_Char *data, int len)
+{
+    (void)len;
+    on_other(arg, data);
+}
+
+static void XMLCALL
+on_pi(void *arg, const XML_Char *target, const XML_Char *data)
+{
+    (void)target;
+    on_other(arg, data);
+}
+
+/* ---------------------------------------------------------------------------
+ * Life cycle
+ * ------------------------------------------------------------------------- */
+
+static void
+parser_init_expat(EvParser *p)
+{
+    p->xp = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (p->xp == NULL) {
+        fprintf(stderr, "out of memory creating an XML parser\n");
+        abort();
+    }
+    XML_SetUserData(p->xp, p);
+    XML_SetElementHandler(p->xp, on_start, on_end);
+    XML_SetCharacterDataHandler(p->xp, on_text);
+    XML_SetStartDoctypeDeclHandler(p->xp, on_doctype);
+    XML_SetCommentHandler(p->xp, on_other);
+    XML_SetProcessingInstructionHandler(p->xp, on_pi);
+    XML_SetDefaultHandlerExpand(p->xp, on_default);
+    XML_SetParamEntityParsing(p->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 4)
+    XML_SetBillionLaughsAttackProtectionMaximumAmplification(p->xp, 100.0f);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(p->xp, 8 * 1024 * 1024);
+#endif
+}
+
+EvParser *
+evp_new(const EvpLimits *limits, const EvpSink *sink)
+{
+    EvParser *p = xcalloc(1, sizeof(EvParser));
+
+    p->lim = *limits;
+    if (p->lim.max_depth <= 0 || p->lim.max_depth > 256)
+        p->lim.max_depth = 256;
+    p->sink = *sink;
+    p->source = xstrdup("events_Get");
+    p->frames = xcalloc((size_t)p->lim.max_depth + 2, sizeof(Frame));
+    for (int i = 0; i < MAX_RECORDS; i++)
+        dynbuf_init(&p->recs[i].buf, (size_t)p->lim.max_text * 4 + 4096);
+    dynbuf_init(&p->reason, 4096);
+    dynbuf_init(&p->notes, NOTES_MAX + 64);
+    dynbuf_init(&p->payload, SIZE_MAX / 2);
+    dynbuf_init(&p->raw.mem, RAW_MEM_MAX + 1);
+    dynbuf_init(&p->filtered, SIZE_MAX / 2);
+    dynbuf_init(&p->faultcode, FAULT_TEXT);
+    dynbuf_init(&p->faultstring, FAULT_TEXT);
+    dynbuf_init(&p->scratch, SIZE_MAX / 2);
+    build_tree(p);
+    parser_init_expat(p);
+    return p;
+}
+
+void
+evp_free(EvParser *p)
+{
+    if (p == NULL)
+        return;
+    XML_ParserFree(p->xp);
+    for (size_t i = 0; i < p->nnodes; i++) {
+        xfree(p->nodes[i]->name);
+        xfree(p->nodes[i]->kids);
+        xfree(p->nodes[i]->slots);
+        xfree(p->nodes[i]);
+    }
+    xfree(p->nodes);
+    xfree(p->frames);
+    for (int i = 0; i < MAX_RECORDS; i++)
+        dynbuf_free(&p->recs[i].buf);
+    dynbuf_free(&p->reason);
+    dynbuf_free(&p->notes);
+    dynbuf_free(&p->payload);
+    dynbuf_free(&p->raw.mem);
+    if (p->raw.file != NULL)
+        fclose(p->raw.file);
+    dynbuf_free(&p->filtered);
+    dynbuf_free(&p->faultcode);
+    dynbuf_free(&p->faultstring);
+    dynbuf_free(&p->scratch);
+    hashmap_free(p->keys);
+    xfree(p->source);
+    xfree(p);
+}
+
+void
+evp_set_source(EvParser *p, const char *what)
+{
+    xfree(p->source);
+    p->source = xstrdup(what);
+}
+
+bool
+evp_stopped(const EvParser *p)
+{
+    return p->stopped;
+}
+
+EvpStats
+evp_stats(const EvParser *p)
+{
+    return p->stats;
+}
+
+/* ---------------------------------------------------------------------------
+ * Feeding
+ * ------------------------------------------------------------------------- */
+
+static void
+remember_replacement(EvParser *p, long long at)
+{
+    p->stats.replaced_chars++;
+    if (p->nrepl < REPL_MAX)
+        p->repl[p->nrepl++] = at;
+    else
+        p->repl_lost++;
+}
+
+/* Whether byte c may start something to replace (a control character or EF BF BE/BF). */
+static inline bool
+suspect(unsigned char c)
+{
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0xEF;
+}
+
+/*
+ * Replace invalid XML characters by U+FFFD (EF BF BD): C0 controls but tab,
+ * newline and carriage return, and U+FFFE/U+FFFF (EF BF BE/BF), which may be
+ * split across chunks (held back in carry).  *out is data itself when
+ * nothing needed replacing.
+ */
+static void
+filter_chunk(EvParser *p, const char *data, size_t len, const char **out, size_t *outlen,
+             bool final)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    DynBuf *b = &p->filtered;
+    size_t i = 0;
+    size_t run;
+
+    if (p->ncarry == 0) {
+        while (i < len && !suspect(s[i]))
+            i++;
+        if (i == len) {
+            *out = data;
+            *outlen = len;
+            return;
+        }
+    }
+    dynbuf_reset(b);
+    (void)dynbuf_add(b, p->carry, (size_t)p->ncarry);
+    p->ncarry = 0;
+    for (run = 0; i < len; i++) {
+        if (s[i] >= 0x20 || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+            continue;
+        (void)dynbuf_add(b, data + run, i - run);
+        remember_replacement(p, (long long)b->len + p->fed);
+        (void)dynbuf_add(b, "\xEF\xBF\xBD", 3);
+        run = i + 1;
+    }
+    (void)dynbuf_add(b, data + run, len - run);
+    /* U+FFFE / U+FFFF in what was gathered (carry included). */
+    for (size_t j = 0; j + 2 < b->len; j++) {
+        unsigned char *q = (unsigned char *)b->data + j;
+
+        if (q[0] == 0xEF && q[1] == 0xBF && (q[2] == 0xBE || q[2] == 0xBF)) {
+            q[2] = 0xBD;
+            remember_replacement(p, (long long)j + p->fed);
+        }
+    }
+    /* Hold back a trailing EF or EF BF: the sequence may end in the next chunk. */
+    if (!final) {
+        size_t n = b->len;
+        unsigned char *q = (unsigned char *)b->data;
+
+        if (n >= 2 && q[n - 2] == 0xEF && q[n - 1] == 0xBF) {
+            p->carry[0] = 0xEF;
+            p->carry[1] = 0xBF;
+            p->ncarry = 2;
+        } else if (n >= 1 && q[n - 1] == 0xEF) {
+            p->carry[0] = 0xEF;
+            p->ncarry = 1;
+        }
+        dynbuf_truncate(b, n - (size_t)p->ncarry);
+    }
+    *out = b->data;
+    *outlen = b->len;
+}
+
+/* Start of the bytes a malformed answer's quarantine keeps. */
+static long long
+broken_start(const EvParser *p)
+{
+    return p->in_event ? p->event_start : p->last_end;
+}
+
+/* expat stopped on an error in the document. */
+static ErrKind
+xml_error(EvParser *p, Error *err)
+{
+    enum XML_Error code = XML_GetErrorCode(p->xp);
+    unsigned long line = (unsigned long)XML_GetCurrentLineNumber(p->xp);
+    unsigned long col = (unsigned long)XML_GetCurrentColumnNumber(p->xp) + 1;
+
+    if (p->rc != ERR_OK)
+        return p->rc; /* a handler's error, already in err */
+    if (!p->seen_events || p->in_fault) {
+        err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
+        err_detail(err, "At line %lu, column %lu: %s.", line, col, XML_ErrorString(code));
+        return ERR_CENTRA_FAULT;
+    }
+    p->draining = true;
+    p->stats.malformed = true;
+    dynbuf_reset(&p->reason);
+    (void)dynbuf_addf(&p->reason, "malformed XML at line %lu, column %lu: %s", line, col,
+                      XML_ErrorString(code));
+    raw_drop_before(p, broken_start(p));
+    return ERR_OK;
+}
+
+/* A token longer than the cap: parsing ends as for malformed XML. */
+static void
+huge_token_error(EvParser *p)
+{
+    p->draining = true;
+    p->stats.malformed = true;
+    dynbuf_reset(&p->reason);
+    (void)dynbuf_addf(&p->reason,
+                      "a single tag or comment is longer than %lld bytes (centra_max_text_size)",
+                      p->lim.max_text);
+    raw_drop_before(p, broken_start(p));
+}
+
+static ErrKind
+feed_expat(EvParser *p, const char *data, size_t len, bool final, Error *err)
+{
+    ErrKind rc;
+
+    rc = raw_append(p, data, len, err);
+    if (rc != ERR_OK)
+        return rc;
+    p->err = err;
+    p->fed += (long long)len;
+    if (XML_Parse(p->xp, data, (int)len, final) != XML_STATUS_OK && !p->huge_token)
+        return xml_error(p, err);
+    if (p->rc != ERR_OK)
+        return p->rc;
+    /* A handler met a huge token, or expat is buffering one (a tag, comment, ...) without end. */
+    if (p->huge_token || p->fed - p->tok_end > p->lim.max_text + TOKEN_SLACK)
+        huge_token_error(p);
+    return ERR_OK;
+}
+
+static ErrKind
+feed_chunk(EvParser *p, const char *data, size_t len, Error *err)
+{
+    const char *chunk;
+    size_t clen;
+
+    p->stats.bytes += (long long)len;
+    if (p->draining) {
+        p->fed += (long long)len;
+        return raw_append(p, data, len, err);
+    }
+    filter_chunk(p, data, len, &chunk, &clen, false);
+    if (clen == 0)
+        return ERR_OK;
+    return feed_expat(p, chunk, clen, false, err);
+}
+
+ErrKind
+evp_feed(EvParser *p, const char *data, size_t len, Error *err)
+{
+    size_t room;
+    ErrKind rc;
+
+    if (p->stopped)
+        return ERR_OK;
+    room = (size_t)(p->lim.max_response - p->stats.bytes);
+    if (len <= room)
+        return feed_chunk(p, data, len, err);
+    /* The bytes up to the cap are parsed, whatever the chunking: the same events are complete. */
+    rc = room > 0 ? feed_chunk(p, data, room, err) : ERR_OK;
+    if (rc != ERR_OK)
+        return rc;
+    p->stopped = true;
+    p->stats.stopped_at_cap = true;
+    return err_set(err, ERR_TOO_BIG,
+                   "the answer to %s is larger than %lld bytes (centra_max_response_size)",
+                   p->source, p->lim.max_response);
+}
+
+/* Find "<[prefix:]name>" at or after from; returns the offset after '>' or -1. */
+static long
+find_tag(const char *s, size_t len, size_t from, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = from; i + n + 1 < len; i++) {
+        if (s[i] != '<' || s[i + 1] == '/')
+            continue;
+        size_t j = i + 1;
+
+        while (j < len && j - i < 40 && s[j] != ':' && s[j] != '>' && s[j] != ' ')
+            j++;
+        if (j < len && s[j] == ':')
+            j++;
+        else
+            j = i + 1;
+        if (j + n < len && memcmp(s + j, name, n) == 0 && s[j + n] == '>')
+            return (long)(j + n + 1);
+    }
+    return -1;
+}
+
+/* Copy the text after a tag (up to '<', printable, short) into out. */
+static bool
+text_after(const char *s, size_t len, long at, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (at < 0)
+        return false;
+    for (size_t i = (size_t)at; i < len && s[i] != '<'; i++) {
+        if ((unsigned char)s[i] < 0x20 || n + 1 >= size)
+            return false;
+        out[n++] = s[i];
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+typedef struct Lenient {
+    char id[32];     /* event id text */
+    char type[64];   /* event type */
+    char entry[128]; /* entry */
+} Lenient;
+
+static ErrKind
+lenient_chunk(void *arg, const char *data, size_t len, Error *err)
+{
+    DynBuf *b = arg;
+
+    (void)err;
+    if (b->len < LENIENT_SCAN)
+        (void)dynbuf_add(b, data, len < LENIENT_SCAN - b->len ? len : LENIENT_SCAN - b->len);
+    return ERR_OK;
+}
+
+/* Recover id, type and entry of a broken event from its first bytes. */
+static void
+lenient_scan(EvParser *p, Lenient *l, Error *err)
+{
+    DynBuf b;
+    long ev;
+    size_t stop;
+    long data;
+
+    memset(l, 0, sizeof(*l));
+    dynbuf_init(&b, LENIENT_SCAN + 1);
+    if (raw_each_range(p, p->raw.base, p->raw.end, lenient_chunk, &b, err) == ERR_OK && b.len > 0) {
+        ev = find_tag(b.data, b.len, 0, "event");
+        if (ev >= 0) {
+            data = find_tag(b.data, b.len, (size_t)ev, "data");
+            stop = data >= 0 ? (size_t)data : b.len;
+            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "id"), l->id,
+                       sizeof(l->id));
+            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "type"), l->type,
+                       sizeof(l->type));
+            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "entry"), l->entry,
+                       sizeof(l->entry));
+        }
+    }
+    dynbuf_free(&b);
+}
+
+/* The answer broke: report the event it broke in (or the bytes after the last one). */
+static ErrKind
+finish_broken(EvParser *p, Error *err)
+{
+    EvpEvent ev;
+    Lenient l;
+    bool had_event = p->in_event;
+    ErrKind rc = payload_abandon(p, err);
+
+    if (rc != ERR_OK)
+        return rc;
+    lenient_scan(p, &l, err);
+    if (!had_event) {
+        /* Nothing event-like after the last event: the events are all complete. */
+        DynBuf b;
+        bool event_like;
+
+        dynbuf_init(&b, LENIENT_SCAN + 1);
+        (void)raw_each_range(p, p->raw.base, p->raw.end, lenient_chunk, &b, err);
+        event_like = b.len > 0 && find_tag(b.data, b.len, 0, "event") >= 0;
+        dynbuf_free(&b);
+        if (!event_like) {
+            log_warn("%s: ignored what follows the last event: %s", p->source, p->reason.data);
+            return ERR_OK;
+        }
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.seq = had_event ? p->seq : p->seq + 1;
+    ev.event_id = parse_event_id(l.id[0] != '\0' ? l.id : NULL);
+    ev.values[EVF_ID] = l.id[0] != '\0' ? l.id : NULL;
+    ev.values[EVF_TYPE] = l.type[0] != '\0' ? l.type : NULL;
+    ev.values[EVF_ENTRY] = l.entry[0] != '\0' ? l.entry : NULL;
+    ev.quarantine = p->reason.data;
+    ev.replaced_chars = take_replacements(p, p->raw.end);
+    p->in_event = false;
+    return emit_event(p, &ev, err);
+}
+
+/* The answer passed the size cap. */
+static ErrKind
+finish_stopped(EvParser *p, Error *err)
+{
+    if (!p->in_event)
+        return ERR_OK;
+    if (p->stats.events > 0) {
+        /* Complete events go on; the cut one comes again first next time. */
+        ErrKind rc = payload_abandon(p, err);
+
+        if (rc != ERR_OK)
+            return rc;
+        log_warn("%s: the answer passed centra_max_response_size in event %d; the %d complete "
+                 "events before it are kept, that event is fetched again",
+                 p->source, p->seq, p->stats.events);
+        return ERR_OK;
+    }
+    p->draining = true;
+    dynbuf_reset(&p->reason);
+    (void)dynbuf_addf(&p->reason,
+                      "the event is larger than %lld bytes (centra_max_response_size); its "
+                      "first %lld bytes are kept",
+                      p->lim.max_response, p->raw.end - p->raw.base);
+    return finish_broken(p, err);
+}
+
+ErrKind
+evp_finish(EvParser *p, Error *err)
+{
+    ErrKind rc;
+
+    p->err = err;
+    if (p->stopped)
+        return finish_stopped(p, err);
+    if (!p->draining) {
+        const char *chunk = (const char *)p->carry;
+        size_t clen = (size_t)p->ncarry;
+
+        p->ncarry = 0;
+        rc = raw_append(p, chunk, clen, err);
+        if (rc != ERR_OK)
+            return rc;
+        if (XML_Parse(p->xp, chunk, (int)clen, XML_TRUE) != XML_STATUS_OK) {
+            if (p->rc != ERR_OK)
+                return p->rc;
+            /* Everything before parsed: the document just stopped (a truncated body). */
+            err_set(err, ERR_CENTRA_UNAVAILABLE, "the answer to %s ended before it was complete",
+                    p->source);
+            err_detail(err, "After %lld bytes, at line %lu: %s.", p->stats.bytes,
+                       (unsigned long)XML_GetCurrentLineNumber(p->xp),
+                       XML_ErrorString(XML_GetErrorCode(p->xp)));
+            return ERR_CENTRA_UNAVAILABLE;
+        }
+        if (p->rc != ERR_OK)
+            return p->rc;
+    }
+    if (p->fault_done) {
+        return soap_fault_error(err, p->source, p->faultcode.data != NULL ? p->faultcode.data : "",
+                                p->faultstring.data != NULL ? p->faultstring.data : "");
+    }
+    if (p->draining)
+        return finish_broken(p, err);
+    if (!p->seen_events) {
+        err_set(err, ERR_CENTRA_FAULT, "the answer to %s has no <events> element", p->source);
+        err_hint(err, "Check that CENTRA_URL is Centra's SOAP endpoint.");
+        return ERR_CENTRA_FAULT;
+    }
+    return ERR_OK;
+}
+
+ErrKind
+evp_raw_each(EvParser *p, EvpBytesFn fn, void *arg, Error *err)
+{
+    long long to = p->draining || p->stopped ? p->raw.end : p->last_end;
+
+    return raw_each_range(p, p->raw.base, to, fn, arg, err);
+}
