@@ -34,7 +34,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: build
-	cd $(BUILD_DIR) && $(CTEST)
+	cd $(BUILD_DIR) && $(CTEST) -LE bench
 
 test-unit: build
 	cd $(BUILD_DIR) && $(CTEST) -L unit

@@ -117,8 +117,12 @@ import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "import",
                                once ? "--once and --follow exclude each other"
                                     : "say --once or --follow");
-    if (import_check_types(opts.types, err) != ERR_OK)
-        return cli_usage_error(err, "import", "%s", err->message);
+    if (import_check_types(opts.types, err) != ERR_OK) {
+        char msg[ERR_MESSAGE_MAX];
+
+        snprintf(msg, sizeof(msg), "%s", err->message);
+        return cli_usage_error(err, "import", "%s", msg);
+    }
     return import_run(ctx->cfg, &opts, err);
 }
 

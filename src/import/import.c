@@ -412,6 +412,8 @@ static ErrKind
 drain(Importer *im, const char *type, bool *got_any, Error *err)
 {
     int repeats = 0;
+    long long prev_first = -1;
+    size_t prev_n = 0;
 
     for (;;) {
         BatchResult r;
@@ -430,7 +432,16 @@ drain(Importer *im, const char *type, bool *got_any, Error *err)
                           "Centra's support removes the event.");
             return ERR_PARTIAL;
         }
-        repeats = r.counts.duplicate == r.counts.received ? repeats + 1 : 0;
+        {
+            /* Only the same known events coming back again count, not a backlog of them. */
+            size_t n;
+            const long long *ids = loader_ack_ids(im->loader, &n);
+            bool same = n > 0 && n == prev_n && ids[0] == prev_first;
+
+            repeats = r.counts.duplicate == r.counts.received && same ? repeats + 1 : 0;
+            prev_first = n > 0 ? ids[0] : -1;
+            prev_n = n;
+        }
         if (repeats >= REPEAT_LIMIT) {
             err_set(err, ERR_CENTRA_FAULT,
                     "Centra keeps sending events that were already "
@@ -561,10 +572,12 @@ load_stream(FILE *f, EvParser *p, const char *path, Error *err)
     }
     if (rc == ERR_OK)
         rc = evp_finish(p, err);
-    if (rc == ERR_CENTRA_UNAVAILABLE) {
-        /* For a file, an unfinished document is bad data, not a network hiccup. */
+    if (rc == ERR_CENTRA_UNAVAILABLE || rc == ERR_CENTRA_FAULT || rc == ERR_CENTRA_AUTH) {
+        /* For a file, an unfinished or foreign document is bad data, not a Centra problem. */
         err->kind = rc = ERR_DATA;
         err_prefix(err, "file \"%s\"", path);
+        err_hint(err, "A file for \"load\" holds one whole events_Get answer: the SOAP "
+                      "envelope as Centra sent it.");
     }
     xfree(buf);
     return rc;

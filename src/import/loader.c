@@ -80,6 +80,8 @@ static const char session_sql[] =
     "CASE WHEN {p._isbundle} THEN 'bundle' WHEN {p._partof} IS NOT NULL THEN 'part' "              \
     "ELSE 'none' END, {p._partof}"
 #define APPLIED(x) " JOIN cb_ev e ON e.ev = " x ".ev AND e.status = 'applied'"
+/* id_map learns every id seen, stale events included, so batching does not change it. */
+#define SEEN(x) " JOIN cb_ev e ON e.ev = " x ".ev AND e.status IN ('applied', 'stale')"
 #define SIZE_OF(k)                                                                                 \
     " FROM cb_rows s JOIN cb_rows p ON p.ev = s.ev AND p.rec = s.parent AND p.kind = " k
 
@@ -106,6 +108,11 @@ static const struct {
      "SELECT DISTINCT k FROM cb_ev CROSS JOIN LATERAL (VALUES ('o:' || order_id), "
      "('e:' || type || '/' || entry), ('i:' || event_id)) v(k) WHERE k IS NOT NULL "
      "ORDER BY k) s",
+     0},
+    /* A quarantined event received again in good shape (fixed, or a "load") replaces it. */
+    {"cb_unquarantine",
+     "DELETE FROM centra.events x USING cb_ev e WHERE x.event_id = e.event_id "
+     "AND x.status = 'quarantined' AND e.quarantine IS NULL",
      0},
     {"cb_duplicates",
      "UPDATE cb_ev e SET status = 'duplicate' WHERE e.event_id IS NOT NULL AND ("
@@ -258,7 +265,7 @@ static const struct {
      0},
     {"cb_ids_orders",
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) "
-     "SELECT k.kind, k.erp_id, k.centra_id, k.name, o.ev FROM cb_rows o" APPLIED(
+     "SELECT k.kind, k.erp_id, k.centra_id, k.name, o.ev FROM cb_rows o" SEEN(
          "o") " CROSS JOIN LATERAL (VALUES "
               "('order', {o.order_id}, CASE WHEN {o.order_number} ~ '^[0-9]+$' AND "
               "length({o.order_number}) <= 18 THEN {o.order_number}::bigint END, NULL), "
@@ -267,20 +274,21 @@ static const struct {
               "('customer', {o.customer_id}, NULL, {o.customer_name}), "
               "('account', {o.account_id}, NULL, {o.account_name}), "
               "('warehouse', {o.primary_warehouse_id}, NULL, {o.primary_warehouse_name})) "
-              "k(kind, erp_id, centra_id, name) WHERE o.kind = 2 AND k.erp_id IS NOT NULL",
+              "k(kind, erp_id, centra_id, name) WHERE o.kind = 2 AND k.erp_id IS NOT NULL "
+              "AND (k.kind <> 'order' OR e.status = 'applied')",
      0},
 #define IDS_LINES                                                                                  \
-    "SELECT k.kind, k.erp_id, NULL::bigint, k.name, p.ev FROM cb_rows p" APPLIED(                  \
+    "SELECT k.kind, k.erp_id, NULL::bigint, k.name, p.ev FROM cb_rows p" SEEN(                     \
         "p") " CROSS JOIN LATERAL (VALUES ('product', {p.product_id}, {p.product_name}), "         \
              "('variation', {p.variation_id}, {p.variation_name})) k(kind, erp_id, name) "         \
              "WHERE p.kind BETWEEN 5 AND 8 AND k.erp_id IS NOT NULL"
 #define IDS_WAREHOUSES                                                                             \
-    "SELECT 'warehouse', {w.warehouse_id}, NULL::bigint, NULL, w.ev FROM cb_rows w" APPLIED(       \
+    "SELECT 'warehouse', {w.warehouse_id}, NULL::bigint, NULL, w.ev FROM cb_rows w" SEEN(          \
         "w") " WHERE w.kind = 10 AND {w.warehouse_id} IS NOT NULL"
 #define IDS_ENTITIES                                                                               \
-    "SELECT e.type, e.entry, NULL::bigint, NULL, e.ev FROM cb_ev e WHERE e.entity "                \
-    "AND e.type IN ('market', 'pricelist', 'warehouse', 'customer', 'account') "                   \
-    "AND e.mission IS DISTINCT FROM 'delete'"
+    "SELECT e.type, e.entry, NULL::bigint, NULL, e.ev FROM cb_ev e "                               \
+    "WHERE e.status IN ('unhandled', 'stale') "                                                    \
+    "AND e.type IN ('market', 'pricelist', 'warehouse', 'customer', 'account')"
     {"cb_ids_lines",
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) " IDS_LINES
      " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES,

@@ -116,6 +116,7 @@ struct EvParser {
     HashMap *keys;                /* keys seen in the event, for duplicates */
     bool has_order;               /* the event had an order record */
     bool payload_open;            /* payload_begin sent, payload_end not yet */
+    bool had_data;                /* the event's <data> was seen */
     DynBuf payload;               /* payload bytes not yet passed on */
     RawTail raw;                  /* bytes of the current event (or after the last one) */
     DynBuf filtered;              /* a chunk after replacing invalid characters */
@@ -706,6 +707,7 @@ event_begin(EvParser *p)
     p->event_start = at;
     p->skip = false;
     p->has_order = false;
+    p->had_data = false;
     p->rec_counter = 0;
     p->nrecs = 0;
     dynbuf_reset(&p->reason);
@@ -871,8 +873,15 @@ start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, con
     if (p->skip)
         return;
     if (n != NULL && n->is_data) {
-        ErrKind rc = p->sink.payload_begin(p->sink.arg, p->seq, p->err);
+        ErrKind rc;
 
+        if (p->had_data) {
+            /* Its payload would be two documents. */
+            quarantine(p, "two <data> elements in one event (line %lu)", cur_line(p));
+            return;
+        }
+        p->had_data = true;
+        rc = p->sink.payload_begin(p->sink.arg, p->seq, p->err);
         if (rc != ERR_OK) {
             fail(p, rc);
             return;
@@ -1060,7 +1069,7 @@ on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Cha
     fail(p, ERR_CENTRA_FAULT);
 }
 
-/* Comments, and what no other handler gets (declarations, CDATA delimiters, ...). */
+/* Comments, and whatever no other handler receives (declarations, CDATA delimiters, ...). */
 static void XMLCALL
 on_other(void *arg, const XML_Char *data)
 {

@@ -362,6 +362,7 @@ normalize_ts(const char *p, const char *end, bool date_only, char *out, size_t s
     int y, mo, d, h = 0, mi = 0, s = 0;
     const char *frac = NULL;
     size_t nfrac = 0;
+    bool ok;
 
     if (!parse_date(&p, end, &y, &mo, &d))
         return false;
@@ -394,11 +395,15 @@ normalize_ts(const char *p, const char *end, bool date_only, char *out, size_t s
         char zone[16] = "";
 
         snprintf(out, size, "%04d-%02d-%02d", y, mo, d);
-        return parse_zone(p, end, zone, sizeof(zone));
+        ok = parse_zone(p, end, zone, sizeof(zone));
+    } else {
+        snprintf(out, size, "%04d-%02d-%02d %02d:%02d:%02d%s%.*s", y, mo, d, h, mi, s,
+                 frac != NULL ? "." : "", (int)nfrac, frac != NULL ? frac : "");
+        ok = parse_zone(p, end, out, size);
     }
-    snprintf(out, size, "%04d-%02d-%02d %02d:%02d:%02d%s%.*s", y, mo, d, h, mi, s,
-             frac != NULL ? "." : "", (int)nfrac, frac != NULL ? frac : "");
-    return parse_zone(p, end, out, size);
+    if (!ok)
+        out[0] = '\0'; /* a bad zone: the date and time written so far are not a value */
+    return ok;
 }
 
 /* [+-]digits with an optional zero fraction, within 32 bits. */

@@ -1,0 +1,721 @@
+#!/usr/bin/env bash
+# tests/integration/test_import.sh
+#     "centra-bridge import" and "centra-bridge load" end to end against
+#     centra-sim and the throwaway cluster: a full drain checked row by row
+#     against the stored payloads (PostgreSQL's xpath, an independent parser),
+#     re-delivery, an older event after a newer one, every fault of the
+#     simulator, a crash between COMMIT and events_Done, SIGKILL, the queue
+#     lock, login and network failures, event type filters, usage errors, and
+#     load of saved answers.
+#
+# Environment (set by CTest): CB_SIM_BIN (the centra-sim binary) plus what
+# tests/integration/lib.sh needs.  Needs curl (the simulator's admin API).
+# Every simulator and background process started here is killed at exit.
+source "$(dirname "$0")/lib.sh"
+
+: "${CB_SIM_BIN:?CB_SIM_BIN must name the centra-sim binary}"
+if ! command -v curl >/dev/null; then
+    echo "1..0 # SKIP curl is needed to talk to centra-sim's admin API"
+    exit 0
+fi
+# Nothing from the caller's environment: every setting is given here.
+while read -r var; do
+    unset "$var"
+done < <(compgen -e | grep -E '^CENTRA_')
+export CENTRA_USERNAME=centra-sim CENTRA_PASSWORD=centra-sim CENTRA_RETRY_DELAY=10ms
+
+NS="ARRAY[ARRAY['c','http://www.centra.com/webservices/']]"
+GUIDE=$CB_SOURCE_DIR/tests/fixtures/guide
+
+sim_pids=()
+bg_pids=()
+# shellcheck disable=SC2317 # called by the trap
+import_cleanup() {
+    local pid
+    for pid in "${bg_pids[@]}" "${sim_pids[@]}"; do
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    cb_cleanup
+}
+trap import_cleanup EXIT
+
+# start_sim ARG...: start centra-sim in the background and wait for the URL on
+# its stdout; sets SIM_PID, SIM_URL (exported as CENTRA_URL) and SIM_BASE
+# (http://127.0.0.1:PORT).  Returns 1 (and records a failed check) if no URL
+# came within 20 s.
+start_sim() {
+    local n=$((${#sim_pids[@]} + 1)) i out
+    out=$cb_tmp/sim$n.out
+    : >"$out"
+    "$CB_SIM_BIN" --quiet "$@" </dev/null >"$out" 2>"$cb_tmp/sim$n.err" &
+    SIM_PID=$!
+    sim_pids+=("$SIM_PID")
+    SIM_URL=''
+    SIM_BASE=''
+    for ((i = 0; i < 400; i++)); do
+        read -r SIM_URL <"$out" && break
+        SIM_URL=
+        kill -0 "$SIM_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    [[ $SIM_URL =~ ^(http://[^/]+)/ ]] && SIM_BASE=${BASH_REMATCH[1]}
+    if [[ -z $SIM_BASE ]]; then
+        cb_report 1 "centra-sim $* starts" "$(cat "$cb_tmp/sim$n.err")"
+        return 1
+    fi
+    export CENTRA_URL=$SIM_URL
+}
+
+# stop_sim: kill the simulator started last.
+stop_sim() {
+    kill -KILL "$SIM_PID" 2>/dev/null
+    wait "$SIM_PID" 2>/dev/null
+}
+
+# sim_state: fetch /_sim/state into SIM_STATE.
+sim_state() {
+    SIM_STATE=$(curl -s "$SIM_BASE/_sim/state")
+}
+
+# state KEY: a number of the last SIM_STATE (first occurrence of "KEY":N).
+state() {
+    grep -o "\"$1\":[0-9.]*" <<<"$SIM_STATE" | head -n 1 | cut -d: -f2
+}
+
+# fresh_db: create and migrate a database; sets DB, exports DATABASE_URL.
+fresh_db() {
+    DB=$(new_db)
+    cb_databases+=("$DB") # new_db ran in a subshell: register it for the drop at exit
+    export DATABASE_URL
+    DATABASE_URL=$(db_url "$DB")
+    if ! "$CB_BIN" -q migrate >"$cb_tmp/migrate.err" 2>&1; then
+        cb_report 1 "migrate a fresh database" "$(cat "$cb_tmp/migrate.err")"
+    fi
+}
+
+# cb ARG...: run centra-bridge (at most 60 s); sets RC, OUT, ERR.
+cb() {
+    timeout -k 5 60 "$CB_BIN" "$@" </dev/null >"$cb_tmp/out" 2>"$cb_tmp/err"
+    RC=$?
+    OUT=$(cat "$cb_tmp/out")
+    ERR=$(cat "$cb_tmp/err")
+}
+
+# events_get FILE: save the raw answer of one events_Get (acknowledges nothing).
+events_get() {
+    curl -s -H 'Content-Type: text/xml; charset=utf-8' --data-binary @- "$SIM_URL" >"$1" <<EOF
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">
+  <SOAP-ENV:Body>
+    <events_GetRequest xmlns="http://www.centra.com/webservices/">
+      <login><username>centra-sim</username><password>centra-sim</password></login>
+      <type>all</type>
+    </events_GetRequest>
+  </SOAP-ENV:Body>
+</SOAP-ENV:Envelope>
+EOF
+}
+
+staging_tables=(events orders order_lines order_line_warehouses order_line_supplier_orders
+    order_bundles cancelled_lines payments order_additionals shipments shipment_lines refunds
+    refund_lines entities id_map)
+
+# checksum DB [KEY...]: rows and md5 of every staging table, without the
+# timestamps of when a row was written (and without the columns KEY...).
+checksum() {
+    local db=$1 t sql='' drop="ARRAY['received_at','done_at','updated_at','imported_at','first_seen_at'"
+    shift
+    for t in "$@"; do
+        drop+=",'$t'"
+    done
+    drop+="]"
+    for t in "${staging_tables[@]}"; do
+        [[ -n $sql ]] && sql+=" UNION ALL "
+        sql+="SELECT '$t' AS t, count(*) AS n, md5(coalesce(string_agg(j, E'\n' ORDER BY j), '')) AS h
+               FROM (SELECT (to_jsonb(x) - $drop)::text AS j FROM centra.$t x) s"
+    done
+    q "$db" "SELECT string_agg(t || '=' || n || ':' || h, E'\n' ORDER BY t) FROM ($sql) u"
+}
+
+# The payload of the event that gave each order its current state.
+LATEST="SELECT o.order_id, e.payload FROM centra.orders o JOIN centra.events e ON e.event_id = o.last_event_id"
+
+# rows_match_xpath DB TABLE XPATH DESCRIPTION [CONDITION]: the rows of TABLE
+# (with CONDITION) are, order by order, as many as the nodes XPATH selects in
+# the order's latest payload, and there are some.
+rows_match_xpath() {
+    local db=$1 table=$2 xp=$3 what=$4 cond=${5:-true} res rows nodes bad
+    res=$(q "$db" "WITH p AS ($LATEST),
+        c AS (SELECT cardinality(xpath('$xp', p.payload, $NS)) AS nodes,
+                     (SELECT count(*) FROM centra.$table t WHERE t.order_id = p.order_id AND $cond) AS rows
+              FROM p)
+        SELECT sum(rows), sum(nodes), count(*) FILTER (WHERE rows <> nodes) FROM c")
+    IFS='|' read -r rows nodes bad <<<"$res"
+    [[ $rows == "$nodes" && $bad == 0 && $rows -gt 0 ]]
+    cb_report $? "$what ($rows rows)" \
+        "rows: $rows, nodes of $xp: $nodes, orders that differ: $bad"
+}
+
+# complete DB WHAT: the simulator's queue is empty and every event is stored
+# exactly once and acknowledged.
+complete() {
+    local db=$1 what=$2 total
+    sim_state
+    total=$(state events_total)
+    assert_eq "0|$total" "$(state queue_length)|$(state acknowledged_count)" \
+        "$what: the queue is drained, all $total events acknowledged"
+    assert_eq "$total|$total|$total" "$(q "$db" "SELECT count(*), count(DISTINCT event_id),
+        count(done_at) FROM centra.events")" "$what: each event stored once, with done_at"
+}
+
+# fault_fired: how often the first fault of SIM_STATE fired.
+fault_fired() {
+    grep -o '"fired":[0-9]*' <<<"$SIM_STATE" | head -n 1 | cut -d: -f2
+}
+
+# wait_sim COMMAND...: poll /_sim/state until COMMAND (which reads SIM_STATE)
+# succeeds, at most 20 s.
+wait_sim() {
+    local i
+    for ((i = 0; i < 400; i++)); do
+        sim_state
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# Conditions for wait_sim.
+# shellcheck disable=SC2317
+fired() { [[ $(fault_fired) -ge 1 ]]; }
+# shellcheck disable=SC2317
+acked_100() { [[ $(state acknowledged_count) -ge 100 ]]; }
+
+# ============================================================================
+# 1. A full drain of 3000 orders
+# ============================================================================
+start_sim --orders 3000 --seed 11 || finish
+sim_state
+total=$(state events_total)
+generated=$(state generated_orders)
+[[ $total -gt 3000 && $generated -gt 2000 ]]
+cb_report $? "the simulator queues $total events for $generated orders"
+events_get "$cb_tmp/batch1.xml" # the first answer, for load below
+fresh_db
+drain_db=$DB
+start=$(date +%s%N)
+cb import --once
+ms=$((($(date +%s%N) - start) / 1000000))
+assert_eq 0 "$RC" "import --once drains the queue and exits 0 (${ms} ms)"
+assert_not_contains "$ERR" "ERROR" "without errors"
+assert_contains "$ERR" "$total events received" "it reports what it received"
+assert_eq "" "$OUT" "import prints nothing on stdout"
+sim_state
+assert_eq "0" "$(state queue_length)" "the simulator's queue is empty"
+assert_eq "$total|$total" "$(state acknowledged_count)|$(q "$DB" "SELECT count(*) FROM centra.events")" \
+    "every event is stored and acknowledged, as many acknowledged as stored"
+assert_eq "$total|$total|0" "$(q "$DB" "SELECT count(DISTINCT event_id), count(done_at),
+    count(*) FILTER (WHERE source <> 'centra' OR raw IS NOT NULL OR error IS NOT NULL)
+    FROM centra.events")" "each event once, every row with done_at, source centra, no raw, no error"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE type IS NULL OR entry IS NULL
+    OR mission IS NULL OR event_date IS NULL OR payload IS NULL")" \
+    "type, entry, mission, date and payload are set on every event"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE NOT (
+    (type = 'order' AND status IN ('applied', 'stale'))
+    OR (type <> 'order' AND status IN ('unhandled', 'stale')))")" \
+    "order events are applied or stale, other types unhandled or stale; nothing quarantined"
+assert_eq "$generated|$generated" "$(q "$DB" "SELECT
+    (SELECT count(DISTINCT entry) FROM centra.events WHERE type = 'order'),
+    (SELECT count(*) FROM centra.orders)")" \
+    "one centra.orders row per ordered id: as many as the simulator's generated_orders"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.orders o WHERE o.last_event_id IS DISTINCT FROM
+    (SELECT max(event_id) FROM centra.events e WHERE e.type = 'order' AND e.entry = o.order_id
+     AND e.status = 'applied')
+    OR o.last_event_id <> (SELECT max(event_id) FROM centra.events e WHERE e.type = 'order'
+     AND e.entry = o.order_id)")" "every order carries its newest event, applied"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events s WHERE s.status = 'stale'
+    AND NOT EXISTS (SELECT 1 FROM centra.events n WHERE n.type = s.type AND n.entry = s.entry
+                    AND n.event_id > s.event_id)")" "an event is stale only when a newer one exists"
+
+# Row counts against the payloads, order by order.
+rows_match_xpath "$DB" order_lines '/c:data/c:order/c:products/c:product/c:sizes/c:size' \
+    "order_lines: one per <products><product><sizes><size>"
+rows_match_xpath "$DB" order_line_warehouses \
+    '/c:data/c:order/c:products/c:product/c:sizes/c:size/c:warehouseitems/c:warehouse' \
+    "order_line_warehouses: one per <warehouseitems><warehouse> of an order line"
+rows_match_xpath "$DB" order_line_supplier_orders \
+    '/c:data/c:order/c:products/c:product/c:sizes/c:size/c:supplierorderitems/c:supplierorder' \
+    "order_line_supplier_orders: one per <supplierorderitems><supplierorder>"
+rows_match_xpath "$DB" shipments '/c:data/c:order/c:shipments/c:shipment' \
+    "shipments: one per <shipments><shipment>"
+rows_match_xpath "$DB" shipment_lines \
+    '/c:data/c:order/c:shipments/c:shipment/c:products/c:product/c:sizes/c:size' \
+    "shipment_lines: one per <size> of a shipment"
+rows_match_xpath "$DB" refunds '/c:data/c:order/c:shipments/c:shipment/c:refunds/c:refund' \
+    "refunds: one per <refunds><refund> of a shipment"
+rows_match_xpath "$DB" refund_lines \
+    '/c:data/c:order/c:shipments/c:shipment/c:refunds/c:refund/c:products/c:product/c:sizes/c:size' \
+    "refund_lines: one per <size> of a refund"
+rows_match_xpath "$DB" cancelled_lines '/c:data/c:order/c:cancelled/c:product/c:sizes/c:size' \
+    "cancelled_lines: one per <cancelled><product><sizes><size>"
+rows_match_xpath "$DB" payments '/c:data/c:order/c:payments/c:payment' \
+    "payments: one per <payments><payment>"
+rows_match_xpath "$DB" order_additionals '/c:data/c:order/c:additionals/c:additional' \
+    "order_additionals: one per <additionals><additional>"
+rows_match_xpath "$DB" order_lines \
+    '/c:data/c:order/c:products/c:product[c:bundleinfo/c:isbundle="true"]/c:sizes/c:size' \
+    "bundle lines: the sizes of products with <isbundle>true" "t.bundle_role = 'bundle'"
+rows_match_xpath "$DB" order_lines \
+    '/c:data/c:order/c:products/c:product[c:bundleinfo/c:partof/c:product/c:id]/c:sizes/c:size' \
+    "bundle part lines: the sizes of products with <partof>" "t.bundle_role = 'part'"
+rows_match_xpath "$DB" order_bundles \
+    '/c:data/c:order/c:products/c:product[c:bundleinfo/c:partof/c:product/c:id]/c:sizes/c:size' \
+    "order_bundles: one per part line"
+rows_match_xpath "$DB" pick_lines \
+    '/c:data/c:order/c:products/c:product[not(c:bundleinfo/c:isbundle="true")]/c:sizes/c:size' \
+    "pick_lines: every order line but the virtual bundles"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.pick_lines WHERE bundle_role = 'bundle'")" \
+    "pick_lines holds no bundle line"
+
+# Typed values of every order against the text of its payload.
+assert_eq "$generated|0|0|0|0|0|0|0|0|0|0" "$(q "$DB" "WITH x AS (
+    SELECT o.*, t.* FROM centra.orders o JOIN centra.events e ON e.event_id = o.last_event_id,
+    XMLTABLE(XMLNAMESPACES('http://www.centra.com/webservices/' AS c), '/c:data/c:order'
+      PASSING e.payload COLUMNS x_id text PATH 'c:id', x_number text PATH 'c:ordernumber',
+      x_type text PATH 'c:type', x_store text PATH 'c:store', x_status text PATH 'c:status',
+      x_total text PATH 'c:ordertotal', x_currency text PATH 'c:currency',
+      x_created text PATH 'c:created', x_market text PATH 'c:market/c:id',
+      x_customer text PATH 'c:customer/c:id') t)
+    SELECT count(*),
+      count(*) FILTER (WHERE order_id IS DISTINCT FROM x_id),
+      count(*) FILTER (WHERE order_number IS DISTINCT FROM x_number),
+      count(*) FILTER (WHERE type IS DISTINCT FROM x_type),
+      count(*) FILTER (WHERE store::text IS DISTINCT FROM x_store),
+      count(*) FILTER (WHERE status IS DISTINCT FROM x_status),
+      count(*) FILTER (WHERE order_total::text IS DISTINCT FROM x_total),
+      count(*) FILTER (WHERE currency IS DISTINCT FROM x_currency),
+      count(*) FILTER (WHERE created_at IS DISTINCT FROM x_created::timestamptz),
+      count(*) FILTER (WHERE market_id IS DISTINCT FROM x_market),
+      count(*) FILTER (WHERE customer_id IS DISTINCT FROM nullif(x_customer, ''))
+    FROM x")" \
+    "every order's id, number, type, store, status, total, currency, created, market and customer match its payload"
+# A few orders by hand, from the payload's text.
+for order in 100001 100500 101234; do
+    assert_eq "$(q "$DB" "WITH p AS ($LATEST) SELECT concat_ws('|',
+        (xpath('/c:data/c:order/c:ordertotal/text()', payload, $NS))[1],
+        (xpath('/c:data/c:order/c:status/text()', payload, $NS))[1],
+        (xpath('/c:data/c:order/c:currency/text()', payload, $NS))[1],
+        ((xpath('/c:data/c:order/c:created/text()', payload, $NS))[1]::text::timestamptz)::text)
+        FROM p WHERE order_id = '$order'")" \
+        "$(q "$DB" "SELECT concat_ws('|', order_total::text, status, currency, created_at::text)
+        FROM centra.orders WHERE order_id = '$order'")" \
+        "order $order: order_total, status, currency and created_at as in its payload"
+done
+assert_eq "0|0" "$(q "$DB" "WITH x AS (
+    SELECT o.order_id, t.* FROM centra.orders o JOIN centra.events e ON e.event_id = o.last_event_id,
+    XMLTABLE(XMLNAMESPACES('http://www.centra.com/webservices/' AS c),
+      '/c:data/c:order/c:products/c:product/c:sizes/c:size' PASSING e.payload
+      COLUMNS item text PATH 'c:orderitem/c:id', pid text PATH '../../c:id',
+      vid text PATH '../../c:variation/c:id', sid text PATH 'c:id',
+      psku text PATH '../../c:sku', vsku text PATH '../../c:variation/c:sku', ssku text PATH 'c:sku',
+      qty text PATH 'c:qty', price text PATH '../../c:price',
+      isbundle text PATH '../../c:bundleinfo/c:isbundle',
+      partof text PATH '../../c:bundleinfo/c:partof/c:product/c:id') t)
+    SELECT count(*) FILTER (WHERE l.order_id IS NULL),
+      count(*) FILTER (WHERE coalesce(l.sku, '') <> coalesce(psku, '') || coalesce(vsku, '') || coalesce(ssku, '')
+        OR l.product_id IS DISTINCT FROM pid OR l.variation_id IS DISTINCT FROM vid
+        OR l.size_id IS DISTINCT FROM sid OR l.qty::text IS DISTINCT FROM x.qty
+        OR l.price::text IS DISTINCT FROM x.price
+        OR l.bundle_role <> CASE WHEN isbundle = 'true' THEN 'bundle'
+                                 WHEN partof IS NOT NULL THEN 'part' ELSE 'none' END
+        OR l.bundle_product_id IS DISTINCT FROM partof)
+    FROM x LEFT JOIN centra.order_lines l ON l.order_id = x.order_id AND l.orderitem_id = x.item")" \
+    "every order line: sku = product || variation || size sku; ids, qty, price and bundle role as in the payload"
+assert_eq "0|0" "$(q "$DB" "SELECT
+    (SELECT count(*) FROM centra.order_lines l WHERE l.bundle_role = 'part' AND NOT EXISTS (
+        SELECT 1 FROM centra.order_bundles b WHERE b.order_id = l.order_id
+        AND b.part_orderitem_id = l.orderitem_id AND b.bundle_product_id = l.bundle_product_id)),
+    (SELECT count(*) FROM centra.order_bundles b WHERE b.bundle_orderitem_id IS DISTINCT FROM (
+        SELECT CASE WHEN count(*) = 1 THEN min(l.orderitem_id) END FROM centra.order_lines l
+        WHERE l.order_id = b.order_id AND l.bundle_role = 'bundle'
+        AND l.product_id = b.bundle_product_id))")" \
+    "order_bundles: each part line under its bundle product, pointing at the bundle's own line"
+assert_eq "0|0" "$(q "$DB" "SELECT
+    (SELECT count(DISTINCT (type, entry)) FROM centra.events WHERE type <> 'order')
+      - (SELECT count(*) FROM centra.entities),
+    (SELECT count(*) FROM centra.entities n WHERE n.last_event_id <> (SELECT max(event_id)
+        FROM centra.events e WHERE e.type = n.type AND e.entry = n.entry)
+      OR n.deleted <> (SELECT e.mission = 'delete' FROM centra.events e
+        WHERE e.event_id = n.last_event_id))")" \
+    "centra.entities: one row per other object, its newest event, deleted after mission=delete"
+assert_eq "t" "$(q "$DB" "SELECT bool_or(deleted) AND bool_or(NOT deleted) FROM centra.entities")" \
+    "the simulator's deleted customers are marked deleted, the others not"
+assert_eq "0|$generated|5|3|18|event" "$(q "$DB" "SELECT
+    (SELECT count(*) FROM centra.id_map m WHERE m.kind = 'order' AND NOT EXISTS (SELECT 1
+        FROM centra.orders o WHERE o.order_id = m.erp_id AND o.order_number = m.centra_id::text)),
+    count(*) FILTER (WHERE kind = 'order'), count(*) FILTER (WHERE kind = 'market'),
+    count(*) FILTER (WHERE kind = 'warehouse'), count(*) FILTER (WHERE kind = 'product'),
+    string_agg(DISTINCT source, ',') FROM centra.id_map")" \
+    "centra.id_map: every order with its number, the 5 markets, 3 warehouses, 18 products; source event"
+assert_eq "1|import|success|0|$total|$total|0|0|t" "$(q "$DB" "SELECT count(*) OVER (), command, outcome,
+    exit_code, events_received, events_acknowledged, events_duplicate, events_quarantined,
+    finished_at >= started_at FROM centra.runs")" \
+    "centra.runs: one import run, success, exit 0, every event received and acknowledged"
+assert_eq "0|0|0" "$(q "$DB" "SELECT
+    r.events_applied - (SELECT count(*) FROM centra.events WHERE status = 'applied'),
+    r.events_stale - (SELECT count(*) FROM centra.events WHERE status = 'stale'),
+    r.events_unhandled - (SELECT count(*) FROM centra.events WHERE status = 'unhandled')
+    FROM centra.runs r")" "its applied, stale and unhandled counts match centra.events"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE run_id IS DISTINCT FROM
+    (SELECT run_id FROM centra.runs)")" "every event points at that run"
+
+# ============================================================================
+# 2. Re-delivery changes nothing
+# ============================================================================
+before=$(checksum "$drain_db")
+reset=$(curl -s -X POST "$SIM_BASE/_sim/reset")
+assert_contains "$reset" "\"queue_length\":$total" "the simulator, reset with the same seed, queues the same $total events again"
+cb import --once
+assert_eq 0 "$RC" "importing them all again exits 0"
+assert_eq "$total|0|0|0|$total|$total" "$(q "$drain_db" "SELECT events_received, events_applied,
+    events_stale, events_unhandled, events_duplicate, events_acknowledged
+    FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
+    "every event is counted as already stored, none applied, all acknowledged"
+complete "$drain_db" "re-delivered queue"
+assert_eq "$before" "$(checksum "$drain_db")" "and not one staging row changed (run_id included)"
+stop_sim
+
+# load: the same saved answer twice.
+assert_eq "100" "$(grep -c '<ns1:event>' "$cb_tmp/batch1.xml")" "an events_Get answer of 100 events is saved"
+fresh_db
+cb load "$cb_tmp/batch1.xml"
+assert_eq 0 "$RC" "load of the saved answer exits 0"
+assert_eq "100|100|0|file:$cb_tmp/batch1.xml" "$(q "$DB" "SELECT count(*), count(*) FILTER (WHERE done_at IS NULL),
+    count(*) FILTER (WHERE status = 'quarantined'), string_agg(DISTINCT source, ',') FROM centra.events")" \
+    "it stores the 100 events, acknowledges none, source file:PATH"
+assert_eq "$(q "$drain_db" "SELECT md5(string_agg(event_id || status || payload::text, ',' ORDER BY event_id))
+    FROM centra.events WHERE event_id <= 100")" \
+    "$(q "$DB" "SELECT md5(string_agg(event_id || status || payload::text, ',' ORDER BY event_id))
+    FROM centra.events")" "with the same status and payload as import stored for them"
+before=$(checksum "$DB")
+cb load "$cb_tmp/batch1.xml"
+assert_eq 0 "$RC" "loading the same answer again exits 0"
+assert_eq "load|success|0|100|100|0|0" "$(q "$DB" "SELECT command, outcome, exit_code, events_received,
+    events_duplicate, events_applied, events_acknowledged FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
+    "all 100 counted as already stored (events_duplicate), none applied"
+assert_eq "$before" "$(checksum "$DB")" "and not one staging row changed"
+
+# ============================================================================
+# 3. An older event after a newer one
+# ============================================================================
+# guide_event ID STATUS: the guide's event 115 (order 30) with another event
+# id and order status.
+guide_event() {
+    sed -n '/<ns1:event>/,/<\/ns1:event>/p' "$GUIDE/dtc_order_event.xml" |
+        sed -e "0,/<ns1:id>115</s//<ns1:id>$1</" -e "0,/<ns1:status>[^<]*</s//<ns1:status>$2</"
+}
+# answer FILE: wrap the events on stdin in the guide's events_Get answer.
+answer() {
+    {
+        sed -n '1,/<ns1:events>/p' "$GUIDE/dtc_order_event.xml"
+        cat
+        sed -n '/<\/ns1:events>/,$p' "$GUIDE/dtc_order_event.xml"
+    } >"$1"
+}
+{
+    guide_event 200 completed
+    guide_event 150 pending
+} | answer "$cb_tmp/newer_first.xml"
+guide_event 170 cancelled | answer "$cb_tmp/older.xml"
+guide_event 300 processing | answer "$cb_tmp/newest.xml"
+fresh_db
+cb load "$cb_tmp/newer_first.xml"
+assert_eq 0 "$RC" "load of events 200 (completed) then 150 (pending) of order 30 exits 0"
+assert_eq "150:stale 200:applied" "$(q "$DB" "SELECT string_agg(event_id || ':' || status, ' ' ORDER BY event_id)
+    FROM centra.events")" "event 200 is applied, the older event 150 kept as stale"
+assert_eq "completed|200" "$(q "$DB" "SELECT status, last_event_id FROM centra.orders WHERE order_id = '30'")" \
+    "order 30 is completed, from event 200"
+lines=$(q "$DB" "SELECT count(*) FROM centra.order_lines WHERE order_id = '30'")
+cb load "$cb_tmp/older.xml"
+assert_eq "0|stale|completed|200" "$RC|$(q "$DB" "SELECT (SELECT status FROM centra.events WHERE event_id = 170),
+    status, last_event_id FROM centra.orders WHERE order_id = '30'")" \
+    "an older event 170 (cancelled) in a later file is stale too; the order stays completed"
+cb load "$cb_tmp/newest.xml"
+assert_eq "0|applied|processing|300|$lines" "$RC|$(q "$DB" "SELECT (SELECT status FROM centra.events WHERE event_id = 300),
+    status, last_event_id, (SELECT count(*) FROM centra.order_lines WHERE order_id = '30')
+    FROM centra.orders WHERE order_id = '30'")" \
+    "a newer event 300 (processing) is applied: the order is processing, its lines not doubled"
+
+# ============================================================================
+# 4. Faults: nothing lost, nothing applied twice
+# ============================================================================
+# A clean import of the same 300 orders, to compare with.
+start_sim --orders 300 || finish
+fresh_db
+cb import --once
+assert_eq 0 "$RC" "a clean import of --orders 300 exits 0"
+baseline=$(checksum "$DB" run_id)
+baseline_events=$(q "$DB" "SELECT count(*) FROM centra.events")
+stop_sim
+
+for spec in http_503:count=2 http_429:count=2:retry_after=0 http_500:count=1 soap_fault:count=1 \
+    truncate:count=1 drop:count=1 delay:count=1:ms=3000 repeat slow_done:ms=3000; do
+    start_sim --orders 300 --fault "$spec" || continue
+    fresh_db
+    CENTRA_REQUEST_TIMEOUT=1s cb import --once
+    sim_state
+    assert_eq "0" "$RC" "fault $spec: import --once exits 0"
+    [[ $(fault_fired) -ge 1 ]]
+    cb_report $? "fault $spec: the fault fired ($(fault_fired) times)" "$SIM_STATE"
+    complete "$DB" "fault $spec"
+    assert_eq "$baseline" "$(checksum "$DB" run_id)" \
+        "fault $spec: the staging tables are exactly those of the clean import"
+    case $spec in
+    repeat)
+        assert_eq "$((baseline_events + 1))|1|$((baseline_events + 1))" "$(q "$DB" "SELECT events_received,
+            events_duplicate, events_acknowledged FROM centra.runs")" \
+            "fault repeat: the repeated event is counted once as already stored, and acknowledged again"
+        ;;
+    slow_done*)
+        [[ $(state events_Done) -gt $(((baseline_events + 99) / 100)) ]]
+        cb_report $? "fault $spec: events_Done was sent again after the timeout" "$SIM_STATE"
+        ;;
+    esac
+    stop_sim
+done
+
+# malformed: one event quarantined with its bytes and acknowledged, the rest applied.
+start_sim --orders 300 --fault malformed
+fresh_db
+cb import --once
+assert_eq 1 "$RC" "fault malformed: import --once exits 1"
+assert_contains "$ERR" "1 event was quarantined" "fault malformed: and says an event was quarantined"
+complete "$DB" "fault malformed"
+bad=$(q "$DB" "SELECT event_id FROM centra.events WHERE status = 'quarantined'")
+assert_eq "1|order|t|t|t|t" "$(q "$DB" "SELECT count(*) OVER (), type, raw IS NOT NULL,
+    convert_from(raw, 'UTF8') ~ ('^\s*<ns1:event>\s*<ns1:id>' || event_id || '</ns1:id>'),
+    convert_from(raw, 'UTF8') ~ '<ns1:ordernumber>[^<]*</ns1:id>',
+    error LIKE 'malformed XML at line %' FROM centra.events WHERE status = 'quarantined'")" \
+    "fault malformed: exactly one event ($bad) quarantined, its raw bytes from <event> with the broken </ns1:id>, the parser's line in error"
+assert_eq "$((baseline_events - 1))" "$(q "$DB" "SELECT count(*) FROM centra.events
+    WHERE status IN ('applied', 'stale', 'unhandled')")" "fault malformed: every other event is stored normally"
+assert_eq "$(q "$DB" "SELECT count(DISTINCT entry) FROM centra.events WHERE type = 'order' AND status <> 'quarantined'")" \
+    "$(q "$DB" "SELECT count(*) FROM centra.orders")" "fault malformed: every order of a readable event is stored"
+assert_eq "partial|1|1" "$(q "$DB" "SELECT outcome, exit_code, events_quarantined FROM centra.runs")" \
+    "fault malformed: the run is partial, exit code 1, one quarantined"
+stop_sim
+
+# invalid_chars: the character is replaced, the event applied, and said so.
+start_sim --orders 300 --fault invalid_chars
+fresh_db
+cb import --once
+assert_eq 0 "$RC" "fault invalid_chars: import --once exits 0"
+complete "$DB" "fault invalid_chars"
+assert_eq "1|applied|t|t|t" "$(q "$DB" "SELECT count(*) OVER (), e.status, e.error LIKE '%U+FFFD%',
+    strpos(e.payload::text, U&'\FFFD') > 0,
+    EXISTS (SELECT 1 FROM centra.orders o WHERE o.order_id = e.entry)
+    FROM centra.events e WHERE e.error IS NOT NULL")" \
+    "fault invalid_chars: the event is applied, its error mentions U+FFFD, which is in its payload"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE status = 'quarantined'")" \
+    "fault invalid_chars: nothing quarantined"
+stop_sim
+
+# ============================================================================
+# 5. Committed but not acknowledged; SIGKILL
+# ============================================================================
+start_sim --orders 300 --fault http_503:rate=1:op=events_Done
+fresh_db
+CENTRA_RETRIES=0 cb import --once
+assert_eq 69 "$RC" "events_Done failing (no retries): import exits 69"
+sim_state
+assert_eq "100|0|1|100|$baseline_events" "$(q "$DB" "SELECT count(*), count(done_at), min(event_id),
+    max(event_id) FROM centra.events")|$(state queue_length)" \
+    "the first batch is stored, done_at NULL, and still queued in Centra"
+assert_eq "failed|69|100|0" "$(q "$DB" "SELECT outcome, exit_code, events_received, events_acknowledged
+    FROM centra.runs")" "the run is recorded as failed, 100 received, 0 acknowledged"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+cb import --once
+assert_eq 0 "$RC" "with the fault cleared, import --once exits 0"
+assert_eq "100|$baseline_events" "$(q "$DB" "SELECT events_duplicate, events_acknowledged
+    FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
+    "the first batch counts as already stored, and everything is acknowledged"
+complete "$DB" "after the lost events_Done"
+assert_eq "$baseline" "$(checksum "$DB" run_id)" "the staging tables are exactly those of the clean import"
+stop_sim
+
+start_sim --orders 300 --fault delay:count=1:ms=2000
+fresh_db
+"$CB_BIN" import --once >/dev/null 2>&1 &
+pid=$!
+bg_pids+=("$pid")
+wait_sim fired
+sleep 0.2
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events")" \
+    "import killed with SIGKILL during a slow events_Get stored nothing"
+cb import --once
+assert_eq 0 "$RC" "the next import --once exits 0"
+complete "$DB" "after SIGKILL"
+assert_eq "$baseline" "$(checksum "$DB" run_id)" "the staging tables are exactly those of the clean import"
+stop_sim
+
+start_sim --orders 300 --fault slow_done:ms=3000
+fresh_db
+"$CB_BIN" import --once >/dev/null 2>&1 &
+pid=$!
+bg_pids+=("$pid")
+wait_sim acked_100 # events_Done is applied at once, answered 3 s later
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+sim_state
+assert_eq "100|0|100" "$(q "$DB" "SELECT count(*), count(done_at) FROM centra.events")|$(state acknowledged_count)" \
+    "import killed while waiting for events_Done: 100 events committed, Centra has them acknowledged"
+cb import --once
+assert_eq 0 "$RC" "the next import --once exits 0"
+assert_eq "$baseline_events|$baseline_events|0" "$(q "$DB" "SELECT count(*), count(DISTINCT event_id),
+    (SELECT count(*) FROM centra.events WHERE event_id > 100 AND done_at IS NULL) FROM centra.events")" \
+    "every event stored once, all after the first batch with done_at"
+assert_eq "$baseline" "$(checksum "$DB" run_id)" "the staging tables are exactly those of the clean import"
+stop_sim
+
+# ============================================================================
+# 6. The queue lock
+# ============================================================================
+start_sim --orders 300
+fresh_db
+app=cb_test_import_lock_$$
+PGAPPNAME=$app psql -X -q -d "$DB" -c "SELECT pg_advisory_lock(hashtextextended('centra-bridge import ' || '$SIM_URL', 0))" \
+    -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+bg_pids+=($!)
+for ((i = 0; i < 100; i++)); do
+    [[ $(q "$DB" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = '$app'") == 1 ]] && break
+    sleep 0.05
+done
+cb import --once
+assert_eq 75 "$RC" "import --once exits 75 while another session holds the queue lock"
+assert_contains "$ERR" "another centra-bridge is importing" "saying another centra-bridge is importing"
+sim_state
+assert_eq "0|$baseline_events" "$(q "$DB" "SELECT count(*) FROM centra.events")|$(state queue_length)" \
+    "and touches neither the database nor the queue"
+"$CB_BIN" import --once --wait >"$cb_tmp/wait.out" 2>"$cb_tmp/wait.err" &
+pid=$!
+bg_pids+=("$pid")
+sleep 1
+kill -0 "$pid" 2>/dev/null
+cb_report $? "import --once --wait is still waiting after 1 s"
+q "$DB" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$app'" >/dev/null
+for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+wait "$pid"
+RC=$?
+assert_eq 0 "$RC" "once the lock is released it imports and exits 0"
+complete "$DB" "import --wait"
+
+# Two importers at once with --wait: one after the other, nothing twice.
+curl -s -X POST "$SIM_BASE/_sim/reset" >/dev/null
+fresh_db
+pids=()
+for i in 1 2; do
+    "$CB_BIN" import --once --wait >/dev/null 2>"$cb_tmp/conc$i.err" &
+    pids+=($!)
+    bg_pids+=($!)
+done
+codes=""
+for pid in "${pids[@]}"; do
+    wait "$pid"
+    codes+="$? "
+done
+assert_eq "0 0 " "$codes" "two concurrent import --once --wait both exit 0"
+complete "$DB" "two concurrent importers"
+assert_eq "$baseline" "$(checksum "$DB" run_id)" "the staging tables are exactly those of the clean import"
+stop_sim
+
+# ============================================================================
+# 7. Login, network, --types, usage
+# ============================================================================
+start_sim --orders 300
+fresh_db
+CENTRA_PASSWORD=not-the-password cb import --once
+assert_eq 77 "$RC" "a wrong password exits 77"
+assert_contains "$ERR" "Centra rejected the login" "saying the login was rejected"
+assert_not_contains "$ERR" "not-the-password" "without showing the password"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.events")" "and stores nothing"
+
+closed=$("$CB_BUILD_DIR/tests/freeport" 2>/dev/null) || closed=1
+CENTRA_URL="http://127.0.0.1:$closed/ams/system/service/module/soap/api" CENTRA_RETRIES=1 cb import --once
+assert_eq 69 "$RC" "an unreachable Centra (closed port) exits 69"
+assert_contains "$ERR" "could not reach Centra" "saying Centra could not be reached"
+assert_contains "$ERR" "Gave up after 2 attempts" "after 1 retry (CENTRA_RETRIES=1)"
+
+cb import --once --types customer
+assert_eq 0 "$RC" "import --once --types customer exits 0"
+sim_state
+# 300 orders: 15 other events (every 20th), in turn customer, account, invoice,
+# customer, customer (delete): 9 customer events, 3 of them deletes.
+assert_eq "9|customer|9" "$(q "$DB" "SELECT count(*), string_agg(DISTINCT type, ','),
+    count(done_at) FROM centra.events")" "only the 9 customer events are stored and acknowledged"
+assert_eq "$((baseline_events - 9))|9" "$(state queue_length)|$(state acknowledged_count)" \
+    "the other events remain queued"
+assert_eq "3" "$(q "$DB" "SELECT count(*) FROM centra.entities WHERE type = 'customer' AND deleted")" \
+    "the deleted customers are marked deleted"
+cb import --once --types order,account,invoice
+assert_eq 0 "$RC" "import --once --types order,account,invoice takes the rest"
+complete "$DB" "--types in two runs"
+# Which events are stale depends on how they were batched; the state does not.
+assert_eq "$(grep -v -e '^events=' -e '^id_map=' <<<"$baseline")" \
+    "$(checksum "$DB" run_id | grep -v -e '^events=' -e '^id_map=')" \
+    "orders, lines, shipments, refunds and entities are exactly those of the clean import"
+assert_eq "$(grep '^id_map=' <<<"$baseline")" "$(checksum "$DB" run_id | grep '^id_map=')" \
+    "and so is centra.id_map: it does not depend on how the events were batched"
+stop_sim
+
+cb import
+assert_eq 64 "$RC" "import without --once or --follow is a usage error (64)"
+assert_contains "$ERR" "say --once or --follow" "saying what is missing"
+cb import --once --follow
+assert_eq 64 "$RC" "import --once --follow is a usage error (64)"
+cb import --once --types nope
+assert_eq 64 "$RC" "import --types with an unknown type is a usage error (64)"
+assert_contains "$ERR" "unknown event type \"nope\"" "naming the unknown type"
+cb import --once --on-malformed=maybe
+assert_eq 64 "$RC" "an invalid --on-malformed is a usage error (64)"
+
+# ============================================================================
+# 8. load
+# ============================================================================
+fresh_db
+cb load "$cb_tmp/no-such-file.xml"
+assert_eq 66 "$RC" "load of a missing file exits 66"
+assert_contains "$ERR" "could not open \"$cb_tmp/no-such-file.xml\"" "naming the file"
+cb load "$GUIDE/dtc_order_event_with_guide_typo.xml"
+assert_eq 1 "$RC" "load of the guide's answer with its typo exits 1"
+assert_eq "115|quarantined|order|30|t|t|f" "$(q "$DB" "SELECT event_id, status, type, entry, raw IS NOT NULL,
+    error LIKE 'malformed XML at line %', done_at IS NOT NULL FROM centra.events")" \
+    "event 115 is quarantined with its raw bytes and the parser's line, not acknowledged"
+assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.orders")" "no order is stored from it"
+cb load "$GUIDE/empty_queue.xml"
+assert_eq "0|1" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events")" "load of the empty queue exits 0 and stores nothing"
+cb load "$GUIDE/dtc_order_event.xml" "$GUIDE/wholesale_order_event.xml"
+assert_eq "0|115:applied 121:applied|30,25" "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status, ' '
+    ORDER BY event_id) FROM centra.events")|$(q "$DB" "SELECT string_agg(order_id, ',' ORDER BY order_id DESC)
+    FROM centra.orders")" \
+    "two files in one load: event 115, fixed, replaces its quarantined row and is applied; 121 too"
+cb load "$cb_tmp/no-such-file.xml" "$cb_tmp/newest.xml"
+assert_eq "66|applied" "$RC|$(q "$DB" "SELECT status FROM centra.events WHERE event_id = 300")" \
+    "a missing file exits 66, but every file is tried"
+printf 'hello\n' >"$cb_tmp/hello.txt"
+cb load "$cb_tmp/hello.txt"
+assert_eq 65 "$RC" "load of a file that is not XML exits 65 (not a complete events_Get answer)"
+printf '<?xml version="1.0"?>\n<foo/>\n' >"$cb_tmp/foo.xml"
+cb load "$cb_tmp/foo.xml"
+assert_eq 65 "$RC" "load of an XML file without events exits 65"
+head -c 20000 "$cb_tmp/batch1.xml" >"$cb_tmp/cut.xml"
+cb load "$cb_tmp/cut.xml"
+assert_eq 65 "$RC" "load of a cut answer exits 65"
+cb load
+assert_eq 64 "$RC" "load without a file is a usage error (64)"
+
+finish
