@@ -789,7 +789,7 @@ START_TEST(unknown_elements_and_attributes_are_ignored_by_records_and_kept_in_th
             "7") "<data>"
                  "<order a=\"x&amp;&quot;&lt;y&#9;z&#10;\" xsi:nil=\"false\" "
                  "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
-                 "<id>70</id><surprise "
+                 "<id>70</id><!-- a comment --><?pi data?><surprise "
                  "kind=\"new\"><id>not-the-order</id><status>no</status></surprise>"
                  "<status>open</status><customer><id>C1</id><since>2019</since></customer>"
                  "</order><afterorder/></data><more>m</more></event>\n"
@@ -797,6 +797,7 @@ START_TEST(unknown_elements_and_attributes_are_ignored_by_records_and_kept_in_th
     char *log = run(doc);
 
     RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=open", "customer_id=C1");
+    /* Comments and processing instructions are not kept. */
     assert_has_line(
         log, "payload seq=1 <data xmlns=\"" NS_C "\"><order a=\"x&amp;&quot;&lt;y&#9;z&#10;\">"
              "<id>70</id><surprise kind=\"new\"><id>not-the-order</id><status>no</status>"
@@ -1276,14 +1277,17 @@ static const char *const huge_tokens[][2] = {
     {"<status big=\"", "\">x</status>"},
     {"<", "/>"},
     {"<!--", "-->"},
-    {"<?pi ", "?>"},
 };
 
+/*
+ * 72 kB: more than max_text plus the 64 kB a tag may take.  Fed a byte at a
+ * time, expat 2.5 rescans an unfinished token at each byte: keep it small.
+ */
 START_TEST(a_single_huge_tag_quarantines_its_event_and_ends_the_parse)
 {
     EvpLimits lim = default_limits;
     char *event;
-    char *doc = huge_token_doc(huge_tokens[_i][0], huge_tokens[_i][1], 100 * 1024, &event);
+    char *doc = huge_token_doc(huge_tokens[_i][0], huge_tokens[_i][1], 72 * 1024, &event);
     char *log;
 
     lim.max_text = 4096;
@@ -1443,7 +1447,7 @@ START_TEST(a_truncated_answer_is_unavailable)
                     "finish: centra_unavailable: the answer to events_Get ended before it was "
                     "complete | detail: %s",
                     cuts[i].detail);
-        LOG_HAS(log, "\nfeed: ok\nfinish: ");
+        LOG_HAS(log, "feed: ok\nfinish: ");
         xfree(log);
     }
 }
