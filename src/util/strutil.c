@@ -132,13 +132,19 @@ str_to_ll(const char *s, long long *out)
     return true;
 }
 
-bool
-str_to_duration_ms(const char *s, long long *out)
+/* A unit and what one of it is worth. */
+typedef struct UnitDef {
+    const char *unit; /* as written after the number; "" for none */
+    long long mult;   /* its value in the base unit */
+} UnitDef;
+
+/*
+ * A whole number followed by one of units (compared ignoring case when
+ * fold), times that unit; false on anything else or on overflow.
+ */
+static bool
+parse_with_unit(const char *s, const UnitDef *units, size_t n, bool fold, long long *out)
 {
-    static const struct {
-        const char *unit;
-        long long ms;
-    } units[] = {{"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"", 1000}};
     char *end;
     long long v;
 
@@ -148,15 +154,24 @@ str_to_duration_ms(const char *s, long long *out)
     v = strtoll(s, &end, 10);
     if (errno != 0)
         return false;
-    for (size_t i = 0; i < CB_LENGTH(units); i++) {
-        if (strcmp(end, units[i].unit) == 0) {
-            if (v > LLONG_MAX / units[i].ms)
+    for (size_t i = 0; i < n; i++) {
+        if ((fold ? strcasecmp(end, units[i].unit) : strcmp(end, units[i].unit)) == 0) {
+            if (v > LLONG_MAX / units[i].mult)
                 return false;
-            *out = v * units[i].ms;
+            *out = v * units[i].mult;
             return true;
         }
     }
     return false;
+}
+
+bool
+str_to_duration_ms(const char *s, long long *out)
+{
+    static const UnitDef units[] = {
+        {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"", 1000}};
+
+    return parse_with_unit(s, units, CB_LENGTH(units), false, out);
 }
 
 char *
@@ -176,28 +191,10 @@ str_format_duration(long long ms, char *buf, size_t size)
 bool
 str_to_size(const char *s, long long *out)
 {
-    static const struct {
-        const char *unit;
-        long long bytes;
-    } units[] = {{"", 1}, {"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}};
-    char *end;
-    long long v;
+    static const UnitDef units[] = {
+        {"", 1}, {"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}};
 
-    if (s == NULL || !(*s >= '0' && *s <= '9'))
-        return false;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0)
-        return false;
-    for (size_t i = 0; i < CB_LENGTH(units); i++) {
-        if (strcasecmp(end, units[i].unit) == 0) {
-            if (v > LLONG_MAX / units[i].bytes)
-                return false;
-            *out = v * units[i].bytes;
-            return true;
-        }
-    }
-    return false;
+    return parse_with_unit(s, units, CB_LENGTH(units), true, out);
 }
 
 char *

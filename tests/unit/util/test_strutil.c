@@ -47,6 +47,48 @@ START_TEST(durations_parse_with_units)
 }
 END_TEST
 
+START_TEST(sizes_parse_with_units_in_any_case)
+{
+    static const DurationCase cases[] = {
+        {"0", true, 0},
+        {"512", true, 512},
+        {"7B", true, 7},
+        {"8kB", true, 8192},
+        {"8KB", true, 8192},
+        {"512MB", true, 512LL * 1024 * 1024},
+        {"1gb", true, 1024LL * 1024 * 1024},
+        {"", false, 0},
+        {"MB", false, 0},
+        {"-1MB", false, 0},
+        {"1.5MB", false, 0},
+        {"1 MB", false, 0},
+        {"1TB", false, 0},
+        {"9223372036854775807GB", false, 0},
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(cases); i++) {
+        long long v = -1;
+        bool ok = str_to_size(cases[i].text, &v);
+
+        ck_assert_msg(ok == cases[i].ok, "\"%s\": ok=%d", cases[i].text, ok);
+        if (ok)
+            ck_assert_int_eq(v, cases[i].ms);
+    }
+}
+END_TEST
+
+START_TEST(sizes_format_in_the_largest_exact_unit)
+{
+    char buf[32];
+
+    ck_assert_str_eq(str_format_size(0, buf, sizeof(buf)), "0B");
+    ck_assert_str_eq(str_format_size(1000, buf, sizeof(buf)), "1000B");
+    ck_assert_str_eq(str_format_size(64 * 1024, buf, sizeof(buf)), "64kB");
+    ck_assert_str_eq(str_format_size(8 * 1024 * 1024, buf, sizeof(buf)), "8MB");
+    ck_assert_str_eq(str_format_size(1024LL * 1024 * 1024, buf, sizeof(buf)), "1GB");
+}
+END_TEST
+
 START_TEST(durations_format_in_the_largest_exact_unit)
 {
     char buf[32];
@@ -202,6 +244,8 @@ strutil_suite(void)
 
     tcase_add_loop_test(tc, durations_parse_with_units, 0, (int)CB_LENGTH(duration_cases));
     tcase_add_test(tc, durations_format_in_the_largest_exact_unit);
+    tcase_add_test(tc, sizes_parse_with_units_in_any_case);
+    tcase_add_test(tc, sizes_format_in_the_largest_exact_unit);
     tcase_add_test(tc, integers_parse_whole_strings_only);
     tcase_add_test(tc, edit_distance_is_levenshtein);
     tcase_add_test(tc, closest_suggests_only_near_words);
