@@ -44,6 +44,9 @@ struct Loader {
     DynBuf copy;                 /* COPY data not yet sent */
     int payload_seq;             /* event of the payload being written */
     int payload_piece;           /* pieces written of it */
+    DynBuf held;                 /* its first piece, held back: it may be all of it */
+    bool holding;                /* held has data not written yet */
+    bool held_whole;             /* ...and payload_end came: held is the whole payload */
     unsigned char utf8_carry[4]; /* incomplete UTF-8 sequence at the end of a piece */
     int ncarry;                  /* bytes in utf8_carry */
     int raw_piece;               /* raw pieces written of the current quarantined event */
@@ -58,10 +61,15 @@ struct Loader {
  * SQL
  * ------------------------------------------------------------------------- */
 
+/*
+ * xdoc holds a payload that arrived in one piece, cast to xml by the COPY
+ * itself: the server checks it while the client is still parsing the rest of
+ * the answer.  Longer payloads come as doc pieces that SQL joins and casts.
+ */
 static const char session_sql[] =
     "SET client_encoding = 'UTF8';\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_rows (ev integer NOT NULL, kind smallint NOT NULL, "
-    "rec integer NOT NULL, parent integer NOT NULL, f text[], doc text, raw bytea) "
+    "rec integer NOT NULL, parent integer NOT NULL, f text[], doc text, raw bytea, xdoc xml) "
     "ON COMMIT DELETE ROWS;\n"
     "CREATE INDEX IF NOT EXISTS cb_rows_ev_rec ON cb_rows (ev, rec);\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_ev (ev integer PRIMARY KEY, event_id bigint, type text, "
@@ -245,12 +253,16 @@ static const struct {
      "e.mission, e.event_date, e.status, NULLIF(concat_ws('; ', e.quarantine, e.notes, "
      "CASE WHEN e.replaced > 0 THEN e.replaced || ' invalid XML character(s) replaced by "
      "U+FFFD' END), ''), "
-     "CASE WHEN e.status <> 'quarantined' THEN (SELECT string_agg(d.doc, '' ORDER BY d.rec) "
-     "FROM cb_rows d WHERE d.ev = e.ev AND d.kind = 20)::xml END, "
-     "CASE WHEN e.status = 'quarantined' THEN (SELECT string_agg(d.raw, ''::bytea "
-     "ORDER BY d.rec) FROM cb_rows d WHERE d.ev = e.ev AND d.kind = 21) END, "
-     "NULLIF($1::bigint, 0), $2 "
-     "FROM cb_ev e WHERE e.status <> 'duplicate' ON CONFLICT (event_id) DO NOTHING",
+     "CASE WHEN e.status <> 'quarantined' THEN COALESCE(x.xdoc, t.doc::xml) END, "
+     "CASE WHEN e.status = 'quarantined' THEN r.raw END, NULLIF($1::bigint, 0), $2 "
+     "FROM cb_ev e "
+     "LEFT JOIN (SELECT ev, xdoc FROM cb_rows WHERE kind = 20 AND xdoc IS NOT NULL) x "
+     "ON x.ev = e.ev "
+     "LEFT JOIN (SELECT ev, string_agg(doc, '' ORDER BY rec) AS doc FROM cb_rows "
+     "WHERE kind = 20 AND doc IS NOT NULL GROUP BY ev) t ON t.ev = e.ev "
+     "LEFT JOIN (SELECT ev, string_agg(raw, ''::bytea ORDER BY rec) AS raw FROM cb_rows "
+     "WHERE kind = 21 GROUP BY ev) r ON r.ev = e.ev "
+     "WHERE e.status <> 'duplicate' ON CONFLICT (event_id) DO NOTHING",
      2},
     {"cb_entities",
      "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id, "
@@ -517,7 +529,7 @@ sink_record(void *arg, const EvpRecord *r, Error *err)
 
     row_start(L, r->seq, (int)r->kind, r->rec, r->parent);
     row_array(L, r->values, r->nvalues);
-    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\n");
+    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\t\\N\n");
     return copy_flush(L, false, err);
 }
 
@@ -530,6 +542,8 @@ sink_payload_begin(void *arg, int seq, Error *err)
     L->payload_seq = seq;
     L->payload_piece = 0;
     L->ncarry = 0;
+    L->holding = false;
+    L->held_whole = false;
     return ERR_OK;
 }
 
@@ -555,13 +569,13 @@ utf8_whole(const unsigned char *s, size_t len)
 }
 
 /*
- * A piece of payload: each row must hold whole UTF-8, so a character split
- * at the end of data is held back and written at the start of the next one.
+ * A piece of payload as a doc row: each row must hold whole UTF-8, so a
+ * character split at the end of data is held back and written at the start
+ * of the next one.
  */
 static ErrKind
-sink_payload_data(void *arg, const char *data, size_t len, Error *err)
+payload_piece(Loader *L, const char *data, size_t len, Error *err)
 {
-    Loader *L = arg;
     size_t whole = utf8_whole((const unsigned char *)data, len);
 
     if (L->ncarry + (long long)whole == 0 && len < sizeof(L->utf8_carry)) {
@@ -573,10 +587,36 @@ sink_payload_data(void *arg, const char *data, size_t len, Error *err)
     (void)dynbuf_addstr(&L->copy, "\\N\t");
     (void)dynbuf_add(&L->copy, L->utf8_carry, (size_t)L->ncarry);
     copy_escape(&L->copy, data, whole, false);
-    (void)dynbuf_addstr(&L->copy, "\t\\N\n");
+    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\n");
     L->ncarry = (int)(len - whole);
     memcpy(L->utf8_carry, data + whole, (size_t)L->ncarry);
     return copy_flush(L, false, err);
+}
+
+/*
+ * The parser hands a payload on in pieces of up to 64 kB.  The first one is
+ * held back: when the payload ends with it (most do), the event writes it
+ * as one xdoc row; when more follows, it becomes the first doc piece.
+ */
+static ErrKind
+sink_payload_data(void *arg, const char *data, size_t len, Error *err)
+{
+    Loader *L = arg;
+    ErrKind rc;
+
+    if (L->payload_piece == 0 && !L->holding) {
+        dynbuf_reset(&L->held);
+        (void)dynbuf_add(&L->held, data, len);
+        L->holding = true;
+        return ERR_OK;
+    }
+    if (L->holding) {
+        L->holding = false;
+        rc = payload_piece(L, L->held.data, L->held.len, err);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    return payload_piece(L, data, len, err);
 }
 
 static ErrKind
@@ -587,7 +627,28 @@ sink_payload_end(void *arg, Error *err)
     (void)err;
     /* expat hands out whole characters: nothing can be left over. */
     L->ncarry = 0;
+    L->held_whole = L->holding;
     return ERR_OK;
+}
+
+/*
+ * The held payload of a good event, as its xdoc row.  A quarantined event's
+ * is dropped: it may be cut anywhere, and the raw bytes are kept instead.
+ */
+static ErrKind
+payload_whole(Loader *L, const EvpEvent *ev, Error *err)
+{
+    bool write = L->held_whole && ev->quarantine == NULL && ev->seq == L->payload_seq;
+
+    L->holding = false;
+    L->held_whole = false;
+    if (!write)
+        return ERR_OK;
+    row_start(L, L->payload_seq, KIND_PAYLOAD, 1, 0);
+    (void)dynbuf_addstr(&L->copy, "\\N\t\\N\t\\N\t");
+    copy_escape(&L->copy, L->held.data, L->held.len, false);
+    (void)dynbuf_addc(&L->copy, '\n');
+    return copy_flush(L, false, err);
 }
 
 static ErrKind
@@ -607,7 +668,7 @@ raw_piece(void *arg, const char *data, size_t len, Error *err)
 
             (void)dynbuf_add(&L->copy, pair, 2);
         }
-        (void)dynbuf_addc(&L->copy, '\n');
+        (void)dynbuf_addstr(&L->copy, "\t\\N\n");
         ErrKind rc = copy_flush(L, false, err);
 
         if (rc != ERR_OK)
@@ -638,10 +699,11 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     const char *vals[8];
     char id[32];
     char replaced[16];
+    ErrKind rc = payload_whole(L, ev, err);
 
+    if (rc != ERR_OK)
+        return rc;
     if (ev->quarantine != NULL) {
-        ErrKind rc;
-
         L->raw_seq = ev->seq;
         L->raw_piece = 0;
         rc = evp_raw_each(p, raw_piece, L, err);
@@ -669,7 +731,7 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     vals[7] = replaced;
     row_start(L, ev->seq, EVK_EVENT, 0, 0);
     row_array(L, vals, 8);
-    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\n");
+    (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\t\\N\n");
     return copy_flush(L, false, err);
 }
 
@@ -685,6 +747,7 @@ loader_new(DbConn *db, const char *timezone)
     L->db = db;
     L->timezone = xstrdup(timezone != NULL && timezone[0] != '\0' ? timezone : "UTC");
     dynbuf_init(&L->copy, SIZE_MAX / 2);
+    dynbuf_init(&L->held, SIZE_MAX / 2);
     L->sink.payload_begin = sink_payload_begin;
     L->sink.payload_data = sink_payload_data;
     L->sink.payload_end = sink_payload_end;
@@ -707,6 +770,7 @@ loader_free(Loader *L)
         xfree(L->stmts[i]);
     xfree(L->stmts);
     dynbuf_free(&L->copy);
+    dynbuf_free(&L->held);
     xfree(L->ack);
     xfree(L->timezone);
     xfree(L);
@@ -798,13 +862,16 @@ loader_begin(Loader *L, Error *err)
 
     L->nack = 0;
     dynbuf_reset(&L->copy);
+    L->holding = false;
+    L->held_whole = false;
     if (rc != ERR_OK)
         return rc;
     rc = db_begin(L->db, err);
     if (rc != ERR_OK)
         return rc;
     L->in_batch = true;
-    rc = db_copy_begin(L->db, "COPY cb_rows (ev, kind, rec, parent, f, doc, raw) FROM STDIN", err);
+    rc = db_copy_begin(L->db, "COPY cb_rows (ev, kind, rec, parent, f, doc, raw, xdoc) FROM STDIN",
+                       err);
     L->in_copy = rc == ERR_OK;
     return rc;
 }

@@ -445,6 +445,29 @@ assert_eq "0|applied|processing|300|$lines" "$RC|$(q "$DB" "SELECT (SELECT statu
     FROM centra.orders WHERE order_id = '30'")" \
     "a newer event 300 (processing) is applied: the order is processing, its lines not doubled"
 
+# A payload of many pieces (the parser hands on 64 kB at a time; the loader
+# writes a payload of one piece as xml straight away and joins longer ones):
+# 450 kB of multi-byte text in an unknown element, then a small event.
+{
+    guide_event 400 pending | python3 -c '
+import sys
+note = "\u00e5\u00e4\u00f6\u20ac\U0001F600 abc " * 25000
+sys.stdout.write(sys.stdin.read().replace("<ns1:order>", "<ns1:order><ns1:note>" + note + "</ns1:note>", 1))'
+    guide_event 401 processing
+} | answer "$cb_tmp/long_payload.xml"
+note_md5=$(python3 -c 'import hashlib; print(hashlib.md5(("\u00e5\u00e4\u00f6\u20ac\U0001F600 abc " * 25000).encode()).hexdigest())')
+fresh_db
+cb load "$cb_tmp/long_payload.xml"
+assert_eq "0|400:stale 401:applied" "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status, ' '
+    ORDER BY event_id) FROM centra.events")" "load of a 450 kB payload and a small one exits 0, both stored"
+assert_eq "$note_md5|0|processing|$lines" "$(q "$DB" "SELECT
+    md5((xpath('/c:data/c:order/c:note/text()', (SELECT payload FROM centra.events WHERE event_id = 400),
+        $NS))[1]::text),
+    (SELECT cardinality(xpath('//c:note', payload, $NS)) FROM centra.events WHERE event_id = 401),
+    status, (SELECT count(*) FROM centra.order_lines WHERE order_id = '30')
+    FROM centra.orders WHERE order_id = '30'")" \
+    "the long payload is stored whole, byte for byte; the small one after it has no part of it"
+
 # ============================================================================
 # 4. Faults: nothing lost, nothing applied twice
 # ============================================================================
