@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
@@ -22,10 +21,10 @@
 #include "centra/dynbuf.h"
 #include "centra/eventparser.h"
 #include "centra/loader.h"
+#include "centra/runs.h"
 #include "centra/log.h"
 #include "centra/soap.h"
 #include "centra/strutil.h"
-#include "centra/version.h"
 
 #define LIST_MAX     64          /* event types or markets in one setting */
 #define FILE_CHUNK   (64 * 1024) /* bytes read from a saved answer at a time */
@@ -35,18 +34,6 @@ static const char *const event_types[] = {"all",      "account",      "customer"
                                           "market",   "order",        "paymentterm", "pricelist",
                                           "salesrep", "shippingterm", "size",        "warehouse"};
 
-/* Totals of a run, as centra.runs keeps them. */
-typedef struct RunTotals {
-    int batches;      /* batches committed */
-    int received;     /* events received */
-    int applied;      /* applied to the order tables */
-    int stale;        /* older than the stored state */
-    int unhandled;    /* other types */
-    int duplicate;    /* already stored */
-    int quarantined;  /* quarantined */
-    int acknowledged; /* confirmed by events_Done */
-} RunTotals;
-
 typedef struct Importer {
     const Config *cfg;       /* configuration */
     const ImportOptions *o;  /* options */
@@ -55,7 +42,7 @@ typedef struct Importer {
     Loader *loader;          /* batch writer */
     EvpLimits limits;        /* parser caps */
     long long run_id;        /* centra.runs row; 0 when none */
-    RunTotals t;             /* counts so far */
+    RunCounts t;             /* counts so far */
     char *lock_key;          /* advisory lock key text */
     unsigned lock_epoch;     /* db_epoch when the lock was taken; 0 none */
     char *types[LIST_MAX];   /* event types to fetch */
@@ -139,73 +126,21 @@ import_options_from_config(ImportOptions *opts, const Config *cfg)
  * ------------------------------------------------------------------------- */
 
 static ErrKind
-run_begin(Importer *im, const char *command, Error *err)
-{
-    char host[256] = "";
-    char pid[32];
-    const char *params[5] = {command, log_context_get(LOG_CTX_RUN), host, pid,
-                             CENTRA_BRIDGE_VERSION};
-    DbResult *res;
-    ErrKind rc;
-
-    (void)gethostname(host, sizeof(host) - 1);
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-    rc = db_query(im->db,
-                  "INSERT INTO centra.runs (command, log_id, host, pid, bridge_version) "
-                  "VALUES ($1, NULLIF($2, ''), $3, $4::integer, $5) RETURNING run_id",
-                  5, params, &res, err);
-    if (rc != ERR_OK)
-        return rc;
-    im->run_id = strtoll(db_result_value(res, 0, 0), NULL, 10);
-    db_result_free(res);
-    return ERR_OK;
-}
-
-/* Write the totals (and, when finished, the outcome) to the run's row. */
-static ErrKind
 run_update(Importer *im, bool finished, ErrKind outcome, const Error *failure, Error *err)
 {
-    char v[11][32];
-    const char *params[12];
-    const RunTotals *t = &im->t;
-    int nums[] = {t->batches,   t->received,  t->applied,     t->stale,
-                  t->unhandled, t->duplicate, t->quarantined, t->acknowledged};
-    const char *what = !finished                ? "running"
-                       : outcome == ERR_OK      ? "success"
-                       : outcome == ERR_PARTIAL ? "partial"
-                                                : "failed";
-
-    if (im->run_id == 0)
-        return ERR_OK;
-    snprintf(v[0], sizeof(v[0]), "%lld", im->run_id);
-    for (size_t i = 0; i < CB_LENGTH(nums); i++)
-        snprintf(v[i + 1], sizeof(v[i + 1]), "%d", nums[i]);
-    snprintf(v[9], sizeof(v[9]), "%d", err_exit_code(outcome));
-    for (int i = 0; i < 10; i++)
-        params[i] = v[i];
-    params[9] = finished ? v[9] : NULL;
-    params[10] = what;
-    params[11] = finished && failure != NULL && failure->kind != ERR_OK ? failure->message : NULL;
-    return db_query(im->db,
-                    "UPDATE centra.runs SET batches = $2, events_received = $3, "
-                    "events_applied = $4, events_stale = $5, events_unhandled = $6, "
-                    "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
-                    "exit_code = $10::integer, outcome = $11, error = $12, "
-                    "finished_at = CASE WHEN $10 IS NULL THEN NULL ELSE now() END "
-                    "WHERE run_id = $1::bigint",
-                    12, params, NULL, err);
+    return runs_update(im->db, im->run_id, &im->t, finished, outcome, failure, err);
 }
 
 static void
-add_counts(RunTotals *t, const LoaderCounts *c)
+add_counts(RunCounts *t, const LoaderCounts *c)
 {
     t->batches++;
-    t->received += c->received;
-    t->applied += c->applied;
-    t->stale += c->stale;
-    t->unhandled += c->unhandled;
-    t->duplicate += c->duplicate;
-    t->quarantined += c->quarantined;
+    t->events_received += c->received;
+    t->events_applied += c->applied;
+    t->events_stale += c->stale;
+    t->events_unhandled += c->unhandled;
+    t->events_duplicate += c->duplicate;
+    t->events_quarantined += c->quarantined;
 }
 
 /* ---------------------------------------------------------------------------
@@ -284,7 +219,7 @@ typedef struct BatchResult {
 static ErrKind
 batch_commit(Importer *im, const char *source, BatchResult *out, Error *err)
 {
-    RunTotals before = im->t;
+    RunCounts before = im->t;
     ErrKind rc = loader_apply(im->loader, im->run_id, source, &out->counts, err);
 
     if (rc == ERR_OK) {
@@ -366,7 +301,7 @@ acknowledge(Importer *im, Error *err)
                       "recognised and acknowledged then.");
         return rc;
     }
-    im->t.acknowledged += (int)n;
+    im->t.events_acknowledged += (int)n;
     rc = loader_mark_done(im->loader, ids, n, err);
     if (rc == ERR_OK)
         rc = run_update(im, false, ERR_OK, NULL, err);
@@ -511,9 +446,9 @@ finish_run(Importer *im, ErrKind rc, Error *err)
 {
     Error e2;
 
-    if (rc == ERR_OK && im->t.quarantined > 0) {
-        rc = err_set(err, ERR_PARTIAL, "%d event%s quarantined", im->t.quarantined,
-                     im->t.quarantined == 1 ? " was" : "s were");
+    if (rc == ERR_OK && im->t.events_quarantined > 0) {
+        rc = err_set(err, ERR_PARTIAL, "%d event%s quarantined", im->t.events_quarantined,
+                     im->t.events_quarantined == 1 ? " was" : "s were");
         err_hint(err, "See centra.events where status = 'quarantined' (column error says why).");
     }
     err_reset(&e2);
@@ -521,8 +456,9 @@ finish_run(Importer *im, ErrKind rc, Error *err)
         log_warn("could not record the end of the run: %s", e2.message);
     log_info("%d events received (%d applied, %d stale, %d other types, %d already stored, %d "
              "quarantined), %d acknowledged, in %d batches",
-             im->t.received, im->t.applied, im->t.stale, im->t.unhandled, im->t.duplicate,
-             im->t.quarantined, im->t.acknowledged, im->t.batches);
+             im->t.events_received, im->t.events_applied, im->t.events_stale,
+             im->t.events_unhandled, im->t.events_duplicate, im->t.events_quarantined,
+             im->t.events_acknowledged, im->t.batches);
     return rc;
 }
 
@@ -535,7 +471,7 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
     if (rc == ERR_OK)
         rc = lock_queue(&im, err);
     if (rc == ERR_OK)
-        rc = run_begin(&im, "import", err);
+        rc = runs_begin(im.db, "import", &im.run_id, err);
     while (rc == ERR_OK) {
         bool got_any = false;
 
@@ -632,7 +568,7 @@ import_load(const Config *cfg, char *const *files, int nfiles, Error *err)
     import_options_from_config(&o, cfg);
     rc = importer_init(&im, cfg, &o, false, err);
     if (rc == ERR_OK)
-        rc = run_begin(&im, "load", err);
+        rc = runs_begin(im.db, "load", &im.run_id, err);
     for (int i = 0; rc == ERR_OK && i < nfiles; i++) {
         Error ferr;
         ErrKind frc;

@@ -1,0 +1,40 @@
+/*
+ * include/centra/runs.h
+ *     centra.runs: one row per command run, with its counts and outcome.
+ */
+#ifndef CENTRA_RUNS_H
+#define CENTRA_RUNS_H
+
+#include <stdbool.h>
+
+#include "centra/attrs.h"
+#include "centra/db.h"
+#include "centra/error.h"
+
+/* The counts centra.runs keeps; a command fills those it has. */
+typedef struct RunCounts {
+    int batches;             /* events_Get batches committed, or update requests sent */
+    int events_received;     /* events received */
+    int events_applied;      /* applied to the order tables */
+    int events_stale;        /* older than the stored state */
+    int events_unhandled;    /* other types */
+    int events_duplicate;    /* already stored */
+    int events_quarantined;  /* quarantined */
+    int events_acknowledged; /* confirmed by events_Done */
+    int messages_sent;       /* outbox messages Centra accepted */
+    int messages_failed;     /* outbox messages that failed for good */
+    int messages_retried;    /* sends of outbox messages that failed transiently */
+} RunCounts;
+
+/* Insert the row of a new run of command (host, pid, version, log id); *run_id its id. */
+ErrKind runs_begin(DbConn *db, const char *command, long long *run_id, Error *err) CB_MUSTCHECK;
+
+/*
+ * Write the counts of run_id and, when finished, its outcome (success,
+ * partial, failed from outcome), exit code, error (failure's message) and
+ * end time.  A run_id of 0 is ignored.
+ */
+ErrKind runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished,
+                    ErrKind outcome, const Error *failure, Error *err) CB_MUSTCHECK;
+
+#endif /* CENTRA_RUNS_H */

@@ -1,0 +1,77 @@
+/*
+ * src/db/runs.c
+ *     centra.runs: one row per command run.
+ */
+#include "centra/runs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "centra/log.h"
+#include "centra/strutil.h"
+#include "centra/version.h"
+
+ErrKind
+runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
+{
+    char host[256] = "";
+    char pid[32];
+    const char *params[5] = {command, log_context_get(LOG_CTX_RUN), host, pid,
+                             CENTRA_BRIDGE_VERSION};
+    DbResult *res;
+    ErrKind rc;
+
+    *run_id = 0;
+    (void)gethostname(host, sizeof(host) - 1);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    rc = db_query(db,
+                  "INSERT INTO centra.runs (command, log_id, host, pid, bridge_version) "
+                  "VALUES ($1, NULLIF($2, ''), $3, $4::integer, $5) RETURNING run_id",
+                  5, params, &res, err);
+    if (rc != ERR_OK)
+        return rc;
+    *run_id = strtoll(db_result_value(res, 0, 0), NULL, 10);
+    db_result_free(res);
+    return ERR_OK;
+}
+
+ErrKind
+runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, ErrKind outcome,
+            const Error *failure, Error *err)
+{
+    const int nums[] = {
+        c->batches,          c->events_received,  c->events_applied,     c->events_stale,
+        c->events_unhandled, c->events_duplicate, c->events_quarantined, c->events_acknowledged,
+        c->messages_sent,    c->messages_failed,  c->messages_retried};
+    char v[CB_LENGTH(nums) + 2][32];
+    const char *params[CB_LENGTH(nums) + 4];
+    const size_t n = CB_LENGTH(nums);
+    const char *what = !finished                ? "running"
+                       : outcome == ERR_OK      ? "success"
+                       : outcome == ERR_PARTIAL ? "partial"
+                                                : "failed";
+
+    if (run_id == 0)
+        return ERR_OK;
+    snprintf(v[0], sizeof(v[0]), "%lld", run_id);
+    params[0] = v[0];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(v[i + 1], sizeof(v[i + 1]), "%d", nums[i]);
+        params[i + 1] = v[i + 1];
+    }
+    snprintf(v[n + 1], sizeof(v[n + 1]), "%d", err_exit_code(outcome));
+    params[n + 1] = finished ? v[n + 1] : NULL;
+    params[n + 2] = what;
+    params[n + 3] =
+        finished && failure != NULL && failure->kind != ERR_OK ? failure->message : NULL;
+    return db_query(db,
+                    "UPDATE centra.runs SET batches = $2, events_received = $3, "
+                    "events_applied = $4, events_stale = $5, events_unhandled = $6, "
+                    "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
+                    "messages_sent = $10, messages_failed = $11, messages_retried = $12, "
+                    "exit_code = $13::integer, outcome = $14, error = $15, "
+                    "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END "
+                    "WHERE run_id = $1::bigint",
+                    (int)(n + 4), params, NULL, err);
+}
