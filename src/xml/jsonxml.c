@@ -307,8 +307,8 @@ read_escape(JsonXml *p, size_t start)
     case 'u':
         return read_u_escape(p);
     default:
-        return fail(p, p->pos, HINT_ESCAPE, "invalid escape \"%s\" in a string",
-                    show((const char *)p->s + p->pos, 2, buf, sizeof(buf)));
+        return fail(p, p->pos, HINT_ESCAPE, "invalid escape \"\\%s\" in a string",
+                    show((const char *)p->s + p->pos + 1, 1, buf, sizeof(buf)));
     }
     text_put(p, cp);
     p->pos += 2;
