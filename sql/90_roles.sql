@@ -6,8 +6,10 @@
 --     centra_bridge  the program: reads and writes both schemas, except the
 --                    migration history, which only migrate writes
 --     centra_erp     the ERP: reads staging, enqueues messages (operation,
---                    entity_key, payload only); never updates or deletes
---                    staging rows or queued messages
+--                    entity_key, payload only), inserts into the typed outbox
+--                    tables and calls the enqueue_* functions (SECURITY
+--                    DEFINER); never updates or deletes staging rows or queued
+--                    messages
 --     centra_reader  DBAs and reports: read-only
 --
 -- The roles are NOLOGIN groups: grant them to login roles, e.g.
@@ -75,6 +77,22 @@ BEGIN
         GRANT SELECT ON ALL TABLES IN SCHEMA centra, centra_outbox TO centra_erp;
         -- Only what to send: status, attempts, leases and answers are the exporter's.
         GRANT INSERT (operation, entity_key, payload) ON centra_outbox.messages TO centra_erp;
+        -- The typed tables (0003_outbox.sql): insert only; their triggers enqueue.
+        GRANT INSERT ON centra_outbox.stock_updates, centra_outbox.order_status_updates,
+            centra_outbox.shipment_updates, centra_outbox.item_cancellations,
+            centra_outbox.refunds, centra_outbox.products, centra_outbox.prices TO centra_erp;
+        GRANT EXECUTE ON FUNCTION
+            centra_outbox.enqueue_market(text, integer, text, text),
+            centra_outbox.enqueue_size(text, text, text, text, text, text),
+            centra_outbox.enqueue_warehouse(text, text),
+            centra_outbox.enqueue_pricelist(text, integer, text, text, text),
+            centra_outbox.enqueue_price_alteration_date(text, text, integer, date, text),
+            centra_outbox.enqueue_payment_terms(text, text, text, integer),
+            centra_outbox.enqueue_shipping_terms(text, text, text),
+            centra_outbox.enqueue_account(text, text, text, text, text, text, text, jsonb,
+                                          jsonb, jsonb, jsonb),
+            centra_outbox.enqueue_customer(text, integer, jsonb)
+            TO centra_erp;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_reader') THEN
         GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_reader;

@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# tests/integration/test_outbox_sql.sh
+#     The ERP's write side (migrations/0003_outbox.sql): every typed outbox
+#     table and enqueue function builds the payload of the guide's samples,
+#     bad rows are refused with a PostgreSQL-style error, stock messages
+#     coalesce, inserts NOTIFY centra_outbox, and any message's payload is
+#     checked for what XML cannot carry.
+source "$(dirname "$0")/lib.sh"
+
+db=$(new_db)
+DATABASE_URL=$(db_url "$db") run_cb migrate
+assert_eq 0 "$RC" "migrate succeeds"
+DATABASE_URL=$(db_url "$db") run_cb load "$CB_SOURCE_DIR/tests/fixtures/guide/dtc_order_event.xml" \
+    "$CB_SOURCE_DIR/tests/fixtures/guide/wholesale_order_event.xml"
+assert_eq 0 "$RC" "the guide's orders 30 (retail) and 25 (wholesale) are loaded"
+
+# msg SQL: run an INSERT/SELECT that enqueues, then print the newest message as
+# operation|entity_key|source_table|source_id|payload.
+msg() {
+    q "$db" "$1" >/dev/null 2>"$cb_tmp/msg.err" || { cat "$cb_tmp/msg.err"; return; }
+    q "$db" "SELECT operation || '|' || entity_key || '|' || coalesce(source_table, '') || '|'
+             || coalesce(source_id::text, '') || '|' || payload::text
+             FROM centra_outbox.messages ORDER BY id DESC LIMIT 1"
+}
+# err SQL: the error of SQL in verbose form (message, DETAIL, HINT, SQLSTATE).
+err() {
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d "$db" -c "$1" 2>&1 |
+        grep -E '^(ERROR|DETAIL|HINT):'
+}
+
+# --- stock_updates ---------------------------------------------------------------------
+out=$(msg "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 1)")
+assert_eq 'products_Update|stock:PWC/PWC/OS/MainWarehouse|stock_updates|1|{"id":"PWC","variations":{"variation":{"id":"PWC","stockid":"PWC","sizes":{"size":{"id":"OS","warehouseitems":{"warehouse":{"id":"MainWarehouse","qty":1}}}}}}}' \
+    "$out" "stock_updates: the guide's Stock Update (FTA per warehouse)"
+assert_eq "t" "$(q "$db" "SELECT message_id = (SELECT max(id) FROM centra_outbox.messages)
+    FROM centra_outbox.stock_updates WHERE id = 1")" "and the row knows its message"
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', -1)")
+assert_eq "ERROR:  23514: stock quantity must not be negative
+DETAIL:  centra_outbox.stock_updates: qty -1 for PWC/PWC/OS in warehouse MainWarehouse.
+HINT:  Send the free-to-allocate quantity, 0 when nothing can be sold." "$out" \
+    "a negative quantity is refused"
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 1)")
+assert_contains "$out" 'null value in column "warehouse_id" of relation "stock_updates" violates not-null constraint' \
+    "a missing warehouse is refused"
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('', 'PWC', 'OS', 'W', 1)")
+assert_contains "$out" 'violates check constraint "stock_updates_product_id_not_empty"' \
+    "an empty id is refused"
+
+# --- coalescing ---------------------------------------------------------------------------
+q "$db" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+         VALUES ('T001', 'T001_RED', 'S', 'W', 5), ('T001', 'T001_RED', 'M', 'W', 5)" >/dev/null
+q "$db" "UPDATE centra_outbox.messages SET status = 'sending'
+         WHERE entity_key = 'stock:T001/T001_RED/M/W'" >/dev/null
+q "$db" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+         VALUES ('products_Update', 'stock:T001/T001_RED/S/W', '{\"id\": \"T001\"}')" >/dev/null
+q "$db" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+         VALUES ('T001', 'T001_RED', 'S', 'W', 4), ('T001', 'T001_RED', 'M', 'W', 4)" >/dev/null
+assert_eq "stock:T001/T001_RED/M/W|stock_updates|pending|
+stock:T001/T001_RED/M/W|stock_updates|sending|
+stock:T001/T001_RED/S/W|stock_updates|pending|
+stock:T001/T001_RED/S/W||pending|
+stock:T001/T001_RED/S/W|stock_updates|superseded|true" \
+    "$(q "$db" "SELECT entity_key || '|' || coalesce(source_table, '') || '|' || status || '|'
+        || coalesce((superseded_by = (SELECT max(id) FROM centra_outbox.messages x
+                                     WHERE x.entity_key = m.entity_key))::text, '')
+        FROM centra_outbox.messages m WHERE entity_key LIKE 'stock:T001/%'
+        ORDER BY entity_key, status, source_table")" \
+    "a new stock row supersedes pending stock messages of its key, not sending ones nor others"
+
+# --- order_status_updates ------------------------------------------------------------------
+out=$(msg "INSERT INTO centra_outbox.order_status_updates (order_id, locked) VALUES ('30', true)")
+assert_eq 'orders_Update|order:30|order_status_updates|1|{"id":"30","type":"retail","store":1,"locked":"yes"}' \
+    "$out" "order_status_updates: the guide's Lock Order"
+out=$(msg "INSERT INTO centra_outbox.order_status_updates (order_id, status, locked)
+           VALUES ('25', 'confirmed', true)")
+assert_eq 'orders_Update|order:25|order_status_updates|2|{"id":"25","type":"wholesale","store":2,"status":"confirmed","locked":"yes"}' \
+    "$out" "the guide's Confirm And Lock Order"
+out=$(msg "INSERT INTO centra_outbox.order_status_updates (order_id, locked) VALUES ('30', false)")
+assert_contains "$out" '"locked":"no"}' "unlock sends locked no"
+out=$(err "INSERT INTO centra_outbox.order_status_updates (order_id, locked) VALUES ('99', true)")
+assert_eq "ERROR:  23503: order \"99\" is not in centra.orders
+DETAIL:  centra_outbox.order_status_updates refers to order \"99\", which centra-bridge has not imported.
+HINT:  Use Centra's order id (<order><id>, centra.orders.order_id), and import the order (centra-bridge import) before writing back to it." \
+    "$out" "an unknown order is refused"
+out=$(err "INSERT INTO centra_outbox.order_status_updates (order_id, status) VALUES ('30', 'shipped')")
+assert_contains "$out" 'ERROR:  23514: order status "shipped" is not one Centra accepts' \
+    "an unknown status is refused"
+out=$(err "INSERT INTO centra_outbox.order_status_updates (order_id) VALUES ('30')")
+assert_contains "$out" "ERROR:  23514: order status update changes nothing" "a row changing nothing is refused"
+
+# --- shipment_updates ------------------------------------------------------------------------
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, carrier, service,
+               tracking, capture, order_status)
+           VALUES ('30', '8', 'ship', 'UPS', 'STANDARD', '1Z123123123123', true, 'completed')")
+assert_eq 'orders_Update|order:30|shipment_updates|1|{"id":"30","type":"retail","store":1,"status":"completed","shipments":{"shipment":{"id":"8","shipped":"yes","capture":"yes","carrierinformation":{"carrier":"UPS","service":"STANDARD","tracking":"1Z123123123123"}}}}' \
+    "$out" "shipment_updates ship: the guide's Order Shipped (capture)"
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, appendix, lines,
+               shipping_subtotal)
+           VALUES ('25', 'shipment-25-1', 'create', 1, '[{\"orderitem\": \"68\", \"qty\": 1},
+               {\"orderitem\": \"69\", \"qty\": 1}, {\"orderitem\": 67, \"qty\": 2}]', 123)")
+assert_eq 'orders_Update|order:25|shipment_updates|2|{"id":"25","type":"wholesale","store":2,"shipments":{"shipment":{"id":"shipment-25-1","shipped":"no","goodtogo":"yes","appendix":1,"products":{"product":[{"id":"T001","variation":{"id":"T001_BLUE"},"sizes":{"size":[{"id":"S","qty":1,"orderitem":{"id":"68"}},{"id":"M","qty":1,"orderitem":{"id":"69"}}]}},{"id":"PWC","variation":{"id":"PWC"},"sizes":{"size":[{"id":"OS","qty":2,"orderitem":{"id":"67"}}]}}]},"shipping":{"subtotal":123}}}}' \
+    "$out" "shipment_updates create: the guide's Shipment 1"
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, carrier, service, tracking)
+           VALUES ('25', 'shipment-25-1', 'ship', 'DHL', 'EXPRESS', '876543210')")
+assert_eq 'orders_Update|order:25|shipment_updates|3|{"id":"25","type":"wholesale","store":2,"shipments":{"shipment":{"id":"shipment-25-1","shipped":"yes","carrierinformation":{"carrier":"DHL","service":"EXPRESS","tracking":"876543210"}}}}' \
+    "$out" "the guide's wholesale Shipped (one shipment per row)"
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action)
+           VALUES ('30', '8', 'capture')")
+assert_contains "$out" '"shipments":{"shipment":{"id":"8","capture":"yes"}}}' "capture alone"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[{\"orderitem\": \"99\", \"qty\": 1}]')")
+assert_eq "ERROR:  23503: orderitem \"99\" is not a line of order \"25\"
+DETAIL:  centra_outbox.shipment_updates (lines[0]) names orderitem \"99\", which is not in centra.order_lines for order \"25\".
+HINT:  Use the line's <orderitem><id> (centra.order_lines.orderitem_id)." "$out" \
+    "an unknown orderitem is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[{\"orderitem\": \"67\", \"qty\": 3}]')")
+assert_contains "$out" "ERROR:  22023: quantity 3 of orderitem \"67\" exceeds the line's quantity 2" \
+    "more than the line holds is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[{\"orderitem\": \"67\", \"qty\": 0}]')")
+assert_contains "$out" "ERROR:  22023: quantity of orderitem \"67\" must be positive" "a zero quantity is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[{\"orderitem\": \"67\", \"qty\": 1, \"x\": 1}]')")
+assert_contains "$out" 'ERROR:  22023: lines[0] has an unknown key "x"' "an unknown key in lines is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[]')")
+assert_contains "$out" "ERROR:  22023: lines must be a non-empty JSON array" "empty lines are refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action)
+           VALUES ('25', 's', 'create')")
+assert_contains "$out" "ERROR:  23502: a new shipment needs lines" "a shipment without lines is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, tracking)
+           VALUES ('25', 's', 'capture', 'x')")
+assert_contains "$out" "ERROR:  23514: carrier, service and tracking belong to a shipped shipment" \
+    "tracking without shipping is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action)
+           VALUES ('99', 's', 'capture')")
+assert_contains "$out" 'ERROR:  23503: order "99" is not in centra.orders' "an unknown order is refused"
+
+# --- item_cancellations ---------------------------------------------------------------------
+out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '71', 1)")
+assert_eq 'orders_Update|order:25|item_cancellations|1|{"id" : "25", "type" : "wholesale", "store" : 2, "cancelled" : {"product" : {"id" : "T001", "variation" : {"id" : "T001_RED"}, "sizes" : {"size" : {"id" : "L", "qty" : 1, "orderitem" : {"id" : "71"}, "supplierorderitems" : null}}}}}' \
+    "$out" "item_cancellations: the guide's Cancel Item"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '71', 5)")
+assert_eq "ERROR:  22023: quantity 5 of orderitem \"71\" exceeds the line's quantity 4
+DETAIL:  centra_outbox.item_cancellations (qty): order \"25\" has 4 of orderitem \"71\" (T001/T001_RED/L).
+HINT:  Give at most the quantity of the order line." "$out" "cancelling more than the line is refused"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '80', 1)")
+assert_contains "$out" 'ERROR:  23503: orderitem "80" is not a line of order "25"' \
+    "a line of another order is refused"
+
+# --- refunds ----------------------------------------------------------------------------------
+q "$db" "INSERT INTO centra.shipments (order_id, shipment_id, appendix) VALUES ('30', '30-1', 1)" >/dev/null
+out=$(msg "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', '12', '30-1', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_eq 'orders_Update|order:30|refunds|1|{"id":"30","type":"retail","store":1,"shipments":{"shipment":{"id":"30-1","appendix":1,"refunds":{"refund":{"id":"12","status":"confirmed","products":{"product":[{"id":"T001","variation":{"id":"T001_RED"},"sizes":{"size":[{"id":"S","qty":1}]}}]}}}}}}' \
+    "$out" "refunds: the guide's Create Return (Refund)"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', '12', '30-1', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_eq "ERROR:  23505: refund id \"12\" is already used
+DETAIL:  Centra requires refund ids to be globally unique, and this one is in centra.refunds or centra_outbox.refunds.
+HINT:  Give the refund an id of its own, not derived from the order id." "$out" \
+    "a refund id used before is refused"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', '13', 'nope', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_contains "$out" 'ERROR:  23503: shipment "nope" is not a shipment of order "30"' \
+    "an unknown shipment is refused"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', '13', '8', '[{\"orderitem\": \"81\", \"qty\": 2}]')")
+assert_contains "$out" "ERROR:  22023: orderitem \"81\" was not shipped in shipment \"8\" in that quantity" \
+    "refunding more than the shipment holds is refused"
+out=$(msg "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('25', 'r-25-1', 'shipment-25-1', '[{\"orderitem\": \"68\", \"qty\": 1}]')")
+assert_contains "$out" '"shipment":{"id":"shipment-25-1","appendix":1,' \
+    "a shipment created through shipment_updates can be refunded from, with its appendix"
+
+# --- products and prices ----------------------------------------------------------------------------
+out=$(msg "INSERT INTO centra_outbox.products (product_id, status, sku, description, folder, brand_id,
+               brand_name, collection_id, collection_name, variations)
+           VALUES ('T001', 'active', 'TURTLE001', 'Turtleneck sweater', 'Sweaters / Turtleneck',
+               'Example', 'Example Brand', 'XMAS', 'X-Mas',
+               '[{\"id\": \"T001_RED\", \"description\": \"Red\", \"sku\": \"RED\", \"status\": \"active\",
+                  \"sizetable\": \"SML\", \"sizes\": [{\"id\": \"S\", \"sku\": \"01\", \"ean\": \"1234567890123\"},
+                  {\"id\": \"M\", \"sku\": \"02\", \"ean\": \"1234567890124\"}]}]')")
+assert_eq 'products_Update|product:T001|products|1|{"id":"T001","status":"active","sku":"TURTLE001","description":"Turtleneck sweater","folder":{"description":"Sweaters / Turtleneck"},"brand":{"id":"Example","description":"Example Brand"},"collection":{"id":"XMAS","description":"X-Mas"},"variations":{"variation":[{"id":"T001_RED","stockid":"T001_RED","description":"Red","sku":"RED","status":"active","sizetable":{"id":"SML"},"sizes":{"size":[{"id":"S","sku":"01","ean":"1234567890123"},{"id":"M","sku":"02","ean":"1234567890124"}]}}]}}' \
+    "$out" "products: the guide's Sweater, in its element order"
+out=$(msg "INSERT INTO centra_outbox.products (product_id, status, description, folder, brand_id,
+               brand_name, collection_id, collection_name, variations)
+           VALUES ('PWC', 'active', 'Plain wood chair', 'Furniture / Chairs', 'Example',
+               'Example Brand', 'XMAS', 'X-Mas', '[{\"id\": \"PWC\", \"description\": \"Plain\",
+               \"status\": \"active\", \"sizetable\": \"OneSize\", \"sizes\": [{\"id\": \"OS\"}]}]')")
+assert_eq 'products_Update|product:PWC|products|2|{"id":"PWC","status":"active","description":"Plain wood chair","folder":{"description":"Furniture / Chairs"},"brand":{"id":"Example","description":"Example Brand"},"collection":{"id":"XMAS","description":"X-Mas"},"variations":{"variation":[{"id":"PWC","stockid":"PWC","description":"Plain","status":"active","sizetable":{"id":"OneSize"},"sizes":{"size":[{"id":"OS"}]}}]}}' \
+    "$out" "products: the guide's Chair"
+out=$(err "INSERT INTO centra_outbox.products (product_id, variations) VALUES ('X', '[{\"id\": \"X\", \"colour\": \"red\"}]')")
+assert_contains "$out" 'ERROR:  22023: variations[0] has an unknown key "colour"' "an unknown variation key is refused"
+out=$(err "INSERT INTO centra_outbox.products (product_id, status) VALUES ('X', 'deleted')")
+assert_contains "$out" 'violates check constraint "products_status_valid"' "an unknown product status is refused"
+out=$(msg "INSERT INTO centra_outbox.prices (pricelist_id, product_id, variation_id, price, priceb,
+               altered_price, altered_priceb) VALUES ('USD-Wholesale', 'T001', 'T001_RED', 45, 123, 50, 150)")
+assert_eq 'pricelists_Update|pricelist:USD-Wholesale/T001|prices|1|{"id":"USD-Wholesale","items":{"product":{"id":"T001","variation":{"id":"T001_RED","price":45,"priceb":123,"alteredprice":50,"alteredpriceb":150}}}}' \
+    "$out" "prices: a variation's price, as in the guide's Pricelists"
+out=$(msg "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR-Retail', 'PWC', 1000)")
+assert_eq 'pricelists_Update|pricelist:EUR-Retail/PWC|prices|2|{"id":"EUR-Retail","items":{"product":{"id":"PWC","price":1000}}}' \
+    "$out" "prices: a product's price"
+out=$(err "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR-Retail', 'PWC', -1)")
+assert_contains "$out" "ERROR:  23514: price must not be negative" "a negative price is refused"
+
+# --- master data functions --------------------------------------------------------------------
+out=$(msg "SELECT centra_outbox.enqueue_market('Retail-Global', 1, 'retail', 'Global')")
+assert_eq 'markets_Update|market:Retail-Global|enqueue_market()||{"id":"Retail-Global","store":1,"type":"retail","description":"Global"}' \
+    "$out" "enqueue_market: the guide's Markets"
+out=$(msg "SELECT centra_outbox.enqueue_size('OS', '', 'OneSize', 'One Size')")
+assert_eq 'sizes_Update|size:OneSize/OS|enqueue_size()||{"id":"OS","description":"","sizetable":{"id":"OneSize","description":"One Size"}}' \
+    "$out" "enqueue_size: the guide's Sizetables"
+out=$(msg "SELECT centra_outbox.enqueue_warehouse('MainWarehouse', 'Main Warehouse')")
+assert_eq 'warehouses_Update|warehouse:MainWarehouse|enqueue_warehouse()||{"id":"MainWarehouse","description":"Main Warehouse"}' \
+    "$out" "enqueue_warehouse: the guide's Warehouses"
+out=$(msg "SELECT centra_outbox.enqueue_pricelist('EUR-Retail', 1, 'retail', 'EUR', 'Euro')")
+assert_eq 'pricelists_Update|pricelist:EUR-Retail|enqueue_pricelist()||{"id":"EUR-Retail","store":1,"type":"retail","currency":"EUR","description":"Euro"}' \
+    "$out" "enqueue_pricelist"
+out=$(msg "SELECT centra_outbox.enqueue_price_alteration_date('H20', 'Halloween 2020', 1, '2020-11-30')")
+assert_eq 'pricealterationdates_Update|pricealterationdate:H20|enqueue_price_alteration_date()||{"id":"H20","status":"active","name":"Halloween 2020","store":1,"startdate":"2020-11-30"}' \
+    "$out" "enqueue_price_alteration_date: the guide's Time Alteration Dates"
+out=$(msg "SELECT centra_outbox.enqueue_payment_terms('30NET', '30 Days', 'Optional text describing this paymentterm', 30)")
+assert_eq 'paymentterms_Update|paymentterms:30NET|enqueue_payment_terms()||{"id":"30NET","name":"30 Days","description":"Optional text describing this paymentterm","duedays":30}' \
+    "$out" "enqueue_payment_terms: the guide's Payment Terms"
+out=$(msg "SELECT centra_outbox.enqueue_shipping_terms('DDU', 'Delivered Duty Unpaid', 'Optional text describing this shippingterm')")
+assert_eq 'shippingterms_Update|shippingterms:DDU|enqueue_shipping_terms()||{"id":"DDU","name":"Delivered Duty Unpaid","description":"Optional text describing this shippingterm"}' \
+    "$out" "enqueue_shipping_terms: the guide's Shipping Terms"
+out=$(msg "SELECT centra_outbox.enqueue_account('12345', 'Company Name', 'active', 'Wholesale-Market',
+               'USD-Wholesale', '30NET', 'DDU',
+               '{\"url\": \"www.example.com\", \"company\": \"Example\", \"country\": \"US\"}', NULL,
+               '{\"vat\": \"SE12345678901\", \"company\": \"Example Billing\", \"state\": \"\"}',
+               '[{\"id\": \"12345_buyer1\", \"store\": 2, \"status\": \"active\", \"firstname\": \"Frist\",
+                  \"lastname\": \"Last\", \"email\": \"first.last@example.com\"}]')")
+assert_eq 'accounts_Update|account:12345|enqueue_account()||{"id":"12345","type":"wholesale","status":"active","description":"Company Name","market":{"id":"Wholesale-Market"},"pricelist":{"id":"USD-Wholesale"},"paymentterms":{"id":"30NET"},"shippingterms":{"id":"DDU"},"accountaddress":{"company":"Example","country":"US","url":"www.example.com"},"invoiceaddress":{"company":"Example Billing","state":"","vat":"SE12345678901"},"buyers":{"buyer":[{"id":"12345_buyer1","store":2,"status":"active","firstname":"Frist","lastname":"Last","email":"first.last@example.com"}]}}' \
+    "$out" "enqueue_account: the guide's Account Data, addresses in Centra's element order"
+out=$(msg "SELECT centra_outbox.enqueue_customer('20', 1, '{\"email\": \"someone@example.com\", \"firstname\": \"Example\", \"country\": \"SE\"}')")
+assert_eq 'customers_Update|customer:20|enqueue_customer()||{"id":"20","store":1,"firstname":"Example","country":"SE","email":"someone@example.com"}' \
+    "$out" "enqueue_customer"
+out=$(err "SELECT centra_outbox.enqueue_market('', 1, 'retail', 'x')")
+assert_eq "ERROR:  22004: market id must not be empty
+DETAIL:  centra_outbox.enqueue_market() was called without it.
+HINT:  Pass the market id." "$out" "a missing id is refused"
+out=$(err "SELECT centra_outbox.enqueue_market('M', 1, 'b2b', 'x')")
+assert_contains "$out" 'ERROR:  22023: market type "b2b" is not one Centra accepts' "an unknown market type is refused"
+out=$(err "SELECT centra_outbox.enqueue_account('A', 'x', shipping_address => '{\"street\": \"x\"}')")
+assert_contains "$out" 'ERROR:  22023: shipping_address has an unknown key "street"' "an unknown address key is refused"
+
+# --- any message: the payload must be writable as XML ----------------------------------------
+direct() { # PAYLOAD-SQL: insert a message directly
+    err "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+         VALUES ('orders_Update', 'order:1', $1)"
+}
+out=$(direct "'{\"id\": \"1\", \"shipments\": {\"shipment\": [{\"id\": \"8\", \"tracking\": \"1Z\\u000b2\"}]}}'")
+assert_eq "ERROR:  22023: outbox payload has text that XML 1.0 cannot carry
+DETAIL:  The string at order.shipments.shipment[0].tracking contains U+000B at character 3.
+HINT:  Remove control characters (U+0000 to U+001F except tab, line feed and carriage return) and U+FFFE, U+FFFF, or replace them (e.g. by a space), before enqueueing." \
+    "$out" "a control character in a string is refused, with its path"
+out=$(direct "'{\"id\": \"1\", \"a\": [\"x\", \"\\u001f\"]}'")
+assert_contains "$out" "DETAIL:  The string at order.a[1] contains U+001F at character 1." \
+    "in an array item too"
+out=$(direct "E'{\"id\": \"\\uFFFF\"}'")
+assert_contains "$out" "DETAIL:  The string at order.id contains U+FFFF at character 1." "U+FFFF is refused"
+out=$(direct "'{\"id\": \"\\u0000\"}'")
+assert_contains "$out" "DETAIL:  The payload contains U+0000 (written \\u0000), which is not a character" \
+    "\\u0000 is refused"
+out=$(direct "'{\"id\": \"1\", \"order\": {\"a:b\": 1}}'")
+assert_eq "ERROR:  22023: outbox payload has a key that is not an XML element name
+DETAIL:  The key \"a:b\" in order.order is not a name: a key must start with a letter or \"_\" and hold only letters, digits, \"_\", \"-\" and \".\", with no \":\".
+HINT:  Rename the key: each key becomes an XML element of the SOAP request." "$out" \
+    "a key with a colon is refused"
+out=$(direct "'{\"1x\": 1}'")
+assert_contains "$out" 'DETAIL:  The key "1x" in order is not a name' "a key starting with a digit is refused"
+out=$(direct "'{\"x y\": 1}'")
+assert_contains "$out" 'DETAIL:  The key "x y" in order is not a name' "a key with a space is refused"
+out=$(direct "'{\"a\": [[1]]}'")
+assert_contains "$out" "ERROR:  22023: outbox payload has an array inside an array" "an array in an array is refused"
+out=$(direct "'[{\"id\": \"1\"}]'")
+assert_eq "ERROR:  22023: outbox payload must be a JSON object
+DETAIL:  The payload of this orders_Update message is a JSON array.
+HINT:  Send the item itself as one object, e.g. {\"id\": \"1\", ...}: the exporter wraps it in <order>." \
+    "$out" "a payload that is not an object is refused"
+# shellcheck disable=SC2016
+out=$(direct '$j${"id": "C:\\u000b \" x\": [[", "_a-b.c": [1, {"d": null}], "e": "tab\tok"}$j$')
+assert_eq "" "$out" "escaped backslashes, quotes, tabs and odd but valid keys pass"
+
+# --- NOTIFY ---------------------------------------------------------------------------------
+out=$(psql -X -q -d "$db" -c "LISTEN centra_outbox" \
+    -c "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+        VALUES ('N', 'N', 'N', 'N', 1)" 2>&1)
+assert_contains "$out" 'Asynchronous notification "centra_outbox" received from server process' \
+    "an insert notifies channel centra_outbox"
+
+# --- roles ------------------------------------------------------------------------------------
+if q postgres "SELECT 1 FROM pg_roles WHERE rolname = 'centra_erp'" | grep -q 1; then
+    erp="cberp_$$_$RANDOM"
+    q postgres "CREATE ROLE $erp LOGIN IN ROLE centra_erp" >/dev/null
+    as_erp() { psql -X -q -A -t -v ON_ERROR_STOP=1 -U "$erp" -d "$db" -c "$1" 2>&1; }
+    out=$(as_erp "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+                  VALUES ('R', 'R', 'R', 'R', 1) RETURNING message_id IS NOT NULL")
+    assert_eq "t" "$out" "centra_erp can insert into a typed table (and coalesce through it)"
+    out=$(as_erp "SELECT centra_outbox.enqueue_warehouse('R', 'R') > 0")
+    assert_eq "t" "$out" "centra_erp can call an enqueue function"
+    out=$(as_erp "UPDATE centra_outbox.messages SET status = 'sent'")
+    assert_contains "$out" "permission denied for table messages" "but cannot update messages"
+    out=$(as_erp "SELECT centra_outbox.put('orders_Update', 'x', '{}', 'stock_updates', 1)")
+    assert_contains "$out" "permission denied for function put" "nor forge a message's source"
+    out=$(as_erp "UPDATE centra_outbox.stock_updates SET qty = 0")
+    assert_contains "$out" "permission denied for table stock_updates" "nor change a typed row"
+    q postgres "DROP OWNED BY $erp; DROP ROLE $erp" >/dev/null 2>&1 ||
+        q "$db" "DROP ROLE $erp" >/dev/null 2>&1
+fi
+
+finish
