@@ -20,6 +20,7 @@ packages=(
     gcovr                                # line coverage gate
     clang-format                         # formatting check
     ca-certificates                      # TLS to Centra
+    curl python3                         # tests: centra-sim's admin API, generated inputs
 )
 
 mode=${1:-install}

@@ -48,6 +48,10 @@ typedef enum ConfigKey {
     CONFIG_MAX_RESPONSE_SIZE,    /* bytes */
     CONFIG_MAX_TEXT_SIZE,        /* bytes of one text node or token */
     CONFIG_MAX_DEPTH,            /* element nesting */
+    CONFIG_EXPORT_BATCH_SIZE,    /* outbox messages per update request */
+    CONFIG_EXPORT_MAX_ATTEMPTS,  /* sends of a message before it fails for good */
+    CONFIG_EXPORT_LEASE,         /* how long a claimed message is held, ms */
+    CONFIG_EXPORT_BACKOFF_MAX,   /* longest wait before a message is tried again, ms */
     CONFIG_KEY_COUNT_            /* not a key: the number of settings */
 } ConfigKey;
 

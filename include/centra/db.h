@@ -149,6 +149,15 @@ ErrKind db_copy_end(DbConn *db, const char *abort_reason, long long *rows, Error
  */
 unsigned db_epoch(const DbConn *db);
 
+/*
+ * Wait up to timeout_ms for a notification on a channel the session LISTENs
+ * to (LISTEN is a plain db_exec; it must be issued again after a reconnect,
+ * see db_epoch).  *notified says whether one came; all pending ones are
+ * consumed.  Returns early, without error, when a signal interrupts the wait.
+ * Errors: ERR_DB_CONNECTION when the connection is lost.
+ */
+ErrKind db_wait_notify(DbConn *db, long long timeout_ms, bool *notified, Error *err) CB_MUSTCHECK;
+
 /* Rows, columns and values of a result.  Values are NULL for SQL NULL. */
 int db_result_rows(const DbResult *res);
 int db_result_cols(const DbResult *res);

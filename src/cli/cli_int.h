@@ -31,6 +31,8 @@ extern const CliCommand cli_cmd_migrate;
 extern const CliCommand cli_cmd_config;
 extern const CliCommand cli_cmd_import;
 extern const CliCommand cli_cmd_load;
+extern const CliCommand cli_cmd_export;
+extern const CliCommand cli_cmd_outbox;
 
 /*
  * Report a usage error for command cmd (NULL for the program itself): set

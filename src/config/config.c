@@ -139,6 +139,25 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .key = "centra_max_depth", .env = "CENTRA_MAX_DEPTH", .type = CONFIG_TYPE_INT,
         .def = "64", .min = 16, .max = 256,
         .help = "deepest element nesting accepted in a response"},
+    [CONFIG_EXPORT_BATCH_SIZE] = {
+        .key = "centra_export_batch_size", .env = "CENTRA_EXPORT_BATCH_SIZE",
+        .type = CONFIG_TYPE_INT, .def = "100", .min = 1, .max = 1000,
+        .help = "outbox messages of one operation sent together in one update request"},
+    [CONFIG_EXPORT_MAX_ATTEMPTS] = {
+        .key = "centra_export_max_attempts", .env = "CENTRA_EXPORT_MAX_ATTEMPTS",
+        .type = CONFIG_TYPE_INT, .def = "10", .min = 1, .max = 1000,
+        .help = "sends of a message that fail transiently (each with centra_retries retries) "
+                "before it is marked failed"},
+    [CONFIG_EXPORT_LEASE] = {
+        .key = "centra_export_lease", .env = "CENTRA_EXPORT_LEASE",
+        .type = CONFIG_TYPE_DURATION, .def = "10min", .min = 10 * SECOND, .max = 24 * HOUR,
+        .help = "how long an exporter holds the messages it claimed; after that another "
+                "exporter takes over the messages of one that died"},
+    [CONFIG_EXPORT_BACKOFF_MAX] = {
+        .key = "centra_export_backoff_max", .env = "CENTRA_EXPORT_BACKOFF_MAX",
+        .type = CONFIG_TYPE_DURATION, .def = "1h", .min = 1 * SECOND, .max = 7 * 24 * HOUR,
+        .help = "longest wait before a message that failed transiently is sent again (the "
+                "wait starts at centra_retry_delay and doubles)"},
 };
 /* clang-format on */
 

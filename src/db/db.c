@@ -583,7 +583,8 @@ lost_error(DbConn *db, const char *what, const Query *q, Error *err)
     err_set(err, ERR_DB_CONNECTION, "lost the connection to the database %s", what);
     if (msg[0] != '\0')
         err_detail(err, "%s", msg);
-    add_query_detail(err, q->shown);
+    if (q != NULL)
+        add_query_detail(err, q->shown);
     return ERR_DB_CONNECTION;
 }
 
@@ -1041,6 +1042,59 @@ unsigned
 db_epoch(const DbConn *db)
 {
     return db->epoch;
+}
+
+/* Consume every notification libpq holds; true when there was one. */
+static bool
+drain_notifies(DbConn *db)
+{
+    bool any = false;
+    PGnotify *n;
+
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        any = true;
+        PQfreemem(n);
+    }
+    return any;
+}
+
+ErrKind
+db_wait_notify(DbConn *db, long long timeout_ms, bool *notified, Error *err)
+{
+    long long deadline = backoff_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+    *notified = false;
+    if (db->conn == NULL)
+        return lost_error(db, "while waiting for a notification", NULL, err);
+    for (;;) {
+        struct pollfd pfd;
+        long long wait;
+        int rc;
+
+        if (!PQconsumeInput(db->conn))
+            return lost_error(db, "while waiting for a notification", NULL, err);
+        if (drain_notifies(db)) {
+            *notified = true;
+            return ERR_OK;
+        }
+        wait = deadline - backoff_now_ms();
+        if (wait <= 0)
+            return ERR_OK;
+        pfd.fd = PQsocket(db->conn);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (pfd.fd < 0)
+            return lost_error(db, "while waiting for a notification", NULL, err);
+        rc = poll(&pfd, 1, wait > 1000000 ? 1000000 : (int)wait);
+        if (rc < 0 && errno != EINTR) {
+            char ebuf[128];
+
+            return err_set(err, ERR_DB_CONNECTION, "could not wait for the database: %s",
+                           str_errno(errno, ebuf, sizeof(ebuf)));
+        }
+        if (rc < 0)
+            return ERR_OK; /* a signal: let the caller look at its flags */
+    }
 }
 
 /* ---------------------------------------------------------------------------

@@ -412,6 +412,13 @@ PQconsumeInput(PGconn *conn)
     return conn->status == CONNECTION_OK;
 }
 
+PGnotify *
+PQnotifies(PGconn *conn)
+{
+    (void)conn;
+    return NULL;
+}
+
 int
 PQisBusy(PGconn *conn)
 {

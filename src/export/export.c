@@ -1,0 +1,785 @@
+/*
+ * src/export/export.c
+ *     Outbox messages to Centra's *_Update operations.
+ *
+ * One round: claim up to CLAIM_FACTOR batches of ready messages in one
+ * statement (the oldest of each entity_key only, FOR UPDATE SKIP LOCKED),
+ * group them by operation in id order, send each group in requests of
+ * batch_size items, and record every answer on its messages at once.  A
+ * refused request is split in halves until the refused items stand alone.
+ * Rounds repeat until nothing is ready (--once) or forever, woken by NOTIFY
+ * centra_outbox (--follow).
+ *
+ * Every state change of a message is guarded by locked_by = this exporter
+ * and status = 'sending': an exporter whose lease ran out (and whose
+ * messages another one took over) changes nothing.
+ */
+#include "centra/export.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "centra/alloc.h"
+#include "centra/backoff.h"
+#include "centra/db.h"
+#include "centra/dynbuf.h"
+#include "centra/jsonxml.h"
+#include "centra/log.h"
+#include "centra/runs.h"
+#include "centra/soap.h"
+#include "centra/strutil.h"
+#include "centra/xmlwriter.h"
+
+#define CLAIM_FACTOR   10                 /* batches claimed at once */
+#define CLAIM_MAX      5000               /* messages claimed at once, at most */
+#define ITEM_MAX       (8 * 1024 * 1024)  /* bytes of one item as XML */
+#define REQUEST_MAX    (64 * 1024 * 1024) /* bytes of one request */
+#define NOTIFY_CHANNEL "centra_outbox"
+
+/* The list and item elements of each update operation (centra-api-notes.md §3). */
+static const struct {
+    const char *operation;
+    const char *list;
+    const char *item;
+} operations[] = {
+    {"accounts_Update", "accounts", "account"},
+    {"customers_Update", "customers", "customer"},
+    {"deliverywindows_Update", "deliverywindows", "deliverywindow"},
+    {"invoices_Update", "invoices", "invoice"},
+    {"markets_Update", "markets", "market"},
+    {"orders_Update", "orders", "order"},
+    {"paymentterms_Update", "paymentterms", "paymentterms"},
+    {"pricealterationdates_Update", "pricealterationdates", "pricealterationdate"},
+    {"pricelists_Update", "pricelists", "pricelist"},
+    {"products_Update", "products", "product"},
+    {"salesreps_Update", "salesreps", "salesrep"},
+    {"shippingterms_Update", "shippingterms", "shippingterms"},
+    {"sizes_Update", "sizes", "size"},
+    {"warehouses_Update", "warehouses", "warehouse"},
+};
+
+/* A claimed message. */
+typedef struct Msg {
+    long long id;     /* centra_outbox.messages.id */
+    char *operation;  /* e.g. products_Update */
+    char *entity_key; /* for messages */
+    int attempts;     /* sends before this one */
+    char *item;       /* the payload as XML; NULL when it could not be converted */
+    char *problem;    /* why not (message and detail) */
+    bool done;        /* its outcome is recorded (or it was released) */
+} Msg;
+
+typedef struct Exporter {
+    const Config *cfg;      /* configuration */
+    const ExportOptions *o; /* options */
+    DbConn *db;             /* the database */
+    SoapClient *soap;       /* Centra */
+    char owner[320];        /* locked_by: host:pid */
+    char lease[32];         /* lease in ms, as a parameter */
+    long long run_id;       /* centra.runs row */
+    RunCounts t;            /* counts so far */
+    uint64_t rng;           /* backoff jitter */
+    unsigned listen_epoch;  /* db_epoch when LISTEN was sent; 0 never */
+    Msg *msgs;              /* the current claim */
+    int nmsgs;              /* messages in it */
+    long long renewed_ms;   /* when its lease was last renewed */
+} Exporter;
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void
+export_options_from_config(ExportOptions *opts, const Config *cfg)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->poll_ms = config_get_int(cfg, CONFIG_POLL_INTERVAL);
+    opts->batch_size = (int)config_get_int(cfg, CONFIG_EXPORT_BATCH_SIZE);
+    opts->max_attempts = (int)config_get_int(cfg, CONFIG_EXPORT_MAX_ATTEMPTS);
+    opts->lease_ms = config_get_int(cfg, CONFIG_EXPORT_LEASE);
+    opts->backoff_ms = config_get_int(cfg, CONFIG_RETRY_DELAY);
+    opts->backoff_max_ms = config_get_int(cfg, CONFIG_EXPORT_BACKOFF_MAX);
+}
+
+bool
+export_operation_elements(const char *operation, const char **list, const char **item)
+{
+    for (size_t i = 0; i < CB_LENGTH(operations); i++) {
+        if (strcmp(operations[i].operation, operation) == 0) {
+            *list = operations[i].list;
+            *item = operations[i].item;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * PostgreSQL array literals
+ * ------------------------------------------------------------------------- */
+
+/* Append s (NULL for NULL) as an element of a text[] literal. */
+static void
+array_text(DynBuf *b, const char *s)
+{
+    if (b->len > 0 && b->data[b->len - 1] != '{')
+        (void)dynbuf_addc(b, ',');
+    if (s == NULL) {
+        (void)dynbuf_addstr(b, "NULL");
+        return;
+    }
+    (void)dynbuf_addc(b, '"');
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            (void)dynbuf_addc(b, '\\');
+        (void)dynbuf_addc(b, *p);
+    }
+    (void)dynbuf_addc(b, '"');
+}
+
+static void
+array_id(DynBuf *b, long long id)
+{
+    (void)dynbuf_addf(b, "%s%lld", b->len > 1 ? "," : "", id);
+}
+
+/* ---------------------------------------------------------------------------
+ * Claims
+ * ------------------------------------------------------------------------- */
+
+static void
+claim_free(Exporter *ex)
+{
+    for (int i = 0; i < ex->nmsgs; i++) {
+        xfree(ex->msgs[i].operation);
+        xfree(ex->msgs[i].entity_key);
+        xfree(ex->msgs[i].item);
+        xfree(ex->msgs[i].problem);
+    }
+    xfree(ex->msgs);
+    ex->msgs = NULL;
+    ex->nmsgs = 0;
+}
+
+static int
+msg_cmp(const void *a, const void *b)
+{
+    const Msg *x = a;
+    const Msg *y = b;
+
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The payload as the operation's item element; a payload that cannot be is kept as a problem. */
+static void
+convert(Msg *m, const char *payload)
+{
+    const char *list = "";
+    const char *item = "";
+    DynBuf out;
+    XmlWriter w;
+    Error e;
+
+    err_reset(&e);
+    if (!export_operation_elements(m->operation, &list, &item)) {
+        m->problem = xstrdup("unknown operation");
+        return;
+    }
+    dynbuf_init(&out, ITEM_MAX);
+    xw_init(&w, &out, NULL, false, 0);
+    if (jsonxml_write(&w, item, payload, strlen(payload), &e) != ERR_OK) {
+        DynBuf p;
+
+        dynbuf_init(&p, 64 * 1024);
+        (void)dynbuf_addstr(&p, e.message);
+        if (e.detail[0] != '\0')
+            (void)dynbuf_addf(&p, " (%s)", e.detail);
+        m->problem = dynbuf_take(&p);
+        dynbuf_free(&out);
+        return;
+    }
+    m->item = dynbuf_take(&out);
+}
+
+/*
+ * Claim the oldest ready message of each entity_key: pending and due, or
+ * held by an exporter whose lease ran out.  Sets ex->msgs in id order.
+ */
+static ErrKind
+claim(Exporter *ex, Error *err)
+{
+    char limit[32];
+    const char *params[3] = {ex->owner, limit, ex->lease};
+    DbResult *res;
+    ErrKind rc;
+    int n = ex->o->batch_size * CLAIM_FACTOR;
+
+    snprintf(limit, sizeof(limit), "%d", n > CLAIM_MAX ? CLAIM_MAX : n);
+    rc = db_query(ex->db,
+                  "WITH c AS (SELECT m.id FROM centra_outbox.messages m "
+                  "WHERE m.status IN ('pending', 'sending') AND CASE WHEN m.status = 'pending' "
+                  "THEN m.next_attempt_at <= now() ELSE m.locked_until < now() END "
+                  "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
+                  "WHERE o.entity_key = m.entity_key AND o.id < m.id "
+                  "AND o.status IN ('pending', 'sending', 'failed')) "
+                  "ORDER BY m.id LIMIT $2::integer FOR UPDATE OF m SKIP LOCKED) "
+                  "UPDATE centra_outbox.messages m SET status = 'sending', locked_by = $1, "
+                  "locked_until = now() + $3::bigint * interval '1 millisecond', "
+                  "updated_at = now() FROM c WHERE m.id = c.id "
+                  "RETURNING m.id, m.operation, m.entity_key, m.attempts, m.payload",
+                  3, params, &res, err);
+    if (rc != ERR_OK)
+        return rc;
+    ex->nmsgs = db_result_rows(res);
+    ex->msgs = xcalloc(ex->nmsgs > 0 ? (size_t)ex->nmsgs : 1, sizeof(Msg));
+    for (int i = 0; i < ex->nmsgs; i++) {
+        Msg *m = &ex->msgs[i];
+
+        m->id = strtoll(db_result_value(res, i, 0), NULL, 10);
+        m->operation = xstrdup(db_result_value(res, i, 1));
+        m->entity_key = xstrdup(db_result_value(res, i, 2));
+        m->attempts = (int)strtol(db_result_value(res, i, 3), NULL, 10);
+        convert(m, db_result_value(res, i, 4));
+    }
+    db_result_free(res);
+    qsort(ex->msgs, (size_t)ex->nmsgs, sizeof(Msg), msg_cmp);
+    ex->renewed_ms = backoff_now_ms();
+    if (ex->nmsgs > 0)
+        log_debug("claimed %d messages", ex->nmsgs);
+    return ERR_OK;
+}
+
+/* Ids of the claimed messages not yet done, as a bigint[] literal; false if none. */
+static bool
+open_ids(const Exporter *ex, DynBuf *ids)
+{
+    bool any = false;
+
+    (void)dynbuf_addc(ids, '{');
+    for (int i = 0; i < ex->nmsgs; i++) {
+        if (!ex->msgs[i].done) {
+            array_id(ids, ex->msgs[i].id);
+            any = true;
+        }
+    }
+    (void)dynbuf_addc(ids, '}');
+    return any;
+}
+
+/* Keep the claim: extend the lease once a third of it has passed. */
+static ErrKind
+renew(Exporter *ex, Error *err)
+{
+    DynBuf ids;
+    ErrKind rc = ERR_OK;
+
+    if (backoff_now_ms() - ex->renewed_ms < ex->o->lease_ms / 3)
+        return ERR_OK;
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    if (open_ids(ex, &ids)) {
+        const char *params[3] = {ids.data, ex->owner, ex->lease};
+
+        rc = db_query(ex->db,
+                      "UPDATE centra_outbox.messages SET locked_until = now() + "
+                      "$3::bigint * interval '1 millisecond' WHERE id = ANY($1::bigint[]) "
+                      "AND locked_by = $2 AND status = 'sending'",
+                      3, params, NULL, err);
+    }
+    dynbuf_free(&ids);
+    ex->renewed_ms = backoff_now_ms();
+    return rc;
+}
+
+/* Give back what was claimed but not sent (no attempt counted). */
+static void
+release(Exporter *ex)
+{
+    DynBuf ids;
+    Error e;
+
+    err_reset(&e);
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    if (open_ids(ex, &ids)) {
+        const char *params[2] = {ids.data, ex->owner};
+
+        if (db_query(ex->db,
+                     "UPDATE centra_outbox.messages SET status = 'pending', locked_by = NULL, "
+                     "locked_until = NULL, updated_at = now() WHERE id = ANY($1::bigint[]) "
+                     "AND locked_by = $2 AND status = 'sending'",
+                     2, params, NULL, &e) != ERR_OK)
+            log_warn("could not release the messages claimed (they are taken over when "
+                     "their lease ends): %s",
+                     e.message);
+    }
+    dynbuf_free(&ids);
+    for (int i = 0; i < ex->nmsgs; i++)
+        ex->msgs[i].done = true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Requests and their outcome
+ * ------------------------------------------------------------------------- */
+
+/* The request text kept for a message: its own item in the operation, password masked. */
+static void
+audit_request(const Exporter *ex, const Msg *m, DynBuf *out)
+{
+    const char *list = "";
+    const char *item = "";
+    DynBuf req;
+
+    (void)export_operation_elements(m->operation, &list, &item);
+    dynbuf_init(&req, SIZE_MAX / 2);
+    soap_request_begin(ex->soap, &req, m->operation);
+    (void)dynbuf_addf(&req, "<%s>", list);
+    if (m->item != NULL)
+        (void)dynbuf_addstr(&req, m->item);
+    (void)dynbuf_addf(&req, "</%s>", list);
+    soap_request_end(ex->soap, &req, m->operation);
+    soap_mask_passwords(req.data, req.len, out);
+    dynbuf_free(&req);
+}
+
+/* ids, requests: the literals of the messages m[0..n). */
+static void
+outcome_arrays(const Exporter *ex, Msg *const *m, int n, DynBuf *ids, DynBuf *reqs)
+{
+    (void)dynbuf_addc(ids, '{');
+    (void)dynbuf_addc(reqs, '{');
+    for (int i = 0; i < n; i++) {
+        DynBuf one;
+
+        dynbuf_init(&one, SIZE_MAX / 2);
+        audit_request(ex, m[i], &one);
+        array_id(ids, m[i]->id);
+        array_text(reqs, one.data);
+        dynbuf_free(&one);
+    }
+    (void)dynbuf_addc(ids, '}');
+    (void)dynbuf_addc(reqs, '}');
+}
+
+static void
+texts_array(DynBuf *b, char *const *texts, size_t n)
+{
+    (void)dynbuf_addc(b, '{');
+    for (size_t i = 0; i < n; i++)
+        array_text(b, texts[i]);
+    (void)dynbuf_addc(b, '}');
+}
+
+/* Centra accepted m[0..n). */
+static ErrKind
+record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Error *err)
+{
+    DynBuf ids;
+    DynBuf reqs;
+    DynBuf notices;
+    ErrKind rc;
+
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    dynbuf_init(&reqs, SIZE_MAX / 2);
+    dynbuf_init(&notices, SIZE_MAX / 2);
+    outcome_arrays(ex, m, n, &ids, &reqs);
+    texts_array(&notices, res->notices, res->nnotices);
+    {
+        const char *params[4] = {ids.data, reqs.data, notices.data, ex->owner};
+
+        rc = db_query(ex->db,
+                      "UPDATE centra_outbox.messages m SET status = 'sent', sent_at = now(), "
+                      "updated_at = now(), attempts = m.attempts + 1, "
+                      "notices = NULLIF($3::text[], '{}'), errors = NULL, last_error = NULL, "
+                      "request_xml = r.x, locked_by = NULL, locked_until = NULL "
+                      "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
+                      "WHERE m.id = r.id AND m.locked_by = $4 AND m.status = 'sending'",
+                      4, params, NULL, err);
+    }
+    dynbuf_free(&ids);
+    dynbuf_free(&reqs);
+    dynbuf_free(&notices);
+    if (rc != ERR_OK)
+        return rc;
+    for (int i = 0; i < n; i++)
+        m[i]->done = true;
+    ex->t.messages_sent += n;
+    log_debug("%s: %d message%s sent", m[0]->operation, n, n == 1 ? "" : "s");
+    return ERR_OK;
+}
+
+/* Centra refused m (or it could not be sent): failed for good, with the reason. */
+static ErrKind
+record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const char *why,
+              Error *err)
+{
+    DynBuf ids;
+    DynBuf reqs;
+    DynBuf errs;
+    DynBuf last;
+    ErrKind rc;
+
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    dynbuf_init(&reqs, SIZE_MAX / 2);
+    dynbuf_init(&errs, SIZE_MAX / 2);
+    dynbuf_init(&last, SIZE_MAX / 2);
+    outcome_arrays(ex, &m, 1, &ids, &reqs);
+    texts_array(&errs, errors, nerrors);
+    if (why != NULL)
+        (void)dynbuf_addstr(&last, why);
+    for (size_t i = 0; why == NULL && i < nerrors; i++)
+        (void)dynbuf_addf(&last, "%s%s", i > 0 ? "; " : "", errors[i]);
+    if (last.len == 0)
+        (void)dynbuf_addstr(&last, "Centra refused the update without saying why");
+    {
+        const char *params[5] = {ids.data, reqs.data, errs.data, last.data, ex->owner};
+
+        rc = db_query(ex->db,
+                      "UPDATE centra_outbox.messages m SET status = 'failed', updated_at = now(), "
+                      "attempts = m.attempts + CASE WHEN $2::text[] IS NULL THEN 0 ELSE 1 END, "
+                      "errors = NULLIF($3::text[], '{}'), last_error = $4, request_xml = r.x, "
+                      "locked_by = NULL, locked_until = NULL "
+                      "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
+                      "WHERE m.id = r.id AND m.locked_by = $5 AND m.status = 'sending'",
+                      5, params, NULL, err);
+    }
+    dynbuf_free(&ids);
+    dynbuf_free(&reqs);
+    dynbuf_free(&errs);
+    if (rc == ERR_OK) {
+        m->done = true;
+        ex->t.messages_failed++;
+        log_warn("message %lld (%s, %s) failed: %s", m->id, m->operation, m->entity_key, last.data);
+    }
+    dynbuf_free(&last);
+    return rc;
+}
+
+/*
+ * A transient failure outlasted the request's retries: m[0..n) wait with
+ * backoff, or fail once they have had max_attempts sends.
+ */
+static ErrKind
+record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
+{
+    DynBuf ids;
+    DynBuf reqs;
+    char delay[32];
+    char max[32];
+    int most = 0;
+    DbResult *res = NULL;
+    ErrKind rc;
+
+    for (int i = 0; i < n; i++)
+        most = m[i]->attempts > most ? m[i]->attempts : most;
+    snprintf(delay, sizeof(delay), "%lld",
+             backoff_delay_ms(ex->o->backoff_ms, ex->o->backoff_max_ms, most + 1, &ex->rng));
+    snprintf(max, sizeof(max), "%d", ex->o->max_attempts);
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    dynbuf_init(&reqs, SIZE_MAX / 2);
+    outcome_arrays(ex, m, n, &ids, &reqs);
+    {
+        const char *params[6] = {ids.data, reqs.data, why->message, delay, max, ex->owner};
+
+        rc = db_query(ex->db,
+                      "UPDATE centra_outbox.messages m SET attempts = m.attempts + 1, "
+                      "status = CASE WHEN m.attempts + 1 >= $5::integer THEN 'failed' "
+                      "ELSE 'pending' END, last_error = $3, request_xml = r.x, "
+                      "next_attempt_at = now() + $4::bigint * interval '1 millisecond', "
+                      "updated_at = now(), locked_by = NULL, locked_until = NULL "
+                      "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
+                      "WHERE m.id = r.id AND m.locked_by = $6 AND m.status = 'sending' "
+                      "RETURNING m.status",
+                      6, params, &res, err);
+    }
+    dynbuf_free(&ids);
+    dynbuf_free(&reqs);
+    if (rc != ERR_OK)
+        return rc;
+    for (int i = 0; i < db_result_rows(res); i++) {
+        if (strcmp(db_result_value(res, i, 0), "failed") == 0)
+            ex->t.messages_failed++;
+        else
+            ex->t.messages_retried++;
+    }
+    db_result_free(res);
+    for (int i = 0; i < n; i++)
+        m[i]->done = true;
+    return ERR_OK;
+}
+
+/* The request of m[0..n), all of one operation; false when it exceeds REQUEST_MAX. */
+static bool
+build_request(const Exporter *ex, Msg *const *m, int n, DynBuf *body)
+{
+    const char *list = "";
+    const char *item = "";
+    bool ok;
+
+    (void)export_operation_elements(m[0]->operation, &list, &item);
+    soap_request_begin(ex->soap, body, m[0]->operation);
+    ok = dynbuf_addf(body, "<%s>", list) == ERR_OK;
+    for (int i = 0; ok && i < n; i++)
+        ok = dynbuf_addstr(body, m[i]->item) == ERR_OK;
+    ok = ok && dynbuf_addf(body, "</%s>", list) == ERR_OK;
+    if (ok)
+        soap_request_end(ex->soap, body, m[0]->operation);
+    return ok && body->len + 4096 < REQUEST_MAX;
+}
+
+/*
+ * Send m[0..n) in one request and record the outcome; a refused request is
+ * split in halves.  Returns an error only for what stops the run (Centra
+ * unreachable or refusing the login, the database).
+ */
+static ErrKind
+send_batch(Exporter *ex, Msg *const *m, int n, Error *err)
+{
+    DynBuf body;
+    SoapUpdateResult res;
+    HttpResponse resp;
+    ErrKind rc;
+
+    rc = renew(ex, err);
+    if (rc != ERR_OK)
+        return rc;
+    memset(&res, 0, sizeof(res));
+    memset(&resp, 0, sizeof(resp));
+    dynbuf_init(&body, REQUEST_MAX);
+    if (!build_request(ex, m, n, &body)) {
+        dynbuf_free(&body);
+        if (n == 1)
+            return record_failed(ex, m[0], NULL, 0, "the request would exceed 64 MB", err);
+        rc = send_batch(ex, m, n / 2, err);
+        return rc == ERR_OK ? send_batch(ex, m + n / 2, n - n / 2, err) : rc;
+    }
+    ex->t.batches++;
+    rc = soap_update(ex->soap, m[0]->operation, &body, &res, &resp, err);
+    dynbuf_free(&body);
+    if (rc == ERR_OK && res.success) {
+        rc = record_sent(ex, m, n, &res, err);
+    } else if (rc == ERR_OK || rc == ERR_CENTRA_FAULT) {
+        /* Refused: all or nothing, so find the items it was about. */
+        if (n == 1) {
+            Error e;
+
+            err_reset(&e);
+            rc = record_failed(ex, m[0], res.errors, res.nerrors,
+                               rc == ERR_CENTRA_FAULT ? err->message : NULL, &e);
+            if (rc != ERR_OK)
+                *err = e;
+        } else {
+            log_info("%s refused a batch of %d; sending it in halves to find the refused items",
+                     m[0]->operation, n);
+            err_reset(err);
+            rc = send_batch(ex, m, n / 2, err);
+            if (rc == ERR_OK)
+                rc = send_batch(ex, m + n / 2, n - n / 2, err);
+        }
+    } else if (rc == ERR_CENTRA_UNAVAILABLE) {
+        Error e;
+
+        err_reset(&e);
+        if (record_retry(ex, m, n, err, &e) != ERR_OK)
+            log_warn("could not record the failed attempt: %s", e.message);
+    }
+    soap_update_result_free(&res);
+    return rc;
+}
+
+/* Send every message of the claim, grouped by operation. */
+static ErrKind
+send_claim(Exporter *ex, Error *err)
+{
+    Msg **group = xcalloc((size_t)ex->nmsgs + 1, sizeof(Msg *));
+    ErrKind rc = ERR_OK;
+
+    for (int i = 0; rc == ERR_OK && i < ex->nmsgs; i++) {
+        int n = 0;
+
+        if (ex->msgs[i].done)
+            continue;
+        for (int j = i; j < ex->nmsgs; j++) {
+            Msg *m = &ex->msgs[j];
+
+            if (m->done || strcmp(m->operation, ex->msgs[i].operation) != 0)
+                continue;
+            if (m->item == NULL) {
+                rc = record_failed(ex, m, NULL, 0, m->problem, err);
+                if (rc != ERR_OK)
+                    break;
+                continue;
+            }
+            group[n++] = m;
+        }
+        for (int k = 0; rc == ERR_OK && k < n; k += ex->o->batch_size) {
+            int size = n - k < ex->o->batch_size ? n - k : ex->o->batch_size;
+
+            rc = send_batch(ex, group + k, size, err);
+            if (stop_requested)
+                break;
+        }
+        if (stop_requested)
+            break;
+    }
+    xfree(group);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * The run
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+listen(Exporter *ex, Error *err)
+{
+    ErrKind rc;
+
+    if (ex->listen_epoch == db_epoch(ex->db))
+        return ERR_OK;
+    rc = db_exec(ex->db, "LISTEN " NOTIFY_CHANNEL, err);
+    if (rc == ERR_OK)
+        ex->listen_epoch = db_epoch(ex->db);
+    return rc;
+}
+
+/* How long to sleep when nothing is ready: until the next message is due, at most poll_ms. */
+static ErrKind
+idle_wait(Exporter *ex, Error *err)
+{
+    DbResult *res;
+    long long wait = ex->o->poll_ms;
+    bool notified;
+    ErrKind rc = db_query(ex->db,
+                          "SELECT ceil(extract(epoch FROM min(CASE WHEN status = 'pending' "
+                          "THEN next_attempt_at ELSE locked_until END) - now()) * 1000)::bigint "
+                          "FROM centra_outbox.messages WHERE status IN ('pending', 'sending')",
+                          0, NULL, &res, err);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (db_result_value(res, 0, 0) != NULL && db_result_value(res, 0, 0)[0] != '\0') {
+        long long due = strtoll(db_result_value(res, 0, 0), NULL, 10);
+
+        if (due < wait)
+            wait = due < 10 ? 10 : due;
+    }
+    db_result_free(res);
+    return db_wait_notify(ex->db, wait, &notified, err);
+}
+
+static void
+exporter_free(Exporter *ex)
+{
+    claim_free(ex);
+    db_free(ex->db);
+    soap_client_free(ex->soap);
+}
+
+static ErrKind
+exporter_init(Exporter *ex, const Config *cfg, const ExportOptions *o, Error *err)
+{
+    DbOptions dbo;
+    char host[256] = "";
+    ErrKind rc;
+
+    memset(ex, 0, sizeof(*ex));
+    ex->cfg = cfg;
+    ex->o = o;
+    ex->rng = backoff_seed();
+    (void)gethostname(host, sizeof(host) - 1);
+    snprintf(ex->owner, sizeof(ex->owner), "%s:%ld", host, (long)getpid());
+    snprintf(ex->lease, sizeof(ex->lease), "%lld", o->lease_ms);
+    rc = soap_client_from_config(cfg, &ex->soap, err);
+    if (rc != ERR_OK)
+        return rc;
+    db_options_from_config(&dbo, cfg);
+    return db_new(&dbo, &ex->db, err);
+}
+
+/* One claim, sent; *claimed says how many messages it held. */
+static ErrKind
+round_once(Exporter *ex, int *claimed, Error *err)
+{
+    ErrKind rc = claim(ex, err);
+
+    *claimed = ex->nmsgs;
+    if (rc == ERR_OK && ex->nmsgs > 0) {
+        rc = send_claim(ex, err);
+        if (rc == ERR_OK)
+            rc = runs_update(ex->db, ex->run_id, &ex->t, false, ERR_OK, NULL, err);
+    }
+    if (ex->db != NULL)
+        release(ex);
+    claim_free(ex);
+    return rc;
+}
+
+ErrKind
+export_run(const Config *cfg, const ExportOptions *o, Error *err)
+{
+    Exporter ex;
+    struct sigaction sa;
+    struct sigaction old_term;
+    struct sigaction old_int;
+    ErrKind rc = exporter_init(&ex, cfg, o, err);
+    Error e2;
+
+    stop_requested = 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    (void)sigaction(SIGTERM, &sa, &old_term);
+    (void)sigaction(SIGINT, &sa, &old_int);
+    if (rc == ERR_OK)
+        rc = runs_begin(ex.db, "export", &ex.run_id, err);
+    while (rc == ERR_OK && !stop_requested) {
+        int claimed = 0;
+
+        if (o->follow)
+            rc = listen(&ex, err);
+        if (rc == ERR_OK)
+            rc = round_once(&ex, &claimed, err);
+        if (rc == ERR_DB_CONNECTION && o->follow && !stop_requested) {
+            log_warn("%s; reconnecting", err->message);
+            err_reset(err);
+            rc = db_reconnect(ex.db, err);
+            continue;
+        }
+        if (rc == ERR_CENTRA_UNAVAILABLE && o->follow && !stop_requested) {
+            /* The messages wait for their next attempt; so does the exporter. */
+            log_warn("%s", err->message);
+            err_reset(err);
+            rc = idle_wait(&ex, err);
+            continue;
+        }
+        if (rc != ERR_OK || claimed > 0)
+            continue;
+        if (!o->follow)
+            break;
+        rc = idle_wait(&ex, err);
+    }
+    if (rc == ERR_OK && ex.t.messages_failed > 0) {
+        rc = err_set(err, ERR_PARTIAL, "%d message%s failed", ex.t.messages_failed,
+                     ex.t.messages_failed == 1 ? "" : "s");
+        err_hint(err, "See \"centra-bridge outbox list --status failed\" (column last_error "
+                      "says why); fix the cause, then \"outbox retry\" or \"outbox cancel\".");
+    }
+    err_reset(&e2);
+    if (ex.db != NULL && ex.run_id != 0 &&
+        runs_update(ex.db, ex.run_id, &ex.t, true, rc, err, &e2) != ERR_OK)
+        log_warn("could not record the end of the run: %s", e2.message);
+    if (ex.db != NULL)
+        log_info("%d messages sent, %d failed, %d to be tried again, in %d requests",
+                 ex.t.messages_sent, ex.t.messages_failed, ex.t.messages_retried, ex.t.batches);
+    (void)sigaction(SIGTERM, &old_term, NULL);
+    (void)sigaction(SIGINT, &old_int, NULL);
+    exporter_free(&ex);
+    return rc;
+}

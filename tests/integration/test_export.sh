@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# tests/integration/test_export.sh
+#     "centra-bridge export" and "centra-bridge outbox" end to end against
+#     centra-sim and the throwaway cluster: the exact XML Centra receives,
+#     batching, a refused batch split until the bad message stands alone,
+#     order per entity_key (a failed message blocks its key only, retry and
+#     cancel unblock it), two exporters at once, transient failures with
+#     retries and backoff, a refused login, a crash mid-send and the lease,
+#     --follow woken by NOTIFY and stopped by SIGTERM, usage errors.
+source "$(dirname "$0")/simlib.sh"
+
+# sim_lists OP: the list element (<markets>...</markets> etc.) of every
+# OP request centra-sim received, one request per line, oldest first.
+sim_lists() {
+    curl -s "$SIM_BASE/_sim/requests?op=$1" | python3 -c '
+import json, re, sys
+for r in json.load(sys.stdin):
+    m = re.search(r"<login>.*?</login>(.*)</" + sys.argv[1] + r">", r["body"], re.S)
+    print(m.group(1).strip() if m else "NO LIST: " + r["body"][:200])' "$1"
+}
+
+# enqueue DB OPERATION KEY PAYLOAD: insert one message, print its id.
+enqueue() {
+    q "$1" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        VALUES ('$2', '$3', '$4') RETURNING id"
+}
+
+# market N [KEY]: a markets_Update payload for market MN.
+market() {
+    printf '{"id":"M%s","store":"1","type":"retail","description":"Market %s"}' "$1" "$1"
+}
+
+# ============================================================================
+# 1. One message: the exact XML, the answer recorded
+# ============================================================================
+start_sim --orders 10 || finish
+fresh_db
+id=$(enqueue "$DB" markets_Update market:SE \
+    '{"id":"SE","store":"1","type":"retail","description":"Sweden & <Norway> \"Å\"","extra":null,"flags":[1,2.50],"nested":{"a":true}}')
+cb export --once
+assert_eq 0 "$RC" "export --once of one message exits 0"
+assert_eq '<markets><market><id>SE</id><store>1</store><type>retail</type><description>Sweden &amp; &lt;Norway&gt; &quot;Å&quot;</description><extra/><flags>1</flags><flags>2.50</flags><nested><a>true</a></nested></market></markets>' \
+    "$(sim_lists markets_Update)" \
+    "Centra receives the payload as elements in key order, escaped, arrays repeated, null empty"
+assert_eq "sent|1|t|||" "$(q "$DB" "SELECT status, attempts, sent_at IS NOT NULL, last_error, errors,
+    locked_by FROM centra_outbox.messages WHERE id = $id")" \
+    "the message is sent: attempts 1, sent_at set, no error, no lock"
+req=$(q "$DB" "SELECT request_xml FROM centra_outbox.messages WHERE id = $id")
+assert_contains "$req" "<markets><market><id>SE</id>" "the request is kept on the message"
+assert_contains "$req" "<password>********</password>" "with the password masked"
+assert_not_contains "$req" "centra-sim</password>" "the password itself is not in it"
+assert_eq "export|success|0|1|0|1" "$(q "$DB" "SELECT command, outcome, exit_code, messages_sent,
+    messages_failed, batches FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
+    "the run is recorded: 1 message sent in 1 request"
+cb export --once
+assert_eq "0|1" "$RC|$(sim_lists markets_Update | wc -l)" "a second export sends nothing again"
+
+# A size notice is kept on the message.
+id=$(enqueue "$DB" sizes_Update size:XS/TST \
+    '{"id":"XS","description":"Extra small","sizetable":{"id":"TST","description":"Test sizes"}}')
+cb export --once
+assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "a sizes_Update is sent"
+assert_contains "$(q "$DB" "SELECT array_to_string(notices, '|') FROM centra_outbox.messages WHERE id = $id")" \
+    "Added new size" "Centra's notice is kept on the message"
+
+# ============================================================================
+# 2. Batching and splitting a refused batch
+# ============================================================================
+fresh_db
+q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+    SELECT 'markets_Update', 'market:M' || g,
+           json_build_object('id', 'M' || g, 'store', '1', 'type', 'retail', 'description', 'Market ' || g)
+    FROM generate_series(1, 250) g" >/dev/null
+before=$(sim_lists markets_Update | wc -l)
+CENTRA_EXPORT_BATCH_SIZE=100 cb export --once
+assert_eq "0|250|3" "$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")|$(($(sim_lists markets_Update | wc -l) - before))" \
+    "250 messages go in 3 requests of at most 100"
+
+fresh_db
+# Ten stock updates for products of the simulator's catalog, one of them for a product that does not exist.
+bad=0
+for i in $(seq 1 10); do
+    product=$([[ $i -eq 7 ]] && echo NOPE || echo T001)
+    m=$(enqueue "$DB" products_Update "stock:$i" \
+        "{\"id\":\"$product\",\"variations\":{\"variation\":{\"id\":\"T001_RED\",\"sizes\":{\"size\":{\"id\":\"S\",\"warehouseitems\":{\"warehouse\":{\"id\":\"MainWarehouse\",\"qty\":\"$i\"}}}}}}}")
+    [[ $i -eq 7 ]] && bad=$m
+done
+before=$(sim_lists products_Update | wc -l)
+cb export --once
+assert_eq 1 "$RC" "a batch with one refused message: export exits 1"
+assert_eq "9|failed" "$(q "$DB" "SELECT count(*) FILTER (WHERE status = 'sent'),
+    (SELECT status FROM centra_outbox.messages WHERE id = $bad) FROM centra_outbox.messages")" \
+    "the 9 good messages are sent, the bad one alone failed"
+assert_contains "$(q "$DB" "SELECT array_to_string(errors, '|') || ' / ' || last_error FROM centra_outbox.messages WHERE id = $bad")" \
+    "NOPE" "Centra's error is kept in errors and last_error"
+requests=$(($(sim_lists products_Update | wc -l) - before))
+[[ $requests -ge 3 && $requests -le 9 ]]
+cb_report $? "splitting found it in $requests requests (1 refused batch, then halves)"
+assert_contains "$ERR" "1 message failed" "the run says a message failed"
+assert_eq "partial|1|9|1" "$(q "$DB" "SELECT outcome, exit_code, messages_sent, messages_failed
+    FROM centra.runs ORDER BY run_id DESC LIMIT 1")" "the run is recorded as partial"
+
+# ============================================================================
+# 3. Order per entity_key; a failed message blocks its key only
+# ============================================================================
+fresh_db
+bad=$(enqueue "$DB" products_Update key:A '{"id":"NOPE","variations":{"variation":{"id":"X","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"MainWarehouse","qty":"1"}}}}}}}')
+after=$(enqueue "$DB" markets_Update key:A "$(market 1)")
+other=$(enqueue "$DB" markets_Update key:B "$(market 2)")
+cb export --once
+assert_eq "1|failed|pending|sent" "$RC|$(q "$DB" "SELECT string_agg(status, '|' ORDER BY id) FROM centra_outbox.messages")" \
+    "key A: the failed message holds back the next; key B flows"
+cb outbox list --blocked
+assert_eq 0 "$RC" "outbox list --blocked exits 0"
+grep -Eq "^ +$bad +\| products_Update +\| key:A +\|" <<<"$OUT"
+cb_report $? "it lists the blocking message" "$OUT"
+assert_contains "$OUT" "(1 row)" "and only it"
+[[ $(grep -E "^ +$bad " <<<"$OUT" | awk -F'|' '{gsub(/ /, "", $6); print $6}') == 1 ]]
+cb_report $? "with 1 message waiting behind it" "$OUT"
+cb outbox list
+grep -Eq "^ +$after +\| markets_Update +\| key:A +\| pending " <<<"$OUT"
+cb_report $? "outbox list shows the waiting message" "$OUT"
+cb outbox cancel "$after"
+assert_eq "0|message $after cancelled" "$RC|$OUT" "outbox cancel of a pending message"
+cb outbox cancel "$other"
+assert_eq 64 "$RC" "a sent message cannot be cancelled (64)"
+assert_contains "$ERR" "is sent: it cannot be cancelled" "and says why"
+cb outbox cancel 999999
+assert_contains "$RC $ERR" "64" "cancel of an unknown id exits 64"
+assert_contains "$ERR" "there is no outbox message 999999" "and says so"
+cb outbox retry "$other"
+assert_eq 64 "$RC" "retry of a message that is not failed exits 64"
+after2=$(enqueue "$DB" markets_Update key:A "$(market 3)")
+q "$DB" "UPDATE centra_outbox.messages SET payload = '{\"id\":\"T001\",\"variations\":{\"variation\":{\"id\":\"T001_RED\",\"sizes\":{\"size\":{\"id\":\"S\",\"warehouseitems\":{\"warehouse\":{\"id\":\"MainWarehouse\",\"qty\":\"5\"}}}}}}}'
+    WHERE id = $bad" >/dev/null
+cb outbox retry "$bad"
+assert_eq "0|1 message queued again" "$RC|$OUT" "outbox retry ID of the failed message (its payload fixed)"
+cb export --once
+assert_eq "0|sent|cancelled|sent|sent" "$RC|$(q "$DB" "SELECT string_agg(status, '|' ORDER BY id) FROM centra_outbox.messages")" \
+    "after the retry the key flows: the retried message, then the next one"
+[[ $(q "$DB" "SELECT (SELECT sent_at FROM centra_outbox.messages WHERE id = $bad) <
+    (SELECT sent_at FROM centra_outbox.messages WHERE id = $after2)") == t ]]
+cb_report $? "in id order"
+
+# ============================================================================
+# 4. Two exporters at once: every message once, in order per key
+# ============================================================================
+stop_sim
+start_sim --orders 0 || finish
+fresh_db
+q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+    SELECT 'markets_Update', 'k' || (g % 20),
+           json_build_object('id', 'K' || (g % 20), 'store', '1', 'type', 'retail', 'description', 'seq ' || g)
+    FROM generate_series(1, 400) g ORDER BY g" >/dev/null
+CENTRA_EXPORT_BATCH_SIZE=7 timeout 60 "$CB_BIN" -q export --once 2>"$cb_tmp/e1" &
+p1=$!
+CENTRA_EXPORT_BATCH_SIZE=7 timeout 60 "$CB_BIN" -q export --once 2>"$cb_tmp/e2" &
+p2=$!
+wait $p1
+rc1=$?
+wait $p2
+rc2=$?
+cb export --once # whatever one exporter left for the other to find later
+assert_eq "0|0|0|400" "$rc1|$rc2|$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")" \
+    "two exporters at once send all 400 messages"
+sim_lists markets_Update | python3 -c '
+import re, sys
+seen = {}
+count = 0
+ok = True
+for line in sys.stdin:
+    for key, seq in re.findall(r"<id>K(\d+)</id>.*?<description>seq (\d+)</description>", line):
+        count += 1
+        if int(seq) <= seen.get(key, 0):
+            ok = False
+            print("key", key, "seq", seq, "after", seen[key])
+        seen[key] = int(seq)
+print(count)
+sys.exit(0 if ok else 1)' >"$cb_tmp/order.out"
+cb_report $? "Centra received each key's messages in id order" "$(cat "$cb_tmp/order.out")"
+assert_eq 400 "$(tail -n 1 "$cb_tmp/order.out")" "and each message exactly once"
+
+# ============================================================================
+# 5. Transient failures, a refused login
+# ============================================================================
+fresh_db
+id=$(enqueue "$DB" markets_Update m:1 "$(market 1)")
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=http_503&count=2" >/dev/null
+cb export --once
+assert_eq "0|sent|1" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outbox.messages WHERE id = $id")" \
+    "two HTTP 503 are retried within the send: sent, 1 attempt"
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=http_429&count=1&retry_after=1" >/dev/null
+id=$(enqueue "$DB" markets_Update m:2 "$(market 2)")
+t0=$(date +%s%N)
+cb export --once
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" "an HTTP 429 is retried"
+[[ $ms -ge 1000 ]]
+cb_report $? "after the Retry-After of 1 s (${ms} ms)"
+
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=http_503&count=100" >/dev/null
+id=$(enqueue "$DB" markets_Update m:3 "$(market 3)")
+CENTRA_RETRIES=1 CENTRA_EXPORT_MAX_ATTEMPTS=2 CENTRA_RETRY_DELAY=2s cb export --once
+assert_eq "69|pending|1|t" "$RC|$(q "$DB" "SELECT status, attempts, next_attempt_at > now() FROM centra_outbox.messages WHERE id = $id")" \
+    "Centra unavailable after the retries: exit 69, the message waits for a later attempt"
+assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = $id")" "503" \
+    "last_error says why"
+CENTRA_RETRIES=1 CENTRA_EXPORT_MAX_ATTEMPTS=2 cb export --once
+assert_eq "0|pending|1" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outbox.messages WHERE id = $id")" \
+    "before its next attempt is due, export leaves it alone"
+q "$DB" "UPDATE centra_outbox.messages SET next_attempt_at = now() WHERE id = $id" >/dev/null
+CENTRA_RETRIES=1 CENTRA_EXPORT_MAX_ATTEMPTS=2 cb export --once
+assert_eq "69|failed|2" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outbox.messages WHERE id = $id")" \
+    "after centra_export_max_attempts sends it fails for good"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+
+id=$(enqueue "$DB" markets_Update m:4 "$(market 4)")
+CENTRA_PASSWORD=wrong cb export --once
+assert_eq "77|pending|0|" "$RC|$(q "$DB" "SELECT status, attempts, locked_by FROM centra_outbox.messages WHERE id = $id")" \
+    "a refused login exits 77 and gives the message back untouched"
+assert_not_contains "$ERR" "wrong" "the password is not in the error"
+
+# ============================================================================
+# 6. A crash mid-send, the lease
+# ============================================================================
+fresh_db
+id=$(enqueue "$DB" markets_Update crash:1 "$(market 9)")
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=1&ms=5000" >/dev/null
+"$CB_BIN" -q export --once 2>/dev/null &
+pid=$!
+bg_pids+=("$pid")
+for _ in $(seq 100); do
+    [[ $(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id") == sending ]] && break
+    sleep 0.05
+done
+sleep 0.3
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+assert_eq "sending|t" "$(q "$DB" "SELECT status, locked_until > now() FROM centra_outbox.messages WHERE id = $id")" \
+    "SIGKILL mid-send: the message stays claimed under its lease"
+cb export --once
+assert_eq "0|sending" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "another exporter leaves it alone while the lease runs"
+q "$DB" "UPDATE centra_outbox.messages SET locked_until = now() - interval '1 second' WHERE id = $id" >/dev/null
+cb export --once
+assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "once the lease has run out, the next exporter sends it"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+
+# ============================================================================
+# 7. --follow: woken by NOTIFY, stopped by SIGTERM
+# ============================================================================
+fresh_db
+CENTRA_POLL_INTERVAL=1h "$CB_BIN" -q export --follow 2>"$cb_tmp/follow.err" &
+pid=$!
+bg_pids+=("$pid")
+sleep 0.5
+id=$(enqueue "$DB" markets_Update follow:1 "$(market 7)")
+t0=$(date +%s%N)
+for _ in $(seq 100); do
+    [[ $(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id") == sent ]] && break
+    sleep 0.05
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_eq sent "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "export --follow sends a new message at once, without polling (${ms} ms)"
+kill -TERM "$pid"
+wait "$pid"
+assert_eq 0 "$?" "SIGTERM stops export --follow with exit 0"
+assert_eq "success" "$(q "$DB" "SELECT outcome FROM centra.runs WHERE command = 'export' ORDER BY run_id DESC LIMIT 1")" \
+    "and its run is recorded as a success"
+
+# ============================================================================
+# 8. Usage
+# ============================================================================
+cb export
+assert_eq 64 "$RC" "export without --once or --follow exits 64"
+assert_contains "$ERR" "say --once or --follow" "and says what is missing"
+cb export --once --follow
+assert_eq 64 "$RC" "--once with --follow exits 64"
+cb outbox
+assert_contains "$RC $ERR" "64" "outbox without a subcommand exits 64"
+cb outbox frobnicate
+assert_contains "$ERR" 'unknown subcommand "frobnicate"' "an unknown subcommand is named"
+cb outbox retry abc
+assert_contains "$RC $ERR" '64' "a message id that is not a number exits 64"
+cb outbox list --status nonsense
+assert_contains "$RC $ERR" 'invalid status "nonsense"' "an unknown status is refused"
+cb export --help
+assert_contains "$OUT" "entity_key" "export --help explains the ordering"
+cb outbox --help
+assert_contains "$OUT" "retry --failed" "outbox --help lists the subcommands"
+
+finish
