@@ -234,7 +234,7 @@ claim(Exporter *ex, Error *err)
                   "ORDER BY m.id LIMIT $2::integer FOR UPDATE OF m SKIP LOCKED) "
                   "UPDATE centra_outbox.messages m SET status = 'sending', locked_by = $1, "
                   "locked_until = now() + $3::bigint * interval '1 millisecond', "
-                  "updated_at = now() FROM c WHERE m.id = c.id "
+                  "updated_at = now() WHERE m.id = ANY (ARRAY(SELECT id FROM c)) "
                   "RETURNING m.id, m.operation, m.entity_key, m.attempts, m.payload",
                   3, params, &res, err);
     if (rc != ERR_OK)
