@@ -215,6 +215,22 @@ assert_eq "69|failed|2" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outb
     "after centra_export_max_attempts sends it fails for good"
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
+# Every other transient fault of the simulator, on the update operation itself.
+for spec in http_500 soap_fault drop truncate delay:ms=3000; do
+    fresh_db
+    q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        SELECT 'markets_Update', 'f:' || g, json_build_object('id', 'F' || g, 'store', '1',
+            'type', 'retail', 'description', 'Fault ' || g) FROM generate_series(1, 5) g" >/dev/null
+    curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+    curl -s -X POST "$SIM_BASE/_sim/faults?kind=${spec%%:*}&count=1&op=markets_Update$([[ $spec == *ms=* ]] && echo "&ms=${spec##*ms=}")" >/dev/null
+    CENTRA_REQUEST_TIMEOUT=1s cb export --once
+    fired=$(curl -s "$SIM_BASE/_sim/faults" | grep -o '"fired":[0-9]*' | cut -d: -f2)
+    assert_eq "0|5|1|1" "$RC|$(q "$DB" "SELECT count(*) FILTER (WHERE status = 'sent') || '|' || max(attempts)
+        FROM centra_outbox.messages")|$fired" \
+        "fault $spec on markets_Update: it fired, the request was retried within one attempt, all 5 messages sent"
+done
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+
 id=$(enqueue "$DB" markets_Update m:4 "$(market 4)")
 CENTRA_PASSWORD=wrong cb export --once
 assert_eq "77|pending|0|" "$RC|$(q "$DB" "SELECT status, attempts, locked_by FROM centra_outbox.messages WHERE id = $id")" \
