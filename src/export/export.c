@@ -638,7 +638,7 @@ send_claim(Exporter *ex, Error *err)
  * ------------------------------------------------------------------------- */
 
 static ErrKind
-listen(Exporter *ex, Error *err)
+listen_outbox(Exporter *ex, Error *err)
 {
     ErrKind rc;
 
@@ -743,7 +743,7 @@ export_run(const Config *cfg, const ExportOptions *o, Error *err)
         int claimed = 0;
 
         if (o->follow)
-            rc = listen(&ex, err);
+            rc = listen_outbox(&ex, err);
         if (rc == ERR_OK)
             rc = round_once(&ex, &claimed, err);
         if (rc == ERR_DB_CONNECTION && o->follow && !stop_requested) {
