@@ -608,6 +608,35 @@ cancel_statement(DbConn *db)
 }
 
 /*
+ * Wait until the connection's socket can be read, at most wait_ms (-1: no
+ * limit; one call waits 1000 s at most).  *interrupted says a signal cut the
+ * wait short.  what and q describe the wait in a lost-connection error.
+ */
+static ErrKind
+poll_socket(DbConn *db, long long wait_ms, const char *what, const Query *q, bool *interrupted,
+            Error *err)
+{
+    struct pollfd pfd;
+    int rc;
+
+    *interrupted = false;
+    pfd.fd = PQsocket(db->conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (pfd.fd < 0)
+        return lost_error(db, what, q, err);
+    rc = poll(&pfd, 1, wait_ms > 1000000 ? 1000000 : (int)wait_ms);
+    if (rc < 0 && errno != EINTR) {
+        char ebuf[128];
+
+        return err_set(err, ERR_DB_CONNECTION, "could not wait for the database: %s",
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    }
+    *interrupted = rc < 0;
+    return ERR_OK;
+}
+
+/*
  * Wait until a result can be read without blocking.  On the deadline, cancel
  * once (*cancelled set) and wait a grace period; if even that passes, give
  * the connection up.
@@ -616,9 +645,9 @@ static ErrKind
 wait_ready(DbConn *db, const Query *q, long long *deadline, bool *cancelled, Error *err)
 {
     for (;;) {
-        struct pollfd pfd;
         long long wait = -1;
-        int rc;
+        bool interrupted;
+        ErrKind rc;
 
         if (!PQconsumeInput(db->conn))
             return lost_error(db, "while waiting for a result", q, err);
@@ -643,18 +672,9 @@ wait_ready(DbConn *db, const Query *q, long long *deadline, bool *cancelled, Err
                 continue;
             }
         }
-        pfd.fd = PQsocket(db->conn);
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (pfd.fd < 0)
-            return lost_error(db, "while waiting for a result", q, err);
-        rc = poll(&pfd, 1, wait > 1000000 ? 1000000 : (int)wait);
-        if (rc < 0 && errno != EINTR) {
-            char ebuf[128];
-
-            return err_set(err, ERR_DB_CONNECTION, "could not wait for the database: %s",
-                           str_errno(errno, ebuf, sizeof(ebuf)));
-        }
+        rc = poll_socket(db, wait, "while waiting for a result", q, &interrupted, err);
+        if (rc != ERR_OK)
+            return rc;
     }
 }
 
@@ -1067,9 +1087,9 @@ db_wait_notify(DbConn *db, long long timeout_ms, bool *notified, Error *err)
     if (db->conn == NULL)
         return lost_error(db, "while waiting for a notification", NULL, err);
     for (;;) {
-        struct pollfd pfd;
         long long wait;
-        int rc;
+        bool interrupted;
+        ErrKind rc;
 
         if (!PQconsumeInput(db->conn))
             return lost_error(db, "while waiting for a notification", NULL, err);
@@ -1080,20 +1100,9 @@ db_wait_notify(DbConn *db, long long timeout_ms, bool *notified, Error *err)
         wait = deadline - backoff_now_ms();
         if (wait <= 0)
             return ERR_OK;
-        pfd.fd = PQsocket(db->conn);
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (pfd.fd < 0)
-            return lost_error(db, "while waiting for a notification", NULL, err);
-        rc = poll(&pfd, 1, wait > 1000000 ? 1000000 : (int)wait);
-        if (rc < 0 && errno != EINTR) {
-            char ebuf[128];
-
-            return err_set(err, ERR_DB_CONNECTION, "could not wait for the database: %s",
-                           str_errno(errno, ebuf, sizeof(ebuf)));
-        }
-        if (rc < 0)
-            return ERR_OK; /* a signal: let the caller look at its flags */
+        rc = poll_socket(db, wait, "while waiting for a notification", NULL, &interrupted, err);
+        if (rc != ERR_OK || interrupted)
+            return rc; /* a signal: let the caller look at its flags */
     }
 }
 
