@@ -162,8 +162,17 @@ message_status(DbConn *db, long long id, char *status, size_t size, Error *err)
     return ERR_OK;
 }
 
-ErrKind
-outbox_retry(const Config *cfg, long long id, Error *err)
+/* Why message id, in status, was left alone: sets err (ERR_USAGE). */
+typedef void (*RefusedFn)(Error *err, long long id, const char *status);
+
+/*
+ * Run sql, an UPDATE ... RETURNING id whose $1 is id (0: every message it
+ * matches); *changed gets the rows changed.  When a given id matched
+ * nothing, say why: there is no such message, or refused explains its status.
+ */
+static ErrKind
+change_messages(const Config *cfg, long long id, const char *sql, RefusedFn refused, int *changed,
+                Error *err)
 {
     DbConn *db = NULL;
     DbResult *res = NULL;
@@ -172,59 +181,67 @@ outbox_retry(const Config *cfg, long long id, Error *err)
     const char *params[1] = {idtext};
     ErrKind rc = connect_db(cfg, &db, err);
 
+    *changed = 0;
     snprintf(idtext, sizeof(idtext), "%lld", id);
-    if (rc == ERR_OK && id > 0) {
+    if (rc == ERR_OK)
+        rc = db_query(db, sql, 1, params, &res, err);
+    if (rc == ERR_OK)
+        *changed = db_result_rows(res);
+    if (rc == ERR_OK && id > 0 && *changed == 0) {
         rc = message_status(db, id, status, sizeof(status), err);
-        if (rc == ERR_OK && strcmp(status, "failed") != 0) {
-            err_set(err, ERR_USAGE, "outbox message %lld is %s, not failed", id, status);
-            err_hint(err, "Only a failed message can be retried.");
+        if (rc == ERR_OK) {
+            refused(err, id, status);
             rc = ERR_USAGE;
         }
     }
-    if (rc == ERR_OK)
-        rc = db_query(db,
-                      "UPDATE centra_outbox.messages SET status = 'pending', attempts = 0, "
-                      "next_attempt_at = now(), updated_at = now() WHERE status = 'failed' "
-                      "AND ($1::bigint = 0 OR id = $1::bigint) RETURNING id",
-                      1, params, &res, err);
-    if (rc == ERR_OK)
-        printf("%d message%s queued again\n", db_result_rows(res),
-               db_result_rows(res) == 1 ? "" : "s");
     db_result_free(res);
     db_free(db);
     return rc;
 }
 
+static void
+retry_refused(Error *err, long long id, const char *status)
+{
+    err_set(err, ERR_USAGE, "outbox message %lld is %s, not failed", id, status);
+    err_hint(err, "Only a failed message can be retried.");
+}
+
+ErrKind
+outbox_retry(const Config *cfg, long long id, Error *err)
+{
+    int n;
+    ErrKind rc = change_messages(cfg, id,
+                                 "UPDATE centra_outbox.messages SET status = 'pending', "
+                                 "attempts = 0, next_attempt_at = now(), updated_at = now() "
+                                 "WHERE status = 'failed' AND ($1::bigint = 0 OR id = $1::bigint) "
+                                 "RETURNING id",
+                                 retry_refused, &n, err);
+
+    if (rc == ERR_OK)
+        printf("%d message%s queued again\n", n, n == 1 ? "" : "s");
+    return rc;
+}
+
+static void
+cancel_refused(Error *err, long long id, const char *status)
+{
+    err_set(err, ERR_USAGE, "outbox message %lld is %s: it cannot be cancelled", id, status);
+    err_hint(err, strcmp(status, "sending") == 0
+                      ? "An exporter is sending it right now; look again in a moment."
+                      : "Only a pending or failed message can be cancelled.");
+}
+
 ErrKind
 outbox_cancel(const Config *cfg, long long id, Error *err)
 {
-    DbConn *db = NULL;
-    DbResult *res = NULL;
-    char idtext[32];
-    char status[32];
-    const char *params[1] = {idtext};
-    ErrKind rc = connect_db(cfg, &db, err);
+    int n;
+    ErrKind rc = change_messages(cfg, id,
+                                 "UPDATE centra_outbox.messages SET status = 'cancelled', "
+                                 "updated_at = now() WHERE id = $1::bigint "
+                                 "AND status IN ('pending', 'failed') RETURNING id",
+                                 cancel_refused, &n, err);
 
-    snprintf(idtext, sizeof(idtext), "%lld", id);
-    if (rc == ERR_OK)
-        rc = db_query(db,
-                      "UPDATE centra_outbox.messages SET status = 'cancelled', updated_at = now() "
-                      "WHERE id = $1::bigint AND status IN ('pending', 'failed') RETURNING id",
-                      1, params, &res, err);
-    if (rc == ERR_OK && db_result_rows(res) == 0) {
-        rc = message_status(db, id, status, sizeof(status), err);
-        if (rc == ERR_OK) {
-            err_set(err, ERR_USAGE, "outbox message %lld is %s: it cannot be cancelled", id,
-                    status);
-            err_hint(err, strcmp(status, "sending") == 0
-                              ? "An exporter is sending it right now; look again in a moment."
-                              : "Only a pending or failed message can be cancelled.");
-            rc = ERR_USAGE;
-        }
-    }
     if (rc == ERR_OK)
         printf("message %lld cancelled\n", id);
-    db_result_free(res);
-    db_free(db);
     return rc;
 }
