@@ -329,43 +329,63 @@ release(Exporter *ex)
  * Requests and their outcome
  * ------------------------------------------------------------------------- */
 
-/* The request text kept for a message: its own item in the operation, password masked. */
+/*
+ * The request of operation around its items: head (envelope, login and the
+ * list element's start tag) and tail.  masked: the password as "********",
+ * for the copies kept on the messages.
+ */
 static void
-audit_request(const Exporter *ex, const Msg *m, DynBuf *out)
+request_frame(const Exporter *ex, const char *operation, bool masked, DynBuf *head, DynBuf *tail)
 {
     const char *list = "";
     const char *item = "";
-    DynBuf req;
+    DynBuf begin;
 
-    (void)export_operation_elements(m->operation, &list, &item);
-    dynbuf_init(&req, SIZE_MAX / 2);
-    soap_request_begin(ex->soap, &req, m->operation);
-    (void)dynbuf_addf(&req, "<%s>", list);
-    if (m->item != NULL)
-        (void)dynbuf_addstr(&req, m->item);
-    (void)dynbuf_addf(&req, "</%s>", list);
-    soap_request_end(ex->soap, &req, m->operation);
-    soap_mask_passwords(req.data, req.len, out);
-    dynbuf_free(&req);
+    (void)export_operation_elements(operation, &list, &item);
+    dynbuf_init(&begin, SIZE_MAX / 2);
+    soap_request_begin(ex->soap, &begin, operation);
+    (void)dynbuf_addf(&begin, "<%s>", list);
+    if (masked)
+        soap_mask_passwords(begin.data, begin.len, head);
+    else
+        (void)dynbuf_add(head, begin.data, begin.len);
+    dynbuf_free(&begin);
+    (void)dynbuf_addf(tail, "</%s>", list);
+    soap_request_end(ex->soap, tail, operation);
 }
 
-/* ids, requests: the literals of the messages m[0..n). */
+/*
+ * ids and requests of the messages m[0..n) (all of one operation) as array
+ * literals; a message's request is the one it went in, reduced to its own
+ * item, with the password masked.
+ */
 static void
 outcome_arrays(const Exporter *ex, Msg *const *m, int n, DynBuf *ids, DynBuf *reqs)
 {
+    DynBuf head;
+    DynBuf tail;
+    DynBuf one;
+
+    dynbuf_init(&head, SIZE_MAX / 2);
+    dynbuf_init(&tail, SIZE_MAX / 2);
+    dynbuf_init(&one, SIZE_MAX / 2);
+    request_frame(ex, m[0]->operation, true, &head, &tail);
     (void)dynbuf_addc(ids, '{');
     (void)dynbuf_addc(reqs, '{');
     for (int i = 0; i < n; i++) {
-        DynBuf one;
-
-        dynbuf_init(&one, SIZE_MAX / 2);
-        audit_request(ex, m[i], &one);
+        dynbuf_reset(&one);
+        (void)dynbuf_add(&one, head.data, head.len);
+        if (m[i]->item != NULL)
+            (void)dynbuf_addstr(&one, m[i]->item);
+        (void)dynbuf_add(&one, tail.data, tail.len);
         array_id(ids, m[i]->id);
         array_text(reqs, one.data);
-        dynbuf_free(&one);
     }
     (void)dynbuf_addc(ids, '}');
     (void)dynbuf_addc(reqs, '}');
+    dynbuf_free(&head);
+    dynbuf_free(&tail);
+    dynbuf_free(&one);
 }
 
 static void
@@ -377,39 +397,68 @@ texts_array(DynBuf *b, char *const *texts, size_t n)
     (void)dynbuf_addc(b, '}');
 }
 
-/* Centra accepted m[0..n). */
+#define OUTCOME_EXTRA_MAX 3 /* parameters of an outcome beyond ids, requests and owner */
+
+/*
+ * Record an outcome on the messages m[0..n): sets is what changes (SQL SET
+ * items over m, the message, whose parameters start at $4: extra, nextra
+ * of them); every outcome also keeps the request, ends the claim and marks
+ * the messages done.  Only messages this exporter still holds change.
+ * *res (when not NULL) gets each changed message's new status.
+ */
 static ErrKind
-record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Error *err)
+record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char *const *extra,
+               int nextra, DbResult **res, Error *err)
 {
     DynBuf ids;
     DynBuf reqs;
-    DynBuf notices;
+    DynBuf sql;
+    const char *params[3 + OUTCOME_EXTRA_MAX];
     ErrKind rc;
 
     dynbuf_init(&ids, SIZE_MAX / 2);
     dynbuf_init(&reqs, SIZE_MAX / 2);
-    dynbuf_init(&notices, SIZE_MAX / 2);
+    dynbuf_init(&sql, SIZE_MAX / 2);
     outcome_arrays(ex, m, n, &ids, &reqs);
-    texts_array(&notices, res->notices, res->nnotices);
-    {
-        const char *params[4] = {ids.data, reqs.data, notices.data, ex->owner};
-
-        rc = db_query(ex->db,
-                      "UPDATE centra_outbox.messages m SET status = 'sent', sent_at = now(), "
-                      "updated_at = now(), attempts = m.attempts + 1, "
-                      "notices = NULLIF($3::text[], '{}'), errors = NULL, last_error = NULL, "
-                      "request_xml = r.x, locked_by = NULL, locked_until = NULL "
+    (void)dynbuf_addf(&sql,
+                      "UPDATE centra_outbox.messages m SET %s, request_xml = r.x, "
+                      "updated_at = now(), locked_by = NULL, locked_until = NULL "
                       "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND m.locked_by = $4 AND m.status = 'sending'",
-                      4, params, NULL, err);
-    }
+                      "WHERE m.id = r.id AND m.locked_by = $3 AND m.status = 'sending' "
+                      "RETURNING m.status",
+                      sets);
+    params[0] = ids.data;
+    params[1] = reqs.data;
+    params[2] = ex->owner;
+    for (int i = 0; i < nextra && i < OUTCOME_EXTRA_MAX; i++)
+        params[3 + i] = extra[i];
+    rc = db_query(ex->db, sql.data, 3 + nextra, params, res, err);
     dynbuf_free(&ids);
     dynbuf_free(&reqs);
+    dynbuf_free(&sql);
+    for (int i = 0; rc == ERR_OK && i < n; i++)
+        m[i]->done = true;
+    return rc;
+}
+
+/* Centra accepted m[0..n). */
+static ErrKind
+record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Error *err)
+{
+    DynBuf notices;
+    const char *extra[1];
+    ErrKind rc;
+
+    dynbuf_init(&notices, SIZE_MAX / 2);
+    texts_array(&notices, res->notices, res->nnotices);
+    extra[0] = notices.data;
+    rc = record_outcome(ex, m, n,
+                        "status = 'sent', sent_at = now(), attempts = m.attempts + 1, "
+                        "notices = NULLIF($4::text[], '{}'), errors = NULL, last_error = NULL",
+                        extra, 1, NULL, err);
     dynbuf_free(&notices);
     if (rc != ERR_OK)
         return rc;
-    for (int i = 0; i < n; i++)
-        m[i]->done = true;
     ex->t.messages_sent += n;
     log_debug("%s: %d message%s sent", m[0]->operation, n, n == 1 ? "" : "s");
     return ERR_OK;
@@ -420,17 +469,13 @@ static ErrKind
 record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const char *why,
               Error *err)
 {
-    DynBuf ids;
-    DynBuf reqs;
     DynBuf errs;
     DynBuf last;
+    const char *extra[2];
     ErrKind rc;
 
-    dynbuf_init(&ids, SIZE_MAX / 2);
-    dynbuf_init(&reqs, SIZE_MAX / 2);
     dynbuf_init(&errs, SIZE_MAX / 2);
     dynbuf_init(&last, SIZE_MAX / 2);
-    outcome_arrays(ex, &m, 1, &ids, &reqs);
     texts_array(&errs, errors, nerrors);
     if (why != NULL)
         (void)dynbuf_addstr(&last, why);
@@ -438,23 +483,14 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
         (void)dynbuf_addf(&last, "%s%s", i > 0 ? "; " : "", errors[i]);
     if (last.len == 0)
         (void)dynbuf_addstr(&last, "Centra refused the update without saying why");
-    {
-        const char *params[5] = {ids.data, reqs.data, errs.data, last.data, ex->owner};
-
-        rc = db_query(ex->db,
-                      "UPDATE centra_outbox.messages m SET status = 'failed', updated_at = now(), "
-                      "attempts = m.attempts + CASE WHEN $2::text[] IS NULL THEN 0 ELSE 1 END, "
-                      "errors = NULLIF($3::text[], '{}'), last_error = $4, request_xml = r.x, "
-                      "locked_by = NULL, locked_until = NULL "
-                      "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND m.locked_by = $5 AND m.status = 'sending'",
-                      5, params, NULL, err);
-    }
-    dynbuf_free(&ids);
-    dynbuf_free(&reqs);
+    extra[0] = errs.data;
+    extra[1] = last.data;
+    rc = record_outcome(ex, &m, 1,
+                        "status = 'failed', attempts = m.attempts + 1, "
+                        "errors = NULLIF($4::text[], '{}'), last_error = $5",
+                        extra, 2, NULL, err);
     dynbuf_free(&errs);
     if (rc == ERR_OK) {
-        m->done = true;
         ex->t.messages_failed++;
         log_warn("message %lld (%s, %s) failed: %s", m->id, m->operation, m->entity_key, last.data);
     }
@@ -469,10 +505,9 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
 static ErrKind
 record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
 {
-    DynBuf ids;
-    DynBuf reqs;
     char delay[32];
     char max[32];
+    const char *extra[3] = {why->message, delay, max};
     int most = 0;
     DbResult *res = NULL;
     ErrKind rc;
@@ -482,25 +517,11 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
     snprintf(delay, sizeof(delay), "%lld",
              backoff_delay_ms(ex->o->backoff_ms, ex->o->backoff_max_ms, most + 1, &ex->rng));
     snprintf(max, sizeof(max), "%d", ex->o->max_attempts);
-    dynbuf_init(&ids, SIZE_MAX / 2);
-    dynbuf_init(&reqs, SIZE_MAX / 2);
-    outcome_arrays(ex, m, n, &ids, &reqs);
-    {
-        const char *params[6] = {ids.data, reqs.data, why->message, delay, max, ex->owner};
-
-        rc = db_query(ex->db,
-                      "UPDATE centra_outbox.messages m SET attempts = m.attempts + 1, "
-                      "status = CASE WHEN m.attempts + 1 >= $5::integer THEN 'failed' "
-                      "ELSE 'pending' END, last_error = $3, request_xml = r.x, "
-                      "next_attempt_at = now() + $4::bigint * interval '1 millisecond', "
-                      "updated_at = now(), locked_by = NULL, locked_until = NULL "
-                      "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND m.locked_by = $6 AND m.status = 'sending' "
-                      "RETURNING m.status",
-                      6, params, &res, err);
-    }
-    dynbuf_free(&ids);
-    dynbuf_free(&reqs);
+    rc = record_outcome(ex, m, n,
+                        "attempts = m.attempts + 1, status = CASE WHEN m.attempts + 1 >= "
+                        "$6::integer THEN 'failed' ELSE 'pending' END, last_error = $4, "
+                        "next_attempt_at = now() + $5::bigint * interval '1 millisecond'",
+                        extra, 3, &res, err);
     if (rc != ERR_OK)
         return rc;
     for (int i = 0; i < db_result_rows(res); i++) {
@@ -510,8 +531,6 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
             ex->t.messages_retried++;
     }
     db_result_free(res);
-    for (int i = 0; i < n; i++)
-        m[i]->done = true;
     return ERR_OK;
 }
 
@@ -519,18 +538,16 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
 static bool
 build_request(const Exporter *ex, Msg *const *m, int n, DynBuf *body)
 {
-    const char *list = "";
-    const char *item = "";
+    DynBuf tail;
     bool ok;
 
-    (void)export_operation_elements(m[0]->operation, &list, &item);
-    soap_request_begin(ex->soap, body, m[0]->operation);
-    ok = dynbuf_addf(body, "<%s>", list) == ERR_OK;
+    dynbuf_init(&tail, SIZE_MAX / 2);
+    request_frame(ex, m[0]->operation, false, body, &tail);
+    ok = true;
     for (int i = 0; ok && i < n; i++)
         ok = dynbuf_addstr(body, m[i]->item) == ERR_OK;
-    ok = ok && dynbuf_addf(body, "</%s>", list) == ERR_OK;
-    if (ok)
-        soap_request_end(ex->soap, body, m[0]->operation);
+    ok = ok && dynbuf_add(body, tail.data, tail.len) == ERR_OK;
+    dynbuf_free(&tail);
     return ok && body->len + 4096 < REQUEST_MAX;
 }
 
