@@ -105,6 +105,15 @@ cli_usage_error(Error *err, const char *cmd, const char *fmt, ...)
     return ERR_USAGE;
 }
 
+ErrKind
+cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow)
+{
+    if (once != follow)
+        return ERR_OK;
+    return cli_usage_error(
+        err, cmd, once ? "--once and --follow exclude each other" : "say --once or --follow");
+}
+
 /* Whether option name (e.g. "--config" or "-v") is a global option. */
 static bool
 is_global_option(const char *name)

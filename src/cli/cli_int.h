@@ -6,6 +6,7 @@
 #define CLI_CLI_INT_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "centra/config.h"
@@ -39,6 +40,12 @@ extern const CliCommand cli_cmd_outbox;
  * err to ERR_USAGE with the message, and a hint pointing at --help.
  */
 ErrKind cli_usage_error(Error *err, const char *cmd, const char *fmt, ...) CB_PRINTF(3, 4);
+
+/*
+ * The mode of a command that runs --once or --follow: ERR_OK when exactly
+ * one was given, else a usage error of command cmd saying what is wrong.
+ */
+ErrKind cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow);
 
 /*
  * getopt_long that also records in *at the index of the argument being

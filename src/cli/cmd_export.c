@@ -81,10 +81,8 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     }
     if (optind < argc)
         return cli_usage_error(err, "export", "unexpected argument \"%s\"", argv[optind]);
-    if (once == opts.follow)
-        return cli_usage_error(err, "export",
-                               once ? "--once and --follow exclude each other"
-                                    : "say --once or --follow");
+    if (cli_once_or_follow(err, "export", once, opts.follow) != ERR_OK)
+        return ERR_USAGE;
     return export_run(ctx->cfg, &opts, err);
 }
 

@@ -113,10 +113,8 @@ import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     }
     if (optind < argc)
         return cli_usage_error(err, "import", "unexpected argument \"%s\"", argv[optind]);
-    if (once == opts.follow)
-        return cli_usage_error(err, "import",
-                               once ? "--once and --follow exclude each other"
-                                    : "say --once or --follow");
+    if (cli_once_or_follow(err, "import", once, opts.follow) != ERR_OK)
+        return ERR_USAGE;
     if (import_check_types(opts.types, err) != ERR_OK) {
         char msg[ERR_MESSAGE_MAX];
 
