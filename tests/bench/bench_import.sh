@@ -5,33 +5,10 @@
 #     (fsync on), plus the parse-only rate against raw expat and the peak
 #     memory of loading one answer that carries a single large order.
 #     Prints figures; asserts nothing about time.
-set -euo pipefail
-: "${CB_BIN:?}" "${CB_SIM_BIN:?}" "${CB_SOURCE_DIR:?}" "${CB_BUILD_DIR:?}"
 orders=${CB_BENCH_ORDERS:-100000}
 big_lines=${CB_BENCH_BIG_LINES:-90000}
-work=$(mktemp -d)
-sim_pid=
-cleanup() {
-    [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null
-    "$CB_SOURCE_DIR/tests/integration/pgcluster.sh" stop "$work/pg" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-chmod 755 "$work"
-
-"$CB_SOURCE_DIR/tests/integration/pgcluster.sh" start "$work/pg" "$CB_BUILD_DIR/tests/freeport" \
-    >/dev/null
-# shellcheck disable=SC1091
-source "$work/pg/env"
-export DATABASE_URL="postgresql://$PGUSER@$PGHOST:$PGPORT/postgres"
-"$CB_BIN" -q migrate
-
-"$CB_SIM_BIN" --orders "$orders" --seed 1 >"$work/sim.out" 2>&1 &
-sim_pid=$!
-for _ in $(seq 100); do grep -q http "$work/sim.out" && break; sleep 0.1; done
-export CENTRA_URL
-CENTRA_URL=$(grep -o 'http://[^ ]*' "$work/sim.out" | head -1)
-export CENTRA_USERNAME=centra-sim CENTRA_PASSWORD=centra-sim
+source "$(dirname "$0")/benchlib.sh"
+start_sim --orders "$orders" --seed 1
 
 # One answer, saved for the parse-only comparison.
 curl -s -X POST -H 'Content-Type: text/xml; charset=utf-8' --data-binary \
