@@ -32,7 +32,8 @@ ErrKind runs_begin(DbConn *db, const char *command, long long *run_id, Error *er
 /*
  * Write the counts of run_id and, when finished, its outcome (success,
  * partial, failed from outcome), exit code, error (failure's message) and
- * end time.  A run_id of 0 is ignored.
+ * end time.  Unless the run failed, last_ok_at becomes now: call it after
+ * each step that succeeded.  A run_id of 0 is ignored.
  */
 ErrKind runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished,
                     ErrKind outcome, const Error *failure, Error *err) CB_MUSTCHECK;

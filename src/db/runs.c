@@ -71,7 +71,8 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
                     "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
                     "messages_sent = $10, messages_failed = $11, messages_retried = $12, "
                     "exit_code = $13::integer, outcome = $14, error = $15, "
-                    "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END "
+                    "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END, "
+                    "last_ok_at = CASE WHEN $14 = 'failed' THEN last_ok_at ELSE now() END "
                     "WHERE run_id = $1::bigint",
                     (int)(n + 4), params, NULL, err);
 }
