@@ -52,6 +52,8 @@ typedef enum ConfigKey {
     CONFIG_EXPORT_MAX_ATTEMPTS,  /* sends of a message before it fails for good */
     CONFIG_EXPORT_LEASE,         /* how long a claimed message is held, ms */
     CONFIG_EXPORT_BACKOFF_MAX,   /* longest wait before a message is tried again, ms */
+    CONFIG_LOG_FILE,             /* append logs here instead of stderr; reopened on SIGHUP */
+    CONFIG_METRICS_LISTEN,       /* run: address:port of the metrics endpoint; unset: none */
     CONFIG_KEY_COUNT_            /* not a key: the number of settings */
 } ConfigKey;
 

@@ -33,6 +33,7 @@
 #include "centra/attrs.h"
 #include "centra/config.h"
 #include "centra/error.h"
+#include "centra/runs.h"
 
 typedef struct ExportOptions {
     bool follow;              /* keep running, woken by NOTIFY centra_outbox */
@@ -42,6 +43,7 @@ typedef struct ExportOptions {
     long long lease_ms;       /* how long claimed messages are held */
     long long backoff_ms;     /* first wait after a transient failure */
     long long backoff_max_ms; /* longest such wait */
+    RunCounts *totals;        /* when not NULL, the run's counts are added here */
 } ExportOptions;
 
 /* Fill opts from the configuration. */

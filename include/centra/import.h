@@ -24,6 +24,7 @@
 #include "centra/attrs.h"
 #include "centra/config.h"
 #include "centra/error.h"
+#include "centra/runs.h"
 
 typedef struct ImportOptions {
     bool follow;            /* keep polling instead of stopping at an empty queue */
@@ -32,6 +33,8 @@ typedef struct ImportOptions {
     const char *types;      /* event types, comma-separated; "all" */
     const char *markets;    /* market ids, comma-separated; NULL or "": all markets */
     long long poll_ms;      /* follow: wait after the queue was found empty */
+    long long retry_ms;     /* follow: first wait after a failure (doubles) */
+    RunCounts *totals;      /* when not NULL, the run's counts are added here */
 } ImportOptions;
 
 /* Fill opts from the configuration (strings borrowed from cfg). */

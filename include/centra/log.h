@@ -88,6 +88,23 @@ void log_set_format(LogFormat format);
  */
 void log_set_stream(FILE *stream);
 
+/*
+ * Append log lines to the file at path from now on (created 0640 when
+ * missing).  ERR_CONFIG naming the file and the reason when it cannot be
+ * opened.
+ */
+ErrKind log_open_file(const char *path, Error *err) CB_MUSTCHECK;
+
+/*
+ * Open the log file again under its name (after logrotate moved it away);
+ * on failure keep writing to the old one, with a warning.  No-op without a
+ * log file.
+ */
+void log_reopen(void);
+
+/* Close the log file; lines go to stderr again. */
+void log_close_file(void);
+
 /* Write one message at level (no level check: use the macros). */
 void log_write(LogLevel level, const char *fmt, ...) CB_PRINTF(2, 3);
 

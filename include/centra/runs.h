@@ -26,6 +26,29 @@ typedef struct RunCounts {
     int messages_retried;    /* sends of outbox messages that failed transiently */
 } RunCounts;
 
+/*
+ * What a running command shows its supervisor (the daemon's "run" process
+ * reads it from shared memory for its metrics and /healthz).  Times are Unix
+ * seconds; 0 means never.
+ */
+typedef struct RunLive {
+    RunCounts counts;        /* as last written to centra.runs */
+    long long started_at;    /* when the run began */
+    long long last_ok_at;    /* the last step that succeeded */
+    long long last_error_at; /* the last error that interrupted the work */
+    int errors;              /* such errors */
+    char last_error[256];    /* the message of the last one */
+} RunLive;
+
+/* Mirror runs_begin, runs_update and runs_note_error into live from now on (NULL: stop). */
+void runs_set_live(RunLive *live);
+
+/* Record an error the command survives (it waits and tries again) for the supervisor. */
+void runs_note_error(const Error *e);
+
+/* Add the counts of c to t. */
+void runs_add_counts(RunCounts *t, const RunCounts *c);
+
 /* Insert the row of a new run of command (host, pid, version, log id); *run_id its id. */
 ErrKind runs_begin(DbConn *db, const char *command, long long *run_id, Error *err) CB_MUSTCHECK;
 

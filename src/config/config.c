@@ -158,6 +158,15 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .type = CONFIG_TYPE_DURATION, .def = "1h", .min = 1 * SECOND, .max = 7 * 24 * HOUR,
         .help = "longest wait before a message that failed transiently is sent again (the "
                 "wait starts at centra_retry_delay and doubles)"},
+    [CONFIG_LOG_FILE] = {
+        .key = "centra_log_file", .env = "CENTRA_LOG_FILE", .type = CONFIG_TYPE_STRING,
+        .help = "append the log to this file instead of stderr; reopened on SIGHUP (for "
+                "logrotate); unset: stderr (the journal under systemd)"},
+    [CONFIG_METRICS_LISTEN] = {
+        .key = "centra_metrics_listen", .env = "CENTRA_METRICS_LISTEN",
+        .type = CONFIG_TYPE_STRING,
+        .help = "run: serve Prometheus metrics (/metrics) and /healthz on this address:port, "
+                "e.g. 127.0.0.1:9187; unset: no endpoint"},
 };
 /* clang-format on */
 

@@ -6,11 +6,51 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "centra/log.h"
 #include "centra/strutil.h"
 #include "centra/version.h"
+
+static RunLive *live; /* where to mirror the counts; NULL none */
+
+void
+runs_set_live(RunLive *l)
+{
+    live = l;
+}
+
+void
+runs_note_error(const Error *e)
+{
+    size_t n;
+
+    if (live == NULL)
+        return;
+    live->errors++;
+    live->last_error_at = (long long)time(NULL);
+    n = strnlen(e->message, sizeof(live->last_error) - 1);
+    memcpy(live->last_error, e->message, n);
+    live->last_error[n] = '\0';
+}
+
+void
+runs_add_counts(RunCounts *t, const RunCounts *c)
+{
+    t->batches += c->batches;
+    t->events_received += c->events_received;
+    t->events_applied += c->events_applied;
+    t->events_stale += c->events_stale;
+    t->events_unhandled += c->events_unhandled;
+    t->events_duplicate += c->events_duplicate;
+    t->events_quarantined += c->events_quarantined;
+    t->events_acknowledged += c->events_acknowledged;
+    t->messages_sent += c->messages_sent;
+    t->messages_failed += c->messages_failed;
+    t->messages_retried += c->messages_retried;
+}
 
 ErrKind
 runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
@@ -33,6 +73,10 @@ runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
         return rc;
     *run_id = strtoll(db_result_value(res, 0, 0), NULL, 10);
     db_result_free(res);
+    if (live != NULL) {
+        memset(&live->counts, 0, sizeof(live->counts));
+        live->started_at = (long long)time(NULL);
+    }
     return ERR_OK;
 }
 
@@ -51,6 +95,7 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
                        : outcome == ERR_OK      ? "success"
                        : outcome == ERR_PARTIAL ? "partial"
                                                 : "failed";
+    ErrKind rc;
 
     if (run_id == 0)
         return ERR_OK;
@@ -65,14 +110,20 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
     params[n + 2] = what;
     params[n + 3] =
         finished && failure != NULL && failure->kind != ERR_OK ? failure->message : NULL;
-    return db_query(db,
-                    "UPDATE centra.runs SET batches = $2, events_received = $3, "
-                    "events_applied = $4, events_stale = $5, events_unhandled = $6, "
-                    "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
-                    "messages_sent = $10, messages_failed = $11, messages_retried = $12, "
-                    "exit_code = $13::integer, outcome = $14, error = $15, "
-                    "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END, "
-                    "last_ok_at = CASE WHEN $14 = 'failed' THEN last_ok_at ELSE now() END "
-                    "WHERE run_id = $1::bigint",
-                    (int)(n + 4), params, NULL, err);
+    rc = db_query(db,
+                  "UPDATE centra.runs SET batches = $2, events_received = $3, "
+                  "events_applied = $4, events_stale = $5, events_unhandled = $6, "
+                  "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
+                  "messages_sent = $10, messages_failed = $11, messages_retried = $12, "
+                  "exit_code = $13::integer, outcome = $14, error = $15, "
+                  "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END, "
+                  "last_ok_at = CASE WHEN $14 = 'failed' THEN last_ok_at ELSE now() END "
+                  "WHERE run_id = $1::bigint",
+                  (int)(n + 4), params, NULL, err);
+    if (rc == ERR_OK && live != NULL) {
+        live->counts = *c;
+        if (strcmp(what, "failed") != 0)
+            live->last_ok_at = (long long)time(NULL);
+    }
+    return rc;
 }

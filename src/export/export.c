@@ -17,7 +17,6 @@
 #include "centra/export.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +29,17 @@
 #include "centra/jsonxml.h"
 #include "centra/log.h"
 #include "centra/runs.h"
+#include "centra/signals.h"
 #include "centra/soap.h"
 #include "centra/strutil.h"
 #include "centra/xmlwriter.h"
 
-#define CLAIM_FACTOR   10                 /* batches claimed at once */
-#define CLAIM_MAX      5000               /* messages claimed at once, at most */
-#define ITEM_MAX       (8 * 1024 * 1024)  /* bytes of one item as XML */
-#define REQUEST_MAX    (64 * 1024 * 1024) /* bytes of one request */
-#define NOTIFY_CHANNEL "centra_outbox"
+#define CLAIM_FACTOR     10                 /* batches claimed at once */
+#define CLAIM_MAX        5000               /* messages claimed at once, at most */
+#define ITEM_MAX         (8 * 1024 * 1024)  /* bytes of one item as XML */
+#define REQUEST_MAX      (64 * 1024 * 1024) /* bytes of one request */
+#define NOTIFY_CHANNEL   "centra_outbox"
+#define RECONNECT_MAX_MS (60 * 1000) /* longest wait between reconnection rounds */
 
 /* The list and item elements of each update operation (centra-api-notes.md §3). */
 static const struct {
@@ -88,15 +89,6 @@ typedef struct Exporter {
     int nmsgs;              /* messages in it */
     long long renewed_ms;   /* when its lease was last renewed */
 } Exporter;
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 void
 export_options_from_config(ExportOptions *opts, const Config *cfg)
@@ -640,10 +632,10 @@ send_claim(Exporter *ex, Error *err)
             int size = n - k < ex->o->batch_size ? n - k : ex->o->batch_size;
 
             rc = send_batch(ex, group + k, size, err);
-            if (stop_requested)
+            if (sig_service())
                 break;
         }
-        if (stop_requested)
+        if (sig_stop_requested())
             break;
     }
     xfree(group);
@@ -673,7 +665,6 @@ idle_wait(Exporter *ex, Error *err)
 {
     DbResult *res;
     long long wait = ex->o->poll_ms;
-    bool notified;
     ErrKind rc = db_query(ex->db,
                           "SELECT ceil(extract(epoch FROM min(CASE WHEN status = 'pending' "
                           "THEN next_attempt_at ELSE locked_until END) - now()) * 1000)::bigint "
@@ -689,7 +680,18 @@ idle_wait(Exporter *ex, Error *err)
             wait = due < 10 ? 10 : due;
     }
     db_result_free(res);
-    return db_wait_notify(ex->db, wait, &notified, err);
+    /* In slices, so that a stop asked for meanwhile is seen within a second. */
+    for (long long until = backoff_now_ms() + wait; rc == ERR_OK && !sig_service();) {
+        long long left = until - backoff_now_ms();
+        bool notified;
+
+        if (left <= 0)
+            break;
+        rc = db_wait_notify(ex->db, left < 1000 ? left : 1000, &notified, err);
+        if (notified)
+            break;
+    }
+    return rc;
 }
 
 static void
@@ -721,6 +723,26 @@ exporter_init(Exporter *ex, const Config *cfg, const ExportOptions *o, Error *er
     return db_new(&dbo, &ex->db, err);
 }
 
+/*
+ * After the connection was lost: reconnect, waiting with backoff between
+ * attempts (each db_reconnect already tries centra_db_retries times) until it
+ * works or a stop is asked for.
+ */
+static ErrKind
+reconnect_wait(Exporter *ex, Error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        ErrKind rc = db_reconnect(ex->db, err);
+
+        if (rc != ERR_DB_CONNECTION || sig_stop_requested())
+            return rc;
+        runs_note_error(err);
+        log_warn("%s; trying again", err->message);
+        err_reset(err);
+        sig_sleep_ms(backoff_delay_ms(ex->o->backoff_ms, RECONNECT_MAX_MS, attempt, &ex->rng));
+    }
+}
+
 /* One claim, sent; *claimed says how many messages it held. */
 static ErrKind
 round_once(Exporter *ex, int *claimed, Error *err)
@@ -743,44 +765,36 @@ ErrKind
 export_run(const Config *cfg, const ExportOptions *o, Error *err)
 {
     Exporter ex;
-    struct sigaction sa;
-    struct sigaction old_term;
-    struct sigaction old_int;
-    ErrKind rc = exporter_init(&ex, cfg, o, err);
+    ErrKind rc;
     Error e2;
 
-    stop_requested = 0;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    (void)sigaction(SIGTERM, &sa, &old_term);
-    (void)sigaction(SIGINT, &sa, &old_int);
+    sig_install();
+    rc = exporter_init(&ex, cfg, o, err);
     if (rc == ERR_OK)
         rc = runs_begin(ex.db, "export", &ex.run_id, err);
-    while (rc == ERR_OK && !stop_requested) {
+    while (rc == ERR_OK && !sig_service()) {
         int claimed = 0;
 
         if (o->follow)
             rc = listen_outbox(&ex, err);
         if (rc == ERR_OK)
             rc = round_once(&ex, &claimed, err);
-        if (rc == ERR_DB_CONNECTION && o->follow && !stop_requested) {
-            log_warn("%s; reconnecting", err->message);
-            err_reset(err);
-            rc = db_reconnect(ex.db, err);
-            continue;
-        }
-        if (rc == ERR_CENTRA_UNAVAILABLE && o->follow && !stop_requested) {
+        if ((rc == ERR_DB_CONNECTION || rc == ERR_CENTRA_UNAVAILABLE) && o->follow &&
+            !sig_stop_requested()) {
             /* The messages wait for their next attempt; so does the exporter. */
-            log_warn("%s", err->message);
+            log_warn("%s; trying again", err->message);
+            runs_note_error(err);
             err_reset(err);
-            rc = idle_wait(&ex, err);
+            rc = rc == ERR_DB_CONNECTION ? reconnect_wait(&ex, err) : idle_wait(&ex, err);
             continue;
         }
         if (rc != ERR_OK || claimed > 0)
             continue;
         if (!o->follow)
             break;
-        rc = idle_wait(&ex, err);
+        rc = runs_update(ex.db, ex.run_id, &ex.t, false, ERR_OK, NULL, err);
+        if (rc == ERR_OK)
+            rc = idle_wait(&ex, err);
     }
     if (rc == ERR_OK && ex.t.messages_failed > 0) {
         rc = err_set(err, ERR_PARTIAL, "%d message%s failed", ex.t.messages_failed,
@@ -795,8 +809,9 @@ export_run(const Config *cfg, const ExportOptions *o, Error *err)
     if (ex.db != NULL)
         log_info("%d messages sent, %d failed, %d to be tried again, in %d requests",
                  ex.t.messages_sent, ex.t.messages_failed, ex.t.messages_retried, ex.t.batches);
-    (void)sigaction(SIGTERM, &old_term, NULL);
-    (void)sigaction(SIGINT, &old_int, NULL);
+    if (o->totals != NULL)
+        runs_add_counts(o->totals, &ex.t);
+    sig_restore();
     exporter_free(&ex);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include "centra/eventparser.h"
 #include "centra/loader.h"
 #include "centra/runs.h"
+#include "centra/signals.h"
 #include "centra/log.h"
 #include "centra/soap.h"
 #include "centra/strutil.h"
@@ -118,6 +119,7 @@ import_options_from_config(ImportOptions *opts, const Config *cfg)
     opts->types = config_get_str(cfg, CONFIG_EVENT_TYPES);
     opts->markets = config_get_str(cfg, CONFIG_MARKETS);
     opts->poll_ms = config_get_int(cfg, CONFIG_POLL_INTERVAL);
+    opts->retry_ms = config_get_int(cfg, CONFIG_RETRY_DELAY);
     opts->stop_on_malformed = config_get_int(cfg, CONFIG_ON_MALFORMED) == 1;
 }
 
@@ -350,7 +352,7 @@ drain(Importer *im, const char *type, bool *got_any, Error *err)
     long long prev_first = -1;
     size_t prev_n = 0;
 
-    for (;;) {
+    while (!sig_service()) {
         BatchResult r;
         ErrKind rc = batch(im, type, &r, err);
 
@@ -386,6 +388,7 @@ drain(Importer *im, const char *type, bool *got_any, Error *err)
             return ERR_CENTRA_FAULT;
         }
     }
+    return ERR_OK;
 }
 
 /* ---------------------------------------------------------------------------
@@ -462,28 +465,73 @@ finish_run(Importer *im, ErrKind rc, Error *err)
     return rc;
 }
 
+/*
+ * import --follow: whether the loop survives rc by waiting and trying again
+ * (outages of Centra or the database, an answer not understood, an event
+ * that cannot be acknowledged) rather than exiting.
+ */
+static bool
+follow_survives(ErrKind rc)
+{
+    return rc == ERR_DB_CONNECTION || rc == ERR_DB_TIMEOUT || rc == ERR_DB_CONFLICT ||
+           rc == ERR_CENTRA_UNAVAILABLE || rc == ERR_CENTRA_FAULT || rc == ERR_PARTIAL;
+}
+
+/* One round: every event type drained once; *got_any says whether events came. */
+static ErrKind
+round_once(Importer *im, bool *got_any, Error *err)
+{
+    ErrKind rc = lock_queue(im, err);
+
+    for (int i = 0; rc == ERR_OK && i < im->ntypes && !sig_stop_requested(); i++)
+        rc = drain(im, im->types[i], got_any, err);
+    return rc;
+}
+
 ErrKind
 import_run(const Config *cfg, const ImportOptions *o, Error *err)
 {
     Importer im;
-    ErrKind rc = importer_init(&im, cfg, o, true, err);
+    ErrKind rc;
+    uint64_t rng = backoff_seed();
+    int failures = 0;
 
+    sig_install();
+    rc = importer_init(&im, cfg, o, true, err);
     if (rc == ERR_OK)
         rc = lock_queue(&im, err);
     if (rc == ERR_OK)
         rc = runs_begin(im.db, "import", &im.run_id, err);
-    while (rc == ERR_OK) {
+    while (rc == ERR_OK && !sig_service()) {
         bool got_any = false;
 
-        for (int i = 0; rc == ERR_OK && i < im.ntypes; i++)
-            rc = drain(&im, im.types[i], &got_any, err);
+        rc = round_once(&im, &got_any, err);
+        if (rc == ERR_OK && o->follow)
+            rc = run_update(&im, false, ERR_OK, NULL, err); /* moves last_ok_at on */
+        if (rc != ERR_OK && o->follow && follow_survives(rc) && !sig_stop_requested()) {
+            long long wait = backoff_delay_ms(o->retry_ms, o->poll_ms, failures++, &rng);
+
+            log_warn("%s; trying again in %lld ms", err->message, wait);
+            runs_note_error(err);
+            err_reset(err);
+            /* The next statement connects again if the connection was lost. */
+            sig_sleep_ms(wait);
+            rc = ERR_OK;
+            continue;
+        }
         if (rc != ERR_OK || !o->follow)
             break;
+        failures = 0;
         if (!got_any)
-            backoff_sleep_ms(o->poll_ms);
+            sig_sleep_ms(o->poll_ms);
     }
+    if (rc == ERR_OK && sig_stop_requested())
+        log_info("stopped by signal %d after the current batch", sig_stop_signal());
     if (im.db != NULL && im.run_id != 0)
         rc = finish_run(&im, rc, err);
+    if (o->totals != NULL)
+        runs_add_counts(o->totals, &im.t);
+    sig_restore();
     importer_free(&im);
     return rc;
 }

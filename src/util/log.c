@@ -10,6 +10,8 @@
  */
 #include "centra/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +21,7 @@
 #include "centra/alloc.h"
 #include "centra/dynbuf.h"
 #include "centra/json.h"
+#include "centra/strutil.h"
 
 #define LOG_MAX_SECRETS   16
 #define LOG_CTX_VALUE_MAX 128
@@ -30,6 +33,8 @@ LogLevel log_threshold = LOG_LEVEL_INFO;
 
 static LogFormat log_format = LOG_FORMAT_TEXT;
 static FILE *log_stream; /* NULL means stderr */
+static FILE *log_file;   /* the stream opened by log_open_file, owned */
+static char *log_path;   /* its path, for log_reopen */
 static char *log_secrets[LOG_MAX_SECRETS];
 static size_t log_nsecrets;
 static _Thread_local char log_ctx[LOG_CTX_COUNT_][LOG_CTX_VALUE_MAX];
@@ -57,6 +62,78 @@ void
 log_set_stream(FILE *stream)
 {
     log_stream = stream;
+}
+
+/* Open path for appending (created 0640, close-on-exec); NULL with errno set on failure. */
+static FILE *
+open_append(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    FILE *f;
+
+    if (fd < 0)
+        return NULL;
+    f = fdopen(fd, "a");
+    if (f == NULL) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
+ErrKind
+log_open_file(const char *path, Error *err)
+{
+    FILE *f = open_append(path);
+    char ebuf[128];
+
+    if (f == NULL) {
+        err_set(err, ERR_CONFIG, "could not open log file \"%s\": %s", path,
+                str_errno(errno, ebuf, sizeof(ebuf)));
+        err_hint(err, "Check centra_log_file, and that the directory exists and is writable "
+                      "by this user.");
+        return ERR_CONFIG;
+    }
+    log_close_file();
+    log_file = f;
+    log_path = xstrdup(path);
+    log_stream = f;
+    return ERR_OK;
+}
+
+void
+log_reopen(void)
+{
+    FILE *f;
+    char ebuf[128];
+
+    if (log_path == NULL)
+        return;
+    f = open_append(log_path);
+    if (f == NULL) {
+        log_warn("could not reopen log file \"%s\": %s; writing to the old one", log_path,
+                 str_errno(errno, ebuf, sizeof(ebuf)));
+        return;
+    }
+    fclose(log_file);
+    log_file = f;
+    log_stream = f;
+    log_detail("log file reopened");
+}
+
+void
+log_close_file(void)
+{
+    if (log_file == NULL)
+        return;
+    if (log_stream == log_file)
+        log_stream = NULL;
+    fclose(log_file);
+    log_file = NULL;
+    xfree(log_path);
+    log_path = NULL;
 }
 
 bool
