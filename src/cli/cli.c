@@ -25,8 +25,8 @@
 static const CliCommand cli_cmd_help;
 
 static const CliCommand *const cli_commands[] = {
-    &cli_cmd_migrate, &cli_cmd_import, &cli_cmd_load, &cli_cmd_export,
-    &cli_cmd_outbox,  &cli_cmd_config, &cli_cmd_help,
+    &cli_cmd_migrate, &cli_cmd_import, &cli_cmd_load,   &cli_cmd_export, &cli_cmd_sync,
+    &cli_cmd_run,     &cli_cmd_outbox, &cli_cmd_config, &cli_cmd_help,
 };
 
 static const char cli_usage_head[] =
@@ -236,9 +236,10 @@ load_config(const GlobalOptions *g, Config *cfg, Error *err)
     return rc;
 }
 
-static void
-apply_logging(const GlobalOptions *g, const Config *cfg)
+static ErrKind
+apply_logging(const GlobalOptions *g, const Config *cfg, Error *err)
 {
+    const char *file = config_get_str(cfg, CONFIG_LOG_FILE);
     long long level = config_get_int(cfg, CONFIG_LOG_LEVEL) + g->verbose - g->quiet;
 
     if (level < LOG_LEVEL_ERROR)
@@ -247,6 +248,7 @@ apply_logging(const GlobalOptions *g, const Config *cfg)
         level = LOG_LEVEL_TRACE;
     log_set_level((LogLevel)level);
     log_set_format(config_get_int(cfg, CONFIG_LOG_FORMAT) == 1 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+    return file != NULL && file[0] != '\0' ? log_open_file(file, err) : ERR_OK;
 }
 
 /*
@@ -353,7 +355,7 @@ int
 cli_main(int argc, char **argv)
 {
     GlobalOptions g;
-    CliContext ctx = {NULL};
+    CliContext ctx = {NULL, 0, NULL};
     const CliCommand *cmd;
     Error err;
     ErrKind rc;
@@ -387,6 +389,8 @@ cli_main(int argc, char **argv)
     }
     cmd_argc = argc - optind;
     cmd_argv = argv + optind;
+    ctx.global_argc = optind;
+    ctx.global_argv = argv;
     if (wants_help(cmd_argc, cmd_argv)) {
         cli_print_command_help(cmd, stdout);
         return 0;
@@ -398,9 +402,12 @@ cli_main(int argc, char **argv)
     if (rc == ERR_OK) {
         /* Before anything could print DATABASE_URL, know its password. */
         db_register_secrets(config_get_str(ctx.cfg, CONFIG_DATABASE_URL));
-        apply_logging(&g, ctx.cfg);
+        rc = apply_logging(&g, ctx.cfg, &err);
+    }
+    if (rc == ERR_OK) {
         set_run_id();
         config_warn_unknown_env();
+        cli_run_attach_worker();
         optind = 1;
         rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);
     }
@@ -409,6 +416,7 @@ cli_main(int argc, char **argv)
     else if (rc != ERR_OK && err.message[0] != '\0')
         log_report(LOG_LEVEL_ERROR, &err);
     config_free(ctx.cfg);
+    log_close_file();
     log_clear_secrets();
     return err_exit_code(rc);
 }

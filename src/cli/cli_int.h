@@ -15,7 +15,9 @@
 #define CLI_PROGNAME "centra-bridge"
 
 typedef struct CliContext {
-    Config *cfg; /* effective configuration, loaded before the command runs */
+    Config *cfg;        /* effective configuration, loaded before the command runs */
+    int global_argc;    /* the program name and global options, before the command */
+    char **global_argv; /* (for the daemon, which runs itself again as its workers) */
 } CliContext;
 
 typedef struct CliCommand {
@@ -34,6 +36,8 @@ extern const CliCommand cli_cmd_import;
 extern const CliCommand cli_cmd_load;
 extern const CliCommand cli_cmd_export;
 extern const CliCommand cli_cmd_outbox;
+extern const CliCommand cli_cmd_sync;
+extern const CliCommand cli_cmd_run;
 
 /*
  * Report a usage error for command cmd (NULL for the program itself): set
@@ -64,6 +68,12 @@ ErrKind cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int a
 
 /* Print cmd's full help to out. */
 void cli_print_command_help(const CliCommand *cmd, FILE *out);
+
+/*
+ * In a worker started by "run": mirror the run's counts and health into the
+ * supervisor's shared page (no-op otherwise).
+ */
+void cli_run_attach_worker(void);
 
 /* Entry point: parse, load configuration, run.  Returns the exit code. */
 int cli_main(int argc, char **argv);

@@ -468,13 +468,15 @@ finish_run(Importer *im, ErrKind rc, Error *err)
 /*
  * import --follow: whether the loop survives rc by waiting and trying again
  * (outages of Centra or the database, an answer not understood, an event
- * that cannot be acknowledged) rather than exiting.
+ * that cannot be acknowledged, another importer holding the queue: it
+ * stands by) rather than exiting.
  */
 static bool
 follow_survives(ErrKind rc)
 {
     return rc == ERR_DB_CONNECTION || rc == ERR_DB_TIMEOUT || rc == ERR_DB_CONFLICT ||
-           rc == ERR_CENTRA_UNAVAILABLE || rc == ERR_CENTRA_FAULT || rc == ERR_PARTIAL;
+           rc == ERR_CENTRA_UNAVAILABLE || rc == ERR_CENTRA_FAULT || rc == ERR_PARTIAL ||
+           rc == ERR_BUSY;
 }
 
 /* One round: every event type drained once; *got_any says whether events came. */
@@ -498,8 +500,8 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
 
     sig_install();
     rc = importer_init(&im, cfg, o, true, err);
-    if (rc == ERR_OK)
-        rc = lock_queue(&im, err);
+    if (rc == ERR_OK && !o->follow)
+        rc = lock_queue(&im, err); /* --follow takes it in its loop, and may stand by */
     if (rc == ERR_OK)
         rc = runs_begin(im.db, "import", &im.run_id, err);
     while (rc == ERR_OK && !sig_service()) {
