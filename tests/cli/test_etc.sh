@@ -19,7 +19,7 @@ pending=(centra_log_file centra_metrics_listen)
 run_cb config --help
 assert_eq 0 "$RC" "config --help exits 0"
 mapfile -t known < <(printf '%s\n' "$OUT" | sed -n 's/^  \([A-Z][A-Z0-9_]*\)  .*/\1/p' |
-    tr 'A-Z' 'a-z')
+    tr '[:upper:]' '[:lower:]')
 [[ ${#known[@]} -ge 20 ]]
 cb_report $? "config --help lists the settings (${#known[@]} found)" "$OUT"
 
@@ -102,7 +102,9 @@ for f in centra-bridge.service centra-bridge-sync.service; do
         "$f runs the installed binary with the installed config file"
 done
 run_cb --help
-for code in $(sed -n 's/^RestartPreventExitStatus=//p' "$units/centra-bridge.service"); do
+read -r -a codes < <(sed -n 's/^RestartPreventExitStatus=//p' "$units/centra-bridge.service")
+assert_eq "77 78" "${codes[*]}" "the daemon is not restarted after exit 77 or 78"
+for code in "${codes[@]}"; do
     assert_contains "$OUT" "  $code " "RestartPreventExitStatus $code is an exit status of --help"
 done
 
