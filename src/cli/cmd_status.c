@@ -48,7 +48,11 @@ static const char status_help[] =
     "usage; 69 the database is unreachable; 78 configuration, or the schema is\n"
     "missing or not migrated (run \"centra-bridge migrate\").\n";
 
-/* A timestamp as ISO 8601 UTC text; the whole seconds since it (never negative; NULL stays NULL). */
+/*
+ * SQL of a timestamp as ISO 8601 UTC text; of the whole seconds since it
+ * (never negative, NULL stays NULL); of the first line of a text, cut at 200
+ * characters.
+ */
 #define ISO(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define AGE(x)                                                                                     \
     "(CASE WHEN (" x ") > now() THEN 0 ELSE floor(extract(epoch FROM now() - (" x ")))::bigint "   \
