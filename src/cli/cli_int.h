@@ -38,6 +38,8 @@ extern const CliCommand cli_cmd_export;
 extern const CliCommand cli_cmd_outbox;
 extern const CliCommand cli_cmd_sync;
 extern const CliCommand cli_cmd_run;
+extern const CliCommand cli_cmd_status;
+extern const CliCommand cli_cmd_check;
 
 /*
  * Report a usage error for command cmd (NULL for the program itself): set

@@ -1,0 +1,469 @@
+/*
+ * src/cli/cmd_check.c
+ *     "centra-bridge check": is the configuration complete, can we reach the
+ *     database (with its schema current) and Centra (login accepted)?
+ *
+ * Says exactly what is wrong, one line per check, with the detail and hint
+ * of each failure below it.  Changes nothing anywhere: the database is only
+ * read, and Centra gets one events_Get, which is read-only (nothing is
+ * acknowledged).  Kept quick: at most one retry for the database and for
+ * Centra, whatever the configuration says.  Secrets are never printed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "centra/alloc.h"
+#include "centra/db.h"
+#include "centra/dynbuf.h"
+#include "centra/eventparser.h"
+#include "centra/http.h"
+#include "centra/migrate.h"
+#include "centra/soap.h"
+#include "centra/strutil.h"
+#include "cli_int.h"
+
+static const char check_help[] =
+    "Usage: centra-bridge [OPTION]... check\n"
+    "\n"
+    "Check that centra-bridge can work, and say exactly what is wrong when not:\n"
+    "  configuration  the Centra settings are all there; warns about a plain\n"
+    "                 http:// URL and TLS verification turned off\n"
+    "  database       PostgreSQL accepts the connection (DATABASE_URL, or libpq's\n"
+    "                 PG* variables and ~/.pgpass)\n"
+    "  schema         every migration of this centra-bridge is applied\n"
+    "  centra         Centra accepts the login: one events_Get, which only reads\n"
+    "                 (nothing is acknowledged); shows how many events wait\n"
+    "Each line starts with ok, warn, FAIL or skip (a check that needs one that\n"
+    "failed).  The database and Centra are tried at most twice, so a check of an\n"
+    "unreachable service ends quickly.  Nothing is changed anywhere.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help, then exit\n"
+    "\n"
+    "Exit status: 0 every check passed (warnings allowed); otherwise the code of\n"
+    "the first failure: 78 configuration, database access refused or schema not\n"
+    "current (run \"centra-bridge migrate\"), TLS certificate not verified; 69 the\n"
+    "database or Centra is unreachable; 77 Centra refused the login; 76 Centra\n"
+    "answered with an error.  docs/monitoring.md explains each failure.\n";
+
+#define CHECK_INDENT "                      " /* under the message of a check line */
+
+typedef struct CheckRun {
+    ErrKind first; /* kind of the first failure, ERR_OK while none */
+    int failed;    /* FAIL lines */
+    int warned;    /* warn lines */
+} CheckRun;
+
+/* Print text indented under the message, line by line. */
+static void
+indented(const char *text)
+{
+    while (text != NULL && *text != '\0') {
+        size_t len = strcspn(text, "\n");
+
+        printf(CHECK_INDENT "%.*s\n", (int)len, text);
+        text += len + (text[len] == '\n');
+    }
+}
+
+/* One check line: mark ("ok", "warn", "FAIL", "skip"), check name, message. */
+static void CB_PRINTF(4, 5)
+    line(CheckRun *cr, const char *mark, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%-6s%-16s", mark, name);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    if (strcmp(mark, "FAIL") == 0)
+        cr->failed++;
+    else if (strcmp(mark, "warn") == 0)
+        cr->warned++;
+}
+
+/* A failed check: its line, then err's detail and hint; remembers the first kind. */
+static void
+fail(CheckRun *cr, const char *name, const Error *err)
+{
+    line(cr, "FAIL", name, "%s", err->message);
+    indented(err->detail);
+    indented(err->hint);
+    if (cr->first == ERR_OK)
+        cr->first = err->kind;
+}
+
+/* ---------------------------------------------------------------------------
+ * 1. configuration
+ * ------------------------------------------------------------------------- */
+
+/* Where the settings come from: "4 settings from /etc/x.conf, 3 from the environment". */
+static void
+sources_text(const Config *cfg, char *buf, size_t size)
+{
+    char path[512] = "";
+    int nfile = 0;
+    int nenv = 0;
+
+    for (int k = 0; k < CONFIG_KEY_COUNT_; k++) {
+        ConfigSource src = config_get_source(cfg, (ConfigKey)k);
+
+        nenv += src == CONFIG_SOURCE_ENV;
+        if (src == CONFIG_SOURCE_FILE && nfile++ == 0) {
+            /* The origin reads: config file "PATH" line N. */
+            const char *o = strchr(config_get_origin(cfg, (ConfigKey)k), '"');
+            const char *e = o != NULL ? strrchr(o + 1, '"') : NULL;
+
+            if (e != NULL)
+                snprintf(path, sizeof(path), "%.*s", (int)(e - o - 1), o + 1);
+        }
+    }
+    if (nfile > 0)
+        snprintf(buf, size, "%d setting%s from %s, %d from the environment", nfile,
+                 nfile == 1 ? "" : "s", path, nenv);
+    else
+        snprintf(buf, size, "%d setting%s from the environment, the rest are defaults", nenv,
+                 nenv == 1 ? "" : "s");
+}
+
+/* ERR_OK when file path can be opened and read; else ERR_CONFIG in err. */
+static ErrKind
+readable_file(const char *path, Error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char why[256];
+    int e;
+
+    if (f != NULL) {
+        (void)fgetc(f);
+        e = ferror(f) ? errno : 0;
+        fclose(f);
+        if (e == 0)
+            return ERR_OK;
+    } else {
+        e = errno;
+    }
+    err_set(err, ERR_CONFIG, "CENTRA_CA_FILE \"%s\" cannot be read: %s", path,
+            str_errno(e, why, sizeof(why)));
+    err_hint(err, "Name a readable PEM file of the CA certificates that sign Centra's "
+                  "certificate, or unset CENTRA_CA_FILE to use the system's CAs.");
+    return ERR_CONFIG;
+}
+
+/* A required setting: FAIL when unset. */
+static void
+require(CheckRun *cr, const Config *cfg, ConfigKey key, const char *example)
+{
+    const ConfigDef *d = config_def(key);
+    Error err;
+
+    if (config_get_str(cfg, key) != NULL)
+        return;
+    err_set(&err, ERR_CONFIG, "%s is not set", d->env);
+    err_hint(&err, "Set the environment variable %s%s, or \"%s\" in the file given with --config.",
+             d->env, example, d->key);
+    fail(cr, "configuration", &err);
+}
+
+/* The configuration check; returns whether it passed (warnings allowed). */
+static bool
+check_config(CheckRun *cr, const Config *cfg)
+{
+    const char *url = config_get_str(cfg, CONFIG_CENTRA_URL);
+    const char *ca = config_get_str(cfg, CONFIG_CA_FILE);
+    int failed = cr->failed;
+    char sources[700];
+    Error err;
+
+    sources_text(cfg, sources, sizeof(sources));
+    require(cr, cfg, CONFIG_CENTRA_URL,
+            " to Centra's SOAP endpoint (https://x.centra.com/ams/system/service/module/soap/api)");
+    require(cr, cfg, CONFIG_CENTRA_USERNAME, "");
+    require(cr, cfg, CONFIG_CENTRA_PASSWORD, "");
+    if (ca != NULL && readable_file(ca, &err) != ERR_OK)
+        fail(cr, "configuration", &err);
+    if (cr->failed == failed)
+        line(cr, "ok", "configuration", "%s", sources);
+    if (config_get_str(cfg, CONFIG_DATABASE_URL) == NULL)
+        indented("DATABASE_URL is not set: libpq's PG* variables and ~/.pgpass apply.");
+    if (url != NULL && str_starts_with(url, "http://")) {
+        line(cr, "warn", "configuration", "CENTRA_URL uses http://: no TLS");
+        indented("The password and every order travel unencrypted.  Use https:// outside a "
+                 "test setup.");
+    }
+    if (config_get_int(cfg, CONFIG_TLS_VERIFY) != 0) {
+        line(cr, "warn", "configuration",
+             "CENTRA_TLS_VERIFY is off: Centra's certificate is not "
+             "verified");
+        indented("Anyone on the way could pose as Centra.  Name a private CA in CENTRA_CA_FILE "
+                 "instead.");
+    }
+    return cr->failed == failed;
+}
+
+/* ---------------------------------------------------------------------------
+ * 2. database and schema
+ * ------------------------------------------------------------------------- */
+
+/* The schema check on a connected database. */
+static void
+check_schema(CheckRun *cr, DbConn *db)
+{
+    MigrationSet set = migrate_embedded();
+    MigrationInfo *info;
+    size_t n;
+    size_t pending = 0;
+    int latest = 0;
+    Error err;
+
+    err_reset(&err);
+    if (migrate_status(db, &set, &info, &n, &err) != ERR_OK) {
+        fail(cr, "schema", &err);
+        return;
+    }
+    for (size_t i = 0; i < n && err.kind == ERR_OK; i++) {
+        if (info[i].state == MIGRATION_CHANGED)
+            err_set(&err, ERR_MIGRATION, "migration %s was changed after it was applied",
+                    info[i].name);
+        else if (info[i].state == MIGRATION_UNKNOWN)
+            err_set(&err, ERR_MIGRATION,
+                    "migration %s is unknown to this centra-bridge: a newer version migrated the "
+                    "database",
+                    info[i].name);
+        pending += info[i].state == MIGRATION_PENDING;
+        if (info[i].state == MIGRATION_APPLIED)
+            latest = info[i].version;
+    }
+    xfree(info);
+    if (err.kind != ERR_OK) {
+        err_hint(&err, "\"centra-bridge migrate --status\" lists the migrations; use the "
+                       "centra-bridge that migrated this database.");
+        fail(cr, "schema", &err);
+    } else if (pending > 0) {
+        err_set(&err, ERR_DB_SCHEMA, "%zu migration%s pending: run centra-bridge migrate", pending,
+                pending == 1 ? "" : "s");
+        err_hint(&err, "\"centra-bridge migrate\" applies them; it is safe to run at any time.");
+        fail(cr, "schema", &err);
+    } else {
+        line(cr, "ok", "schema", "schema at version %d, current", latest);
+    }
+}
+
+static void
+check_database(CheckRun *cr, const Config *cfg)
+{
+    DbOptions opts;
+    DbConn *db;
+    Error err;
+    int v;
+
+    err_reset(&err);
+    db_options_from_config(&opts, cfg);
+    if (opts.retries > 1)
+        opts.retries = 1;
+    if (db_new(&opts, &db, &err) != ERR_OK) {
+        fail(cr, "database", &err);
+        line(cr, "skip", "schema", "no database connection");
+        return;
+    }
+    v = db_server_version(db);
+    line(cr, "ok", "database", "%s, PostgreSQL %d.%d", db_describe(db), v / 10000, v % 100);
+    check_schema(cr, db);
+    db_free(db);
+}
+
+/* ---------------------------------------------------------------------------
+ * 3. centra
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+count_begin(void *arg, const HttpResponse *resp, Error *err)
+{
+    (void)arg;
+    (void)resp;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+count_chunk(void *arg, const char *data, size_t len, Error *err)
+{
+    return evp_feed(arg, data, len, err);
+}
+
+static ErrKind
+ignore_seq(void *arg, int seq, Error *err)
+{
+    (void)arg;
+    (void)seq;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+ignore_data(void *arg, const char *data, size_t len, Error *err)
+{
+    (void)arg;
+    (void)data;
+    (void)len;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+ignore_end(void *arg, Error *err)
+{
+    (void)arg;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+ignore_record(void *arg, const EvpRecord *rec, Error *err)
+{
+    (void)arg;
+    (void)rec;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+count_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
+{
+    (void)ev;
+    (void)p;
+    (void)err;
+    (*(int *)arg)++;
+    return ERR_OK;
+}
+
+/* One events_Get into a counting parser: *events gets the events in the answer. */
+static ErrKind
+events_get_once(SoapClient *soap, const EvpLimits *limits, int *events, HttpResponse *resp,
+                Error *err)
+{
+    EvpSink counter = {ignore_seq, ignore_data, ignore_end, ignore_record, count_event, events};
+    EvParser *p = evp_new(limits, &counter);
+    HttpSink sink = {count_begin, count_chunk, p};
+    DynBuf body;
+    ErrKind rc;
+
+    *events = 0;
+    dynbuf_init(&body, 1024 * 1024);
+    soap_build_events_get(soap, &body, "all", NULL, 0);
+    rc = soap_call(soap, "events_Get", &body, &sink, resp, err);
+    if (rc == ERR_TOO_BIG && evp_stopped(p))
+        rc = ERR_OK;
+    if (rc == ERR_OK)
+        rc = evp_finish(p, err);
+    evp_free(p);
+    dynbuf_free(&body);
+    return rc;
+}
+
+/* A client over libcurl, as soap_client_from_config, but with at most one retry. */
+static ErrKind
+quick_client(const Config *cfg, SoapClient **out, Error *err)
+{
+    SoapOptions opts;
+    HttpOptions hopts;
+    HttpTransport *t;
+    ErrKind rc;
+
+    *out = NULL;
+    if ((rc = soap_options_from_config(&opts, cfg, err)) != ERR_OK)
+        return rc;
+    if (opts.retries > 1)
+        opts.retries = 1;
+    memset(&hopts, 0, sizeof(hopts));
+    hopts.connect_timeout_ms = config_get_int(cfg, CONFIG_CONNECT_TIMEOUT);
+    hopts.timeout_ms = config_get_int(cfg, CONFIG_REQUEST_TIMEOUT);
+    hopts.ca_file = config_get_str(cfg, CONFIG_CA_FILE);
+    hopts.verify_tls = config_get_int(cfg, CONFIG_TLS_VERIFY) == 0;
+    if ((rc = http_curl_new(&hopts, &t, err)) != ERR_OK)
+        return rc;
+    return soap_client_new(&opts, t, out, err);
+}
+
+static void
+check_centra(CheckRun *cr, const Config *cfg)
+{
+    EvpLimits limits;
+    SoapClient *soap = NULL;
+    int events = 0;
+    Error err;
+    ErrKind rc;
+
+    err_reset(&err);
+    limits.max_response = config_get_int(cfg, CONFIG_MAX_RESPONSE_SIZE);
+    limits.max_text = config_get_int(cfg, CONFIG_MAX_TEXT_SIZE);
+    limits.max_depth = (int)config_get_int(cfg, CONFIG_MAX_DEPTH);
+    rc = quick_client(cfg, &soap, &err);
+    for (int attempt = 1; rc == ERR_OK; attempt++) {
+        HttpResponse resp;
+
+        memset(&resp, 0, sizeof(resp));
+        resp.retry_after_ms = -1;
+        rc = events_get_once(soap, &limits, &events, &resp, &err);
+        if (rc == ERR_OK || !soap_retry_wait(soap, attempt, &resp, &err))
+            break;
+        rc = ERR_OK;
+    }
+    if (rc != ERR_OK)
+        fail(cr, "centra", &err);
+    else if (events >= 100)
+        line(cr, "ok", "centra", "%s: login accepted, at least %d events waiting", soap_url(soap),
+             events);
+    else
+        line(cr, "ok", "centra", "%s: login accepted, %d event%s waiting", soap_url(soap), events,
+             events == 1 ? "" : "s");
+    soap_client_free(soap);
+}
+
+/* ---------------------------------------------------------------------------
+ * The command
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+check_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
+{
+    static const struct option long_options[] = {{NULL, 0, NULL, 0}};
+    CheckRun cr = {ERR_OK, 0, 0};
+    bool config_ok;
+    int c;
+    int at;
+
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+:", long_options, &at)) != -1)
+        return cli_bad_option(err, "check", argc, argv, at, c);
+    if (optind < argc)
+        return cli_usage_error(err, "check", "unexpected argument \"%s\"", argv[optind]);
+
+    config_ok = check_config(&cr, ctx->cfg);
+    check_database(&cr, ctx->cfg);
+    if (config_ok)
+        check_centra(&cr, ctx->cfg);
+    else
+        line(&cr, "skip", "centra", "the configuration check failed");
+    if (cr.failed == 0 && cr.warned == 0)
+        printf("All checks passed.\n");
+    else if (cr.failed == 0)
+        printf("All checks passed, with %d warning%s.\n", cr.warned, cr.warned == 1 ? "" : "s");
+    else
+        printf("%d check%s failed: fix what is marked FAIL above, then run \"centra-bridge "
+               "check\" again.\n",
+               cr.failed, cr.failed == 1 ? "" : "s");
+    /* Every failure is printed above: nothing more for the caller to report. */
+    err_reset(err);
+    return cr.first;
+}
+
+const CliCommand cli_cmd_check = {
+    "check",       "check the configuration, the database and the login to Centra",
+    check_help,    NULL,
+    check_cmd_run,
+};
