@@ -150,7 +150,7 @@ run_command(Demo *d, int step, const char *const *args, const char *label, const
         return code == 0 ? ERR_OK : code < 0 ? err->kind : ERR_INTERNAL;
     demo_log_tail(d, log, 12);
     err_set(err, kind_of_exit(code), "\"%s\" failed with exit code %d", shown, code);
-    err_detail(err, "Its output is in %s/%s.", d->dir, log);
+    demo_err_log(d, err, log);
     if (code > 128)
         err->kind = ERR_INTERNAL;
     return err->kind;

@@ -117,6 +117,12 @@ int demo_wait(pid_t pid, bool interruptible);
 int demo_run_logged(const Demo *d, const char *const argv[], const char *log, bool as_owner,
                     Error *err);
 
+/*
+ * Add to err's detail where the log file dir/log is, when --keep keeps it,
+ * or how to keep it.
+ */
+void demo_err_log(const Demo *d, Error *err, const char *log);
+
 /* Print the last lines of the file dir/log to stderr, indented. */
 void demo_log_tail(const Demo *d, const char *log, int lines);
 

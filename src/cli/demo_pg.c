@@ -220,7 +220,8 @@ start_failed(const Demo *d, const char *what, int code, const char *log, Error *
         return ERR_DB_CONNECTION;
     demo_log_tail(d, log, 15);
     err_set(err, ERR_DB_CONNECTION, "could not %s the demo's PostgreSQL cluster", what);
-    err_detail(err, "It exited with code %d; its output is in %s/%s.", code, d->dir, log);
+    err_detail(err, "It exited with code %d.", code);
+    demo_err_log(d, err, log);
     if (d->as_postgres)
         err_hint(err,
                  "The server runs as the user \"postgres\", which must be able to reach "

@@ -277,6 +277,18 @@ demo_path(const char *dir, const char *name)
 }
 
 void
+demo_err_log(const Demo *d, Error *err, const char *log)
+{
+    if (d->keep)
+        err_detail_append(err, false, "Its output is in %s/%s.", d->dir, log);
+    else
+        err_detail_append(err, false,
+                          "Run \"centra-bridge demo --keep\" to keep its log (%s) "
+                          "and the cluster for a closer look.",
+                          log);
+}
+
+void
 demo_log_tail(const Demo *d, const char *log, int lines)
 {
     char *path = demo_path(d->dir, log);
@@ -293,7 +305,7 @@ demo_log_tail(const Demo *d, const char *log, int lines)
         }
         fclose(f);
     }
-    fprintf(stderr, "--- last lines of %s ---\n", path);
+    fprintf(stderr, "--- last lines of %s ---\n", log);
     for (long i = n > lines ? n - lines : 0; i < n; i++)
         fprintf(stderr, "    %s%s", ring[i % lines],
                 strchr(ring[i % lines], '\n') != NULL ? "" : "\n");

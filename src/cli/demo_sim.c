@@ -74,8 +74,8 @@ sim_failed(Demo *d, Error *err)
     demo_sim_stop(d);
     demo_log_tail(d, "sim.log", 10);
     err_set(err, ERR_INTERNAL, "centra-sim did not start");
-    err_detail(err, "It printed no URL within %d s; its log is %s/sim.log.",
-               DEMO_SIM_START_MS / 1000, d->dir);
+    err_detail(err, "It printed no URL within %d s.", DEMO_SIM_START_MS / 1000);
+    demo_err_log(d, err, "sim.log");
     return ERR_INTERNAL;
 }
 
