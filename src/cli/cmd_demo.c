@@ -146,13 +146,15 @@ run_command(Demo *d, int step, const char *const *args, const char *label, const
     progress_begin(d, step, "running %s", shown);
     code = demo_run_logged(d, argv, log, false, err);
     progress_end(d, label, started, code == 0);
-    if (code == 0 || code < 0 || demo_signal != 0)
-        return code == 0 ? ERR_OK : code < 0 ? err->kind : ERR_INTERNAL;
+    if (code == 0)
+        return ERR_OK;
+    if (code < 0)
+        return err->kind; /* could not be started */
+    if (demo_signal != 0)
+        return ERR_INTERNAL; /* interrupted: the caller cleans up and exits */
     demo_log_tail(d, log, 12);
     err_set(err, kind_of_exit(code), "\"%s\" failed with exit code %d", shown, code);
     demo_err_log(d, err, log);
-    if (code > 128)
-        err->kind = ERR_INTERNAL;
     return err->kind;
 }
 
