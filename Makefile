@@ -1,6 +1,8 @@
 # Makefile: a thin wrapper over scripts/install-deps.sh, CMake and CTest.
 #
 #   make             install missing dependencies, configure, build
+#   make demo        build, then run "centra-bridge demo": a throwaway PostgreSQL
+#                    cluster and centra-sim, a full sync, a summary; cleans up
 #   make test        build, then run every test (unit, integration, style)
 #   make bench       build, then run the benchmarks and print their figures
 #   make sanitize    unit and integration tests built with ASan and UBSan
@@ -17,7 +19,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 COVERAGE_FLOOR ?= 90
 CTEST      := ctest --output-on-failure -j $(JOBS)
 
-.PHONY: all deps configure build test test-unit test-integration bench sanitize valgrind \
+.PHONY: all deps configure build demo test test-unit test-integration bench sanitize valgrind \
         coverage clean
 
 all: build
@@ -32,6 +34,9 @@ configure: deps
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+demo: build
+	$(BUILD_DIR)/centra-bridge demo
 
 test: build
 	cd $(BUILD_DIR) && $(CTEST) -LE bench
