@@ -25,8 +25,8 @@
 static const CliCommand cli_cmd_help;
 
 static const CliCommand *const cli_commands[] = {
-    &cli_cmd_migrate, &cli_cmd_import, &cli_cmd_load, &cli_cmd_export,
-    &cli_cmd_outbox,  &cli_cmd_config, &cli_cmd_help,
+    &cli_cmd_migrate, &cli_cmd_import, &cli_cmd_load,   &cli_cmd_export,
+    &cli_cmd_outbox,  &cli_cmd_idmap,  &cli_cmd_config, &cli_cmd_help,
 };
 
 static const char cli_usage_head[] =

@@ -34,6 +34,7 @@ extern const CliCommand cli_cmd_import;
 extern const CliCommand cli_cmd_load;
 extern const CliCommand cli_cmd_export;
 extern const CliCommand cli_cmd_outbox;
+extern const CliCommand cli_cmd_idmap;
 
 /*
  * Report a usage error for command cmd (NULL for the program itself): set
