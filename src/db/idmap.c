@@ -129,6 +129,11 @@ static const char *const col_names[COL_COUNT_][5] = {
     [COL_NAME] = {"name", NULL},
 };
 
+typedef struct IdmapProblem {
+    long line;  /* line of the row */
+    char *text; /* "line N, column "c": what"; owned */
+} IdmapProblem;
+
 typedef struct ImportState {
     const char *path;         /* the file, as named in messages */
     DbConn *db;               /* COPY goes here */
@@ -139,10 +144,11 @@ typedef struct ImportState {
     long long rows;           /* data rows read */
     long long bad;            /* bad rows */
     bool unknown_type;        /* a row had an unknown type (the hint lists them) */
-    DynBuf problems;          /* the first IDMAP_BAD_ROWS_SHOWN problems, one per line */
-    int shown;                /* problems in it */
-    DynBuf copy;              /* COPY data not sent yet */
-    bool row_failed;          /* the error came from a row's handling, not the CSV reader */
+    IdmapProblem problems[2 * IDMAP_BAD_ROWS_SHOWN]; /* the first ones of each pass */
+    int nproblems;                                   /* entries used in problems */
+    int shown;                                       /* problems of the current pass kept */
+    DynBuf copy;                                     /* COPY data not sent yet */
+    bool row_failed; /* the error came from a row's handling, not the CSV reader */
 } ImportState;
 
 /* s (len bytes) for a message: at most IDMAP_VALUE_SHOWN bytes, control characters as '?'. */
@@ -176,20 +182,23 @@ static void
 bad_row(ImportState *st, long line, const char *col, const char *fmt, ...)
 {
     va_list ap;
+    DynBuf b;
 
     st->bad++;
     if (st->shown >= IDMAP_BAD_ROWS_SHOWN)
         return;
     st->shown++;
-    if (dynbuf_len(&st->problems) > 0)
-        dynbuf_addc(&st->problems, '\n');
+    dynbuf_init(&b, 1024);
     if (col != NULL)
-        dynbuf_addf(&st->problems, "line %ld, column \"%s\": ", line, col);
+        dynbuf_addf(&b, "line %ld, column \"%s\": ", line, col);
     else
-        dynbuf_addf(&st->problems, "line %ld: ", line);
+        dynbuf_addf(&b, "line %ld: ", line);
     va_start(ap, fmt);
-    dynbuf_addvf(&st->problems, fmt, ap);
+    dynbuf_addvf(&b, fmt, ap);
     va_end(ap);
+    st->problems[st->nproblems].line = line;
+    st->problems[st->nproblems].text = dynbuf_take(&b);
+    st->nproblems++;
 }
 
 /* The header's name for a column: lower case, trimmed, spaces and '-' as '_'. */
@@ -576,6 +585,7 @@ find_conflicts(ImportState *st, Error *err)
     if (rc != ERR_OK)
         return rc;
     n = db_result_rows(res);
+    st->shown = 0; /* the second pass keeps its own first ones */
     /* bad_row counts the rows shown; the total says how many there are. */
     if (n > 0)
         st->bad += strtoll(db_result_value(res, 0, 7), NULL, 10) - n;
@@ -599,15 +609,29 @@ find_conflicts(ImportState *st, Error *err)
     return ERR_OK;
 }
 
-/* The error for a file with bad rows. */
+static int
+problem_cmp(const void *a, const void *b)
+{
+    const IdmapProblem *x = a;
+    const IdmapProblem *y = b;
+
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The error for a file with bad rows: the first ones in line order. */
 static ErrKind
 bad_rows_error(ImportState *st, Error *err)
 {
+    int n = st->nproblems < IDMAP_BAD_ROWS_SHOWN ? st->nproblems : IDMAP_BAD_ROWS_SHOWN;
+
+    /* No ties: a row that failed validation never reached the conflict query. */
+    qsort(st->problems, (size_t)st->nproblems, sizeof(IdmapProblem), problem_cmp);
     err_set(err, ERR_DATA, "%lld bad row%s in \"%s\"; nothing was imported", st->bad,
             st->bad == 1 ? "" : "s", st->path);
-    err_detail(err, "%s", dynbuf_str(&st->problems));
-    if (st->bad > st->shown)
-        err_detail_append(err, true, "... and %lld more.", st->bad - st->shown);
+    for (int i = 0; i < n; i++)
+        err_detail_append(err, true, "%s", st->problems[i].text);
+    if (st->bad > n)
+        err_detail_append(err, true, "... and %lld more.", st->bad - n);
     if (st->unknown_type)
         err_hint(err,
                  "Accepted types: %s (any case; Centra's names such as \"Variant\" and "
@@ -713,7 +737,6 @@ idmap_import(const Config *cfg, const char *path, bool dry_run, IdmapCounts *cou
     st.path = strcmp(path, "-") == 0 ? "stdin" : path;
     for (int c = 0; c < COL_COUNT_; c++)
         st.col[c] = -1;
-    dynbuf_init(&st.problems, ERR_DETAIL_MAX);
     dynbuf_init(&st.copy, IDMAP_COPY_FLUSH + 4 * IDMAP_RECORD_MAX);
     rc = open_input(path, &f, err);
     if (rc != ERR_OK)
@@ -731,7 +754,8 @@ out:
     db_free(st.db);
     for (int c = 0; c < COL_COUNT_; c++)
         xfree(st.header[c]);
-    dynbuf_free(&st.problems);
+    for (int i = 0; i < st.nproblems; i++)
+        xfree(st.problems[i].text);
     dynbuf_free(&st.copy);
     return rc;
 }
