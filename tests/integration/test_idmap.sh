@@ -151,6 +151,15 @@ assert_not_contains "$ERR" "line 11," "the first row of a conflict is not named 
 assert_eq "$before" "$(q "$DB" "SELECT count(*), max(updated_at) FROM centra.id_map")" \
     "nothing was written, not even the good rows"
 
+{
+    echo type,centra_id,external_id
+    for i in $(seq 1 25); do echo "product,x$i,A$i"; done
+} >"$bad"
+run_cb idmap import "$bad"
+assert_contains "$RC|$ERR" "65|" "25 bad rows exit 65"
+assert_eq "20|1" "$(grep -c 'detail: line' <<<"$ERR")|$(grep -c 'detail: ... and 5 more.' <<<"$ERR")" \
+    "the first 20 bad rows are named, then how many more"
+
 run_cb idmap import "$cb_tmp/nonexistent.csv"
 assert_eq 66 "$RC" "a missing file exits 66"
 assert_contains "$ERR" "could not open \"$cb_tmp/nonexistent.csv\": No such file or directory" \
