@@ -142,6 +142,19 @@ ErrKind db_copy_begin(DbConn *db, const char *sql, Error *err) CB_MUSTCHECK;
 ErrKind db_copy_put(DbConn *db, const char *data, size_t len, Error *err) CB_MUSTCHECK;
 ErrKind db_copy_end(DbConn *db, const char *abort_reason, long long *rows, Error *err) CB_MUSTCHECK;
 
+/* Receives the data of db_copy_out: len bytes (one row, as libpq hands them). */
+typedef ErrKind (*DbCopyOutFn)(void *arg, const char *data, size_t len, Error *err);
+
+/*
+ * Run sql, a COPY ... TO STDOUT, and hand its data to fn(arg, ...) as it
+ * arrives (nothing is held beyond one row).  The default deadline covers the
+ * whole COPY.  *rows (when not NULL) receives the rows copied.  When fn
+ * fails, the statement is cancelled and fn's error returned.  Errors as
+ * db_query; ERR_INTERNAL when sql is not a COPY TO STDOUT.
+ */
+ErrKind db_copy_out(DbConn *db, const char *sql, DbCopyOutFn fn, void *arg, long long *rows,
+                    Error *err) CB_MUSTCHECK;
+
 /*
  * A number that changes whenever db connects again (after a loss): session
  * state (temporary tables, settings, advisory locks) must then be set up

@@ -25,9 +25,9 @@
 static const CliCommand cli_cmd_help;
 
 static const CliCommand *const cli_commands[] = {
-    &cli_cmd_migrate, &cli_cmd_import, &cli_cmd_load,   &cli_cmd_export,
-    &cli_cmd_sync,    &cli_cmd_run,    &cli_cmd_status, &cli_cmd_check,
-    &cli_cmd_outbox,  &cli_cmd_demo,   &cli_cmd_config, &cli_cmd_help,
+    &cli_cmd_migrate, &cli_cmd_import, &cli_cmd_load,  &cli_cmd_export, &cli_cmd_sync,
+    &cli_cmd_run,     &cli_cmd_status, &cli_cmd_check, &cli_cmd_outbox, &cli_cmd_idmap,
+    &cli_cmd_demo,    &cli_cmd_config, &cli_cmd_help,
 };
 
 static const char cli_usage_head[] =

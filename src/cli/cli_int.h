@@ -40,6 +40,7 @@ extern const CliCommand cli_cmd_sync;
 extern const CliCommand cli_cmd_run;
 extern const CliCommand cli_cmd_status;
 extern const CliCommand cli_cmd_check;
+extern const CliCommand cli_cmd_idmap;
 extern const CliCommand cli_cmd_demo;
 
 /*

@@ -1058,6 +1058,111 @@ db_copy_end(DbConn *db, const char *abort_reason, long long *rows, Error *err)
     return collect_results(db, &q, false, abort_reason != NULL, rows, err);
 }
 
+/* ---------------------------------------------------------------------------
+ * COPY TO STDOUT
+ * ------------------------------------------------------------------------- */
+
+/* Wait for the COPY OUT to start; a result other than COPY OUT is an error. */
+static ErrKind
+await_copy_out(DbConn *db, const Query *q, long long *deadline, bool *cancelled, Error *err)
+{
+    PGresult *res;
+    ExecStatusType st;
+    ErrKind rc = wait_ready(db, q, deadline, cancelled, err);
+
+    if (rc != ERR_OK)
+        return rc;
+    res = PQgetResult(db->conn);
+    st = res != NULL ? PQresultStatus(res) : PGRES_EMPTY_QUERY;
+    if (st == PGRES_COPY_OUT) {
+        PQclear(res);
+        return ERR_OK;
+    }
+    if (st == PGRES_FATAL_ERROR)
+        rc = result_error(db, res, q, *cancelled, err);
+    else {
+        rc = err_set(err, ERR_INTERNAL, "the statement did not start a COPY TO STDOUT");
+        add_query_detail(err, q->shown);
+    }
+    PQclear(res);
+    if (!conn_lost(db))
+        (void)collect_results(db, q, false, true, NULL, err);
+    return rc;
+}
+
+/* Pass the rows of a started COPY OUT to fn until it ends. */
+static ErrKind
+pump_copy_out(DbConn *db, const Query *q, DbCopyOutFn fn, void *arg, long long *deadline,
+              bool *cancelled, Error *err)
+{
+    ErrKind sink = ERR_OK;
+
+    for (;;) {
+        char *buf = NULL;
+        int n = PQgetCopyData(db->conn, &buf, 1);
+        long long wait = -1;
+        bool interrupted;
+
+        if (n > 0) {
+            if (sink == ERR_OK)
+                sink = fn(arg, buf, (size_t)n, err);
+            PQfreemem(buf);
+            if (sink != ERR_OK && !*cancelled) {
+                cancel_statement(db);
+                *cancelled = true;
+            }
+            continue;
+        }
+        if (n < 0)
+            return sink;
+        if (*deadline > 0 && !*cancelled) {
+            wait = *deadline - backoff_now_ms();
+            if (wait <= 0) {
+                cancel_statement(db);
+                *cancelled = true;
+                wait = -1;
+            }
+        }
+        if (poll_socket(db, wait, "during COPY", q, &interrupted, sink == ERR_OK ? err : NULL) !=
+                ERR_OK ||
+            !PQconsumeInput(db->conn))
+            return sink != ERR_OK ? sink : lost_error(db, "during COPY", q, err);
+    }
+}
+
+ErrKind
+db_copy_out(DbConn *db, const char *sql, DbCopyOutFn fn, void *arg, long long *rows, Error *err)
+{
+    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, db->opts.statement_timeout_ms};
+    long long deadline = q.timeout_ms > 0 ? backoff_now_ms() + q.timeout_ms : 0;
+    bool cancelled = false;
+    ErrKind rc;
+    Error scratch;
+
+    if (rows != NULL)
+        *rows = 0;
+    if (conn_lost(db)) {
+        if (db->txn_open)
+            return lost_error(db, "inside a transaction", &q, err);
+        rc = db_reconnect(db, err);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    log_trace("sql: %s", sql);
+    if (!PQsendQuery(db->conn, sql))
+        return send_error(db, &q, err);
+    rc = await_copy_out(db, &q, &deadline, &cancelled, err);
+    if (rc != ERR_OK)
+        return rc;
+    rc = pump_copy_out(db, &q, fn, arg, &deadline, &cancelled, err);
+    if (rc != ERR_OK) {
+        /* fn failed: the statement was cancelled; its error is no news. */
+        (void)collect_results(db, &q, false, true, NULL, &scratch);
+        return rc;
+    }
+    return collect_results(db, &q, false, false, rows, err);
+}
+
 unsigned
 db_epoch(const DbConn *db)
 {
