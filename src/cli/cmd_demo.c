@@ -27,20 +27,16 @@
 #include "cli_int.h"
 #include "demo_int.h"
 
-/*
- * THE SYNC STEP (step 4): the scheduled ETL run, as child commands of this
- * binary.  When "centra-bridge sync" exists, this becomes the one line
- *     static const char *const demo_sync[][3] = {{"sync", NULL, NULL}};
- */
-static const char *const demo_sync[][3] = {{"import", "--once", NULL}, {"export", "--once", NULL}};
+/* The sync step (step 4): the scheduled ETL run, as a child command of this binary. */
+static const char *const demo_sync[][3] = {{"sync", NULL, NULL}};
 
 static const char demo_help[] =
     "Usage: centra-bridge demo [--keep] [--orders N] [--seed N] [--dir DIR]\n"
     "\n"
     "Show centra-bridge at work on this machine, with nothing to set up: create a\n"
     "throwaway PostgreSQL cluster (listening on 127.0.0.1 only) and start centra-sim,\n"
-    "the Centra simulator, with generated orders; run \"centra-bridge migrate\",\n"
-    "\"import --once\" and \"export --once\"; enqueue outbox rows with SQL (ship an order,\n"
+    "the Centra simulator, with generated orders; run \"centra-bridge migrate\" and\n"
+    "\"centra-bridge sync\"; enqueue outbox rows with SQL (ship an order,\n"
     "set stock, confirm a wholesale order) and export them; print a summary and a\n"
     "few example queries with their results; then stop both and remove everything.\n"
     "\n"

@@ -236,7 +236,8 @@ demo_print_keep(const Demo *d)
         printf("  export CENTRA_USERNAME=%s CENTRA_PASSWORD=%s\n", DEMO_SIM_USER, DEMO_SIM_PASS);
         if (d->db_url != NULL)
             printf("  export DATABASE_URL=%s\n", d->db_url);
-        printf("  %s import --once\n", d->self);
+        printf("  %s sync\n", d->self);
+        printf("  %s status\n", d->self);
     }
     printf("Stop both and remove everything:\n");
     if (stop != NULL)

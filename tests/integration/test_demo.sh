@@ -38,7 +38,7 @@ for step in 1 2 3 4 5 6 7; do
     assert_contains "$OUT" "[$step/7] " "step $step of 7 is shown"
 done
 assert_contains "$OUT" "running centra-bridge migrate ... done" "migrate runs as a command"
-assert_contains "$OUT" "running centra-bridge import --once ... done" "import runs as a command"
+assert_contains "$OUT" "running centra-bridge sync ... done" "sync runs as a command"
 [[ $OUT =~ orders:\ +([0-9]+)\ \( && ${BASH_REMATCH[1]} -gt 0 ]]
 cb_report $? "the summary shows imported orders" "$OUT"
 [[ $OUT =~ outbox\ messages:\ +[1-9][0-9]*\ sent ]]
