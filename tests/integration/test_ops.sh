@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# tests/integration/test_ops.sh
+#     The scheduled run and the daemon against centra-sim:
+#     1. sync: its exit code for each outcome (done, quarantined, a failed
+#        message, refused login, Centra unreachable, configuration, usage),
+#        the export still running after a quarantine, its runs rows, and an
+#        overlapping sync exiting 75 at once and naming the running one;
+#     2. run: workers, SIGTERM in the middle of a batch (exit 0, nothing
+#        acknowledged that is not stored, nothing lost), NOTIFY waking the
+#        exporter, metrics and /healthz, a killed worker started again,
+#        SIGHUP reopening the log file, a refused login stopping it with 77.
+source "$(dirname "$0")/simlib.sh"
+
+sim_lists() { # OP: the requests of OP logged by the simulator, one per line
+    curl -s "$SIM_BASE/_sim/requests?op=$1" | grep -o '"seq":[0-9]*'
+}
+enqueue_market() { # DB ID: a markets_Update message; prints its id
+    q "$1" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        VALUES ('markets_Update', 'market:$2',
+                json_build_object('id', '$2', 'store', '1', 'type', 'retail',
+                                  'description', 'Market $2')) RETURNING id"
+}
+complete() { # WHAT: every event of the simulator stored once and acknowledged; sets total
+    sim_state
+    total=$(state events_total)
+    assert_eq "0|$total" "$(state queue_length)|$(state acknowledged_count)" \
+        "$1: the queue is drained, all $total events acknowledged"
+    assert_eq "$total|$total|$total" "$(q "$DB" "SELECT count(*), count(DISTINCT event_id),
+        count(done_at) FROM centra.events")" "$1: each event stored once, with done_at"
+}
+# wait_for SECONDS 'SHELL CODE': evaluate the code every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+    local limit=$(($1 * 10)) i
+    for ((i = 0; i < limit; i++)); do
+        eval "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ============================================================================
+# 1. sync
+# ============================================================================
+start_sim --orders 40 --seed 3
+fresh_db
+m=$(enqueue_market "$DB" M1)
+cb sync
+assert_eq 0 "$RC" "sync exits 0 when everything went" "$ERR"
+complete "sync"
+assert_eq sent "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
+    "sync sent the outbox message"
+assert_eq "sync:success:0:$total:1|import:success:0:$total:0|export:success:0:0:1" \
+    "$(q "$DB" "SELECT string_agg(concat_ws(':', command, outcome, exit_code, events_received,
+        messages_sent), '|' ORDER BY CASE command WHEN 'sync' THEN 0 WHEN 'import' THEN 1 ELSE 2 END)
+        FROM centra.runs")" \
+    "centra.runs has the sync (with the sums), its import and its export"
+assert_eq 3 "$(q "$DB" "SELECT count(last_ok_at) FROM centra.runs")" "each run has last_ok_at"
+
+# A failed message: exit 1.
+q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload) VALUES
+    ('products_Update', 'stock:x', '{\"id\":\"NOPE\",\"variations\":{\"variation\":{\"id\":\"NOPE_1\"}}}')" >/dev/null
+cb sync
+assert_eq 1 "$RC" "sync exits 1 when a message failed for good"
+assert_contains "$ERR" "1 message failed" "and says so"
+assert_eq "partial|1" "$(q "$DB" "SELECT outcome, exit_code FROM centra.runs WHERE command = 'sync'
+    ORDER BY run_id DESC LIMIT 1")" "the sync row says partial, exit 1"
+stop_sim
+
+# A quarantined event: exit 1, and the export still runs.
+start_sim --orders 60 --seed 4 --fault malformed
+fresh_db
+m=$(enqueue_market "$DB" M2)
+cb sync
+assert_eq 1 "$RC" "sync exits 1 when an event was quarantined"
+assert_contains "$ERR" "1 event was quarantined" "and says so"
+assert_eq "1|sent" "$(q "$DB" "SELECT (SELECT count(*) FROM centra.events WHERE status = 'quarantined'),
+    (SELECT status FROM centra_outbox.messages WHERE id = $m)")" \
+    "the export still ran after the quarantine"
+complete "sync with a quarantine"
+
+# A refused login: 77, and the export is not attempted.
+m=$(enqueue_market "$DB" M3)
+before=$(sim_lists markets_Update | wc -l)
+CENTRA_PASSWORD=wrong-pass-77 cb sync
+assert_eq 77 "$RC" "sync exits 77 when Centra refuses the login"
+assert_eq "pending|$before" "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")|$(sim_lists markets_Update | wc -l)" \
+    "the export was not attempted"
+assert_contains "$ERR" "the export was skipped" "the log says why"
+assert_not_contains "$OUT$ERR" "wrong-pass-77" "the password is not shown"
+stop_sim
+
+# Centra unreachable: 69.  Configuration: 78.  Usage: 64.
+port=$("$CB_BUILD_DIR/tests/freeport")
+CENTRA_URL=http://127.0.0.1:$port/soap CENTRA_RETRIES=0 cb sync
+assert_eq 69 "$RC" "sync exits 69 when Centra cannot be reached"
+CENTRA_URL='' cb sync
+assert_eq 78 "$RC" "sync exits 78 without CENTRA_URL"
+cb sync --bogus
+assert_eq 64 "$RC" "an unknown option is a usage error"
+cb sync extra
+assert_eq 64 "$RC" "an argument is a usage error"
+cb sync --types nonsense
+assert_eq 64 "$RC" "an unknown event type is a usage error"
+
+# Overlap: a slow sync holds the lock; a second one exits 75 at once.
+start_sim --orders 20 --seed 5
+fresh_db
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=1&ms=4000&op=events_Get" >/dev/null
+"$CB_BIN" sync >"$cb_tmp/slow.out" 2>"$cb_tmp/slow.err" &
+slow=$!
+bg_pids+=("$slow")
+wait_for 10 'test "$(q "$DB" "SELECT count(*) FROM centra.runs WHERE command = '\''sync'\''")" = 1'
+t0=$(date +%s%N)
+cb sync
+elapsed=$((($(date +%s%N) - t0) / 1000000))
+assert_eq 75 "$RC" "a sync while another runs exits 75"
+assert_contains "$ERR" "another centra-bridge sync is still running" "and says why"
+assert_contains "$ERR" "by process $slow on" "naming the running one"
+[[ $elapsed -lt 3000 ]]
+cb_report $? "at once ($elapsed ms), without waiting for it"
+wait "$slow"
+assert_eq 0 "$?" "the first sync finishes normally"
+complete "the overlapped sync"
+stop_sim
+
+# ============================================================================
+# 2. run
+# ============================================================================
+start_sim --orders 400 --seed 6
+fresh_db
+export CENTRA_POLL_INTERVAL=1s
+log=$cb_tmp/daemon.log
+# Every events_Get takes 600 ms, so a SIGTERM lands in the middle of a batch.
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=1000&ms=600&op=events_Get" >/dev/null
+"$CB_BIN" -v run --metrics-listen 127.0.0.1:0 2>"$log" &
+daemon=$!
+bg_pids+=("$daemon")
+wait_for 10 'grep -q "metrics on http" "$log"'
+metrics=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$log" | head -n 1)
+health=${metrics%/metrics}/healthz
+wait_for 10 'test "$(pgrep -c -P "$daemon")" = 2'
+assert_eq 2 "$(pgrep -c -P "$daemon")" "the daemon runs two workers"
+ps_out=$(ps -o args= --ppid "$daemon")
+assert_contains "$ps_out" "import --follow" "ps shows the import worker"
+assert_contains "$ps_out" "export --follow" "ps shows the export worker"
+assert_not_contains "$ps_out" "centra-sim" "no password or login on any command line"
+
+workers=$(pgrep -P "$daemon" | tr '\n' ' ')
+wait_for 20 'test "$(q "$DB" "SELECT count(*) FROM centra.events")" -ge 100'
+kill -TERM "$daemon"
+wait "$daemon"
+assert_eq 0 "$?" "SIGTERM in the middle of a batch: the daemon exits 0"
+alive=0
+for pid in $workers; do
+    kill -0 "$pid" 2>/dev/null && alive=$((alive + 1))
+done
+assert_eq 0 "$alive" "its workers ($workers) are gone"
+assert_contains "$(cat "$log")" "stopped by signal 15 after the current batch" \
+    "the importer finished its batch first"
+sim_state
+acked=$(state acknowledged_count)
+stored=$(q "$DB" "SELECT count(*) FROM centra.events")
+assert_eq "$acked" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE done_at IS NOT NULL")" \
+    "every event Centra saw acknowledged is stored, with done_at"
+[[ $stored -lt $(state events_total) ]]
+cb_report $? "it stopped before the queue was drained ($stored of $(state events_total) stored)"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+cb import --once
+assert_eq 0 "$RC" "a later import finishes the queue"
+complete "after the stopped daemon"
+
+# The daemon again: NOTIFY, metrics, health, a killed worker, SIGHUP.
+export CENTRA_LOG_FILE=$cb_tmp/file.log
+"$CB_BIN" -v run --metrics-listen 127.0.0.1:0 2>"$log" &
+daemon=$!
+bg_pids+=("$daemon")
+wait_for 10 'grep -q "metrics on http" "$CENTRA_LOG_FILE"'
+metrics=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$CENTRA_LOG_FILE" | head -n 1)
+health=${metrics%/metrics}/healthz
+assert_eq "" "$(cat "$log")" "with centra_log_file, nothing goes to stderr"
+m=$(enqueue_market "$DB" M9)
+wait_for 10 'test "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" = sent'
+assert_eq sent "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
+    "an outbox insert is sent at once (NOTIFY wakes the exporter)"
+wait_for 10 'curl -s "$metrics" | grep -q "^centra_bridge_messages_sent_total 1\$"'
+scrape=$(curl -s "$metrics")
+for name in centra_bridge_up centra_bridge_events_received_total \
+    centra_bridge_import_batches_total centra_bridge_export_requests_total \
+    'centra_bridge_outbox_messages{status="pending"}' centra_bridge_outbox_blocked_keys \
+    centra_bridge_database_up 'centra_bridge_last_success_timestamp_seconds{worker="import"}' \
+    'centra_bridge_worker_up{worker="export"}'; do
+    grep -qF "$name " <<<"$scrape"
+    cb_report $? "/metrics has $name" "$scrape"
+done
+assert_contains "$scrape" "centra_bridge_messages_sent_total 1" "the sent message is counted"
+assert_contains "$scrape" "centra_bridge_database_up 1" "the database answers"
+assert_eq "200 ok" "$(curl -s -o "$cb_tmp/h" -w '%{http_code}' "$health") $(cat "$cb_tmp/h")" \
+    "/healthz answers 200 ok"
+assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "${metrics%/metrics}/nope")" \
+    "other paths are 404"
+
+exporter=$(pgrep -f -P "$daemon" "export --follow")
+kill -KILL "$exporter"
+wait_for 10 'grep -q "the export worker was killed by signal 9" "$CENTRA_LOG_FILE"'
+wait_for 10 'test -n "$(pgrep -f -P "$daemon" "export --follow" | grep -vx "$exporter")"'
+new=$(pgrep -f -P "$daemon" "export --follow")
+[[ -n $new && $new != "$exporter" ]]
+cb_report $? "a killed worker is started again (pid $exporter, then $new)" "$(cat "$CENTRA_LOG_FILE")"
+assert_contains "$(curl -s "$metrics")" 'centra_bridge_worker_restarts_total{worker="export"} 1' \
+    "the restart is counted"
+assert_contains "$(curl -s "$metrics")" "centra_bridge_messages_sent_total 1" \
+    "counters survive the restart"
+
+mv "$CENTRA_LOG_FILE" "$CENTRA_LOG_FILE.1"
+kill -HUP "$daemon"
+wait_for 10 'test -s "$CENTRA_LOG_FILE"'
+wait_for 10 'test "$(grep -c "log file reopened" "$CENTRA_LOG_FILE")" -ge 3'
+assert_eq 3 "$(grep -c "log file reopened" "$CENTRA_LOG_FILE")" \
+    "SIGHUP: the daemon and both workers reopen the log file"
+
+# Centra goes away: the importer keeps trying, /healthz says why.
+stop_sim
+wait_for 15 '[[ $(curl -s -o /dev/null -w "%{http_code}" "$health") == 503 ]]'
+assert_eq 503 "$(curl -s -o "$cb_tmp/h" -w '%{http_code}' "$health")" \
+    "/healthz answers 503 while Centra is unreachable"
+assert_contains "$(cat "$cb_tmp/h")" "import: failing since" "naming the worker and the error"
+kill -0 "$daemon"
+cb_report $? "the daemon keeps running through the outage"
+kill -TERM "$daemon"
+wait "$daemon"
+assert_eq 0 "$?" "SIGTERM during the outage: exit 0"
+unset CENTRA_LOG_FILE
+
+# A refused login stops the daemon with 77; usage errors.
+start_sim --orders 5 --seed 7
+CENTRA_PASSWORD=wrong-pass-77 cb run
+assert_eq 77 "$RC" "run exits 77 when Centra refuses the login"
+assert_contains "$ERR" "restarting cannot cure that" "and says why it stopped"
+assert_not_contains "$OUT$ERR" "wrong-pass-77" "the password is not shown"
+cb run --no-import --no-export
+assert_eq 64 "$RC" "--no-import --no-export is a usage error"
+cb run --metrics-listen nowhere
+assert_eq 64 "$RC" "a bad --metrics-listen is a usage error"
+assert_contains "$ERR" "invalid metrics address" "saying what is wrong"
+CENTRA_METRICS_LISTEN=1.2.3.4.5:80 cb run
+assert_eq 78 "$RC" "a bad centra_metrics_listen is a configuration error"
+
+finish
