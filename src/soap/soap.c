@@ -220,6 +220,8 @@ check_options(const SoapOptions *opts, Error *err)
     return ERR_OK;
 }
 
+static bool warned_http; /* the plain-http warning was given */
+
 ErrKind
 soap_client_new(const SoapOptions *opts, HttpTransport *t, SoapClient **out, Error *err)
 {
@@ -243,8 +245,11 @@ soap_client_new(const SoapOptions *opts, HttpTransport *t, SoapClient **out, Err
         c->opts.retries = 0;
     c->t = t;
     c->rng = backoff_seed();
-    if (strncasecmp(c->url, "http://", 7) == 0)
+    /* Once per process: sync and check make several clients for one URL. */
+    if (strncasecmp(c->url, "http://", 7) == 0 && !warned_http) {
+        warned_http = true;
         log_warn("Centra URL \"%s\" is plain http: the password travels unencrypted", c->url);
+    }
     *out = c;
     return ERR_OK;
 }
