@@ -71,6 +71,13 @@ void db_free(DbConn *db);
  */
 ErrKind db_reconnect(DbConn *db, Error *err) CB_MUSTCHECK;
 
+/*
+ * Try to take the session advisory lock named key (hashed with
+ * hashtextextended): *got says whether it was free.  Held until the
+ * connection ends (a reconnect loses it).
+ */
+ErrKind db_try_lock(DbConn *db, const char *key, bool *got, Error *err) CB_MUSTCHECK;
+
 /* "database "x" on host:port as user "y"", for log lines. */
 const char *db_describe(const DbConn *db);
 

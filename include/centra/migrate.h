@@ -92,6 +92,14 @@ typedef struct MigrationInfo {
 ErrKind migrate_status(DbConn *db, const MigrationSet *set, MigrationInfo **out, size_t *n,
                        Error *err) CB_MUSTCHECK;
 
+/*
+ * Whether the database's schema is exactly this binary's: ERR_OK with
+ * *version the latest migration applied; ERR_DB_SCHEMA when there is no
+ * schema or migrations are pending (hint: run migrate); ERR_MIGRATION when
+ * an applied migration was changed or is unknown to this binary.
+ */
+ErrKind migrate_check_current(DbConn *db, int *version, Error *err) CB_MUSTCHECK;
+
 /* "applied", "pending", "changed" or "unknown". */
 const char *migrate_state_name(MigrationState state);
 

@@ -89,6 +89,10 @@ ErrKind soap_client_new(const SoapOptions *opts, HttpTransport *t, SoapClient **
  */
 ErrKind soap_client_from_config(const Config *cfg, SoapClient **out, Error *err) CB_MUSTCHECK;
 
+/* The same, retrying at most max_retries times (less when configured so); -1: as configured. */
+ErrKind soap_client_from_config_retries(const Config *cfg, int max_retries, SoapClient **out,
+                                        Error *err) CB_MUSTCHECK;
+
 /* Free c and its transport; soap_client_free(NULL) is a no-op. */
 void soap_client_free(SoapClient *c);
 

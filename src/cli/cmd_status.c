@@ -186,37 +186,6 @@ num(const StatusReport *s, int q, int r, int c)
  * Gathering
  * ------------------------------------------------------------------------- */
 
-/* ERR_DB_SCHEMA unless every migration of this binary is applied. */
-static ErrKind
-check_schema(DbConn *db, Error *err)
-{
-    MigrationSet set = migrate_embedded();
-    MigrationInfo *info;
-    size_t n;
-    size_t pending = 0;
-    size_t applied = 0;
-    ErrKind rc = migrate_status(db, &set, &info, &n, err);
-
-    if (rc != ERR_OK)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        pending += info[i].state == MIGRATION_PENDING;
-        applied += info[i].state != MIGRATION_PENDING;
-    }
-    xfree(info);
-    if (pending == 0)
-        return ERR_OK;
-    if (applied == 0)
-        err_set(err, ERR_DB_SCHEMA, "the database has no centra-bridge schema");
-    else
-        err_set(err, ERR_DB_SCHEMA,
-                "the database schema is not up to date: %zu migration%s pending", pending,
-                pending == 1 ? "" : "s");
-    err_detail(err, "Database: %s.", db_describe(db));
-    err_hint(err, "Run \"centra-bridge migrate\".");
-    return ERR_DB_SCHEMA;
-}
-
 static ErrKind
 gather(DbConn *db, StatusReport *s, Error *err)
 {
@@ -569,6 +538,7 @@ status_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     DbConn *db = NULL;
     bool json = false;
     bool fail_on_problems = false;
+    int version;
     ErrKind rc;
     int c;
     int at;
@@ -589,7 +559,7 @@ status_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     db_options_from_config(&opts, ctx->cfg);
     rc = db_new(&opts, &db, err);
     if (rc == ERR_OK)
-        rc = check_schema(db, err);
+        rc = migrate_check_current(db, &version, err);
     if (rc == ERR_OK)
         rc = gather(db, &s, err);
     if (rc == ERR_OK && json)

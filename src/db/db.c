@@ -541,6 +541,22 @@ db_reconnect(DbConn *db, Error *err)
     return connect_with_retries(db, err);
 }
 
+ErrKind
+db_try_lock(DbConn *db, const char *key, bool *got, Error *err)
+{
+    const char *params[1] = {key};
+    DbResult *res;
+    ErrKind rc =
+        db_query(db, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, params, &res, err);
+
+    *got = false;
+    if (rc != ERR_OK)
+        return rc;
+    *got = strcmp(db_result_value(res, 0, 0), "t") == 0;
+    db_result_free(res);
+    return ERR_OK;
+}
+
 const char *
 db_describe(const DbConn *db)
 {

@@ -124,6 +124,52 @@ migrate_check_set(const MigrationSet *set, Error *err)
     return ERR_OK;
 }
 
+ErrKind
+migrate_check_current(DbConn *db, int *version, Error *err)
+{
+    MigrationSet set = migrate_embedded();
+    MigrationInfo *info;
+    size_t n;
+    size_t pending = 0;
+    size_t applied = 0;
+    ErrKind rc = migrate_status(db, &set, &info, &n, err);
+
+    *version = 0;
+    if (rc != ERR_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == ERR_OK; i++) {
+        if (info[i].state == MIGRATION_CHANGED)
+            rc = err_set(err, ERR_MIGRATION, "migration %s was changed after it was applied",
+                         info[i].name);
+        else if (info[i].state == MIGRATION_UNKNOWN)
+            rc = err_set(err, ERR_MIGRATION,
+                         "migration %s is unknown to this centra-bridge: a newer version "
+                         "migrated the database",
+                         info[i].name);
+        pending += info[i].state == MIGRATION_PENDING;
+        applied += info[i].state != MIGRATION_PENDING;
+        if (info[i].state == MIGRATION_APPLIED)
+            *version = info[i].version;
+    }
+    xfree(info);
+    if (rc != ERR_OK) {
+        err_hint(err, "\"centra-bridge migrate --status\" lists the migrations; use the "
+                      "centra-bridge that migrated this database.");
+        return rc;
+    }
+    if (pending == 0)
+        return ERR_OK;
+    if (applied == 0)
+        err_set(err, ERR_DB_SCHEMA, "the database has no centra-bridge schema");
+    else
+        err_set(err, ERR_DB_SCHEMA,
+                "the database schema is not up to date: %zu migration%s pending", pending,
+                pending == 1 ? "" : "s");
+    err_detail(err, "Database: %s.", db_describe(db));
+    err_hint(err, "Run \"centra-bridge migrate\"; it is safe to run at any time.");
+    return ERR_DB_SCHEMA;
+}
+
 const char *
 migrate_state_name(MigrationState state)
 {

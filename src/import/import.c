@@ -153,17 +153,15 @@ static ErrKind
 lock_queue(Importer *im, Error *err)
 {
     const char *params[1] = {im->lock_key};
-    DbResult *res;
+    bool got;
     ErrKind rc;
 
     if (im->lock_epoch == db_epoch(im->db))
         return ERR_OK;
-    rc = db_query(im->db, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, params, &res,
-                  err);
+    rc = db_try_lock(im->db, im->lock_key, &got, err);
     if (rc != ERR_OK)
         return rc;
-    if (strcmp(db_result_value(res, 0, 0), "t") != 0) {
-        db_result_free(res);
+    if (!got) {
         if (!im->o->wait_lock) {
             err_set(err, ERR_BUSY, "another centra-bridge is importing from this queue");
             err_detail(err, "Queue: %s.", im->lock_key);
@@ -176,8 +174,6 @@ lock_queue(Importer *im, Error *err)
                       err);
         if (rc != ERR_OK)
             return rc;
-    } else {
-        db_result_free(res);
     }
     im->lock_epoch = db_epoch(im->db);
     return ERR_OK;

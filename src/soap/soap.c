@@ -257,6 +257,12 @@ soap_client_new(const SoapOptions *opts, HttpTransport *t, SoapClient **out, Err
 ErrKind
 soap_client_from_config(const Config *cfg, SoapClient **out, Error *err)
 {
+    return soap_client_from_config_retries(cfg, -1, out, err);
+}
+
+ErrKind
+soap_client_from_config_retries(const Config *cfg, int max_retries, SoapClient **out, Error *err)
+{
     SoapOptions opts;
     HttpOptions hopts;
     HttpTransport *t;
@@ -265,6 +271,8 @@ soap_client_from_config(const Config *cfg, SoapClient **out, Error *err)
     *out = NULL;
     if ((rc = soap_options_from_config(&opts, cfg, err)) != ERR_OK)
         return rc;
+    if (max_retries >= 0 && opts.retries > max_retries)
+        opts.retries = max_retries;
     memset(&hopts, 0, sizeof(hopts));
     hopts.connect_timeout_ms = config_get_int(cfg, CONFIG_CONNECT_TIMEOUT);
     hopts.timeout_ms = config_get_int(cfg, CONFIG_REQUEST_TIMEOUT);
