@@ -105,7 +105,7 @@ for f in centra-bridge.service centra-bridge-sync.service; do
 done
 run_cb --help
 read -r -a codes < <(sed -n 's/^RestartPreventExitStatus=//p' "$units/centra-bridge.service")
-assert_eq "77 78" "${codes[*]}" "the daemon is not restarted after exit 77 or 78"
+assert_eq "64 77 78" "${codes[*]}" "the daemon is not restarted after exit 64, 77 or 78"
 for code in "${codes[@]}"; do
     assert_contains "$OUT" "  $code " "RestartPreventExitStatus $code is an exit status of --help"
 done
