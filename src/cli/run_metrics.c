@@ -78,7 +78,7 @@ run_parse_listen(const char *text, struct sockaddr_in *addr, Error *err)
     if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host) ||
         !str_to_ll(colon + 1, &port) || port < 0 || port > 65535) {
         err_set(err, ERR_CONFIG, "invalid metrics address \"%s\"", text);
-        err_hint(err, "Write ADDRESS:PORT with an IPv4 address, e.g. 127.0.0.1:9187 (port 0: any "
+        err_hint(err, "Write ADDRESS:PORT with an IPv4 address, e.g. 127.0.0.1:9470 (port 0: any "
                       "free port).");
         return ERR_CONFIG;
     }

@@ -166,7 +166,7 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .key = "centra_metrics_listen", .env = "CENTRA_METRICS_LISTEN",
         .type = CONFIG_TYPE_STRING,
         .help = "run: serve Prometheus metrics (/metrics) and /healthz on this address:port, "
-                "e.g. 127.0.0.1:9187; unset: no endpoint"},
+                "e.g. 127.0.0.1:9470; unset: no endpoint"},
 };
 /* clang-format on */
 

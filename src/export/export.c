@@ -743,6 +743,28 @@ reconnect_wait(Exporter *ex, Error *err)
     }
 }
 
+/*
+ * export --follow after rc: wait out an outage of Centra (the messages wait
+ * for their next attempt; so does the exporter) or of the database
+ * (reconnect), then go on with ERR_OK.  Other errors end the run; so does a
+ * stop asked for meanwhile, with ERR_OK.
+ */
+static ErrKind
+follow_recover(Exporter *ex, ErrKind rc, Error *err)
+{
+    while (rc == ERR_DB_CONNECTION || rc == ERR_DB_TIMEOUT || rc == ERR_CENTRA_UNAVAILABLE) {
+        if (sig_stop_requested()) {
+            err_reset(err);
+            return ERR_OK;
+        }
+        log_warn("%s; trying again", err->message);
+        runs_note_error(err);
+        err_reset(err);
+        rc = rc == ERR_DB_CONNECTION ? reconnect_wait(ex, err) : idle_wait(ex, err);
+    }
+    return rc;
+}
+
 /* One claim, sent; *claimed says how many messages it held. */
 static ErrKind
 round_once(Exporter *ex, int *claimed, Error *err)
@@ -779,22 +801,15 @@ export_run(const Config *cfg, const ExportOptions *o, Error *err)
             rc = listen_outbox(&ex, err);
         if (rc == ERR_OK)
             rc = round_once(&ex, &claimed, err);
-        if ((rc == ERR_DB_CONNECTION || rc == ERR_CENTRA_UNAVAILABLE) && o->follow &&
-            !sig_stop_requested()) {
-            /* The messages wait for their next attempt; so does the exporter. */
-            log_warn("%s; trying again", err->message);
-            runs_note_error(err);
-            err_reset(err);
-            rc = rc == ERR_DB_CONNECTION ? reconnect_wait(&ex, err) : idle_wait(&ex, err);
-            continue;
+        if (rc == ERR_OK && claimed == 0) {
+            if (!o->follow)
+                break;
+            rc = runs_update(ex.db, ex.run_id, &ex.t, false, ERR_OK, NULL, err);
+            if (rc == ERR_OK)
+                rc = idle_wait(&ex, err);
         }
-        if (rc != ERR_OK || claimed > 0)
-            continue;
-        if (!o->follow)
-            break;
-        rc = runs_update(ex.db, ex.run_id, &ex.t, false, ERR_OK, NULL, err);
-        if (rc == ERR_OK)
-            rc = idle_wait(&ex, err);
+        if (o->follow)
+            rc = follow_recover(&ex, rc, err);
     }
     if (rc == ERR_OK && ex.t.messages_failed > 0) {
         rc = err_set(err, ERR_PARTIAL, "%d message%s failed", ex.t.messages_failed,

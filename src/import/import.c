@@ -50,6 +50,8 @@ typedef struct Importer {
     int ntypes;              /* number of types */
     char *markets[LIST_MAX]; /* market ids; none: all markets */
     int nmarkets;            /* number of markets */
+    long long *unmarked;     /* acknowledged to Centra, done_at not yet written */
+    size_t nunmarked;        /* how many */
 } Importer;
 
 /* ---------------------------------------------------------------------------
@@ -248,6 +250,10 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     long long t0 = backoff_now_ms();
 
     rc = loader_begin(im->loader, err);
+    if (rc == ERR_OK && im->lock_epoch != 0 && im->lock_epoch != db_epoch(im->db))
+        rc = err_set(err, ERR_DB_CONNECTION,
+                     "the connection to the database was lost and made again, with the queue "
+                     "lock; the batch starts over");
     if (rc == ERR_OK) {
         rc = soap_call(im->soap, im->nmarkets > 0 ? "events_GetByMarkets" : "events_Get", &body,
                        &sink, resp, err);
@@ -268,6 +274,35 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     evp_free(bs.parser);
     dynbuf_free(&body);
     return rc;
+}
+
+/*
+ * Write done_at of the events Centra confirmed, including those of earlier
+ * batches whose write failed (the database went away right after
+ * events_Done): Centra will not send them again, so only this remembers them.
+ */
+static ErrKind
+mark_done(Importer *im, const long long *ids, size_t n, Error *err)
+{
+    ErrKind rc;
+
+    if (n > 0) {
+        im->unmarked = xrealloc(im->unmarked, (im->nunmarked + n) * sizeof(long long));
+        memcpy(im->unmarked + im->nunmarked, ids, n * sizeof(long long));
+        im->nunmarked += n;
+    }
+    if (im->nunmarked == 0)
+        return ERR_OK;
+    rc = loader_mark_done(im->loader, im->unmarked, im->nunmarked, err);
+    if (rc != ERR_OK) {
+        err_hint(err,
+                 "Centra confirmed %zu events; their done_at is written once the database "
+                 "answers again.",
+                 im->nunmarked);
+        return rc;
+    }
+    im->nunmarked = 0;
+    return ERR_OK;
 }
 
 /* Acknowledge the committed batch; a failure leaves the events to come again. */
@@ -300,7 +335,7 @@ acknowledge(Importer *im, Error *err)
         return rc;
     }
     im->t.events_acknowledged += (int)n;
-    rc = loader_mark_done(im->loader, ids, n, err);
+    rc = mark_done(im, ids, n, err);
     if (rc == ERR_OK)
         rc = run_update(im, false, ERR_OK, NULL, err);
     return rc;
@@ -400,6 +435,7 @@ importer_free(Importer *im)
     free_list(im->types, im->ntypes);
     free_list(im->markets, im->nmarkets);
     xfree(im->lock_key);
+    xfree(im->unmarked);
 }
 
 static ErrKind
@@ -481,6 +517,8 @@ round_once(Importer *im, bool *got_any, Error *err)
 {
     ErrKind rc = lock_queue(im, err);
 
+    if (rc == ERR_OK)
+        rc = mark_done(im, NULL, 0, err);
     for (int i = 0; rc == ERR_OK && i < im->ntypes && !sig_stop_requested(); i++)
         rc = drain(im, im->types[i], got_any, err);
     return rc;
@@ -506,7 +544,12 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
         rc = round_once(&im, &got_any, err);
         if (rc == ERR_OK && o->follow)
             rc = run_update(&im, false, ERR_OK, NULL, err); /* moves last_ok_at on */
-        if (rc != ERR_OK && o->follow && follow_survives(rc) && !sig_stop_requested()) {
+        if (rc != ERR_OK && o->follow && follow_survives(rc) && sig_stop_requested()) {
+            err_reset(err); /* stopping anyway: what failed is tried by the next run */
+            rc = ERR_OK;
+            break;
+        }
+        if (rc != ERR_OK && o->follow && follow_survives(rc)) {
             long long wait = backoff_delay_ms(o->retry_ms, o->poll_ms, failures++, &rng);
 
             log_warn("%s; trying again in %lld ms", err->message, wait);

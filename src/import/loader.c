@@ -837,7 +837,11 @@ session_setup(Loader *L, Error *err)
     if (rc == ERR_OK)
         rc = db_exec(L->db,
                      "SET client_min_messages = warning;\n"
-                     "SET search_path = pg_catalog, pg_temp;\n",
+                     "SET search_path = pg_catalog, pg_temp;\n"
+                     /* COMMIT must be durable before events_Done, whatever the server's
+                        default (synchronous_commit = off loses the last commits in a
+                        crash, after Centra forgot the events). */
+                     "SET synchronous_commit = on;\n",
                      err);
     if (rc == ERR_OK && db_exec(L->db, "SET default_toast_compression = lz4", err) != ERR_OK) {
         /* A server built without lz4: payloads are compressed with pglz, only slower. */
@@ -867,6 +871,14 @@ loader_begin(Loader *L, Error *err)
     if (rc != ERR_OK)
         return rc;
     rc = db_begin(L->db, err);
+    if (rc == ERR_OK && L->epoch != db_epoch(L->db)) {
+        /* BEGIN found the connection lost and made a new one: set that session up. */
+        rc = db_rollback(L->db, err);
+        if (rc == ERR_OK)
+            rc = session_setup(L, err);
+        if (rc == ERR_OK)
+            rc = db_begin(L->db, err);
+    }
     if (rc != ERR_OK)
         return rc;
     L->in_batch = true;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# tests/integration/pgcluster.sh start|stop DIR FREEPORT
+# tests/integration/pgcluster.sh start|stop|restart DIR FREEPORT
 #
 # A throwaway PostgreSQL cluster for the integration tests, inside the build
 # tree: initdb in DIR/data, listening on 127.0.0.1 on a free port (from the
 # FREEPORT helper) and on a socket in DIR, trust authentication, fsync off.
 # initdb refuses to run as root, so as root the cluster belongs to the
 # "postgres" user (and lives under /tmp if that user cannot reach DIR).  "start" writes DIR/env, which tests source for
-# PGHOST/PGPORT/PGUSER; "stop" stops the cluster and removes DIR.
+# PGHOST/PGPORT/PGUSER; "stop" stops the cluster and removes DIR;
+# "restart" stops it as a crash would (immediate mode) and starts it again
+# (tests of recovery after a database outage).
 # CTest runs start and stop as fixture setup and cleanup, so the cluster is
 # stopped even when tests fail.
 set -euo pipefail
@@ -103,6 +105,11 @@ ENV
 stop)
     stop_cluster
     rm -rf "$dir"
+    ;;
+restart)
+    root=$(data_root)
+    as_owner "$pgbin/pg_ctl" -D "$root/data" -l "$root/server.log" -m immediate -w -t 60 \
+        restart >/dev/null
     ;;
 *)
     echo "pgcluster.sh: unknown action \"$action\"" >&2
