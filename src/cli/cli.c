@@ -107,6 +107,15 @@ cli_usage_error(Error *err, const char *cmd, const char *fmt, ...)
 }
 
 ErrKind
+cli_usage_from(Error *err, const char *cmd)
+{
+    char msg[ERR_MESSAGE_MAX];
+
+    snprintf(msg, sizeof(msg), "%s", err->message);
+    return cli_usage_error(err, cmd, "%s", msg);
+}
+
+ErrKind
 cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow)
 {
     if (once != follow)

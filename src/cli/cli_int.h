@@ -49,6 +49,9 @@ extern const CliCommand cli_cmd_demo;
  */
 ErrKind cli_usage_error(Error *err, const char *cmd, const char *fmt, ...) CB_PRINTF(3, 4);
 
+/* The error in err (a bad option value) as a usage error of command cmd. */
+ErrKind cli_usage_from(Error *err, const char *cmd);
+
 /*
  * The mode of a command that runs --once or --follow: ERR_OK when exactly
  * one was given, else a usage error of command cmd saying what is wrong.

@@ -120,12 +120,8 @@ import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "import", "unexpected argument \"%s\"", argv[optind]);
     if (cli_once_or_follow(err, "import", once, opts.follow) != ERR_OK)
         return ERR_USAGE;
-    if (import_check_types(opts.types, err) != ERR_OK) {
-        char msg[ERR_MESSAGE_MAX];
-
-        snprintf(msg, sizeof(msg), "%s", err->message);
-        return cli_usage_error(err, "import", "%s", msg);
-    }
+    if (import_check_types(opts.types, err) != ERR_OK)
+        return cli_usage_from(err, "import");
     return import_run(ctx->cfg, &opts, err);
 }
 

@@ -413,12 +413,8 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         case 'l': {
             struct sockaddr_in addr;
 
-            if (run_parse_listen(optarg, &addr, err) != ERR_OK) {
-                char msg[ERR_MESSAGE_MAX];
-
-                snprintf(msg, sizeof(msg), "%s", err->message);
-                return cli_usage_error(err, "run", "%s", msg);
-            }
+            if (run_parse_listen(optarg, &addr, err) != ERR_OK)
+                return cli_usage_from(err, "run");
             o.listen = optarg;
             break;
         }
@@ -436,12 +432,8 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "run", "unexpected argument \"%s\"", argv[optind]);
     if (o.no_import && o.no_export)
         return cli_usage_error(err, "run", "--no-import and --no-export leave nothing to run");
-    if (o.types != NULL && import_check_types(o.types, err) != ERR_OK) {
-        char msg[ERR_MESSAGE_MAX];
-
-        snprintf(msg, sizeof(msg), "%s", err->message);
-        return cli_usage_error(err, "run", "%s", msg);
-    }
+    if (o.types != NULL && import_check_types(o.types, err) != ERR_OK)
+        return cli_usage_from(err, "run");
     return run_daemon(ctx, &o, err);
 }
 

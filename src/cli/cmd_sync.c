@@ -212,12 +212,8 @@ sync_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     }
     if (optind < argc)
         return cli_usage_error(err, "sync", "unexpected argument \"%s\"", argv[optind]);
-    if (import_check_types(io.types, err) != ERR_OK) {
-        char msg[ERR_MESSAGE_MAX];
-
-        snprintf(msg, sizeof(msg), "%s", err->message);
-        return cli_usage_error(err, "sync", "%s", msg);
-    }
+    if (import_check_types(io.types, err) != ERR_OK)
+        return cli_usage_from(err, "sync");
     return sync_run(ctx, &io, err);
 }
 

@@ -96,3 +96,14 @@ cb() {
     ERR=$(cat "$cb_tmp/err")
 }
 
+# complete DB WHAT: the simulator's queue is empty and every event is stored
+# exactly once and acknowledged (SIM_STATE is the simulator's state afterwards).
+complete() {
+    local db=$1 what=$2 total
+    sim_state
+    total=$(state events_total)
+    assert_eq "0|$total" "$(state queue_length)|$(state acknowledged_count)" \
+        "$what: the queue is drained, all $total events acknowledged"
+    assert_eq "$total|$total|$total" "$(q "$db" "SELECT count(*), count(DISTINCT event_id),
+        count(done_at) FROM centra.events")" "$what: each event stored once, with done_at"
+}

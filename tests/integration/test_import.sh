@@ -70,18 +70,6 @@ rows_match_xpath() {
         "rows: $rows, nodes of $xp: $nodes, orders that differ: $bad"
 }
 
-# complete DB WHAT: the simulator's queue is empty and every event is stored
-# exactly once and acknowledged.
-complete() {
-    local db=$1 what=$2 total
-    sim_state
-    total=$(state events_total)
-    assert_eq "0|$total" "$(state queue_length)|$(state acknowledged_count)" \
-        "$what: the queue is drained, all $total events acknowledged"
-    assert_eq "$total|$total|$total" "$(q "$db" "SELECT count(*), count(DISTINCT event_id),
-        count(done_at) FROM centra.events")" "$what: each event stored once, with done_at"
-}
-
 # fault_fired: how often the first fault of SIM_STATE fired.
 fault_fired() {
     grep -o '"fired":[0-9]*' <<<"$SIM_STATE" | head -n 1 | cut -d: -f2

@@ -22,14 +22,6 @@ enqueue_market() { # DB ID: a markets_Update message; prints its id
                 json_build_object('id', '$2', 'store', '1', 'type', 'retail',
                                   'description', 'Market $2')) RETURNING id"
 }
-complete() { # WHAT: every event of the simulator stored once and acknowledged; sets total
-    sim_state
-    total=$(state events_total)
-    assert_eq "0|$total" "$(state queue_length)|$(state acknowledged_count)" \
-        "$1: the queue is drained, all $total events acknowledged"
-    assert_eq "$total|$total|$total" "$(q "$DB" "SELECT count(*), count(DISTINCT event_id),
-        count(done_at) FROM centra.events")" "$1: each event stored once, with done_at"
-}
 # wait_for SECONDS 'SHELL CODE': evaluate the code every 0.1 s until it succeeds; 1 on timeout.
 wait_for() {
     local limit=$(($1 * 10)) i
@@ -40,6 +32,17 @@ wait_for() {
     return 1
 }
 
+# start_daemon LOGFILE: centra-bridge -v run with a metrics endpoint on a free port, in the
+# background; sets daemon (its pid), metrics and health (the endpoint's URLs).
+start_daemon() {
+    "$CB_BIN" -v run --metrics-listen 127.0.0.1:0 2>"$log" &
+    daemon=$!
+    bg_pids+=("$daemon")
+    wait_for 10 "grep -q 'metrics on http' '$1'"
+    metrics=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$1" | head -n 1)
+    health=${metrics%/metrics}/healthz
+}
+
 # ============================================================================
 # 1. sync
 # ============================================================================
@@ -48,7 +51,8 @@ fresh_db
 m=$(enqueue_market "$DB" M1)
 cb sync
 assert_eq 0 "$RC" "sync exits 0 when everything went" "$ERR"
-complete "sync"
+complete "$DB" "sync"
+total=$(state events_total)
 assert_eq sent "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
     "sync sent the outbox message"
 assert_eq "sync:success:0:$total:1|import:success:0:$total:0|export:success:0:0:1" \
@@ -78,7 +82,7 @@ assert_contains "$ERR" "1 event was quarantined" "and says so"
 assert_eq "1|sent" "$(q "$DB" "SELECT (SELECT count(*) FROM centra.events WHERE status = 'quarantined'),
     (SELECT status FROM centra_outbox.messages WHERE id = $m)")" \
     "the export still ran after the quarantine"
-complete "sync with a quarantine"
+complete "$DB" "sync with a quarantine"
 
 # A refused login: 77, and the export is not attempted.
 m=$(enqueue_market "$DB" M3)
@@ -122,7 +126,7 @@ assert_contains "$ERR" "by process $slow on" "naming the running one"
 cb_report $? "at once ($elapsed ms), without waiting for it"
 wait "$slow"
 assert_eq 0 "$?" "the first sync finishes normally"
-complete "the overlapped sync"
+complete "$DB" "the overlapped sync"
 stop_sim
 
 # ============================================================================
@@ -134,12 +138,7 @@ export CENTRA_POLL_INTERVAL=1s
 log=$cb_tmp/daemon.log
 # Every events_Get takes 600 ms, so a SIGTERM lands in the middle of a batch.
 curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=1000&ms=600&op=events_Get" >/dev/null
-"$CB_BIN" -v run --metrics-listen 127.0.0.1:0 2>"$log" &
-daemon=$!
-bg_pids+=("$daemon")
-wait_for 10 'grep -q "metrics on http" "$log"'
-metrics=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$log" | head -n 1)
-health=${metrics%/metrics}/healthz
+start_daemon "$log"
 wait_for 10 'test "$(pgrep -c -P "$daemon")" = 2'
 assert_eq 2 "$(pgrep -c -P "$daemon")" "the daemon runs two workers"
 ps_out=$(ps -o args= --ppid "$daemon")
@@ -169,16 +168,11 @@ cb_report $? "it stopped before the queue was drained ($stored of $(state events
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 cb import --once
 assert_eq 0 "$RC" "a later import finishes the queue"
-complete "after the stopped daemon"
+complete "$DB" "after the stopped daemon"
 
 # The daemon again: NOTIFY, metrics, health, a killed worker, SIGHUP.
 export CENTRA_LOG_FILE=$cb_tmp/file.log
-"$CB_BIN" -v run --metrics-listen 127.0.0.1:0 2>"$log" &
-daemon=$!
-bg_pids+=("$daemon")
-wait_for 10 'grep -q "metrics on http" "$CENTRA_LOG_FILE"'
-metrics=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$CENTRA_LOG_FILE" | head -n 1)
-health=${metrics%/metrics}/healthz
+start_daemon "$CENTRA_LOG_FILE"
 assert_eq "" "$(cat "$log")" "with centra_log_file, nothing goes to stderr"
 m=$(enqueue_market "$DB" M9)
 wait_for 10 'test "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" = sent'
