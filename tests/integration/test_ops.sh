@@ -246,7 +246,8 @@ assert_eq 78 "$RC" "a bad centra_metrics_listen is a configuration error"
 # ============================================================================
 own=$cb_tmp/own-pg
 pgcluster=$CB_SOURCE_DIR/tests/integration/pgcluster.sh
-trap 'sim_cleanup; "$pgcluster" stop "$own" >/dev/null 2>&1' EXIT
+# Stop it before sim_cleanup removes cb_tmp, which holds where its data lives.
+trap '"$pgcluster" stop "$own" >/dev/null 2>&1; sim_cleanup' EXIT
 "$pgcluster" start "$own" "$CB_BUILD_DIR/tests/freeport" >/dev/null
 own_url=$(source "$own/env" && echo "postgresql://postgres@127.0.0.1:$PGPORT/postgres")
 qo() { psql -X -A -t -q "$own_url" -c "$1"; }
