@@ -46,7 +46,6 @@
 #define RESTART_BASE_MS 1000                  /* first restart delay; doubles */
 #define RESTART_MAX_MS  (60 * 1000)           /* longest restart delay */
 #define STABLE_MS       (60 * 1000)           /* a worker up this long starts over at 1 s */
-#define ARGV_MAX        32                    /* arguments of a worker */
 
 extern char **environ;
 
@@ -305,9 +304,9 @@ worker_argv(const CliContext *ctx, Worker *w, const char *const *cmd)
 {
     int n = 0;
 
-    for (int i = 0; i < ctx->global_argc && n < ARGV_MAX - 8; i++)
+    for (int i = 0; i < ctx->global_argc && n < RUN_ARGV_MAX - 8; i++)
         w->argv[n++] = ctx->global_argv[i];
-    for (int i = 0; cmd[i] != NULL && n < ARGV_MAX - 1; i++)
+    for (int i = 0; cmd[i] != NULL && n < RUN_ARGV_MAX - 1; i++)
         w->argv[n++] = (char *)(uintptr_t)cmd[i];
     w->argv[n] = NULL;
 }

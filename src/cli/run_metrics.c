@@ -116,14 +116,14 @@ metric(DynBuf *b, const char *name, const char *type, const char *help, long lon
 
 /* The counters of the importer (when it runs) and the exporter. */
 typedef struct Totals {
-    RunCounts c;                       /* summed over the workers and their predecessors */
-    bool has[RUN_WORKERS_MAX];         /* worker i exists */
-    const char *name[RUN_WORKERS_MAX]; /* its name */
-    int batches[RUN_WORKERS_MAX];      /* its batches (import) or requests (export) */
-    int restarts[RUN_WORKERS_MAX];     /* its restarts */
-    int errors[RUN_WORKERS_MAX];       /* errors it survived or died of */
-    long long ok_at[RUN_WORKERS_MAX];  /* its latest success, Unix s; 0 never */
-    bool up[RUN_WORKERS_MAX];          /* it runs */
+    RunCounts c;                         /* summed over the workers and their predecessors */
+    bool has[RUN_WORKERS_MAX];           /* worker i exists */
+    const char *name[RUN_WORKERS_MAX];   /* its name */
+    long long batches[RUN_WORKERS_MAX];  /* its batches (import) or requests (export) */
+    long long restarts[RUN_WORKERS_MAX]; /* its restarts */
+    long long errors[RUN_WORKERS_MAX];   /* errors it survived or died of */
+    long long ok_at[RUN_WORKERS_MAX];    /* its latest success, Unix s; 0 never */
+    long long up[RUN_WORKERS_MAX];       /* 1 while it runs */
 } Totals;
 
 static void
@@ -148,21 +148,15 @@ snapshot(Supervisor *sv, Totals *t)
     run_unlock(sv);
 }
 
+/* A metric with one sample per worker; never_zero: no sample where the value is 0 (never). */
 static void
 per_worker(DynBuf *b, const Totals *t, const char *name, const char *type, const char *help,
-           const int *ints, const long long *lls, const bool *bools)
+           const long long *values, bool never_zero)
 {
     metric_head(b, name, type, help);
-    for (int i = 0; i < RUN_WORKERS_MAX; i++) {
-        long long v;
-
-        if (!t->has[i])
-            continue;
-        v = ints != NULL ? ints[i] : lls != NULL ? lls[i] : bools[i];
-        if (lls != NULL && v == 0)
-            continue; /* never: no sample rather than 1970 */
-        (void)dynbuf_addf(b, "%s{worker=\"%s\"} %lld\n", name, t->name[i], v);
-    }
+    for (int i = 0; i < RUN_WORKERS_MAX; i++)
+        if (t->has[i] && !(never_zero && values[i] == 0))
+            (void)dynbuf_addf(b, "%s{worker=\"%s\"} %lld\n", name, t->name[i], values[i]);
 }
 
 static long long
@@ -207,16 +201,16 @@ counters(DynBuf *b, const Totals *t)
     metric(b, "centra_bridge_messages_retried_total", "counter",
            "Sends of outbox messages that failed transiently and wait for another attempt.",
            c->messages_retried);
-    per_worker(b, t, "centra_bridge_worker_up", "gauge", "1 while the worker process runs.", NULL,
-               NULL, t->up);
+    per_worker(b, t, "centra_bridge_worker_up", "gauge", "1 while the worker process runs.", t->up,
+               false);
     per_worker(b, t, "centra_bridge_worker_restarts_total", "counter",
-               "Times the worker was started again after it exited.", t->restarts, NULL, NULL);
+               "Times the worker was started again after it exited.", t->restarts, false);
     per_worker(b, t, "centra_bridge_worker_errors_total", "counter",
                "Errors that interrupted the worker's work (it waited and went on).", t->errors,
-               NULL, NULL);
+               false);
     per_worker(b, t, "centra_bridge_last_success_timestamp_seconds", "gauge",
                "When the worker last completed a step (a batch, an empty poll, a send round).",
-               NULL, t->ok_at, NULL);
+               t->ok_at, true);
 }
 
 static const char gauges_sql[] =
