@@ -107,3 +107,104 @@ complete() {
     assert_eq "$total|$total|$total" "$(q "$db" "SELECT count(*), count(DISTINCT event_id),
         count(done_at) FROM centra.events")" "$what: each event stored once, with done_at"
 }
+
+# --- invariants: what must hold after any run, crash or fault ----------------------
+staging_tables=(events orders order_lines order_line_warehouses order_line_supplier_orders
+    order_bundles cancelled_lines payments order_additionals shipments shipment_lines refunds
+    refund_lines entities id_map)
+
+# checksum DB [KEY...]: rows and md5 of every staging table, without the
+# timestamps of when a row was written (and without the columns KEY...).
+checksum() {
+    local db=$1 t sql='' drop="ARRAY['received_at','done_at','updated_at','imported_at','first_seen_at'"
+    shift
+    for t in "$@"; do
+        drop+=",'$t'"
+    done
+    drop+="]"
+    for t in "${staging_tables[@]}"; do
+        [[ -n $sql ]] && sql+=" UNION ALL "
+        sql+="SELECT '$t' AS t, count(*) AS n, md5(coalesce(string_agg(j, E'\n' ORDER BY j), '')) AS h
+               FROM (SELECT (to_jsonb(x) - $drop)::text AS j FROM centra.$t x) s"
+    done
+    q "$db" "SELECT string_agg(t || '=' || n || ':' || h, E'\n' ORDER BY t) FROM ($sql) u"
+}
+
+# fault_fired: how often the first fault of SIM_STATE fired.
+fault_fired() {
+    grep -o '"fired":[0-9]*' <<<"$SIM_STATE" | head -n 1 | cut -d: -f2
+}
+
+# wait_sim COMMAND...: poll /_sim/state until COMMAND (which reads SIM_STATE)
+# succeeds, at most 20 s.
+wait_sim() {
+    local i
+    for ((i = 0; i < 400; i++)); do
+        sim_state
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# no_regression DB WHAT: every order holds the state of its newest order event
+# (an older event never overwrote a newer one), and so does every entity.
+no_regression() {
+    local db=$1 what=$2
+    assert_eq "0|0" "$(q "$db" "SELECT
+        (SELECT count(*) FROM centra.orders o WHERE o.last_event_id IS DISTINCT FROM
+            (SELECT max(e.event_id) FROM centra.events e WHERE e.type = 'order'
+                AND e.entry = o.order_id AND e.status IN ('applied', 'stale'))),
+        (SELECT count(*) FROM centra.entities n WHERE n.last_event_id IS DISTINCT FROM
+            (SELECT max(e.event_id) FROM centra.events e WHERE e.type = n.type
+                AND e.entry = n.entry AND e.status <> 'quarantined'))")" \
+        "$what: every order and entity holds the state of its newest event"
+}
+
+# import_invariants DB WHAT [BASELINE]: complete and no_regression; with
+# BASELINE (a checksum of a clean import of the same queue), the staging
+# tables are exactly those of the clean import.
+import_invariants() {
+    local db=$1 what=$2
+    complete "$db" "$what"
+    no_regression "$db" "$what"
+    if [[ -n ${3:-} ]]; then
+        assert_eq "$3" "$(checksum "$db" run_id)" \
+            "$what: the staging tables are exactly those of a clean import"
+    fi
+}
+
+# export_invariants DB WHAT: every outbox message reached a final state (sent
+# or superseded: none pending, sending or failed), each sent one exactly once
+# with its request kept, and Centra (the simulator's request log) received
+# every sent message: for each, an item with the message's <id> in a request
+# of its operation.  Messages whose payload has no top-level "id" are checked
+# for the final state only.
+export_invariants() {
+    local db=$1 what=$2 missing
+    assert_eq "0" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages
+        WHERE status NOT IN ('sent', 'superseded')")" \
+        "$what: every outbox message is sent or superseded"
+    assert_eq "0" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'
+        AND (sent_at IS NULL OR attempts < 1 OR request_xml IS NULL OR locked_by IS NOT NULL)")" \
+        "$what: each sent message is recorded once, with its request"
+    q "$db" "SELECT id, operation, payload->>'id' FROM centra_outbox.messages
+        WHERE status = 'sent' AND payload->>'id' IS NOT NULL ORDER BY id" >"$cb_tmp/sent.txt"
+    missing=$(python3 - "$SIM_BASE" "$cb_tmp/sent.txt" <<'PY'
+import html, json, re, sys, urllib.request
+base, sent = sys.argv[1], sys.argv[2]
+ids, missing = {}, []
+for line in open(sent):
+    mid, op, item = line.rstrip("\n").split("|", 2)
+    if op not in ids:
+        with urllib.request.urlopen(f"{base}/_sim/requests?op={op}") as r:
+            reqs = json.load(r)
+        ids[op] = {html.unescape(m) for q in reqs
+                   for m in re.findall(r"<(?:\w+:)?id>([^<]*)</(?:\w+:)?id>", q["body"])}
+    if item not in ids[op]:
+        missing.append(mid)
+print(" ".join(missing[:20]))
+PY
+)
+    assert_eq "" "$missing" "$what: the simulator received every sent message (ids of those it did not)"
+}

@@ -30,27 +30,6 @@ events_get() {
 EOF
 }
 
-staging_tables=(events orders order_lines order_line_warehouses order_line_supplier_orders
-    order_bundles cancelled_lines payments order_additionals shipments shipment_lines refunds
-    refund_lines entities id_map)
-
-# checksum DB [KEY...]: rows and md5 of every staging table, without the
-# timestamps of when a row was written (and without the columns KEY...).
-checksum() {
-    local db=$1 t sql='' drop="ARRAY['received_at','done_at','updated_at','imported_at','first_seen_at'"
-    shift
-    for t in "$@"; do
-        drop+=",'$t'"
-    done
-    drop+="]"
-    for t in "${staging_tables[@]}"; do
-        [[ -n $sql ]] && sql+=" UNION ALL "
-        sql+="SELECT '$t' AS t, count(*) AS n, md5(coalesce(string_agg(j, E'\n' ORDER BY j), '')) AS h
-               FROM (SELECT (to_jsonb(x) - $drop)::text AS j FROM centra.$t x) s"
-    done
-    q "$db" "SELECT string_agg(t || '=' || n || ':' || h, E'\n' ORDER BY t) FROM ($sql) u"
-}
-
 # The payload of the event that gave each order its current state.
 LATEST="SELECT o.order_id, e.payload FROM centra.orders o JOIN centra.events e ON e.event_id = o.last_event_id"
 
@@ -70,22 +49,6 @@ rows_match_xpath() {
         "rows: $rows, nodes of $xp: $nodes, orders that differ: $bad"
 }
 
-# fault_fired: how often the first fault of SIM_STATE fired.
-fault_fired() {
-    grep -o '"fired":[0-9]*' <<<"$SIM_STATE" | head -n 1 | cut -d: -f2
-}
-
-# wait_sim COMMAND...: poll /_sim/state until COMMAND (which reads SIM_STATE)
-# succeeds, at most 20 s.
-wait_sim() {
-    local i
-    for ((i = 0; i < 400; i++)); do
-        sim_state
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 # Conditions for wait_sim.
 # shellcheck disable=SC2317
 fired() { [[ $(fault_fired) -ge 1 ]]; }
