@@ -26,7 +26,7 @@ sim_rss=$(peak_rss_mb "$SIM_PID")
 # The staging tables the import wrote to, with their rows.
 mapfile -t tables < <(psql -c "SELECT c.relname FROM pg_class c JOIN pg_namespace n
     ON n.oid = c.relnamespace WHERE n.nspname = 'centra' AND c.relkind = 'r'
-    AND c.relname <> 'runs' ORDER BY 1")
+    AND c.relname NOT IN ('runs', 'schema_migrations') ORDER BY 1")
 rows=0
 copied=()
 mkdir -p "$work/copy"
@@ -56,12 +56,15 @@ for t in "${copied[@]}"; do
     echo "\\copy bench_copy.$t FROM '$work/copy/$t.bin' WITH (FORMAT binary)" >>"$work/copy.sql"
 done
 t0=$(date +%s%N)
-psql -1 -f "$work/copy.sql"
+psql -1 -f <(echo '\timing on'; cat "$work/copy.sql") >"$work/copy.out"
 copy_secs=$(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.3f", ns / 1e9 }')
+# Where the COPY time goes: seconds per table, the largest first.
+copy_tables=$(paste <(printf '%s\n' "${copied[@]}") <(awk '/^Time:/ { print $2 / 1000 }' "$work/copy.out") |
+    sort -k2 -g -r | head -n 5 | awk '{ printf "%s%s %.2f s", (NR > 1 ? ", " : ""), $1, $2 }')
 
 awk -v e="$events" -v r="$rows" -v b="$bytes" -v s="$imp_secs" -v m="$imp_rss" -v sm="$sim_rss" \
     -v de="$d_events" -v db="$d_bytes" -v ds="$d_secs" -v xs="$x_secs" -v ps="$p_secs" \
-    -v cs="$copy_secs" -v nt="${#copied[@]}" 'BEGIN {
+    -v cs="$copy_secs" -v nt="${#copied[@]}" -v ct="$copy_tables" 'BEGIN {
     if (s <= 0) s = 0.01
     printf "%d events, %d rows in %d tables, %.0f MB of event payload; %.0f MB of answers.\n\n",
         e, r, nt, b / 1e6, db / 1e6
@@ -93,7 +96,8 @@ awk -v e="$events" -v r="$rows" -v b="$bytes" -v s="$imp_secs" -v m="$imp_rss" -
     printf "Bound: the slowest physical stage is **%s** (%.0f events/s); import end to end runs at %.0f%% of it",
         st[slow], ev[slow], 100 * (e / s) / ev[slow]
     printf " and at %.0f%% of the three stages run one after another (%.0f events/s).\n", 100 * (e / s) * inv, 1 / inv
-    printf "The event parser runs at %.0f%% of raw expat over the same answers.\n\n", 100 * xs / ps
+    printf "The event parser runs at %.0f%% of raw expat over the same answers.\n", 100 * xs / ps
+    printf "Raw COPY, the tables that took longest: %s.\n\n", ct
 }'
 
 # 4. Peak memory: a queue of 1k events, and one answer carrying a single large order.
