@@ -4,7 +4,8 @@
 #   make demo        build, then run "centra-bridge demo": a throwaway PostgreSQL
 #                    cluster and centra-sim, a full sync, a summary; cleans up
 #   make test        build, then run every test (unit, integration, style)
-#   make bench       build, then run the benchmarks and print their figures
+#   make bench       build, then run the benchmarks, print their figures and write
+#                    docs/benchmarks.md (sizes: CB_BENCH_* variables, see the script)
 #   make sanitize    unit and integration tests built with ASan and UBSan
 #   make valgrind    unit tests under valgrind
 #   make coverage    line coverage of src/ with gcovr; fails below COVERAGE_FLOOR %
@@ -48,7 +49,7 @@ test-integration: build
 	cd $(BUILD_DIR) && $(CTEST) -L integration
 
 bench: build
-	cd $(BUILD_DIR) && ctest -L bench --verbose
+	tests/bench/report.sh $(BUILD_DIR)
 
 sanitize: deps
 	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DENABLE_SANITIZERS="address;undefined" \

@@ -50,6 +50,8 @@ static const char sim_help[] =
     "                            http_500 http_503 http_429 soap_fault delay drop truncate\n"
     "                            malformed invalid_chars repeat slow_done\n"
     "      --url-file=FILE       also write the URL to FILE\n"
+    "      --discard-updates     answer every *_Update with success after counting it\n"
+    "                            and its items, unparsed and unapplied (benchmarks)\n"
     "  -v, --verbose             log each request\n"
     "  -q, --quiet               log errors only\n"
     "  -h, --help                show this help, then exit\n"
@@ -70,7 +72,8 @@ enum {
     OPT_SEED,
     OPT_EVENTS,
     OPT_FAULT,
-    OPT_URL_FILE
+    OPT_URL_FILE,
+    OPT_DISCARD_UPDATES
 };
 
 /* A usage error: message, detail (may be ""), and the hint to read --help. */
@@ -182,6 +185,7 @@ main(int argc, char **argv)
         {"events", required_argument, NULL, OPT_EVENTS},
         {"fault", required_argument, NULL, OPT_FAULT},
         {"url-file", required_argument, NULL, OPT_URL_FILE},
+        {"discard-updates", no_argument, NULL, OPT_DISCARD_UPDATES},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -287,6 +291,9 @@ main(int argc, char **argv)
             break;
         case OPT_URL_FILE:
             url_file = optarg;
+            break;
+        case OPT_DISCARD_UPDATES:
+            o.discard_updates = true;
             break;
         case 'v':
             log_set_level(LOG_LEVEL_DEBUG);

@@ -344,9 +344,9 @@ admin_state(SimServer *srv, struct MHD_Connection *conn)
     hashmap_each(s->op_counts, count_op, &b);
     dynbuf_addf(&b,
                 "},\"generated_orders\":%u,\"seed\":%llu,\"orders_stored\":%zu,"
-                "\"objects\":%zu,\"logged_requests\":%zu,\"faults\":",
+                "\"objects\":%zu,\"logged_requests\":%zu,\"discarded_items\":%zu,\"faults\":",
                 s->plan.norders, (unsigned long long)s->seed, hashmap_count(s->orders),
-                hashmap_count(s->objects), s->nrequests);
+                hashmap_count(s->objects), s->nrequests, s->discarded_items);
     sim_faults_json(&srv->faults, &b);
     dynbuf_addc(&b, '}');
     ret = send_json(conn, 200, &b);
@@ -536,6 +536,19 @@ route_admin(SimServer *srv, struct MHD_Connection *conn, const char *url, const 
 
 /* --- the request handler ---------------------------------------------------------------- */
 
+/* --discard-updates: an update request answered unread; false for any other request. */
+static bool
+answer_discarded(SimServer *srv, const Upload *up, SimReply *reply)
+{
+    bool done;
+
+    pthread_mutex_lock(&srv->lock);
+    done = sim_soap_discard(&srv->store, &srv->faults, dynbuf_str(&up->body), dynbuf_len(&up->body),
+                            reply);
+    pthread_mutex_unlock(&srv->lock);
+    return done;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
        const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -576,6 +589,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         return send_text_allow(conn, 405, "text/plain", text, sizeof(text) - 1, "POST");
     }
     sim_reply_init(&reply);
+    if (srv->opts.discard_updates && answer_discarded(srv, up, &reply))
+        goto send;
     /*
      * At most MAX_BUSY requests are parsed and answered at once: a parsed
      * request may take a hundred times its size.  Not held while sleeping or
@@ -590,6 +605,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     pthread_mutex_unlock(&srv->lock);
     xml_free(root);
     sem_post(&srv->busy);
+send:
     log_debug("%s %s -> %d (%zu bytes)", method, url, reply.status, dynbuf_len(&reply.body));
     if (reply.delay_ms > 0)
         backoff_sleep_ms(reply.delay_ms);

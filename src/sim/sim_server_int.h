@@ -39,6 +39,7 @@ typedef struct SimOptions {
     size_t nevent_files;
     const SimFault *faults; /* faults active from the start */
     size_t nfaults;
+    bool discard_updates; /* answer *_Update unread, only counted (sim_soap_discard) */
 } SimOptions;
 
 #define SIM_MAX_ORDERS 50000000 /* largest --orders and reset?orders= */

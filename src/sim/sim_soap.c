@@ -434,3 +434,80 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *r
             r->cut = SIM_CUT_TRUNCATE;
     }
 }
+
+/* --- --discard-updates --------------------------------------------------------------------- */
+
+/* The local name of the tag whose name starts at p (after '<'): its start, length in *n. */
+static const char *
+tag_local_name(const char *p, const char *end, size_t *n)
+{
+    const char *start = p;
+
+    for (; p < end && strchr(" \t\r\n/>", *p) == NULL; p++)
+        if (*p == ':')
+            start = p + 1;
+    *n = (size_t)(p - start);
+    return start;
+}
+
+bool
+sim_soap_discard(SimStore *s, SimFaults *f, const char *body, size_t len, SimReply *r)
+{
+    const char *end = body + len;
+    const char *item = NULL;
+    const char *ok_name = NULL;
+    char op[64] = "";
+    int depth = 0;
+    int op_depth = -1;
+    size_t items = 0;
+    SimResult res = {0};
+    long param;
+
+    for (const char *p = memchr(body, '<', len); p != NULL && p + 1 < end;
+         p = memchr(p, '<', (size_t)(end - p))) {
+        const char *name;
+        const char *gt;
+        size_t n;
+
+        p++;
+        if (*p == '?' || *p == '!')
+            continue;
+        if (*p == '/') {
+            depth--;
+            continue;
+        }
+        name = tag_local_name(p, end, &n);
+        gt = memchr(p, '>', (size_t)(end - p));
+        if (gt == NULL)
+            break;
+        if (op_depth < 0 && depth == 2) {
+            /* The first element below Body is the operation: an update, or not ours. */
+            if (n >= sizeof(op))
+                return false;
+            memcpy(op, name, n);
+            op[n] = '\0';
+            if (!sim_update_known(op, &ok_name))
+                return false;
+            item = sim_update_item(op);
+            op_depth = depth;
+        } else if (op_depth >= 0 && depth == op_depth + 2 && strlen(item) == n &&
+                   memcmp(name, item, n) == 0) {
+            items++;
+        }
+        if (gt[-1] != '/')
+            depth++;
+        p = gt;
+    }
+    if (op_depth < 0)
+        return false;
+    sim_store_count(s, op);
+    if (transport_faults(f, op, r))
+        return true;
+    s->discarded_items += items;
+    result_body(s, r, &res, ok_name);
+    if (sim_faults_fire(f, FAULT_DROP, op, &param))
+        r->cut = SIM_CUT_DROP;
+    else if (sim_faults_fire(f, FAULT_TRUNCATE, op, &param))
+        r->cut = SIM_CUT_TRUNCATE;
+    return true;
+}

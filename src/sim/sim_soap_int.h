@@ -5,6 +5,7 @@
 #ifndef SIM_SIM_SOAP_INT_H
 #define SIM_SIM_SOAP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "centra/dynbuf.h"
@@ -50,5 +51,16 @@ XmlNode *sim_soap_parse(const char *body, size_t len, Error *err);
  */
 void sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *root,
                      const Error *parse_err, const char *body, size_t len, SimReply *reply);
+
+/*
+ * --discard-updates: when body is a *_Update request, count it (by
+ * operation) and its items (s->discarded_items), answer success without
+ * parsing, checking the login or applying it, and return true; false for any
+ * other request.  A cheap scan of the tags, no XML parser: the item elements
+ * counted are those two levels below the operation element (<products>
+ * <product>).  Transport faults apply as for any request.  The caller holds
+ * the server lock.
+ */
+bool sim_soap_discard(SimStore *s, SimFaults *f, const char *body, size_t len, SimReply *reply);
 
 #endif /* SIM_SIM_SOAP_INT_H */

@@ -98,7 +98,8 @@ typedef struct SimStore {
     size_t requests_head;  /* index of the oldest */
     size_t requests_bytes; /* bytes of the bodies kept */
     size_t requests_alloc;
-    long long next_seq; /* next request sequence number */
+    long long next_seq;     /* next request sequence number */
+    size_t discarded_items; /* items of the updates answered unread (--discard-updates) */
 } SimStore;
 
 /* Set up an empty store with the style; then sim_store_generate. */

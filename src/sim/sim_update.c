@@ -112,6 +112,15 @@ sim_update_known(const char *op, const char **response_name)
     return false;
 }
 
+const char *
+sim_update_item(const char *op)
+{
+    for (size_t i = 0; i < CB_LENGTH(update_ops); i++)
+        if (strcmp(update_ops[i].op, op) == 0)
+            return update_ops[i].item;
+    return NULL;
+}
+
 /* Whether any product variation uses sizetable id. */
 typedef struct UseCheck {
     const char *sizetable; /* id looked for */

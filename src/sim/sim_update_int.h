@@ -30,6 +30,9 @@ typedef struct SimResult {
  */
 bool sim_update_known(const char *op, const char **response_name);
 
+/* The item element of update operation op ("product" for products_Update), or NULL. */
+const char *sim_update_item(const char *op);
+
 /*
  * Whether name is an operation of the API: events_Get (or its request
  * element events_GetRequest), events_GetByMarkets, events_Done or one of the

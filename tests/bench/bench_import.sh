@@ -1,46 +1,114 @@
 #!/usr/bin/env bash
 # tests/bench/bench_import.sh
-#     Import benchmark ("make bench"): N generated orders (default 100,000)
-#     drained from centra-sim on loopback into a throwaway PostgreSQL
-#     (fsync on), plus the parse-only rate against raw expat and the peak
-#     memory of loading one answer that carries a single large order.
-#     Prints figures; asserts nothing about time.
+#     Import benchmark ("make bench"): N generated orders (CB_BENCH_ORDERS,
+#     default 100,000) drained from centra-sim on loopback into a throwaway
+#     PostgreSQL (fsync on) by "import --once", and in the same run the
+#     physical limits over the same data: a client that only drains an
+#     identical queue (bench_drain), raw expat and the event parser over every
+#     answer it received, and raw COPY of the rows the import wrote into
+#     empty copies of the staging tables (indexes included), in one
+#     transaction.  Then peak memory with a queue of 1k events and with one
+#     answer carrying a single large order (CB_BENCH_BIG_LINES lines).
+#     Prints Markdown tables; asserts nothing about time.
 orders=${CB_BENCH_ORDERS:-100000}
 big_lines=${CB_BENCH_BIG_LINES:-90000}
 source "$(dirname "$0")/benchlib.sh"
 start_sim --orders "$orders" --seed 1
 
-# One answer, saved for the parse-only comparison.
-curl -s -X POST -H 'Content-Type: text/xml; charset=utf-8' --data-binary \
-    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><events_GetRequest xmlns="http://www.centra.com/webservices/"><login><username>centra-sim</username><password>centra-sim</password></login><type>all</type></events_GetRequest></soap:Body></soap:Envelope>' \
-    "$CENTRA_URL" >"$work/answer.xml"
+echo "### Import: $orders generated orders, centra-sim on loopback to PostgreSQL ($(pg_durability))"
+echo
 
-/usr/bin/time -f '%e %M' -o "$work/time" "$CB_BIN" -q import --once
-read -r secs rss_kb <"$work/time"
-stats=$(psql -X -A -t -F ' ' -d postgres -c "
-    SELECT (SELECT count(*) FROM centra.events),
-           (SELECT count(*) FROM centra.orders) + (SELECT count(*) FROM centra.order_lines)
-         + (SELECT count(*) FROM centra.order_line_warehouses)
-         + (SELECT count(*) FROM centra.order_line_supplier_orders)
-         + (SELECT count(*) FROM centra.order_bundles) + (SELECT count(*) FROM centra.cancelled_lines)
-         + (SELECT count(*) FROM centra.payments) + (SELECT count(*) FROM centra.order_additionals)
-         + (SELECT count(*) FROM centra.shipments) + (SELECT count(*) FROM centra.shipment_lines)
-         + (SELECT count(*) FROM centra.refunds) + (SELECT count(*) FROM centra.refund_lines)
-         + (SELECT count(*) FROM centra.entities) + (SELECT count(*) FROM centra.events),
-           (SELECT sum(octet_length(payload::text)) FROM centra.events)")
-read -r events rows bytes <<<"$stats"
-echo "import: $orders generated orders, $events events, $rows rows, $((bytes / 1000000)) MB of event data"
-awk -v e="$events" -v r="$rows" -v b="$bytes" -v s="$secs" -v m="$rss_kb" 'BEGIN {
-    printf "  wall time:     %8.1f s\n", s
-    printf "  events/s:      %8.0f   (target >= 5000)\n", e / s
-    printf "  rows/s:        %8.0f\n", r / s
-    printf "  MB/s:          %8.1f\n", b / 1e6 / s
-    printf "  peak RSS:      %8.1f MB (target < 32)\n", m / 1024
+# 1. End to end.
+timed "$work/time" "$CB_BIN" -q import --once 2>>"$work/cb.log"
+read -r imp_secs imp_rss <"$work/time"
+sim_rss=$(peak_rss_mb "$SIM_PID")
+
+# The staging tables the import wrote to, with their rows.
+mapfile -t tables < <(psql -c "SELECT c.relname FROM pg_class c JOIN pg_namespace n
+    ON n.oid = c.relnamespace WHERE n.nspname = 'centra' AND c.relkind = 'r'
+    AND c.relname NOT IN ('runs', 'schema_migrations') ORDER BY 1")
+rows=0
+copied=()
+mkdir -p "$work/copy"
+chmod 777 "$work/copy"
+for t in "${tables[@]}"; do
+    n=$(psql -c "SELECT count(*) FROM centra.$t")
+    [[ $n -gt 0 ]] || continue
+    rows=$((rows + n))
+    copied+=("$t")
+    psql -c "\\copy centra.$t TO '$work/copy/$t.bin' WITH (FORMAT binary)"
+done
+read -r events bytes < <(psql -F ' ' -c "SELECT count(*), coalesce(sum(octet_length(payload::text)), 0)
+    FROM centra.events")
+
+# 2. The drain-only client and the parsers, over an identical queue.
+curl -s -X POST "$SIM_BASE/_sim/reset" >/dev/null
+"$CB_BUILD_DIR/tests/bench_drain" "$CENTRA_URL" --parse >"$work/drain"
+read -r d_events d_bytes d_secs x_secs p_secs < <(awk '/^drain events=/ {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    print v["events"], v["bytes"], v["secs"], v["expat_secs"], v["parser_secs"] }' "$work/drain")
+
+# 3. Raw COPY of the same rows into empty copies of the tables, one transaction.
+psql -c "CREATE SCHEMA bench_copy"
+: >"$work/copy.sql"
+for t in "${copied[@]}"; do
+    psql -c "CREATE TABLE bench_copy.$t (LIKE centra.$t INCLUDING ALL)"
+    echo "\\copy bench_copy.$t FROM '$work/copy/$t.bin' WITH (FORMAT binary)" >>"$work/copy.sql"
+done
+t0=$(date +%s%N)
+psql -1 -f <(echo '\timing on'; cat "$work/copy.sql") >"$work/copy.out"
+copy_secs=$(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.3f", ns / 1e9 }')
+# Where the COPY time goes: seconds per table, the largest first.
+copy_tables=$(paste <(printf '%s\n' "${copied[@]}") <(awk '/^Time:/ { print $2 / 1000 }' "$work/copy.out") |
+    sort -k2 -g -r | head -n 5 | awk '{ printf "%s%s %.2f s", (NR > 1 ? ", " : ""), $1, $2 }')
+
+awk -v e="$events" -v r="$rows" -v b="$bytes" -v s="$imp_secs" -v m="$imp_rss" -v sm="$sim_rss" \
+    -v de="$d_events" -v db="$d_bytes" -v ds="$d_secs" -v xs="$x_secs" -v ps="$p_secs" \
+    -v cs="$copy_secs" -v nt="${#copied[@]}" -v ct="$copy_tables" 'BEGIN {
+    if (s <= 0) s = 0.01
+    printf "%d events, %d rows in %d tables, %.0f MB of event payload; %.0f MB of answers.\n\n",
+        e, r, nt, b / 1e6, db / 1e6
+    printf "| Import end to end | Figure | Target |\n|---|---:|---|\n"
+    printf "| wall time | %.1f s | |\n", s
+    printf "| events/s | %.0f | >= 5,000 |\n", e / s
+    printf "| rows/s | %.0f | |\n", r / s
+    printf "| MB/s (answers received) | %.1f | |\n", db / 1e6 / s
+    printf "| peak RSS, centra-bridge | %.1f MB | < 32 MB |\n", m / 1024
+    printf "| peak RSS, centra-sim | %s MB | |\n\n", sm
+    # The physical limits: each stage alone over the same bytes or rows.
+    n = 0
+    st[++n] = "drain only (centra-sim + HTTP, no parsing)"; ev[n] = de / ds; mb[n] = db / 1e6 / ds
+    st[++n] = "raw expat over the same answers"; ev[n] = de / xs; mb[n] = db / 1e6 / xs
+    st[++n] = "raw COPY of the same rows (one transaction)"; ev[n] = e / cs; mb[n] = -1
+    slow = 1; inv = 0
+    for (i = 1; i <= n; i++) { if (ev[i] < ev[slow]) slow = i; inv += 1 / ev[i] }
+    printf "| Stage | events/s | MB/s | import end to end, share of it |\n|---|---:|---:|---:|\n"
+    printf "| import end to end | %.0f | %.1f | 100%% |\n", e / s, db / 1e6 / s
+    for (i = 1; i <= n; i++) {
+        if (mb[i] < 0)
+            printf "| %s: %.0f rows/s | %.0f | | %.0f%% |\n", st[i], r / cs, ev[i], 100 * (e / s) / ev[i]
+        else
+            printf "| %s | %.0f | %.1f | %.0f%% |\n", st[i], ev[i], mb[i], 100 * (e / s) / ev[i]
+    }
+    printf "| (event parser over the same answers, not a limit) | %.0f | %.1f | %.0f%% |\n",
+        de / ps, db / 1e6 / ps, 100 * (e / s) / (de / ps)
+    printf "| the three stages one after another | %.0f | | %.0f%% |\n\n", 1 / inv, 100 * (e / s) * inv
+    printf "Bound: the slowest physical stage is **%s** (%.0f events/s); import end to end runs at %.0f%% of it",
+        st[slow], ev[slow], 100 * (e / s) / ev[slow]
+    printf " and at %.0f%% of the three stages run one after another (%.0f events/s).\n", 100 * (e / s) * inv, 1 / inv
+    printf "The event parser runs at %.0f%% of raw expat over the same answers.\n", 100 * xs / ps
+    printf "Raw COPY, the tables that took longest: %s.\n\n", ct
 }'
 
-"$CB_BUILD_DIR/tests/bench_parse" "$work/answer.xml" 5
+# 4. Peak memory: a queue of 1k events, and one answer carrying a single large order.
+psql -c "CREATE DATABASE bench_small"
+curl -s -X POST "$SIM_BASE/_sim/reset?orders=953" >/dev/null
+DATABASE_URL="postgresql://$PGUSER@$PGHOST:$PGPORT/bench_small" "$CB_BIN" -q migrate
+timed "$work/time" env DATABASE_URL="postgresql://$PGUSER@$PGHOST:$PGPORT/bench_small" \
+    "$CB_BIN" -q import --once 2>>"$work/cb.log"
+read -r small_secs small_rss <"$work/time"
+small_events=$(psql -d bench_small -c "SELECT count(*) FROM centra.events")
 
-# One answer carrying a single large order, loaded from a file.
 python3 - "$work/big.xml" "$big_lines" <<'PY'
 import sys
 path, n = sys.argv[1], int(sys.argv[2])
@@ -63,10 +131,14 @@ with open(path, "w") as f:
     f.write('</ns1:products></ns1:order></ns1:data></ns1:event></ns1:events></ns1:events_Get>'
             '</SOAP-ENV:Body></SOAP-ENV:Envelope>')
 PY
-/usr/bin/time -f '%e %M' -o "$work/time" "$CB_BIN" -q load "$work/big.xml"
-read -r secs rss_kb <"$work/time"
-lines=$(psql -X -A -t -d postgres -c "SELECT count(*) FROM centra.order_lines WHERE order_id = 'BIG-1'")
-awk -v sz="$(stat -c %s "$work/big.xml")" -v s="$secs" -v m="$rss_kb" -v l="$lines" 'BEGIN {
-    printf "one order of %.0f MB (%d lines) loaded in %.1f s, peak RSS %.1f MB (target < 32)\n",
-        sz / 1e6, l, s, m / 1024
+timed "$work/time" "$CB_BIN" -q load "$work/big.xml" 2>>"$work/cb.log"
+read -r big_secs big_rss <"$work/time"
+lines=$(psql -c "SELECT count(*) FROM centra.order_lines WHERE order_id = 'BIG-1'")
+awk -v e="$events" -v m="$imp_rss" -v se="$small_events" -v sm="$small_rss" \
+    -v sz="$(stat -c %s "$work/big.xml")" -v bs="$big_secs" -v bm="$big_rss" -v l="$lines" 'BEGIN {
+    printf "| Peak RSS of centra-bridge | Figure | Target |\n|---|---:|---|\n"
+    printf "| import --once, queue of %d events | %.1f MB | < 32 MB |\n", se, sm / 1024
+    printf "| import --once, queue of %d events | %.1f MB | < 32 MB |\n", e, m / 1024
+    printf "| load of one answer: one order of %.0f MB, %d lines (%.1f s) | %.1f MB | < 32 MB |\n\n",
+        sz / 1e6, l, bs, bm / 1024
 }'

@@ -122,7 +122,7 @@ assert_eq 0 "$RC" "--help exits 0"
 assert_eq "" "$ERR" "--help writes nothing to stderr"
 assert_contains "$OUT" "Usage: centra-sim [OPTION]..." "--help shows the usage"
 help=$OUT
-options=(listen path flavor style response-style username orders seed events fault url-file
+options=(listen path flavor style response-style username orders seed events fault url-file discard-updates
     verbose quiet help version)
 for opt in "${options[@]}"; do
     assert_contains "$help" "--$opt" "--help lists --$opt"

@@ -1,0 +1,265 @@
+/*
+ * tests/bench/bench_drain.c
+ *     The physical limits of an import, measured over the same bytes: a
+ *     client that only drains a running centra-sim (events_Get, then
+ *     events_Done of the ids found by a cheap scan, no XML parser, until the
+ *     queue is empty), and, timed apart, raw expat and the event parser
+ *     over every answer it received.
+ *
+ * Usage: bench_drain URL [--parse]
+ *
+ * The login is CENTRA_USERNAME / CENTRA_PASSWORD (default centra-sim).  The
+ * drain time counts only the HTTP calls; with --parse each answer is then
+ * also fed, in 16 kB chunks as libcurl hands them over, to raw expat and to
+ * the event parser (with a sink that only counts), each timed on its own.
+ * Prints a human summary and one line for scripts:
+ *   drain events=N calls=N bytes=N secs=S expat_secs=S parser_secs=S
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <expat.h>
+
+#include "centra/alloc.h"
+#include "centra/dynbuf.h"
+#include "centra/eventparser.h"
+
+#define CHUNK 16384
+#define NS    "http://www.centra.com/webservices/"
+#define ENV_BEG                                                                                    \
+    "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
+#define ENV_END "</soap:Body></soap:Envelope>"
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+    return dynbuf_add(arg, data, size * n) == ERR_OK ? size * n : 0;
+}
+
+/* Post body; the answer lands in out.  Returns the HTTP status (0: no answer). */
+static long
+post(CURL *c, const char *body, DynBuf *out)
+{
+    long status = 0;
+
+    dynbuf_reset(out);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    if (curl_easy_perform(c) != CURLE_OK)
+        return 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+/* Append "<event>ID</event>" for each event of an answer (scanning, not parsing). */
+static size_t
+ack_list(const char *answer, DynBuf *ack)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(answer, ":event>"); p != NULL; p = strstr(p + 1, ":event>")) {
+        const char *lt = p;
+        const char *id;
+
+        while (lt > answer && *lt != '<')
+            lt--;
+        if (lt[1] == '/')
+            continue; /* a closing tag */
+        id = strstr(p, ":id>");
+        if (id == NULL)
+            break;
+        id += 4;
+        dynbuf_addf(ack, "<event>%.*s</event>", (int)strcspn(id, "<"), id);
+        n++;
+    }
+    return n;
+}
+
+/* --- the parsers, over one answer ----------------------------------------------------------- */
+
+static double
+raw_expat(const char *data, size_t len)
+{
+    double t0 = now_s();
+    XML_Parser xp = XML_ParserCreateNS("UTF-8", '\x01');
+
+    for (size_t off = 0; off < len; off += CHUNK) {
+        size_t n = len - off < CHUNK ? len - off : CHUNK;
+
+        if (XML_Parse(xp, data + off, (int)n, XML_FALSE) != XML_STATUS_OK)
+            break;
+    }
+    (void)XML_Parse(xp, "", 0, XML_TRUE);
+    XML_ParserFree(xp);
+    return now_s() - t0;
+}
+
+static ErrKind
+on_pbegin(void *arg, int seq, Error *err)
+{
+    (void)arg;
+    (void)seq;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+on_pdata(void *arg, const char *data, size_t len, Error *err)
+{
+    (void)arg;
+    (void)data;
+    (void)len;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+on_pend(void *arg, Error *err)
+{
+    (void)arg;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+on_record(void *arg, const EvpRecord *r, Error *err)
+{
+    (void)arg;
+    (void)r;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+on_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
+{
+    (void)ev;
+    (void)p;
+    (void)err;
+    (*(long long *)arg)++;
+    return ERR_OK;
+}
+
+static double
+event_parser(const char *data, size_t len, long long *events)
+{
+    double t0 = now_s();
+    EvpLimits lim = {1LL << 40, 8 << 20, 64};
+    EvpSink sink = {on_pbegin, on_pdata, on_pend, on_record, on_event, events};
+    EvParser *p = evp_new(&lim, &sink);
+    Error err;
+
+    err_reset(&err);
+    for (size_t off = 0; off < len; off += CHUNK) {
+        size_t n = len - off < CHUNK ? len - off : CHUNK;
+
+        if (evp_feed(p, data + off, n, &err) != ERR_OK)
+            break;
+    }
+    if (evp_finish(p, &err) != ERR_OK)
+        fprintf(stderr, "bench_drain: event parser: %s\n", err.message);
+    evp_free(p);
+    return now_s() - t0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *user = getenv("CENTRA_USERNAME") ? getenv("CENTRA_USERNAME") : "centra-sim";
+    const char *pass = getenv("CENTRA_PASSWORD") ? getenv("CENTRA_PASSWORD") : "centra-sim";
+    int parse = argc > 2 && strcmp(argv[2], "--parse") == 0;
+    DynBuf answer;
+    DynBuf req;
+    DynBuf get;
+    DynBuf ack;
+    CURL *c;
+    long long events = 0;
+    long long parsed = 0;
+    long long calls = 0;
+    double bytes = 0;
+    double secs = 0;
+    double expat_secs = 0;
+    double parser_secs = 0;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_drain URL [--parse]\n");
+        return 64;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, argv[1]);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    dynbuf_init(&answer, 1024u * 1024 * 1024);
+    dynbuf_init(&req, 64u * 1024 * 1024);
+    dynbuf_init(&get, 64u * 1024);
+    dynbuf_init(&ack, 64u * 1024 * 1024);
+    dynbuf_addf(&get,
+                ENV_BEG
+                "<events_GetRequest xmlns=\"" NS "\"><login><username>%s</username>"
+                "<password>%s</password></login><type>all</type></events_GetRequest>" ENV_END,
+                user, pass);
+    for (;;) {
+        double t0 = now_s();
+        size_t n;
+
+        if (post(c, dynbuf_str(&get), &answer) != 200) {
+            fprintf(stderr, "bench_drain: events_Get failed\n");
+            return 1;
+        }
+        calls++;
+        bytes += (double)dynbuf_len(&answer);
+        dynbuf_reset(&req);
+        dynbuf_addf(&req,
+                    ENV_BEG "<events_Done xmlns=\"" NS "\"><login><username>%s</username>"
+                            "<password>%s</password></login>",
+                    user, pass);
+        n = ack_list(dynbuf_str(&answer), &req);
+        if (n == 0) {
+            secs += now_s() - t0;
+            break;
+        }
+        events += (long long)n;
+        dynbuf_addstr(&req, "</events_Done>" ENV_END);
+        if (post(c, dynbuf_str(&req), &ack) != 200) {
+            fprintf(stderr, "bench_drain: events_Done failed\n");
+            return 1;
+        }
+        calls++;
+        secs += now_s() - t0;
+        if (parse) {
+            expat_secs += raw_expat(dynbuf_str(&answer), dynbuf_len(&answer));
+            parser_secs += event_parser(dynbuf_str(&answer), dynbuf_len(&answer), &parsed);
+        }
+    }
+    printf("drain-only client: %lld events in %lld calls, %.1f MB\n", events, calls, bytes / 1e6);
+    printf("  drain:         %8.0f events/s  %8.1f MB/s\n", (double)events / secs,
+           bytes / 1e6 / secs);
+    if (parse) {
+        printf("  raw expat:     %8.0f events/s  %8.1f MB/s (same answers)\n",
+               (double)events / expat_secs, bytes / 1e6 / expat_secs);
+        printf("  event parser:  %8.0f events/s  %8.1f MB/s (%lld events parsed)\n",
+               (double)events / parser_secs, bytes / 1e6 / parser_secs, parsed);
+    }
+    printf("drain events=%lld calls=%lld bytes=%.0f secs=%.3f expat_secs=%.3f parser_secs=%.3f\n",
+           events, calls, bytes, secs, expat_secs, parser_secs);
+    dynbuf_free(&answer);
+    dynbuf_free(&req);
+    dynbuf_free(&get);
+    dynbuf_free(&ack);
+    curl_easy_cleanup(c);
+    curl_global_cleanup();
+    return events > 0 ? 0 : 1;
+}
