@@ -262,13 +262,85 @@ cut_free(void *cls)
     xfree(c);
 }
 
+/*
+ * The huge and endless faults: the start of the real answer (through its
+ * <events> tag, or half of it when it has none), then huge: text up to total
+ * bytes in all, never closing an element, then the connection is dropped;
+ * endless: nothing more until hold_ms passed or the server stops.  Nothing
+ * beyond the start is ever held in memory.
+ */
+typedef struct StreamBody {
+    char *head;           /* the start of the answer (owned) */
+    size_t head_len;      /* its length */
+    long long total;      /* huge: bytes to send in all */
+    long hold_ms;         /* endless: how long to hold the connection */
+    long held_ms;         /* endless: how long it was held so far */
+    bool endless;         /* which of the two */
+    const bool *stopping; /* the server is stopping */
+} StreamBody;
+
+static ssize_t
+stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    StreamBody *s = cls;
+    size_t n = 0;
+
+    if (pos < s->head_len) {
+        n = s->head_len - (size_t)pos < max ? s->head_len - (size_t)pos : max;
+        memcpy(buf, s->head + pos, n);
+        return (ssize_t)n;
+    }
+    if (s->endless) {
+        /* Returning 0 asks to be called again: sleep first, or the thread spins. */
+        if (s->held_ms >= s->hold_ms || __atomic_load_n(s->stopping, __ATOMIC_RELAXED))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        backoff_sleep_ms(100);
+        s->held_ms += 100;
+        return 0;
+    }
+    if ((long long)pos >= s->total)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    for (uint64_t at = pos; n < max && (long long)at < s->total; at++, n++)
+        buf[n] = at % 100 == 99 ? '\n' : 'x';
+    return (ssize_t)n;
+}
+
+static void
+stream_free(void *cls)
+{
+    StreamBody *s = cls;
+
+    xfree(s->head);
+    xfree(s);
+}
+
+static struct MHD_Response *
+stream_response(SimServer *srv, SimReply *r)
+{
+    StreamBody *s = xcalloc(1, sizeof(StreamBody));
+    const char *body = dynbuf_str(&r->body);
+    const char *events = strstr(body, "events>");
+
+    s->head_len =
+        events != NULL ? (size_t)(events - body) + strlen("events>") : dynbuf_len(&r->body) / 2;
+    s->head = xstrndup(body, s->head_len);
+    s->endless = r->cut == SIM_CUT_ENDLESS;
+    s->total = r->cut_param;
+    s->hold_ms = r->cut_param;
+    s->stopping = &srv->stopping;
+    return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, s,
+                                             stream_free);
+}
+
 static enum MHD_Result
-send_reply(struct MHD_Connection *conn, SimReply *r)
+send_reply(SimServer *srv, struct MHD_Connection *conn, SimReply *r)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (r->cut != SIM_CUT_NONE) {
+    if (r->cut == SIM_CUT_HUGE || r->cut == SIM_CUT_ENDLESS) {
+        resp = stream_response(srv, r);
+    } else if (r->cut != SIM_CUT_NONE) {
         CutBody *c = xmalloc(sizeof(CutBody));
 
         c->len = dynbuf_len(&r->body);
@@ -429,7 +501,7 @@ admin_faults(SimServer *srv, struct MHD_Connection *conn, const char *method)
     if (strcmp(method, "POST") == 0) {
         const char *clear = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "clear");
         const char *kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
-        static const char *const keys[] = {"count", "rate", "ms", "retry_after", "op"};
+        static const char *const keys[] = {"count", "rate", "ms", "retry_after", "bytes", "op"};
         char spec[512];
         SimFault f;
         Error err;
@@ -593,7 +665,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     log_debug("%s %s -> %d (%zu bytes)", method, url, reply.status, dynbuf_len(&reply.body));
     if (reply.delay_ms > 0)
         backoff_sleep_ms(reply.delay_ms);
-    ret = send_reply(conn, &reply);
+    ret = send_reply(srv, conn, &reply);
     sim_reply_free(&reply);
     return ret;
 }
@@ -707,6 +779,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 void
 sim_server_stop(SimServer *srv)
 {
+    __atomic_store_n(&srv->stopping, true, __ATOMIC_RELAXED);
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;

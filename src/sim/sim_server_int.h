@@ -53,6 +53,7 @@ typedef struct SimServer {
     void *daemon;         /* struct MHD_Daemon */
     unsigned port;        /* the port bound */
     char url[512];        /* http://host:port/path */
+    bool stopping;        /* sim_server_stop began: endless answers end */
 } SimServer;
 
 /* Defaults for every option. */

@@ -137,7 +137,7 @@ assert_contains "$help" "  -h, --help" "--help gives -h for --help"
 assert_contains "$help" "  -V, --version" "--help gives -V for --version"
 assert_contains "$help" "CENTRA_SIM_PASSWORD" "--help says where the password comes from"
 fault_kinds=(http_500 http_503 http_429 soap_fault delay drop truncate malformed invalid_chars
-    repeat slow_done)
+    repeat slow_done huge endless)
 help_kinds=$(sed -n '/kinds:/,/--url-file/p' <<<"$help" | sed '1s/.*kinds://;$d' |
     tr -s ' \n' '\n' | sed '/^$/d')
 assert_eq "$(printf '%s\n' "${fault_kinds[@]}")" "$help_kinds" "--help lists every fault kind"
@@ -231,9 +231,12 @@ expect_fault "http_500:colour=red" 'invalid fault option "colour=red"'
 expect_fault "http_500:op=nothing" 'unknown operation "nothing" in a fault'
 expect_fault "http_500:count=2:rate=0.5" 'a fault takes count or rate, not both'
 expect_fault "http_429:ms=5" \
-    'fault http_429 takes no ms (ms is for delay and slow_done, retry_after for http_429)'
+    'fault http_429 takes no ms (ms is for delay, slow_done and endless, retry_after for http_429, bytes for huge)'
 expect_fault "delay:retry_after=5" \
-    'fault delay takes no retry_after (ms is for delay and slow_done, retry_after for http_429)'
+    'fault delay takes no retry_after (ms is for delay, slow_done and endless, retry_after for http_429, bytes for huge)'
+expect_fault "delay:bytes=5" \
+    'fault delay takes no bytes (ms is for delay, slow_done and endless, retry_after for http_429, bytes for huge)'
+expect_fault "huge:bytes=0" 'invalid fault option "bytes=0"'
 for rate in 0 1.5 -0.1 nan inf x ""; do
     expect_fault "http_500:rate=$rate" "fault rate \"$rate\" is not in (0, 1]"
 done
