@@ -51,6 +51,9 @@ static const char sim_help[] =
     "                            http_500 http_503 http_429 soap_fault delay drop truncate\n"
     "                            malformed invalid_chars repeat slow_done huge endless\n"
     "      --url-file=FILE       also write the URL to FILE\n"
+    "      --tls-cert=FILE       serve HTTPS with this PEM certificate (with --tls-key);\n"
+    "                            the URL printed is then https://\n"
+    "      --tls-key=FILE        the PEM private key of --tls-cert\n"
     "  -v, --verbose             log each request\n"
     "  -q, --quiet               log errors only\n"
     "  -h, --help                show this help, then exit\n"
@@ -71,7 +74,9 @@ enum {
     OPT_SEED,
     OPT_EVENTS,
     OPT_FAULT,
-    OPT_URL_FILE
+    OPT_URL_FILE,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
 };
 
 /* A usage error: message, detail (may be ""), and the hint to read --help. */
@@ -183,6 +188,8 @@ main(int argc, char **argv)
         {"events", required_argument, NULL, OPT_EVENTS},
         {"fault", required_argument, NULL, OPT_FAULT},
         {"url-file", required_argument, NULL, OPT_URL_FILE},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -289,6 +296,12 @@ main(int argc, char **argv)
         case OPT_URL_FILE:
             url_file = optarg;
             break;
+        case OPT_TLS_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o.tls_key = optarg;
+            break;
         case 'v':
             log_set_level(LOG_LEVEL_DEBUG);
             break;
@@ -308,6 +321,10 @@ main(int argc, char **argv)
     }
     if (optind < argc) {
         usage_error("unexpected argument \"%s\"", argv[optind]);
+        return 64;
+    }
+    if ((o.tls_cert == NULL) != (o.tls_key == NULL)) {
+        usage_error("--tls-cert and --tls-key go together");
         return 64;
     }
 

@@ -700,6 +700,61 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* --- start and stop --------------------------------------------------------------------------- */
 
+/* The contents of a PEM file (at most 1 MB) into *out (caller frees with xfree). */
+static ErrKind
+read_pem(const char *path, const char *what, char **out, Error *err)
+{
+    FILE *f = fopen(path, "rb");
+    DynBuf b;
+    char buf[4096];
+    size_t got;
+    char ebuf[128];
+
+    if (f == NULL)
+        return err_set(err, ERR_NO_INPUT, "could not open %s \"%s\": %s", what, path,
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    dynbuf_init(&b, 1024 * 1024);
+    while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+        if (dynbuf_add(&b, buf, got) != ERR_OK) {
+            fclose(f);
+            dynbuf_free(&b);
+            return err_set(err, ERR_DATA, "%s \"%s\" is larger than 1 MB", what, path);
+        }
+    }
+    fclose(f);
+    if (strstr(dynbuf_str(&b), "-----BEGIN ") == NULL) {
+        dynbuf_free(&b);
+        return err_set(err, ERR_DATA, "%s \"%s\" is not a PEM file", what, path);
+    }
+    *out = dynbuf_take(&b);
+    return ERR_OK;
+}
+
+/* --tls-cert and --tls-key read into srv (nothing without them). */
+static ErrKind
+load_tls(SimServer *srv, const SimOptions *opts, Error *err)
+{
+    ErrKind rc;
+
+    if (opts->tls_cert == NULL)
+        return ERR_OK;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return err_set(err, ERR_CONFIG, "this libmicrohttpd was built without TLS support");
+    rc = read_pem(opts->tls_cert, "certificate", &srv->tls_cert_pem, err);
+    if (rc == ERR_OK)
+        rc = read_pem(opts->tls_key, "private key", &srv->tls_key_pem, err);
+    return rc;
+}
+
+static void
+free_tls(SimServer *srv)
+{
+    xfree(srv->tls_cert_pem);
+    xfree(srv->tls_key_pem);
+    srv->tls_cert_pem = NULL;
+    srv->tls_key_pem = NULL;
+}
+
 ErrKind
 sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 {
@@ -710,6 +765,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     int fd;
     int one = 1;
     ErrKind rc;
+    struct MHD_OptionItem tls_opts[3] = {{0}};
 
     memset(srv, 0, sizeof(*srv));
     pthread_mutex_init(&srv->lock, NULL);
@@ -722,7 +778,10 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     style.ok_responses = opts->ok_responses;
     sim_store_init(&srv->store, &style);
     rc = load_data(srv, opts->orders, opts->seed, err);
+    if (rc == ERR_OK)
+        rc = load_tls(srv, opts, err);
     if (rc != ERR_OK) {
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -732,6 +791,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)opts->port);
     if (inet_pton(AF_INET, opts->host, &addr.sin_addr) != 1) {
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -748,6 +808,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 
         if (fd >= 0)
             close(fd);
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -757,14 +818,22 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
             err_hint(err, "Another program uses that port: choose another, or 0 for any free one.");
         return ERR_IO;
     }
+    /* With --tls-cert: HTTPS from the PEM text read above. */
+    tls_opts[0].option = srv->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END;
+    tls_opts[0].ptr_value = srv->tls_cert_pem;
+    tls_opts[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+    tls_opts[1].ptr_value = srv->tls_key_pem;
+    tls_opts[2].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+            (srv->tls_cert_pem != NULL ? MHD_USE_TLS : 0),
+        0, NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         close(fd);
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -772,7 +841,8 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
                        opts->port);
     }
     srv->port = ntohs(bound.sin_port);
-    snprintf(srv->url, sizeof(srv->url), "http://%s:%u%s", opts->host, srv->port, opts->path);
+    snprintf(srv->url, sizeof(srv->url), "%s://%s:%u%s",
+             srv->tls_cert_pem != NULL ? "https" : "http", opts->host, srv->port, opts->path);
     return ERR_OK;
 }
 
@@ -783,6 +853,7 @@ sim_server_stop(SimServer *srv)
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    free_tls(srv);
     sim_store_free(&srv->store);
     pthread_mutex_destroy(&srv->lock);
     sem_destroy(&srv->busy);

@@ -122,7 +122,7 @@ assert_eq 0 "$RC" "--help exits 0"
 assert_eq "" "$ERR" "--help writes nothing to stderr"
 assert_contains "$OUT" "Usage: centra-sim [OPTION]..." "--help shows the usage"
 help=$OUT
-options=(listen path flavor style response-style username orders seed events fault url-file
+options=(listen path flavor style response-style username orders seed events fault url-file tls-cert tls-key
     verbose quiet help version)
 for opt in "${options[@]}"; do
     assert_contains "$help" "--$opt" "--help lists --$opt"
@@ -164,6 +164,8 @@ expect_usage() { # DESCRIPTION EXPECTED-FIRST-LINE ARG...
     assert_eq "" "$OUT" "$what prints nothing on stdout"
 }
 expect_usage "an unknown option" 'centra-sim: error: unrecognized option "--bogus"' --bogus
+expect_usage "--tls-cert without --tls-key" 'centra-sim: error: --tls-cert and --tls-key go together' \
+    --tls-cert=/nonexistent.pem
 expect_usage "an unknown short option" 'centra-sim: error: unrecognized option "-x"' -x
 expect_usage "an unknown option first in a cluster" \
     'centra-sim: error: unrecognized option "-x"' -xv
