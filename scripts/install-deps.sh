@@ -21,6 +21,8 @@ packages=(
     clang-format                         # formatting check
     ca-certificates                      # TLS to Centra
     curl python3                         # tests: centra-sim's admin API, generated inputs
+    time                                 # tests: peak memory of a run (/usr/bin/time -f %M)
+    openssl                              # tests: a throwaway CA and certificates for TLS
 )
 
 mode=${1:-install}

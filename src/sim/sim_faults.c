@@ -13,8 +13,8 @@
 #include "sim_update_int.h"
 
 static const char *const fault_names[FAULT_KIND_COUNT_] = {
-    "http_500", "http_503",  "http_429",      "soap_fault", "delay",    "drop",
-    "truncate", "malformed", "invalid_chars", "repeat",     "slow_done"};
+    "http_500",  "http_503",      "http_429", "soap_fault", "delay", "drop",   "truncate",
+    "malformed", "invalid_chars", "repeat",   "slow_done",  "huge",  "endless"};
 
 const char *
 sim_fault_name(SimFaultKind kind)
@@ -32,6 +32,10 @@ default_param(SimFaultKind kind)
         return 2000;
     case FAULT_HTTP_429:
         return 1;
+    case FAULT_HUGE:
+        return SIM_HUGE_DEFAULT;
+    case FAULT_ENDLESS:
+        return 3600000;
     default:
         return 0;
     }
@@ -78,11 +82,13 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
         *eq++ = '\0';
         if ((strcmp(part, "count") == 0 && have_rate) || (strcmp(part, "rate") == 0 && have_count))
             return err_set(err, ERR_USAGE, "a fault takes count or rate, not both");
-        if ((strcmp(part, "ms") == 0 && out->kind != FAULT_DELAY && out->kind != FAULT_SLOW_DONE) ||
-            (strcmp(part, "retry_after") == 0 && out->kind != FAULT_HTTP_429))
+        if ((strcmp(part, "ms") == 0 && out->kind != FAULT_DELAY && out->kind != FAULT_SLOW_DONE &&
+             out->kind != FAULT_ENDLESS) ||
+            (strcmp(part, "retry_after") == 0 && out->kind != FAULT_HTTP_429) ||
+            (strcmp(part, "bytes") == 0 && out->kind != FAULT_HUGE))
             return err_set(err, ERR_USAGE,
-                           "fault %s takes no %s (ms is for delay and slow_done, "
-                           "retry_after for http_429)",
+                           "fault %s takes no %s (ms is for delay, slow_done and endless, "
+                           "retry_after for http_429, bytes for huge)",
                            fault_names[out->kind], part);
         if (strcmp(part, "count") == 0 && str_to_ll(eq, &v) && v > 0 && v <= 1000000000) {
             out->remaining = (long)v;
@@ -99,6 +105,8 @@ sim_fault_parse(const char *spec, SimFault *out, Error *err)
             have_rate = true;
         } else if ((strcmp(part, "ms") == 0 || strcmp(part, "retry_after") == 0) &&
                    str_to_ll(eq, &v) && v >= 0 && v <= 3600000) {
+            out->param = (long)v;
+        } else if (strcmp(part, "bytes") == 0 && str_to_ll(eq, &v) && v > 0 && v <= SIM_HUGE_MAX) {
             out->param = (long)v;
         } else if (strcmp(part, "op") == 0) {
             if (!sim_operation_known(eq))

@@ -29,6 +29,8 @@ typedef enum SimFaultKind {
     FAULT_CTRLCHAR,   /* events_Get: one event has a control character in a text field */
     FAULT_REPEAT,     /* events_Get: the last acknowledged event comes again */
     FAULT_SLOW_DONE,  /* events_Done: applied at once, answered after ms (default 2000) */
+    FAULT_HUGE,       /* events_Get: a streamed body of bytes (default 1 GiB), never closed */
+    FAULT_ENDLESS,    /* headers and the start of the body, then nothing for ms (default 1 h) */
     FAULT_KIND_COUNT_
 } SimFaultKind;
 
@@ -36,12 +38,16 @@ typedef struct SimFault {
     SimFaultKind kind; /* what happens */
     long remaining;    /* requests left to hit; -1 when a rate is set */
     double rate;       /* probability per matching request, when remaining is -1 */
-    long param;        /* ms (delay, slow_done) or seconds (retry_after) */
+    long param;        /* ms (delay, slow_done, endless), seconds (retry_after), bytes (huge) */
     char op[64];       /* only this operation; "" for any */
     long fired;        /* how often it fired */
 } SimFault;
 
 #define SIM_MAX_FAULTS 32
+
+/* huge: the default body and the largest one (bytes=N). */
+#define SIM_HUGE_DEFAULT (1024L * 1024 * 1024)
+#define SIM_HUGE_MAX     (1024L * 1024 * 1024 * 1024)
 
 typedef struct SimFaults {
     SimFault list[SIM_MAX_FAULTS]; /* active faults */
@@ -53,7 +59,7 @@ typedef struct SimFaults {
 const char *sim_fault_name(SimFaultKind kind);
 
 /*
- * Parse "KIND[:count=N][:rate=R][:ms=N][:retry_after=S][:op=NAME]" into out.
+ * Parse "KIND[:count=N][:rate=R][:ms=N][:retry_after=S][:bytes=N][:op=NAME]" into out.
  * Without count or rate the fault fires once.  ERR_USAGE on a bad spec.
  */
 ErrKind sim_fault_parse(const char *spec, SimFault *out, Error *err);

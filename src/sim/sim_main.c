@@ -46,12 +46,16 @@ static const char sim_help[] =
     "      --events=FILE|DIR     also queue the <event> elements of FILE, or of every\n"
     "                            *.xml file in DIR (repeatable)\n"
     "      --fault=SPEC          inject a fault: KIND[:count=N|:rate=R][:ms=N]\n"
-    "                            [:retry_after=S][:op=OPERATION] (repeatable); kinds:\n"
+    "                            [:retry_after=S][:bytes=N][:op=OPERATION] (repeatable);\n"
+    "                            kinds:\n"
     "                            http_500 http_503 http_429 soap_fault delay drop truncate\n"
-    "                            malformed invalid_chars repeat slow_done\n"
+    "                            malformed invalid_chars repeat slow_done huge endless\n"
     "      --url-file=FILE       also write the URL to FILE\n"
     "      --discard-updates     answer every *_Update with success after counting it\n"
     "                            and its items, unparsed and unapplied (benchmarks)\n"
+    "      --tls-cert=FILE       serve HTTPS with this PEM certificate (with --tls-key);\n"
+    "                            the URL printed is then https://\n"
+    "      --tls-key=FILE        the PEM private key of --tls-cert\n"
     "  -v, --verbose             log each request\n"
     "  -q, --quiet               log errors only\n"
     "  -h, --help                show this help, then exit\n"
@@ -73,7 +77,9 @@ enum {
     OPT_EVENTS,
     OPT_FAULT,
     OPT_URL_FILE,
-    OPT_DISCARD_UPDATES
+    OPT_DISCARD_UPDATES,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
 };
 
 /* A usage error: message, detail (may be ""), and the hint to read --help. */
@@ -186,6 +192,8 @@ main(int argc, char **argv)
         {"fault", required_argument, NULL, OPT_FAULT},
         {"url-file", required_argument, NULL, OPT_URL_FILE},
         {"discard-updates", no_argument, NULL, OPT_DISCARD_UPDATES},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -295,6 +303,12 @@ main(int argc, char **argv)
         case OPT_DISCARD_UPDATES:
             o.discard_updates = true;
             break;
+        case OPT_TLS_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o.tls_key = optarg;
+            break;
         case 'v':
             log_set_level(LOG_LEVEL_DEBUG);
             break;
@@ -314,6 +328,10 @@ main(int argc, char **argv)
     }
     if (optind < argc) {
         usage_error("unexpected argument \"%s\"", argv[optind]);
+        return 64;
+    }
+    if ((o.tls_cert == NULL) != (o.tls_key == NULL)) {
+        usage_error("--tls-cert and --tls-key go together");
         return 64;
     }
 

@@ -262,13 +262,85 @@ cut_free(void *cls)
     xfree(c);
 }
 
+/*
+ * The huge and endless faults: the start of the real answer (through its
+ * <events> tag, or half of it when it has none), then huge: text up to total
+ * bytes in all, never closing an element, then the connection is dropped;
+ * endless: nothing more until hold_ms passed or the server stops.  Nothing
+ * beyond the start is ever held in memory.
+ */
+typedef struct StreamBody {
+    char *head;           /* the start of the answer (owned) */
+    size_t head_len;      /* its length */
+    long long total;      /* huge: bytes to send in all */
+    long hold_ms;         /* endless: how long to hold the connection */
+    long held_ms;         /* endless: how long it was held so far */
+    bool endless;         /* which of the two */
+    const bool *stopping; /* the server is stopping */
+} StreamBody;
+
+static ssize_t
+stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    StreamBody *s = cls;
+    size_t n = 0;
+
+    if (pos < s->head_len) {
+        n = s->head_len - (size_t)pos < max ? s->head_len - (size_t)pos : max;
+        memcpy(buf, s->head + pos, n);
+        return (ssize_t)n;
+    }
+    if (s->endless) {
+        /* Returning 0 asks to be called again: sleep first, or the thread spins. */
+        if (s->held_ms >= s->hold_ms || __atomic_load_n(s->stopping, __ATOMIC_RELAXED))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        backoff_sleep_ms(100);
+        s->held_ms += 100;
+        return 0;
+    }
+    if ((long long)pos >= s->total)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    for (uint64_t at = pos; n < max && (long long)at < s->total; at++, n++)
+        buf[n] = at % 100 == 99 ? '\n' : 'x';
+    return (ssize_t)n;
+}
+
+static void
+stream_free(void *cls)
+{
+    StreamBody *s = cls;
+
+    xfree(s->head);
+    xfree(s);
+}
+
+static struct MHD_Response *
+stream_response(SimServer *srv, SimReply *r)
+{
+    StreamBody *s = xcalloc(1, sizeof(StreamBody));
+    const char *body = dynbuf_str(&r->body);
+    const char *events = strstr(body, "events>");
+
+    s->head_len =
+        events != NULL ? (size_t)(events - body) + strlen("events>") : dynbuf_len(&r->body) / 2;
+    s->head = xstrndup(body, s->head_len);
+    s->endless = r->cut == SIM_CUT_ENDLESS;
+    s->total = r->cut_param;
+    s->hold_ms = r->cut_param;
+    s->stopping = &srv->stopping;
+    return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, s,
+                                             stream_free);
+}
+
 static enum MHD_Result
-send_reply(struct MHD_Connection *conn, SimReply *r)
+send_reply(SimServer *srv, struct MHD_Connection *conn, SimReply *r)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (r->cut != SIM_CUT_NONE) {
+    if (r->cut == SIM_CUT_HUGE || r->cut == SIM_CUT_ENDLESS) {
+        resp = stream_response(srv, r);
+    } else if (r->cut != SIM_CUT_NONE) {
         CutBody *c = xmalloc(sizeof(CutBody));
 
         c->len = dynbuf_len(&r->body);
@@ -429,7 +501,7 @@ admin_faults(SimServer *srv, struct MHD_Connection *conn, const char *method)
     if (strcmp(method, "POST") == 0) {
         const char *clear = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "clear");
         const char *kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
-        static const char *const keys[] = {"count", "rate", "ms", "retry_after", "op"};
+        static const char *const keys[] = {"count", "rate", "ms", "retry_after", "bytes", "op"};
         char spec[512];
         SimFault f;
         Error err;
@@ -609,7 +681,7 @@ send:
     log_debug("%s %s -> %d (%zu bytes)", method, url, reply.status, dynbuf_len(&reply.body));
     if (reply.delay_ms > 0)
         backoff_sleep_ms(reply.delay_ms);
-    ret = send_reply(conn, &reply);
+    ret = send_reply(srv, conn, &reply);
     sim_reply_free(&reply);
     return ret;
 }
@@ -644,6 +716,61 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* --- start and stop --------------------------------------------------------------------------- */
 
+/* The contents of a PEM file (at most 1 MB) into *out (caller frees with xfree). */
+static ErrKind
+read_pem(const char *path, const char *what, char **out, Error *err)
+{
+    FILE *f = fopen(path, "rb");
+    DynBuf b;
+    char buf[4096];
+    size_t got;
+    char ebuf[128];
+
+    if (f == NULL)
+        return err_set(err, ERR_NO_INPUT, "could not open %s \"%s\": %s", what, path,
+                       str_errno(errno, ebuf, sizeof(ebuf)));
+    dynbuf_init(&b, 1024 * 1024);
+    while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+        if (dynbuf_add(&b, buf, got) != ERR_OK) {
+            fclose(f);
+            dynbuf_free(&b);
+            return err_set(err, ERR_DATA, "%s \"%s\" is larger than 1 MB", what, path);
+        }
+    }
+    fclose(f);
+    if (strstr(dynbuf_str(&b), "-----BEGIN ") == NULL) {
+        dynbuf_free(&b);
+        return err_set(err, ERR_DATA, "%s \"%s\" is not a PEM file", what, path);
+    }
+    *out = dynbuf_take(&b);
+    return ERR_OK;
+}
+
+/* --tls-cert and --tls-key read into srv (nothing without them). */
+static ErrKind
+load_tls(SimServer *srv, const SimOptions *opts, Error *err)
+{
+    ErrKind rc;
+
+    if (opts->tls_cert == NULL)
+        return ERR_OK;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return err_set(err, ERR_CONFIG, "this libmicrohttpd was built without TLS support");
+    rc = read_pem(opts->tls_cert, "certificate", &srv->tls_cert_pem, err);
+    if (rc == ERR_OK)
+        rc = read_pem(opts->tls_key, "private key", &srv->tls_key_pem, err);
+    return rc;
+}
+
+static void
+free_tls(SimServer *srv)
+{
+    xfree(srv->tls_cert_pem);
+    xfree(srv->tls_key_pem);
+    srv->tls_cert_pem = NULL;
+    srv->tls_key_pem = NULL;
+}
+
 ErrKind
 sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 {
@@ -654,6 +781,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     int fd;
     int one = 1;
     ErrKind rc;
+    struct MHD_OptionItem tls_opts[3] = {{0}};
 
     memset(srv, 0, sizeof(*srv));
     pthread_mutex_init(&srv->lock, NULL);
@@ -666,7 +794,10 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     style.ok_responses = opts->ok_responses;
     sim_store_init(&srv->store, &style);
     rc = load_data(srv, opts->orders, opts->seed, err);
+    if (rc == ERR_OK)
+        rc = load_tls(srv, opts, err);
     if (rc != ERR_OK) {
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -676,6 +807,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)opts->port);
     if (inet_pton(AF_INET, opts->host, &addr.sin_addr) != 1) {
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -692,6 +824,7 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
 
         if (fd >= 0)
             close(fd);
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -701,14 +834,22 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
             err_hint(err, "Another program uses that port: choose another, or 0 for any free one.");
         return ERR_IO;
     }
+    /* With --tls-cert: HTTPS from the PEM text read above. */
+    tls_opts[0].option = srv->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END;
+    tls_opts[0].ptr_value = srv->tls_cert_pem;
+    tls_opts[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+    tls_opts[1].ptr_value = srv->tls_key_pem;
+    tls_opts[2].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+            (srv->tls_cert_pem != NULL ? MHD_USE_TLS : 0),
+        0, NULL, NULL, handle, srv, /* the logger first, or earlier messages bypass it */
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         close(fd);
+        free_tls(srv);
         sim_store_free(&srv->store);
         pthread_mutex_destroy(&srv->lock);
         sem_destroy(&srv->busy);
@@ -716,16 +857,19 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
                        opts->port);
     }
     srv->port = ntohs(bound.sin_port);
-    snprintf(srv->url, sizeof(srv->url), "http://%s:%u%s", opts->host, srv->port, opts->path);
+    snprintf(srv->url, sizeof(srv->url), "%s://%s:%u%s",
+             srv->tls_cert_pem != NULL ? "https" : "http", opts->host, srv->port, opts->path);
     return ERR_OK;
 }
 
 void
 sim_server_stop(SimServer *srv)
 {
+    __atomic_store_n(&srv->stopping, true, __ATOMIC_RELAXED);
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    free_tls(srv);
     sim_store_free(&srv->store);
     pthread_mutex_destroy(&srv->lock);
     sem_destroy(&srv->busy);

@@ -40,6 +40,8 @@ typedef struct SimOptions {
     const SimFault *faults; /* faults active from the start */
     size_t nfaults;
     bool discard_updates; /* answer *_Update unread, only counted (sim_soap_discard) */
+    const char *tls_cert; /* PEM certificate file: serve HTTPS; NULL: plain HTTP */
+    const char *tls_key;  /* PEM private key file of tls_cert */
 } SimOptions;
 
 #define SIM_MAX_ORDERS 50000000 /* largest --orders and reset?orders= */
@@ -54,6 +56,9 @@ typedef struct SimServer {
     void *daemon;         /* struct MHD_Daemon */
     unsigned port;        /* the port bound */
     char url[512];        /* http://host:port/path */
+    bool stopping;        /* sim_server_stop began: endless answers end */
+    char *tls_cert_pem;   /* --tls-cert, read (NULL without TLS) */
+    char *tls_key_pem;    /* --tls-key, read */
 } SimServer;
 
 /* Defaults for every option. */

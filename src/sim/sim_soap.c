@@ -432,6 +432,12 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *r
             r->cut = SIM_CUT_DROP;
         else if (sim_faults_fire(f, FAULT_TRUNCATE, op, &param))
             r->cut = SIM_CUT_TRUNCATE;
+        else if (strncmp(op, "events_Get", 10) == 0 && sim_faults_fire(f, FAULT_HUGE, op, &param))
+            r->cut = SIM_CUT_HUGE;
+        else if (sim_faults_fire(f, FAULT_ENDLESS, op, &param))
+            r->cut = SIM_CUT_ENDLESS;
+        if (r->cut == SIM_CUT_HUGE || r->cut == SIM_CUT_ENDLESS)
+            r->cut_param = param;
     }
 }
 

@@ -13,9 +13,11 @@
 #include "sim_store_int.h"
 
 typedef enum SimCut {
-    SIM_CUT_NONE,    /* send the whole body */
-    SIM_CUT_DROP,    /* chunked: send half, then close the connection */
-    SIM_CUT_TRUNCATE /* Content-Length of the whole, send half, then close */
+    SIM_CUT_NONE,     /* send the whole body */
+    SIM_CUT_DROP,     /* chunked: send half, then close the connection */
+    SIM_CUT_TRUNCATE, /* Content-Length of the whole, send half, then close */
+    SIM_CUT_HUGE,     /* chunked: the start of the body, then text up to cut_param bytes */
+    SIM_CUT_ENDLESS   /* chunked: the start of the body, then nothing for cut_param ms */
 } SimCut;
 
 typedef struct SimReply {
@@ -25,6 +27,7 @@ typedef struct SimReply {
     long retry_after;         /* seconds, for a Retry-After header; -1 for none */
     long delay_ms;            /* wait this long before answering (outside the lock) */
     SimCut cut;               /* cut the body short on purpose */
+    long cut_param;           /* huge: bytes in all; endless: ms to hold the connection */
 } SimReply;
 
 typedef struct SimAuth {

@@ -123,6 +123,7 @@ assert_eq "" "$ERR" "--help writes nothing to stderr"
 assert_contains "$OUT" "Usage: centra-sim [OPTION]..." "--help shows the usage"
 help=$OUT
 options=(listen path flavor style response-style username orders seed events fault url-file discard-updates
+    tls-cert tls-key
     verbose quiet help version)
 for opt in "${options[@]}"; do
     assert_contains "$help" "--$opt" "--help lists --$opt"
@@ -137,7 +138,7 @@ assert_contains "$help" "  -h, --help" "--help gives -h for --help"
 assert_contains "$help" "  -V, --version" "--help gives -V for --version"
 assert_contains "$help" "CENTRA_SIM_PASSWORD" "--help says where the password comes from"
 fault_kinds=(http_500 http_503 http_429 soap_fault delay drop truncate malformed invalid_chars
-    repeat slow_done)
+    repeat slow_done huge endless)
 help_kinds=$(sed -n '/kinds:/,/--url-file/p' <<<"$help" | sed '1s/.*kinds://;$d' |
     tr -s ' \n' '\n' | sed '/^$/d')
 assert_eq "$(printf '%s\n' "${fault_kinds[@]}")" "$help_kinds" "--help lists every fault kind"
@@ -164,6 +165,8 @@ expect_usage() { # DESCRIPTION EXPECTED-FIRST-LINE ARG...
     assert_eq "" "$OUT" "$what prints nothing on stdout"
 }
 expect_usage "an unknown option" 'centra-sim: error: unrecognized option "--bogus"' --bogus
+expect_usage "--tls-cert without --tls-key" 'centra-sim: error: --tls-cert and --tls-key go together' \
+    --tls-cert=/nonexistent.pem
 expect_usage "an unknown short option" 'centra-sim: error: unrecognized option "-x"' -x
 expect_usage "an unknown option first in a cluster" \
     'centra-sim: error: unrecognized option "-x"' -xv
@@ -231,9 +234,12 @@ expect_fault "http_500:colour=red" 'invalid fault option "colour=red"'
 expect_fault "http_500:op=nothing" 'unknown operation "nothing" in a fault'
 expect_fault "http_500:count=2:rate=0.5" 'a fault takes count or rate, not both'
 expect_fault "http_429:ms=5" \
-    'fault http_429 takes no ms (ms is for delay and slow_done, retry_after for http_429)'
+    'fault http_429 takes no ms (ms is for delay, slow_done and endless, retry_after for http_429, bytes for huge)'
 expect_fault "delay:retry_after=5" \
-    'fault delay takes no retry_after (ms is for delay and slow_done, retry_after for http_429)'
+    'fault delay takes no retry_after (ms is for delay, slow_done and endless, retry_after for http_429, bytes for huge)'
+expect_fault "delay:bytes=5" \
+    'fault delay takes no bytes (ms is for delay, slow_done and endless, retry_after for http_429, bytes for huge)'
+expect_fault "huge:bytes=0" 'invalid fault option "bytes=0"'
 for rate in 0 1.5 -0.1 nan inf x ""; do
     expect_fault "http_500:rate=$rate" "fault rate \"$rate\" is not in (0, 1]"
 done

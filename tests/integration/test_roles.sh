@@ -75,6 +75,73 @@ out=$(as bridge "DELETE FROM centra.schema_migrations")
 assert_contains "$out" "permission denied for table schema_migrations" \
     "but cannot rewrite the migration history"
 
+# --- every table of both schemas, from information_schema (issue 7) --------------------------
+# tables SCHEMA [EXCEPT]: the base tables of SCHEMA, one a line.
+tables() {
+    q creatordb "SELECT table_schema || '.' || table_name FROM information_schema.tables
+        WHERE table_schema = '$1' AND table_type = 'BASE TABLE' AND table_name <> '${2:-}'
+        ORDER BY 1"
+}
+# upd TABLE: an UPDATE of TABLE that changes nothing (its first plain column set to itself).
+upd() {
+    local c
+    c=$(q creatordb "SELECT column_name FROM information_schema.columns WHERE
+        table_schema || '.' || table_name = '$1' AND is_identity = 'NO'
+        AND is_generated = 'NEVER' ORDER BY ordinal_position LIMIT 1")
+    echo "UPDATE $1 SET $c = $c"
+}
+staging=$(tables centra)
+outbox_typed=$(tables centra_outbox messages)
+assert_eq 1 "$(($(wc -l <<<"$staging") >= 15 && $(wc -l <<<"$outbox_typed") >= 5))" \
+    "information_schema lists the staging tables and the typed outbox tables"
+# denied USER SQL: the statement fails for lack of privilege (the first line of the error).
+denied() {
+    local out
+    out=$(as "$1" "$2")
+    [[ $out == *"permission denied for table"* ]] && echo denied || echo "allowed: ${out%%$'\n'*}"
+}
+bad=''
+for t in $staging $outbox_typed centra_outbox.messages; do
+    for stmt in "INSERT INTO $t DEFAULT VALUES" "$(upd "$t")" "DELETE FROM $t" \
+        "TRUNCATE $t"; do
+        r=$(denied dba "$stmt")
+        [[ $r == denied ]] || bad+="dba: $stmt: $r"$'\n'
+    done
+    r=$(as dba "SELECT count(*) >= 0 FROM $t")
+    [[ $r == t ]] || bad+="dba: cannot read $t: $r"$'\n'
+done
+assert_eq "" "$bad" "centra_reader can read every table of both schemas and INSERT, UPDATE, DELETE, TRUNCATE none ($(wc -w <<<"$staging $outbox_typed") tables + messages)"
+bad=''
+for t in $staging centra_outbox.messages; do
+    for stmt in "$(upd "$t")" "DELETE FROM $t" "TRUNCATE $t"; do
+        r=$(denied erp "$stmt")
+        [[ $r == denied ]] || bad+="erp: $stmt: $r"$'\n'
+    done
+done
+for t in $staging; do
+    r=$(denied erp "INSERT INTO $t DEFAULT VALUES")
+    [[ $r == denied ]] || bad+="erp: INSERT INTO $t: $r"$'\n'
+    r=$(as erp "SELECT count(*) >= 0 FROM $t")
+    [[ $r == t ]] || bad+="erp: cannot read $t: $r"$'\n'
+done
+assert_eq "" "$bad" "centra_erp reads every staging table, cannot INSERT, UPDATE, DELETE or TRUNCATE any, nor UPDATE, DELETE or TRUNCATE messages"
+# Every typed outbox table: the privilege check passes (what refuses an empty row is a
+# constraint or the table's trigger, never "permission denied"); no UPDATE or DELETE.
+bad=''
+for t in $outbox_typed; do
+    [[ $(q creatordb "SELECT has_any_column_privilege('centra_erp', '$t', 'INSERT')") == t ]] ||
+        bad+="erp: no INSERT privilege on $t"$'\n'
+    r=$(denied erp "INSERT INTO $t DEFAULT VALUES")
+    [[ $r == denied ]] && bad+="erp: INSERT INTO $t: permission denied"$'\n'
+    for stmt in "$(upd "$t")" "DELETE FROM $t"; do
+        r=$(denied erp "$stmt")
+        [[ $r == denied ]] || bad+="erp: $stmt: $r"$'\n'
+    done
+done
+assert_eq "" "$bad" "centra_erp may INSERT into every typed outbox table ($(wc -w <<<"$outbox_typed")) and not UPDATE or DELETE them"
+out=$(as erp "INSERT INTO centra_outbox.stock_updates DEFAULT VALUES")
+assert_not_contains "$out" "permission denied" "(an empty stock_updates row is refused by its rules, not by privileges: ${out%%$'\n'*})"
+
 # --- who may run migrate ----------------------------------------------------------------
 q postgres "REVOKE CREATE ON DATABASE creatordb FROM creator, PUBLIC" >/dev/null
 assert_eq "f" "$(q postgres "SELECT has_database_privilege('creator', 'creatordb', 'CREATE')")" \
