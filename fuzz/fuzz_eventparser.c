@@ -223,11 +223,12 @@ run(const char *doc, size_t len, const EvpLimits *lim, unsigned mode)
         add_result(&r.log, "finish", rc, &err);
     }
     st = evp_stats(p);
+    /* The bytes fed and the characters replaced in them depend on where the chunks ended. */
     if (fed_all)
-        (void)dynbuf_addf(&r.log, "stats bytes=%lld ", st.bytes);
-    (void)dynbuf_addf(&r.log, "events=%d quarantined=%d replaced=%d malformed=%d cap=%d/%d\n",
-                      st.events, st.quarantined, st.replaced_chars, (int)st.malformed,
-                      (int)st.stopped_at_cap, (int)evp_stopped(p));
+        (void)dynbuf_addf(&r.log, "stats bytes=%lld replaced=%d ", st.bytes, st.replaced_chars);
+    (void)dynbuf_addf(&r.log, "events=%d quarantined=%d malformed=%d cap=%d/%d\n", st.events,
+                      st.quarantined, (int)st.malformed, (int)st.stopped_at_cap,
+                      (int)evp_stopped(p));
     evp_free(p);
     if (r.in_payload)
         fuzz_fail("the payload of event %d was never ended", r.payload_seq);
