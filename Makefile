@@ -9,6 +9,10 @@
 #   make sanitize    unit and integration tests built with ASan and UBSan
 #   make valgrind    unit tests under valgrind
 #   make coverage    line coverage of src/ with gcovr; fails below COVERAGE_FLOOR %
+#   make fuzz        build the libFuzzer targets of fuzz/ with clang, ASan and UBSan in
+#                    build-fuzz and run each for FUZZ_SECONDS (default 60) on a copy of
+#                    its seed corpus in build-fuzz/fuzz-work; fails on any finding and
+#                    prints where its input is (docs/fuzzing.md).  FUZZ_TARGETS picks some.
 #   make clean       remove the build directories
 #
 # Variables: BUILD_DIR (default build), CMAKE_ARGS (extra -D options),
@@ -18,10 +22,12 @@ BUILD_DIR  ?= build
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 COVERAGE_FLOOR ?= 90
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 CTEST      := ctest --output-on-failure -j $(JOBS)
 
 .PHONY: all deps configure build demo test test-unit test-integration bench sanitize valgrind \
-        coverage clean
+        coverage fuzz clean
 
 all: build
 
@@ -70,5 +76,10 @@ coverage: deps
 	      --txt build-coverage/coverage.txt --fail-under-line $(COVERAGE_FLOOR)
 	@echo "per-file report: build-coverage/coverage.txt"
 
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF $(CMAKE_ARGS)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz-targets
+	fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize build-valgrind build-coverage
+	rm -rf $(BUILD_DIR) build-sanitize build-valgrind build-coverage build-fuzz

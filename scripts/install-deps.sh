@@ -19,6 +19,8 @@ packages=(
     valgrind                             # memory checks of the unit tests
     gcovr                                # line coverage gate
     clang-format                         # formatting check
+    clang                                # make fuzz: libFuzzer needs clang
+    libclang-rt-dev                      # make fuzz: libclang_rt.fuzzer (clang only recommends it)
     ca-certificates                      # TLS to Centra
     curl python3                         # tests: centra-sim's admin API, generated inputs
     time                                 # tests: peak memory of a run (/usr/bin/time -f %M)

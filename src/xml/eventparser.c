@@ -1349,13 +1349,17 @@ feed_chunk(EvParser *p, const char *data, size_t len, Error *err)
     size_t clen;
 
     p->stats.bytes += (long long)len;
-    if (p->draining) {
-        p->fed += (long long)len;
-        return raw_append(p, data, len, err);
-    }
+    /*
+     * Filtered while draining too: a quarantine's bytes and replacements must
+     * not depend on where the chunk that broke the XML ended.
+     */
     filter_chunk(p, data, len, &chunk, &clen, false);
     if (clen == 0)
         return ERR_OK;
+    if (p->draining) {
+        p->fed += (long long)clen;
+        return raw_append(p, chunk, clen, err);
+    }
     return feed_expat(p, chunk, clen, false, err);
 }
 
@@ -1537,6 +1541,14 @@ evp_finish(EvParser *p, Error *err)
     p->err = err;
     if (p->stopped)
         return finish_stopped(p, err);
+    if (p->draining && p->ncarry > 0) {
+        /* A held-back EF or EF BF is the answer's last bytes: keep them with the quarantine. */
+        rc = raw_append(p, (const char *)p->carry, (size_t)p->ncarry, err);
+        p->fed += p->ncarry;
+        p->ncarry = 0;
+        if (rc != ERR_OK)
+            return rc;
+    }
     if (!p->draining) {
         const char *chunk = (const char *)p->carry;
         size_t clen = (size_t)p->ncarry;

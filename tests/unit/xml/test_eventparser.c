@@ -1344,6 +1344,28 @@ START_TEST(invalid_xml_characters_are_replaced_and_counted)
 }
 END_TEST
 
+/*
+ * Found by fuzz/fuzz_eventparser: once the XML broke, the chunks after the one
+ * that broke it went into the quarantine unfiltered and uncounted, and a held
+ * back EF BF at the very end was lost, so the raw bytes and the counts
+ * depended on the chunks.
+ */
+START_TEST(invalid_characters_after_malformed_xml_are_replaced_in_any_chunks)
+{
+    static const char doc[] =
+        DOC(EVENT("6", ORDER("<id>60</id></ord>")) "<x>\x01</x>") "\xef\xbf\xbe";
+    char *log = run_limits_fail(doc, sizeof(doc) - 1, &default_limits, EVK_NONE);
+
+    assert_has_line(log, "event seq=1 id=6 type=order entry=6 mission=NULL date=NULL order=no "
+                         "replaced=2 notes=NULL quarantine=malformed XML at line 3, column 135: "
+                         "mismatched tag");
+    LOG_HAS(log, "</ord></order></data></event>\n<x>\xef\xbf\xbd</x></events></events_Get>"
+                 "</SOAP-ENV:Body></SOAP-ENV:Envelope>\n\xef\xbf\xbd\n");
+    LOG_HAS(log, " events=1 quarantined=1 replaced=2 malformed=1 ");
+    xfree(log);
+}
+END_TEST
+
 /* The guide's DTC event with id 114 (well-formed) and then as printed (broken), as 115. */
 static char *
 guide_typo_doc(void)
@@ -1709,6 +1731,7 @@ eventparser_suite(void)
     tcase_add_loop_test(hostile, a_single_huge_tag_quarantines_its_event_and_ends_the_parse, 0,
                         (int)CB_LENGTH(huge_tokens));
     tcase_add_test(hostile, invalid_xml_characters_are_replaced_and_counted);
+    tcase_add_test(hostile, invalid_characters_after_malformed_xml_are_replaced_in_any_chunks);
     tcase_add_test(hostile, the_guide_typo_quarantines_its_event_and_keeps_the_ones_before);
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
     tcase_add_test(hostile, an_undeclared_entity_quarantines_its_event);
