@@ -1511,8 +1511,19 @@ finish_broken(EvParser *p, Error *err)
 static ErrKind
 finish_stopped(EvParser *p, Error *err)
 {
-    if (!p->in_event)
-        return ERR_OK;
+    if (!p->in_event && p->stats.events > 0)
+        return ERR_OK; /* cut between events: the rest comes next time */
+    if (!p->in_event) {
+        /* Nothing usable: not an empty queue, and nothing to quarantine. */
+        err_set(err, ERR_CENTRA_FAULT,
+                "the answer to %s passed %lld bytes (centra_max_response_size) before its "
+                "first event",
+                p->source, p->lim.max_response);
+        err_detail(err, "Nothing of it was stored or acknowledged.");
+        err_hint(err, "If Centra's answers are legitimately this large, raise "
+                      "centra_max_response_size.");
+        return ERR_CENTRA_FAULT;
+    }
     if (p->stats.events > 0) {
         /* Complete events go on; the cut one comes again first next time. */
         ErrKind rc = payload_abandon(p, err);

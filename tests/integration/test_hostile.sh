@@ -27,18 +27,6 @@ peak_rss() {
     RSS_KB=$(sed -n 's/^peak_rss_kb=//p' "$cb_tmp/time")
 }
 
-# known_issue EXPECTED ACTUAL DESCRIPTION: a check of behaviour that is known to be
-# wrong: reported as TAP "not ok ... # TODO" (not counted as a failure) until fixed.
-known_issue() {
-    cb_checks=$((cb_checks + 1))
-    if [[ $1 == "$2" ]]; then
-        echo "ok $cb_checks - $3"
-    else
-        echo "not ok $cb_checks - $3 # TODO known issue"
-        printf '#   expected: %s\n#   actual:   %s\n' "$1" "$2"
-    fi
-}
-
 # nothing_done WHAT: the simulator acknowledged nothing, the database holds no event.
 nothing_done() {
     sim_state
@@ -71,11 +59,10 @@ assert_eq 1 "$(($RSS_KB < 65536))" "huge: peak RSS ${RSS_KB} kB < 64 MB at a 32M
 nothing_done "huge, 32MB answer cap"
 assert_eq "0|0" "$(q "$DB" "SELECT count(*) FROM centra.orders")|$(q "$DB" "SELECT coalesce(sum(events_acknowledged), 0) FROM centra.runs")" \
     "huge, 32MB answer cap: no order stored, no acknowledgement recorded"
-# An answer that passed the cap before its first event is reported as an empty
-# batch today: exit 0 and "0 events received", though the queue holds 30.
-known_issue 69 "$RC" "huge, 32MB answer cap: import fails (not exit 0 as if the queue were empty)"
-known_issue yes "$([[ $ERR == *centra_max_response_size* ]] && echo yes || echo "no: $ERR")" \
+assert_eq 76 "$RC" "huge, 32MB answer cap: import exits 76 (not 0 as if the queue were empty)"
+assert_contains "$ERR" "the answer to events_Get passed 33554432 bytes (centra_max_response_size) before its first event" \
     "huge, 32MB answer cap: the error names centra_max_response_size"
+assert_contains "$ERR" "raise centra_max_response_size" "huge, 32MB answer cap: the hint says what to change"
 
 # The text cap at its maximum (256MB) and a 64MB answer cap: still bounded.
 CENTRA_MAX_TEXT_SIZE=256MB CENTRA_MAX_RESPONSE_SIZE=64MB peak_rss -q import --once

@@ -1610,6 +1610,26 @@ START_TEST(a_first_event_over_the_size_cap_is_quarantined)
 }
 END_TEST
 
+START_TEST(an_answer_over_the_size_cap_before_any_event_is_an_error)
+{
+    static const char doc[] = DOC(NORMAL_EVENT NORMAL_EVENT);
+    EvpLimits lim = default_limits;
+    char *log;
+    size_t cap = strlen(ENV_OPEN) - 3; /* before the first <event>: not an empty queue */
+
+    lim.max_response = (long long)cap;
+    log = run_limits(doc, &lim);
+    ck_assert_int_eq(count_of(log, "event seq="), 0);
+    assert_line(log,
+                "finish: centra_fault: the answer to events_Get passed %zu bytes "
+                "(centra_max_response_size) before its first event | detail: Nothing of it "
+                "was stored or acknowledged. | hint: If Centra's answers are legitimately this "
+                "large, raise centra_max_response_size.",
+                cap);
+    xfree(log);
+}
+END_TEST
+
 START_TEST(an_event_without_data_has_no_payload)
 {
     static const char doc[] = DOC("<event>" HEAD("3") "</event>\n" NORMAL_EVENT);
@@ -1742,6 +1762,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, answers_that_are_not_events_get_answers_are_refused);
     tcase_add_test(hostile, an_answer_over_the_size_cap_keeps_the_complete_events);
     tcase_add_test(hostile, a_first_event_over_the_size_cap_is_quarantined);
+    tcase_add_test(hostile, an_answer_over_the_size_cap_before_any_event_is_an_error);
     tcase_add_test(life, free_of_null_is_a_no_op);
     suite_add_tcase(s, guide);
     suite_add_tcase(s, ns);
