@@ -248,7 +248,10 @@ transfer_error(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
         err_detail_append(err, false,
                           "The limits are %lld ms to connect and %lld ms for the whole request.",
                           ct->opts.connect_timeout_ms, ct->opts.timeout_ms);
-    if (kind == ERR_CENTRA_TLS)
+    if (kind == ERR_CENTRA_TLS && strstr(curl_reason(ct, rc), "host name") != NULL)
+        err_hint(err, "The certificate is for another host: CENTRA_URL must use a host name the "
+                      "certificate names (not an IP address or alias it does not list).");
+    else if (kind == ERR_CENTRA_TLS)
         err_hint(err, "If Centra's certificate is signed by a private CA, name its PEM bundle in "
                       "CENTRA_CA_FILE.  Only for tests: CENTRA_TLS_VERIFY=off skips the check.");
     return kind;

@@ -308,6 +308,8 @@ cb import --once
 assert_eq 78 "$RC" "a certificate for another host: import exits 78 even with the CA"
 assert_contains "$ERR" "no alternative certificate subject name matches target host name '127.0.0.1'" \
     "a certificate for another host: the error says the name does not match"
+assert_contains "$ERR" "hint: The certificate is for another host" \
+    "a certificate for another host: the hint is about the host name, not CENTRA_CA_FILE"
 SIM_STATE=$(command curl -sk "$SIM_BASE/_sim/state") # its name does not match: -k for the admin API
 assert_eq 0 "$(state acknowledged_count)" "a certificate for another host: nothing acknowledged"
 unset CENTRA_CA_FILE
