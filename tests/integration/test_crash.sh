@@ -117,14 +117,127 @@ unlocked() {
 # case_begin / case_end POINT N COMMAND: one row of the matrix, "ok" when no
 # check of the case failed (TODO failures show as the gap).
 case_begin() {
-    case_failures=$cb_failures case_todo=$todo_failed
+    case_failures=$cb_failures case_todo=$todo_failed case_t0=$(date +%s%N)
 }
 case_end() {
     local outcome=ok
     [[ $todo_failed -gt $case_todo ]] && outcome="gap (TODO)"
     [[ $cb_failures -gt $case_failures ]] && outcome=FAILED
-    matrix+=("$(printf '%-22s %-4s %-16s %s' "$1" "$2" "$3" "$outcome")")
+    matrix+=("$(printf '%-22s %-4s %-16s %-11s %5d ms' "$1" "$2" "$3" "$outcome" \
+        $((($(date +%s%N) - case_t0) / 1000000)))")
 }
+
+# ============================================================================
+# Export: 120 markets (requests of 50, 50, 20), stock through stock_updates
+# (8 keys written twice: the first of each superseded) and one stock message
+# for a product Centra does not know, so the products request is refused and
+# split.  Every case has its own simulator and database; all crash first,
+# the reruns come after the import cases, by when the 10 s lease has really
+# run out.
+# ============================================================================
+export CENTRA_EXPORT_BATCH_SIZE=50 CENTRA_EXPORT_LEASE=10s
+
+# fill_outbox DB: the messages; prints the id of the one Centra refuses.
+fill_outbox() {
+    q "$1" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        SELECT 'markets_Update', 'market:M' || g, json_build_object('id', 'M' || g,
+               'store', '1', 'type', 'retail', 'description', 'Market ' || g)
+        FROM generate_series(1, 120) g" >/dev/null
+    q "$1" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
+            warehouse_id, qty)
+        SELECT 'T001', 'T001_RED', 'S', 'W' || g, r * 100 + g
+        FROM generate_series(1, 2) r, generate_series(1, 8) g ORDER BY r, g" >/dev/null
+    q "$1" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
+            warehouse_id, qty) VALUES ('NOPE', 'NOPE_X', 'S', 'W1', 1) RETURNING message_id"
+}
+
+# deliveries DB SIMBASE: the simulator's request log against the outbox, one
+# line each: "dups N" (accepted requests that came twice, item for item),
+# "bad ID(N)..." (sent messages delivered N times: not once, or not twice
+# when in such a request), "accepted N" (requests).  A request holding the
+# refused message's item is refused as a whole and delivers nothing.
+deliveries() {
+    q "$1" "SELECT id, operation, status, coalesce(translate(substring(request_xml
+            FROM '<(?:markets|products)>(.*)</(?:markets|products)>'), E'\\n|', '  '), ''),
+            payload->>'id' = 'NOPE' FROM centra_outbox.messages ORDER BY id" |
+        python3 -c '
+import json, re, sys, urllib.request
+base = sys.argv[1]
+rows = [l.rstrip("\n").split("|", 4) for l in sys.stdin.read().split("\n") if l.strip()]
+def items(xml):
+    m = re.search(r"<(markets|products)>(.*)</\1>", xml, re.S)
+    return m.group(2) if m else ""
+refused = [r[3] for r in rows if r[4] == "t" and r[3]]
+with urllib.request.urlopen(base + "/_sim/requests") as f:
+    reqs = [items(q["body"]) for q in json.load(f)]
+accepted = [q for q in reqs if not any(b and b in q for b in refused)]
+dups = {q for q in accepted if accepted.count(q) > 1}
+bad, sup = [], []
+for mid, op, status, it, isbad in rows:
+    if status == "sent":
+        n = sum(q.count(it) for q in accepted) if it else -1
+        want = 2 if any(it in d for d in dups) else 1
+        if n != want:
+            bad.append("%s(%d)" % (mid, n))
+    elif status == "superseded":
+        sup.append(mid)
+print("dups %d" % len(dups))
+print("bad " + " ".join(bad[:20]))
+print("accepted %d" % len(accepted))' "$2"
+}
+
+# superseded_delivered DB SIMBASE: how many superseded stock quantities reached Centra.
+superseded_delivered() {
+    local qty n=0
+    for qty in $(q "$1" "SELECT payload->'variations'->'variation'->'sizes'->'size'
+            ->'warehouseitems'->'warehouse'->>'qty' FROM centra_outbox.messages
+            WHERE status = 'superseded'"); do
+        curl -s "$2/_sim/requests?op=products_Update" | grep -q "<qty>$qty</qty>" && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+# A clean export: what the matrix compares with.
+start_sim --orders 10 || finish
+clone_db
+bad=$(fill_outbox "$DB")
+cb export --once
+assert_eq 1 "$RC" "clean export: exits 1 (one message refused)"
+export_invariants "$DB" "clean export" "$bad"
+assert_eq $'dups 0\nbad ' "$(deliveries "$DB" "$SIM_BASE" | sed -n 1,2p)" \
+    "clean export: each sent message delivered exactly once"
+stop_sim
+
+export_cases=(export.after_claim:1 export.after_send:1 export.after_send:2 export.after_send:4
+    export.mid_bisect:1 export.mid_bisect:2 export.after_record:1 export.after_record:3)
+declare -A ex_db=() ex_sim=() ex_url=() ex_pid=() ex_bad=() ex_ok=()
+for spec in "${export_cases[@]}"; do
+    point=${spec%:*}
+    start_sim --orders 10 || continue
+    clone_db
+    ex_db[$spec]=$DB ex_sim[$spec]=$SIM_BASE ex_url[$spec]=$SIM_URL ex_pid[$spec]=$SIM_PID
+    ex_bad[$spec]=$(fill_outbox "$DB")
+    ex_ok[$spec]=0
+    crash "$point" "$spec" "export --once, $spec" export --once && ex_ok[$spec]=1
+done
+crashed_at=$(date +%s)
+
+# After the crash, a newer stock quantity for W1: the claimed (sending) one is not superseded.
+for spec in "${export_cases[@]}"; do
+    [[ ${ex_ok[$spec]} == 1 ]] || continue
+    q "${ex_db[$spec]}" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id,
+        size_id, warehouse_id, qty) VALUES ('T001', 'T001_RED', 'S', 'W1', 999)" >/dev/null
+done
+spec=export.after_claim:1
+assert_eq "sending|pending" "$(q "${ex_db[$spec]}" "SELECT string_agg(status, '|' ORDER BY id)
+    FROM centra_outbox.messages WHERE entity_key = 'stock:T001/T001_RED/S/W1'
+    AND status <> 'superseded'")" \
+    "after a crash at $spec: a newer stock message does not supersede the claimed one"
+DB=${ex_db[$spec]}
+DATABASE_URL=$(db_url "$DB") CENTRA_URL=${ex_url[$spec]} cb export --once
+assert_eq "0|sending" "$RC|$(q "$DB" "SELECT min(status) FROM centra_outbox.messages
+    WHERE status NOT IN ('superseded', 'pending')")" \
+    "while the lease of the dead exporter runs, another one leaves its messages alone"
 
 # ============================================================================
 # Import: the baseline, then every import point at the first hit and at a
@@ -234,116 +347,9 @@ done
 stop_sim
 
 # ============================================================================
-# Export: 120 markets (requests of 50, 50, 20), stock through stock_updates
-# (8 keys written twice: the first of each superseded) and one stock message
-# for a product Centra does not know, so the products request is refused and
-# split.  Every case has its own simulator and database; all crash first,
-# then the reruns come after a real expiry of the 10 s lease.
+# Export, continued: the reruns, once the lease of the dead exporters ran out
+# (the import cases above took longer than that, mostly)
 # ============================================================================
-export CENTRA_EXPORT_BATCH_SIZE=50 CENTRA_EXPORT_LEASE=10s
-
-# fill_outbox DB: the messages; prints the id of the one Centra refuses.
-fill_outbox() {
-    q "$1" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
-        SELECT 'markets_Update', 'market:M' || g, json_build_object('id', 'M' || g,
-               'store', '1', 'type', 'retail', 'description', 'Market ' || g)
-        FROM generate_series(1, 120) g" >/dev/null
-    q "$1" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
-            warehouse_id, qty)
-        SELECT 'T001', 'T001_RED', 'S', 'W' || g, r * 100 + g
-        FROM generate_series(1, 2) r, generate_series(1, 8) g ORDER BY r, g" >/dev/null
-    q "$1" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
-            warehouse_id, qty) VALUES ('NOPE', 'NOPE_X', 'S', 'W1', 1) RETURNING message_id"
-}
-
-# deliveries DB SIMBASE: the simulator's request log against the outbox, one
-# line each: "dups N" (accepted requests that came twice, item for item),
-# "bad ID(N)..." (sent messages delivered N times: not once, or not twice
-# when in such a request), "accepted N" (requests).  A request holding the
-# refused message's item is refused as a whole and delivers nothing.
-deliveries() {
-    q "$1" "SELECT id, operation, status, coalesce(translate(substring(request_xml
-            FROM '<(?:markets|products)>(.*)</(?:markets|products)>'), E'\\n|', '  '), ''),
-            payload->>'id' = 'NOPE' FROM centra_outbox.messages ORDER BY id" |
-        python3 -c '
-import json, re, sys, urllib.request
-base = sys.argv[1]
-rows = [l.rstrip("\n").split("|", 4) for l in sys.stdin.read().split("\n") if l.strip()]
-def items(xml):
-    m = re.search(r"<(markets|products)>(.*)</\1>", xml, re.S)
-    return m.group(2) if m else ""
-refused = [r[3] for r in rows if r[4] == "t" and r[3]]
-with urllib.request.urlopen(base + "/_sim/requests") as f:
-    reqs = [items(q["body"]) for q in json.load(f)]
-accepted = [q for q in reqs if not any(b and b in q for b in refused)]
-dups = {q for q in accepted if accepted.count(q) > 1}
-bad, sup = [], []
-for mid, op, status, it, isbad in rows:
-    if status == "sent":
-        n = sum(q.count(it) for q in accepted) if it else -1
-        want = 2 if any(it in d for d in dups) else 1
-        if n != want:
-            bad.append("%s(%d)" % (mid, n))
-    elif status == "superseded":
-        sup.append(mid)
-print("dups %d" % len(dups))
-print("bad " + " ".join(bad[:20]))
-print("accepted %d" % len(accepted))' "$2"
-}
-
-# superseded_delivered DB SIMBASE: how many superseded stock quantities reached Centra.
-superseded_delivered() {
-    local qty n=0
-    for qty in $(q "$1" "SELECT payload->'variations'->'variation'->'sizes'->'size'
-            ->'warehouseitems'->'warehouse'->>'qty' FROM centra_outbox.messages
-            WHERE status = 'superseded'"); do
-        curl -s "$2/_sim/requests?op=products_Update" | grep -q "<qty>$qty</qty>" && n=$((n + 1))
-    done
-    echo "$n"
-}
-
-# A clean export: what the matrix compares with.
-start_sim --orders 10 || finish
-clone_db
-bad=$(fill_outbox "$DB")
-cb export --once
-assert_eq 1 "$RC" "clean export: exits 1 (one message refused)"
-export_invariants "$DB" "clean export" "$bad"
-assert_eq $'dups 0\nbad ' "$(deliveries "$DB" "$SIM_BASE" | sed -n 1,2p)" \
-    "clean export: each sent message delivered exactly once"
-clean_requests=$(curl -s "$SIM_BASE/_sim/requests" | grep -o '"seq":' | wc -l)
-stop_sim
-
-export_cases=(export.after_claim:1 export.after_send:1 export.after_send:2 export.after_send:4
-    export.mid_bisect:1 export.mid_bisect:2 export.after_record:1 export.after_record:3)
-declare -A ex_db=() ex_sim=() ex_url=() ex_pid=() ex_bad=() ex_ok=()
-for spec in "${export_cases[@]}"; do
-    point=${spec%:*}
-    start_sim --orders 10 || continue
-    clone_db
-    ex_db[$spec]=$DB ex_sim[$spec]=$SIM_BASE ex_url[$spec]=$SIM_URL ex_pid[$spec]=$SIM_PID
-    ex_bad[$spec]=$(fill_outbox "$DB")
-    ex_ok[$spec]=0
-    crash "$point" "$spec" "export --once, $spec" export --once && ex_ok[$spec]=1
-done
-crashed_at=$(date +%s)
-
-# After the crash, a newer stock quantity for W1: the claimed (sending) one is not superseded.
-for spec in "${export_cases[@]}"; do
-    [[ ${ex_ok[$spec]} == 1 ]] || continue
-    q "${ex_db[$spec]}" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id,
-        size_id, warehouse_id, qty) VALUES ('T001', 'T001_RED', 'S', 'W1', 999)" >/dev/null
-done
-spec=export.after_claim:1
-assert_eq "sending|pending" "$(q "${ex_db[$spec]}" "SELECT string_agg(status, '|' ORDER BY id)
-    FROM centra_outbox.messages WHERE entity_key = 'stock:T001/T001_RED/S/W1'
-    AND status <> 'superseded'")" \
-    "after a crash at $spec: a newer stock message does not supersede the claimed one"
-DB=${ex_db[$spec]}
-cb export --once
-assert_eq "0|sending" "$RC|$(q "$DB" "SELECT min(status) FROM centra_outbox.messages
-    WHERE status NOT IN ('superseded', 'pending')")" \
-    "while the lease of the dead exporter runs, another one leaves its messages alone"
 
 while (($(date +%s) < crashed_at + 11)); do
     sleep 0.5
@@ -381,7 +387,7 @@ for spec in "${export_cases[@]}"; do
             'stock:T001/T001_RED/S/W1' AND status = 'sent' ORDER BY id DESC LIMIT 1)")" \
             "$what: in order per entity_key (the older quantity first)"
     fi
-    [[ ${ex_ok[$spec]} == 1 ]] || cb_failures=$((cb_failures + 0)) case_failures=-1
+    [[ ${ex_ok[$spec]} == 1 ]] || case_failures=-1 # its crash failed (reported above)
     case_end "$point" "${spec#*:}" "export --once"
     kill -KILL "${ex_pid[$spec]}" 2>/dev/null
     wait "${ex_pid[$spec]}" 2>/dev/null
