@@ -29,7 +29,7 @@ static const struct {
     const char *where;
 } points[] = {
     {"import.mid_parse", "an event of an events_Get answer was handed to the loader (its Nth)"},
-    {"import.batch_received", "events_Get answered, parsed and COPYed; nothing applied yet"},
+    {"import.batch_received", "events_Get answered and parsed into the open COPY; nothing applied"},
     {"import.before_commit", "the batch applied to the staging tables, COMMIT not yet sent"},
     {"import.after_commit", "the batch committed, events_Done not yet sent"},
     {"import.after_done", "events_Done answered, done_at not yet written"},
