@@ -26,6 +26,7 @@
 #include "centra/backoff.h"
 #include "centra/db.h"
 #include "centra/dynbuf.h"
+#include "centra/faultpoint.h"
 #include "centra/jsonxml.h"
 #include "centra/log.h"
 #include "centra/runs.h"
@@ -430,6 +431,8 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
     dynbuf_free(&sql);
     for (int i = 0; rc == ERR_OK && i < n; i++)
         m[i]->done = true;
+    if (rc == ERR_OK)
+        CB_FAULT_POINT("export.after_record");
     return rc;
 }
 
@@ -572,6 +575,8 @@ send_batch(Exporter *ex, Msg *const *m, int n, Error *err)
     ex->t.batches++;
     rc = soap_update(ex->soap, m[0]->operation, &body, &res, &resp, err);
     dynbuf_free(&body);
+    if (rc == ERR_OK && res.success)
+        CB_FAULT_POINT("export.after_send");
     if (rc == ERR_OK && res.success) {
         rc = record_sent(ex, m, n, &res, err);
     } else if (rc == ERR_OK || rc == ERR_CENTRA_FAULT) {
@@ -587,6 +592,7 @@ send_batch(Exporter *ex, Msg *const *m, int n, Error *err)
         } else {
             log_info("%s refused a batch of %d; sending it in halves to find the refused items",
                      m[0]->operation, n);
+            CB_FAULT_POINT("export.mid_bisect");
             err_reset(err);
             rc = send_batch(ex, m, n / 2, err);
             if (rc == ERR_OK)
@@ -773,6 +779,7 @@ round_once(Exporter *ex, int *claimed, Error *err)
 
     *claimed = ex->nmsgs;
     if (rc == ERR_OK && ex->nmsgs > 0) {
+        CB_FAULT_POINT("export.after_claim");
         rc = send_claim(ex, err);
         if (rc == ERR_OK)
             rc = runs_update(ex->db, ex->run_id, &ex->t, false, ERR_OK, NULL, err);

@@ -20,6 +20,7 @@
 #include "centra/db.h"
 #include "centra/dynbuf.h"
 #include "centra/eventparser.h"
+#include "centra/faultpoint.h"
 #include "centra/loader.h"
 #include "centra/runs.h"
 #include "centra/signals.h"
@@ -227,6 +228,8 @@ batch_commit(Importer *im, const char *source, BatchResult *out, Error *err)
         rc = run_update(im, false, ERR_OK, NULL, err);
     }
     if (rc == ERR_OK)
+        CB_FAULT_POINT("import.before_commit");
+    if (rc == ERR_OK)
         rc = loader_commit(im->loader, err);
     if (rc != ERR_OK)
         im->t = before;
@@ -265,7 +268,11 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     out->stats = evp_stats(bs.parser);
     out->fetch_ms = backoff_now_ms() - t0;
     if (rc == ERR_OK)
+        CB_FAULT_POINT("import.batch_received"); /* answer whole, COPY sent, nothing applied */
+    if (rc == ERR_OK)
         rc = batch_commit(im, "centra", out, err);
+    if (rc == ERR_OK)
+        CB_FAULT_POINT("import.after_commit");
     out->store_ms = backoff_now_ms() - t0 - out->fetch_ms;
     if (rc != ERR_OK)
         loader_abort(im->loader);
@@ -335,9 +342,12 @@ acknowledge(Importer *im, Error *err)
         return rc;
     }
     im->t.events_acknowledged += (int)n;
+    CB_FAULT_POINT("import.after_done");
     rc = mark_done(im, ids, n, err);
     if (rc == ERR_OK)
         rc = run_update(im, false, ERR_OK, NULL, err);
+    if (rc == ERR_OK)
+        CB_FAULT_POINT("import.after_mark");
     return rc;
 }
 

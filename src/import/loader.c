@@ -25,6 +25,7 @@
 #include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/dynbuf.h"
+#include "centra/faultpoint.h"
 #include "centra/evmap.h"
 #include "centra/log.h"
 
@@ -732,7 +733,10 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     row_start(L, ev->seq, EVK_EVENT, 0, 0);
     row_array(L, vals, 8);
     (void)dynbuf_addstr(&L->copy, "\t\\N\t\\N\t\\N\n");
-    return copy_flush(L, false, err);
+    rc = copy_flush(L, false, err);
+    if (rc == ERR_OK)
+        CB_FAULT_POINT("import.mid_parse");
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------

@@ -174,17 +174,24 @@ import_invariants() {
     fi
 }
 
-# export_invariants DB WHAT: every outbox message reached a final state (sent
-# or superseded: none pending, sending or failed), each sent one exactly once
-# with its request kept, and Centra (the simulator's request log) received
-# every sent message: for each, an item with the message's <id> in a request
-# of its operation.  Messages whose payload has no top-level "id" are checked
-# for the final state only.
+# export_invariants DB WHAT [FAILED]: every outbox message reached a final
+# state (sent or superseded: none pending, sending or failed; the messages
+# FAILED, a comma-separated list of ids Centra refuses, failed and nothing
+# else), each sent one exactly once with its request kept, and Centra (the
+# simulator's request log) received every sent message: for each, an item
+# with the message's <id> in a request of its operation.  Messages whose
+# payload has no top-level "id" are checked for the final state only.
 export_invariants() {
-    local db=$1 what=$2 missing
+    local db=$1 what=$2 failed=${3:-} missing
     assert_eq "0" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages
-        WHERE status NOT IN ('sent', 'superseded')")" \
-        "$what: every outbox message is sent or superseded"
+        WHERE status NOT IN ('sent', 'superseded') AND id <> ALL ('{$failed}'::bigint[])")" \
+        "$what: every outbox message is sent or superseded${failed:+ (but $failed)}"
+    if [[ -n $failed ]]; then
+        assert_eq "0" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages
+            WHERE id = ANY ('{$failed}'::bigint[]) AND (status <> 'failed' OR errors IS NULL
+                OR request_xml IS NULL OR locked_by IS NOT NULL)")" \
+            "$what: the messages Centra refuses ($failed) failed, with its errors and the request"
+    fi
     assert_eq "0" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'
         AND (sent_at IS NULL OR attempts < 1 OR request_xml IS NULL OR locked_by IS NOT NULL)")" \
         "$what: each sent message is recorded once, with its request"
