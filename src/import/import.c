@@ -53,6 +53,7 @@ typedef struct Importer {
     int nmarkets;            /* number of markets */
     long long *unmarked;     /* acknowledged to Centra, done_at not yet written */
     size_t nunmarked;        /* how many */
+    bool recovered;          /* recover_unacknowledged done */
 } Importer;
 
 /* ---------------------------------------------------------------------------
@@ -312,19 +313,15 @@ mark_done(Importer *im, const long long *ids, size_t n, Error *err)
     return ERR_OK;
 }
 
-/* Acknowledge the committed batch; a failure leaves the events to come again. */
+/* events_Done for ids[0..n); ERR_CENTRA_FAULT when Centra refuses it. */
 static ErrKind
-acknowledge(Importer *im, Error *err)
+send_done(Importer *im, const long long *ids, size_t n, Error *err)
 {
-    size_t n;
-    const long long *ids = loader_ack_ids(im->loader, &n);
     SoapUpdateResult res;
     HttpResponse resp;
     DynBuf body;
     ErrKind rc;
 
-    if (n == 0)
-        return ERR_OK;
     dynbuf_init(&body, 1024 * 1024);
     soap_build_events_done(im->soap, &body, ids, n);
     memset(&res, 0, sizeof(res));
@@ -336,9 +333,23 @@ acknowledge(Importer *im, Error *err)
     }
     soap_update_result_free(&res);
     dynbuf_free(&body);
+    return rc;
+}
+
+/* Acknowledge the committed batch; a failure leaves the events to come again. */
+static ErrKind
+acknowledge(Importer *im, Error *err)
+{
+    size_t n;
+    const long long *ids = loader_ack_ids(im->loader, &n);
+    ErrKind rc;
+
+    if (n == 0)
+        return ERR_OK;
+    rc = send_done(im, ids, n, err);
     if (rc != ERR_OK) {
-        err_hint(err, "The events are stored; Centra will send them again and they will be "
-                      "recognised and acknowledged then.");
+        err_hint(err, "The events are stored; the next run acknowledges them first, or Centra "
+                      "sends them again and they are recognised and acknowledged then.");
         return rc;
     }
     im->t.events_acknowledged += (int)n;
@@ -349,6 +360,67 @@ acknowledge(Importer *im, Error *err)
     if (rc == ERR_OK)
         CB_FAULT_POINT("import.after_mark");
     return rc;
+}
+
+#define RECOVER_MAX 1000 /* stored, unacknowledged events taken up per run, at most */
+
+/*
+ * Events stored from the live queue whose done_at is NULL: a run ended between
+ * COMMIT and events_Done, or between events_Done and writing done_at (Centra
+ * then never sends them again, so nothing else would write it).  They are
+ * durable, so acknowledging them (again) is safe; done once per run, under the
+ * queue lock, before the first events_Get.  With --on-malformed=stop, a batch
+ * held back because of a quarantined event stays unacknowledged.  Centra
+ * refusing the call is logged and the run goes on.
+ */
+static ErrKind
+recover_unacknowledged(Importer *im, Error *err)
+{
+    char limit[16];
+    const char *params[2] = {im->o->stop_on_malformed ? "true" : "false", limit};
+    long long ids[RECOVER_MAX];
+    DbResult *res;
+    size_t n;
+    ErrKind rc;
+
+    snprintf(limit, sizeof(limit), "%d", RECOVER_MAX);
+    rc = db_query(im->db,
+                  "SELECT event_id FROM centra.events WHERE done_at IS NULL AND source = 'centra' "
+                  "AND event_id > 0 AND NOT ($1::boolean AND EXISTS (SELECT 1 FROM centra.events q "
+                  "WHERE q.status = 'quarantined' AND q.done_at IS NULL AND q.source = 'centra')) "
+                  "ORDER BY event_id LIMIT $2::integer",
+                  2, params, &res, err);
+    if (rc != ERR_OK)
+        return rc;
+    n = (size_t)db_result_rows(res);
+    if (n > RECOVER_MAX)
+        n = RECOVER_MAX;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = strtoll(db_result_value(res, (int)i, 0), NULL, 10);
+    db_result_free(res);
+    for (size_t at = 0; at < n; at += 100) {
+        size_t k = n - at < 100 ? n - at : 100;
+
+        rc = send_done(im, ids + at, k, err);
+        if (rc == ERR_CENTRA_FAULT) {
+            log_warn("%s", err->message);
+            log_detail("They were stored by an earlier run that ended before it knew them "
+                       "acknowledged; their done_at stays NULL and the next run tries again.");
+            err_reset(err);
+            return ERR_OK;
+        }
+        if (rc != ERR_OK)
+            return rc;
+        im->t.events_acknowledged += (int)k;
+        rc = mark_done(im, ids + at, k, err);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    if (n > 0)
+        log_info("acknowledged %zu events stored by an earlier run that ended before it knew "
+                 "them acknowledged",
+                 n);
+    return ERR_OK;
 }
 
 /* A batch with its retries: ERR_OK when committed (and acknowledged unless told not to). */
@@ -529,6 +601,10 @@ round_once(Importer *im, bool *got_any, Error *err)
 
     if (rc == ERR_OK)
         rc = mark_done(im, NULL, 0, err);
+    if (rc == ERR_OK && !im->recovered) {
+        rc = recover_unacknowledged(im, err);
+        im->recovered = rc == ERR_OK;
+    }
     for (int i = 0; rc == ERR_OK && i < im->ntypes && !sig_stop_requested(); i++)
         rc = drain(im, im->types[i], got_any, err);
     return rc;

@@ -20,31 +20,6 @@ SEED=7
 ORDERS=300
 export CENTRA_POLL_INTERVAL=1s
 
-# --- TODO: a check under a known gap is reported "# TODO", not counted ----------------
-# cb_todo_match (a pattern of check descriptions) and cb_todo (the reason) set:
-# a matching check that fails is a TODO; one that passes says the gap is closed.
-cb_todo='' cb_todo_match='*each event stored once, with done_at'
-todo_failed=0
-eval "orig_$(declare -f cb_report)"
-cb_report() {
-    # shellcheck disable=SC2053 # cb_todo_match is a pattern
-    if [[ -n $cb_todo && $2 == $cb_todo_match ]]; then
-        cb_checks=$((cb_checks + 1))
-        if [[ $1 -eq 0 ]]; then
-            echo "ok $cb_checks - $2 # TODO $cb_todo (passes now: the gap is closed)"
-        else
-            todo_failed=$((todo_failed + 1))
-            echo "not ok $cb_checks - $2 # TODO $cb_todo"
-        fi
-        return
-    fi
-    orig_cb_report "$@"
-}
-# A crash between events_Done's answer and the UPDATE of done_at leaves the
-# batch acknowledged by Centra with done_at NULL for good: the ids to mark are
-# only in the dead process's memory, and Centra never sends the events again.
-DONE_AT_GAP="done_at of the batch acknowledged just before the crash is never written"
-
 # --- the points --------------------------------------------------------------------
 mapfile -t points < <("$CB_FAULTS_BIN" --list-fault-points | cut -f1)
 [[ ${#points[@]} -ge 10 ]]
@@ -116,13 +91,12 @@ unlocked() {
 }
 
 # case_begin / case_end POINT N COMMAND: one row of the matrix, "ok" when no
-# check of the case failed (TODO failures show as the gap).
+# check of the case failed.
 case_begin() {
-    case_failures=$cb_failures case_todo=$todo_failed case_t0=$(date +%s%N)
+    case_failures=$cb_failures case_t0=$(date +%s%N)
 }
 case_end() {
     local outcome=ok
-    [[ $todo_failed -gt $case_todo ]] && outcome="gap (TODO)"
     [[ $cb_failures -gt $case_failures ]] && outcome=FAILED
     matrix+=("$(printf '%-22s %-4s %-16s %-11s %5d ms' "$1" "$2" "$3" "$outcome" \
         $((($(date +%s%N) - case_t0) / 1000000)))")
@@ -272,9 +246,7 @@ import_case() {
         unlocked "$DB"
         cb import --once
         assert_eq 0 "$RC" "$what: the rerun (released binary) exits 0"
-        [[ $point == import.after_done ]] && cb_todo=$DONE_AT_GAP
         import_invariants "$DB" "$what" "$BASELINE"
-        cb_todo=''
     fi
     case_end "$point" "$n" "import --once"
 }
@@ -307,9 +279,7 @@ for point in import.after_commit import.after_done; do
         unlocked "$DB"
         cb sync
         assert_eq 0 "$RC" "$what: the rerun (released binary) exits 0"
-        [[ $point == import.after_done ]] && cb_todo=$DONE_AT_GAP
         import_invariants "$DB" "$what" "$BASELINE"
-        cb_todo=''
         export_invariants "$DB" "$what"
     fi
     case_end "$point" 2 "sync"
@@ -341,9 +311,7 @@ for point in import.after_commit import.after_done; do
         kill -TERM "$pid"
         wait "$pid"
         assert_eq 0 "$?" "$what: the rerun (released import --follow) stops on SIGTERM with 0"
-        [[ $point == import.after_done ]] && cb_todo=$DONE_AT_GAP
         import_invariants "$DB" "$what" "$BASELINE"
-        cb_todo=''
     fi
     case_end "$point" 2 "import --follow"
 done
@@ -407,5 +375,4 @@ echo "# crash-safety matrix (point, hit, command, outcome after the rerun):"
 for row in "${matrix[@]}"; do
     echo "#   $row"
 done
-[[ $todo_failed -gt 0 ]] && echo "# $todo_failed TODO checks: $DONE_AT_GAP"
 finish

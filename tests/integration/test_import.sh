@@ -423,9 +423,11 @@ assert_eq "failed|69|100|0" "$(q "$DB" "SELECT outcome, exit_code, events_receiv
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 cb import --once
 assert_eq 0 "$RC" "with the fault cleared, import --once exits 0"
-assert_eq "100|$baseline_events" "$(q "$DB" "SELECT events_duplicate, events_acknowledged
-    FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
-    "the first batch counts as already stored, and everything is acknowledged"
+assert_eq "0|$baseline_events|$((baseline_events - 100))" "$(q "$DB" "SELECT events_duplicate,
+    events_acknowledged, events_received FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
+    "the next run acknowledges the stored first batch before fetching: not fetched again"
+assert_contains "$ERR" "acknowledged 100 events stored by an earlier run that ended before it knew them acknowledged" \
+    "and says so"
 complete "$DB" "after the lost events_Done"
 assert_eq "$baseline" "$(checksum "$DB" run_id)" "the staging tables are exactly those of the clean import"
 stop_sim
@@ -558,6 +560,29 @@ assert_eq "$(grep -v -e '^events=' -e '^id_map=' <<<"$baseline")" \
     "orders, lines, shipments, refunds and entities are exactly those of the clean import"
 assert_eq "$(grep '^id_map=' <<<"$baseline")" "$(checksum "$DB" run_id | grep '^id_map=')" \
     "and so is centra.id_map: it does not depend on how the events were batched"
+stop_sim
+
+# --on-malformed=stop: the batch is stored, nothing acknowledged, and the next
+# run does not acknowledge it behind the user's back either.
+start_sim --orders 300 --fault malformed:count=1
+fresh_db
+cb import --once --on-malformed=stop
+sim_state
+stored=$(q "$DB" "SELECT count(*) FROM centra.events")
+assert_eq "1|0|1|0" "$RC|$(state acknowledged_count)|$(q "$DB" "SELECT
+    count(*) FILTER (WHERE status = 'quarantined'), count(done_at) FROM centra.events")" \
+    "--on-malformed=stop: exit 1, the batch stored ($stored events) with its quarantined event, nothing acknowledged"
+assert_contains "$ERR" "nothing of it was acknowledged" "--on-malformed=stop: says so"
+cb import --once --on-malformed=stop
+sim_state
+assert_eq "1|0|0" "$RC|$(state acknowledged_count)|$(q "$DB" "SELECT count(done_at) FROM centra.events")" \
+    "--on-malformed=stop again: the held-back batch is not acknowledged behind the user's back"
+assert_not_contains "$ERR" "stored by an earlier run" "--on-malformed=stop again: nothing recovered"
+cb import --once
+assert_eq 0 "$RC" "without --on-malformed=stop: the run exits 0"
+assert_contains "$ERR" "acknowledged $stored events stored by an earlier run" \
+    "without --on-malformed=stop: it acknowledges the held-back batch, quarantined event included, first"
+complete "$DB" "--on-malformed=stop, then without it"
 stop_sim
 
 cb import
