@@ -50,6 +50,8 @@ static const char sim_help[] =
     "                            http_500 http_503 http_429 soap_fault delay drop truncate\n"
     "                            malformed invalid_chars repeat slow_done\n"
     "      --url-file=FILE       also write the URL to FILE\n"
+    "      --state-file=FILE     keep the queue, acknowledgements and updates in FILE\n"
+    "                            and replay it on start (survives SIGKILL)\n"
     "  -v, --verbose             log each request\n"
     "  -q, --quiet               log errors only\n"
     "  -h, --help                show this help, then exit\n"
@@ -70,7 +72,8 @@ enum {
     OPT_SEED,
     OPT_EVENTS,
     OPT_FAULT,
-    OPT_URL_FILE
+    OPT_URL_FILE,
+    OPT_STATE_FILE
 };
 
 /* A usage error: message, detail (may be ""), and the hint to read --help. */
@@ -182,6 +185,7 @@ main(int argc, char **argv)
         {"events", required_argument, NULL, OPT_EVENTS},
         {"fault", required_argument, NULL, OPT_FAULT},
         {"url-file", required_argument, NULL, OPT_URL_FILE},
+        {"state-file", required_argument, NULL, OPT_STATE_FILE},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -287,6 +291,9 @@ main(int argc, char **argv)
             break;
         case OPT_URL_FILE:
             url_file = optarg;
+            break;
+        case OPT_STATE_FILE:
+            o.state_file = optarg;
             break;
         case 'v':
             log_set_level(LOG_LEVEL_DEBUG);

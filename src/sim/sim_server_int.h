@@ -39,6 +39,7 @@ typedef struct SimOptions {
     size_t nevent_files;
     const SimFault *faults; /* faults active from the start */
     size_t nfaults;
+    const char *state_file; /* --state-file: journal and replay the state, or NULL */
 } SimOptions;
 
 #define SIM_MAX_ORDERS 50000000 /* largest --orders and reset?orders= */
