@@ -205,6 +205,20 @@ import_invariants() {
     fi
 }
 
+# sent_twice OP: how many distinct item ids the simulator received in more
+# than one OP request (at-least-once delivery: a request whose answer was
+# lost is sent again).
+sent_twice() {
+    curl -s "$SIM_BASE/_sim/requests?op=$1" | python3 -c '
+import collections, json, re, sys
+seen = collections.Counter()
+for q in json.load(sys.stdin):
+    m = re.search(r"<login>.*?</login>(.*)", q["body"], re.S)
+    for i in set(re.findall(r"<(?:\w+:)?id>([^<]*)</(?:\w+:)?id>", m.group(1) if m else "")):
+        seen[i] += 1
+print(sum(1 for n in seen.values() if n > 1))'
+}
+
 # export_invariants DB WHAT: every outbox message reached a final state (sent
 # or superseded: none pending, sending or failed), each sent one exactly once
 # with its request kept, and Centra (the simulator's request log) received
