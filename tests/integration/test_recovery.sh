@@ -3,7 +3,8 @@
 #     The bridge recovers on its own from outages in the middle of its work,
 #     on a private PostgreSQL cluster (restarting it disturbs no other test):
 #     1. PostgreSQL restarted as by a crash (pg_ctl restart -m immediate)
-#        while import --follow has a batch in flight, while export --follow
+#        while import --follow has a batch in flight or waits for the
+#        answer to its events_Done, while export --follow
 #        is sending (messages in 'sending'), under the daemon (run) doing
 #        both, and under sync and import --once (which may give up with 69:
 #        the next run completes);
@@ -114,6 +115,22 @@ cb_report $? "import --follow is still running after the restart" "$(tail -n 20 
 assert_contains "$(cat "$BG_LOG")" "reconnecting to the database" "import --follow met the restart"
 stop_bg "import --follow"
 import_invariants "$DB" "import --follow, PostgreSQL restarted" "$baseline"
+stop_sim
+
+# --- import --follow, events_Done answered late (done_at not yet recorded) ----
+start_sim --orders $orders --seed $seed
+fresh_db
+start_bg import-follow2 import --follow
+settle 20 "import --follow stores a first batch" '[[ $(q "$DB" "SELECT count(done_at) FROM centra.events") -ge 100 ]]'
+sim_fault slow_done ms=1500 count=1
+settle 20 "import --follow: an events_Done answer is held" '[[ $(fired) -ge 1 ]]'
+restart_pg "import --follow with an events_Done answer held"
+settle 60 "import --follow (events_Done held) drains the queue after the restart" 'drained "$DB"'
+kill -0 "$BG_PID"
+cb_report $? "import --follow is still running after the restart" "$(tail -n 20 "$BG_LOG")"
+assert_contains "$(cat "$BG_LOG")" "reconnecting to the database" "import --follow met the restart"
+stop_bg "import --follow"
+import_invariants "$DB" "import --follow, PostgreSQL restarted before done_at" "$baseline"
 stop_sim
 
 # --- export --follow, messages in 'sending' ----------------------------------
