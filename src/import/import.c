@@ -52,6 +52,8 @@ typedef struct Importer {
     int nmarkets;            /* number of markets */
     long long *unmarked;     /* acknowledged to Centra, done_at not yet written */
     size_t nunmarked;        /* how many */
+    long long *unconfirmed;  /* stored, but their events_Done had no answer: sent again */
+    size_t nunconfirmed;     /* how many */
 } Importer;
 
 /* ---------------------------------------------------------------------------
@@ -305,19 +307,60 @@ mark_done(Importer *im, const long long *ids, size_t n, Error *err)
     return ERR_OK;
 }
 
-/* Acknowledge the committed batch; a failure leaves the events to come again. */
+static int
+cmp_id(const void *a, const void *b)
+{
+    long long x = *(const long long *)a;
+    long long y = *(const long long *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * The ids to acknowledge: the committed batch's, plus those whose earlier
+ * events_Done got no answer (Centra may have applied it, and then never sends
+ * them again), sorted, without repeats.  Sets *n; the caller frees.
+ */
+static long long *
+ack_list(Importer *im, size_t *n)
+{
+    size_t nbatch;
+    const long long *batch_ids = loader_ack_ids(im->loader, &nbatch);
+    long long *ids = xmalloc((im->nunconfirmed + nbatch + 1) * sizeof(long long));
+    size_t k = 0;
+
+    if (im->nunconfirmed > 0)
+        memcpy(ids, im->unconfirmed, im->nunconfirmed * sizeof(long long));
+    if (nbatch > 0)
+        memcpy(ids + im->nunconfirmed, batch_ids, nbatch * sizeof(long long));
+    *n = im->nunconfirmed + nbatch;
+    qsort(ids, *n, sizeof(long long), cmp_id);
+    for (size_t i = 0; i < *n; i++)
+        if (k == 0 || ids[i] != ids[k - 1])
+            ids[k++] = ids[i];
+    *n = k;
+    return ids;
+}
+
+/*
+ * Acknowledge the committed batch.  A failure leaves the events to come
+ * again, and their ids are sent with the next events_Done too: when only
+ * the answer was lost, Centra has dropped them and will not send them again.
+ */
 static ErrKind
 acknowledge(Importer *im, Error *err)
 {
     size_t n;
-    const long long *ids = loader_ack_ids(im->loader, &n);
+    long long *ids = ack_list(im, &n);
     SoapUpdateResult res;
     HttpResponse resp;
     DynBuf body;
     ErrKind rc;
 
-    if (n == 0)
+    if (n == 0) {
+        xfree(ids);
         return ERR_OK;
+    }
     dynbuf_init(&body, 1024 * 1024);
     soap_build_events_done(im->soap, &body, ids, n);
     memset(&res, 0, sizeof(res));
@@ -329,13 +372,19 @@ acknowledge(Importer *im, Error *err)
     }
     soap_update_result_free(&res);
     dynbuf_free(&body);
+    xfree(im->unconfirmed);
+    im->unconfirmed = NULL;
+    im->nunconfirmed = 0;
     if (rc != ERR_OK) {
         err_hint(err, "The events are stored; Centra will send them again and they will be "
                       "recognised and acknowledged then.");
+        im->unconfirmed = ids;
+        im->nunconfirmed = n;
         return rc;
     }
     im->t.events_acknowledged += (int)n;
     rc = mark_done(im, ids, n, err);
+    xfree(ids);
     if (rc == ERR_OK)
         rc = run_update(im, false, ERR_OK, NULL, err);
     return rc;
@@ -436,6 +485,7 @@ importer_free(Importer *im)
     free_list(im->markets, im->nmarkets);
     xfree(im->lock_key);
     xfree(im->unmarked);
+    xfree(im->unconfirmed);
 }
 
 static ErrKind
