@@ -205,6 +205,22 @@ for command in sync "import --once"; do
     stop_sim
 done
 
+# --- import --follow: events_Done applied by Centra, every answer lost --------
+# More drops than retries: the importer gives the batch up, but Centra has
+# dropped the events and never sends them again; their ids go with the next
+# events_Done, or their done_at would stay empty.
+start_sim --orders $orders --seed $seed
+fresh_db
+sim_fault drop count=3 op=events_Done
+CENTRA_RETRIES=2 start_bg import-lost-done import --follow
+settle 60 "import --follow: every events_Done answer lost three times, then the queue drains" \
+    'drained "$DB"'
+assert_contains "$(cat "$BG_LOG")" "events_Done failed (attempt 2 of 3)" \
+    "the first events_Done was given up after its retries"
+stop_bg "import --follow"
+import_invariants "$DB" "import --follow, events_Done answers lost" "$baseline"
+stop_sim
+
 # ============================================================================
 # 2. centra-sim killed and started again (its --state-file) under the daemon
 # ============================================================================

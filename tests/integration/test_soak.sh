@@ -10,7 +10,7 @@
 #       and Centra queues new events (POST /_sim/events, appended);
 #     - every 30-60 s PostgreSQL is restarted in immediate mode, centra-sim
 #       is killed (SIGKILL) and started again from its --state-file, and the
-#       daemon gets a SIGHUP.
+#       daemon gets a SIGHUP (its log file renamed first, as logrotate does).
 #     Then the faults are cleared, the inserts stop, the queue and the outbox
 #     drain, SIGTERM stops the daemon (exit 0) and the invariants of
 #     simlib.sh hold: every event stored once and acknowledged, no order or
@@ -63,8 +63,10 @@ start_sim "${sim_args[@]}" || finish
 fresh_db
 mport=$("$CB_BUILD_DIR/tests/freeport")
 metrics=http://127.0.0.1:$mport/metrics
-log=$cb_tmp/daemon.log
-"$CB_BIN" run --metrics-listen "127.0.0.1:$mport" </dev/null >/dev/null 2>"$log" &
+# The log goes to a file, rotated (renamed) before each SIGHUP.
+export CENTRA_LOG_FILE=$cb_tmp/daemon.log
+log=$CENTRA_LOG_FILE
+"$CB_BIN" -v run --metrics-listen "127.0.0.1:$mport" </dev/null >/dev/null 2>"$cb_tmp/daemon.err" &
 daemon=$!
 bg_pids+=("$daemon")
 wait_for 20 'curl -sf "$metrics" >/dev/null'
@@ -170,6 +172,7 @@ while ((SECONDS < end)); do
         next_sim=$((SECONDS + 30 + RANDOM % 31))
     fi
     if ((SECONDS >= next_hup)); then
+        mv "$log" "$log.$sighups"
         kill -HUP "$daemon"
         sighups=$((sighups + 1))
         next_hup=$((SECONDS + 30 + RANDOM % 31))
@@ -193,7 +196,7 @@ drained() {
 wait_for 180 drained
 cb_report $? "the queue and the outbox drain once the faults stop" \
     "$(q "$DB" "SELECT status, count(*) FROM centra_outbox.messages GROUP BY 1")
-$(grep -E 'ERROR|FATAL' "$log" | tail -n 20)"
+$(cat "$log".* "$log" | grep -E 'ERROR|FATAL' | tail -n 20)"
 kill -0 "$daemon"
 cb_report $? "the daemon is still running" "$(tail -n 20 "$log")"
 scrape=$(curl -s "$metrics")
@@ -202,6 +205,11 @@ wait_for 60 '! kill -0 "$daemon" 2>/dev/null'
 wait "$daemon"
 cb_report $? "SIGTERM: the daemon exits 0" "$(tail -n 20 "$log")"
 
+if ((sighups > 0)); then
+    assert_eq 3 "$(grep -c "log file reopened" "$log")" \
+        "after the last SIGHUP the daemon and both workers write to the new log file"
+fi
+assert_eq "" "$(cat "$cb_tmp/daemon.err")" "with centra_log_file, nothing on stderr"
 import_invariants "$DB" "soak"
 export_invariants "$DB" "soak"
 quarantined=$(q "$DB" "SELECT count(*) FROM centra.events WHERE status = 'quarantined'")
