@@ -3,7 +3,8 @@
 #   make             install missing dependencies, configure, build
 #   make demo        build, then run "centra-bridge demo": a throwaway PostgreSQL
 #                    cluster and centra-sim, a full sync, a summary; cleans up
-#   make test        build, then run every test (unit, integration, style)
+#   make test        build, then run every test (unit, integration, style) but the soak
+#   make soak        build, then run the fault soak for SOAK_SECONDS (default 180)
 #   make bench       build, then run the benchmarks, print their figures and write
 #                    docs/benchmarks.md (sizes: CB_BENCH_* variables, see the script)
 #   make sanitize    unit and integration tests built with ASan and UBSan
@@ -16,7 +17,8 @@
 #   make clean       remove the build directories
 #
 # Variables: BUILD_DIR (default build), CMAKE_ARGS (extra -D options),
-# JOBS (parallel jobs), SKIP_DEPS=1 (do not run the dependency script).
+# JOBS (parallel jobs), SKIP_DEPS=1 (do not run the dependency script),
+# SOAK_SECONDS (how long make soak injects faults), SOAK_SEED (replay a soak's choices).
 
 BUILD_DIR  ?= build
 CMAKE_ARGS ?=
@@ -24,10 +26,12 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 COVERAGE_FLOOR ?= 90
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+SOAK_SECONDS ?= 180
+SOAK_SEED  ?=
 CTEST      := ctest --output-on-failure -j $(JOBS)
 
-.PHONY: all deps configure build demo test test-unit test-integration bench sanitize valgrind \
-        coverage fuzz clean
+.PHONY: all deps configure build demo test test-unit test-integration bench soak sanitize \
+        valgrind coverage fuzz clean
 
 all: build
 
@@ -46,7 +50,7 @@ demo: build
 	$(BUILD_DIR)/centra-bridge demo
 
 test: build
-	cd $(BUILD_DIR) && $(CTEST) -LE bench
+	cd $(BUILD_DIR) && $(CTEST) -LE 'bench|soak'
 
 test-unit: build
 	cd $(BUILD_DIR) && $(CTEST) -L unit
@@ -56,6 +60,11 @@ test-integration: build
 
 bench: build
 	tests/bench/report.sh $(BUILD_DIR)
+
+soak: build
+	cd $(BUILD_DIR) && rm -f soak-summary.txt && \
+	  CB_SOAK_SECONDS=$(SOAK_SECONDS) $(if $(SOAK_SEED),CB_SOAK_SEED=$(SOAK_SEED)) \
+	  ctest -L soak --output-on-failure; rc=$$?; cat soak-summary.txt 2>/dev/null; exit $$rc
 
 sanitize: deps
 	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DENABLE_SANITIZERS="address;undefined" \

@@ -426,6 +426,17 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
     for (int i = 0; i < nextra && i < OUTCOME_EXTRA_MAX; i++)
         params[3 + i] = extra[i];
     rc = db_query(ex->db, sql.data, 3 + nextra, params, res, err);
+    if (rc == ERR_DB_CONNECTION && !db_in_transaction(ex->db)) {
+        /*
+         * Centra's answer is in hand: record it on a new connection (the
+         * query connects again first) instead of giving the messages back
+         * to be sent again.  The guard on locked_by and status makes this
+         * change nothing if the first attempt did commit.
+         */
+        log_warn("%s; recording the answer again", err->message);
+        err_reset(err);
+        rc = db_query(ex->db, sql.data, 3 + nextra, params, res, err);
+    }
     dynbuf_free(&ids);
     dynbuf_free(&reqs);
     dynbuf_free(&sql);

@@ -348,6 +348,7 @@ acknowledge(Importer *im, Error *err)
         return ERR_OK;
     rc = send_done(im, ids, n, err);
     if (rc != ERR_OK) {
+        im->recovered = false; /* Centra may have applied it: the next round acknowledges again */
         err_hint(err, "The events are stored; the next run acknowledges them first, or Centra "
                       "sends them again and they are recognised and acknowledged then.");
         return rc;

@@ -56,6 +56,8 @@ static const char sim_help[] =
     "      --tls-cert=FILE       serve HTTPS with this PEM certificate (with --tls-key);\n"
     "                            the URL printed is then https://\n"
     "      --tls-key=FILE        the PEM private key of --tls-cert\n"
+    "      --state-file=FILE     keep the queue, acknowledgements and updates in FILE\n"
+    "                            and replay it on start (survives SIGKILL)\n"
     "  -v, --verbose             log each request\n"
     "  -q, --quiet               log errors only\n"
     "  -h, --help                show this help, then exit\n"
@@ -79,7 +81,8 @@ enum {
     OPT_URL_FILE,
     OPT_DISCARD_UPDATES,
     OPT_TLS_CERT,
-    OPT_TLS_KEY
+    OPT_TLS_KEY,
+    OPT_STATE_FILE
 };
 
 /* A usage error: message, detail (may be ""), and the hint to read --help. */
@@ -194,6 +197,7 @@ main(int argc, char **argv)
         {"discard-updates", no_argument, NULL, OPT_DISCARD_UPDATES},
         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"state-file", required_argument, NULL, OPT_STATE_FILE},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -308,6 +312,9 @@ main(int argc, char **argv)
             break;
         case OPT_TLS_KEY:
             o.tls_key = optarg;
+            break;
+        case OPT_STATE_FILE:
+            o.state_file = optarg;
             break;
         case 'v':
             log_set_level(LOG_LEVEL_DEBUG);

@@ -28,6 +28,7 @@
 #include "centra/json.h"
 #include "centra/log.h"
 #include "centra/strutil.h"
+#include "sim_journal_int.h"
 
 #define UPLOAD_CAP      (256u * 1024 * 1024) /* POST /_sim/events: recorded queues are large */
 #define SOAP_UPLOAD_CAP (64u * 1024 * 1024)  /* a SOAP request */
@@ -176,9 +177,16 @@ load_data(SimServer *srv, size_t orders, uint64_t seed, Error *err)
 ErrKind
 sim_server_reset(SimServer *srv, size_t orders, uint64_t seed, Error *err)
 {
+    SimJournal *journal = srv->store.journal; /* detached while the start state loads */
+    ErrKind rc;
+
     sim_store_clear(&srv->store);
     sim_faults_clear(&srv->faults);
-    return load_data(srv, orders, seed, err);
+    rc = load_data(srv, orders, seed, err);
+    srv->store.journal = journal;
+    if (rc == ERR_OK)
+        sim_journal_reset(journal, orders, seed);
+    return rc;
 }
 
 /* --- responses -------------------------------------------------------------------------- */
@@ -484,6 +492,7 @@ admin_events(SimServer *srv, struct MHD_Connection *conn, const Upload *up)
     n = sim_store_append_xml(&srv->store, dynbuf_str(&up->body), dynbuf_len(&up->body), mode, &err);
     if (n < 0)
         return send_error(conn, 400, err.message);
+    sim_journal_events(srv->store.journal, mode, dynbuf_str(&up->body), dynbuf_len(&up->body));
     dynbuf_init(&b, 256);
     dynbuf_addf(&b, "{\"appended\":%ld,\"queue_length\":%zu,\"next_event_id\":%lld}", n,
                 srv->store.live, srv->store.next_id);
@@ -796,6 +805,8 @@ sim_server_start(SimServer *srv, const SimOptions *opts, Error *err)
     rc = load_data(srv, opts->orders, opts->seed, err);
     if (rc == ERR_OK)
         rc = load_tls(srv, opts, err);
+    if (rc == ERR_OK && opts->state_file != NULL)
+        rc = sim_journal_open(srv, opts->state_file, err);
     if (rc != ERR_OK) {
         free_tls(srv);
         sim_store_free(&srv->store);
@@ -870,6 +881,8 @@ sim_server_stop(SimServer *srv)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     free_tls(srv);
+    sim_journal_close(srv->store.journal);
+    srv->store.journal = NULL;
     sim_store_free(&srv->store);
     pthread_mutex_destroy(&srv->lock);
     sem_destroy(&srv->busy);

@@ -39,9 +39,10 @@ typedef struct SimOptions {
     size_t nevent_files;
     const SimFault *faults; /* faults active from the start */
     size_t nfaults;
-    bool discard_updates; /* answer *_Update unread, only counted (sim_soap_discard) */
-    const char *tls_cert; /* PEM certificate file: serve HTTPS; NULL: plain HTTP */
-    const char *tls_key;  /* PEM private key file of tls_cert */
+    bool discard_updates;   /* answer *_Update unread, only counted (sim_soap_discard) */
+    const char *tls_cert;   /* PEM certificate file: serve HTTPS; NULL: plain HTTP */
+    const char *tls_key;    /* PEM private key file of tls_cert */
+    const char *state_file; /* --state-file: journal and replay the state, or NULL */
 } SimOptions;
 
 #define SIM_MAX_ORDERS 50000000 /* largest --orders and reset?orders= */

@@ -18,6 +18,7 @@
 #include "centra/strutil.h"
 #include "centra/xmltree.h"
 #include "centra/xmlwriter.h"
+#include "sim_journal_int.h"
 #include "sim_update_int.h"
 
 #define SOAP_ENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
@@ -171,8 +172,10 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
             if (e->poison == SIM_POISON_NONE && strcmp(sim_store_type(s, e), "order") == 0)
                 victim = e;
         }
-        if (victim != NULL && sim_faults_fire(f, kind, op, NULL))
+        if (victim != NULL && sim_faults_fire(f, kind, op, NULL)) {
             victim->poison = k == 0 ? SIM_POISON_MALFORMED : SIM_POISON_CTRLCHAR;
+            sim_journal_poison(s->journal, victim->id, victim->poison);
+        }
     }
     /*
      * The last acknowledged event comes again, as after a lost events_Done

@@ -15,6 +15,7 @@
 
 #include "centra/alloc.h"
 #include "centra/strutil.h"
+#include "sim_journal_int.h"
 
 #define EVENT_DEPTH 4 /* Envelope, Body, events_Get, events: an <event> is at depth 4 */
 
@@ -575,6 +576,7 @@ sim_store_done(SimStore *s, const long long *ids, size_t n)
     }
     while (s->first_live < s->nevents && s->events[s->first_live].done)
         s->first_live++;
+    sim_journal_done(s->journal, s->done_ids + s->ndone - count, count);
     return count;
 }
 
@@ -794,6 +796,8 @@ sim_store_log_request(SimStore *s, const char *op, const XmlNode *root, const ch
 
     char *masked = mask_password(root, body, len);
     size_t masked_len = strlen(masked);
+
+    sim_journal_update(s->journal, masked, masked_len); /* before it is cut */
 
     if (masked_len > SIM_REQUEST_BODY_MAX) {
         /* Cut at a tag, so the text stays readable and whole characters. */

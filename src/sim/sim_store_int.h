@@ -70,6 +70,8 @@ typedef struct SimStyle {
     bool ok_responses;  /* answer updates with <xxxUpdateResponse>OK</...> */
 } SimStyle;
 
+typedef struct SimJournal SimJournal; /* --state-file (sim_journal_int.h) */
+
 typedef struct SimStore {
     SimStyle style;      /* how responses and stored events are written */
     uint64_t seed;       /* generator seed */
@@ -100,6 +102,7 @@ typedef struct SimStore {
     size_t requests_alloc;
     long long next_seq;     /* next request sequence number */
     size_t discarded_items; /* items of the updates answered unread (--discard-updates) */
+    SimJournal *journal;    /* where changes are recorded (--state-file), or NULL */
 } SimStore;
 
 /* Set up an empty store with the style; then sim_store_generate. */

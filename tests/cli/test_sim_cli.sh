@@ -123,8 +123,7 @@ assert_eq "" "$ERR" "--help writes nothing to stderr"
 assert_contains "$OUT" "Usage: centra-sim [OPTION]..." "--help shows the usage"
 help=$OUT
 options=(listen path flavor style response-style username orders seed events fault url-file discard-updates
-    tls-cert tls-key
-    verbose quiet help version)
+    tls-cert tls-key state-file verbose quiet help version)
 for opt in "${options[@]}"; do
     assert_contains "$help" "--$opt" "--help lists --$opt"
 done
@@ -177,7 +176,8 @@ expect_usage "a value for a flag" 'centra-sim: error: option "--version" does no
 expect_usage "a password option (its value not echoed)" \
     'centra-sim: error: unrecognized option "--password"' --password=hunter2
 expect_usage "an extra argument" 'centra-sim: error: unexpected argument "now"' now
-for opt in listen path flavor style response-style username orders seed events fault url-file; do
+for opt in listen path flavor style response-style username orders seed events fault url-file \
+    state-file; do
     expect_usage "--$opt without a value" "centra-sim: error: option \"--$opt\" requires a value" \
         "--$opt"
 done
@@ -353,6 +353,86 @@ if start_sim "${fault_args[@]}"; then
     stop_sim TERM
 else
     cb_report 1 "every fault kind starts" "$(cat "$SIM_ERR")"
+fi
+
+# --- --state-file: killed and started again, the same queue ------------------------------
+soap_call() { # OPERATION INNER-XML: POST a request with the default login
+    http POST "$SIM_URL" '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+<soap:Body><'"$1"' xmlns="http://www.centra.com/webservices/"><login><username>centra-sim</username>
+<password>centra-sim</password></login>'"$2"'</'"$1"'></soap:Body></soap:Envelope>'
+}
+# sim_snapshot: the state (without the per-operation counters and faults, which
+# are not kept), the request log (without arrival times) and what events_Get serves.
+sim_snapshot() {
+    http GET "$SIM_BASE/_sim/state"
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.pop("requests"); d.pop("faults")
+print(json.dumps(d, sort_keys=True))' "$HTTP_BODY"
+    http GET "$SIM_BASE/_sim/requests"
+    python3 -c 'import json,sys; print([(r["seq"], r["op"], r["body"]) for r in json.loads(sys.argv[1])])' \
+        "$HTTP_BODY"
+    soap_call events_Get ''
+    printf '%s\n' "$HTTP_BODY"
+}
+state_file=$cb_tmp/sim.state
+expect_start_failure "--state-file in a missing directory" 74 \
+    "could not open state file \"$cb_tmp/none/state\": No such file or directory" \
+    --state-file="$cb_tmp/none/state"
+if start_sim --orders=300 --state-file="$state_file" --fault=malformed:count=1:op=events_Get; then
+    soap_call events_Done '<event>1</event><event>2</event><event>7</event>'
+    soap_call events_Get '' # spoils an order event (the fault)
+    soap_call orders_Update '<orders><order><id>100003</id><status>confirmed</status></order></orders>'
+    assert_contains "$HTTP_BODY" "<ns1:success>true</ns1:success>" "an order update succeeds"
+    soap_call products_Update '<products><product><id>NOPE</id><variations><variation><id>1</id></variation></variations></product></products>'
+    http POST "$SIM_BASE/_sim/events?ids=new" \
+        '<events><event><type>customer</type><entry>9</entry><data><customer><id>9</id></customer></data></event></events>'
+    http POST "$SIM_BASE/_sim/faults?kind=slow_done&ms=60000"
+    # Acknowledged, the answer held back, killed before it is sent.
+    curl -s -m 1 -o /dev/null -H 'Content-Type: text/xml' --data-binary '<soap:Envelope
+        xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><events_Done
+        xmlns="http://www.centra.com/webservices/"><login><username>centra-sim</username>
+        <password>centra-sim</password></login><event>3</event></events_Done></soap:Body>
+        </soap:Envelope>' "$SIM_URL"
+    http POST "$SIM_BASE/_sim/faults?clear=1"
+    before=$(sim_snapshot)
+    assert_contains "$before" '"acknowledged_ids": [1, 2, 7, 3]' "the acknowledgements are in the state"
+    assert_contains "$before" '</ns1:id>' "a spoiled event is served" # the guide's typo
+    kill -KILL "$SIM_PID"
+    wait "$SIM_PID" 2>/dev/null
+    assert_not_contains "$(cat "$state_file")" "centra-sim</password>" \
+        "the state file does not hold the password"
+    if start_sim --orders=300 --state-file="$state_file"; then
+        assert_eq "$before" "$(sim_snapshot)" \
+            "after SIGKILL, the same queue, acknowledgements, objects, request log and spoiled event"
+        assert_contains "$(cat "$SIM_ERR")" "replayed 6 records" "it logs what it replayed"
+        soap_call events_Done '<event>4</event>'
+        kill -KILL "$SIM_PID"
+        wait "$SIM_PID" 2>/dev/null
+    else
+        cb_report 1 "a killed simulator starts again from its state file" "$(cat "$SIM_ERR")"
+    fi
+    # A record cut short by the kill is dropped and cut off the file.
+    size=$(stat -c %s "$state_file")
+    printf 'D 9\n5 6' >>"$state_file"
+    if start_sim --orders=300 --state-file="$state_file"; then
+        http GET "$SIM_BASE/_sim/state"
+        assert_contains "$HTTP_BODY" '"acknowledged_ids":[1,2,7,3,4]' \
+            "the acknowledgement after the restart is kept, the cut record is not"
+        assert_contains "$(cat "$SIM_ERR")" "dropped an incomplete last record (7 bytes)" \
+            "a cut record is reported"
+        assert_eq "$size" "$(stat -c %s "$state_file")" "the cut record is removed from the file"
+        stop_sim TERM
+    else
+        cb_report 1 "a state file with a cut last record is replayed" "$(cat "$SIM_ERR")"
+    fi
+    LINES_EXPECTED=3 expect_start_failure "a state file of other --orders" 65 \
+        "state file \"$state_file\" belongs to another queue" --orders=301 \
+        --state-file="$state_file"
+    assert_contains "$ERR" "hint: Start with the --orders and --seed it was written with" \
+        "a state file of another queue: the hint"
+    LINES_EXPECTED=3 expect_start_failure "a state file that is not one" 65 \
+        "\"$fixture\" is not a centra-sim state file" --state-file="$fixture"
+else
+    cb_report 1 "--state-file starts" "$(cat "$SIM_ERR")"
 fi
 
 # --- the password: used, never shown ---------------------------------------------------

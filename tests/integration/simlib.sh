@@ -67,6 +67,37 @@ stop_sim() {
     wait "$SIM_PID" 2>/dev/null
 }
 
+# wait_for SECONDS 'SHELL CODE': evaluate the code every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+    local limit=$(($1 * 10)) i
+    for ((i = 0; i < limit; i++)); do
+        eval "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# sim_add_fault KIND KEY=VALUE...: add a fault to the simulator's list.
+sim_add_fault() {
+    local kind=$1 args='' kv
+    shift
+    for kv in "$@"; do
+        args+="&$kv"
+    done
+    curl -s -X POST "$SIM_BASE/_sim/faults?kind=$kind$args" >/dev/null
+}
+
+# sim_fault KIND KEY=VALUE...: clear the simulator's faults, then set one.
+sim_fault() {
+    sim_clear_faults
+    sim_add_fault "$@"
+}
+
+# sim_clear_faults: no fault any more.
+sim_clear_faults() {
+    curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+}
+
 # sim_state: fetch /_sim/state into SIM_STATE.
 sim_state() {
     SIM_STATE=$(curl -s "$SIM_BASE/_sim/state")
@@ -172,6 +203,20 @@ import_invariants() {
         assert_eq "$3" "$(checksum "$db" run_id)" \
             "$what: the staging tables are exactly those of a clean import"
     fi
+}
+
+# sent_twice OP: how many distinct item ids the simulator received in more
+# than one OP request (at-least-once delivery: a request whose answer was
+# lost is sent again).
+sent_twice() {
+    curl -s "$SIM_BASE/_sim/requests?op=$1" | python3 -c '
+import collections, json, re, sys
+seen = collections.Counter()
+for q in json.load(sys.stdin):
+    m = re.search(r"<login>.*?</login>(.*)", q["body"], re.S)
+    for i in set(re.findall(r"<(?:\w+:)?id>([^<]*)</(?:\w+:)?id>", m.group(1) if m else "")):
+        seen[i] += 1
+print(sum(1 for n in seen.values() if n > 1))'
 }
 
 # export_invariants DB WHAT [FAILED]: every outbox message reached a final

@@ -8,9 +8,8 @@
 #     2. run: workers, SIGTERM in the middle of a batch (exit 0, nothing
 #        acknowledged that is not stored, nothing lost), NOTIFY waking the
 #        exporter, metrics and /healthz, a killed worker started again,
-#        SIGHUP reopening the log file, a refused login stopping it with 77;
-#     3. PostgreSQL restarted (as by a crash) under the running daemon: both
-#        workers carry on by themselves, nothing lost or stored twice.
+#        SIGHUP reopening the log file, a refused login stopping it with 77.
+#     PostgreSQL restarted under the daemon: test_recovery.sh.
 source "$(dirname "$0")/simlib.sh"
 
 sim_lists() { # OP: the requests of OP logged by the simulator, one per line
@@ -22,16 +21,6 @@ enqueue_market() { # DB ID: a markets_Update message; prints its id
                 json_build_object('id', '$2', 'store', '1', 'type', 'retail',
                                   'description', 'Market $2')) RETURNING id"
 }
-# wait_for SECONDS 'SHELL CODE': evaluate the code every 0.1 s until it succeeds; 1 on timeout.
-wait_for() {
-    local limit=$(($1 * 10)) i
-    for ((i = 0; i < limit; i++)); do
-        eval "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # start_daemon LOGFILE: centra-bridge -v run with a metrics endpoint on a free port, in the
 # background; sets daemon (its pid), metrics and health (the endpoint's URLs).
 start_daemon() {
@@ -240,48 +229,5 @@ assert_eq 64 "$RC" "a bad --metrics-listen is a usage error"
 assert_contains "$ERR" "invalid metrics address" "saying what is wrong"
 CENTRA_METRICS_LISTEN=1.2.3.4.5:80 cb run
 assert_eq 78 "$RC" "a bad centra_metrics_listen is a configuration error"
-
-# ============================================================================
-# 3. PostgreSQL restarted under the daemon
-# ============================================================================
-own=$cb_tmp/own-pg
-pgcluster=$CB_SOURCE_DIR/tests/integration/pgcluster.sh
-# Stop it before sim_cleanup removes cb_tmp, which holds where its data lives.
-trap '"$pgcluster" stop "$own" >/dev/null 2>&1; sim_cleanup' EXIT
-"$pgcluster" start "$own" "$CB_BUILD_DIR/tests/freeport" >/dev/null
-own_url=$(source "$own/env" && echo "postgresql://postgres@127.0.0.1:$PGPORT/postgres")
-qo() { psql -X -A -t -q "$own_url" -c "$1"; }
-DATABASE_URL=$own_url "$CB_BIN" -q migrate
-start_sim --orders 400 --seed 8
-curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=1000&ms=300&op=events_Get" >/dev/null
-DATABASE_URL=$own_url CENTRA_DB_RETRY_DELAY=100ms "$CB_BIN" run 2>"$log" &
-daemon=$!
-bg_pids+=("$daemon")
-wait_for 20 '[[ $(qo "SELECT count(*) FROM centra.events") -ge 100 ]]'
-"$pgcluster" restart "$own"
-cb_report $? "PostgreSQL restarted in immediate mode while the daemon imports"
-m=$(qo "INSERT INTO centra_outbox.messages (operation, entity_key, payload) VALUES
-    ('markets_Update', 'market:R1', '{\"id\":\"R1\",\"store\":\"1\",\"type\":\"retail\"}')
-    RETURNING id")
-done_now() { # every event of the simulator has done_at, and message $m is sent
-    local total
-    total=$(curl -s "$SIM_BASE/_sim/state" | grep -o '"events_total":[0-9]*' | cut -d: -f2)
-    [[ "$(qo "SELECT count(done_at) FROM centra.events")|$(qo "SELECT status FROM centra_outbox.messages WHERE id = $m")" == "$total|sent" ]]
-}
-wait_for 60 done_now
-kill -0 "$daemon"
-cb_report $? "the daemon is still running after the restart" "$(tail -n 20 "$log")"
-assert_contains "$(cat "$log")" "reconnecting to the database" "the workers met the restart"
-assert_not_contains "$(cat "$log")" "worker exited" "no worker had to be started again"
-kill -TERM "$daemon"
-wait "$daemon"
-assert_eq 0 "$?" "SIGTERM: exit 0"
-sim_state
-total=$(state events_total)
-assert_eq "0|$total|$total|$total|$total" "$(state queue_length)|$(state acknowledged_count)|$(qo "SELECT count(*), count(DISTINCT event_id), count(done_at) FROM centra.events" | tr '|' '|')" \
-    "after the restart: the queue drained, every event stored once and acknowledged" \
-    "$(grep -E "WARNING|ERROR" "$log" | tail -n 20)"
-assert_eq sent "$(qo "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
-    "a message enqueued after the restart was sent"
 
 finish

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# tests/integration/test_recovery.sh
+#     The bridge recovers on its own from outages in the middle of its work,
+#     on a private PostgreSQL cluster (restarting it disturbs no other test):
+#     1. PostgreSQL restarted as by a crash (pg_ctl restart -m immediate)
+#        while import --follow has a batch in flight or waits for the
+#        answer to its events_Done, while export --follow
+#        is sending (messages in 'sending'), under the daemon (run) doing
+#        both, and under sync and import --once (which may give up with 69:
+#        the next run completes);
+#     2. centra-sim killed (SIGKILL) and started again with its --state-file
+#        on the same port, under the daemon: during an events_Get, between
+#        COMMIT and events_Done (a slow_done fault), and during an export.
+#     Each time: nothing lost, nothing stored twice, every event
+#     acknowledged, no order regressed, every message sent (simlib.sh's
+#     invariants).  A held request (a delay fault) makes "in flight" exact.
+source "$(dirname "$0")/simlib.sh"
+
+own=$cb_tmp/own-pg
+pgcluster=$CB_SOURCE_DIR/tests/integration/pgcluster.sh
+# Stop it before sim_cleanup removes cb_tmp, which holds where its data lives.
+trap '"$pgcluster" stop "$own" >/dev/null 2>&1; sim_cleanup' EXIT
+if ! "$pgcluster" start "$own" "$CB_BUILD_DIR/tests/freeport" >"$cb_tmp/pg.out" 2>&1; then
+    cb_report 1 "a private PostgreSQL cluster starts" "$(cat "$cb_tmp/pg.out")"
+    finish
+fi
+# From here on every database (new_db, fresh_db, q) is in the private cluster.
+source "$own/env"
+# pgcluster.sh runs with synchronous_commit=off, with which a crash loses the
+# last commits (a claim, a stored batch already acknowledged): not what the
+# bridge is tested against here.  A role setting wins over the server's.
+psql -X -q -d postgres -c "ALTER ROLE CURRENT_USER SET synchronous_commit = on" >/dev/null
+export CENTRA_DB_RETRY_DELAY=100ms CENTRA_POLL_INTERVAL=1s CENTRA_RETRY_DELAY=100ms
+
+mark() { echo "# ${SECONDS}s: $1"; }
+restart_pg() { # WHAT: restart the cluster as a crash would
+    mark "$1"
+    "$pgcluster" restart "$own" >"$cb_tmp/pg.out" 2>&1
+    cb_report $? "$1: PostgreSQL restarted (immediate mode)" "$(cat "$cb_tmp/pg.out")"
+}
+# start_bg NAME ARG...: centra-bridge -v ARG... in the background, stderr in
+# $cb_tmp/NAME.log; sets BG_PID and BG_LOG.
+start_bg() {
+    BG_LOG=$cb_tmp/$1.log
+    shift
+    "$CB_BIN" -v "$@" </dev/null >/dev/null 2>"$BG_LOG" &
+    BG_PID=$!
+    bg_pids+=("$BG_PID")
+}
+# stop_bg WHAT: SIGTERM the background command; it must exit 0 within 30 s.
+stop_bg() {
+    kill -TERM "$BG_PID"
+    if ! wait_for 30 '! kill -0 "$BG_PID" 2>/dev/null'; then
+        cb_report 1 "$1: SIGTERM stops it" "$(tail -n 20 "$BG_LOG")"
+        kill -KILL "$BG_PID"
+    fi
+    wait "$BG_PID"
+    cb_report $? "$1: SIGTERM, exit 0" "$(grep -E 'ERROR|FATAL' "$BG_LOG" | tail -n 10)"
+}
+# settle SECONDS WHAT CODE: wait (bounded) until CODE succeeds; a check that it did.
+settle() {
+    wait_for "$1" "$3"
+    cb_report $? "$2" "$(tail -n 30 "${BG_LOG:-/dev/null}")"
+    mark "settled: $2"
+}
+# fired: how often the fault set last fired (0 when none).
+fired() {
+    sim_state
+    echo "$(fault_fired)"
+}
+# drained DB: every event of the simulator is stored with done_at.
+drained() {
+    sim_state
+    [[ $(q "$1" "SELECT count(done_at) FROM centra.events") == "$(state events_total)" &&
+        $(state queue_length) == 0 ]]
+}
+# all_sent DB: no outbox message is waiting.
+all_sent() {
+    [[ $(q "$1" "SELECT count(*) FROM centra_outbox.messages
+        WHERE status NOT IN ('sent', 'superseded')") == 0 ]]
+}
+# enqueue_markets DB FROM TO: markets_Update messages for markets RFROM..RTO.
+enqueue_markets() {
+    q "$1" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        SELECT 'markets_Update', 'market:R' || i, json_build_object('id', 'R' || i,
+            'store', '1', 'type', 'retail', 'description', 'Market ' || i)
+        FROM generate_series($2, $3) i" >/dev/null
+}
+
+orders=300
+seed=21
+# The clean import every import below must match exactly.
+start_sim --orders $orders --seed $seed
+fresh_db
+cb import --once
+[[ $RC == 0 ]]
+cb_report $? "a clean import of the queue" "$ERR"
+baseline=$(checksum "$DB" run_id)
+stop_sim
+
+# ============================================================================
+# 1. PostgreSQL restarted
+# ============================================================================
+# --- import --follow, a batch in flight -------------------------------------
+start_sim --orders $orders --seed $seed
+fresh_db
+start_bg import-follow import --follow
+settle 20 "import --follow stores a first batch" '[[ $(q "$DB" "SELECT count(done_at) FROM centra.events") -ge 100 ]]'
+sim_fault delay ms=1500 count=1 op=events_Get
+settle 20 "import --follow: an events_Get is held" '[[ $(fired) -ge 1 ]]'
+restart_pg "import --follow with an events_Get held"
+settle 60 "import --follow drains the queue after the restart" 'drained "$DB"'
+kill -0 "$BG_PID"
+cb_report $? "import --follow is still running after the restart" "$(tail -n 20 "$BG_LOG")"
+assert_contains "$(cat "$BG_LOG")" "reconnecting to the database" "import --follow met the restart"
+stop_bg "import --follow"
+import_invariants "$DB" "import --follow, PostgreSQL restarted" "$baseline"
+stop_sim
+
+# --- import --follow, events_Done answered late (done_at not yet recorded) ----
+start_sim --orders $orders --seed $seed
+fresh_db
+start_bg import-follow2 import --follow
+settle 20 "import --follow stores a first batch" '[[ $(q "$DB" "SELECT count(done_at) FROM centra.events") -ge 100 ]]'
+sim_fault slow_done ms=1500 count=1
+settle 20 "import --follow: an events_Done answer is held" '[[ $(fired) -ge 1 ]]'
+restart_pg "import --follow with an events_Done answer held"
+settle 60 "import --follow (events_Done held) drains the queue after the restart" 'drained "$DB"'
+kill -0 "$BG_PID"
+cb_report $? "import --follow is still running after the restart" "$(tail -n 20 "$BG_LOG")"
+assert_contains "$(cat "$BG_LOG")" "reconnecting to the database" "import --follow met the restart"
+stop_bg "import --follow"
+import_invariants "$DB" "import --follow, PostgreSQL restarted before done_at" "$baseline"
+stop_sim
+
+# --- export --follow, messages in 'sending' ----------------------------------
+start_sim --orders 0
+fresh_db
+enqueue_markets "$DB" 1 250
+sim_fault delay ms=1500 count=1 op=markets_Update
+start_bg export-follow export --follow
+settle 20 "export --follow: a markets_Update is held" '[[ $(fired) -ge 1 ]]'
+assert_eq 250 "$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sending'")" \
+    "export --follow: all 250 messages are claimed ('sending') when PostgreSQL goes"
+restart_pg "export --follow with a markets_Update held"
+enqueue_markets "$DB" 251 300
+settle 60 "export --follow sends everything after the restart" 'all_sent "$DB"'
+kill -0 "$BG_PID"
+cb_report $? "export --follow is still running after the restart" "$(tail -n 20 "$BG_LOG")"
+stop_bg "export --follow"
+export_invariants "$DB" "export --follow, PostgreSQL restarted"
+assert_eq 300 "$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")" \
+    "export --follow: all 300 messages sent"
+assert_eq 0 "$(sent_twice markets_Update)" \
+    "export --follow: no message sent twice (the answer was recorded after the reconnection)"
+stop_sim
+
+# --- run: the daemon, both workers busy --------------------------------------
+start_sim --orders $orders --seed $seed
+fresh_db
+enqueue_markets "$DB" 1 150
+# The import slowed down, one export request held long: both in flight at once.
+sim_fault delay ms=400 count=3 op=events_Get
+sim_add_fault delay ms=2500 count=1 op=markets_Update
+start_bg run run
+settle 20 "run: events stored and messages claimed" '[[ $(q "$DB" "SELECT count(*) FROM centra.events") -ge 100 &&
+    $(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = '"'sending'"'") -gt 0 ]]'
+restart_pg "run, an events_Get and a markets_Update held"
+enqueue_markets "$DB" 151 200
+settle 60 "the daemon drains the queue and the outbox after the restart" \
+    'drained "$DB" && all_sent "$DB"'
+kill -0 "$BG_PID"
+cb_report $? "the daemon is still running after the restart" "$(tail -n 20 "$BG_LOG")"
+assert_contains "$(cat "$BG_LOG")" "reconnecting to the database" "its workers met the restart"
+assert_not_contains "$(cat "$BG_LOG")" "worker exited" "no worker had to be started again"
+sim_clear_faults
+stop_bg "run"
+import_invariants "$DB" "run, PostgreSQL restarted" "$baseline"
+export_invariants "$DB" "run, PostgreSQL restarted"
+stop_sim
+
+# --- sync and import --once: may give up (69), the next run completes ------
+for command in sync "import --once"; do
+    start_sim --orders $orders --seed $seed
+    fresh_db
+    enqueue_markets "$DB" 1 20
+    sim_fault delay ms=1000 count=1 op=events_Get
+    # Few retries: the command may give up while PostgreSQL is down.
+    # shellcheck disable=SC2086 # the command's words
+    CENTRA_DB_RETRIES=1 "$CB_BIN" -q $command >"$cb_tmp/out" 2>"$cb_tmp/err" &
+    pid=$!
+    bg_pids+=("$pid")
+    settle 20 "$command: an events_Get is held" '[[ $(fired) -ge 1 ]]'
+    restart_pg "$command with an events_Get held"
+    wait "$pid"
+    rc=$?
+    [[ $rc == 0 || $rc == 69 ]]
+    cb_report $? "$command during the restart exits 0 or 69 (it exited $rc)" "$(cat "$cb_tmp/err")"
+    # shellcheck disable=SC2086
+    cb $command
+    [[ $RC == 0 ]]
+    cb_report $? "$command: the next run completes (exit $RC)" "$ERR"
+    import_invariants "$DB" "$command, PostgreSQL restarted" "$baseline"
+    [[ $command == sync ]] && export_invariants "$DB" "sync, PostgreSQL restarted"
+    stop_sim
+done
+
+# --- import --follow: events_Done applied by Centra, every answer lost --------
+# More drops than retries: the importer gives the batch up, but Centra has
+# dropped the events and never sends them again; their ids go with the next
+# events_Done, or their done_at would stay empty.
+start_sim --orders $orders --seed $seed
+fresh_db
+sim_fault drop count=3 op=events_Done
+CENTRA_RETRIES=2 start_bg import-lost-done import --follow
+settle 60 "import --follow: every events_Done answer lost three times, then the queue drains" \
+    'drained "$DB"'
+assert_contains "$(cat "$BG_LOG")" "events_Done failed (attempt 2 of 3)" \
+    "the first events_Done was given up after its retries"
+stop_bg "import --follow"
+import_invariants "$DB" "import --follow, events_Done answers lost" "$baseline"
+stop_sim
+
+# ============================================================================
+# 2. centra-sim killed and started again (its --state-file) under the daemon
+# ============================================================================
+# A larger queue, each events_Get slowed down (also after each restart: the
+# --fault is on the command line), so that the import is still busy for
+# every kill.
+big=1000
+start_sim --orders $big --seed $seed
+fresh_db
+cb import --once
+[[ $RC == 0 ]]
+cb_report $? "a clean import of the larger queue" "$ERR"
+big_baseline=$(checksum "$DB" run_id)
+stop_sim
+port=$("$CB_BUILD_DIR/tests/freeport")
+sim_args=(--orders $big --seed $seed --state-file "$cb_tmp/sim.state" --listen "127.0.0.1:$port"
+    --fault delay:ms=300:rate=1:op=events_Get)
+restart_sim() { # WHAT: SIGKILL the simulator, start it again on the same port
+    mark "$1"
+    stop_sim
+    start_sim "${sim_args[@]}"
+    cb_report $? "$1: centra-sim killed and started again"
+}
+stored() { q "$DB" "SELECT count(done_at) FROM centra.events"; }
+start_sim "${sim_args[@]}"
+fresh_db
+enqueue_markets "$DB" 1 100
+start_bg run-sim run
+settle 30 "run: a first batch stored, the outbox sent" '[[ $(stored) -ge 100 ]] && all_sent "$DB"'
+
+sim_fault delay ms=1500 count=1 op=events_Get
+settle 20 "run: an events_Get is held" '[[ $(fired) -ge 1 ]]'
+before=$(stored)
+restart_sim "during an events_Get"
+settle 30 "run: the import goes on after the simulator restart" '[[ $(stored) -gt $before ]]'
+
+sim_fault slow_done ms=1500 count=1
+settle 20 "run: an events_Done answer is held" '[[ $(fired) -ge 1 ]]'
+sim_state
+acked=$(state acknowledged_count)
+restart_sim "between COMMIT and the events_Done answer"
+sim_state
+assert_eq "$acked" "$(state acknowledged_count)" \
+    "the restarted simulator remembers the acknowledgement it was killed answering"
+
+sim_fault delay ms=1500 count=1 op=markets_Update
+enqueue_markets "$DB" 101 250
+settle 20 "run: a markets_Update is held" '[[ $(fired) -ge 1 ]]'
+restart_sim "during an export"
+enqueue_markets "$DB" 251 300
+settle 60 "the daemon drains the queue and the outbox after the simulator restarts" \
+    'drained "$DB" && all_sent "$DB"'
+kill -0 "$BG_PID"
+cb_report $? "the daemon is still running after three simulator restarts" "$(tail -n 20 "$BG_LOG")"
+stop_bg "run through simulator restarts"
+import_invariants "$DB" "run, centra-sim restarted" "$big_baseline"
+export_invariants "$DB" "run, centra-sim restarted"
+assert_eq 300 "$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")" \
+    "run, centra-sim restarted: all 300 messages sent"
+
+finish
