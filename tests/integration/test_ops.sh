@@ -168,6 +168,8 @@ wait_for 10 'test "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id
 assert_eq sent "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
     "an outbox insert is sent at once (NOTIFY wakes the exporter)"
 wait_for 10 'curl -s "$metrics" | grep -q "^centra_bridge_messages_sent_total 1\$"'
+# The importer's first poll (an empty queue) may come later than the send.
+wait_for 10 'curl -s "$metrics" | grep -qF "centra_bridge_last_success_timestamp_seconds{worker=\"import\"}"'
 scrape=$(curl -s "$metrics")
 for name in centra_bridge_up centra_bridge_events_received_total \
     centra_bridge_import_batches_total centra_bridge_export_requests_total \
