@@ -85,6 +85,12 @@ typedef struct EvpStats {
     bool stopped_at_cap; /* the answer exceeded max_response */
 } EvpStats;
 
+/*
+ * A sink that keeps nothing and counts the events reported in *events (for
+ * read-only uses: "check" and the benchmarks).
+ */
+EvpSink evp_count_sink(long long *events);
+
 /* New parser writing to sink (copied).  Caller frees with evp_free. */
 EvParser *evp_new(const EvpLimits *limits, const EvpSink *sink);
 

@@ -265,58 +265,12 @@ count_chunk(void *arg, const char *data, size_t len, Error *err)
     return evp_feed(arg, data, len, err);
 }
 
-static ErrKind
-ignore_seq(void *arg, int seq, Error *err)
-{
-    (void)arg;
-    (void)seq;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-ignore_data(void *arg, const char *data, size_t len, Error *err)
-{
-    (void)arg;
-    (void)data;
-    (void)len;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-ignore_end(void *arg, Error *err)
-{
-    (void)arg;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-ignore_record(void *arg, const EvpRecord *rec, Error *err)
-{
-    (void)arg;
-    (void)rec;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-count_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
-{
-    (void)ev;
-    (void)p;
-    (void)err;
-    (*(int *)arg)++;
-    return ERR_OK;
-}
-
 /* One events_Get into a counting parser: *events gets the events in the answer. */
 static ErrKind
-events_get_once(SoapClient *soap, const EvpLimits *limits, int *events, HttpResponse *resp,
+events_get_once(SoapClient *soap, const EvpLimits *limits, long long *events, HttpResponse *resp,
                 Error *err)
 {
-    EvpSink counter = {ignore_seq, ignore_data, ignore_end, ignore_record, count_event, events};
+    EvpSink counter = evp_count_sink(events);
     EvParser *p = evp_new(limits, &counter);
     HttpSink sink = {count_begin, count_chunk, p};
     DynBuf body;
@@ -340,7 +294,7 @@ check_centra(CheckRun *cr, const Config *cfg)
 {
     EvpLimits limits;
     SoapClient *soap = NULL;
-    int events = 0;
+    long long events = 0;
     Error err;
     ErrKind rc;
 
@@ -362,10 +316,10 @@ check_centra(CheckRun *cr, const Config *cfg)
     if (rc != ERR_OK)
         fail(cr, "centra", &err);
     else if (events >= 100)
-        line(cr, "ok", "centra", "%s: login accepted, at least %d events waiting", soap_url(soap),
+        line(cr, "ok", "centra", "%s: login accepted, at least %lld events waiting", soap_url(soap),
              events);
     else
-        line(cr, "ok", "centra", "%s: login accepted, %d event%s waiting", soap_url(soap), events,
+        line(cr, "ok", "centra", "%s: login accepted, %lld event%s waiting", soap_url(soap), events,
              events == 1 ? "" : "s");
     soap_client_free(soap);
 }

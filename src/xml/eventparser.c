@@ -1363,6 +1363,65 @@ feed_chunk(EvParser *p, const char *data, size_t len, Error *err)
     return feed_expat(p, chunk, clen, false, err);
 }
 
+/* ---------------------------------------------------------------------------
+ * A counting sink
+ * ------------------------------------------------------------------------- */
+
+static ErrKind
+count_payload_begin(void *arg, int seq, Error *err)
+{
+    (void)arg;
+    (void)seq;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+count_payload_data(void *arg, const char *data, size_t len, Error *err)
+{
+    (void)arg;
+    (void)data;
+    (void)len;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+count_payload_end(void *arg, Error *err)
+{
+    (void)arg;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+count_record(void *arg, const EvpRecord *rec, Error *err)
+{
+    (void)arg;
+    (void)rec;
+    (void)err;
+    return ERR_OK;
+}
+
+static ErrKind
+count_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
+{
+    (void)ev;
+    (void)p;
+    (void)err;
+    (*(long long *)arg)++;
+    return ERR_OK;
+}
+
+EvpSink
+evp_count_sink(long long *events)
+{
+    EvpSink sink = {count_payload_begin, count_payload_data, count_payload_end,
+                    count_record,        count_event,        events};
+
+    return sink;
+}
+
 ErrKind
 evp_feed(EvParser *p, const char *data, size_t len, Error *err)
 {

@@ -107,58 +107,12 @@ raw_expat(const char *data, size_t len)
     return now_s() - t0;
 }
 
-static ErrKind
-on_pbegin(void *arg, int seq, Error *err)
-{
-    (void)arg;
-    (void)seq;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-on_pdata(void *arg, const char *data, size_t len, Error *err)
-{
-    (void)arg;
-    (void)data;
-    (void)len;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-on_pend(void *arg, Error *err)
-{
-    (void)arg;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-on_record(void *arg, const EvpRecord *r, Error *err)
-{
-    (void)arg;
-    (void)r;
-    (void)err;
-    return ERR_OK;
-}
-
-static ErrKind
-on_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
-{
-    (void)ev;
-    (void)p;
-    (void)err;
-    (*(long long *)arg)++;
-    return ERR_OK;
-}
-
 static double
 event_parser(const char *data, size_t len, long long *events)
 {
     double t0 = now_s();
     EvpLimits lim = {1LL << 40, 8 << 20, 64};
-    EvpSink sink = {on_pbegin, on_pdata, on_pend, on_record, on_event, events};
+    EvpSink sink = evp_count_sink(events);
     EvParser *p = evp_new(&lim, &sink);
     Error err;
 

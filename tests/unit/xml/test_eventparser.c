@@ -1630,6 +1630,23 @@ START_TEST(an_answer_over_the_size_cap_before_any_event_is_an_error)
 }
 END_TEST
 
+START_TEST(the_counting_sink_counts_events_and_keeps_nothing)
+{
+    static const char doc[] = DOC(NORMAL_EVENT EVENT("2", NORMAL_DATA) NORMAL_EVENT);
+    long long events = 0;
+    EvpSink sink = evp_count_sink(&events);
+    EvParser *p = evp_new(&default_limits, &sink);
+    Error err;
+
+    err_reset(&err);
+    ck_assert_int_eq(evp_feed(p, doc, strlen(doc), &err), ERR_OK);
+    ck_assert_int_eq(evp_finish(p, &err), ERR_OK);
+    ck_assert_int_eq(events, 3);
+    ck_assert_int_eq(evp_stats(p).events, 3);
+    evp_free(p);
+}
+END_TEST
+
 START_TEST(an_event_without_data_has_no_payload)
 {
     static const char doc[] = DOC("<event>" HEAD("3") "</event>\n" NORMAL_EVENT);
@@ -1763,6 +1780,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, an_answer_over_the_size_cap_keeps_the_complete_events);
     tcase_add_test(hostile, a_first_event_over_the_size_cap_is_quarantined);
     tcase_add_test(hostile, an_answer_over_the_size_cap_before_any_event_is_an_error);
+    tcase_add_test(hostile, the_counting_sink_counts_events_and_keeps_nothing);
     tcase_add_test(life, free_of_null_is_a_no_op);
     suite_add_tcase(s, guide);
     suite_add_tcase(s, ns);
