@@ -34,6 +34,28 @@ sim_cleanup() {
 }
 trap sim_cleanup EXIT
 
+# private_cluster [COMMAND]: start a PostgreSQL cluster of the test's own (in
+# cb_tmp), for tests that restart it, and point every database helper (new_db,
+# fresh_db, q, psql) at it.  It commits durably: pgcluster.sh's
+# synchronous_commit=off loses the last commits in a crash (a claim, a batch
+# already acknowledged), which is not what the bridge is tested against.  At
+# exit: COMMAND, then the cluster is stopped before sim_cleanup removes cb_tmp.
+# Sets own (its directory) and pgcluster (the script, for "restart").
+private_cluster() {
+    own=$cb_tmp/own-pg
+    pgcluster=$CB_SOURCE_DIR/tests/integration/pgcluster.sh
+    # shellcheck disable=SC2064 # COMMAND is expanded now, on purpose
+    trap "${1:-:}; \"\$pgcluster\" stop \"\$own\" >/dev/null 2>&1; sim_cleanup" EXIT
+    if ! "$pgcluster" start "$own" "$CB_BUILD_DIR/tests/freeport" >"$cb_tmp/pg.out" 2>&1; then
+        cb_report 1 "a private PostgreSQL cluster starts" "$(cat "$cb_tmp/pg.out")"
+        finish
+    fi
+    # shellcheck disable=SC1091
+    source "$own/env"
+    # A role setting wins over the server's.
+    psql -X -q -d postgres -c "ALTER ROLE CURRENT_USER SET synchronous_commit = on" >/dev/null
+}
+
 # start_sim ARG...: start centra-sim in the background and wait for the URL on
 # its stdout; sets SIM_PID, SIM_URL (exported as CENTRA_URL) and SIM_BASE
 # (http://127.0.0.1:PORT).  Returns 1 (and records a failed check) if no URL

@@ -16,20 +16,8 @@
 #     invariants).  A held request (a delay fault) makes "in flight" exact.
 source "$(dirname "$0")/simlib.sh"
 
-own=$cb_tmp/own-pg
-pgcluster=$CB_SOURCE_DIR/tests/integration/pgcluster.sh
-# Stop it before sim_cleanup removes cb_tmp, which holds where its data lives.
-trap '"$pgcluster" stop "$own" >/dev/null 2>&1; sim_cleanup' EXIT
-if ! "$pgcluster" start "$own" "$CB_BUILD_DIR/tests/freeport" >"$cb_tmp/pg.out" 2>&1; then
-    cb_report 1 "a private PostgreSQL cluster starts" "$(cat "$cb_tmp/pg.out")"
-    finish
-fi
 # From here on every database (new_db, fresh_db, q) is in the private cluster.
-source "$own/env"
-# pgcluster.sh runs with synchronous_commit=off, with which a crash loses the
-# last commits (a claim, a stored batch already acknowledged): not what the
-# bridge is tested against here.  A role setting wins over the server's.
-psql -X -q -d postgres -c "ALTER ROLE CURRENT_USER SET synchronous_commit = on" >/dev/null
+private_cluster
 export CENTRA_DB_RETRY_DELAY=100ms CENTRA_POLL_INTERVAL=1s CENTRA_RETRY_DELAY=100ms
 
 mark() { echo "# ${SECONDS}s: $1"; }

@@ -29,20 +29,8 @@ seed=${CB_SOAK_SEED:-$(((RANDOM << 15) | RANDOM))}
 RANDOM=$seed
 echo "# soak: ${duration}s, seed $seed (CB_SOAK_SEED=$seed replays the choices)"
 
-own=$cb_tmp/own-pg
-pgcluster=$CB_SOURCE_DIR/tests/integration/pgcluster.sh
 stop_file=$cb_tmp/stop-inserting
-# Stop it before sim_cleanup removes cb_tmp, which holds where its data lives.
-trap 'touch "$stop_file"; "$pgcluster" stop "$own" >/dev/null 2>&1; sim_cleanup' EXIT
-if ! "$pgcluster" start "$own" "$CB_BUILD_DIR/tests/freeport" >"$cb_tmp/pg.out" 2>&1; then
-    cb_report 1 "a private PostgreSQL cluster starts" "$(cat "$cb_tmp/pg.out")"
-    finish
-fi
-source "$own/env"
-# pgcluster.sh runs with synchronous_commit=off, with which a crash loses the
-# last commits (a claim, a stored batch already acknowledged): not what the
-# bridge is tested against here.  A role setting wins over the server's.
-psql -X -q -d postgres -c "ALTER ROLE CURRENT_USER SET synchronous_commit = on" >/dev/null
+private_cluster 'touch "$stop_file"'
 # Quick retries; a message may fail transiently many times in a row here
 # (Centra down for a second, a run of faults): it must not become 'failed'.
 export CENTRA_DB_RETRY_DELAY=100ms CENTRA_POLL_INTERVAL=1s CENTRA_RETRY_DELAY=50ms \
