@@ -204,6 +204,33 @@ convert(Msg *m, const char *payload)
 }
 
 /*
+ * The claim walks messages_open_id_idx in id order and takes each message
+ * that is the oldest open or failed one of its entity_key (one probe of
+ * messages_entity_key_idx, as a subplan), until it has enough.  Its cost
+ * does not depend on how many messages are open.  Two things keep the
+ * planner on that walk when the statistics are stale, as they are right
+ * after a burst of inserts (100,000 stock updates, before autovacuum
+ * analyzes the table: the planner believes a few are open): the key test
+ * is a correlated subquery, not NOT EXISTS, whose anti-join the planner
+ * ran as a scan of the whole entity_key index per message; and no sort,
+ * which made it read, test and sort every open message for each claim.
+ * Either was 20 to 100 times slower at 100,000 open messages and grew with
+ * the backlog.
+ */
+#define CLAIM_PLAN "SET LOCAL enable_sort = off"
+
+/*
+ * "Still held by this exporter", in the statements that change claimed
+ * messages by id.  The status test is written so that no index can serve
+ * it: with stale statistics the planner believes next to no message is
+ * 'sending' and would read every sending message through
+ * messages_status_idx for each request's answer, instead of looking up
+ * the request's ids.
+ */
+#define STILL_HELD(alias, owner)                                                                   \
+    alias "locked_by = " owner " AND (" alias "status = 'sending') IS TRUE"
+
+/*
  * Claim the oldest ready message of each entity_key: pending and due, or
  * held by an exporter whose lease ran out.  Sets ex->msgs in id order.
  */
@@ -212,26 +239,39 @@ claim(Exporter *ex, Error *err)
 {
     char limit[32];
     const char *params[3] = {ex->owner, limit, ex->lease};
-    DbResult *res;
+    DbResult *res = NULL;
     ErrKind rc;
     int n = ex->o->batch_size * CLAIM_FACTOR;
 
     snprintf(limit, sizeof(limit), "%d", n > CLAIM_MAX ? CLAIM_MAX : n);
-    rc = db_query(ex->db,
-                  "WITH c AS (SELECT m.id FROM centra_outbox.messages m "
-                  "WHERE m.status IN ('pending', 'sending') AND CASE WHEN m.status = 'pending' "
-                  "THEN m.next_attempt_at <= now() ELSE m.locked_until < now() END "
-                  "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
-                  "WHERE o.entity_key = m.entity_key AND o.id < m.id "
-                  "AND o.status IN ('pending', 'sending', 'failed')) "
-                  "ORDER BY m.id LIMIT $2::integer FOR UPDATE OF m SKIP LOCKED) "
-                  "UPDATE centra_outbox.messages m SET status = 'sending', locked_by = $1, "
-                  "locked_until = now() + $3::bigint * interval '1 millisecond', "
-                  "updated_at = now() WHERE m.id = ANY (ARRAY(SELECT id FROM c)) "
-                  "RETURNING m.id, m.operation, m.entity_key, m.attempts, m.payload",
-                  3, params, &res, err);
-    if (rc != ERR_OK)
+    rc = db_begin(ex->db, err);
+    if (rc == ERR_OK)
+        rc = db_exec(ex->db, CLAIM_PLAN, err);
+    if (rc == ERR_OK)
+        rc = db_query(ex->db,
+                      "WITH c AS (SELECT m.id FROM centra_outbox.messages m "
+                      "WHERE m.status IN ('pending', 'sending') AND CASE WHEN m.status = 'pending' "
+                      "THEN m.next_attempt_at <= now() ELSE m.locked_until < now() END "
+                      "AND m.id = (SELECT min(o.id) FROM centra_outbox.messages o "
+                      "WHERE o.entity_key = m.entity_key "
+                      "AND o.status IN ('pending', 'sending', 'failed')) "
+                      "ORDER BY m.id LIMIT $2::integer FOR UPDATE OF m SKIP LOCKED) "
+                      "UPDATE centra_outbox.messages m SET status = 'sending', locked_by = $1, "
+                      "locked_until = now() + $3::bigint * interval '1 millisecond', "
+                      "updated_at = now() WHERE m.id = ANY (ARRAY(SELECT id FROM c)) "
+                      "RETURNING m.id, m.operation, m.entity_key, m.attempts, m.payload",
+                      3, params, &res, err);
+    if (rc == ERR_OK)
+        rc = db_commit(ex->db, err);
+    if (rc != ERR_OK) {
+        Error rb;
+
+        err_reset(&rb);
+        if (db_rollback(ex->db, &rb) != ERR_OK)
+            log_debug("rollback failed: %s", rb.message);
+        db_result_free(res);
         return rc;
+    }
     ex->nmsgs = db_result_rows(res);
     ex->msgs = xcalloc(ex->nmsgs > 0 ? (size_t)ex->nmsgs : 1, sizeof(Msg));
     for (int i = 0; i < ex->nmsgs; i++) {
@@ -284,7 +324,7 @@ renew(Exporter *ex, Error *err)
         rc = db_query(ex->db,
                       "UPDATE centra_outbox.messages SET locked_until = now() + "
                       "$3::bigint * interval '1 millisecond' WHERE id = ANY($1::bigint[]) "
-                      "AND locked_by = $2 AND status = 'sending'",
+                      "AND " STILL_HELD("", "$2"),
                       3, params, NULL, err);
     }
     dynbuf_free(&ids);
@@ -307,7 +347,7 @@ release(Exporter *ex)
         if (db_query(ex->db,
                      "UPDATE centra_outbox.messages SET status = 'pending', locked_by = NULL, "
                      "locked_until = NULL, updated_at = now() WHERE id = ANY($1::bigint[]) "
-                     "AND locked_by = $2 AND status = 'sending'",
+                     "AND " STILL_HELD("", "$2"),
                      2, params, NULL, &e) != ERR_OK)
             log_warn("could not release the messages claimed (they are taken over when "
                      "their lease ends): %s",
@@ -417,8 +457,8 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
                       "UPDATE centra_outbox.messages m SET %s, request_xml = r.x, "
                       "updated_at = now(), locked_by = NULL, locked_until = NULL "
                       "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND m.locked_by = $3 AND m.status = 'sending' "
-                      "RETURNING m.status",
+                      "WHERE m.id = r.id AND " STILL_HELD("m.", "$3") " "
+                                                                      "RETURNING m.status",
                       sets);
     params[0] = ids.data;
     params[1] = reqs.data;
