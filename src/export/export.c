@@ -206,16 +206,19 @@ convert(Msg *m, const char *payload)
 /*
  * The claim walks messages_open_id_idx in id order and takes each message
  * that is the oldest open or failed one of its entity_key (one probe of
- * messages_entity_key_idx, as a subplan), until it has enough.  Its cost
- * does not depend on how many messages are open.  Two things keep the
- * planner on that walk when the statistics are stale, as they are right
- * after a burst of inserts (100,000 stock updates, before autovacuum
- * analyzes the table: the planner believes a few are open): the key test
- * is a correlated subquery, not NOT EXISTS, whose anti-join the planner
- * ran as a scan of the whole entity_key index per message; and no sort,
- * which made it read, test and sort every open message for each claim.
- * Either was 20 to 100 times slower at 100,000 open messages and grew with
- * the backlog.
+ * messages_entity_key_idx, as a subplan), until it has enough.  It reads
+ * what it takes and the open messages before them that it cannot take
+ * (not due yet, held by another exporter, or behind an older message of
+ * their key), not the rest of the backlog.  Two things keep the planner on
+ * that walk when the statistics are stale, as they are right after a
+ * burst of inserts (100,000 stock updates, before autovacuum analyzes the
+ * table: the planner believes a few are open): the key test is a
+ * correlated subquery, not NOT EXISTS, whose anti-join the planner ran as
+ * a scan of the whole entity_key index per message; and enable_sort off
+ * (which prices a sort out rather than forbidding it), without which it
+ * read, tested and sorted every open message for each claim.  Either was
+ * 20 to 100 times slower at 100,000 open messages and grew with the
+ * backlog.
  */
 #define CLAIM_PLAN "SET LOCAL enable_sort = off"
 
@@ -457,8 +460,7 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
                       "UPDATE centra_outbox.messages m SET %s, request_xml = r.x, "
                       "updated_at = now(), locked_by = NULL, locked_until = NULL "
                       "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND " STILL_HELD("m.", "$3") " "
-                                                                      "RETURNING m.status",
+                      "WHERE m.id = r.id AND " STILL_HELD("m.", "$3") " RETURNING m.status",
                       sets);
     params[0] = ids.data;
     params[1] = reqs.data;

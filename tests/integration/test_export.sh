@@ -4,7 +4,8 @@
 #     centra-sim and the throwaway cluster: the exact XML Centra receives,
 #     batching, a refused batch split until the bad message stands alone,
 #     order per entity_key (a failed message blocks its key only, retry and
-#     cancel unblock it), two exporters at once, transient failures with
+#     cancel unblock it), two exporters at once, a claim's reads after a
+#     burst the statistics do not know of, transient failures with
 #     retries and backoff, a refused login, a crash mid-send and the lease,
 #     --follow woken by NOTIFY and stopped by SIGTERM, usage errors.
 source "$(dirname "$0")/simlib.sh"
@@ -197,6 +198,7 @@ q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
         'type', 'retail', 'description', 'Burst ' || g)
     FROM generate_series(1, 500) g" >/dev/null
 cb export --once
+assert_eq 0 "$RC" "500 messages sent before the statistics are taken"
 q "$DB" "ANALYZE centra_outbox.messages"
 q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
     SELECT 'markets_Update', 'market:B' || g, json_build_object('id', 'B' || g, 'store', '1',
@@ -207,11 +209,18 @@ tuples_read() {
     q "$DB" "SELECT sum(idx_tup_read) + max(t.seq_tup_read) FROM pg_stat_user_indexes i
         JOIN pg_stat_user_tables t USING (relid) WHERE t.relid = 'centra_outbox.messages'::regclass"
 }
+# An exporter's server process reports its counts as it ends: wait for that.
+no_other_session() {
+    [[ $(q "$DB" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+        AND backend_type = 'client backend' AND pid <> pg_backend_pid()") == 0 ]]
+}
+exporter_gone() {
+    wait_for 10 no_other_session || cb_report 1 "the exporter's database session ended"
+}
+exporter_gone
 read0=$(tuples_read)
 CENTRA_EXPORT_BATCH_SIZE=10 cb export --once
-# The exporter's server process reports its counts as it ends.
-wait_for 10 '[[ $(q "$DB" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-    AND pid <> pg_backend_pid()") == 0 ]]'
+exporter_gone
 read1=$(tuples_read)
 assert_eq "0|10500" "$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")" \
     "a burst of 10,000 messages after ANALYZE is sent"
