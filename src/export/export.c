@@ -226,9 +226,9 @@ convert(Msg *m, const char *payload)
  * "Still held by this exporter", in the statements that change claimed
  * messages by id.  The status test is written so that no index can serve
  * it: with stale statistics the planner believes next to no message is
- * 'sending' and would read every sending message through
- * messages_status_idx for each request's answer, instead of looking up
- * the request's ids.
+ * 'sending' and would read every sending message through an index on
+ * status for each request's answer, instead of looking up the request's
+ * ids.
  */
 #define STILL_HELD(alias, owner)                                                                   \
     alias "locked_by = " owner " AND (" alias "status = 'sending') IS TRUE"
