@@ -189,8 +189,8 @@ assert_eq 400 "$(tail -n 1 "$cb_tmp/order.out")" "and each message exactly once"
 # then 10,000 new messages arrive: the planner believes none is open.  The
 # exporter claims 100 at a time (batch size 10).  A claim that reads every
 # open message (as the planner chose before) read about 50 million index
-# entries here; walking the open ones in id order reads about 7 per message
-# sent (the walk and the key's probe, the claim's update, the answer's).
+# entries here; walking the open ones in id order reads a few per message
+# sent (the walk, the key's probe, the lookup of the answer's ids).
 fresh_db
 q "$DB" "ALTER TABLE centra_outbox.messages SET (autovacuum_enabled = false)"
 q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)

@@ -133,8 +133,10 @@ FROM (VALUES ('orders_order_number_idx', 'order_number'), ('orders_status_idx', 
              ('orders_created_at_idx', 'created_at'), ('orders_customer_id_idx', 'customer_id'),
              ('orders_account_id_idx', 'account_id'), ('orders_market_id_idx', 'market_id'))
      AS i(ix, col);
-SELECT has_index('centra_outbox', 'messages', 'messages_ready_idx',
-                 ARRAY['next_attempt_at', 'id'], 'messages are indexed by next attempt');
+SELECT has_index('centra_outbox', 'messages', 'messages_open_id_idx', ARRAY['id'],
+                 'open messages are indexed by id');
+SELECT hasnt_index('centra_outbox', 'messages', 'messages_ready_idx',
+                   'no index on next attempt: nothing reads one, every message paid for it');
 SELECT has_index('centra_outbox', 'messages', 'messages_status_idx', ARRAY['status'],
                  'messages are indexed by status');
 SELECT has_index('centra', 'events', 'events_run_id_idx', ARRAY['run_id'],
