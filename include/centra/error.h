@@ -61,6 +61,12 @@ void err_prefix(Error *err, const char *fmt, ...) CB_PRINTF(2, 3);
 /* Process exit code of kind (sysexits), per the table in error_kinds.h. */
 int err_exit_code(ErrKind kind);
 
+/*
+ * The first kind in error_kinds.h whose exit code is code (e.g. the exit of
+ * a child process, as a kind of our own); ERR_INTERNAL when none has it.
+ */
+ErrKind err_kind_for_exit_code(int code);
+
 /* Whether an operation that failed with kind may be retried after a backoff. */
 bool err_is_retryable(ErrKind kind);
 

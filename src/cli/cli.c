@@ -351,8 +351,8 @@ cli_print_command_help(const CliCommand *cmd, FILE *out)
  * Entry point
  * ------------------------------------------------------------------------- */
 
-static void
-set_run_id(void)
+void
+cli_new_run_id(void)
 {
     uint64_t seed = backoff_seed();
     char id[17];
@@ -415,7 +415,7 @@ cli_main(int argc, char **argv)
         rc = apply_logging(&g, ctx.cfg, &err);
     }
     if (rc == ERR_OK) {
-        set_run_id();
+        cli_new_run_id();
         config_warn_unknown_env();
         cli_run_attach_worker();
         optind = 1;

@@ -59,6 +59,12 @@ ErrKind cli_usage_from(Error *err, const char *cmd);
 ErrKind cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow);
 
 /*
+ * A new run id for the log lines and centra.runs.log_id of this process
+ * (each process of "export --jobs" has its own).
+ */
+void cli_new_run_id(void);
+
+/*
  * getopt_long that also records in *at the index of the argument being
  * parsed (for messages about clustered short options such as "-xv").
  */

@@ -1,17 +1,37 @@
 /*
  * src/cli/cmd_export.c
  *     "centra-bridge export" and "centra-bridge outbox list|retry|cancel".
+ *
+ * export --jobs N runs N exporters as child processes of this one (forked:
+ * each is exactly "export" with the same options, its own connections, run
+ * id and centra.runs row) and waits for them all, passing SIGTERM, SIGINT
+ * and SIGHUP on.  The outbox's claim (FOR UPDATE SKIP LOCKED, one message
+ * per entity_key at a time) shares the work out and keeps the order per
+ * key; each exporter's database session is then a process of its own,
+ * which is what a single exporter is bound by.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "centra/backoff.h"
 #include "centra/export.h"
+#include "centra/log.h"
+#include "centra/signals.h"
+#include "centra/strutil.h"
 #include "cli_int.h"
 
+#define JOBS_MAX     16  /* --jobs, at most */
+#define JOBS_TICK_MS 100 /* the parent's loop period */
+
 static const char export_help[] =
-    "Usage: centra-bridge [OPTION]... export --once|--follow\n"
+    "Usage: centra-bridge [OPTION]... export --once|--follow [--jobs N]\n"
     "\n"
     "Send the messages of centra_outbox.messages to Centra's *_Update operations and\n"
     "record Centra's answer on each (status, errors, notices, the request sent).\n"
@@ -26,6 +46,10 @@ static const char export_help[] =
     "      --follow    keep sending; woken at once by every outbox insert (NOTIFY\n"
     "                  centra_outbox), and at the latest after centra_poll_interval;\n"
     "                  SIGTERM or SIGINT finish the current request, then exit 0\n"
+    "      --jobs N    run N exporters side by side (1 to 16, default 1), each a\n"
+    "                  process with its own database session and connection to\n"
+    "                  Centra; order per entity_key is kept.  Signals are passed on\n"
+    "                  to them; the exit status is the worst of theirs\n"
     "  -h, --help      show this help, then exit\n"
     "\n"
     "Exit status: 0 done; 1 done, but messages failed for good; 64 usage; 69 Centra\n"
@@ -52,16 +76,134 @@ static const char outbox_help[] =
     "Exit status: 0 done; 64 usage (also: no such message, or one in another\n"
     "status); 69 the database is unreachable; 78 configuration.\n";
 
+/* How bad an exit code is, to pick the one "export --jobs" exits with. */
+static int
+exit_rank(int code)
+{
+    if (code == 0)
+        return 0;
+    if (code == 1)
+        return 1;
+    /* What no rerun cures (credentials, configuration, usage) says the most. */
+    if (code == 77 || code == 78 || code == 64)
+        return 3;
+    return 2;
+}
+
+/* One exporter of --jobs, in the child process: never returns. */
+static void
+job_main(CliContext *ctx, const ExportOptions *opts, pid_t parent)
+{
+    Error e;
+    ErrKind rc;
+
+    /* The exporter stops (after its request) when the parent dies. */
+    (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(err_exit_code(ERR_INTERNAL));
+    cli_new_run_id();
+    err_reset(&e);
+    rc = export_run(ctx->cfg, opts, &e);
+    if (rc != ERR_OK && e.message[0] != '\0')
+        log_report(LOG_LEVEL_ERROR, &e);
+    log_close_file();
+    /* _exit: the parent's atexit handlers and stdio buffers are not this process's. */
+    _exit(err_exit_code(rc));
+}
+
+/* Send sig to the jobs still running. */
+static void
+signal_jobs(const pid_t *pids, int n, int sig)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0)
+            (void)kill(pids[i], sig);
+}
+
+/*
+ * Run jobs exporters as child processes and wait for them; the result is
+ * the worst of their exit codes (each job reports its own error).
+ */
+static ErrKind
+export_jobs(CliContext *ctx, const ExportOptions *opts, int jobs, Error *err)
+{
+    pid_t pids[JOBS_MAX];
+    pid_t parent = getpid();
+    int running = 0;
+    int worst = 0;
+    bool told = false;
+
+    sig_install();
+    fflush(NULL);
+    for (int i = 0; i < jobs; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0)
+            job_main(ctx, opts, parent);
+        if (pids[i] < 0) {
+            char ebuf[128];
+
+            log_error("could not start export job %d of %d: %s", i + 1, jobs,
+                      str_errno(errno, ebuf, sizeof(ebuf)));
+            worst = err_exit_code(ERR_INTERNAL);
+            pids[i] = 0;
+            continue;
+        }
+        running++;
+    }
+    log_info("%d exporters started", running);
+    while (running > 0) {
+        for (int i = 0; i < jobs; i++) {
+            int status;
+            int code;
+
+            if (pids[i] <= 0 || waitpid(pids[i], &status, WNOHANG) != pids[i])
+                continue;
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            if (WIFSIGNALED(status))
+                log_error("export job %d of %d (pid %ld) was killed by signal %d", i + 1, jobs,
+                          (long)pids[i], WTERMSIG(status));
+            else if (code != 0)
+                log_info("export job %d of %d (pid %ld) exited with %d", i + 1, jobs, (long)pids[i],
+                         code);
+            if (exit_rank(code) > exit_rank(worst))
+                worst = code;
+            pids[i] = 0;
+            running--;
+        }
+        if (!told && sig_stop_requested()) {
+            log_info("stopping on signal %d: the exporters finish their requests first",
+                     sig_stop_signal());
+            signal_jobs(pids, jobs, SIGTERM);
+            told = true;
+        }
+        if (sig_take_hup()) {
+            log_reopen();
+            signal_jobs(pids, jobs, SIGHUP);
+        }
+        if (running > 0)
+            (void)backoff_sleep_ms(JOBS_TICK_MS);
+    }
+    sig_restore();
+    if (worst == 0)
+        return ERR_OK;
+    /* Each job said why; the kind carries the exit code. */
+    err_reset(err);
+    err->kind = err_kind_for_exit_code(worst);
+    return err->kind;
+}
+
 static ErrKind
 export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 {
     static const struct option long_options[] = {
         {"once", no_argument, NULL, 'o'},
         {"follow", no_argument, NULL, 'f'},
+        {"jobs", required_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     ExportOptions opts;
     bool once = false;
+    long long jobs = 1;
     int c;
     int at;
 
@@ -75,6 +217,11 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         case 'f':
             opts.follow = true;
             break;
+        case 'j':
+            if (!str_to_ll(optarg, &jobs) || jobs < 1 || jobs > JOBS_MAX)
+                return cli_usage_error(err, "export", "invalid --jobs \"%s\" (1 to %d)", optarg,
+                                       JOBS_MAX);
+            break;
         default:
             return cli_bad_option(err, "export", argc, argv, at, c);
         }
@@ -83,6 +230,8 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "export", "unexpected argument \"%s\"", argv[optind]);
     if (cli_once_or_follow(err, "export", once, opts.follow) != ERR_OK)
         return ERR_USAGE;
+    if (jobs > 1)
+        return export_jobs(ctx, &opts, (int)jobs, err);
     return export_run(ctx->cfg, &opts, err);
 }
 

@@ -153,6 +153,15 @@ err_exit_code(ErrKind kind)
     return info ? info->exit_code : err_kinds[ERR_INTERNAL].exit_code;
 }
 
+ErrKind
+err_kind_for_exit_code(int code)
+{
+    for (int k = 0; k < ERR_KIND_COUNT_; k++)
+        if (err_kinds[k].exit_code == code)
+            return (ErrKind)k;
+    return ERR_INTERNAL;
+}
+
 bool
 err_is_retryable(ErrKind kind)
 {

@@ -4,7 +4,7 @@
 #     centra-sim and the throwaway cluster: the exact XML Centra receives,
 #     batching, a refused batch split until the bad message stands alone,
 #     order per entity_key (a failed message blocks its key only, retry and
-#     cancel unblock it), two exporters at once, a claim's reads after a
+#     cancel unblock it), two exporters at once and --jobs, a claim's reads after a
 #     burst the statistics do not know of, transient failures with
 #     retries and backoff, a refused login, a crash mid-send and the lease,
 #     --follow woken by NOTIFY and stopped by SIGTERM, usage errors.
@@ -165,7 +165,10 @@ rc2=$?
 cb export --once # whatever one exporter left for the other to find later
 assert_eq "0|0|0|400" "$rc1|$rc2|$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")" \
     "two exporters at once send all 400 messages"
-sim_lists markets_Update | python3 -c '
+# received_in_order WHAT: the markets "K<key>" with descriptions "seq <n>" that
+# Centra received came in increasing n per key, each once (400 in all).
+received_in_order() {
+    sim_lists markets_Update | python3 -c '
 import re, sys
 seen = {}
 count = 0
@@ -179,8 +182,71 @@ for line in sys.stdin:
         seen[key] = int(seq)
 print(count)
 sys.exit(0 if ok else 1)' >"$cb_tmp/order.out"
-cb_report $? "Centra received each key's messages in id order" "$(cat "$cb_tmp/order.out")"
-assert_eq 400 "$(tail -n 1 "$cb_tmp/order.out")" "and each message exactly once"
+    cb_report $? "$1: Centra received each key's messages in id order" "$(cat "$cb_tmp/order.out")"
+    assert_eq 400 "$(tail -n 1 "$cb_tmp/order.out")" "$1: and each message exactly once"
+}
+received_in_order "two exporters"
+
+# ============================================================================
+# 4c. export --jobs: exporters as child processes of one command
+# ============================================================================
+# The same 400 messages over 20 keys, and one that Centra refuses: three jobs
+# share them out, keep the order per key, and the command exits with the
+# worst of their codes (1: a message failed).
+stop_sim
+start_sim --orders 0 || finish
+fresh_db
+q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+    SELECT 'markets_Update', 'k' || (g % 20),
+           json_build_object('id', 'K' || (g % 20), 'store', '1', 'type', 'retail', 'description', 'seq ' || g)
+    FROM generate_series(1, 400) g ORDER BY g" >/dev/null
+bad=$(enqueue "$DB" products_Update key:bad '{"id":"NOPE","variations":{"variation":{"id":"X","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"MainWarehouse","qty":"1"}}}}}}}')
+CENTRA_EXPORT_BATCH_SIZE=7 cb export --once --jobs 3
+assert_eq "1|400|failed" "$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $bad")" \
+    "export --once --jobs 3 sends all 400 messages and exits 1 for the refused one"
+received_in_order "--jobs 3"
+assert_eq "3|3|3|400|1" "$(q "$DB" "SELECT count(*), count(DISTINCT pid), count(DISTINCT log_id),
+    sum(messages_sent), sum(messages_failed) FROM centra.runs WHERE command = 'export'")" \
+    "each job is a process of its own with its own run (run id, pid, counts)"
+assert_contains "$ERR" "message $bad (products_Update, key:bad) failed" "the job that met it says why"
+
+# A refused login: every job exits 77, and so does the command.
+enqueue "$DB" markets_Update m:jobs "$(market 9)" >/dev/null
+CENTRA_PASSWORD=wrong cb export --once --jobs 2
+assert_eq 77 "$RC" "export --jobs 2 with a refused login exits 77"
+assert_not_contains "$ERR" "wrong" "and the password appears in no job's message"
+
+# --follow: SIGTERM to the command reaches every job; all exit, the command 0.
+CENTRA_POLL_INTERVAL=1h "$CB_BIN" -q export --follow --jobs 2 2>"$cb_tmp/jobs.err" &
+pid=$!
+bg_pids+=("$pid")
+jobs_up() { [[ $(pgrep -c -P "$pid") == 2 ]]; }
+wait_for 10 jobs_up
+cb_report $? "export --follow --jobs 2 runs two exporter processes" "$(pgrep -a -P "$pid")"
+children=$(pgrep -P "$pid" | tr '\n' ' ')
+jobs_sent() { [[ $(q "$DB" "SELECT status FROM centra_outbox.messages WHERE entity_key = 'm:jobs'") == sent ]]; }
+wait_for 10 jobs_sent
+cb_report $? "they send what is waiting"
+kill -TERM "$pid"
+wait "$pid"
+assert_eq 0 "$?" "SIGTERM stops export --follow --jobs 2 with exit 0"
+# shellcheck disable=SC2086
+! kill -0 $children 2>/dev/null
+cb_report $? "and no exporter process outlives it" "$children"
+assert_eq "success|true,success|true" "$(q "$DB" "SELECT string_agg(outcome || '|' || (finished_at IS NOT NULL), ',')
+    FROM (SELECT * FROM centra.runs WHERE command = 'export' ORDER BY run_id DESC LIMIT 2) r")" \
+    "both jobs recorded the end of their run as a success"
+# A job killed outright: the others go on until stopped; the command says so and exits 70.
+CENTRA_POLL_INTERVAL=1h "$CB_BIN" -q export --follow --jobs 2 2>"$cb_tmp/jobs.err" &
+pid=$!
+bg_pids+=("$pid")
+wait_for 10 jobs_up
+kill -KILL "$(pgrep -P "$pid" | head -n 1)"
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+assert_eq 70 "$?" "a job killed by SIGKILL makes export --jobs exit 70"
+assert_contains "$(cat "$cb_tmp/jobs.err")" "was killed by signal 9" "and the command says which job and how"
 
 # ============================================================================
 # 4b. A burst the statistics do not know of: each claim reads what it takes
@@ -360,6 +426,11 @@ assert_eq 64 "$RC" "export without --once or --follow exits 64"
 assert_contains "$ERR" "say --once or --follow" "and says what is missing"
 cb export --once --follow
 assert_eq 64 "$RC" "--once with --follow exits 64"
+for n in 0 17 two; do
+    cb export --once --jobs "$n"
+    assert_eq "64" "$RC" "export --jobs $n exits 64"
+    assert_contains "$ERR" "invalid --jobs \"$n\" (1 to 16)" "and says the range"
+done
 cb outbox
 assert_contains "$RC $ERR" "64" "outbox without a subcommand exits 64"
 cb outbox frobnicate

@@ -33,6 +33,23 @@ START_TEST(exit_codes_follow_the_design_contract)
 }
 END_TEST
 
+START_TEST(an_exit_code_maps_back_to_a_kind_with_that_code)
+{
+    /* Every code of the table comes back as a kind that exits with it. */
+    for (int k = 0; k < ERR_KIND_COUNT_; k++) {
+        int code = err_exit_code((ErrKind)k);
+
+        ck_assert_int_eq(err_exit_code(err_kind_for_exit_code(code)), code);
+    }
+    ck_assert_int_eq(err_kind_for_exit_code(0), ERR_OK);
+    ck_assert_int_eq(err_kind_for_exit_code(1), ERR_PARTIAL);
+    ck_assert_int_eq(err_kind_for_exit_code(77), ERR_CENTRA_AUTH);
+    /* A code no kind has (a child killed by a signal: 128 + n) is an internal error. */
+    ck_assert_int_eq(err_kind_for_exit_code(137), ERR_INTERNAL);
+    ck_assert_int_eq(err_kind_for_exit_code(-1), ERR_INTERNAL);
+}
+END_TEST
+
 START_TEST(only_transient_kinds_are_retryable)
 {
     for (int k = 0; k < ERR_KIND_COUNT_; k++) {
@@ -138,6 +155,7 @@ error_suite(void)
     TCase *object = tcase_create("object");
 
     tcase_add_test(kinds, exit_codes_follow_the_design_contract);
+    tcase_add_test(kinds, an_exit_code_maps_back_to_a_kind_with_that_code);
     tcase_add_test(kinds, only_transient_kinds_are_retryable);
     tcase_add_test(kinds, every_kind_has_a_unique_name_and_a_description);
     tcase_add_test(kinds, out_of_range_kinds_are_internal_errors);
