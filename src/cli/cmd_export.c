@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "centra/attrs.h"
 #include "centra/backoff.h"
 #include "centra/export.h"
 #include "centra/log.h"
@@ -49,7 +50,8 @@ static const char export_help[] =
     "      --jobs N    run N exporters side by side (1 to 16, default 1), each a\n"
     "                  process with its own database session and connection to\n"
     "                  Centra; order per entity_key is kept.  Signals are passed on\n"
-    "                  to them; the exit status is the worst of theirs\n"
+    "                  to them; with --follow, one job ending stops the others; the\n"
+    "                  exit status is the worst of theirs\n"
     "  -h, --help      show this help, then exit\n"
     "\n"
     "Exit status: 0 done; 1 done, but messages failed for good; 64 usage; 69 Centra\n"
@@ -76,22 +78,24 @@ static const char outbox_help[] =
     "Exit status: 0 done; 64 usage (also: no such message, or one in another\n"
     "status); 69 the database is unreachable; 78 configuration.\n";
 
-/* How bad an exit code is, to pick the one "export --jobs" exits with. */
+/*
+ * Exit codes of jobs, the one the command exits with first: what no rerun
+ * cures (configuration, credentials), then errors, then "messages failed"
+ * (1), then success.  A code not listed ranks as 70 (internal).
+ */
+static const int exit_order[] = {78, 77, 64, 70, 76, 69, 75, 74, 65, 66, 1, 0};
+
 static int
 exit_rank(int code)
 {
-    if (code == 0)
-        return 0;
-    if (code == 1)
-        return 1;
-    /* What no rerun cures (credentials, configuration, usage) says the most. */
-    if (code == 77 || code == 78 || code == 64)
-        return 3;
-    return 2;
+    for (size_t i = 0; i < sizeof(exit_order) / sizeof(exit_order[0]); i++)
+        if (exit_order[i] == code)
+            return (int)i;
+    return exit_rank(err_exit_code(ERR_INTERNAL));
 }
 
-/* One exporter of --jobs, in the child process: never returns. */
-static void
+/* One exporter of --jobs, in the child process. */
+static CB_NORETURN void
 job_main(CliContext *ctx, const ExportOptions *opts, pid_t parent)
 {
     Error e;
@@ -103,6 +107,10 @@ job_main(CliContext *ctx, const ExportOptions *opts, pid_t parent)
         _exit(err_exit_code(ERR_INTERNAL));
     cli_new_run_id();
     err_reset(&e);
+    /*
+     * The parent's handlers, and a stop it was asked for, are inherited:
+     * export_run's sig_install nests inside the parent's and keeps them.
+     */
     rc = export_run(ctx->cfg, opts, &e);
     if (rc != ERR_OK && e.message[0] != '\0')
         log_report(LOG_LEVEL_ERROR, &e);
@@ -111,13 +119,89 @@ job_main(CliContext *ctx, const ExportOptions *opts, pid_t parent)
     _exit(err_exit_code(rc));
 }
 
-/* Send sig to the jobs still running. */
+/* The jobs of one "export --jobs": pids[i] > 0 while job i runs. */
+typedef struct Jobs {
+    pid_t pids[JOBS_MAX]; /* running jobs; 0 when gone or never started */
+    int n;                /* jobs asked for */
+    int running;          /* jobs running */
+    int worst;            /* the exit code to exit with so far */
+    bool told;            /* SIGTERM was passed on */
+} Jobs;
+
+/* Tell every running job to stop (once). */
 static void
-signal_jobs(const pid_t *pids, int n, int sig)
+stop_jobs(Jobs *j, const char *why)
 {
-    for (int i = 0; i < n; i++)
-        if (pids[i] > 0)
-            (void)kill(pids[i], sig);
+    if (j->told)
+        return;
+    log_info("%s: the exporters finish their requests first", why);
+    for (int i = 0; i < j->n; i++)
+        if (j->pids[i] > 0)
+            (void)kill(j->pids[i], SIGTERM);
+    j->told = true;
+}
+
+/* Job i ended with code (-1: it could not be waited for). */
+static void
+job_ended(Jobs *j, int i, int status, bool follow)
+{
+    int code = err_exit_code(ERR_INTERNAL);
+    char why[128];
+
+    if (status >= 0 && WIFEXITED(status))
+        code = WEXITSTATUS(status);
+    if (status < 0)
+        log_error("export job %d of %d (pid %ld) was lost (not our child any more)", i + 1, j->n,
+                  (long)j->pids[i]);
+    else if (WIFSIGNALED(status))
+        log_error("export job %d of %d (pid %ld) was killed by signal %d", i + 1, j->n,
+                  (long)j->pids[i], WTERMSIG(status));
+    else if (code != 0)
+        log_info("export job %d of %d (pid %ld) exited with %d", i + 1, j->n, (long)j->pids[i],
+                 code);
+    if (exit_rank(code) < exit_rank(j->worst))
+        j->worst = code;
+    j->pids[i] = 0;
+    j->running--;
+    /* --follow runs all of them or none: one gone stops the others. */
+    if (follow && !sig_stop_requested()) {
+        snprintf(why, sizeof(why), "stopping: export job %d of %d ended", i + 1, j->n);
+        stop_jobs(j, why);
+    }
+}
+
+/* Wait for every job; pass signals on. */
+static void
+wait_jobs(Jobs *j, bool follow)
+{
+    while (j->running > 0) {
+        for (int i = 0; i < j->n; i++) {
+            int status;
+            pid_t got;
+
+            if (j->pids[i] <= 0)
+                continue;
+            got = waitpid(j->pids[i], &status, WNOHANG);
+            if (got == j->pids[i])
+                job_ended(j, i, status, follow);
+            else if (got < 0 && errno == ECHILD)
+                job_ended(j, i, -1, follow);
+        }
+        if (sig_stop_requested()) {
+            char why[64];
+
+            snprintf(why, sizeof(why), "stopping on signal %d", sig_stop_signal());
+            stop_jobs(j, why);
+        }
+        if (sig_take_hup()) {
+            log_reopen();
+            for (int i = 0; i < j->n; i++)
+                if (j->pids[i] > 0)
+                    (void)kill(j->pids[i], SIGHUP);
+        }
+        if (j->running > 0)
+            (void)backoff_sleep_ms(JOBS_TICK_MS);
+    }
 }
 
 /*
@@ -127,68 +211,39 @@ signal_jobs(const pid_t *pids, int n, int sig)
 static ErrKind
 export_jobs(CliContext *ctx, const ExportOptions *opts, int jobs, Error *err)
 {
-    pid_t pids[JOBS_MAX];
+    Jobs j;
     pid_t parent = getpid();
-    int running = 0;
-    int worst = 0;
-    bool told = false;
 
+    memset(&j, 0, sizeof(j));
+    j.n = jobs;
+    /* Inherited "ignore" would have the kernel reap the jobs before we can wait. */
+    (void)signal(SIGCHLD, SIG_DFL);
     sig_install();
     fflush(NULL);
-    for (int i = 0; i < jobs; i++) {
-        pids[i] = fork();
-        if (pids[i] == 0)
+    for (int i = 0; i < jobs && !sig_stop_requested(); i++) {
+        j.pids[i] = fork();
+        if (j.pids[i] == 0)
             job_main(ctx, opts, parent);
-        if (pids[i] < 0) {
+        if (j.pids[i] < 0) {
             char ebuf[128];
 
+            j.pids[i] = 0;
             log_error("could not start export job %d of %d: %s", i + 1, jobs,
                       str_errno(errno, ebuf, sizeof(ebuf)));
-            worst = err_exit_code(ERR_INTERNAL);
-            pids[i] = 0;
-            continue;
+            j.worst = err_exit_code(ERR_INTERNAL);
+            stop_jobs(&j, "stopping: not every job could start");
+            break;
         }
-        running++;
+        j.running++;
     }
-    log_info("%d exporters started", running);
-    while (running > 0) {
-        for (int i = 0; i < jobs; i++) {
-            int status;
-            int code;
-
-            if (pids[i] <= 0 || waitpid(pids[i], &status, WNOHANG) != pids[i])
-                continue;
-            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            if (WIFSIGNALED(status))
-                log_error("export job %d of %d (pid %ld) was killed by signal %d", i + 1, jobs,
-                          (long)pids[i], WTERMSIG(status));
-            else if (code != 0)
-                log_info("export job %d of %d (pid %ld) exited with %d", i + 1, jobs, (long)pids[i],
-                         code);
-            if (exit_rank(code) > exit_rank(worst))
-                worst = code;
-            pids[i] = 0;
-            running--;
-        }
-        if (!told && sig_stop_requested()) {
-            log_info("stopping on signal %d: the exporters finish their requests first",
-                     sig_stop_signal());
-            signal_jobs(pids, jobs, SIGTERM);
-            told = true;
-        }
-        if (sig_take_hup()) {
-            log_reopen();
-            signal_jobs(pids, jobs, SIGHUP);
-        }
-        if (running > 0)
-            (void)backoff_sleep_ms(JOBS_TICK_MS);
-    }
+    log_info("%d exporters started", j.running);
+    wait_jobs(&j, opts->follow);
     sig_restore();
-    if (worst == 0)
+    if (j.worst == 0)
         return ERR_OK;
     /* Each job said why; the kind carries the exit code. */
     err_reset(err);
-    err->kind = err_kind_for_exit_code(worst);
+    err->kind = err_kind_for_exit_code(j.worst);
     return err->kind;
 }
 

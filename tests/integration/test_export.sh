@@ -147,13 +147,18 @@ cb_report $? "in id order"
 # ============================================================================
 # 4. Two exporters at once: every message once, in order per key
 # ============================================================================
-stop_sim
-start_sim --orders 0 || finish
-fresh_db
-q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
-    SELECT 'markets_Update', 'k' || (g % 20),
-           json_build_object('id', 'K' || (g % 20), 'store', '1', 'type', 'retail', 'description', 'seq ' || g)
-    FROM generate_series(1, 400) g ORDER BY g" >/dev/null
+# fresh_sequences: a new simulator and database with 400 markets messages over
+# 20 keys (market K<key>, description "seq <n>", n increasing per key).
+fresh_sequences() {
+    stop_sim
+    start_sim --orders 0 || finish
+    fresh_db
+    q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        SELECT 'markets_Update', 'k' || (g % 20), json_build_object('id', 'K' || (g % 20),
+            'store', '1', 'type', 'retail', 'description', 'seq ' || g)
+        FROM generate_series(1, 400) g ORDER BY g" >/dev/null
+}
+fresh_sequences
 CENTRA_EXPORT_BATCH_SIZE=7 timeout 60 "$CB_BIN" -q export --once 2>"$cb_tmp/e1" &
 p1=$!
 CENTRA_EXPORT_BATCH_SIZE=7 timeout 60 "$CB_BIN" -q export --once 2>"$cb_tmp/e2" &
@@ -193,13 +198,7 @@ received_in_order "two exporters"
 # The same 400 messages over 20 keys, and one that Centra refuses: three jobs
 # share them out, keep the order per key, and the command exits with the
 # worst of their codes (1: a message failed).
-stop_sim
-start_sim --orders 0 || finish
-fresh_db
-q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
-    SELECT 'markets_Update', 'k' || (g % 20),
-           json_build_object('id', 'K' || (g % 20), 'store', '1', 'type', 'retail', 'description', 'seq ' || g)
-    FROM generate_series(1, 400) g ORDER BY g" >/dev/null
+fresh_sequences
 bad=$(enqueue "$DB" products_Update key:bad '{"id":"NOPE","variations":{"variation":{"id":"X","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"MainWarehouse","qty":"1"}}}}}}}')
 CENTRA_EXPORT_BATCH_SIZE=7 cb export --once --jobs 3
 assert_eq "1|400|failed" "$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'sent'")|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $bad")" \
@@ -217,36 +216,48 @@ assert_eq 77 "$RC" "export --jobs 2 with a refused login exits 77"
 assert_not_contains "$ERR" "wrong" "and the password appears in no job's message"
 
 # --follow: SIGTERM to the command reaches every job; all exit, the command 0.
-CENTRA_POLL_INTERVAL=1h "$CB_BIN" -q export --follow --jobs 2 2>"$cb_tmp/jobs.err" &
-pid=$!
-bg_pids+=("$pid")
-jobs_up() { [[ $(pgrep -c -P "$pid") == 2 ]]; }
-wait_for 10 jobs_up
-cb_report $? "export --follow --jobs 2 runs two exporter processes" "$(pgrep -a -P "$pid")"
-children=$(pgrep -P "$pid" | tr '\n' ' ')
+# start_jobs N: export --follow --jobs N in the background; sets pid and
+# children (once all N run; their pids join bg_pids, for the cleanup).
+start_jobs() {
+    CENTRA_POLL_INTERVAL=1h "$CB_BIN" -q export --follow --jobs "$1" 2>"$cb_tmp/jobs.err" &
+    pid=$!
+    bg_pids+=("$pid")
+    wait_for 10 "[[ \$(pgrep -c -P $pid) == $1 ]]"
+    cb_report $? "export --follow --jobs $1 runs $1 exporter processes" "$(pgrep -a -P "$pid")"
+    children=$(pgrep -P "$pid" | tr '\n' ' ')
+    # shellcheck disable=SC2206
+    bg_pids+=($children)
+}
+# ended PID SECS: wait up to SECS for PID to exit; sets RC to its exit code.
+ended() {
+    wait_for "$2" "! kill -0 $1 2>/dev/null"
+    cb_report $? "export --jobs ends within $2 s"
+    wait "$1"
+    RC=$?
+}
+start_jobs 2
 jobs_sent() { [[ $(q "$DB" "SELECT status FROM centra_outbox.messages WHERE entity_key = 'm:jobs'") == sent ]]; }
 wait_for 10 jobs_sent
 cb_report $? "they send what is waiting"
 kill -TERM "$pid"
-wait "$pid"
-assert_eq 0 "$?" "SIGTERM stops export --follow --jobs 2 with exit 0"
+ended "$pid" 20
+assert_eq 0 "$RC" "SIGTERM stops export --follow --jobs 2 with exit 0"
 # shellcheck disable=SC2086
 ! kill -0 $children 2>/dev/null
 cb_report $? "and no exporter process outlives it" "$children"
 assert_eq "success|true,success|true" "$(q "$DB" "SELECT string_agg(outcome || '|' || (finished_at IS NOT NULL), ',')
     FROM (SELECT * FROM centra.runs WHERE command = 'export' ORDER BY run_id DESC LIMIT 2) r")" \
     "both jobs recorded the end of their run as a success"
-# A job killed outright: the others go on until stopped; the command says so and exits 70.
-CENTRA_POLL_INTERVAL=1h "$CB_BIN" -q export --follow --jobs 2 2>"$cb_tmp/jobs.err" &
-pid=$!
-bg_pids+=("$pid")
-wait_for 10 jobs_up
-kill -KILL "$(pgrep -P "$pid" | head -n 1)"
-sleep 0.5
-kill -TERM "$pid"
-wait "$pid"
-assert_eq 70 "$?" "a job killed by SIGKILL makes export --jobs exit 70"
+# A job killed outright: --follow runs all jobs or none, so the command stops
+# the others, says which job died and how, and exits 70.
+start_jobs 3
+kill -KILL "${children%% *}"
+ended "$pid" 20
+assert_eq 70 "$RC" "a job killed by SIGKILL makes export --follow --jobs 3 stop and exit 70"
 assert_contains "$(cat "$cb_tmp/jobs.err")" "was killed by signal 9" "and the command says which job and how"
+# shellcheck disable=SC2086
+! kill -0 $children 2>/dev/null
+cb_report $? "the other jobs were stopped" "$children"
 
 # ============================================================================
 # 4b. A burst the statistics do not know of: each claim reads what it takes
