@@ -18,115 +18,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
-#include <expat.h>
 
+#include "benchutil.h"
 #include "centra/alloc.h"
 #include "centra/dynbuf.h"
 #include "centra/eventparser.h"
 
-#define CHUNK 16384
-#define NS    "http://www.centra.com/webservices/"
+#define NS "http://www.centra.com/webservices/"
 #define ENV_BEG                                                                                    \
     "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
 #define ENV_END "</soap:Body></soap:Envelope>"
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-    return dynbuf_add(arg, data, size * n) == ERR_OK ? size * n : 0;
-}
-
-/* Post body; the answer lands in out.  Returns the HTTP status (0: no answer). */
-static long
-post(CURL *c, const char *body, DynBuf *out)
-{
-    long status = 0;
-
-    dynbuf_reset(out);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    if (curl_easy_perform(c) != CURLE_OK)
-        return 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    return status;
-}
-
-/* Append "<event>ID</event>" for each event of an answer (scanning, not parsing). */
-static size_t
-ack_list(const char *answer, DynBuf *ack)
-{
-    size_t n = 0;
-
-    for (const char *p = strstr(answer, ":event>"); p != NULL; p = strstr(p + 1, ":event>")) {
-        const char *lt = p;
-        const char *id;
-
-        while (lt > answer && *lt != '<')
-            lt--;
-        if (lt[1] == '/')
-            continue; /* a closing tag */
-        id = strstr(p, ":id>");
-        if (id == NULL)
-            break;
-        id += 4;
-        dynbuf_addf(ack, "<event>%.*s</event>", (int)strcspn(id, "<"), id);
-        n++;
-    }
-    return n;
-}
-
-/* --- the parsers, over one answer ----------------------------------------------------------- */
-
-static double
-raw_expat(const char *data, size_t len)
-{
-    double t0 = now_s();
-    XML_Parser xp = XML_ParserCreateNS("UTF-8", '\x01');
-
-    for (size_t off = 0; off < len; off += CHUNK) {
-        size_t n = len - off < CHUNK ? len - off : CHUNK;
-
-        if (XML_Parse(xp, data + off, (int)n, XML_FALSE) != XML_STATUS_OK)
-            break;
-    }
-    (void)XML_Parse(xp, "", 0, XML_TRUE);
-    XML_ParserFree(xp);
-    return now_s() - t0;
-}
-
+/* A sink's counts go to events. */
 static double
 event_parser(const char *data, size_t len, long long *events)
 {
-    double t0 = now_s();
-    EvpLimits lim = {1LL << 40, 8 << 20, 64};
     EvpSink sink = evp_count_sink(events);
-    EvParser *p = evp_new(&lim, &sink);
-    Error err;
 
-    err_reset(&err);
-    for (size_t off = 0; off < len; off += CHUNK) {
-        size_t n = len - off < CHUNK ? len - off : CHUNK;
-
-        if (evp_feed(p, data + off, n, &err) != ERR_OK)
-            break;
-    }
-    if (evp_finish(p, &err) != ERR_OK)
-        fprintf(stderr, "bench_drain: event parser: %s\n", err.message);
-    evp_free(p);
-    return now_s() - t0;
+    return bench_event_parser_s(data, len, &sink, "bench_drain");
 }
 
 int
@@ -155,7 +66,6 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, argv[1]);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     dynbuf_init(&answer, 1024u * 1024 * 1024);
     dynbuf_init(&req, 64u * 1024 * 1024);
     dynbuf_init(&get, 64u * 1024);
@@ -166,10 +76,10 @@ main(int argc, char **argv)
                 "<password>%s</password></login><type>all</type></events_GetRequest>" ENV_END,
                 user, pass);
     for (;;) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         size_t n;
 
-        if (post(c, dynbuf_str(&get), &answer) != 200) {
+        if (bench_post(c, NULL, dynbuf_str(&get), &answer) != 200) {
             fprintf(stderr, "bench_drain: events_Get failed\n");
             return 1;
         }
@@ -180,21 +90,21 @@ main(int argc, char **argv)
                     ENV_BEG "<events_Done xmlns=\"" NS "\"><login><username>%s</username>"
                             "<password>%s</password></login>",
                     user, pass);
-        n = ack_list(dynbuf_str(&answer), &req);
+        n = bench_ack_list(dynbuf_str(&answer), &req);
         if (n == 0) {
-            secs += now_s() - t0;
+            secs += bench_now_s() - t0;
             break;
         }
         events += (long long)n;
         dynbuf_addstr(&req, "</events_Done>" ENV_END);
-        if (post(c, dynbuf_str(&req), &ack) != 200) {
+        if (bench_post(c, NULL, dynbuf_str(&req), &ack) != 200) {
             fprintf(stderr, "bench_drain: events_Done failed\n");
             return 1;
         }
         calls++;
-        secs += now_s() - t0;
+        secs += bench_now_s() - t0;
         if (parse) {
-            expat_secs += raw_expat(dynbuf_str(&answer), dynbuf_len(&answer));
+            expat_secs += bench_raw_expat_s(dynbuf_str(&answer), dynbuf_len(&answer));
             parser_secs += event_parser(dynbuf_str(&answer), dynbuf_len(&answer), &parsed);
         }
     }

@@ -11,13 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
-
+#include "benchutil.h"
 #include "centra/alloc.h"
-#include "centra/backoff.h"
 #include "centra/eventparser.h"
-
-#define CHUNK 16384
 
 typedef struct Counter {
     long long records; /* records seen */
@@ -88,45 +84,6 @@ read_file(const char *path, size_t *len)
     return buf;
 }
 
-static double
-raw_expat(const char *data, size_t len)
-{
-    XML_Parser xp = XML_ParserCreateNS("UTF-8", '\x01');
-    long long t0 = backoff_now_ms();
-
-    for (size_t off = 0; off < len; off += CHUNK) {
-        size_t n = len - off < CHUNK ? len - off : CHUNK;
-
-        if (XML_Parse(xp, data + off, (int)n, XML_FALSE) != XML_STATUS_OK)
-            break;
-    }
-    (void)XML_Parse(xp, "", 0, XML_TRUE);
-    XML_ParserFree(xp);
-    return (double)(backoff_now_ms() - t0);
-}
-
-static double
-event_parser(const char *data, size_t len, Counter *c)
-{
-    EvpLimits lim = {1LL << 40, 8 << 20, 64};
-    EvpSink sink = {on_pbegin, on_pdata, on_pend, on_record, on_event, c};
-    EvParser *p = evp_new(&lim, &sink);
-    long long t0 = backoff_now_ms();
-    Error err;
-
-    err_reset(&err);
-    for (size_t off = 0; off < len; off += CHUNK) {
-        size_t n = len - off < CHUNK ? len - off : CHUNK;
-
-        if (evp_feed(p, data + off, n, &err) != ERR_OK)
-            break;
-    }
-    if (evp_finish(p, &err) != ERR_OK)
-        fprintf(stderr, "bench_parse: %s\n", err.message);
-    evp_free(p);
-    return (double)(backoff_now_ms() - t0);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -143,18 +100,18 @@ main(int argc, char **argv)
     }
     data = read_file(argv[1], &len);
     for (int i = 0; i < rounds; i++) {
-        double r = raw_expat(data, len);
+        double r = bench_raw_expat_s(data, len);
+        EvpSink sink = {on_pbegin, on_pdata, on_pend, on_record, on_event, &c};
         double e;
 
         memset(&c, 0, sizeof(c));
-        e = event_parser(data, len, &c);
+        e = bench_event_parser_s(data, len, &sink, "bench_parse");
         best_raw = r < best_raw ? r : best_raw;
         best_evp = e < best_evp ? e : best_evp;
     }
-    if (best_raw < 1)
-        best_raw = 1;
-    if (best_evp < 1)
-        best_evp = 1;
+    /* In ms from here on, at least 1. */
+    best_raw = best_raw * 1000 < 1 ? 1 : best_raw * 1000;
+    best_evp = best_evp * 1000 < 1 ? 1 : best_evp * 1000;
     printf("parse: %.1f MB, %lld events, %lld records\n", (double)len / 1e6, c.events, c.records);
     printf("  raw expat:     %8.1f MB/s\n", (double)len / 1e3 / best_raw);
     printf("  event parser:  %8.1f MB/s  (%.0f%% of raw expat; %.0f events/s)\n",

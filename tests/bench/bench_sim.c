@@ -20,53 +20,11 @@
 
 #include <curl/curl.h>
 
+#include "benchutil.h"
 #include "centra/backoff.h"
 #include "centra/dynbuf.h"
 #include "centra/log.h"
 #include "sim_server_int.h"
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-    return dynbuf_add(arg, data, size * n) == ERR_OK ? size * n : 0;
-}
-
-/* Post body; the answer lands in out.  Returns the HTTP status. */
-static long
-post(CURL *c, const char *url, const char *body, DynBuf *out)
-{
-    long status = 0;
-
-    dynbuf_reset(out);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    if (curl_easy_perform(c) != CURLE_OK)
-        return 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    return status;
-}
-
-/* Append "<event>ID</event>" for each event of an answer (scanning, not parsing). */
-static size_t
-ack_list(const char *answer, DynBuf *ack)
-{
-    static const char open[] = "<ns1:event>";
-    size_t n = 0;
-
-    for (const char *p = strstr(answer, open); p != NULL; p = strstr(p + 1, open)) {
-        const char *id = strstr(p, "<ns1:id>");
-
-        if (id == NULL)
-            break;
-        id += 8;
-        dynbuf_addf(ack, "<event>%.*s</event>", (int)strcspn(id, "<"), id);
-        n++;
-    }
-    return n;
-}
 
 int
 main(int argc, char **argv)
@@ -116,7 +74,7 @@ main(int argc, char **argv)
                     "%s</password></login><type>all</type></events_GetRequest></soap:Body>"
                     "</soap:Envelope>",
                     head, SIM_NS_CENTRA, o.username, o.password);
-        if (post(c, url, dynbuf_str(&req), &answer) != 200) {
+        if (bench_post(c, url, dynbuf_str(&req), &answer) != 200) {
             fprintf(stderr, "bench_sim: events_Get failed\n");
             return 1;
         }
@@ -127,12 +85,12 @@ main(int argc, char **argv)
                     "%s<events_Done xmlns=\"%s\"><login><username>%s</username><password>%s"
                     "</password></login>",
                     head, SIM_NS_CENTRA, o.username, o.password);
-        n = ack_list(dynbuf_str(&answer), &req);
+        n = bench_ack_list(dynbuf_str(&answer), &req);
         if (n == 0)
             break;
         events += n;
         dynbuf_addstr(&req, "</events_Done></soap:Body></soap:Envelope>");
-        if (post(c, url, dynbuf_str(&req), &answer) != 200) {
+        if (bench_post(c, url, dynbuf_str(&req), &answer) != 200) {
             fprintf(stderr, "bench_sim: events_Done failed\n");
             return 1;
         }
