@@ -15,7 +15,10 @@
  * Checked, as the header promises:
  *   - fed in chunks the sink sees exactly what it sees when the answer is fed
  *     whole (records, events, quarantines with their raw bytes, payloads,
- *     errors, counters);
+ *     errors, counters).  Not the payload of a quarantined event: how much of
+ *     it was streamed before the XML broke depends on where expat's buffers
+ *     ended, and the loader drops it for the raw bytes (loader.c,
+ *     payload_whole): its begin and end are compared, not its bytes;
  *   - when the answer is accepted, every payload_begin has its payload_end;
  *     payload data comes only between them;
  *   - the payload of an event that is not quarantined is a well-formed XML
@@ -84,8 +87,8 @@ rec_payload_end(void *arg, Error *err)
     if (!r->in_payload)
         fuzz_fail("payload_end without payload_begin");
     r->in_payload = false;
-    (void)dynbuf_addf(&r->log, "payload_end seq=%d len=%zu\n", r->payload_seq,
-                      dynbuf_len(&r->payload));
+    /* The length goes to the log with the event (rec_event): unless it is quarantined. */
+    (void)dynbuf_addf(&r->log, "payload_end seq=%d\n", r->payload_seq);
     return ERR_OK;
 }
 
@@ -140,8 +143,11 @@ rec_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
         !fuzz_xml_well_formed(dynbuf_str(&r->payload), dynbuf_len(&r->payload), &why))
         fuzz_fail("the payload of event %d is not well-formed XML (%s):\n%s", ev->seq, why,
                   dynbuf_str(&r->payload));
-    (void)dynbuf_addf(&r->log, "payload seq=%d %s\n", r->payload_seq,
-                      ev->quarantine == NULL ? dynbuf_str(&r->payload) : "(quarantined)");
+    if (ev->quarantine == NULL)
+        (void)dynbuf_addf(&r->log, "payload seq=%d len=%zu %s\n", r->payload_seq,
+                          dynbuf_len(&r->payload), dynbuf_str(&r->payload));
+    else
+        (void)dynbuf_addf(&r->log, "payload seq=%d (quarantined)\n", r->payload_seq);
     r->payload_seq = 0;
     dynbuf_reset(&r->payload);
     (void)dynbuf_addf(&r->log,
