@@ -77,14 +77,20 @@ enqueue_markets() {
 
 orders=300
 seed=21
-# The clean import every import below must match exactly.
-start_sim --orders $orders --seed $seed
-fresh_db
-cb import --once
-[[ $RC == 0 ]]
-cb_report $? "a clean import of the queue" "$ERR"
-baseline=$(checksum "$DB" run_id)
-stop_sim
+# clean_import ORDERS WHAT: import a fresh queue of ORDERS generated orders
+# (seed $seed) into a fresh database without any fault; sets CLEAN to its
+# checksum, which every import of that queue below must match exactly.
+clean_import() {
+    start_sim --orders "$1" --seed $seed
+    fresh_db
+    cb import --once
+    [[ $RC == 0 ]]
+    cb_report $? "a clean import of $2" "$ERR"
+    CLEAN=$(checksum "$DB" run_id)
+    stop_sim
+}
+clean_import $orders "the queue"
+baseline=$CLEAN
 
 # ============================================================================
 # 1. PostgreSQL restarted
@@ -216,13 +222,8 @@ stop_sim
 # --fault is on the command line), so that the import is still busy for
 # every kill.
 big=1000
-start_sim --orders $big --seed $seed
-fresh_db
-cb import --once
-[[ $RC == 0 ]]
-cb_report $? "a clean import of the larger queue" "$ERR"
-big_baseline=$(checksum "$DB" run_id)
-stop_sim
+clean_import $big "the larger queue"
+big_baseline=$CLEAN
 port=$("$CB_BUILD_DIR/tests/freeport")
 sim_args=(--orders $big --seed $seed --state-file "$cb_tmp/sim.state" --listen "127.0.0.1:$port"
     --fault delay:ms=300:rate=1:op=events_Get)
