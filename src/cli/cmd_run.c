@@ -378,7 +378,7 @@ run_daemon(CliContext *ctx, const RunOptions *o, Error *err)
     run_lock_destroy(&sv);
     if (rc == ERR_OK && sv.fatal != 0) {
         /* The worker logged why; exit with its code. */
-        rc = sv.fatal == 77 ? ERR_CENTRA_AUTH : sv.fatal == 64 ? ERR_USAGE : ERR_CONFIG;
+        rc = err_kind_for_exit_code(sv.fatal);
         err->kind = rc;
         err->message[0] = '\0';
     }

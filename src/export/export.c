@@ -227,9 +227,9 @@ convert(Msg *m, const char *payload)
  * sent), which made that lookup a third of the claim.  A row another
  * exporter changed after the statement began, and which the lock's recheck
  * still took, is not visible to the UPDATE at its new address: it stays
- * pending for the next claim (or run).  And JIT stays off: with a large backlog
- * analyzed, the planner's estimate for the walk (which stops after the
- * batch) is high enough to compile the statement each time, 15 ms for
+ * pending for the next claim (or run).  And JIT stays off: with a large
+ * backlog analyzed, the planner's estimate for the walk (which stops after
+ * the batch) is high enough to compile the statement each time, 15 ms for
  * nothing.
  */
 #define CLAIM_PLAN "SET LOCAL enable_sort = off; SET LOCAL jit = off"
