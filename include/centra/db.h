@@ -78,6 +78,18 @@ ErrKind db_reconnect(DbConn *db, Error *err) CB_MUSTCHECK;
  */
 ErrKind db_try_lock(DbConn *db, const char *key, bool *got, Error *err) CB_MUSTCHECK;
 
+/*
+ * Release the session advisory lock named key, taken by db_try_lock (or
+ * pg_advisory_lock) when db_epoch was epoch.  Call it before db_free: the
+ * server releases a session's locks only when it notices the session ended,
+ * which can be after the process exited, so a run started right after would
+ * find the lock still held.  Does nothing when the connection was lost or
+ * made again since (that session's locks went with it) or a transaction is
+ * open; never connects.  A failure is logged at debug level only: the lock
+ * still ends with the session.
+ */
+void db_unlock(DbConn *db, const char *key, unsigned epoch);
+
 /* "database "x" on host:port as user "y"", for log lines. */
 const char *db_describe(const DbConn *db);
 

@@ -69,24 +69,15 @@ describe_holder(DbConn *db, Error *err)
     db_result_free(res);
 }
 
-/* Take the sync lock of url on db: ERR_BUSY when another sync holds it. */
+/* Take the sync lock named key on db: ERR_BUSY when another sync holds it. */
 static ErrKind
-lock_sync(DbConn *db, const char *url, Error *err)
+lock_sync(DbConn *db, const char *key, Error *err)
 {
-    char key[2048];
-    const char *params[1] = {key};
-    DbResult *res;
     bool got;
-    ErrKind rc;
+    ErrKind rc = db_try_lock(db, key, &got, err);
 
-    snprintf(key, sizeof(key), "centra-bridge sync %s", url);
-    rc = db_query(db, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, params, &res, err);
-    if (rc != ERR_OK)
+    if (rc != ERR_OK || got)
         return rc;
-    got = strcmp(db_result_value(res, 0, 0), "t") == 0;
-    db_result_free(res);
-    if (got)
-        return ERR_OK;
     err_set(err, ERR_BUSY, "another centra-bridge sync is still running");
     describe_holder(db, err);
     err_hint(err, "This run stops without doing anything; the next one will catch up. If "
@@ -131,6 +122,8 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     SoapOptions so;
     DbOptions dbo;
     DbConn *db = NULL;
+    char lock_key[2048];
+    unsigned lock_epoch = 0;
     long long run_id = 0;
     ErrKind import_rc;
     ErrKind export_rc = ERR_OK;
@@ -143,12 +136,16 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     if (rc != ERR_OK)
         return rc;
     db_options_from_config(&dbo, ctx->cfg);
+    snprintf(lock_key, sizeof(lock_key), "centra-bridge sync %s", so.url);
     rc = db_new(&dbo, &db, err);
     if (rc == ERR_OK)
-        rc = lock_sync(db, so.url, err);
-    if (rc == ERR_OK)
+        rc = lock_sync(db, lock_key, err);
+    if (rc == ERR_OK) {
+        lock_epoch = db_epoch(db);
         rc = runs_begin(db, "sync", &run_id, err);
+    }
     if (rc != ERR_OK) {
+        db_unlock(db, lock_key, lock_epoch);
         db_free(db);
         return rc;
     }
@@ -177,6 +174,7 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     err_reset(&e2);
     if (runs_update(db, run_id, &totals, true, rc, err, &e2) != ERR_OK)
         log_warn("could not record the end of the run: %s", e2.message);
+    db_unlock(db, lock_key, lock_epoch); /* the next sync may start at once */
     db_free(db);
     /* Both parts reported their errors already: keep the exit code, print nothing more. */
     if (rc != ERR_OK)

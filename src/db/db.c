@@ -912,6 +912,27 @@ db_query(DbConn *db, const char *sql, int nparams, const char *const *params, Db
     return rc;
 }
 
+void
+db_unlock(DbConn *db, const char *key, unsigned epoch)
+{
+    const char *params[1] = {key};
+    Query q = {QUERY_PARAMS,
+               "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+               "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+               NULL,
+               1,
+               params,
+               CANCEL_GRACE_MS};
+    Error err;
+
+    if (db == NULL || epoch == 0 || epoch != db->epoch || conn_lost(db) ||
+        PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+        return;
+    err_reset(&err);
+    if (run_query(db, &q, NULL, &err) != ERR_OK)
+        log_debug("could not release the advisory lock; it ends with the session: %s", err.message);
+}
+
 static DbStmt *
 find_stmt(DbConn *db, const char *name)
 {

@@ -513,6 +513,8 @@ static void
 importer_free(Importer *im)
 {
     loader_free(im->loader);
+    /* Free the queue now, not when the server notices the session ended. */
+    db_unlock(im->db, im->lock_key, im->lock_epoch);
     db_free(im->db);
     soap_client_free(im->soap);
     free_list(im->types, im->ntypes);

@@ -521,6 +521,14 @@ done
 assert_eq "0 0 " "$codes" "two concurrent import --once --wait both exit 0"
 complete "$DB" "two concurrent importers"
 assert_eq "$baseline" "$(checksum "$DB" run_id)" "the staging tables are exactly those of the clean import"
+# Back to back, as cron may start them: the queue lock is released before
+# the process exits, not when the server notices its session ended.
+codes=""
+for ((i = 0; i < 25; i++)); do
+    cb import --once
+    codes+="$RC"
+done
+assert_eq "0000000000000000000000000" "$codes" "25 import --once run back to back all exit 0"
 stop_sim
 
 # ============================================================================

@@ -4,7 +4,8 @@
 #     1. sync: its exit code for each outcome (done, quarantined, a failed
 #        message, refused login, Centra unreachable, configuration, usage),
 #        the export still running after a quarantine, its runs rows, and an
-#        overlapping sync exiting 75 at once and naming the running one;
+#        overlapping sync exiting 75 at once and naming the running one,
+#        back-to-back syncs all exiting 0;
 #     2. run: workers, SIGTERM in the middle of a batch (exit 0, nothing
 #        acknowledged that is not stored, nothing lost), NOTIFY waking the
 #        exporter, metrics and /healthz, a killed worker started again,
@@ -116,6 +117,15 @@ cb_report $? "at once ($elapsed ms), without waiting for it"
 wait "$slow"
 assert_eq 0 "$?" "the first sync finishes normally"
 complete "$DB" "the overlapped sync"
+# Back to back, as a timer that fires again at once: each sync releases its
+# lock (and the importer its queue lock) before it exits, so the next one
+# never finds them held by a session the server has not yet ended.
+codes=""
+for ((i = 0; i < 15; i++)); do
+    cb sync
+    codes+="$RC"
+done
+assert_eq "000000000000000" "$codes" "15 syncs run back to back all exit 0"
 stop_sim
 
 # ============================================================================

@@ -827,6 +827,59 @@ START_TEST(literals_are_quoted_for_ddl)
 }
 END_TEST
 
+/* --- session locks ---------------------------------------------------------- */
+
+#define TRY_LOCK_SQL "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
+#define UNLOCK_SQL   "SELECT pg_advisory_unlock(hashtextextended($1, 0))"
+
+START_TEST(a_session_lock_is_released_only_by_the_session_that_took_it)
+{
+    /*
+     * Any statement the script does not list fails the test: the releases
+     * that must do nothing are exactly those without a step.
+     */
+    static const FakeStep script[] = {
+        CONNECT_OK,
+        {.kind = FAKE_SEND,
+         .send = "params",
+         .sql = TRY_LOCK_SQL,
+         .nresults = 1,
+         .results = {{.status = PGRES_TUPLES_OK, .nrows = 1, .ncols = 1, .values = {"t"}}}},
+        SEND_OK("BEGIN"),
+        SEND_OK("COMMIT"),
+        {.kind = FAKE_SEND,
+         .send = "params",
+         .sql = UNLOCK_SQL,
+         .nresults = 1,
+         .results = {{.status = PGRES_TUPLES_OK, .nrows = 1, .ncols = 1, .values = {"t"}}}},
+        SEND_DROP("SELECT 1"),
+        CONNECT_OK,
+        SEND_OK("SELECT 2")};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    unsigned epoch;
+    bool got = false;
+
+    ck_assert_int_eq(db_try_lock(db, "queue q", &got, &err), ERR_OK);
+    ck_assert(got);
+    epoch = db_epoch(db);
+    ck_assert_uint_ne(epoch, 0);
+    db_unlock(db, "queue q", 0); /* never taken */
+    ck_assert_int_eq(db_begin(db, &err), ERR_OK);
+    db_unlock(db, "queue q", epoch); /* inside a transaction: left to the session */
+    ck_assert_int_eq(db_commit(db, &err), ERR_OK);
+    db_unlock(db, "queue q", epoch);
+    ck_assert_str_eq(fake_pq_last_param(0), "queue q");
+    ck_assert_int_eq(db_exec(db, "SELECT 1", &err), ERR_DB_CONNECTION);
+    db_unlock(db, "queue q", epoch); /* the session is gone: no reconnect to release it */
+    ck_assert_int_eq(db_exec(db, "SELECT 2", &err), ERR_OK);
+    ck_assert_uint_ne(db_epoch(db), epoch);
+    db_unlock(db, "queue q", epoch); /* a new session never held it */
+    db_unlock(NULL, "queue q", epoch);
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
 static Suite *
 db_suite(void)
 {
@@ -836,7 +889,8 @@ db_suite(void)
     TCase *stmt = tcase_create("statements");
     TCase *txn = tcase_create("transactions");
     TCase *prep = tcase_create("prepared statements");
-    TCase *all[] = {classify, connect, stmt, txn, prep};
+    TCase *locks = tcase_create("session locks");
+    TCase *all[] = {classify, connect, stmt, txn, prep, locks};
 
     for (size_t i = 0; i < CB_LENGTH(all); i++)
         tcase_add_checked_fixture(all[i], setup, teardown);
@@ -876,11 +930,13 @@ db_suite(void)
     tcase_add_test(prep, prepared_statements_survive_a_reconnect);
     tcase_add_test(prep, misused_prepared_statements_are_internal_errors);
     tcase_add_test(prep, literals_are_quoted_for_ddl);
+    tcase_add_test(locks, a_session_lock_is_released_only_by_the_session_that_took_it);
     suite_add_tcase(s, classify);
     suite_add_tcase(s, connect);
     suite_add_tcase(s, stmt);
     suite_add_tcase(s, txn);
     suite_add_tcase(s, prep);
+    suite_add_tcase(s, locks);
     return s;
 }
 
