@@ -79,7 +79,9 @@ static const char session_sql[] =
     "ON COMMIT DELETE ROWS;\n"
     "CREATE INDEX IF NOT EXISTS cb_ev_order ON cb_ev (order_id);\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_ids (kind text, erp_id text, centra_id bigint, "
-    "name text, ev integer) ON COMMIT DELETE ROWS;\n";
+    "name text, ev integer) ON COMMIT DELETE ROWS;\n"
+    "CREATE TEMP TABLE IF NOT EXISTS cb_idu (kind text, erp_id text, centra_id bigint, "
+    "name text) ON COMMIT DELETE ROWS;\n";
 
 /* The line tables share their columns; only the product kind and the owner differ. */
 #define LINE_COLS "line_no, {p.*cols}, {s.*cols}, sku, subtotal, bundle_role, bundle_product_id"
@@ -93,6 +95,17 @@ static const char session_sql[] =
 #define SEEN(x) " JOIN cb_ev e ON e.ev = " x ".ev AND e.status IN ('applied', 'stale')"
 #define SIZE_OF(k)                                                                                 \
     " FROM cb_rows s JOIN cb_rows p ON p.ev = s.ev AND p.rec = s.parent AND p.kind = " k
+
+/*
+ * Ends a subquery that looks up the rows of a batch in a stored table by a
+ * key of one of its indexes.  OFFSET 0 keeps the subquery as it is, so the
+ * plan is an index probe per row of the batch.  Without it the planner may
+ * join the whole table (hash or merge), because it cannot know how few rows
+ * a temporary work table holds.  A statement whose plan is cached from the
+ * start of a session would then read all of centra.events or centra.id_map
+ * on every batch, growing with them.
+ */
+#define PROBE "OFFSET 0"
 
 /* Run in this order after the COPY; "events" takes $1 run id and $2 source. */
 static const struct {
@@ -125,7 +138,7 @@ static const struct {
      0},
     {"cb_duplicates",
      "UPDATE cb_ev e SET status = 'duplicate' WHERE e.event_id IS NOT NULL AND ("
-     "EXISTS (SELECT 1 FROM centra.events x WHERE x.event_id = e.event_id) OR "
+     "EXISTS (SELECT 1 FROM centra.events x WHERE x.event_id = e.event_id " PROBE ") OR "
      "EXISTS (SELECT 1 FROM cb_ev y WHERE y.event_id = e.event_id AND y.ev < e.ev))",
      0},
     {"cb_quarantined",
@@ -269,7 +282,8 @@ static const struct {
      "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id, "
      "last_event_date) "
      "SELECT e.type, e.entry, x.payload, COALESCE(e.mission = 'delete', false), e.event_id, "
-     "e.event_date FROM cb_ev e JOIN centra.events x ON x.event_id = e.event_id WHERE e.entity "
+     "e.event_date FROM cb_ev e CROSS JOIN LATERAL (SELECT x.payload FROM centra.events x "
+     "WHERE x.event_id = e.event_id " PROBE ") x WHERE e.entity "
      "ON CONFLICT (type, entry) DO UPDATE SET payload = CASE WHEN EXCLUDED.deleted AND "
      "EXCLUDED.payload IS NULL THEN centra.entities.payload ELSE EXCLUDED.payload END, "
      "deleted = EXCLUDED.deleted, last_event_id = EXCLUDED.last_event_id, "
@@ -306,30 +320,45 @@ static const struct {
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) " IDS_LINES
      " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES,
      0},
-#define IDS_DEDUP                                                                                  \
-    "WITH d AS (SELECT kind, erp_id, max(centra_id) AS centra_id, "                                \
-    "(array_agg(name ORDER BY ev DESC) FILTER (WHERE name IS NOT NULL))[1] AS name, "              \
-    "max(ev) AS ev FROM cb_ids GROUP BY kind, erp_id), "                                           \
-    "c AS (SELECT kind, erp_id, centra_id, name FROM d WHERE centra_id IS NULL UNION ALL "         \
-    "(SELECT DISTINCT ON (kind, centra_id) kind, erp_id, centra_id, name FROM d "                  \
-    "WHERE centra_id IS NOT NULL ORDER BY kind, centra_id, ev DESC)), "                            \
-    "u AS (SELECT * FROM c WHERE NOT EXISTS (SELECT 1 FROM centra.id_map m "                       \
-    "WHERE m.kind = c.kind AND m.erp_id = c.erp_id "                                               \
-    "AND m.centra_id IS NOT DISTINCT FROM COALESCE(c.centra_id, m.centra_id) "                     \
-    "AND m.name IS NOT DISTINCT FROM COALESCE(c.name, m.name))) "
+    /*
+     * The ids of the batch, one row per (kind, erp_id), that id_map does not
+     * already hold as they are: computed once for the two statements after.
+     */
+    {"cb_ids_new",
+     "WITH d AS (SELECT kind, erp_id, max(centra_id) AS centra_id, "
+     "(array_agg(name ORDER BY ev DESC) FILTER (WHERE name IS NOT NULL))[1] AS name, "
+     "max(ev) AS ev FROM cb_ids GROUP BY kind, erp_id), "
+     "c AS (SELECT kind, erp_id, centra_id, name FROM d WHERE centra_id IS NULL UNION ALL "
+     "(SELECT DISTINCT ON (kind, centra_id) kind, erp_id, centra_id, name FROM d "
+     "WHERE centra_id IS NOT NULL ORDER BY kind, centra_id, ev DESC)) "
+     "INSERT INTO cb_idu (kind, erp_id, centra_id, name) "
+     "SELECT kind, erp_id, centra_id, name FROM c WHERE NOT EXISTS (SELECT 1 FROM centra.id_map m "
+     "WHERE m.kind = c.kind AND m.erp_id = c.erp_id "
+     "AND m.centra_id IS NOT DISTINCT FROM COALESCE(c.centra_id, m.centra_id) "
+     "AND m.name IS NOT DISTINCT FROM COALESCE(c.name, m.name) " PROBE ")",
+     0},
+    /*
+     * An order number now under another order id: the old pair goes
+     * (id_map_centra_id_key).  Events give a Centra id to orders only (their
+     * number, cb_ids_orders), so the scan is of that key with both columns
+     * known, whatever the plan thinks of cb_idu's size.
+     */
     {"cb_ids_renamed",
-     IDS_DEDUP "DELETE FROM centra.id_map m USING u WHERE m.kind = u.kind "
-               "AND m.centra_id = u.centra_id AND m.erp_id <> u.erp_id",
+     "DELETE FROM centra.id_map m WHERE m.kind = 'order' "
+     "AND m.centra_id = ANY (ARRAY(SELECT centra_id FROM cb_idu WHERE kind = 'order' "
+     "AND centra_id IS NOT NULL)) "
+     "AND EXISTS (SELECT 1 FROM cb_idu u WHERE u.kind = 'order' AND u.centra_id = m.centra_id "
+     "AND u.erp_id <> m.erp_id)",
      0},
     {"cb_ids",
-     IDS_DEDUP "INSERT INTO centra.id_map (kind, erp_id, centra_id, name, source) "
-               "SELECT kind, erp_id, centra_id, name, 'event' FROM u "
-               "ON CONFLICT (kind, erp_id) DO UPDATE SET "
-               "centra_id = COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
-               "name = COALESCE(EXCLUDED.name, centra.id_map.name), updated_at = now() "
-               "WHERE (centra.id_map.centra_id, centra.id_map.name) IS DISTINCT FROM "
-               "(COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
-               "COALESCE(EXCLUDED.name, centra.id_map.name))",
+     "INSERT INTO centra.id_map (kind, erp_id, centra_id, name, source) "
+     "SELECT kind, erp_id, centra_id, name, 'event' FROM cb_idu "
+     "ON CONFLICT (kind, erp_id) DO UPDATE SET "
+     "centra_id = COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
+     "name = COALESCE(EXCLUDED.name, centra.id_map.name), updated_at = now() "
+     "WHERE (centra.id_map.centra_id, centra.id_map.name) IS DISTINCT FROM "
+     "(COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
+     "COALESCE(EXCLUDED.name, centra.id_map.name))",
      0},
 };
 

@@ -624,6 +624,17 @@ assert_eq "0|115:applied 121:applied|30,25" "$RC|$(q "$DB" "SELECT string_agg(ev
     ORDER BY event_id) FROM centra.events")|$(q "$DB" "SELECT string_agg(order_id, ',' ORDER BY order_id DESC)
     FROM centra.orders")" \
     "two files in one load: event 115, fixed, replaces its quarantined row and is applied; 121 too"
+# A Centra id now seen under another ERP id: the old pair goes, nothing else.
+q "$DB" "DELETE FROM centra.id_map WHERE kind = 'order' AND erp_id = '30';
+    INSERT INTO centra.id_map (kind, erp_id, centra_id, source) VALUES ('order', 'X-30', 30, 'csv'),
+    ('order', 'X-31', 3100, 'csv'), ('product', 'X-30', 30, 'csv');
+    DELETE FROM centra.events WHERE event_id = 115;
+    UPDATE centra.orders SET last_event_id = 1 WHERE order_id = '30'" >/dev/null
+cb load "$GUIDE/dtc_order_event.xml"
+assert_eq "0|order:30:30 order:X-31:3100 product:X-30:30" "$RC|$(q "$DB" "SELECT string_agg(kind || ':'
+    || erp_id || ':' || centra_id, ' ' ORDER BY kind, erp_id) FROM centra.id_map
+    WHERE erp_id IN ('30', 'X-30', 'X-31')")" \
+    "order number 30, stored under X-30, moves to order 30: X-30 goes, the others stay"
 cb load "$cb_tmp/no-such-file.xml" "$cb_tmp/newest.xml"
 assert_eq "66|applied" "$RC|$(q "$DB" "SELECT status FROM centra.events WHERE event_id = 300")" \
     "a missing file exits 66, but every file is tried"
