@@ -831,6 +831,13 @@ END_TEST
 
 #define TRY_LOCK_SQL "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
 #define UNLOCK_SQL   "SELECT pg_advisory_unlock(hashtextextended($1, 0))"
+/* A parameterized statement answering one boolean, true. */
+#define SEND_TRUE(sql_)                                                                            \
+    {                                                                                              \
+        .kind = FAKE_SEND, .send = "params", .sql = (sql_), .nresults = 1, .results = {            \
+            {.status = PGRES_TUPLES_OK, .nrows = 1, .ncols = 1, .values = {"t"}}                   \
+        }                                                                                          \
+    }
 
 START_TEST(a_session_lock_is_released_only_by_the_session_that_took_it)
 {
@@ -839,22 +846,9 @@ START_TEST(a_session_lock_is_released_only_by_the_session_that_took_it)
      * that must do nothing are exactly those without a step.
      */
     static const FakeStep script[] = {
-        CONNECT_OK,
-        {.kind = FAKE_SEND,
-         .send = "params",
-         .sql = TRY_LOCK_SQL,
-         .nresults = 1,
-         .results = {{.status = PGRES_TUPLES_OK, .nrows = 1, .ncols = 1, .values = {"t"}}}},
-        SEND_OK("BEGIN"),
-        SEND_OK("COMMIT"),
-        {.kind = FAKE_SEND,
-         .send = "params",
-         .sql = UNLOCK_SQL,
-         .nresults = 1,
-         .results = {{.status = PGRES_TUPLES_OK, .nrows = 1, .ncols = 1, .values = {"t"}}}},
-        SEND_DROP("SELECT 1"),
-        CONNECT_OK,
-        SEND_OK("SELECT 2")};
+        CONNECT_OK,        SEND_TRUE(TRY_LOCK_SQL), SEND_OK("BEGIN"),
+        SEND_OK("COMMIT"), SEND_TRUE(UNLOCK_SQL),   SEND_DROP("SELECT 1"),
+        CONNECT_OK,        SEND_OK("SELECT 2")};
     DbConn *db = connected(script, CB_LENGTH(script));
     unsigned epoch;
     bool got = false;
