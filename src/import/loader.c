@@ -321,6 +321,12 @@ static const struct {
      " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES,
      0},
     /*
+     * The lock the two writes after take anyway, taken before cb_ids_new
+     * reads id_map: a concurrent "idmap import" (SHARE ROW EXCLUSIVE until it
+     * commits) is then waited for first, and cb_ids_new reads what it wrote.
+     */
+    {"cb_ids_lock", "LOCK TABLE centra.id_map IN ROW EXCLUSIVE MODE", 0},
+    /*
      * The ids of the batch, one row per (kind, erp_id), that id_map does not
      * already hold as they are: computed once for the two statements after.
      */
@@ -341,14 +347,22 @@ static const struct {
      * An order number now under another order id: the old pair goes
      * (id_map_centra_id_key).  Events give a Centra id to orders only (their
      * number, cb_ids_orders), so the scan is of that key with both columns
-     * known, whatever the plan thinks of cb_idu's size.
+     * known, whatever the plan thinks of cb_idu's size.  An order of the
+     * batch that lost its pair this way and has no number in the batch is
+     * learned again without one.
      */
     {"cb_ids_renamed",
-     "DELETE FROM centra.id_map m WHERE m.kind = 'order' "
+     "WITH gone AS (DELETE FROM centra.id_map m WHERE m.kind = 'order' "
      "AND m.centra_id = ANY (ARRAY(SELECT centra_id FROM cb_idu WHERE kind = 'order' "
      "AND centra_id IS NOT NULL)) "
      "AND EXISTS (SELECT 1 FROM cb_idu u WHERE u.kind = 'order' AND u.centra_id = m.centra_id "
-     "AND u.erp_id <> m.erp_id)",
+     "AND u.erp_id <> m.erp_id) RETURNING m.kind, m.erp_id) "
+     "INSERT INTO cb_idu (kind, erp_id, centra_id, name) "
+     "SELECT i.kind, i.erp_id, NULL, "
+     "(array_agg(i.name ORDER BY i.ev DESC) FILTER (WHERE i.name IS NOT NULL))[1] "
+     "FROM cb_ids i JOIN gone g ON g.kind = i.kind AND g.erp_id = i.erp_id "
+     "WHERE NOT EXISTS (SELECT 1 FROM cb_idu u WHERE u.kind = i.kind AND u.erp_id = i.erp_id) "
+     "GROUP BY i.kind, i.erp_id HAVING max(i.centra_id) IS NULL",
      0},
     {"cb_ids",
      "INSERT INTO centra.id_map (kind, erp_id, centra_id, name, source) "

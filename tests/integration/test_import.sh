@@ -635,6 +635,60 @@ assert_eq "0|order:30:30 order:X-31:3100 product:X-30:30" "$RC|$(q "$DB" "SELECT
     || erp_id || ':' || centra_id, ' ' ORDER BY kind, erp_id) FROM centra.id_map
     WHERE erp_id IN ('30', 'X-30', 'X-31')")" \
     "order number 30, stored under X-30, moves to order 30: X-30 goes, the others stay"
+# An order that loses its number that way, in a batch where it has none, is
+# learned again without one.
+python3 - "$GUIDE/wholesale_order_event.xml" "$GUIDE/dtc_order_event.xml" >"$cb_tmp/both.xml" <<'PY'
+import re, sys
+first, second = (open(path).read() for path in sys.argv[1:3])
+event = re.search(r"<ns1:event>.*</ns1:event>", second, re.S).group(0)
+print(first.replace("</ns1:events>", event + "</ns1:events>", 1), end="")
+PY
+q "$DB" "DELETE FROM centra.id_map WHERE kind = 'order' AND erp_id IN ('25', '30');
+    INSERT INTO centra.id_map (kind, erp_id, centra_id, source) VALUES ('order', '25', 30, 'csv');
+    DELETE FROM centra.events WHERE event_id IN (115, 121);
+    UPDATE centra.orders SET last_event_id = 1 WHERE order_id IN ('25', '30')" >/dev/null
+cb load "$cb_tmp/both.xml"
+assert_eq "0|order:25:|order:30:30" "$RC|$(q "$DB" "SELECT string_agg(kind || ':' || erp_id || ':'
+    || coalesce(centra_id::text, ''), '|' ORDER BY erp_id) FROM centra.id_map
+    WHERE kind = 'order' AND erp_id IN ('25', '30')")" \
+    "order 25, stored with number 30, loses it to order 30 in one batch and stays known without one"
+# An "idmap import" moves number 30 to another order and commits while a
+# batch of order 30 is past its session set-up: the batch waits for it,
+# reads what it wrote, and its event wins.  A second session holds order
+# 30's lock (cb_lock's key) so the batch stops there first; the "import"
+# then takes id_map's lock, writes, and lets the batch go on.
+app=cb_test_import_idmap_$$
+order_key="hashtextextended('o:30', 2026)"
+coproc IDMAP { PGAPPNAME=$app psql -X -q -d "$DB" >/dev/null 2>&1; }
+bg_pids+=("$IDMAP_PID")
+echo "SELECT pg_advisory_lock($order_key);" >&"${IDMAP[1]}"
+held() { # MODE GRANTED APP: whether a session of APP has (or waits for) a lock in MODE
+    [[ $(q "$DB" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.mode = '$1' AND l.granted = $2 AND a.application_name = '$3'") -gt 0 ]]
+}
+for ((i = 0; i < 200; i++)); do held ExclusiveLock true "$app" && break; sleep 0.05; done
+q "$DB" "DELETE FROM centra.events WHERE event_id = 115;
+    UPDATE centra.orders SET last_event_id = 1 WHERE order_id = '30'" >/dev/null
+"$CB_BIN" load "$GUIDE/dtc_order_event.xml" >/dev/null 2>"$cb_tmp/idmap-race.err" &
+pid=$!
+bg_pids+=("$pid")
+for ((i = 0; i < 200; i++)); do held ExclusiveLock false centra-bridge && break; sleep 0.05; done
+cat >&"${IDMAP[1]}" <<SQL
+BEGIN;
+LOCK TABLE centra.id_map IN SHARE ROW EXCLUSIVE MODE;
+DELETE FROM centra.id_map WHERE kind = 'order' AND erp_id = '30';
+INSERT INTO centra.id_map (kind, erp_id, centra_id, source) VALUES ('order', 'Y-30', 30, 'csv');
+SELECT pg_advisory_unlock($order_key);
+SELECT pg_sleep(1);
+COMMIT;
+SQL
+wait "$pid"
+RC=$?
+exec {IDMAP[1]}>&-
+wait "$IDMAP_PID" 2>/dev/null
+assert_eq "0|order:30:30" "$RC|$(q "$DB" "SELECT string_agg(kind || ':' || erp_id || ':' || centra_id, '|')
+    FROM centra.id_map WHERE kind = 'order' AND centra_id = 30")" \
+    "a concurrent idmap import giving number 30 to Y-30 is waited for, then order 30 takes it back"
 cb load "$cb_tmp/no-such-file.xml" "$cb_tmp/newest.xml"
 assert_eq "66|applied" "$RC|$(q "$DB" "SELECT status FROM centra.events WHERE event_id = 300")" \
     "a missing file exits 66, but every file is tried"
