@@ -88,7 +88,7 @@ static const int exit_order[] = {78, 77, 64, 70, 76, 69, 75, 74, 65, 66, 1, 0};
 static int
 exit_rank(int code)
 {
-    for (size_t i = 0; i < sizeof(exit_order) / sizeof(exit_order[0]); i++)
+    for (size_t i = 0; i < CB_LENGTH(exit_order); i++)
         if (exit_order[i] == code)
             return (int)i;
     return exit_rank(err_exit_code(ERR_INTERNAL));
@@ -128,6 +128,15 @@ typedef struct Jobs {
     bool told;            /* SIGTERM was passed on */
 } Jobs;
 
+/* Send sig to every running job. */
+static void
+signal_jobs(const Jobs *j, int sig)
+{
+    for (int i = 0; i < j->n; i++)
+        if (j->pids[i] > 0)
+            (void)kill(j->pids[i], sig);
+}
+
 /* Tell every running job to stop (once). */
 static void
 stop_jobs(Jobs *j, const char *why)
@@ -135,9 +144,7 @@ stop_jobs(Jobs *j, const char *why)
     if (j->told)
         return;
     log_info("%s: the exporters finish their requests first", why);
-    for (int i = 0; i < j->n; i++)
-        if (j->pids[i] > 0)
-            (void)kill(j->pids[i], SIGTERM);
+    signal_jobs(j, SIGTERM);
     j->told = true;
 }
 
@@ -195,9 +202,7 @@ wait_jobs(Jobs *j, bool follow)
         }
         if (sig_take_hup()) {
             log_reopen();
-            for (int i = 0; i < j->n; i++)
-                if (j->pids[i] > 0)
-                    (void)kill(j->pids[i], SIGHUP);
+            signal_jobs(j, SIGHUP);
         }
         if (j->running > 0)
             (void)backoff_sleep_ms(JOBS_TICK_MS);

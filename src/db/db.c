@@ -915,14 +915,9 @@ db_query(DbConn *db, const char *sql, int nparams, const char *const *params, Db
 void
 db_unlock(DbConn *db, const char *key, unsigned epoch)
 {
+    static const char sql[] = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
     const char *params[1] = {key};
-    Query q = {QUERY_PARAMS,
-               "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
-               "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
-               NULL,
-               1,
-               params,
-               CANCEL_GRACE_MS};
+    Query q = {QUERY_PARAMS, sql, sql, NULL, 1, params, CANCEL_GRACE_MS};
     Error err;
 
     if (db == NULL || epoch == 0 || epoch != db->epoch || conn_lost(db) ||
