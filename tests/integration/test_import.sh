@@ -473,15 +473,17 @@ stop_sim
 # ============================================================================
 start_sim --orders 300
 fresh_db
+# advisory_lock_seen GRANTED APP: whether a session named APP holds (GRANTED
+# true) or waits for (false) an advisory lock.
+advisory_lock_seen() {
+    [[ $(q "$DB" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted = $1 AND a.application_name = '$2'") -gt 0 ]]
+}
 app=cb_test_import_lock_$$
 PGAPPNAME=$app psql -X -q -d "$DB" -c "SELECT pg_advisory_lock(hashtextextended('centra-bridge import ' || '$SIM_URL', 0))" \
     -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
 bg_pids+=($!)
-for ((i = 0; i < 100; i++)); do
-    [[ $(q "$DB" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = '$app'") == 1 ]] && break
-    sleep 0.05
-done
+wait_for 5 'advisory_lock_seen true "$app"'
 cb import --once
 assert_eq 75 "$RC" "import --once exits 75 while another session holds the queue lock"
 assert_contains "$ERR" "another centra-bridge is importing" "saying another centra-bridge is importing"
@@ -662,17 +664,14 @@ order_key="hashtextextended('o:30', 2026)"
 coproc IDMAP { PGAPPNAME=$app psql -X -q -d "$DB" >/dev/null 2>&1; }
 bg_pids+=("$IDMAP_PID")
 echo "SELECT pg_advisory_lock($order_key);" >&"${IDMAP[1]}"
-held() { # MODE GRANTED APP: whether a session of APP has (or waits for) a lock in MODE
-    [[ $(q "$DB" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.mode = '$1' AND l.granted = $2 AND a.application_name = '$3'") -gt 0 ]]
-}
-for ((i = 0; i < 200; i++)); do held ExclusiveLock true "$app" && break; sleep 0.05; done
+wait_for 10 'advisory_lock_seen true "$app"'
 q "$DB" "DELETE FROM centra.events WHERE event_id = 115;
     UPDATE centra.orders SET last_event_id = 1 WHERE order_id = '30'" >/dev/null
 "$CB_BIN" load "$GUIDE/dtc_order_event.xml" >/dev/null 2>"$cb_tmp/idmap-race.err" &
 pid=$!
 bg_pids+=("$pid")
-for ((i = 0; i < 200; i++)); do held ExclusiveLock false centra-bridge && break; sleep 0.05; done
+wait_for 10 'advisory_lock_seen false centra-bridge'
+cb_report $? "the load waits for order 30's lock, its session set up"
 cat >&"${IDMAP[1]}" <<SQL
 BEGIN;
 LOCK TABLE centra.id_map IN SHARE ROW EXCLUSIVE MODE;
