@@ -14,6 +14,7 @@
  */
 #include "centra/eventparser.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,6 +133,9 @@ struct EvParser {
     bool fault_done;              /* a whole Fault was read */
     DynBuf faultcode;             /* its faultcode */
     DynBuf faultstring;           /* its faultstring */
+    bool root_closed;             /* the document element has ended */
+    unsigned long root_line;      /* where it closed, as expat reports it: the start of */
+    unsigned long root_col;       /* its end tag, or after an empty-element tag (1-based) */
     bool draining;                /* an XML error ended parsing; bytes go to raw only */
     bool stopped;                 /* the answer passed max_response */
     long long fed;                /* bytes fed to expat so far */
@@ -640,7 +644,7 @@ record_values(EvParser *p, const OpenRecord *r, const char **vals)
         const EvField *f = &d->fields[i];
         char norm[EVMAP_VALUE_MAX];
         bool is_null;
-        const char *text = r->off[i] >= 0 ? r->buf.data + r->off[i] : NULL;
+        const char *text = r->off[i] >= 0 ? dynbuf_str(&r->buf) + r->off[i] : NULL;
 
         offs[i] = SIZE_MAX;
         if (text == NULL)
@@ -1003,7 +1007,11 @@ on_end(void *arg, const XML_Char *name)
     } else if (p->in_event && f->record && p->nrecs > 0) {
         p->nrecs--; /* quarantined: records are dropped as they close */
     }
-    p->depth--;
+    if (--p->depth == 0) {
+        p->root_closed = true;
+        p->root_line = (unsigned long)XML_GetCurrentLineNumber(p->xp);
+        p->root_col = (unsigned long)XML_GetCurrentColumnNumber(p->xp) + 1;
+    }
 }
 
 static void XMLCALL
@@ -1292,19 +1300,32 @@ xml_error(EvParser *p, Error *err)
     enum XML_Error code = XML_GetErrorCode(p->xp);
     unsigned long line = (unsigned long)XML_GetCurrentLineNumber(p->xp);
     unsigned long col = (unsigned long)XML_GetCurrentColumnNumber(p->xp) + 1;
+    char why[256];
 
     if (p->rc != ERR_OK)
         return p->rc; /* a handler's error, already in err */
+    /*
+     * After the document element expat's error depends on where the chunks end
+     * ("xmlns=" is an invalid token when whole, junk after the document element
+     * when cut after "x"), so it is not repeated: where the element closed is
+     * the same however the answer arrives.
+     */
+    if (p->root_closed)
+        snprintf(why, sizeof(why),
+                 "after the document element, which closes at line %lu, column %lu, comes "
+                 "something other than white space, a comment or a processing instruction",
+                 p->root_line, p->root_col);
+    else
+        snprintf(why, sizeof(why), "at line %lu, column %lu: %s", line, col, XML_ErrorString(code));
     if (!p->seen_events || p->in_fault) {
         err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
-        err_detail(err, "At line %lu, column %lu: %s.", line, col, XML_ErrorString(code));
+        err_detail(err, "%c%s.", toupper((unsigned char)why[0]), why + 1);
         return ERR_CENTRA_FAULT;
     }
     p->draining = true;
     p->stats.malformed = true;
     dynbuf_reset(&p->reason);
-    (void)dynbuf_addf(&p->reason, "malformed XML at line %lu, column %lu: %s", line, col,
-                      XML_ErrorString(code));
+    (void)dynbuf_addf(&p->reason, "malformed XML %s", why);
     raw_drop_before(p, broken_start(p));
     return ERR_OK;
 }
@@ -1630,13 +1651,19 @@ evp_finish(EvParser *p, Error *err)
         if (XML_Parse(p->xp, chunk, (int)clen, XML_TRUE) != XML_STATUS_OK) {
             if (p->rc != ERR_OK)
                 return p->rc;
-            /* Everything before parsed: the document just stopped (a truncated body). */
-            err_set(err, ERR_CENTRA_UNAVAILABLE, "the answer to %s ended before it was complete",
-                    p->source);
-            err_detail(err, "After %lld bytes, at line %lu: %s.", p->stats.bytes,
-                       (unsigned long)XML_GetCurrentLineNumber(p->xp),
-                       XML_ErrorString(XML_GetErrorCode(p->xp)));
-            return ERR_CENTRA_UNAVAILABLE;
+            if (!p->root_closed) {
+                /* Everything before parsed: the document just stopped (a truncated body). */
+                err_set(err, ERR_CENTRA_UNAVAILABLE,
+                        "the answer to %s ended before it was complete", p->source);
+                err_detail(err, "After %lld bytes, at line %lu: %s.", p->stats.bytes,
+                           (unsigned long)XML_GetCurrentLineNumber(p->xp),
+                           XML_ErrorString(XML_GetErrorCode(p->xp)));
+                return ERR_CENTRA_UNAVAILABLE;
+            }
+            /* The document was complete: an unclosed comment after it is junk, not a cut. */
+            rc = xml_error(p, err);
+            if (rc != ERR_OK)
+                return rc;
         }
         if (p->rc != ERR_OK)
             return p->rc;

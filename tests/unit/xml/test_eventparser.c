@@ -985,6 +985,20 @@ END_TEST
 
 /* --- text and values ------------------------------------------------------------------ */
 
+START_TEST(a_record_of_empty_elements_only_has_null_fields)
+{
+    /* Its text buffer is never written to: fuzz seed empty-field-first-in-record. */
+    static const char doc[] =
+        DOC(EVENT("7", ORDER("<id>7</id><additionals><additional><key></key><value/></additional>"
+                             "</additionals>")));
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=7");
+    assert_record(log, EVK_ADDITIONAL, 1, 2, 1, (const char *const[]){NULL});
+    xfree(log);
+}
+END_TEST
+
 START_TEST(special_characters_reach_records_as_text_and_the_payload_escaped)
 {
     static const char doc[] =
@@ -1419,14 +1433,53 @@ END_TEST
 
 START_TEST(malformed_xml_after_the_last_event_is_ignored_with_a_warning)
 {
-    static const char doc[] = DOC(NORMAL_EVENT) "<trailing>";
+    /*
+     * What follows the document element, each with the same message whatever
+     * the chunks (expat's own depends on them: "xmlns=" is an invalid token fed
+     * whole, junk after the document element when cut after the "x").
+     */
+    static const char *const tails[] = {"<trailing>", " xmlns=\"x\"", "\n\n  x", "<!-- open"};
+
+    for (size_t i = 0; i < CB_LENGTH(tails); i++) {
+        char doc[1024];
+        char *log;
+
+        snprintf(doc, sizeof(doc), "%s%s", DOC(NORMAL_EVENT), tails[i]);
+        log = run(doc);
+        assert_normal_event(log, 1);
+        LOG_HAS(log, "feed: ok\nfinish: ok\n");
+        LOG_HAS(log, " events=1 quarantined=0 replaced=0 malformed=1 ");
+        LOG_HAS(log, "\nlog: WARNING: events_Get: ignored what follows the last event: "
+                     "malformed XML after the document element, which closes at line 4, "
+                     "column 39, comes something other than white space, a comment or a "
+                     "processing instruction\n");
+        xfree(log);
+    }
+}
+END_TEST
+
+START_TEST(white_space_comments_and_pis_may_follow_the_document_element)
+{
+    static const char doc[] = DOC(NORMAL_EVENT) "\n  <!-- served by x -->\n<?trace id?>\n";
     char *log = run(doc);
 
     assert_normal_event(log, 1);
     LOG_HAS(log, "feed: ok\nfinish: ok\n");
-    LOG_HAS(log, " events=1 quarantined=0 replaced=0 malformed=1 ");
-    LOG_HAS(log, "\nlog: WARNING: events_Get: ignored what follows the last event: "
-                 "malformed XML at line 5, column 1: junk after document element\n");
+    LOG_HAS(log, " events=1 quarantined=0 replaced=0 malformed=0 ");
+    ck_assert_ptr_null(strstr(log, "WARNING"));
+    xfree(log);
+}
+END_TEST
+
+START_TEST(an_answer_with_junk_after_its_only_element_is_refused)
+{
+    /* No events: the whole answer is refused, with the same detail however it is cut. */
+    char *log = run("<Envelope xmlns=\"" NS_SOAP "\"/> xmlns=\"http://s\"><Body>");
+
+    LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML "
+                 "| detail: After the document element, which closes at line 1, column 62, "
+                 "comes something other than white space, a comment or a processing "
+                 "instruction.\n");
     xfree(log);
 }
 END_TEST
@@ -1753,6 +1806,7 @@ eventparser_suite(void)
     tcase_add_test(rules, an_event_without_data_has_no_payload);
     tcase_add_test(rules, two_data_elements_in_one_event_quarantine_it);
     tcase_add_test(values, special_characters_reach_records_as_text_and_the_payload_escaped);
+    tcase_add_test(values, a_record_of_empty_elements_only_has_null_fields);
     tcase_add_test(values, values_are_normalised_and_invalid_ones_become_null_with_a_note);
     tcase_add_test(values, notes_stop_growing_at_their_cap);
     tcase_add_test(values, large_events_stream_and_a_large_quarantined_one_keeps_its_raw_bytes);
@@ -1771,6 +1825,8 @@ eventparser_suite(void)
     tcase_add_test(hostile, invalid_characters_after_malformed_xml_are_replaced_in_any_chunks);
     tcase_add_test(hostile, the_guide_typo_quarantines_its_event_and_keeps_the_ones_before);
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
+    tcase_add_test(hostile, white_space_comments_and_pis_may_follow_the_document_element);
+    tcase_add_test(hostile, an_answer_with_junk_after_its_only_element_is_refused);
     tcase_add_test(hostile, an_undeclared_entity_quarantines_its_event);
     tcase_add_test(hostile, a_truncated_answer_is_unavailable);
     tcase_add_test(hostile, an_empty_answer_is_unavailable);
