@@ -14,7 +14,7 @@
 #include "centra/alloc.h"
 #include "centra/dynbuf.h"
 
-#define NS_SEP       ' ' /* separates namespace URI and local name; never in either */
+#define NS_SEP       '\x01' /* between namespace URI and local name: can be in neither */
 #define XML_TEXT_CAP (64u * 1024 * 1024)
 
 typedef struct ParseState {

@@ -186,6 +186,18 @@ START_TEST(a_prefix_and_a_default_namespace_for_one_uri_are_the_same)
 }
 END_TEST
 
+START_TEST(a_namespace_uri_may_hold_a_space)
+{
+    /* Not a valid URI, but well-formed XML: expat only refuses its own separator in one. */
+    XmlNode *root = parse_ok("<e:Envelope xmlns:e=\"urn:a b\"><e:Body>1</e:Body></e:Envelope>");
+
+    ck_assert_str_eq(root->name, "Envelope");
+    ck_assert_str_eq(root->ns, "urn:a b");
+    ck_assert_str_eq(root->kids[0]->name, "Body");
+    xml_free(root);
+}
+END_TEST
+
 START_TEST(documents_without_namespaces_have_none)
 {
     XmlNode *root = parse_ok("<a x=\"1\" y=\"&amp;\"><b z=\"2\">t</b></a>");
@@ -949,6 +961,7 @@ xmltree_suite(void)
     tcase_add_test(parse, soap_with_default_namespaces_is_parsed);
     tcase_add_test(parse, prefixed_elements_are_matched_by_local_name);
     tcase_add_test(parse, a_prefix_and_a_default_namespace_for_one_uri_are_the_same);
+    tcase_add_test(parse, a_namespace_uri_may_hold_a_space);
     tcase_add_test(parse, documents_without_namespaces_have_none);
     tcase_add_test(parse, whitespace_between_elements_is_dropped_but_leaf_text_is_kept);
     tcase_add_test(parse, text_is_accumulated_across_references_and_cdata);
