@@ -1085,11 +1085,19 @@ on_other(void *arg, const XML_Char *data)
     (void)token_seen(arg, true);
 }
 
+/*
+ * Outside the document element as well: white space there is not markup, so
+ * it has no cap.  Expat passes it on as it comes (once fed whole, once per
+ * chunk), so counting it as one token would make the cap depend on the chunks.
+ */
 static void XMLCALL
 on_default(void *arg, const XML_Char *data, int len)
 {
-    (void)len;
-    on_other(arg, data);
+    bool space = true;
+
+    for (int i = 0; i < len && space; i++)
+        space = data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r';
+    (void)token_seen(arg, !space);
 }
 
 static void XMLCALL
@@ -1293,6 +1301,13 @@ broken_start(const EvParser *p)
     return p->in_event ? p->event_start : p->last_end;
 }
 
+/* The error for the SOAP Fault the answer held. */
+static ErrKind
+fault_error(const EvParser *p, Error *err)
+{
+    return soap_fault_error(err, p->source, dynbuf_str(&p->faultcode), dynbuf_str(&p->faultstring));
+}
+
 /* expat stopped on an error in the document. */
 static ErrKind
 xml_error(EvParser *p, Error *err)
@@ -1304,6 +1319,8 @@ xml_error(EvParser *p, Error *err)
 
     if (p->rc != ERR_OK)
         return p->rc; /* a handler's error, already in err */
+    if (p->root_closed && p->fault_done)
+        return fault_error(p, err); /* what follows a whole Fault does not hide it */
     /*
      * After the document element expat's error depends on where the chunks end
      * ("xmlns=" is an invalid token when whole, junk after the document element
@@ -1668,10 +1685,8 @@ evp_finish(EvParser *p, Error *err)
         if (p->rc != ERR_OK)
             return p->rc;
     }
-    if (p->fault_done) {
-        return soap_fault_error(err, p->source, p->faultcode.data != NULL ? p->faultcode.data : "",
-                                p->faultstring.data != NULL ? p->faultstring.data : "");
-    }
+    if (p->fault_done)
+        return fault_error(p, err);
     if (p->draining)
         return finish_broken(p, err);
     if (!p->seen_events) {

@@ -987,7 +987,11 @@ END_TEST
 
 START_TEST(a_record_of_empty_elements_only_has_null_fields)
 {
-    /* Its text buffer is never written to: fuzz seed empty-field-first-in-record. */
+    /*
+     * Its text buffer is never written to.  Only clang's UBSan saw the bug
+     * (NULL + 0 in record_values): the values were NULL before the fix too.
+     * Fuzz seed empty-field-first-in-record.
+     */
     static const char doc[] =
         DOC(EVENT("7", ORDER("<id>7</id><additionals><additional><key></key><value/></additional>"
                              "</additionals>")));
@@ -1471,6 +1475,38 @@ START_TEST(white_space_comments_and_pis_may_follow_the_document_element)
 }
 END_TEST
 
+START_TEST(white_space_around_the_document_element_has_no_cap)
+{
+    /*
+     * Expat hands white space outside the document element on in one piece
+     * when fed whole and one piece per chunk otherwise: as a token with the cap
+     * it stopped the answer fed whole only.
+     */
+    static const char decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    static const char doc[] = DOC(NORMAL_EVENT);
+    EvpLimits lim = default_limits;
+    DynBuf b;
+    char *log;
+
+    ck_assert(strncmp(doc, decl, strlen(decl)) == 0);
+    lim.max_text = 32;
+    dynbuf_init(&b, BIG_CAP);
+    (void)dynbuf_addstr(&b, decl);
+    for (int i = 0; i < 70000; i++)
+        (void)dynbuf_add(&b, i % 80 == 0 ? "\n" : " ", 1);
+    (void)dynbuf_addstr(&b, doc + strlen(decl));
+    for (int i = 0; i < 70000; i++)
+        (void)dynbuf_add(&b, i % 80 == 0 ? "\r\n" : "\t", i % 80 == 0 ? 2 : 1);
+    log = run_limits(dynbuf_str(&b), &lim);
+    assert_normal_event(log, 1);
+    LOG_HAS(log, "feed: ok\nfinish: ok\n");
+    LOG_HAS(log, " events=1 quarantined=0 replaced=0 malformed=0 ");
+    ck_assert_ptr_null(strstr(log, "WARNING"));
+    xfree(log);
+    dynbuf_free(&b);
+}
+END_TEST
+
 START_TEST(an_answer_with_junk_after_its_only_element_is_refused)
 {
     /* No events: the whole answer is refused, with the same detail however it is cut. */
@@ -1565,6 +1601,28 @@ START_TEST(a_soap_fault_is_classified)
                  "event type \"orders\" | detail: The fault code was "
                  "\"SOAP-ENV:Client\".\n");
     xfree(log);
+}
+END_TEST
+
+START_TEST(a_soap_fault_followed_by_junk_is_still_the_fault)
+{
+    static const char *const tails[][2] = {{"<trailing>", "feed"}, {"<!-- open", "finish"}};
+
+    for (size_t i = 0; i < CB_LENGTH(tails); i++) {
+        char doc[1024];
+        char want[512];
+        char *log;
+
+        snprintf(doc, sizeof(doc), "%s%s",
+                 FAULT("SOAP-ENV:Client", "Login failed: wrong username or password"), tails[i][0]);
+        snprintf(want, sizeof(want),
+                 "%s: centra_auth: Centra rejected the login for events_Get: Login failed: "
+                 "wrong username or password | detail: The fault code was \"SOAP-ENV:Client\".",
+                 tails[i][1]);
+        log = run(doc);
+        LOG_HAS(log, want);
+        xfree(log);
+    }
 }
 END_TEST
 
@@ -1827,6 +1885,8 @@ eventparser_suite(void)
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
     tcase_add_test(hostile, white_space_comments_and_pis_may_follow_the_document_element);
     tcase_add_test(hostile, an_answer_with_junk_after_its_only_element_is_refused);
+    tcase_add_test(hostile, white_space_around_the_document_element_has_no_cap);
+    tcase_add_test(hostile, a_soap_fault_followed_by_junk_is_still_the_fault);
     tcase_add_test(hostile, an_undeclared_entity_quarantines_its_event);
     tcase_add_test(hostile, a_truncated_answer_is_unavailable);
     tcase_add_test(hostile, an_empty_answer_is_unavailable);
