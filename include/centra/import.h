@@ -60,4 +60,12 @@ ErrKind import_load(const Config *cfg, char *const *files, int nfiles, Error *er
  */
 ErrKind import_check_types(const char *types, Error *err) CB_MUSTCHECK;
 
+/*
+ * Check a comma-separated list of market ids; NULL (all markets) is fine.
+ * ERR_USAGE when it names no market or holds an empty id ("1,", ",,"): such a
+ * list is a mistake, and reading it as "all markets" would import markets
+ * another importer owns.
+ */
+ErrKind import_check_markets(const char *markets, Error *err) CB_MUSTCHECK;
+
 #endif /* CENTRA_IMPORT_H */

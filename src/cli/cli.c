@@ -17,6 +17,7 @@
 
 #include "centra/backoff.h"
 #include "centra/db.h"
+#include "centra/import.h"
 #include "centra/log.h"
 #include "centra/options.h"
 #include "centra/strutil.h"
@@ -110,9 +111,44 @@ ErrKind
 cli_usage_from(Error *err, const char *cmd)
 {
     char msg[ERR_MESSAGE_MAX];
+    char detail[ERR_DETAIL_MAX];
 
     snprintf(msg, sizeof(msg), "%s", err->message);
-    return cli_usage_error(err, cmd, "%s", msg);
+    snprintf(detail, sizeof(detail), "%s", err->detail);
+    (void)cli_usage_error(err, cmd, "%s", msg);
+    if (detail[0] != '\0')
+        err_detail(err, "%s", detail);
+    return ERR_USAGE;
+}
+
+/* A list setting that import_check_* refused: a configuration error naming it. */
+static ErrKind
+list_setting_error(Error *err, const Config *cfg, ConfigKey key)
+{
+    char msg[ERR_MESSAGE_MAX];
+    char detail[ERR_DETAIL_MAX];
+
+    snprintf(msg, sizeof(msg), "%s", err->message);
+    snprintf(detail, sizeof(detail), "%s", err->detail);
+    err_set(err, ERR_CONFIG, "invalid value for setting \"%s\": %s", config_def(key)->key, msg);
+    err_detail(err, "%s%sThe value comes from %s.", detail, detail[0] != '\0' ? " " : "",
+               config_get_origin(cfg, key));
+    return ERR_CONFIG;
+}
+
+ErrKind
+cli_check_import_lists(const Config *cfg, const char *cmd, const char *types_cli,
+                       const char *markets_cli, Error *err)
+{
+    if (import_check_types(types_cli != NULL ? types_cli : config_get_str(cfg, CONFIG_EVENT_TYPES),
+                           err) != ERR_OK)
+        return types_cli != NULL ? cli_usage_from(err, cmd)
+                                 : list_setting_error(err, cfg, CONFIG_EVENT_TYPES);
+    if (import_check_markets(
+            markets_cli != NULL ? markets_cli : config_get_str(cfg, CONFIG_MARKETS), err) != ERR_OK)
+        return markets_cli != NULL ? cli_usage_from(err, cmd)
+                                   : list_setting_error(err, cfg, CONFIG_MARKETS);
+    return ERR_OK;
 }
 
 ErrKind

@@ -82,6 +82,8 @@ import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     };
     ImportOptions opts;
     bool once = false;
+    const char *types_cli = NULL;
+    const char *markets_cli = NULL;
     int c;
     int at;
 
@@ -96,10 +98,10 @@ import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
             opts.follow = true;
             break;
         case 't':
-            opts.types = optarg;
+            opts.types = types_cli = optarg;
             break;
         case 'm':
-            opts.markets = optarg;
+            opts.markets = markets_cli = optarg;
             break;
         case 'w':
             opts.wait_lock = true;
@@ -120,8 +122,8 @@ import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "import", "unexpected argument \"%s\"", argv[optind]);
     if (cli_once_or_follow(err, "import", once, opts.follow) != ERR_OK)
         return ERR_USAGE;
-    if (import_check_types(opts.types, err) != ERR_OK)
-        return cli_usage_from(err, "import");
+    if (cli_check_import_lists(ctx->cfg, "import", types_cli, markets_cli, err) != ERR_OK)
+        return err->kind;
     return import_run(ctx->cfg, &opts, err);
 }
 

@@ -431,8 +431,8 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "run", "unexpected argument \"%s\"", argv[optind]);
     if (o.no_import && o.no_export)
         return cli_usage_error(err, "run", "--no-import and --no-export leave nothing to run");
-    if (o.types != NULL && import_check_types(o.types, err) != ERR_OK)
-        return cli_usage_from(err, "run");
+    if (!o.no_import && cli_check_import_lists(ctx->cfg, "run", o.types, o.markets, err) != ERR_OK)
+        return err->kind;
     return run_daemon(ctx, &o, err);
 }
 

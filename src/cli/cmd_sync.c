@@ -191,6 +191,8 @@ sync_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         {NULL, 0, NULL, 0},
     };
     ImportOptions io;
+    const char *types_cli = NULL;
+    const char *markets_cli = NULL;
     int c;
     int at;
 
@@ -199,10 +201,10 @@ sync_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     while ((c = cli_getopt(argc, argv, "+:", long_options, &at)) != -1) {
         switch (c) {
         case 't':
-            io.types = optarg;
+            io.types = types_cli = optarg;
             break;
         case 'm':
-            io.markets = optarg;
+            io.markets = markets_cli = optarg;
             break;
         default:
             return cli_bad_option(err, "sync", argc, argv, at, c);
@@ -210,8 +212,8 @@ sync_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     }
     if (optind < argc)
         return cli_usage_error(err, "sync", "unexpected argument \"%s\"", argv[optind]);
-    if (import_check_types(io.types, err) != ERR_OK)
-        return cli_usage_from(err, "sync");
+    if (cli_check_import_lists(ctx->cfg, "sync", types_cli, markets_cli, err) != ERR_OK)
+        return err->kind;
     return sync_run(ctx, &io, err);
 }
 

@@ -116,6 +116,34 @@ import_check_types(const char *types, Error *err)
     return rc;
 }
 
+ErrKind
+import_check_markets(const char *markets, Error *err)
+{
+    const char *s = markets;
+
+    if (markets == NULL)
+        return ERR_OK;
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        size_t blank = 0;
+
+        while (blank < len && (s[blank] == ' ' || s[blank] == '\t'))
+            blank++;
+        if (blank == len) {
+            if (s == markets && s[len] == '\0')
+                err_set(err, ERR_USAGE, "no market given");
+            else
+                err_set(err, ERR_USAGE, "empty market id in \"%s\"", markets);
+            err_detail(err, "Market ids are separated by single commas; to import every "
+                            "market, give no market list at all.");
+            return ERR_USAGE;
+        }
+        if (s[len] == '\0')
+            return ERR_OK;
+        s += len + 1;
+    }
+}
+
 void
 import_options_from_config(ImportOptions *opts, const Config *cfg)
 {
@@ -539,6 +567,8 @@ importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remo
         DynBuf key;
 
         rc = import_check_types(o->types, err);
+        if (rc == ERR_OK)
+            rc = import_check_markets(o->markets, err);
         if (rc != ERR_OK)
             return rc;
         im->ntypes = split_list(o->types, im->types, LIST_MAX);

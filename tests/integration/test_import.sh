@@ -605,6 +605,18 @@ assert_eq 64 "$RC" "import --types with an unknown type is a usage error (64)"
 assert_contains "$ERR" "unknown event type \"nope\"" "naming the unknown type"
 cb import --once --on-malformed=maybe
 assert_eq 64 "$RC" "an invalid --on-malformed is a usage error (64)"
+for markets in "" " " "," "Retail-US," "1,,2"; do
+    cb import --once --markets "$markets"
+    assert_eq 64 "$RC" "import --markets \"$markets\" is a usage error (64), not every market"
+done
+assert_contains "$ERR" 'empty market id in "1,,2"' "naming the list with the empty id"
+CENTRA_MARKETS="Retail-US," cb sync
+assert_eq 78 "$RC" "centra_markets with an empty id is a configuration error (78)"
+assert_contains "$ERR" "environment variable CENTRA_MARKETS" "saying where it was set"
+CENTRA_EVENT_TYPES=bogus cb import --once
+assert_eq 78 "$RC" "an unknown type in centra_event_types is a configuration error (78)"
+assert_contains "$ERR" 'invalid value for setting "centra_event_types": unknown event type "bogus"' \
+    "naming the setting and the type"
 
 # ============================================================================
 # 8. load
