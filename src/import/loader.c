@@ -75,7 +75,8 @@ static const char session_sql[] =
     "CREATE INDEX IF NOT EXISTS cb_rows_ev_rec ON cb_rows (ev, rec);\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_ev (ev integer PRIMARY KEY, event_id bigint, type text, "
     "entry text, mission text, event_date timestamptz, notes text, quarantine text, "
-    "replaced integer, order_id text, status text, entity boolean NOT NULL DEFAULT false) "
+    "replaced integer, order_id text, status text, entity boolean NOT NULL DEFAULT false, "
+    "done_at timestamptz) "
     "ON COMMIT DELETE ROWS;\n"
     "CREATE INDEX IF NOT EXISTS cb_ev_order ON cb_ev (order_id);\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_ids (kind text, erp_id text, centra_id bigint, "
@@ -131,10 +132,14 @@ static const struct {
      "('e:' || type || '/' || entry), ('i:' || event_id)) v(k) WHERE k IS NOT NULL "
      "ORDER BY k) s",
      0},
-    /* A quarantined event received again in good shape (fixed, or a "load") replaces it. */
+    /*
+     * A quarantined event received again in good shape (fixed, or a "load")
+     * replaces it.  Centra's acknowledgement of the quarantined one stays.
+     */
     {"cb_unquarantine",
-     "DELETE FROM centra.events x USING cb_ev e WHERE x.event_id = e.event_id "
-     "AND x.status = 'quarantined' AND e.quarantine IS NULL",
+     "WITH gone AS (DELETE FROM centra.events x USING cb_ev e WHERE x.event_id = e.event_id "
+     "AND x.status = 'quarantined' AND e.quarantine IS NULL RETURNING x.event_id, x.done_at) "
+     "UPDATE cb_ev e SET done_at = g.done_at FROM gone g WHERE e.event_id = g.event_id",
      0},
     {"cb_duplicates",
      "UPDATE cb_ev e SET status = 'duplicate' WHERE e.event_id IS NOT NULL AND ("
@@ -262,13 +267,13 @@ static const struct {
      0},
     {"cb_events",
      "INSERT INTO centra.events (event_id, type, entry, mission, event_date, status, error, "
-     "payload, raw, run_id, source) "
+     "payload, raw, run_id, source, done_at) "
      "SELECT COALESCE(e.event_id, -nextval('centra.unidentified_event_seq')), e.type, e.entry, "
      "e.mission, e.event_date, e.status, NULLIF(concat_ws('; ', e.quarantine, e.notes, "
      "CASE WHEN e.replaced > 0 THEN e.replaced || ' invalid XML character(s) replaced by "
      "U+FFFD' END), ''), "
      "CASE WHEN e.status <> 'quarantined' THEN COALESCE(x.xdoc, t.doc::xml) END, "
-     "CASE WHEN e.status = 'quarantined' THEN r.raw END, NULLIF($1::bigint, 0), $2 "
+     "CASE WHEN e.status = 'quarantined' THEN r.raw END, NULLIF($1::bigint, 0), $2, e.done_at "
      "FROM cb_ev e "
      "LEFT JOIN (SELECT ev, xdoc FROM cb_rows WHERE kind = 20 AND xdoc IS NOT NULL) x "
      "ON x.ev = e.ev "
@@ -314,7 +319,7 @@ static const struct {
         "w") " WHERE w.kind = 10 AND {w.warehouse_id} IS NOT NULL"
 #define IDS_ENTITIES                                                                               \
     "SELECT e.type, e.entry, NULL::bigint, NULL, e.ev FROM cb_ev e "                               \
-    "WHERE e.status IN ('unhandled', 'stale') "                                                    \
+    "WHERE e.status IN ('unhandled', 'stale') AND e.entry IS NOT NULL "                            \
     "AND e.type IN ('market', 'pricelist', 'warehouse', 'customer', 'account')"
     {"cb_ids_lines",
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) " IDS_LINES

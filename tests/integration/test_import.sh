@@ -638,6 +638,40 @@ assert_eq "0|115:applied 121:applied|30,25" "$RC|$(q "$DB" "SELECT string_agg(ev
     ORDER BY event_id) FROM centra.events")|$(q "$DB" "SELECT string_agg(order_id, ',' ORDER BY order_id DESC)
     FROM centra.orders")" \
     "two files in one load: event 115, fixed, replaces its quarantined row and is applied; 121 too"
+# A quarantined event that Centra had acknowledged keeps its done_at when a
+# fixed copy replaces it; events stored by load are not "unacknowledged".
+q "$DB" "UPDATE centra.events SET status = 'quarantined', source = 'centra',
+    done_at = '2026-01-02 03:04:05+00' WHERE event_id = 115" >/dev/null
+cb load "$GUIDE/dtc_order_event.xml"
+assert_eq "0|stale|2026-01-02 03:04:05+00|t" "$RC|$(q "$DB" "SELECT status, done_at, source LIKE 'file:%'
+    FROM centra.events WHERE event_id = 115")" \
+    "a fixed copy replacing a quarantined event (stale: order 30 has it) keeps Centra's acknowledgement"
+"$CB_BIN" status --json >"$cb_tmp/status.json"
+assert_eq "0" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"]["unacknowledged"])' \
+    "$cb_tmp/status.json")" "status counts no event stored by load as unacknowledged"
+# Events of other types without an entry (empty or missing) are stored as
+# unhandled; id_map learns nothing from them, and the rest of the batch is applied.
+python3 - "$GUIDE/empty_queue.xml" >"$cb_tmp/no-entry.xml" <<'PY'
+import sys
+ev = ("<ns1:event><ns1:id>{}</ns1:id><ns1:type>{}</ns1:type>{}<ns1:mission>{}</ns1:mission>"
+      "<ns1:data>{}</ns1:data></ns1:event>")
+events = "".join([
+    ev.format(13025, "account", "<ns1:entry>A9</ns1:entry>", "update", "<ns1:account><ns1:id>A9</ns1:id></ns1:account>"),
+    ev.format(13026, "account", "<ns1:entry></ns1:entry>", "update", "<ns1:account><ns1:id>A10</ns1:id></ns1:account>"),
+    ev.format(13027, "customer", "", "update", "<ns1:customer/>"),
+    ev.format(13028, "market", "<ns1:entry/>", "delete", ""),
+])
+print(open(sys.argv[1]).read().replace("<ns1:events/>", "<ns1:events>" + events + "</ns1:events>"), end="")
+PY
+ids_before=$(q "$DB" "SELECT count(*) FROM centra.id_map")
+cb load "$cb_tmp/no-entry.xml"
+assert_eq "0|13025:unhandled:A9 13026:unhandled: 13027:unhandled: 13028:unhandled:|account:A9" \
+    "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status || ':' || coalesce(entry, ''), ' '
+    ORDER BY event_id) FROM centra.events WHERE event_id BETWEEN 13025 AND 13028")|$(q "$DB" "SELECT
+    string_agg(type || ':' || entry, ' ') FROM centra.entities WHERE last_event_id BETWEEN 13025 AND 13028")" \
+    "events without an entry are stored as unhandled, the one with an entry is applied to entities"
+assert_eq "$((ids_before + 1))|1" "$(q "$DB" "SELECT count(*), count(*) FILTER (WHERE kind = 'account'
+    AND erp_id = 'A9') FROM centra.id_map")" "id_map learns only the entry that is there (account A9)"
 # A Centra id now seen under another ERP id: the old pair goes, nothing else.
 q "$DB" "DELETE FROM centra.id_map WHERE kind = 'order' AND erp_id = '30';
     INSERT INTO centra.id_map (kind, erp_id, centra_id, source) VALUES ('order', 'X-30', 30, 'csv'),
