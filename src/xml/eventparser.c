@@ -740,19 +740,35 @@ take_replacements(EvParser *p, long long end)
     return n;
 }
 
+static bool
+xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * An event id: digits, with XML white space around them allowed (an indented
+ * <id> would otherwise be unreadable, and an event whose id cannot be read
+ * cannot be acknowledged).  -1 when it is not one.
+ */
 static long long
 parse_event_id(const char *s)
 {
     long long v = 0;
+    int digits = 0;
 
-    if (s == NULL || *s == '\0')
+    if (s == NULL)
         return -1;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || v > (9007199254740991LL - 9) / 10)
+    while (xml_space(*s))
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        if (v > (9007199254740991LL - 9) / 10)
             return -1;
         v = v * 10 + (*s - '0');
     }
-    return v;
+    while (xml_space(*s))
+        s++;
+    return digits > 0 && *s == '\0' ? v : -1;
 }
 
 static ErrKind

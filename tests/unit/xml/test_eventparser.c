@@ -918,6 +918,15 @@ static const BrokenRule broken_rules[] = {
     {"<event><id>12a</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
      "event id is not a positive whole number"},
+    {"<event><id>1 2</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
+     "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
+     "event id is not a positive whole number"},
+    {"<event><id> </id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
+     "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
+     "event id is not a positive whole number"},
+    {"<event><id>-5</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
+     "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
+     "event id is not a positive whole number"},
 };
 
 START_TEST(an_event_that_breaks_a_rule_is_quarantined_and_parsing_goes_on)
@@ -946,6 +955,19 @@ END_TEST
 #define SHIPPED   PRODUCTS(LINE("A", SIZE("S", "1")) LINE("A", SIZE("S", "1")))
 #define REFUNDED  "<refunds>" REFUND("R1") "</refunds>"
 /* clang-format on */
+
+/* An indented <id> is read: an event whose id cannot be read cannot be acknowledged. */
+START_TEST(white_space_around_an_event_id_is_allowed)
+{
+    static const char doc[] =
+        DOC("<event><id>\n  42\t\r\n</id><type>order</type><data>" NORMAL_DATA "</data></event>\n");
+    char *log = run(doc);
+
+    assert_has_line(log, "event seq=1 id=42 type=order entry=NULL mission=NULL date=NULL order=yes "
+                         "replaced=0 notes=NULL quarantine=NULL");
+    xfree(log);
+}
+END_TEST
 
 START_TEST(lines_of_shipments_and_cancellations_need_no_order_item)
 {
@@ -1859,6 +1881,7 @@ eventparser_suite(void)
     tcase_add_test(rules, one_size_on_two_lines_gives_two_line_records);
     tcase_add_loop_test(rules, an_event_that_breaks_a_rule_is_quarantined_and_parsing_goes_on, 0,
                         (int)CB_LENGTH(broken_rules));
+    tcase_add_test(rules, white_space_around_an_event_id_is_allowed);
     tcase_add_test(rules, lines_of_shipments_and_cancellations_need_no_order_item);
     tcase_add_test(rules, a_failing_sink_stops_the_parse_with_its_error);
     tcase_add_test(rules, an_event_without_data_has_no_payload);
