@@ -265,6 +265,10 @@ static const struct {
              "s") " "
                   "WHERE s.kind = 9",
      0},
+    /*
+     * An event whose id cannot be read is never acknowledged, so Centra sends
+     * it on every run: it is stored once (a negative id), not once per run.
+     */
     {"cb_events",
      "INSERT INTO centra.events (event_id, type, entry, mission, event_date, status, error, "
      "payload, raw, run_id, source, done_at) "
@@ -281,7 +285,9 @@ static const struct {
      "WHERE kind = 20 AND doc IS NOT NULL GROUP BY ev) t ON t.ev = e.ev "
      "LEFT JOIN (SELECT ev, string_agg(raw, ''::bytea ORDER BY rec) AS raw FROM cb_rows "
      "WHERE kind = 21 GROUP BY ev) r ON r.ev = e.ev "
-     "WHERE e.status <> 'duplicate' ON CONFLICT (event_id) DO NOTHING",
+     "WHERE e.status <> 'duplicate' AND NOT (e.event_id IS NULL AND EXISTS (SELECT 1 FROM "
+     "centra.events q WHERE q.event_id < 0 AND q.status = 'quarantined' AND q.raw = r.raw)) "
+     "ON CONFLICT (event_id) DO NOTHING",
      2},
     {"cb_entities",
      "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id, "
