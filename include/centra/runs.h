@@ -49,7 +49,11 @@ void runs_note_error(const Error *e);
 /* Add the counts of c to t. */
 void runs_add_counts(RunCounts *t, const RunCounts *c);
 
-/* Insert the row of a new run of command (host, pid, version, log id); *run_id its id. */
+/*
+ * Insert the row of a new run of command (host, pid, version, log id); *run_id
+ * its id.  First checks that the schema is this binary's (migrate_check_current):
+ * ERR_DB_SCHEMA or ERR_MIGRATION, saying to run migrate, before any write.
+ */
 ErrKind runs_begin(DbConn *db, const char *command, long long *run_id, Error *err) CB_MUSTCHECK;
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "centra/log.h"
+#include "centra/migrate.h"
 #include "centra/strutil.h"
 #include "centra/version.h"
 
@@ -60,9 +61,14 @@ runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
     const char *params[5] = {command, log_context_get(LOG_CTX_RUN), host, pid,
                              CENTRA_BRIDGE_VERSION};
     DbResult *res;
+    int version;
     ErrKind rc;
 
     *run_id = 0;
+    /* Before the first write: say "run migrate", not "relation does not exist". */
+    rc = migrate_check_current(db, &version, err);
+    if (rc != ERR_OK)
+        return rc;
     (void)gethostname(host, sizeof(host) - 1);
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     rc = db_query(db,

@@ -69,6 +69,14 @@ assert_contains "$ERR" 'hint: Run "centra-bridge migrate"; it is safe to run at 
 assert_eq "" "$OUT" "nothing on stdout"
 cb status --json
 assert_eq "78|" "$RC|$OUT" "status --json too: 78, nothing on stdout"
+for cmd in "import --once" "load $CB_SOURCE_DIR/tests/fixtures/guide/dtc_order_event.xml" \
+    "export --once" sync; do
+    # shellcheck disable=SC2086
+    CENTRA_URL=http://127.0.0.1:9/none CENTRA_USERNAME=u CENTRA_PASSWORD=p cb $cmd
+    assert_eq "78|1" "$RC|$(grep -c 'the database has no centra-bridge schema' "$cb_tmp/err")" \
+        "${cmd%% *} on a database without the schema exits 78 and says so"
+    assert_contains "$ERR" 'hint: Run "centra-bridge migrate"' "${cmd%% *}: with the hint to migrate"
+done
 
 "$CB_BIN" -q migrate
 q "$(basename "$DATABASE_URL")" "DELETE FROM centra.schema_migrations WHERE version = 5" >/dev/null
