@@ -605,10 +605,10 @@ finish_run(Importer *im, ErrKind rc, Error *err)
     if (run_update(im, true, rc, err, &e2) != ERR_OK)
         log_warn("could not record the end of the run: %s", e2.message);
     log_info("%d events received (%d applied, %d stale, %d other types, %d already stored, %d "
-             "quarantined), %d acknowledged, in %d batches",
+             "quarantined), %d acknowledged, in %d batch%s",
              im->t.events_received, im->t.events_applied, im->t.events_stale,
              im->t.events_unhandled, im->t.events_duplicate, im->t.events_quarantined,
-             im->t.events_acknowledged, im->t.batches);
+             im->t.events_acknowledged, im->t.batches, im->t.batches == 1 ? "" : "es");
     return rc;
 }
 
