@@ -1521,17 +1521,23 @@ find_tag(const char *s, size_t len, size_t from, const char *name)
     return -1;
 }
 
-/* Copy the text after a tag (up to '<', printable, short) into out. */
+/*
+ * Copy the text after a tag (up to '<', printable or XML white space, short)
+ * into out; "" when there is none or it is not such text.
+ */
 static bool
 text_after(const char *s, size_t len, long at, char *out, size_t size)
 {
     size_t n = 0;
 
+    out[0] = '\0';
     if (at < 0)
         return false;
     for (size_t i = (size_t)at; i < len && s[i] != '<'; i++) {
-        if ((unsigned char)s[i] < 0x20 || n + 1 >= size)
+        if (((unsigned char)s[i] < 0x20 && !xml_space(s[i])) || n + 1 >= size) {
+            out[0] = '\0';
             return false;
+        }
         out[n++] = s[i];
     }
     out[n] = '\0';
@@ -1539,9 +1545,12 @@ text_after(const char *s, size_t len, long at, char *out, size_t size)
 }
 
 typedef struct Lenient {
-    char id[32];     /* event id text */
-    char type[64];   /* event type */
-    char entry[128]; /* entry */
+    char id[32];                     /* event id text */
+    char type[64];                   /* event type */
+    char entry[128];                 /* entry */
+    char mission[32];                /* mission */
+    char date[64];                   /* date as written */
+    char date_norm[EVMAP_VALUE_MAX]; /* ...normalised, "" when not a date */
 } Lenient;
 
 static ErrKind
@@ -1555,7 +1564,7 @@ lenient_chunk(void *arg, const char *data, size_t len, Error *err)
     return ERR_OK;
 }
 
-/* Recover id, type and entry of a broken event from its first bytes. */
+/* Recover id, type, entry, mission and date of a broken event from its first bytes. */
 static void
 lenient_scan(EvParser *p, Lenient *l, Error *err)
 {
@@ -1577,9 +1586,22 @@ lenient_scan(EvParser *p, Lenient *l, Error *err)
                        sizeof(l->type));
             text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "entry"), l->entry,
                        sizeof(l->entry));
+            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "mission"), l->mission,
+                       sizeof(l->mission));
+            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "date"), l->date,
+                       sizeof(l->date));
         }
     }
     dynbuf_free(&b);
+    /* The date goes to a timestamptz column: only a date that reads as one. */
+    if (l->date[0] != '\0') {
+        bool is_null;
+
+        if (!evmap_normalize(EVT_TS, l->date, strlen(l->date), l->date_norm, sizeof(l->date_norm),
+                             &is_null) ||
+            is_null)
+            l->date_norm[0] = '\0';
+    }
 }
 
 /* The answer broke: report the event it broke in (or the bytes after the last one). */
@@ -1614,6 +1636,8 @@ finish_broken(EvParser *p, Error *err)
     ev.values[EVF_ID] = l.id[0] != '\0' ? l.id : NULL;
     ev.values[EVF_TYPE] = l.type[0] != '\0' ? l.type : NULL;
     ev.values[EVF_ENTRY] = l.entry[0] != '\0' ? l.entry : NULL;
+    ev.values[EVF_MISSION] = l.mission[0] != '\0' ? l.mission : NULL;
+    ev.values[EVF_DATE] = l.date_norm[0] != '\0' ? l.date_norm : NULL;
     ev.quarantine = p->reason.data;
     ev.replaced_chars = take_replacements(p, p->raw.end);
     p->in_event = false;

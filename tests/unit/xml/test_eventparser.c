@@ -1333,9 +1333,10 @@ START_TEST(a_single_huge_tag_quarantines_its_event_and_ends_the_parse)
     lim.max_text = 4096;
     log = run_limits(doc, &lim);
     assert_normal_event(log, 1);
-    assert_has_line(log, "event seq=2 id=3 type=order entry=3 mission=NULL date=NULL order=no "
-                         "replaced=0 notes=NULL quarantine=a single tag or comment is longer "
-                         "than 4096 bytes (centra_max_text_size)");
+    assert_has_line(
+        log, "event seq=2 id=3 type=order entry=3 mission=update date=2019-03-27 12:52:20 order=no "
+             "replaced=0 notes=NULL quarantine=a single tag or comment is longer "
+             "than 4096 bytes (centra_max_text_size)");
     assert_line(log, "raw=%s", event);
     ck_assert_int_eq(count_of(log, "event seq="), 2);
     LOG_HAS(log, "\nfeed: ok\npayload seq=2 ended\nevent seq=2 ");
@@ -1396,9 +1397,10 @@ START_TEST(invalid_characters_after_malformed_xml_are_replaced_in_any_chunks)
         DOC(EVENT("6", ORDER("<id>60</id></ord>")) "<x>\x01</x>") "\xef\xbf\xbe";
     char *log = run_limits_fail(doc, sizeof(doc) - 1, &default_limits, EVK_NONE);
 
-    assert_has_line(log, "event seq=1 id=6 type=order entry=6 mission=NULL date=NULL order=no "
-                         "replaced=2 notes=NULL quarantine=malformed XML at line 3, column 135: "
-                         "mismatched tag");
+    assert_has_line(
+        log, "event seq=1 id=6 type=order entry=6 mission=update date=2019-03-27 12:52:20 order=no "
+             "replaced=2 notes=NULL quarantine=malformed XML at line 3, column 135: "
+             "mismatched tag");
     LOG_HAS(log, "</ord></order></data></event>\n<x>\xef\xbf\xbd</x></events></events_Get>"
                  "</SOAP-ENV:Body></SOAP-ENV:Envelope>\n\xef\xbf\xbd\n");
     LOG_HAS(log, " events=1 quarantined=1 replaced=2 malformed=1 ");
@@ -1441,9 +1443,11 @@ START_TEST(the_guide_typo_quarantines_its_event_and_keeps_the_ones_before)
                          "12:52:20 order=yes replaced=0 notes=NULL quarantine=NULL");
     ck_assert_int_eq(count_of(log, "record kind=2 seq=1 "), 1);
     assert_has_line(log, "payload seq=2 ended");
-    assert_has_line(log, "event seq=2 id=115 type=order entry=30 mission=NULL date=NULL order=no "
-                         "replaced=0 notes=NULL quarantine=malformed XML at line 298, column 36: "
-                         "mismatched tag");
+    assert_has_line(
+        log,
+        "event seq=2 id=115 type=order entry=30 mission=update date=2019-03-27 12:52:20 order=no "
+        "replaced=0 notes=NULL quarantine=malformed XML at line 298, column 36: "
+        "mismatched tag");
     assert_line(log, "raw=%s", broken);
     ck_assert_int_eq(count_of(log, "record kind=2 "), 1);
     ck_assert_int_eq(count_of(log, "record kind=9 seq=1 "), 4);
@@ -1542,15 +1546,34 @@ START_TEST(an_answer_with_junk_after_its_only_element_is_refused)
 }
 END_TEST
 
+/*
+ * A broken event keeps what its head says: an indented id is read, and a date
+ * that does not read as one is left out (it goes to a timestamptz column).
+ */
+START_TEST(a_broken_event_keeps_its_head_as_far_as_it_reads)
+{
+    static const char doc[] =
+        DOC("<event><id>\n  7\n</id><type>order</type><entry>7</entry><mission>delete</mission>"
+            "<date>someday</date><data>" ORDER("<id>70</ord>") "</data></event>\n");
+    char *log = run(doc);
+
+    assert_has_line(log, "event seq=1 id=7 type=order entry=7 mission=delete date=NULL order=no "
+                         "replaced=0 notes=NULL quarantine=malformed XML at line 5, column 106: "
+                         "mismatched tag");
+    xfree(log);
+}
+END_TEST
+
 START_TEST(an_undeclared_entity_quarantines_its_event)
 {
     static const char doc[] = DOC(NORMAL_EVENT EVENT("6", ORDER("<id>&nbsp;</id>")) NORMAL_EVENT);
     char *log = run(doc);
 
     assert_normal_event(log, 1);
-    assert_has_line(log, "event seq=2 id=6 type=order entry=6 mission=NULL date=NULL order=no "
-                         "replaced=0 notes=NULL quarantine=malformed XML at line 4, column 126: "
-                         "undefined entity");
+    assert_has_line(
+        log, "event seq=2 id=6 type=order entry=6 mission=update date=2019-03-27 12:52:20 order=no "
+             "replaced=0 notes=NULL quarantine=malformed XML at line 4, column 126: "
+             "undefined entity");
     ck_assert_int_eq(count_of(log, "event seq="), 2);
     xfree(log);
 }
@@ -1731,11 +1754,12 @@ START_TEST(a_first_event_over_the_size_cap_is_quarantined)
 
     lim.max_response = (long long)cap;
     log = run_limits(doc, &lim);
-    assert_line(log,
-                "event seq=1 id=2 type=order entry=2 mission=NULL date=NULL order=no "
-                "replaced=0 notes=NULL quarantine=the event is larger than %zu bytes "
-                "(centra_max_response_size); its first 150 bytes are kept",
-                cap);
+    assert_line(
+        log,
+        "event seq=1 id=2 type=order entry=2 mission=update date=2019-03-27 12:52:20 order=no "
+        "replaced=0 notes=NULL quarantine=the event is larger than %zu bytes "
+        "(centra_max_response_size); its first 150 bytes are kept",
+        cap);
     assert_line(log, "raw=%.150s", doc + strlen(ENV_OPEN));
     ck_assert_int_eq(count_of(log, "event seq="), 1);
     LOG_HAS(log, "\nfinish: ok\n");
@@ -1911,6 +1935,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, white_space_around_the_document_element_has_no_cap);
     tcase_add_test(hostile, a_soap_fault_followed_by_junk_is_still_the_fault);
     tcase_add_test(hostile, an_undeclared_entity_quarantines_its_event);
+    tcase_add_test(hostile, a_broken_event_keeps_its_head_as_far_as_it_reads);
     tcase_add_test(hostile, a_truncated_answer_is_unavailable);
     tcase_add_test(hostile, an_empty_answer_is_unavailable);
     tcase_add_test(hostile, a_soap_fault_is_classified);
