@@ -55,6 +55,15 @@ ErrKind import_run(const Config *cfg, const ImportOptions *opts, Error *err) CB_
 ErrKind import_load(const Config *cfg, char *const *files, int nfiles, Error *err) CB_MUSTCHECK;
 
 /*
+ * Split a comma-separated list (event types, market ids) into at most max
+ * items, white space around them trimmed, empty ones skipped; returns how
+ * many.  Free them with import_free_list.
+ */
+#define IMPORT_LIST_MAX 64 /* event types or markets in one list */
+int import_split_list(const char *s, char **out, int max);
+void import_free_list(char **list, int n);
+
+/*
  * Check a comma-separated list of event types ("all", "order", ...); ERR_USAGE
  * naming the unknown one and the valid ones.
  */

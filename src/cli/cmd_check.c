@@ -20,6 +20,7 @@
 #include "centra/dynbuf.h"
 #include "centra/eventparser.h"
 #include "centra/http.h"
+#include "centra/import.h"
 #include "centra/migrate.h"
 #include "centra/soap.h"
 #include "centra/strutil.h"
@@ -265,10 +266,21 @@ count_chunk(void *arg, const char *data, size_t len, Error *err)
     return evp_feed(arg, data, len, err);
 }
 
-/* One events_Get into a counting parser: *events gets the events in the answer. */
+/* What import would ask for: the event types and markets of the settings. */
+typedef struct CheckLists {
+    char *types[IMPORT_LIST_MAX];
+    int ntypes;
+    char *markets[IMPORT_LIST_MAX];
+    int nmarkets;
+} CheckLists;
+
+/*
+ * One events_Get (events_GetByMarkets with markets) of type into a counting
+ * parser: *events gets the events in the answer.
+ */
 static ErrKind
-events_get_once(SoapClient *soap, const EvpLimits *limits, long long *events, HttpResponse *resp,
-                Error *err)
+events_get_once(SoapClient *soap, const EvpLimits *limits, const CheckLists *l, const char *type,
+                long long *events, HttpResponse *resp, Error *err)
 {
     EvpSink counter = evp_count_sink(events);
     EvParser *p = evp_new(limits, &counter);
@@ -278,8 +290,9 @@ events_get_once(SoapClient *soap, const EvpLimits *limits, long long *events, Ht
 
     *events = 0;
     dynbuf_init(&body, 1024 * 1024);
-    soap_build_events_get(soap, &body, "all", NULL, 0);
-    rc = soap_call(soap, "events_Get", &body, &sink, resp, err);
+    soap_build_events_get(soap, &body, type, (const char *const *)l->markets, (size_t)l->nmarkets);
+    rc = soap_call(soap, l->nmarkets > 0 ? "events_GetByMarkets" : "events_Get", &body, &sink, resp,
+                   err);
     if (rc == ERR_TOO_BIG && evp_stopped(p))
         rc = ERR_OK;
     if (rc == ERR_OK)
@@ -289,12 +302,50 @@ events_get_once(SoapClient *soap, const EvpLimits *limits, long long *events, Ht
     return rc;
 }
 
+/* Append what, then the items of list separated by ", ", to scope. */
+static void
+scope_add(char *scope, size_t size, const char *what, char *const *list, int n)
+{
+    size_t at = strlen(scope);
+
+    snprintf(scope + at, size - at, "%s", what);
+    for (int i = 0; i < n; i++) {
+        at = strlen(scope);
+        snprintf(scope + at, size - at, "%s%s", i > 0 ? ", " : "", list[i]);
+    }
+}
+
+/* events_Get of type, tried again as import would; *events gets its count. */
+static ErrKind
+events_get_retried(SoapClient *soap, const EvpLimits *limits, const CheckLists *l, const char *type,
+                   long long *events, Error *err)
+{
+    ErrKind rc;
+
+    for (int attempt = 1;; attempt++) {
+        HttpResponse resp;
+
+        memset(&resp, 0, sizeof(resp));
+        resp.retry_after_ms = -1;
+        rc = events_get_once(soap, limits, l, type, events, &resp, err);
+        if (rc == ERR_OK || !soap_retry_wait(soap, attempt, &resp, err))
+            return rc;
+    }
+}
+
+/*
+ * Centra accepts the login: one events_Get per event type import would ask
+ * for (centra_event_types, centra_markets), each read-only.
+ */
 static void
 check_centra(CheckRun *cr, const Config *cfg)
 {
     EvpLimits limits;
     SoapClient *soap = NULL;
+    CheckLists l;
     long long events = 0;
+    bool more = false;
+    char scope[512] = "";
     Error err;
     ErrKind rc;
 
@@ -302,26 +353,28 @@ check_centra(CheckRun *cr, const Config *cfg)
     limits.max_response = config_get_int(cfg, CONFIG_MAX_RESPONSE_SIZE);
     limits.max_text = config_get_int(cfg, CONFIG_MAX_TEXT_SIZE);
     limits.max_depth = (int)config_get_int(cfg, CONFIG_MAX_DEPTH);
+    l.ntypes = import_split_list(config_get_str(cfg, CONFIG_EVENT_TYPES), l.types, IMPORT_LIST_MAX);
+    l.nmarkets = import_split_list(config_get_str(cfg, CONFIG_MARKETS), l.markets, IMPORT_LIST_MAX);
+    if (l.ntypes > 1 || (l.ntypes == 1 && strcmp(l.types[0], "all") != 0))
+        scope_add(scope, sizeof(scope), " of types ", l.types, l.ntypes);
+    if (l.nmarkets > 0)
+        scope_add(scope, sizeof(scope), " in markets ", l.markets, l.nmarkets);
     rc = soap_client_from_config_retries(cfg, 1, &soap, &err); /* quick, when down */
-    for (int attempt = 1; rc == ERR_OK; attempt++) {
-        HttpResponse resp;
+    for (int i = 0; rc == ERR_OK && i < (l.ntypes > 0 ? l.ntypes : 1); i++) {
+        long long n;
 
-        memset(&resp, 0, sizeof(resp));
-        resp.retry_after_ms = -1;
-        rc = events_get_once(soap, &limits, &events, &resp, &err);
-        if (rc == ERR_OK || !soap_retry_wait(soap, attempt, &resp, &err))
-            break;
-        rc = ERR_OK;
+        rc = events_get_retried(soap, &limits, &l, l.ntypes > 0 ? l.types[i] : "all", &n, &err);
+        events += n;
+        more |= n >= 100; /* one answer holds at most 100 */
     }
     if (rc != ERR_OK)
         fail(cr, "centra", &err);
-    else if (events >= 100)
-        line(cr, "ok", "centra", "%s: login accepted, at least %lld events waiting", soap_url(soap),
-             events);
     else
-        line(cr, "ok", "centra", "%s: login accepted, %lld event%s waiting", soap_url(soap), events,
-             events == 1 ? "" : "s");
+        line(cr, "ok", "centra", "%s: login accepted, %s%lld event%s%s waiting", soap_url(soap),
+             more ? "at least " : "", events, events == 1 ? "" : "s", scope);
     soap_client_free(soap);
+    import_free_list(l.types, l.ntypes);
+    import_free_list(l.markets, l.nmarkets);
 }
 
 /* ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@
 #include "centra/soap.h"
 #include "centra/strutil.h"
 
-#define LIST_MAX     64          /* event types or markets in one setting */
+#define LIST_MAX     IMPORT_LIST_MAX
 #define FILE_CHUNK   (64 * 1024) /* bytes read from a saved answer at a time */
 #define REPEAT_LIMIT 3           /* batches of nothing but known events before giving up */
 
@@ -60,9 +60,8 @@ typedef struct Importer {
  * Lists
  * ------------------------------------------------------------------------- */
 
-/* Split a comma-separated list (spaces trimmed, empties skipped) into out. */
-static int
-split_list(const char *s, char **out, int max)
+int
+import_split_list(const char *s, char **out, int max)
 {
     int n = 0;
 
@@ -83,8 +82,8 @@ split_list(const char *s, char **out, int max)
     return n;
 }
 
-static void
-free_list(char **list, int n)
+void
+import_free_list(char **list, int n)
 {
     for (int i = 0; i < n; i++)
         xfree(list[i]);
@@ -94,7 +93,7 @@ ErrKind
 import_check_types(const char *types, Error *err)
 {
     char *list[LIST_MAX];
-    int n = split_list(types, list, LIST_MAX);
+    int n = import_split_list(types, list, LIST_MAX);
     ErrKind rc = ERR_OK;
 
     if (n == 0)
@@ -112,7 +111,7 @@ import_check_types(const char *types, Error *err)
                        str_join_quoted(event_types, CB_LENGTH(event_types), valid, sizeof(valid)));
         }
     }
-    free_list(list, n);
+    import_free_list(list, n);
     return rc;
 }
 
@@ -545,8 +544,8 @@ importer_free(Importer *im)
     db_unlock(im->db, im->lock_key, im->lock_epoch);
     db_free(im->db);
     soap_client_free(im->soap);
-    free_list(im->types, im->ntypes);
-    free_list(im->markets, im->nmarkets);
+    import_free_list(im->types, im->ntypes);
+    import_free_list(im->markets, im->nmarkets);
     xfree(im->lock_key);
     xfree(im->unmarked);
 }
@@ -571,8 +570,8 @@ importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remo
             rc = import_check_markets(o->markets, err);
         if (rc != ERR_OK)
             return rc;
-        im->ntypes = split_list(o->types, im->types, LIST_MAX);
-        im->nmarkets = split_list(o->markets, im->markets, LIST_MAX);
+        im->ntypes = import_split_list(o->types, im->types, LIST_MAX);
+        im->nmarkets = import_split_list(o->markets, im->markets, LIST_MAX);
         rc = soap_client_from_config(cfg, &im->soap, err);
         if (rc != ERR_OK)
             return rc;

@@ -46,9 +46,20 @@ n=${BASH_REMATCH[1]:-none}
 assert_eq "All checks passed, with 1 warning." "$(tail -n 1 <<<"$OUT")" "the last line"
 check
 assert_eq "0|$waiting" "$RC|$(line "ok    centra")" "a second check sees the same events: nothing was acknowledged"
+CENTRA_EVENT_TYPES=" order" CENTRA_MARKETS= check
+orders=$(line "ok    centra")
+[[ $orders =~ ^"ok    centra          $CENTRA_URL: login accepted, "([0-9]+)" events of types order waiting"$ ]]
+cb_report $? "with centra_event_types, check counts the events import would fetch, and says which" "$orders"
+n_orders=${BASH_REMATCH[1]:-none}
+CENTRA_EVENT_TYPES=order CENTRA_MARKETS="Retail-Sweden, Retail-EU" check
+[[ $(line "ok    centra") =~ ^"ok    centra          $CENTRA_URL: login accepted, "([0-9]+)" events"?" of types order in markets Retail-Sweden, Retail-EU waiting"$ ]] &&
+    ((BASH_REMATCH[1] <= n_orders))
+cb_report $? "with centra_markets, through events_GetByMarkets: no more than of all markets" "$OUT"
 cb import --once
 assert_eq "0|$n" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events")" \
     "the count was right: import stores as many events"
+assert_eq "$n_orders" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE type = 'order'")" \
+    "and the count of order events too"
 check
 assert_eq "ok    centra          $CENTRA_URL: login accepted, 0 events waiting" "$(line "ok    centra")" \
     "after the import none wait"
