@@ -30,6 +30,7 @@
 #include "centra/hashmap.h"
 #include "centra/log.h"
 #include "centra/soap.h"
+#include "centra/utf8.h"
 
 #define NS_SEP        '\x01'        /* between namespace URI and local name */
 #define PAYLOAD_FLUSH (64 * 1024)   /* payload bytes gathered before the sink gets them */
@@ -1498,27 +1499,36 @@ evp_feed(EvParser *p, const char *data, size_t len, Error *err)
                    p->source, p->lim.max_response);
 }
 
-/* Find "<[prefix:]name>" at or after from; returns the offset after '>' or -1. */
+/*
+ * Find "<[prefix:]name>" (with closing, "</[prefix:]name>") at or after from;
+ * returns the offset after '>' or -1.
+ */
 static long
-find_tag(const char *s, size_t len, size_t from, const char *name)
+find_tag_of(const char *s, size_t len, size_t from, const char *name, bool closing)
 {
     size_t n = strlen(name);
 
     for (size_t i = from; i + n + 1 < len; i++) {
-        if (s[i] != '<' || s[i + 1] == '/')
+        if (s[i] != '<' || (s[i + 1] == '/') != closing)
             continue;
-        size_t j = i + 1;
+        size_t j = i + 1 + closing;
 
         while (j < len && j - i < 40 && s[j] != ':' && s[j] != '>' && s[j] != ' ')
             j++;
         if (j < len && s[j] == ':')
             j++;
         else
-            j = i + 1;
+            j = i + 1 + closing;
         if (j + n < len && memcmp(s + j, name, n) == 0 && s[j + n] == '>')
             return (long)(j + n + 1);
     }
     return -1;
+}
+
+static long
+find_tag(const char *s, size_t len, size_t from, const char *name)
+{
+    return find_tag_of(s, len, from, name, false);
 }
 
 /*
@@ -1530,15 +1540,22 @@ text_after(const char *s, size_t len, long at, char *out, size_t size)
 {
     size_t n = 0;
 
+    size_t i;
+
     out[0] = '\0';
     if (at < 0)
         return false;
-    for (size_t i = (size_t)at; i < len && s[i] != '<'; i++) {
+    for (i = (size_t)at; i < len && s[i] != '<'; i++) {
         if (((unsigned char)s[i] < 0x20 && !xml_space(s[i])) || n + 1 >= size) {
             out[0] = '\0';
             return false;
         }
         out[n++] = s[i];
+    }
+    /* Cut by the end of what was scanned, or not UTF-8 (it goes to COPY): none. */
+    if (i >= len || !utf8_is_valid(out, n)) {
+        out[0] = '\0';
+        return false;
     }
     out[n] = '\0';
     return n > 0;
@@ -1571,15 +1588,21 @@ lenient_scan(EvParser *p, Lenient *l, Error *err)
     DynBuf b;
     long ev;
     size_t stop;
-    long data;
 
     memset(l, 0, sizeof(*l));
     dynbuf_init(&b, LENIENT_SCAN + 1);
     if (raw_each_range(p, p->raw.base, p->raw.end, lenient_chunk, &b, err) == ERR_OK && b.len > 0) {
         ev = find_tag(b.data, b.len, 0, "event");
         if (ev >= 0) {
-            data = find_tag(b.data, b.len, (size_t)ev, "data");
-            stop = data >= 0 ? (size_t)data : b.len;
+            /* Only this event's head: before its <data>, its end, or the next event. */
+            long bound[3] = {find_tag(b.data, b.len, (size_t)ev, "data"),
+                             find_tag(b.data, b.len, (size_t)ev, "event"),
+                             find_tag_of(b.data, b.len, (size_t)ev, "event", true)};
+
+            stop = b.len;
+            for (size_t k = 0; k < CB_LENGTH(bound); k++)
+                if (bound[k] >= 0 && (size_t)bound[k] < stop)
+                    stop = (size_t)bound[k];
             text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "id"), l->id,
                        sizeof(l->id));
             text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "type"), l->type,

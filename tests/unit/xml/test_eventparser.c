@@ -1564,6 +1564,30 @@ START_TEST(a_broken_event_keeps_its_head_as_far_as_it_reads)
 }
 END_TEST
 
+/*
+ * Found in review: the head of a broken event is looked for in its own bytes
+ * only (not in the next event's, whose id would be acknowledged unapplied),
+ * and only UTF-8 text is taken from it (it goes to COPY, which would refuse
+ * the batch).
+ */
+START_TEST(a_broken_event_head_is_read_from_its_own_bytes_and_as_utf8_only)
+{
+    static const char doc[] = DOC("<event><type>customer</typ></event>\n" EVENT(
+        "200", NORMAL_DATA) "<event><id>9</id><type>acc\xe9nt</type><entry>Caf\xe9</entry>"
+                            "<mission>upd\xe9te</mission><data><x></y></data></event>\n");
+    char *log = run(doc);
+
+    LOG_HAS(log, "\nevent seq=1 id=-1 type=customer entry=NULL mission=NULL date=NULL order=no "
+                 "replaced=0 notes=NULL quarantine=malformed XML at line 3, column ");
+    ck_assert_int_eq(count_of(log, "\nevent seq="), 1);
+    xfree(log);
+    log = run(DOC("<event><id>9</id><type>acc\xe9nt</type><entry>Caf\xe9</entry>"
+                  "<mission>upd\xe9te</mission><data><x></y></data></event>\n"));
+    LOG_HAS(log, "\nevent seq=1 id=9 type=NULL entry=NULL mission=NULL date=NULL order=no ");
+    xfree(log);
+}
+END_TEST
+
 START_TEST(an_undeclared_entity_quarantines_its_event)
 {
     static const char doc[] = DOC(NORMAL_EVENT EVENT("6", ORDER("<id>&nbsp;</id>")) NORMAL_EVENT);
@@ -1936,6 +1960,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, a_soap_fault_followed_by_junk_is_still_the_fault);
     tcase_add_test(hostile, an_undeclared_entity_quarantines_its_event);
     tcase_add_test(hostile, a_broken_event_keeps_its_head_as_far_as_it_reads);
+    tcase_add_test(hostile, a_broken_event_head_is_read_from_its_own_bytes_and_as_utf8_only);
     tcase_add_test(hostile, a_truncated_answer_is_unavailable);
     tcase_add_test(hostile, an_empty_answer_is_unavailable);
     tcase_add_test(hostile, a_soap_fault_is_classified);
