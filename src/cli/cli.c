@@ -112,12 +112,16 @@ cli_usage_from(Error *err, const char *cmd)
 {
     char msg[ERR_MESSAGE_MAX];
     char detail[ERR_DETAIL_MAX];
+    char hint[ERR_HINT_MAX];
 
     snprintf(msg, sizeof(msg), "%s", err->message);
     snprintf(detail, sizeof(detail), "%s", err->detail);
+    snprintf(hint, sizeof(hint), "%s", err->hint);
     (void)cli_usage_error(err, cmd, "%s", msg);
     if (detail[0] != '\0')
         err_detail(err, "%s", detail);
+    if (hint[0] != '\0')
+        err_hint(err, "%s", hint); /* replaces "Try --help": it says what to do */
     return ERR_USAGE;
 }
 
@@ -133,6 +137,8 @@ list_setting_error(Error *err, const Config *cfg, ConfigKey key)
     err_set(err, ERR_CONFIG, "invalid value for setting \"%s\": %s", config_def(key)->key, msg);
     err_detail(err, "%s%sThe value comes from %s.", detail, detail[0] != '\0' ? " " : "",
                config_get_origin(cfg, key));
+    if (key == CONFIG_MARKETS)
+        err_hint(err, "To import every market, leave %s unset.", config_def(key)->key);
     return ERR_CONFIG;
 }
 

@@ -53,10 +53,6 @@ ErrKind cli_usage_error(Error *err, const char *cmd, const char *fmt, ...) CB_PR
 ErrKind cli_usage_from(Error *err, const char *cmd);
 
 /*
- * The mode of a command that runs --once or --follow: ERR_OK when exactly
- * one was given, else a usage error of command cmd saying what is wrong.
- */
-/*
  * Check the event types and markets an import is to use: types_cli and
  * markets_cli as given on the command line (NULL: not given, the settings
  * centra_event_types and centra_markets apply).  A bad list from the command
@@ -66,6 +62,10 @@ ErrKind cli_usage_from(Error *err, const char *cmd);
 ErrKind cli_check_import_lists(const Config *cfg, const char *cmd, const char *types_cli,
                                const char *markets_cli, Error *err) CB_MUSTCHECK;
 
+/*
+ * The mode of a command that runs --once or --follow: ERR_OK when exactly
+ * one was given, else a usage error of command cmd saying what is wrong.
+ */
 ErrKind cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow);
 
 /*

@@ -5,8 +5,8 @@
  *
  * Says exactly what is wrong, one line per check, with the detail and hint
  * of each failure below it.  Changes nothing anywhere: the database is only
- * read, and Centra gets one events_Get, which is read-only (nothing is
- * acknowledged).  Kept quick: at most one retry for the database and for
+ * read, and Centra gets events_Get calls (one per configured event type),
+ * which are read-only (nothing is acknowledged).  Kept quick: at most one retry for the database and for
  * Centra, whatever the configuration says.  Secrets are never printed.
  */
 #include <errno.h>
@@ -35,8 +35,9 @@ static const char check_help[] =
     "  database       PostgreSQL accepts the connection (DATABASE_URL, or libpq's\n"
     "                 PG* variables and ~/.pgpass)\n"
     "  schema         every migration of this centra-bridge is applied\n"
-    "  centra         Centra accepts the login: one events_Get, which only reads\n"
-    "                 (nothing is acknowledged); shows how many events wait\n"
+    "  centra         Centra accepts the login: events_Get (one per type of\n"
+    "                 centra_event_types), which only reads (nothing is\n"
+    "                 acknowledged); shows how many events wait\n"
     "Each line starts with ok, warn, FAIL or skip (a check that needs one that\n"
     "failed).  The database and Centra are tried at most twice, so a check of an\n"
     "unreachable service ends quickly.  Nothing is changed anywhere.\n"
@@ -187,6 +188,9 @@ check_config(CheckRun *cr, const Config *cfg)
     require(cr, cfg, CONFIG_CENTRA_PASSWORD, "");
     if (ca != NULL && readable_file(ca, &err) != ERR_OK)
         fail(cr, "configuration", &err);
+    err_reset(&err);
+    if (cli_check_import_lists(cfg, "check", NULL, NULL, &err) != ERR_OK)
+        fail(cr, "configuration", &err); /* as import would refuse them */
     if (cr->failed == failed)
         line(cr, "ok", "configuration", "%s", sources);
     if (config_get_str(cfg, CONFIG_DATABASE_URL) == NULL)

@@ -133,8 +133,8 @@ import_check_markets(const char *markets, Error *err)
                 err_set(err, ERR_USAGE, "no market given");
             else
                 err_set(err, ERR_USAGE, "empty market id in \"%s\"", markets);
-            err_detail(err, "Market ids are separated by single commas; to import every "
-                            "market, give no market list at all.");
+            err_detail(err, "Market ids are separated by single commas.");
+            err_hint(err, "To import every market, give no market list at all.");
             return ERR_USAGE;
         }
         if (s[len] == '\0')

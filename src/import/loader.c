@@ -286,7 +286,8 @@ static const struct {
      "LEFT JOIN (SELECT ev, string_agg(raw, ''::bytea ORDER BY rec) AS raw FROM cb_rows "
      "WHERE kind = 21 GROUP BY ev) r ON r.ev = e.ev "
      "WHERE e.status <> 'duplicate' AND NOT (e.event_id IS NULL AND EXISTS (SELECT 1 FROM "
-     "centra.events q WHERE q.event_id < 0 AND q.status = 'quarantined' AND q.raw = r.raw)) "
+     "centra.events q WHERE q.event_id < 0 AND q.status = 'quarantined' AND q.raw = r.raw " PROBE
+     ")) "
      "ON CONFLICT (event_id) DO NOTHING",
      2},
     {"cb_entities",
@@ -764,9 +765,10 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
         rc = evp_raw_each(p, raw_piece, L, err);
         if (rc != ERR_OK)
             return rc;
-        log_warn("event %s quarantined: %s",
-                 ev->values[EVF_ID] != NULL ? ev->values[EVF_ID] : "(id unreadable)",
-                 ev->quarantine);
+        if (ev->event_id >= 0)
+            log_warn("event %lld quarantined: %s", ev->event_id, ev->quarantine);
+        else
+            log_warn("event (id unreadable) quarantined: %s", ev->quarantine);
     }
     if (ev->event_id >= 0) {
         snprintf(id, sizeof(id), "%lld", ev->event_id);
