@@ -6,8 +6,9 @@
  * Says exactly what is wrong, one line per check, with the detail and hint
  * of each failure below it.  Changes nothing anywhere: the database is only
  * read, and Centra gets events_Get calls (one per configured event type),
- * which are read-only (nothing is acknowledged).  Kept quick: at most one retry for the database and for
- * Centra, whatever the configuration says.  Secrets are never printed.
+ * which are read-only (nothing is acknowledged).  Kept quick: at most one
+ * retry for the database and for Centra, whatever the configuration says.
+ * Secrets are never printed.
  */
 #include <errno.h>
 #include <getopt.h>
