@@ -1113,7 +1113,7 @@ on_default(void *arg, const XML_Char *data, int len)
     bool space = true;
 
     for (int i = 0; i < len && space; i++)
-        space = data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r';
+        space = xml_space(data[i]);
     (void)token_seen(arg, !space);
 }
 
@@ -1532,14 +1532,15 @@ find_tag(const char *s, size_t len, size_t from, const char *name)
 }
 
 /*
- * Copy the text after a tag (up to '<', printable or XML white space, short)
- * into out; "" when there is none or it is not such text.
+ * Copy the text of the first <[prefix:]name> at or after from (up to '<',
+ * printable or XML white space, short) into out; "" when there is none or it
+ * is not such text.
  */
 static bool
-text_after(const char *s, size_t len, long at, char *out, size_t size)
+text_of(const char *s, size_t len, size_t from, const char *name, char *out, size_t size)
 {
+    long at = find_tag(s, len, from, name);
     size_t n = 0;
-
     size_t i;
 
     out[0] = '\0';
@@ -1603,16 +1604,11 @@ lenient_scan(EvParser *p, Lenient *l, Error *err)
             for (size_t k = 0; k < CB_LENGTH(bound); k++)
                 if (bound[k] >= 0 && (size_t)bound[k] < stop)
                     stop = (size_t)bound[k];
-            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "id"), l->id,
-                       sizeof(l->id));
-            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "type"), l->type,
-                       sizeof(l->type));
-            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "entry"), l->entry,
-                       sizeof(l->entry));
-            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "mission"), l->mission,
-                       sizeof(l->mission));
-            text_after(b.data, stop, find_tag(b.data, stop, (size_t)ev, "date"), l->date,
-                       sizeof(l->date));
+            text_of(b.data, stop, (size_t)ev, "id", l->id, sizeof(l->id));
+            text_of(b.data, stop, (size_t)ev, "type", l->type, sizeof(l->type));
+            text_of(b.data, stop, (size_t)ev, "entry", l->entry, sizeof(l->entry));
+            text_of(b.data, stop, (size_t)ev, "mission", l->mission, sizeof(l->mission));
+            text_of(b.data, stop, (size_t)ev, "date", l->date, sizeof(l->date));
         }
     }
     dynbuf_free(&b);
