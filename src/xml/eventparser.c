@@ -42,6 +42,7 @@
 #define LENIENT_SCAN  (64 * 1024)   /* bytes searched for an id in a broken event */
 #define FAULT_TEXT    4096          /* bytes kept of faultcode and faultstring */
 #define TOKEN_SLACK   (64 * 1024)   /* bytes over max_text a tag may take before refused */
+#define TAG_NAME_MAX  64            /* bytes of a tag name quoted in an error */
 
 typedef struct Node Node;
 struct Node {
@@ -74,6 +75,7 @@ typedef struct Frame {
     int field;          /* field of the top record this element's text goes to, or -1 */
     const char *out_ns; /* payload: default namespace in force (static or interned) */
     long long text_len; /* text bytes seen directly inside */
+    long long name_at;  /* offset of its name in the start tag, to name it in an error */
 } Frame;
 
 typedef struct OpenRecord {
@@ -955,6 +957,7 @@ on_start(void *arg, const XML_Char *name, const XML_Char **atts)
     f = &p->frames[++p->depth];
     memset(f, 0, sizeof(*f));
     f->field = -1;
+    f->name_at = XML_GetCurrentByteIndex(p->xp) + 1; /* after "<" */
     if (p->in_event) {
         f->role = ROLE_OTHER;
         start_in_event(p, f, parent, name, atts);
@@ -1325,6 +1328,80 @@ fault_error(const EvParser *p, Error *err)
     return soap_fault_error(err, p->source, dynbuf_str(&p->faultcode), dynbuf_str(&p->faultstring));
 }
 
+/* The first bytes of a tag's name, gathered from the raw bytes. */
+typedef struct NameHead {
+    char buf[TAG_NAME_MAX + 1]; /* the name and one byte that ends it */
+    size_t len;                 /* bytes in buf */
+} NameHead;
+
+static ErrKind
+name_head_chunk(void *arg, const char *data, size_t len, Error *err)
+{
+    NameHead *h = arg;
+    size_t n = len < sizeof(h->buf) - h->len ? len : sizeof(h->buf) - h->len;
+
+    (void)err;
+    memcpy(h->buf + h->len, data, n);
+    h->len += n;
+    return ERR_OK;
+}
+
+/* A byte of a tag name (of a well-formed one: expat checked it). */
+static bool
+in_name(char c)
+{
+    return !xml_space(c) && c != '/' && c != '>';
+}
+
+/*
+ * The tag name that starts at offset at, as written (prefix included), into
+ * out (TAG_NAME_MAX + 4 bytes: a longer name is cut and ends in "...").
+ * False when its bytes are no longer kept (before the current event).
+ */
+static bool
+tag_name_at(EvParser *p, long long at, char *out)
+{
+    NameHead h = {.len = 0};
+    size_t n = 0;
+
+    if (at < p->raw.base ||
+        raw_each_range(p, at, at + (long long)sizeof(h.buf), name_head_chunk, &h, NULL) != ERR_OK)
+        return false;
+    while (n < h.len && n < TAG_NAME_MAX && in_name(h.buf[n])) {
+        out[n] = h.buf[n];
+        n++;
+    }
+    if (n == 0)
+        return false;
+    if (n == TAG_NAME_MAX && h.len > n && in_name(h.buf[n]))
+        n += (size_t)snprintf(out + n, 4, "...");
+    out[n] = '\0';
+    return true;
+}
+
+/*
+ * expat's message, with the tags named when an end tag does not match:
+ * "mismatched tag: </b> where </a> is expected".  expat places the error at
+ * the end tag's name; the open element is named when its start tag is still
+ * in the bytes kept (inside an event, or after the last one).
+ */
+static void
+expat_message(EvParser *p, enum XML_Error code, char *out, size_t size)
+{
+    char found[TAG_NAME_MAX + 4];
+    char open[TAG_NAME_MAX + 4];
+
+    if (code != XML_ERROR_TAG_MISMATCH || !tag_name_at(p, XML_GetCurrentByteIndex(p->xp), found)) {
+        snprintf(out, size, "%s", XML_ErrorString(code));
+        return;
+    }
+    if (p->overflow == 0 && p->depth > 0 && tag_name_at(p, p->frames[p->depth].name_at, open))
+        snprintf(out, size, "%s: </%s> where </%s> is expected", XML_ErrorString(code), found,
+                 open);
+    else
+        snprintf(out, size, "%s: </%s>", XML_ErrorString(code), found);
+}
+
 /* expat stopped on an error in the document. */
 static ErrKind
 xml_error(EvParser *p, Error *err)
@@ -1332,7 +1409,8 @@ xml_error(EvParser *p, Error *err)
     enum XML_Error code = XML_GetErrorCode(p->xp);
     unsigned long line = (unsigned long)XML_GetCurrentLineNumber(p->xp);
     unsigned long col = (unsigned long)XML_GetCurrentColumnNumber(p->xp) + 1;
-    char why[256];
+    char msg[3 * TAG_NAME_MAX];
+    char why[4 * TAG_NAME_MAX];
 
     if (p->rc != ERR_OK)
         return p->rc; /* a handler's error, already in err */
@@ -1349,8 +1427,10 @@ xml_error(EvParser *p, Error *err)
                  "after the document element, which closes at line %lu, column %lu, comes "
                  "something other than white space, a comment or a processing instruction",
                  p->root_line, p->root_col);
-    else
-        snprintf(why, sizeof(why), "at line %lu, column %lu: %s", line, col, XML_ErrorString(code));
+    else {
+        expat_message(p, code, msg, sizeof(msg));
+        snprintf(why, sizeof(why), "at line %lu, column %lu: %s", line, col, msg);
+    }
     if (!p->seen_events || p->in_fault) {
         err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
         err_detail(err, "%c%s.", toupper((unsigned char)why[0]), why + 1);

@@ -1400,7 +1400,7 @@ START_TEST(invalid_characters_after_malformed_xml_are_replaced_in_any_chunks)
     assert_has_line(
         log, "event seq=1 id=6 type=order entry=6 mission=update date=2019-03-27 12:52:20 order=no "
              "replaced=2 notes=NULL quarantine=malformed XML at line 3, column 135: "
-             "mismatched tag");
+             "mismatched tag: </ord> where </order> is expected");
     LOG_HAS(log, "</ord></order></data></event>\n<x>\xef\xbf\xbd</x></events></events_Get>"
                  "</SOAP-ENV:Body></SOAP-ENV:Envelope>\n\xef\xbf\xbd\n");
     LOG_HAS(log, " events=1 quarantined=1 replaced=2 malformed=1 ");
@@ -1447,7 +1447,7 @@ START_TEST(the_guide_typo_quarantines_its_event_and_keeps_the_ones_before)
         log,
         "event seq=2 id=115 type=order entry=30 mission=update date=2019-03-27 12:52:20 order=no "
         "replaced=0 notes=NULL quarantine=malformed XML at line 298, column 36: "
-        "mismatched tag");
+        "mismatched tag: </ns1:id> where </ns1:ordernumber> is expected");
     assert_line(log, "raw=%s", broken);
     ck_assert_int_eq(count_of(log, "record kind=2 "), 1);
     ck_assert_int_eq(count_of(log, "record kind=9 seq=1 "), 4);
@@ -1559,8 +1559,56 @@ START_TEST(a_broken_event_keeps_its_head_as_far_as_it_reads)
 
     assert_has_line(log, "event seq=1 id=7 type=order entry=7 mission=delete date=NULL order=no "
                          "replaced=0 notes=NULL quarantine=malformed XML at line 5, column 106: "
-                         "mismatched tag");
+                         "mismatched tag: </ord> where </id> is expected");
     xfree(log);
+}
+END_TEST
+
+/*
+ * A mismatched end tag names both tags, as written (prefix included), in any
+ * chunks: long names are cut; a large event's bytes are read back from its
+ * temporary file; outside an event only the end tag is named when the open
+ * element's start is no longer kept.
+ */
+#define LONG_NAME "a123456789b123456789c123456789d123456789e123456789f123456789g123"
+
+START_TEST(a_mismatched_end_tag_names_both_tags)
+{
+    static const char prefixed[] =
+        DOC(EVENT("8", "<x:order xmlns:x=\"urn:x\"><x:id>80</x:ordernumber></x:order>"));
+    static const char long_names[] = DOC(EVENT("8", ORDER("<" LONG_NAME "x>80</" LONG_NAME "y>")));
+    static const char outside[] = DOC(EVENT("8", ORDER("<id>80</id>")) "</Body>");
+    DynBuf big;
+    char *log = run(prefixed);
+
+    assert_has_line(log, EV_HEAD("8") "order=no replaced=0 notes=NULL quarantine=malformed XML "
+                                      "at line 3, column 150: mismatched tag: </x:ordernumber> "
+                                      "where </x:id> is expected");
+    xfree(log);
+    log = run(long_names);
+    assert_has_line(log, EV_HEAD("8") "order=no replaced=0 notes=NULL quarantine=malformed XML "
+                                      "at line 3, column 193: mismatched tag: </" LONG_NAME
+                                      "...> where </" LONG_NAME "...> is expected");
+    xfree(log);
+    log = run(outside);
+    assert_has_line(log, "log: WARNING: events_Get: ignored what follows the last event: "
+                         "malformed XML at line 4, column 3: mismatched tag: </Body>");
+    xfree(log);
+
+    /* An event over the bytes kept in memory (1 MB): names read back from its file. */
+    dynbuf_init(&big, BIG_CAP);
+    (void)dynbuf_addstr(&big, ENV_OPEN "<event>" HEAD("9") "<data><order>");
+    for (int i = 0; i < 1100 * 1024 / 16; i++)
+        (void)dynbuf_addstr(&big, "<note>12345</note>");
+    (void)dynbuf_addstr(&big, "<id>90</order></data></event>\n" ENV_CLOSE);
+    log = run_limits_fail(big.data, big.len, &default_limits, EVK_NONE);
+    assert_line(log, "%s",
+                "event seq=1 id=9 type=order entry=9 mission=update date=2019-03-27 "
+                "12:52:20 order=no replaced=0 notes=NULL quarantine=malformed XML at "
+                "line 3, column 1267330: mismatched tag: </order> where </id> is "
+                "expected");
+    xfree(log);
+    dynbuf_free(&big);
 }
 END_TEST
 
@@ -1729,7 +1777,8 @@ START_TEST(answers_that_are_not_events_get_answers_are_refused)
     xfree(log);
     log = run("<html><body>Bad<br>Gateway</body></html>");
     LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML "
-                 "| detail: At line 1, column 29: mismatched tag.\n");
+                 "| detail: At line 1, column 29: mismatched tag: </body> where </br> is "
+                 "expected.\n");
     xfree(log);
     log = run("Service Unavailable");
     LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML "
@@ -1960,6 +2009,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, a_soap_fault_followed_by_junk_is_still_the_fault);
     tcase_add_test(hostile, an_undeclared_entity_quarantines_its_event);
     tcase_add_test(hostile, a_broken_event_keeps_its_head_as_far_as_it_reads);
+    tcase_add_test(hostile, a_mismatched_end_tag_names_both_tags);
     tcase_add_test(hostile, a_broken_event_head_is_read_from_its_own_bytes_and_as_utf8_only);
     tcase_add_test(hostile, a_truncated_answer_is_unavailable);
     tcase_add_test(hostile, an_empty_answer_is_unavailable);
