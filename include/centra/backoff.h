@@ -27,4 +27,13 @@ long long backoff_sleep_ms(long long ms);
 /* Milliseconds on the monotonic clock, for deadlines. */
 long long backoff_now_ms(void);
 
+/*
+ * A failed attempt about to be waited out and retried (message as the user
+ * reads it): passed to the hook backoff_set_retry_hook set, if any.  The
+ * daemon's workers set one (runs.c), so /healthz shows an outage while the
+ * database or Centra is retried, not only once the retries are used up.
+ */
+void backoff_note_retry(const char *message);
+void backoff_set_retry_hook(void (*hook)(const char *message));
+
 #endif /* CENTRA_BACKOFF_H */

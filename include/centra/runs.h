@@ -36,6 +36,7 @@ typedef struct RunLive {
     long long started_at;    /* when the run began */
     long long last_ok_at;    /* the last step that succeeded */
     long long last_error_at; /* the last error that interrupted the work */
+    long long failing_since; /* the first error after the last success */
     int errors;              /* such errors */
     char last_error[256];    /* the message of the last one */
 } RunLive;
@@ -43,7 +44,11 @@ typedef struct RunLive {
 /* Mirror runs_begin, runs_update and runs_note_error into live from now on (NULL: stop). */
 void runs_set_live(RunLive *live);
 
-/* Record an error the command survives (it waits and tries again) for the supervisor. */
+/*
+ * Record an error the command survives (it waits and tries again) for the
+ * supervisor.  While live is set, each failed attempt that the database or
+ * SOAP client retries is recorded too (backoff_note_retry).
+ */
 void runs_note_error(const Error *e);
 
 /* Add the counts of c to t. */

@@ -309,7 +309,7 @@ render_health(Supervisor *sv, DynBuf *b)
         } else if (live.last_error_at > live.last_ok_at) {
             status = MHD_HTTP_SERVICE_UNAVAILABLE;
             (void)dynbuf_addf(b, "%s: failing since %lld s: %s\n", w->name,
-                              now - live.last_error_at, live.last_error);
+                              now - live.failing_since, live.last_error);
         }
     }
     run_unlock(sv);

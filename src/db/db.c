@@ -434,6 +434,17 @@ attempts_add(AttemptLog *a, int attempt, const char *msg)
     snprintf(a->last, sizeof(a->last), "%s", msg);
 }
 
+/* A failed attempt to connect that is retried (backoff_note_retry). */
+static void
+note_attempt(int attempt, int attempts, const char *msg)
+{
+    char line[1200];
+
+    snprintf(line, sizeof(line), "could not connect to the database (attempt %d of %d): %s",
+             attempt, attempts, msg);
+    backoff_note_retry(line);
+}
+
 static ErrKind
 connect_with_retries(DbConn *db, Error *err)
 {
@@ -458,6 +469,7 @@ connect_with_retries(DbConn *db, Error *err)
         delay = backoff_delay_ms(db->opts.retry_delay_ms, RETRY_CAP_MS, i - 1, &db->rng);
         log_warn("could not connect to the database (attempt %d of %d), retrying in %s: %s", i,
                  attempts, str_format_duration(delay, shown, sizeof(shown)), msg);
+        note_attempt(i, attempts, msg);
         backoff_sleep_ms(delay);
     }
     if (kind == ERR_DB_AUTH) {

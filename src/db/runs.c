@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "centra/backoff.h"
 #include "centra/log.h"
 #include "centra/migrate.h"
 #include "centra/strutil.h"
@@ -17,24 +18,34 @@
 
 static RunLive *live; /* where to mirror the counts; NULL none */
 
-void
-runs_set_live(RunLive *l)
-{
-    live = l;
-}
-
-void
-runs_note_error(const Error *e)
+static void
+note_error(const char *message)
 {
     size_t n;
 
     if (live == NULL)
         return;
     live->errors++;
+    if (live->last_error_at <= live->last_ok_at)
+        live->failing_since = (long long)time(NULL); /* a new outage */
     live->last_error_at = (long long)time(NULL);
-    n = strnlen(e->message, sizeof(live->last_error) - 1);
-    memcpy(live->last_error, e->message, n);
+    n = strnlen(message, sizeof(live->last_error) - 1);
+    memcpy(live->last_error, message, n);
     live->last_error[n] = '\0';
+}
+
+void
+runs_set_live(RunLive *l)
+{
+    live = l;
+    /* Each failed attempt the database or SOAP client retries counts as well. */
+    backoff_set_retry_hook(l != NULL ? note_error : NULL);
+}
+
+void
+runs_note_error(const Error *e)
+{
+    note_error(e->message);
 }
 
 void

@@ -733,6 +733,7 @@ soap_retry_wait(SoapClient *c, int attempt, const HttpResponse *resp, Error *err
     log_warn("%s failed (attempt %d of %d): %s; retrying in %s",
              c->last_op[0] != '\0' ? c->last_op : "request", attempt, attempts, err->message,
              format_delay(delay, shown, sizeof(shown)));
+    backoff_note_retry(err->message);
     /* A signal cuts the sleep short; the caller's next attempt then comes sooner. */
     (void)backoff_sleep_ms(delay);
     return true;

@@ -73,3 +73,18 @@ backoff_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L;
 }
+
+static void (*retry_hook)(const char *message);
+
+void
+backoff_set_retry_hook(void (*hook)(const char *message))
+{
+    retry_hook = hook;
+}
+
+void
+backoff_note_retry(const char *message)
+{
+    if (retry_hook != NULL)
+        retry_hook(message);
+}

@@ -8,13 +8,14 @@
 # "postgres" user (and lives under /tmp if that user cannot reach DIR).  "start" writes DIR/env, which tests source for
 # PGHOST/PGPORT/PGUSER; "stop" stops the cluster and removes DIR;
 # "restart" stops it as a crash would (immediate mode) and starts it again
-# (tests of recovery after a database outage).
+# (tests of recovery after a database outage); "down" stops it so and "up"
+# starts it again (an outage that lasts).
 # CTest runs start and stop as fixture setup and cleanup, so the cluster is
 # stopped even when tests fail.
 set -euo pipefail
 
-action=${1:?usage: pgcluster.sh start|stop DIR [FREEPORT]}
-dir=${2:?usage: pgcluster.sh start|stop DIR [FREEPORT]}
+action=${1:?usage: pgcluster.sh start|stop|restart|down|up DIR [FREEPORT]}
+dir=${2:?usage: pgcluster.sh start|stop|restart|down|up DIR [FREEPORT]}
 freeport=${3:-}
 
 pgbin=${PG_BINDIR:-}
@@ -110,6 +111,17 @@ restart)
     root=$(data_root)
     as_owner "$pgbin/pg_ctl" -D "$root/data" -l "$root/server.log" -m immediate -w -t 60 \
         restart >/dev/null
+    ;;
+down)
+    root=$(data_root)
+    as_owner "$pgbin/pg_ctl" -D "$root/data" -m immediate -w -t 60 stop >/dev/null
+    ;;
+up)
+    root=$(data_root)
+    # pg_ctl start without -o: postmaster.opts of the last start has the options.
+    opts=$(sed -e 's/^[^ ]* //; s/"-D" "[^"]*" *//' "$root/data/postmaster.opts")
+    as_owner "$pgbin/pg_ctl" -D "$root/data" -l "$root/server.log" -w -t 60 start \
+        -o "${opts//\"/}" >/dev/null
     ;;
 *)
     echo "pgcluster.sh: unknown action \"$action\"" >&2

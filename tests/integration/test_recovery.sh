@@ -6,8 +6,9 @@
 #        while import --follow has a batch in flight or waits for the
 #        answer to its events_Done, while export --follow
 #        is sending (messages in 'sending'), under the daemon (run) doing
-#        both, and under sync and import --once (which may give up with 69:
-#        the next run completes);
+#        both (and, stopped for a while, /healthz saying so from the first
+#        failed attempt), and under sync and import --once (which may give up
+#        with 69: the next run completes);
 #     2. centra-sim killed (SIGKILL) and started again with its --state-file
 #        on the same port, under the daemon: during an events_Get, between
 #        COMMIT and events_Done (a slow_done fault), and during an export.
@@ -171,6 +172,32 @@ sim_clear_faults
 stop_bg "run"
 import_invariants "$DB" "run, PostgreSQL restarted" "$baseline"
 export_invariants "$DB" "run, PostgreSQL restarted"
+stop_sim
+
+# --- run: /healthz while the database is down --------------------------------
+# Many slow retries: the importer is still inside them when /healthz is asked,
+# so the outage must show from the first failed attempt, not once they are
+# used up.
+start_sim --orders 5 --seed $seed
+fresh_db
+CENTRA_DB_RETRIES=50 CENTRA_DB_RETRY_DELAY=1s start_bg run-health run --no-export \
+    --metrics-listen 127.0.0.1:0
+settle 20 "run: the queue drained, /healthz ok" 'drained "$DB" &&
+    [[ $(curl -s "$(grep -o "http://127.0.0.1:[0-9]*" "$BG_LOG" | head -n 1)/healthz") == ok ]]'
+health=$(grep -o 'http://127.0.0.1:[0-9]*' "$BG_LOG" | head -n 1)/healthz
+mark "PostgreSQL down"
+"$pgcluster" down "$own"
+settle 15 "/healthz answers 503 while PostgreSQL is down" \
+    '[[ $(curl -s -o "$cb_tmp/h" -w "%{http_code}" "$health") == 503 ]]'
+assert_contains "$(cat "$cb_tmp/h")" "import: failing since" "naming the importer"
+assert_contains "$(cat "$cb_tmp/h")" "database" "and the database"
+assert_not_contains "$(curl -s "${health%/healthz}/metrics")" \
+    'centra_bridge_worker_errors_total{worker="import"} 0' "the failed attempts are counted"
+"$pgcluster" up "$own"
+cb_report $? "PostgreSQL started again"
+settle 30 "/healthz answers ok again once the importer got through" \
+    '[[ $(curl -s "$health") == ok ]]'
+stop_bg "run --no-export"
 stop_sim
 
 # --- sync and import --once: may give up (69), the next run completes ------
