@@ -36,14 +36,15 @@
 #include "centra/runs.h"
 
 typedef struct ExportOptions {
-    bool follow;              /* keep running, woken by NOTIFY centra_outbox */
-    long long poll_ms;        /* follow: longest sleep without a notification */
-    int batch_size;           /* messages per request */
-    int max_attempts;         /* sends before a transiently failing message fails */
-    long long lease_ms;       /* how long claimed messages are held */
-    long long backoff_ms;     /* first wait after a transient failure */
-    long long backoff_max_ms; /* longest such wait */
-    RunCounts *totals;        /* when not NULL, the run's counts are added here */
+    bool follow;                  /* keep running, woken by NOTIFY centra_outbox */
+    long long poll_ms;            /* follow: longest sleep without a notification */
+    int batch_size;               /* messages per request */
+    int max_attempts;             /* sends before a transiently failing message fails */
+    long long lease_ms;           /* how long claimed messages are held */
+    long long request_timeout_ms; /* longest request (centra_request_timeout) */
+    long long backoff_ms;         /* first wait after a transient failure */
+    long long backoff_max_ms;     /* longest such wait */
+    RunCounts *totals;            /* when not NULL, the run's counts are added here */
 } ExportOptions;
 
 /* Fill opts from the configuration. */

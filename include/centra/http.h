@@ -48,6 +48,7 @@ typedef struct HttpResponse {
     long long retry_after_ms;         /* Retry-After (seconds or HTTP date), -1 when absent */
     long long body_bytes;             /* body bytes received */
     long long elapsed_ms;             /* time the request took */
+    bool uploaded;                    /* the whole request body reached the connection */
 } HttpResponse;
 
 /*

@@ -171,6 +171,15 @@ ErrKind soap_update(SoapClient *c, const char *operation, const DynBuf *body, So
 ErrKind soap_parse_update_response(const char *body, size_t len, SoapUpdateResult *res,
                                    Error *err) CB_MUSTCHECK;
 
+/*
+ * Asked by soap_update before each retry (after the wait): false ends the
+ * retries, soap_update then returning the failed attempt's error (the gate
+ * may add a detail to err).  The exporter checks that it still holds the
+ * messages of the request.  NULL: no gate.
+ */
+typedef bool (*SoapRetryGate)(void *arg, Error *err);
+void soap_set_retry_gate(SoapClient *c, SoapRetryGate gate, void *arg);
+
 /* Free the texts of res and zero it. */
 void soap_update_result_free(SoapUpdateResult *res);
 

@@ -54,9 +54,10 @@ static const char export_help[] =
     "                  exit status is the worst of theirs\n"
     "  -h, --help      show this help, then exit\n"
     "\n"
-    "Exit status: 0 done; 1 done, but messages failed for good; 64 usage; 69 Centra\n"
-    "or the database unreachable after retries; 76 Centra answered with an error;\n"
-    "77 Centra refused the login; 78 configuration.\n";
+    "Exit status: 0 done (--follow: stopped by a signal); 1 --once done, but\n"
+    "messages failed for good; 64 usage; 69 Centra or the database unreachable\n"
+    "after retries; 76 Centra answered with an error, or the URL is wrong (HTTP\n"
+    "3xx, 404, 405); 77 Centra refused the login; 78 configuration.\n";
 
 static const char outbox_help[] =
     "Usage: centra-bridge [OPTION]... outbox list [--status STATUS] [--blocked] [--limit N]\n"

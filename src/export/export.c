@@ -41,6 +41,7 @@
 #define REQUEST_MAX      (64 * 1024 * 1024) /* bytes of one request */
 #define NOTIFY_CHANNEL   "centra_outbox"
 #define RECONNECT_MAX_MS (60 * 1000) /* longest wait between reconnection rounds */
+#define LEASE_MARGIN_MS  (5 * 1000)  /* lease left after the longest request, at least */
 
 /* The list and item elements of each update operation (centra-api-notes.md §3). */
 static const struct {
@@ -66,29 +67,36 @@ static const struct {
 
 /* A claimed message. */
 typedef struct Msg {
-    long long id;     /* centra_outbox.messages.id */
-    char *operation;  /* e.g. products_Update */
-    char *entity_key; /* for messages */
-    int attempts;     /* sends before this one */
-    char *item;       /* the payload as XML; NULL when it could not be converted */
-    char *problem;    /* why not (message and detail) */
-    bool done;        /* its outcome is recorded (or it was released) */
+    long long id;      /* centra_outbox.messages.id */
+    char *operation;   /* e.g. products_Update */
+    char *entity_key;  /* for messages */
+    int attempts;      /* sends before this one */
+    char *item;        /* the payload as XML; NULL when it could not be converted */
+    char *problem;     /* why not (message and detail) */
+    bool delta;        /* not safe to send twice: an orders_Update with <cancelled> */
+    bool taken_over;   /* claimed from an exporter whose lease ran out */
+    bool failed_delta; /* a delta failed because Centra may have applied it */
+    bool done;         /* its outcome is recorded (or it was released) */
 } Msg;
 
 typedef struct Exporter {
-    const Config *cfg;      /* configuration */
-    const ExportOptions *o; /* options */
-    DbConn *db;             /* the database */
-    SoapClient *soap;       /* Centra */
-    char owner[320];        /* locked_by: host:pid */
-    char lease[32];         /* lease in ms, as a parameter */
-    long long run_id;       /* centra.runs row */
-    RunCounts t;            /* counts so far */
-    uint64_t rng;           /* backoff jitter */
-    unsigned listen_epoch;  /* db_epoch when LISTEN was sent; 0 never */
-    Msg *msgs;              /* the current claim */
-    int nmsgs;              /* messages in it */
-    long long renewed_ms;   /* when its lease was last renewed */
+    const Config *cfg;                /* configuration */
+    const ExportOptions *o;           /* options */
+    DbConn *db;                       /* the database */
+    SoapClient *soap;                 /* Centra */
+    char owner[320];                  /* locked_by: host:pid */
+    char lease[32];                   /* lease in ms, as a parameter */
+    long long run_id;                 /* centra.runs row */
+    RunCounts t;                      /* counts so far */
+    uint64_t rng;                     /* backoff jitter */
+    unsigned listen_epoch;            /* db_epoch when LISTEN was sent; 0 never */
+    Msg *msgs;                        /* the current claim */
+    int nmsgs;                        /* messages in it */
+    long long renewed_ms;             /* when its lease was last renewed (before the statement) */
+    Msg *const *sending;              /* the request being sent (its retries check the lease) */
+    int nsending;                     /* messages in it */
+    bool sending_delta;               /* a message of it is a delta */
+    const HttpResponse *sending_resp; /* the answer to its last attempt */
 } Exporter;
 
 void
@@ -99,6 +107,7 @@ export_options_from_config(ExportOptions *opts, const Config *cfg)
     opts->batch_size = (int)config_get_int(cfg, CONFIG_EXPORT_BATCH_SIZE);
     opts->max_attempts = (int)config_get_int(cfg, CONFIG_EXPORT_MAX_ATTEMPTS);
     opts->lease_ms = config_get_int(cfg, CONFIG_EXPORT_LEASE);
+    opts->request_timeout_ms = config_get_int(cfg, CONFIG_REQUEST_TIMEOUT);
     opts->backoff_ms = config_get_int(cfg, CONFIG_RETRY_DELAY);
     opts->backoff_max_ms = config_get_int(cfg, CONFIG_EXPORT_BACKOFF_MAX);
 }
@@ -259,23 +268,27 @@ claim(Exporter *ex, Error *err)
     int n = ex->o->batch_size * CLAIM_FACTOR;
 
     snprintf(limit, sizeof(limit), "%d", n > CLAIM_MAX ? CLAIM_MAX : n);
+    ex->renewed_ms = backoff_now_ms(); /* the lease runs from no earlier than this */
     rc = db_begin(ex->db, err);
     if (rc == ERR_OK)
         rc = db_exec(ex->db, CLAIM_PLAN, err);
     if (rc == ERR_OK)
-        rc = db_query(ex->db,
-                      "WITH c AS (SELECT m.ctid AS row FROM centra_outbox.messages m "
-                      "WHERE m.status IN ('pending', 'sending') AND CASE WHEN m.status = 'pending' "
-                      "THEN m.next_attempt_at <= now() ELSE m.locked_until < now() END "
-                      "AND m.id = (SELECT min(o.id) FROM centra_outbox.messages o "
-                      "WHERE o.entity_key = m.entity_key "
-                      "AND o.status IN ('pending', 'sending', 'failed')) "
-                      "ORDER BY m.id LIMIT $2::integer FOR UPDATE OF m SKIP LOCKED) "
-                      "UPDATE centra_outbox.messages m SET status = 'sending', locked_by = $1, "
-                      "locked_until = now() + $3::bigint * interval '1 millisecond', "
-                      "updated_at = now() FROM c WHERE m.ctid = c.row "
-                      "RETURNING m.id, m.operation, m.entity_key, m.attempts, m.payload",
-                      3, params, &res, err);
+        rc = db_query(
+            ex->db,
+            "WITH c AS (SELECT m.ctid AS row, m.status AS was FROM centra_outbox.messages m "
+            "WHERE m.status IN ('pending', 'sending') AND CASE WHEN m.status = 'pending' "
+            "THEN m.next_attempt_at <= now() ELSE m.locked_until < now() END "
+            "AND m.id = (SELECT min(o.id) FROM centra_outbox.messages o "
+            "WHERE o.entity_key = m.entity_key "
+            "AND o.status IN ('pending', 'sending', 'failed')) "
+            "ORDER BY m.id LIMIT $2::integer FOR UPDATE OF m SKIP LOCKED) "
+            "UPDATE centra_outbox.messages m SET status = 'sending', locked_by = $1, "
+            "locked_until = now() + $3::bigint * interval '1 millisecond', "
+            "updated_at = now() FROM c WHERE m.ctid = c.row "
+            "RETURNING m.id, m.operation, m.entity_key, m.attempts, m.payload, "
+            "c.was = 'sending', m.operation = 'orders_Update' AND "
+            "m.payload -> 'cancelled' IS NOT NULL",
+            3, params, &res, err);
     if (rc == ERR_OK)
         rc = db_commit(ex->db, err);
     if (rc != ERR_OK) {
@@ -297,10 +310,11 @@ claim(Exporter *ex, Error *err)
         m->entity_key = xstrdup(db_result_value(res, i, 2));
         m->attempts = (int)strtol(db_result_value(res, i, 3), NULL, 10);
         convert(m, db_result_value(res, i, 4));
+        m->taken_over = strcmp(db_result_value(res, i, 5), "t") == 0;
+        m->delta = strcmp(db_result_value(res, i, 6), "t") == 0;
     }
     db_result_free(res);
     qsort(ex->msgs, (size_t)ex->nmsgs, sizeof(Msg), msg_cmp);
-    ex->renewed_ms = backoff_now_ms();
     if (ex->nmsgs > 0)
         log_debug("claimed %d messages", ex->nmsgs);
     return ERR_OK;
@@ -323,28 +337,102 @@ open_ids(const Exporter *ex, DynBuf *ids)
     return any;
 }
 
-/* Keep the claim: extend the lease once a third of it has passed. */
+/*
+ * Keep the claim: before a request (and before each of its retries) the
+ * lease must outlast the longest request, centra_request_timeout, by
+ * LEASE_MARGIN_MS; when less is left it is extended.  A message whose lease
+ * ran out anyway (the exporter was stopped, the database slow) and that
+ * another exporter took over is no longer this one's: it is marked done and
+ * not sent, so no message is sent by two exporters at once.
+ */
 static ErrKind
 renew(Exporter *ex, Error *err)
 {
     DynBuf ids;
     ErrKind rc = ERR_OK;
+    long long now = backoff_now_ms();
+    DbResult *res = NULL;
+    int lost = 0;
 
-    if (backoff_now_ms() - ex->renewed_ms < ex->o->lease_ms / 3)
+    if (now - ex->renewed_ms < ex->o->lease_ms - ex->o->request_timeout_ms - LEASE_MARGIN_MS)
         return ERR_OK;
     dynbuf_init(&ids, SIZE_MAX / 2);
     if (open_ids(ex, &ids)) {
         const char *params[3] = {ids.data, ex->owner, ex->lease};
 
         rc = db_query(ex->db,
-                      "UPDATE centra_outbox.messages SET locked_until = now() + "
+                      "WITH u AS (UPDATE centra_outbox.messages SET locked_until = now() + "
                       "$3::bigint * interval '1 millisecond' WHERE id = ANY($1::bigint[]) "
-                      "AND " STILL_HELD("", "$2"),
-                      3, params, NULL, err);
+                      "AND " STILL_HELD("", "$2") " RETURNING id) SELECT id FROM u ORDER BY id",
+                      3, params, &res, err);
     }
     dynbuf_free(&ids);
-    ex->renewed_ms = backoff_now_ms();
-    return rc;
+    if (rc != ERR_OK)
+        return rc;
+    ex->renewed_ms = now;
+    /* Both in id order: walk them side by side. */
+    for (int i = 0, r = 0; res != NULL && i < ex->nmsgs; i++) {
+        Msg *m = &ex->msgs[i];
+
+        if (m->done)
+            continue;
+        while (r < db_result_rows(res) && strtoll(db_result_value(res, r, 0), NULL, 10) < m->id)
+            r++;
+        if (r < db_result_rows(res) && strtoll(db_result_value(res, r, 0), NULL, 10) == m->id)
+            continue;
+        m->done = true;
+        lost++;
+    }
+    db_result_free(res);
+    if (lost > 0)
+        log_warn("%d message%s claimed by this exporter %s taken over by another one after the "
+                 "lease ran out (centra_export_lease); this one does not send %s",
+                 lost, lost == 1 ? "" : "s", lost == 1 ? "was" : "were", lost == 1 ? "it" : "them");
+    return ERR_OK;
+}
+
+/*
+ * Whether Centra may have acted on a request that failed: the whole request
+ * went out and no answer came back, or a 2xx answer that could not be read.
+ * (A refused connection, a 5xx or 429 answer: it did not.)
+ */
+static bool
+maybe_applied(const HttpResponse *resp)
+{
+    return resp != NULL &&
+           ((resp->status == 0 && resp->uploaded) || (resp->status >= 200 && resp->status <= 299));
+}
+
+/*
+ * soap_update's gate before each retry of a request: the lease is renewed
+ * as needed, and the retries end when a message of the request is no longer
+ * held by this exporter.
+ */
+static bool
+lease_gate(void *arg, Error *err)
+{
+    Exporter *ex = arg;
+    Error e;
+
+    err_reset(&e);
+    if (renew(ex, &e) != ERR_OK) {
+        err_detail_append(err, false, "The lease could not be renewed: %s.", e.message);
+        return false;
+    }
+    for (int i = 0; i < ex->nsending; i++) {
+        if (ex->sending[i]->done) {
+            err_detail_append(err, false,
+                              "Not tried again: another exporter took its messages over.");
+            return false;
+        }
+    }
+    if (ex->sending_delta && maybe_applied(ex->sending_resp)) {
+        err_detail_append(err, false,
+                          "Not tried again: the request held a cancellation, and Centra may "
+                          "have applied it.");
+        return false;
+    }
+    return true;
 }
 
 /* Give back what was claimed but not sent (no attempt counted). */
@@ -472,7 +560,8 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
                       "UPDATE centra_outbox.messages m SET %s, request_xml = r.x, "
                       "updated_at = now(), locked_by = NULL, locked_until = NULL "
                       "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND " STILL_HELD("m.", "$3") " RETURNING m.status",
+                      "WHERE m.id = r.id AND " STILL_HELD(
+                          "m.", "$3") " RETURNING m.status, m.id, m.entity_key, m.attempts",
                       sets);
     params[0] = ids.data;
     params[1] = reqs.data;
@@ -585,13 +674,78 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
     if (rc != ERR_OK)
         return rc;
     for (int i = 0; i < db_result_rows(res); i++) {
-        if (strcmp(db_result_value(res, i, 0), "failed") == 0)
+        if (strcmp(db_result_value(res, i, 0), "failed") == 0) {
             ex->t.messages_failed++;
-        else
+            log_warn("message %s (%s, %s) failed for good after %s attempts "
+                     "(centra_export_max_attempts): %s",
+                     db_result_value(res, i, 1), m[0]->operation, db_result_value(res, i, 2),
+                     db_result_value(res, i, 3), why->message);
+        } else {
             ex->t.messages_retried++;
+        }
     }
     db_result_free(res);
     return ERR_OK;
+}
+
+/* Whether a message of m[0..n) went back to pending (not done or failed). */
+static bool
+any_pending(Msg *const *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!m[i]->failed_delta)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * A cancellation counts items (Centra cancels that many more each time it
+ * gets it), so one that Centra may have applied is not sent again by itself:
+ * it fails, saying why (cause) and what to do, for someone to look at the
+ * order.
+ */
+static ErrKind
+record_delta_failed(Exporter *ex, Msg *m, const char *cause, Error *err)
+{
+    DynBuf text;
+    ErrKind rc;
+
+    dynbuf_init(&text, 64 * 1024);
+    (void)dynbuf_addf(&text,
+                      "%s, so Centra may have applied this cancellation; it is not sent again by "
+                      "itself, since each one cancels that many more items: check the order in "
+                      "Centra, then \"centra-bridge outbox cancel %lld\" if it was applied or "
+                      "\"centra-bridge outbox retry %lld\" if not",
+                      cause, m->id, m->id);
+    rc = record_failed(ex, m, NULL, 0, text.data, err);
+    dynbuf_free(&text);
+    m->failed_delta = rc == ERR_OK;
+    return rc;
+}
+
+/*
+ * Centra could not be reached for m[0..n): each goes back to pending for a
+ * later attempt, but a cancellation Centra may have applied (applied) fails.
+ */
+static ErrKind
+record_unavailable(Exporter *ex, Msg *const *m, int n, bool applied, Error *why, Error *err)
+{
+    Msg **again = xcalloc((size_t)n, sizeof(Msg *));
+    int nagain = 0;
+    ErrKind rc = ERR_OK;
+
+    for (int i = 0; rc == ERR_OK && i < n; i++) {
+        if (applied && m[i]->delta) {
+            rc = record_delta_failed(ex, m[i], why->message, err);
+        } else {
+            again[nagain++] = m[i];
+        }
+    }
+    if (rc == ERR_OK && nagain > 0)
+        rc = record_retry(ex, again, nagain, why, err);
+    xfree(again);
+    return rc;
 }
 
 /* The request of m[0..n), all of one operation; false when it exceeds REQUEST_MAX. */
@@ -616,17 +770,55 @@ build_request(const Exporter *ex, Msg *const *m, int n, DynBuf *body)
  * split in halves.  Returns an error only for what stops the run (Centra
  * unreachable or refusing the login, the database).
  */
+static ErrKind send_held(Exporter *ex, Msg *const *m, int n, Error *err);
+
+/*
+ * An answer about the endpoint rather than the items of the request: a
+ * redirect, 404 Not Found or 405 Method Not Allowed (a wrong CENTRA_URL).
+ * Every request would get it, so it stops the run instead of failing the
+ * messages one by one.
+ */
+static bool
+endpoint_error(const HttpResponse *resp)
+{
+    return (resp->status >= 300 && resp->status <= 399) || resp->status == 404 ||
+           resp->status == 405;
+}
+
+/* send_held for the messages of m[0..n) this exporter still holds (renew). */
 static ErrKind
 send_batch(Exporter *ex, Msg *const *m, int n, Error *err)
+{
+    Msg **held;
+    int nheld = 0;
+    ErrKind rc = renew(ex, err);
+
+    if (rc != ERR_OK)
+        return rc;
+    held = xcalloc((size_t)n, sizeof(Msg *));
+    for (int i = 0; rc == ERR_OK && i < n; i++) {
+        if (!m[i]->done && m[i]->taken_over && m[i]->delta)
+            rc = record_delta_failed(ex, m[i],
+                                     "an exporter claimed this message and stopped before it "
+                                     "recorded Centra's answer",
+                                     err);
+        else if (!m[i]->done)
+            held[nheld++] = m[i];
+    }
+    if (rc == ERR_OK && nheld > 0)
+        rc = send_held(ex, held, nheld, err);
+    xfree(held);
+    return rc;
+}
+
+static ErrKind
+send_held(Exporter *ex, Msg *const *m, int n, Error *err)
 {
     DynBuf body;
     SoapUpdateResult res;
     HttpResponse resp;
     ErrKind rc;
 
-    rc = renew(ex, err);
-    if (rc != ERR_OK)
-        return rc;
     memset(&res, 0, sizeof(res));
     memset(&resp, 0, sizeof(resp));
     dynbuf_init(&body, REQUEST_MAX);
@@ -638,12 +830,26 @@ send_batch(Exporter *ex, Msg *const *m, int n, Error *err)
         return rc == ERR_OK ? send_batch(ex, m + n / 2, n - n / 2, err) : rc;
     }
     ex->t.batches++;
+    ex->sending = m;
+    ex->nsending = n;
+    ex->sending_delta = false;
+    for (int i = 0; i < n; i++)
+        ex->sending_delta = ex->sending_delta || m[i]->delta;
+    ex->sending_resp = &resp;
     rc = soap_update(ex->soap, m[0]->operation, &body, &res, &resp, err);
+    ex->sending = NULL;
+    ex->nsending = 0;
+    ex->sending_resp = NULL;
     dynbuf_free(&body);
     if (rc == ERR_OK && res.success)
         CB_FAULT_POINT("export.after_send");
     if (rc == ERR_OK && res.success) {
         rc = record_sent(ex, m, n, &res, err);
+    } else if (rc == ERR_CENTRA_FAULT && endpoint_error(&resp)) {
+        /* Not about the items: the run stops, and round_once gives them back untouched. */
+        err_detail_append(err, false,
+                          "No message was marked failed: they are sent once the endpoint "
+                          "answers.");
     } else if (rc == ERR_OK || rc == ERR_CENTRA_FAULT) {
         /* Refused: all or nothing, so find the items it was about. */
         if (n == 1) {
@@ -667,8 +873,13 @@ send_batch(Exporter *ex, Msg *const *m, int n, Error *err)
         Error e;
 
         err_reset(&e);
-        if (record_retry(ex, m, n, err, &e) != ERR_OK)
+        if (record_unavailable(ex, m, n, maybe_applied(&resp), err, &e) != ERR_OK) {
             log_warn("could not record the failed attempt: %s", e.message);
+        } else if (!any_pending(m, n)) {
+            /* Only cancellations, all failed: Centra answered after all, the run goes on. */
+            err_reset(err);
+            rc = ERR_OK;
+        }
     }
     soap_update_result_free(&res);
     return rc;
@@ -787,9 +998,23 @@ exporter_init(Exporter *ex, const Config *cfg, const ExportOptions *o, Error *er
     (void)gethostname(host, sizeof(host) - 1);
     snprintf(ex->owner, sizeof(ex->owner), "%s:%ld", host, (long)getpid());
     snprintf(ex->lease, sizeof(ex->lease), "%lld", o->lease_ms);
+    if (o->lease_ms < o->request_timeout_ms + LEASE_MARGIN_MS) {
+        char lease[32];
+        char timeout[32];
+
+        err_set(err, ERR_CONFIG,
+                "centra_export_lease (%s) must be at least centra_request_timeout (%s) plus 5 s",
+                str_format_duration(o->lease_ms, lease, sizeof(lease)),
+                str_format_duration(o->request_timeout_ms, timeout, sizeof(timeout)));
+        err_detail(err, "A request could outlast the lease on its messages, and another "
+                        "exporter would send them again.");
+        err_hint(err, "Set CENTRA_EXPORT_LEASE longer or CENTRA_REQUEST_TIMEOUT shorter.");
+        return ERR_CONFIG;
+    }
     rc = soap_client_from_config(cfg, &ex->soap, err);
     if (rc != ERR_OK)
         return rc;
+    soap_set_retry_gate(ex->soap, lease_gate, ex);
     db_options_from_config(&dbo, cfg);
     return db_new(&dbo, &ex->db, err);
 }
@@ -883,7 +1108,8 @@ export_run(const Config *cfg, const ExportOptions *o, Error *err)
         if (o->follow)
             rc = follow_recover(&ex, rc, err);
     }
-    if (rc == ERR_OK && ex.t.messages_failed > 0) {
+    /* --follow: failures were logged as they came; a stop is not one (exit 0). */
+    if (rc == ERR_OK && ex.t.messages_failed > 0 && !o->follow) {
         rc = err_set(err, ERR_PARTIAL, "%d message%s failed", ex.t.messages_failed,
                      ex.t.messages_failed == 1 ? "" : "s");
         err_hint(err, "See \"centra-bridge outbox list --status failed\" (column last_error "

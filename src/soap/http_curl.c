@@ -336,6 +336,16 @@ perform_result(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
     return ERR_OK;
 }
 
+/* Whether the whole body of req went out (then the server may have acted on it). */
+static bool
+body_sent(CurlTransport *ct, const HttpRequest *req)
+{
+    curl_off_t up = 0;
+
+    return curl_easy_getinfo(ct->curl, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+           up >= (curl_off_t)req->body_len;
+}
+
 static ErrKind
 curl_post(HttpTransport *t, const HttpRequest *req, const HttpSink *sink, HttpResponse *resp,
           Error *err)
@@ -363,6 +373,7 @@ curl_post(HttpTransport *t, const HttpRequest *req, const HttpSink *sink, HttpRe
     }
     rc = curl_easy_perform(ct->curl);
     resp->elapsed_ms = backoff_now_ms() - t0;
+    resp->uploaded = body_sent(ct, req);
     kind = perform_result(ct, req, rc);
     log_request(ct, req, kind);
     (void)curl_easy_setopt(ct->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);

@@ -48,6 +48,8 @@ struct SoapClient {
     HttpTransport *t;            /* owned */
     uint64_t rng;                /* backoff jitter state */
     char last_op[OPERATION_MAX]; /* operation of the last soap_call, for retry messages */
+    SoapRetryGate gate;          /* asked before each retry of soap_update; NULL none */
+    void *gate_arg;              /* its argument */
 };
 
 /* ---------------------------------------------------------------------------
@@ -771,6 +773,13 @@ update_chunk(void *arg, const char *data, size_t len, Error *err)
     return ERR_CENTRA_FAULT;
 }
 
+void
+soap_set_retry_gate(SoapClient *c, SoapRetryGate gate, void *arg)
+{
+    c->gate = gate;
+    c->gate_arg = arg;
+}
+
 static ErrKind parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res,
                             Error *err);
 
@@ -792,6 +801,8 @@ soap_update(SoapClient *c, const char *operation, const DynBuf *body, SoapUpdate
                 detail_request_id(err, resp);
         }
         if (rc == ERR_OK || !soap_retry_wait(c, attempt, resp, err))
+            break;
+        if (c->gate != NULL && !c->gate(c->gate_arg, err))
             break;
     }
     dynbuf_free(&u.body);

@@ -110,7 +110,7 @@ case_end() {
 # the reruns come after the import cases, by when the 10 s lease has really
 # run out.
 # ============================================================================
-export CENTRA_EXPORT_BATCH_SIZE=50 CENTRA_EXPORT_LEASE=10s
+export CENTRA_EXPORT_BATCH_SIZE=50 CENTRA_EXPORT_LEASE=10s CENTRA_REQUEST_TIMEOUT=5s
 
 # fill_outbox DB: the messages; prints the id of the one Centra refuses.
 fill_outbox() {

@@ -6,7 +6,8 @@
 #     order per entity_key (a failed message blocks its key only, retry and
 #     cancel unblock it), two exporters at once and --jobs, a claim's reads after a
 #     burst the statistics do not know of, transient failures with
-#     retries and backoff, a refused login, a crash mid-send and the lease,
+#     retries and backoff, a refused login, a crash mid-send and the lease
+#     (renewed through a request retried for longer than it),
 #     --follow woken by NOTIFY and stopped by SIGTERM, usage errors.
 source "$(dirname "$0")/simlib.sh"
 
@@ -378,6 +379,70 @@ CENTRA_PASSWORD=wrong cb export --once
 assert_eq "77|pending|0|" "$RC|$(q "$DB" "SELECT status, attempts, locked_by FROM centra_outbox.messages WHERE id = $id")" \
     "a refused login exits 77 and gives the message back untouched"
 assert_not_contains "$ERR" "wrong" "the password is not in the error"
+id=$(enqueue "$DB" markets_Update m:5 "$(market 5)")
+CENTRA_URL=$SIM_BASE/wrong/path cb export --once
+assert_eq "76|pending|0|" "$RC|$(q "$DB" "SELECT status, attempts, locked_by FROM centra_outbox.messages WHERE id = $id")" \
+    "a wrong CENTRA_URL (HTTP 404) stops the export with 76 and leaves the messages untouched"
+assert_contains "$ERR" "Check CENTRA_URL" "saying what to check"
+assert_eq 0 "$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'failed'")" \
+    "no message was marked failed"
+
+# ============================================================================
+# 5b. A cancellation is never sent twice by itself
+# ============================================================================
+# <cancelled> counts items: sent twice, Centra cancels twice as many.  After a
+# failure where Centra may have applied it (the request went out, the answer
+# was lost), or when it is taken over from an exporter that died, it fails
+# for someone to look at, instead of being sent again.  (Found in review: a
+# truncated answer, then a retry, cancelled 2 of a line for 1 asked.)
+stop_sim
+start_sim --orders 20 --seed 5 || finish
+fresh_db
+cb import --once
+read -r c_order c_item c_qty < <(q "$DB" "SELECT order_id, orderitem_id, qty FROM centra.order_lines
+    WHERE qty >= 2 ORDER BY qty DESC, order_id, orderitem_id LIMIT 1" | tr '|' ' ')
+cancel() { # print the id of a new cancellation of 1 of the line
+    q "$DB" "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty)
+        VALUES ('$c_order', '$c_item', 1) RETURNING message_id"
+}
+line_qty() {
+    "$CB_BIN" -q import --once 2>/dev/null
+    q "$DB" "SELECT qty FROM centra.order_lines WHERE order_id = '$c_order' AND orderitem_id = '$c_item'"
+}
+id=$(cancel)
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=truncate&count=1&op=orders_Update" >/dev/null
+CENTRA_RETRY_DELAY=10ms cb export --once
+assert_eq "1|failed|1" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outbox.messages WHERE id = $id")" \
+    "a cancellation whose answer was cut off fails (exit 1) instead of being sent again"
+assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = $id")" \
+    "Centra may have applied this cancellation" "last_error says why"
+assert_contains "$ERR" "\"centra-bridge outbox cancel $id\" if it was applied" "and what to do"
+assert_eq 1 "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)" \
+    "Centra got it once"
+assert_eq $((c_qty - 1)) "$(line_qty)" "one item cancelled, not two (line of $c_qty)"
+q "$DB" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = $id" >/dev/null
+
+id=$(cancel)
+q "$DB" "UPDATE centra_outbox.messages SET status = 'sending', locked_by = 'gone:1',
+    locked_until = now() - interval '1 second' WHERE id = $id" >/dev/null
+before=$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)
+cb export --once
+assert_eq "1|failed" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "a cancellation taken over from an exporter that died fails without being sent"
+assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = $id")" \
+    "stopped before it recorded Centra's answer" "saying so"
+assert_eq "$before" "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)" \
+    "nothing was sent"
+q "$DB" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = $id" >/dev/null
+
+id=$(cancel)
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=http_503&count=1&op=orders_Update" >/dev/null
+CENTRA_RETRY_DELAY=10ms cb export --once
+assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "an HTTP 503 (not applied) is retried as for any message"
+assert_eq $((c_qty - 2)) "$(line_qty)" "one more item cancelled"
+
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
 # ============================================================================
 # 6. A crash mid-send, the lease
@@ -406,6 +471,34 @@ assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHE
     "once the lease has run out, the next exporter sends it"
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
+# A request retried for longer than the lease: the lease is renewed before
+# each attempt, so a second exporter started meanwhile takes nothing; the old
+# state is not sent again after the new one.  (Found in review: the lease ran
+# out under a live exporter, the second one sent both, then the first its v1.)
+fresh_db
+enqueue "$DB" warehouses_Update warehouse:OV '{"id":"OV","description":"v1-old"}' >/dev/null
+enqueue "$DB" warehouses_Update warehouse:OV '{"id":"OV","description":"v2-new"}' >/dev/null
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=6&ms=3000&op=warehouses_Update" >/dev/null
+CENTRA_EXPORT_LEASE=10s CENTRA_REQUEST_TIMEOUT=2s CENTRA_RETRIES=6 CENTRA_RETRY_DELAY=10ms \
+    "$CB_BIN" -q export --once 2>"$cb_tmp/lease1.err" &
+pid=$!
+bg_pids+=("$pid")
+sleep 11
+CENTRA_EXPORT_LEASE=10s CENTRA_REQUEST_TIMEOUT=2s cb export --once
+assert_eq "0|sending" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages ORDER BY id LIMIT 1")" \
+    "after 11 s of retries (lease 10 s) the first exporter still holds v1; a second one takes nothing"
+wait "$pid"
+assert_eq 0 "$?" "the first exporter gets through on its 7th attempt" "$(cat "$cb_tmp/lease1.err")"
+cb export --once
+assert_eq "v1-old v1-old v1-old v1-old v1-old v1-old v1-old v2-new" \
+    "$(curl -s "$SIM_BASE/_sim/requests?op=warehouses_Update" | grep -o 'v[12]-[a-z]*' | xargs)" \
+    "Centra got v1 (6 timed out, then answered) and then v2, never v1 after v2"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+CENTRA_EXPORT_LEASE=10s CENTRA_REQUEST_TIMEOUT=6s cb export --once
+assert_eq 78 "$RC" "a lease shorter than the request timeout plus 5 s is a configuration error"
+assert_contains "$ERR" "centra_export_lease (10s) must be at least centra_request_timeout (6s)" \
+    "naming both settings"
+
 # ============================================================================
 # 7. --follow: woken by NOTIFY, stopped by SIGTERM
 # ============================================================================
@@ -423,9 +516,13 @@ done
 ms=$((($(date +%s%N) - t0) / 1000000))
 assert_eq sent "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
     "export --follow sends a new message at once, without polling (${ms} ms)"
+bad=$(enqueue "$DB" products_Update stock:x '{"id":"NOPE","variations":{"variation":{"id":"NOPE_1"}}}')
+wait_for 10 '[[ $(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $bad") == failed ]]'
+assert_contains "$(cat "$cb_tmp/follow.err")" "message $bad (products_Update, stock:x) failed" \
+    "a message refused meanwhile is logged as it fails"
 kill -TERM "$pid"
 wait "$pid"
-assert_eq 0 "$?" "SIGTERM stops export --follow with exit 0"
+assert_eq 0 "$?" "SIGTERM stops export --follow with exit 0 (a message failed meanwhile)"
 assert_eq "success" "$(q "$DB" "SELECT outcome FROM centra.runs WHERE command = 'export' ORDER BY run_id DESC LIMIT 1")" \
     "and its run is recorded as a success"
 

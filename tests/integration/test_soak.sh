@@ -35,7 +35,7 @@ private_cluster 'touch "$stop_file"'
 # (Centra down for a second, a run of faults): it must not become 'failed'.
 export CENTRA_DB_RETRY_DELAY=100ms CENTRA_POLL_INTERVAL=1s CENTRA_RETRY_DELAY=50ms \
     CENTRA_EXPORT_BACKOFF_MAX=2s CENTRA_EXPORT_MAX_ATTEMPTS=1000 CENTRA_EXPORT_LEASE=10s \
-    CENTRA_REQUEST_TIMEOUT=30s
+    CENTRA_REQUEST_TIMEOUT=5s
 
 # Every fault kind centra-sim has, from its --help (as test_sim_cli reads them).
 mapfile -t kinds < <("$CB_SIM_BIN" --help | sed -n '/kinds:/,/--url-file/p' |
