@@ -854,10 +854,14 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
         /* Refused: all or nothing, so find the items it was about. */
         if (n == 1) {
             Error e;
+            char *fault[1] = {err->message};
+            bool faulted = rc == ERR_CENTRA_FAULT;
 
             err_reset(&e);
-            rc = record_failed(ex, m[0], res.errors, res.nerrors,
-                               rc == ERR_CENTRA_FAULT ? err->message : NULL, &e);
+            /* A SOAP Fault is Centra's error too: in errors as well as last_error. */
+            rc = record_failed(ex, m[0], faulted && res.nerrors == 0 ? fault : res.errors,
+                               faulted && res.nerrors == 0 ? 1 : res.nerrors,
+                               faulted ? err->message : NULL, &e);
             if (rc != ERR_OK)
                 *err = e;
         } else {

@@ -444,6 +444,20 @@ assert_eq $((c_qty - 2)) "$(line_qty)" "one more item cancelled"
 
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
+# The other answer shape (<...UpdateResponse>OK</...>) refuses with a SOAP
+# Fault: its text is Centra's error, in errors as in last_error.
+stop_sim
+start_sim --orders 5 --seed 5 --response-style ok || finish
+fresh_db
+id=$(enqueue "$DB" products_Update stock:x '{"id":"NOPE","variations":{"variation":{"id":"NOPE_1"}}}')
+cb export --once
+assert_eq "1|failed|t" "$RC|$(q "$DB" "SELECT status, errors[1] = last_error FROM centra_outbox.messages WHERE id = $id")" \
+    "--response-style ok: a refused message has the fault's text in errors and last_error"
+assert_contains "$(q "$DB" "SELECT errors[1] FROM centra_outbox.messages WHERE id = $id")" "NOPE" \
+    "naming what Centra refused"
+stop_sim
+start_sim --orders 10 || finish
+
 # ============================================================================
 # 6. A crash mid-send, the lease
 # ============================================================================
