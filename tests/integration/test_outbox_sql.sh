@@ -289,6 +289,218 @@ HINT:  Send the item itself as one object, e.g. {\"id\": \"1\", ...}: the export
 out=$(direct '$j${"id": "C:\\u000b \" x\": [[", "_a-b.c": [1, {"d": null}], "e": "tab\tok"}$j$')
 assert_eq "" "$out" "escaped backslashes, quotes, tabs and odd but valid keys pass"
 
+# --- entity_key: distinct ids give distinct keys (migration 0010) -------------------------------
+# The ids of a key are escaped, "\" as "\\" and "/" as "\/": ('A/B', 'C') and ('A', 'B/C') no
+# longer share stock:A/B/C/S/W, so a row of one no longer supersedes the other's message.
+q "$db" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+         VALUES ('A/B', 'C', 'S', 'W', 5), ('A', 'B/C', 'S', 'W', 7), ('A/B', 'C', 'S', 'W', 6),
+                ('C:\\x', 'V', 'S', 'W', 1)" >/dev/null
+assert_eq 'stock:A\/B/C/S/W|superseded|{"id":"A/B","variations":{"variation":{"id":"C","stockid":"C","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"W","qty":5}}}}}}}
+stock:A/B\/C/S/W|pending|{"id":"A","variations":{"variation":{"id":"B/C","stockid":"B/C","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"W","qty":7}}}}}}}
+stock:A\/B/C/S/W|pending|{"id":"A/B","variations":{"variation":{"id":"C","stockid":"C","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"W","qty":6}}}}}}}
+stock:C:\\x/V/S/W|pending|{"id":"C:\\x","variations":{"variation":{"id":"V","stockid":"V","sizes":{"size":{"id":"S","warehouseitems":{"warehouse":{"id":"W","qty":1}}}}}}}' \
+    "$(q "$db" "SELECT entity_key || '|' || status || '|' || payload::text FROM centra_outbox.messages
+        WHERE source_table = 'stock_updates' AND payload ->> 'id' IN ('A', 'A/B', 'C:\\x') ORDER BY id")" \
+    "stock ids with / or \\ are escaped in the key: A/B's stock is superseded only by A/B's"
+out=$(msg "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR/1', 'P', 5)")
+assert_contains "$out" 'pricelists_Update|pricelist:EUR\/1/P|' "a price's key escapes its pricelist id"
+out=$(msg "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR', '1/P', 5)")
+assert_contains "$out" 'pricelists_Update|pricelist:EUR/1\/P|' "and its product id"
+out=$(msg "SELECT centra_outbox.enqueue_pricelist('EUR/1', 1, 'retail', 'EUR', 'Euro')")
+assert_contains "$out" 'pricelists_Update|pricelist:EUR\/1|' \
+    "enqueue_pricelist escapes its id (its key shares pricelist: with the prices)"
+out=$(msg "SELECT centra_outbox.enqueue_size('M/L', '', 'Sizes\\EU', 'EU')")
+assert_contains "$out" 'sizes_Update|size:Sizes\\EU/M\/L|' "enqueue_size escapes the sizetable and size ids"
+
+# --- whole quantities -------------------------------------------------------------------------
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 1.5)")
+assert_eq "ERROR:  23514: stock quantity must be a whole number
+DETAIL:  centra_outbox.stock_updates: qty 1.5 for PWC/PWC/OS in warehouse MainWarehouse.
+HINT:  Send the free-to-allocate quantity as a whole number from 0 to 2147483647 (a fraction is not rounded; NaN and Infinity are not quantities)." \
+    "$out" "a fractional stock quantity is refused, not rounded"
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 'NaN')")
+assert_contains "$out" "ERROR:  23514: stock quantity must be a whole number" "a NaN stock quantity is refused"
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 2147483648)")
+assert_contains "$out" "ERROR:  23514: stock quantity must be a whole number" \
+    "a stock quantity beyond integer is refused"
+out=$(msg "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'W2', 2.00)")
+assert_contains "$out" '"warehouse":{"id":"W2","qty":2}}' "a whole stock quantity written 2.00 is sent as 2"
+assert_eq "2" "$(q "$db" "SELECT qty FROM centra_outbox.stock_updates ORDER BY id DESC LIMIT 1")" \
+    "and stored as 2"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 1.5)")
+assert_eq "ERROR:  22023: quantity of orderitem \"70\" must be a whole number
+DETAIL:  centra_outbox.item_cancellations (qty) gives quantity 1.5.
+HINT:  Give a whole number of at least 1 (a fraction is not rounded; NaN and Infinity are not quantities)." \
+    "$out" "a fractional cancellation is refused, not rounded"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 0.4)")
+assert_contains "$out" 'ERROR:  22023: quantity of orderitem "70" must be a whole number' \
+    "also below 1"
+out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 1.0)")
+assert_contains "$out" '"sizes" : {"size" : {"id" : "M", "qty" : 1, "orderitem" : {"id" : "70"}' \
+    "a cancellation of 1.0 is sent as 1"
+
+# --- NaN and Infinity -------------------------------------------------------------------------
+out=$(err "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR-Retail', 'PWC', 'NaN')")
+assert_eq "ERROR:  23514: price must be a finite number
+DETAIL:  centra_outbox.prices: price is NaN for product \"PWC\" in pricelist \"EUR-Retail\".
+HINT:  Give prices of 0 or more: NaN and Infinity are not prices." "$out" "a NaN price is refused"
+out=$(err "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR-Retail', 'PWC', 'Infinity')")
+assert_contains "$out" "ERROR:  23514: price must be a finite number" "an infinite price is refused"
+out=$(err "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price, priceb, altered_price,
+               altered_priceb) VALUES ('USD-Wholesale', 'T001', 45, 123, 50, 'NaN')")
+assert_contains "$out" "DETAIL:  centra_outbox.prices: altered_priceb is NaN for product" \
+    "so is NaN in any amount of a price"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines, shipping_subtotal)
+           VALUES ('25', 's-nan', 'create', '[{\"orderitem\": \"67\", \"qty\": 1}]', 'NaN')")
+assert_eq "ERROR:  23514: shipping_subtotal must be a finite number
+DETAIL:  centra_outbox.shipment_updates: create of shipment \"s-nan\" of order \"25\" sets shipping_subtotal to NaN.
+HINT:  Give the shipping cost as an amount of 0 or more, or NULL to omit it." "$out" \
+    "a NaN shipping_subtotal is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines, shipping_subtotal)
+           VALUES ('25', 's-inf', 'create', '[{\"orderitem\": \"67\", \"qty\": 1}]', 'Infinity')")
+assert_contains "$out" "ERROR:  23514: shipping_subtotal must be a finite number" "so is Infinity"
+
+# --- shipment_updates: capture, unknown shipments ---------------------------------------------
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, capture)
+           VALUES ('30', '8', 'capture', false)")
+assert_eq "ERROR:  23514: action capture cannot have capture false
+DETAIL:  centra_outbox.shipment_updates: capture of shipment \"8\" of order \"30\" sets capture to false, but a capture row always sends <capture>yes.
+HINT:  Leave capture NULL (or true) to capture the payment; to ship without capturing, use action ship." \
+    "$out" "a capture row with capture false is refused"
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, capture)
+           VALUES ('30', '8', 'capture', true)")
+assert_contains "$out" '"shipments":{"shipment":{"id":"8","capture":"yes"}}}' "capture true is a capture"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, carrier, service, tracking)
+           VALUES ('30', 'no-such-shipment', 'ship', 'UPS', 'STANDARD', '1Z')")
+assert_eq "ERROR:  23503: shipment \"no-such-shipment\" is not a shipment of order \"30\"
+DETAIL:  centra_outbox.shipment_updates: ship of shipment \"no-such-shipment\" of order \"30\": it is neither in centra.shipments nor created by a pending, sending or sent message of centra_outbox.
+HINT:  Use a shipment of the order (centra.shipments.shipment_id), or create it first (action create); a create whose message failed must be retried first." \
+    "$out" "shipping an unknown shipment is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action) VALUES ('30', 'no-such-shipment', 'capture')")
+assert_contains "$out" 'ERROR:  23503: shipment "no-such-shipment" is not a shipment of order "30"' \
+    "so is capturing one"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action) VALUES ('25', '8', 'ship')")
+assert_contains "$out" 'ERROR:  23503: shipment "8" is not a shipment of order "25"' \
+    "and shipping another order's shipment"
+create=$(q "$db" "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+                  VALUES ('25', 'shipment-25-2', 'create', '[{\"orderitem\": \"70\", \"qty\": 1}]')
+                  RETURNING message_id")
+for st in failed cancelled; do
+    q "$db" "UPDATE centra_outbox.messages SET status = '$st' WHERE id = $create" >/dev/null
+    out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action) VALUES ('25', 'shipment-25-2', 'ship')")
+    assert_contains "$out" 'ERROR:  23503: shipment "shipment-25-2" is not a shipment of order "25"' \
+        "a shipment whose create message is $st cannot be shipped"
+done
+for st in sent pending; do
+    q "$db" "UPDATE centra_outbox.messages SET status = '$st' WHERE id = $create" >/dev/null
+    out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action) VALUES ('25', 'shipment-25-2', 'ship')")
+    assert_contains "$out" '"shipment":{"id":"shipment-25-2","shipped":"yes"}' \
+        "a shipment whose create message is $st can be shipped before it is imported"
+done
+q "$db" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+         VALUES ('orders_Update', 'order:25', '{\"id\": \"25\", \"type\": \"wholesale\", \"store\": 2,
+             \"shipments\": {\"shipment\": [{\"id\": \"direct-25\", \"shipped\": \"no\",
+             \"products\": {\"product\": {\"id\": \"PWC\"}}}]}}')" >/dev/null
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action) VALUES ('25', 'direct-25', 'capture')")
+assert_contains "$out" '"shipment":{"id":"direct-25","capture":"yes"}' \
+    "so can one created by a pending message the ERP inserted itself"
+
+# --- refunds: status ----------------------------------------------------------------------------
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, status, lines)
+           VALUES ('30', 'r-bogus', '8', 'bogus', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_eq "ERROR:  23514: refund status \"bogus\" is not one Centra accepts
+DETAIL:  centra_outbox.refunds: refund \"r-bogus\" of order \"30\".
+HINT:  Use confirmed, or leave status out (it defaults to confirmed)." "$out" \
+    "a refund status Centra does not know is refused"
+out=$(msg "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, status, lines)
+           VALUES ('30', 'r-confirmed', '8', 'confirmed', '[{\"orderitem\": \"80\", \"qty\": 1}]')")
+assert_contains "$out" '"refund":{"id":"r-confirmed","status":"confirmed",' "confirmed is accepted"
+
+# --- docs/outbox.md: every SQL example runs and enqueues what it shows ----------------------------
+# Each statement of a ```sql block runs on a fresh database holding the guide's orders; the
+# comments after an INSERT ("-- operation, entity_key", "-- {payload}") must match its message.
+docs=$(new_db)
+DATABASE_URL=$(db_url "$docs") run_cb migrate
+DATABASE_URL=$(db_url "$docs") run_cb load "$CB_SOURCE_DIR/tests/fixtures/guide/dtc_order_event.xml" \
+    "$CB_SOURCE_DIR/tests/fixtures/guide/wholesale_order_event.xml"
+python3 - "$CB_SOURCE_DIR/docs/outbox.md" >"$cb_tmp/examples" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for block in re.findall(r"^```sql\n(.*?)^```", text, flags=re.S | re.M):
+    stmt, key, payload = [], "", ""
+    def flush():
+        if stmt:
+            sys.stdout.write("\x1f".join([" ".join(stmt), key, payload]) + "\0")
+    for line in block.splitlines():
+        s = line.strip()
+        m = re.match(r"-- (\w+_Update), (\S+)$", s)
+        if m and stmt and stmt[-1].endswith(";"):
+            key = m.group(1) + "|" + m.group(2)
+        elif s.startswith("-- {") and stmt and stmt[-1].endswith(";"):
+            payload = s[3:]
+        elif s.startswith("--") or not s:
+            continue
+        else:
+            if stmt and stmt[-1].endswith(";"):
+                flush()
+                stmt, key, payload = [], "", ""
+            stmt.append(s)
+    flush()
+PY
+n_examples=0
+while IFS=$'\x1f' read -r -d '' stmt key payload; do
+    n_examples=$((n_examples + 1))
+    out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$docs" -c "$stmt" 2>&1 >/dev/null)
+    assert_eq "" "$out" "docs/outbox.md example $n_examples runs: ${stmt:0:60}..."
+    if [[ -n $key || -n $payload ]]; then
+        got=$(q "$docs" "SELECT operation || '|' || entity_key || '|' || payload::text
+                         FROM centra_outbox.messages ORDER BY id DESC LIMIT 1")
+        [[ -n $key ]] && assert_eq "$key" "${got%%|\{*}" "and enqueues its operation and key"
+        [[ -n $payload ]] && assert_eq "$payload" "${got#*|*|}" "and the payload it shows"
+    fi
+done <"$cb_tmp/examples"
+[[ $n_examples -ge 10 ]]
+cb_report $? "docs/outbox.md has its SQL examples ($n_examples)"
+
+# --- migration 0010 on a database with messages of the old keys ---------------------------------
+# Migrations 0001 to 0009 applied by psql, stock and prices enqueued by their triggers, then 0010:
+# each message gets the key of its own ids, and the stock of A/B that A's row superseded through
+# their shared key stock:A/B/C/S/W (never sent) is pending again.
+old=$(new_db)
+q "$old" "CREATE SCHEMA centra" >/dev/null
+for f in "$CB_SOURCE_DIR"/migrations/000[1-9]_*.sql; do
+    psql -X -q -v ON_ERROR_STOP=1 -1 -d "$old" -f "$f" >/dev/null 2>"$cb_tmp/old.err" ||
+        { cat "$cb_tmp/old.err"; break; }
+done
+q "$old" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+          VALUES ('A/B', 'C', 'S', 'W', 5), ('A', 'B/C', 'S', 'W', 7), ('X', 'Y', 'S', 'W', 1),
+                 ('X', 'Y', 'S', 'W', 2), ('A/B', 'D', 'S', 'W', 3), ('A/B', 'D', 'S', 'W', 4);
+          INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR/1', 'P', 5);
+          SELECT centra_outbox.enqueue_size('M/L', '', 'T', 'T'),
+                 centra_outbox.enqueue_pricelist('EUR/1', 1, 'retail', 'EUR', 'e')" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -1 -d "$old" -f "$CB_SOURCE_DIR/migrations/0010_outbox_checks.sql" \
+    >/dev/null 2>"$cb_tmp/old.err"
+assert_eq "" "$(cat "$cb_tmp/old.err")" "migration 0010 applies to a database with messages"
+assert_eq '1|stock:A\/B/C/S/W|pending|
+2|stock:A/B\/C/S/W|pending|
+3|stock:X/Y/S/W|superseded|4
+4|stock:X/Y/S/W|pending|
+5|stock:A\/B/D/S/W|superseded|6
+6|stock:A\/B/D/S/W|pending|
+7|pricelist:EUR\/1/P|pending|
+8|size:T/M\/L|pending|
+9|pricelist:EUR\/1|pending|' \
+    "$(q "$old" "SELECT id || '|' || entity_key || '|' || status || '|' || coalesce(superseded_by::text, '')
+        FROM centra_outbox.messages ORDER BY id")" \
+    "old messages get escaped keys; a stock message superseded by another size's is pending again"
+assert_eq "5,7,1,2,3,4|numeric" "$(q "$old" "SELECT string_agg(qty::text, ',' ORDER BY id) || '|'
+    || pg_typeof(min(qty)) FROM centra_outbox.stock_updates")" \
+    "stock_updates.qty becomes numeric and keeps its quantities"
+
 # --- NOTIFY ---------------------------------------------------------------------------------
 out=$(psql -X -q -d "$db" -c "LISTEN centra_outbox" \
     -c "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)

@@ -110,6 +110,9 @@ FROM (VALUES
 ) AS t(tbl, col, typ);
 SELECT col_type_is('centra_outbox', 'messages', 'payload', 'json', 'messages.payload is json');
 SELECT col_type_is('centra_outbox', 'messages', 'notices', 'text[]', 'messages.notices is text[]');
+SELECT col_type_is('centra_outbox', tbl, 'qty', 'numeric',
+                   tbl || '.qty is numeric: a fraction reaches the trigger unrounded')
+FROM unnest(ARRAY['stock_updates', 'item_cancellations']) AS tbl;
 
 -- --- keys and indexes -----------------------------------------------------------------
 SELECT col_is_pk('centra', 'events', 'event_id', 'events is keyed by event_id');
@@ -161,6 +164,26 @@ SELECT is_empty($$
 $$, 'every column of both schemas has a comment');
 SELECT isnt(obj_description(oid, 'pg_namespace'), NULL, 'schema ' || nspname || ' has a comment')
 FROM pg_namespace WHERE nspname IN ('centra', 'centra_outbox');
+SELECT is_empty($$
+    SELECT n.nspname || '.' || p.proname
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname IN ('centra', 'centra_outbox')
+      AND coalesce(obj_description(p.oid, 'pg_proc'), '') = ''
+$$, 'every function of both schemas has a comment');
+SELECT is((SELECT array_agg(c.conname::text ORDER BY c.conname::text COLLATE "C")
+            FROM pg_constraint c
+            WHERE c.connamespace = 'centra_outbox'::regnamespace
+              AND c.conname IN ('stock_updates_qty_whole', 'item_cancellations_qty_whole',
+                                'shipment_updates_shipping_subtotal_finite',
+                                'shipment_updates_capture_not_false', 'refunds_status_valid',
+                                'prices_price_finite', 'prices_priceb_finite',
+                                'prices_altered_price_finite', 'prices_altered_priceb_finite')
+              AND coalesce(obj_description(c.oid, 'pg_constraint'), '') <> ''),
+          ARRAY['item_cancellations_qty_whole', 'prices_altered_price_finite',
+                'prices_altered_priceb_finite', 'prices_price_finite', 'prices_priceb_finite',
+                'refunds_status_valid', 'shipment_updates_capture_not_false',
+                'shipment_updates_shipping_subtotal_finite', 'stock_updates_qty_whole'],
+          'the checks of migration 0010 exist and have comments');
 
 -- --- behaviour ---------------------------------------------------------------------------
 SELECT results_eq(
