@@ -56,6 +56,8 @@ struct Loader {
     size_t nack;                 /* used */
     size_t ack_alloc;            /* allocated */
     char **stmts;                /* expanded SQL of the apply statements */
+    int broken;                  /* quarantined events received in this batch */
+    DynBuf verdicts;             /* what became of them, logged once committed */
 };
 
 /* ---------------------------------------------------------------------------
@@ -765,10 +767,7 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
         rc = evp_raw_each(p, raw_piece, L, err);
         if (rc != ERR_OK)
             return rc;
-        if (ev->event_id >= 0)
-            log_warn("event %lld quarantined: %s", ev->event_id, ev->quarantine);
-        else
-            log_warn("event (id unreadable) quarantined: %s", ev->quarantine);
+        L->broken++; /* logged once the batch says what became of it (broken_verdicts) */
     }
     if (ev->event_id >= 0) {
         snprintf(id, sizeof(id), "%lld", ev->event_id);
@@ -808,6 +807,7 @@ loader_new(DbConn *db, const char *timezone)
     L->timezone = xstrdup(timezone != NULL && timezone[0] != '\0' ? timezone : "UTC");
     dynbuf_init(&L->copy, SIZE_MAX / 2);
     dynbuf_init(&L->held, SIZE_MAX / 2);
+    dynbuf_init(&L->verdicts, SIZE_MAX / 2);
     L->sink.payload_begin = sink_payload_begin;
     L->sink.payload_data = sink_payload_data;
     L->sink.payload_end = sink_payload_end;
@@ -831,6 +831,7 @@ loader_free(Loader *L)
     xfree(L->stmts);
     dynbuf_free(&L->copy);
     dynbuf_free(&L->held);
+    dynbuf_free(&L->verdicts);
     xfree(L->ack);
     xfree(L->timezone);
     xfree(L);
@@ -925,6 +926,8 @@ loader_begin(Loader *L, Error *err)
     ErrKind rc = session_setup(L, err);
 
     L->nack = 0;
+    L->broken = 0;
+    dynbuf_reset(&L->verdicts);
     dynbuf_reset(&L->copy);
     L->holding = false;
     L->held_whole = false;
@@ -963,6 +966,38 @@ count_status(LoaderCounts *c, const char *status, int n)
         c->quarantined = n;
 }
 
+/*
+ * What became of the quarantined events of the batch, from its
+ * classification, for loader_commit to log: stored quarantined (a warning),
+ * or not stored because the event is already stored (a broken copy of it:
+ * the stored one stays).  Into L->verdicts, a record each.
+ */
+static ErrKind
+broken_verdicts(Loader *L, Error *err)
+{
+    DbResult *res = NULL;
+    ErrKind rc = db_query(L->db,
+                          "SELECT event_id, status, quarantine FROM cb_ev "
+                          "WHERE quarantine IS NOT NULL ORDER BY ev",
+                          0, NULL, &res, err);
+
+    for (int i = 0; rc == ERR_OK && i < db_result_rows(res); i++) {
+        const char *id = db_result_value(res, i, 0);
+        const char *why = db_result_value(res, i, 2);
+
+        if (strcmp(db_result_value(res, i, 1), "quarantined") == 0)
+            (void)dynbuf_addf(&L->verdicts, "Wevent %s quarantined: %s\x1e",
+                              id != NULL ? id : "(id unreadable)", why);
+        else
+            (void)dynbuf_addf(&L->verdicts,
+                              "Ievent %s is already stored; this copy of it is broken and was "
+                              "not stored: %s\x1e",
+                              id, why);
+    }
+    db_result_free(res);
+    return rc;
+}
+
 ErrKind
 loader_apply(Loader *L, long long run_id, const char *source, LoaderCounts *c, Error *err)
 {
@@ -994,6 +1029,8 @@ loader_apply(Loader *L, long long run_id, const char *source, LoaderCounts *c, E
         count_status(c, db_result_value(res, i, 0), n);
     }
     db_result_free(res);
+    if (rc == ERR_OK && L->broken > 0)
+        rc = broken_verdicts(L, err);
     if (rc != ERR_OK)
         err_prefix(err, "could not store a batch of events");
     return rc;
@@ -1005,6 +1042,20 @@ loader_commit(Loader *L, Error *err)
     ErrKind rc = db_commit(L->db, err);
 
     L->in_batch = false;
+    if (rc == ERR_OK && L->verdicts.len > 0) {
+        /* Records of "W" or "I" and the message, each ended by RS (broken_verdicts). */
+        for (char *line = L->verdicts.data; *line != '\0';) {
+            char *end = strchr(line, '\x1e');
+
+            *end = '\0';
+            if (line[0] == 'W')
+                log_warn("%s", line + 1);
+            else
+                log_info("%s", line + 1);
+            line = end + 1;
+        }
+    }
+    dynbuf_reset(&L->verdicts);
     return rc;
 }
 

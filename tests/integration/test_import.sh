@@ -627,6 +627,8 @@ assert_eq 66 "$RC" "load of a missing file exits 66"
 assert_contains "$ERR" "could not open \"$cb_tmp/no-such-file.xml\"" "naming the file"
 cb load "$GUIDE/dtc_order_event_with_guide_typo.xml"
 assert_eq 1 "$RC" "load of the guide's answer with its typo exits 1"
+assert_contains "$ERR" "] event 115 quarantined: malformed XML at line 15" \
+    "the log warns that event 115 was quarantined"
 assert_eq "115|quarantined|order|30|t|t|f" "$(q "$DB" "SELECT event_id, status, type, entry, raw IS NOT NULL,
     error LIKE 'malformed XML at line %', done_at IS NOT NULL FROM centra.events")" \
     "event 115 is quarantined with its raw bytes and the parser's line, not acknowledged"
@@ -638,6 +640,16 @@ assert_eq "0|115:applied 121:applied|30,25" "$RC|$(q "$DB" "SELECT string_agg(ev
     ORDER BY event_id) FROM centra.events")|$(q "$DB" "SELECT string_agg(order_id, ',' ORDER BY order_id DESC)
     FROM centra.orders")" \
     "two files in one load: event 115, fixed, replaces its quarantined row and is applied; 121 too"
+# The broken copy again: the good copy stays, and the log says so, not "quarantined".
+cb load "$GUIDE/dtc_order_event_with_guide_typo.xml"
+assert_eq "0|applied" "$RC|$(q "$DB" "SELECT status FROM centra.events WHERE event_id = 115")" \
+    "a broken copy of a stored event is not stored: exit 0, the row stays applied"
+assert_contains "$ERR" "1 known, 0 quarantined" "the summary: 1 known, 0 quarantined"
+assert_not_contains "$ERR" "quarantined: malformed" "no warning claims it was quarantined"
+assert_contains "$(grep -F 'is already stored' <<<"$ERR")" " INFO: [run=" \
+    "the note is an info line, not a warning"
+assert_contains "$ERR" "] event 115 is already stored; this copy of it is broken and was not stored: malformed XML" \
+    "the log says the broken copy was not stored"
 # A quarantined event that Centra had acknowledged keeps its done_at when a
 # fixed copy replaces it; events stored by load are not "unacknowledged".
 q "$DB" "UPDATE centra.events SET status = 'quarantined', source = 'centra',
