@@ -368,21 +368,25 @@ age_text(const char *seconds, char *buf, size_t size)
     return buf;
 }
 
-/* At most max characters of UTF-8 text s, "..." when cut; into buf. */
+/*
+ * At most max characters of UTF-8 text s, "..." when cut; into buf.  Redacted
+ * before it is cut, so that no part of a secret is left at the cut.
+ */
 static const char *
-cut(const char *s, size_t max, char *buf, size_t size)
+cut(const char *text, size_t max, char *buf, size_t size)
 {
+    char *red = log_redact(text != NULL ? text : "");
+    const char *s = red;
     size_t chars = 0;
     size_t i;
 
-    if (s == NULL)
-        s = "";
     for (i = 0; s[i] != '\0'; i++) {
         if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == max)
             break;
     }
     if (s[i] == '\0' || i + 4 > size) {
         snprintf(buf, size, "%.*s", (int)(i < size ? i : size - 1), s);
+        xfree(red);
         return buf;
     }
     /* Room for "...": back up to a character boundary three characters earlier. */
@@ -392,6 +396,7 @@ cut(const char *s, size_t max, char *buf, size_t size)
             chars--;
     }
     snprintf(buf, size, "%.*s...", (int)i, s);
+    xfree(red);
     return buf;
 }
 
@@ -507,6 +512,32 @@ print_table(const StatusReport *s, const DbConn *db, FILE *out)
  * The command
  * ------------------------------------------------------------------------- */
 
+/*
+ * The report, redacted as the log is: the errors it quotes were written by
+ * other runs (and by the ERP, for the outbox) and may hold a password.
+ */
+static ErrKind
+print_report(const StatusReport *s, const DbConn *db, bool json, FILE *out, Error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    char *red;
+
+    if (mem == NULL)
+        return err_set(err, ERR_INTERNAL, "could not format the report: out of memory");
+    if (json)
+        print_json(s, mem);
+    else
+        print_table(s, db, mem);
+    fclose(mem);
+    red = log_redact(text);
+    fputs(red, out);
+    xfree(red);
+    xfree(text); /* open_memstream's buffer: plain malloc, which xfree frees */
+    return ERR_OK;
+}
+
 /* ERR_PARTIAL when something needs a person: quarantined, blocked or failed. */
 static ErrKind
 problems(const StatusReport *s, Error *err)
@@ -563,10 +594,8 @@ status_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         rc = migrate_check_current(db, &version, err);
     if (rc == ERR_OK)
         rc = gather(db, &s, err);
-    if (rc == ERR_OK && json)
-        print_json(&s, stdout);
-    else if (rc == ERR_OK)
-        print_table(&s, db, stdout);
+    if (rc == ERR_OK)
+        rc = print_report(&s, db, json, stdout, err);
     if (rc == ERR_OK && fail_on_problems)
         rc = problems(&s, err);
     report_free(&s);

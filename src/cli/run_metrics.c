@@ -307,9 +307,12 @@ render_health(Supervisor *sv, DynBuf *b)
                               w->name, w->last_exit,
                               (w->restart_at_ms - backoff_now_ms() + 999) / 1000);
         } else if (live.last_error_at > live.last_ok_at) {
+            char *red = log_redact(live.last_error); /* as the log shows it */
+
             status = MHD_HTTP_SERVICE_UNAVAILABLE;
             (void)dynbuf_addf(b, "%s: failing since %lld s: %s\n", w->name,
-                              now - live.failing_since, live.last_error);
+                              now - live.failing_since, red);
+            xfree(red);
         }
     }
     run_unlock(sv);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/log.h"
 #include "centra/migrate.h"
@@ -112,10 +113,14 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
                        : outcome == ERR_OK      ? "success"
                        : outcome == ERR_PARTIAL ? "partial"
                                                 : "failed";
+    char *error = NULL;
     ErrKind rc;
 
     if (run_id == 0)
         return ERR_OK;
+    /* Read by people and tools: masked as the log is. */
+    if (finished && failure != NULL && failure->kind != ERR_OK)
+        error = log_redact(failure->message);
     snprintf(v[0], sizeof(v[0]), "%lld", run_id);
     params[0] = v[0];
     for (size_t i = 0; i < n; i++) {
@@ -125,8 +130,7 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
     snprintf(v[n + 1], sizeof(v[n + 1]), "%d", err_exit_code(outcome));
     params[n + 1] = finished ? v[n + 1] : NULL;
     params[n + 2] = what;
-    params[n + 3] =
-        finished && failure != NULL && failure->kind != ERR_OK ? failure->message : NULL;
+    params[n + 3] = error;
     rc = db_query(db,
                   "UPDATE centra.runs SET batches = $2, events_received = $3, "
                   "events_applied = $4, events_stale = $5, events_unhandled = $6, "
@@ -137,6 +141,7 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
                   "last_ok_at = CASE WHEN $14 = 'failed' THEN last_ok_at ELSE now() END "
                   "WHERE run_id = $1::bigint",
                   (int)(n + 4), params, NULL, err);
+    xfree(error);
     if (rc == ERR_OK && live != NULL) {
         live->counts = *c;
         if (strcmp(what, "failed") != 0)

@@ -69,6 +69,8 @@ m=$(enqueue_market "$DB" M2)
 cb sync
 assert_eq 1 "$RC" "sync exits 1 when an event was quarantined"
 assert_contains "$ERR" "1 event was quarantined" "and says so"
+assert_eq 1 "$(grep -c '] event [0-9]* quarantined: ' <<<"$ERR")" \
+    "the import warns once about the quarantined event, once it is stored"
 assert_eq "1|sent" "$(q "$DB" "SELECT (SELECT count(*) FROM centra.events WHERE status = 'quarantined'),
     (SELECT status FROM centra_outbox.messages WHERE id = $m)")" \
     "the export still ran after the quarantine"
@@ -87,8 +89,24 @@ stop_sim
 
 # Centra unreachable: 69.  Configuration: 78.  Usage: 64.
 port=$("$CB_BUILD_DIR/tests/freeport")
-CENTRA_URL=http://127.0.0.1:$port/soap CENTRA_RETRIES=0 cb sync
+# A password that the error message happens to contain: the sync's row in
+# centra.runs, and status quoting the failed import, mask it as the log does.
+CENTRA_PASSWORD=127.0.0.1 CENTRA_URL=http://127.0.0.1:$port/soap CENTRA_RETRIES=0 cb sync
 assert_eq 69 "$RC" "sync exits 69 when Centra cannot be reached"
+assert_contains "$ERR" "could not reach Centra at \"http://<redacted>:$port/soap\"" \
+    "the log masks the password where the error message contains it"
+assert_eq "could not reach Centra at \"http://<redacted>:$port/soap\"" \
+    "$(q "$DB" "SELECT error FROM centra.runs WHERE command = 'sync' ORDER BY run_id DESC LIMIT 1")" \
+    "so does centra.runs.error of the sync"
+assert_eq "could not reach Centra at \"http://<redacted>:$port/soap\"" \
+    "$(q "$DB" "SELECT error FROM centra.runs WHERE command = 'import' ORDER BY run_id DESC LIMIT 1")" \
+    "and of its import"
+CENTRA_PASSWORD=127.0.0.1 cb status
+assert_contains "$OUT" "exit 69: could not reach Centra at \"http://<redacted>:" \
+    "status quotes the failed import's error masked"
+assert_not_contains "$OUT" "127.0.0.1" "and never shows the password"
+CENTRA_PASSWORD=127.0.0.1 cb status --json
+assert_not_contains "$OUT" "127.0.0.1" "nor does status --json"
 CENTRA_URL='' cb sync
 assert_eq 78 "$RC" "sync exits 78 without CENTRA_URL"
 cb sync --bogus
