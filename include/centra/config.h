@@ -123,7 +123,9 @@ ErrKind config_load_env(Config *cfg, Error *err) CB_MUSTCHECK;
 int config_warn_unknown_env(void);
 
 /*
- * Set key from text (NULL or "" unsets it), validating it.  origin describes
+ * Set key from text, validating it.  NULL or "" means the default (or unset
+ * when there is none): its source is then CONFIG_SOURCE_DEFAULT and its
+ * origin "the default (empty in ORIGIN)".  origin describes
  * where the value comes from for messages, e.g. "option --log-format".
  * Returns ERR_CONFIG with the setting's name, the value (unless secret) and
  * the allowed values or range.

@@ -50,6 +50,13 @@ typedef struct ExportOptions {
 /* Fill opts from the configuration. */
 void export_options_from_config(ExportOptions *opts, const Config *cfg);
 
+/*
+ * ERR_CONFIG unless the options are consistent: the lease must outlast the
+ * longest request (centra_request_timeout) by 5 s.  export_run checks it;
+ * sync, run and check call it before they start.
+ */
+ErrKind export_check_options(const ExportOptions *o, Error *err) CB_MUSTCHECK;
+
 /* The list and item elements of an update operation, e.g. "orders", "order"; false if unknown. */
 bool export_operation_elements(const char *operation, const char **list, const char **item);
 

@@ -36,11 +36,14 @@ typedef enum LogFormat {
     LOG_FORMAT_JSON  /* one JSON object per line */
 } LogFormat;
 
-/* Context that is printed on every line while set. */
+/*
+ * Context that is printed on every line while set.  The run id is the
+ * process's (every thread's lines carry it); the others are per thread.
+ */
 typedef enum LogContextKey {
-    LOG_CTX_RUN,     /* run id: one per command invocation */
-    LOG_CTX_EVENT,   /* Centra event id being processed */
-    LOG_CTX_MESSAGE, /* outbox message id being processed */
+    LOG_CTX_RUN,     /* run id: one per command invocation (per process) */
+    LOG_CTX_EVENT,   /* Centra event id being processed (this thread) */
+    LOG_CTX_MESSAGE, /* outbox message id being processed (this thread) */
     LOG_CTX_COUNT_   /* not a key: the number of keys */
 } LogContextKey;
 
@@ -81,6 +84,9 @@ void log_set_level(LogLevel level);
 
 /* Choose text or JSON lines. */
 void log_set_format(LogFormat format);
+
+/* The format chosen (text until log_set_format). */
+LogFormat log_get_format(void);
 
 /*
  * Send log lines to stream (default stderr).  The stream is borrowed, not

@@ -5,7 +5,11 @@
  * Global options come before the command, as with git; each command parses
  * its own options.  "COMMAND --help" works without a valid configuration.
  * Usage errors are printed in PostgreSQL's frontend style ("centra-bridge:
- * error: ..."); everything after start-up goes through the logger.
+ * error: ..."), or as JSON log lines when JSON logs are asked for;
+ * everything else goes through the logger.  The run id is set first, so
+ * every log line carries it, start-up errors included.  Every setting is
+ * validated before the command runs (an invalid one is exit 78 whatever the
+ * command), except centra_timezone, which only PostgreSQL can judge.
  */
 #include "cli_int.h"
 
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/db.h"
 #include "centra/import.h"
@@ -58,10 +63,16 @@ static const char cli_usage_options[] =
     "Exit status:\n"
     "  0   success\n"
     "  1   finished, but something was quarantined or failed for good\n"
-    "  64  usage error                 69  Centra or the database unreachable\n"
+    "  64  usage error (a command-line option or argument)\n"
+    "  65  a file given to load or idmap import is not what it should be\n"
+    "  66  such a file is missing or unreadable\n"
+    "  69  Centra or the database unreachable\n"
     "  70  internal error (a bug, or an SQL statement of ours failed)\n"
-    "  74  file input/output error\n"
+    "  74  file input/output error (a directory given to load, idmap export\n"
+    "      unable to write)\n"
     "  75  temporary failure: retry later (lock busy, timeout, conflict)\n"
+    "  76  Centra answered with a SOAP fault or something not understood\n"
+    "      (check CENTRA_URL and CENTRA_FLAVOR)\n"
     "  77  Centra rejected the credentials\n"
     "  78  configuration error (settings, database access, schema missing or\n"
     "      not matching this version)\n"
@@ -270,6 +281,71 @@ parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
     return ERR_OK;
 }
 
+/*
+ * The values of --log-level and --log-format, checked before anything is
+ * loaded: a bad option value is a usage error (64), like every other bad
+ * option, while the same value from the environment or the config file is a
+ * configuration error (78).
+ */
+static ErrKind
+check_global_values(const GlobalOptions *g, Error *err)
+{
+    static const struct {
+        ConfigKey key;
+        const char *option;
+    } opts[] = {{CONFIG_LOG_LEVEL, "--log-level"}, {CONFIG_LOG_FORMAT, "--log-format"}};
+    const char *values[] = {g->log_level, g->log_format};
+    Config *scratch = config_new();
+    ErrKind rc = ERR_OK;
+
+    for (size_t i = 0; rc == ERR_OK && i < CB_LENGTH(opts); i++) {
+        char allowed[ERR_DETAIL_MAX];
+
+        if (values[i] == NULL ||
+            config_set(scratch, opts[i].key, values[i], CONFIG_SOURCE_CLI, "", err) == ERR_OK)
+            continue;
+        /* The detail reads "Valid values are ... The value comes from ."; keep the first part. */
+        snprintf(allowed, sizeof(allowed), "%s", err->detail);
+        allowed[strcspn(allowed, ".") + (strchr(allowed, '.') != NULL)] = '\0';
+        rc = cli_usage_error(err, NULL, "invalid value for option \"%s\": \"%s\"", opts[i].option,
+                             values[i]);
+        err_detail(err, "%s", allowed);
+    }
+    config_free(scratch);
+    return rc;
+}
+
+/*
+ * -v and -q move centra_log_level up or down from whatever set it; the level
+ * in effect is recorded as coming from the option, so "config" shows it.
+ */
+static ErrKind
+apply_verbosity(const GlobalOptions *g, Config *cfg, Error *err)
+{
+    long long base = config_get_int(cfg, CONFIG_LOG_LEVEL);
+    long long level = base + g->verbose - g->quiet;
+    int n = g->verbose > 0 ? g->verbose : g->quiet;
+    char flags[16];
+    char origin[512];
+
+    if (n == 0)
+        return ERR_OK;
+    if (level < LOG_LEVEL_ERROR)
+        level = LOG_LEVEL_ERROR;
+    if (level > LOG_LEVEL_TRACE)
+        level = LOG_LEVEL_TRACE;
+    if (n > (int)sizeof(flags) - 2)
+        n = (int)sizeof(flags) - 2;
+    flags[0] = '-';
+    memset(flags + 1, g->verbose > 0 ? 'v' : 'q', (size_t)n);
+    flags[n + 1] = '\0';
+    snprintf(origin, sizeof(origin), "option %s (%s from %s, %d level%s %s)", flags,
+             log_level_name((LogLevel)base), config_get_origin(cfg, CONFIG_LOG_LEVEL), n,
+             n == 1 ? "" : "s", g->verbose > 0 ? "up" : "down");
+    return config_set(cfg, CONFIG_LOG_LEVEL, log_level_name((LogLevel)level), CONFIG_SOURCE_CLI,
+                      origin, err);
+}
+
 static ErrKind
 load_config(const GlobalOptions *g, Config *cfg, Error *err)
 {
@@ -285,20 +361,25 @@ load_config(const GlobalOptions *g, Config *cfg, Error *err)
     if (rc == ERR_OK && g->log_format != NULL)
         rc = config_set(cfg, CONFIG_LOG_FORMAT, g->log_format, CONFIG_SOURCE_CLI,
                         "option --log-format", err);
+    if (rc == ERR_OK)
+        rc = apply_verbosity(g, cfg, err);
+    /*
+     * Settings checked when they are read, as every other one: the event
+     * types and markets import would refuse stop every command (78), "check"
+     * and "config" too.  (centra_timezone only PostgreSQL can judge: "check"
+     * and the import do.)
+     */
+    if (rc == ERR_OK)
+        rc = cli_check_import_lists(cfg, NULL, NULL, NULL, err);
     return rc;
 }
 
 static ErrKind
-apply_logging(const GlobalOptions *g, const Config *cfg, Error *err)
+apply_logging(const Config *cfg, Error *err)
 {
     const char *file = config_get_str(cfg, CONFIG_LOG_FILE);
-    long long level = config_get_int(cfg, CONFIG_LOG_LEVEL) + g->verbose - g->quiet;
 
-    if (level < LOG_LEVEL_ERROR)
-        level = LOG_LEVEL_ERROR;
-    if (level > LOG_LEVEL_TRACE)
-        level = LOG_LEVEL_TRACE;
-    log_set_level((LogLevel)level);
+    log_set_level((LogLevel)config_get_int(cfg, CONFIG_LOG_LEVEL));
     log_set_format(config_get_int(cfg, CONFIG_LOG_FORMAT) == 1 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
     return file != NULL && file[0] != '\0' ? log_open_file(file, err) : ERR_OK;
 }
@@ -403,6 +484,23 @@ cli_new_run_id(void)
     log_context_set(LOG_CTX_RUN, id);
 }
 
+/*
+ * Print a usage error and return its exit code: in PostgreSQL's frontend
+ * style ("centra-bridge: error: ..."), or as a JSON log line when JSON logs
+ * are asked for (by --log-format json before the error on the command line,
+ * by CENTRA_LOG_FORMAT=json, and once the configuration is read by
+ * centra_log_format from any source).
+ */
+static int
+usage_exit(const Error *err)
+{
+    if (log_get_format() == LOG_FORMAT_JSON)
+        log_report(LOG_LEVEL_ERROR, err);
+    else
+        usage_error_print(CLI_PROGNAME, err);
+    return err_exit_code(ERR_USAGE);
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -414,12 +512,13 @@ cli_main(int argc, char **argv)
     int cmd_argc;
     char **cmd_argv;
 
+    /* The run id first: every log line of this process carries it, start-up errors too. */
+    cli_new_run_id();
     err_reset(&err);
     rc = parse_global(argc, argv, &g, &err);
-    if (rc != ERR_OK) {
-        usage_error_print(CLI_PROGNAME, &err);
-        return err_exit_code(rc);
-    }
+    early_log_format(&g);
+    if (rc != ERR_OK)
+        return usage_exit(&err);
     if (g.version) {
         printf("%s %s\n", CLI_PROGNAME, CENTRA_BRIDGE_VERSION);
         return 0;
@@ -430,14 +529,12 @@ cli_main(int argc, char **argv)
     }
     if (optind >= argc) {
         cli_usage_error(&err, NULL, "no command given");
-        usage_error_print(CLI_PROGNAME, &err);
-        return err_exit_code(ERR_USAGE);
+        return usage_exit(&err);
     }
     cmd = find_command(argv[optind]);
     if (cmd == NULL) {
         unknown_command(argv[optind], &err);
-        usage_error_print(CLI_PROGNAME, &err);
-        return err_exit_code(ERR_USAGE);
+        return usage_exit(&err);
     }
     cmd_argc = argc - optind;
     cmd_argv = argv + optind;
@@ -447,24 +544,24 @@ cli_main(int argc, char **argv)
         cli_print_command_help(cmd, stdout);
         return 0;
     }
+    if (check_global_values(&g, &err) != ERR_OK)
+        return usage_exit(&err);
 
-    early_log_format(&g);
     ctx.cfg = config_new();
     rc = load_config(&g, ctx.cfg, &err);
     if (rc == ERR_OK) {
         /* Before anything could print DATABASE_URL, know its password. */
         db_register_secrets(config_get_str(ctx.cfg, CONFIG_DATABASE_URL));
-        rc = apply_logging(&g, ctx.cfg, &err);
+        rc = apply_logging(ctx.cfg, &err);
     }
     if (rc == ERR_OK) {
-        cli_new_run_id();
         config_warn_unknown_env();
         cli_run_attach_worker();
         optind = 1;
         rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);
     }
     if (rc == ERR_USAGE)
-        usage_error_print(CLI_PROGNAME, &err);
+        (void)usage_exit(&err);
     else if (rc != ERR_OK && err.message[0] != '\0')
         log_report(LOG_LEVEL_ERROR, &err);
     config_free(ctx.cfg);

@@ -20,6 +20,7 @@
 #include "centra/db.h"
 #include "centra/dynbuf.h"
 #include "centra/eventparser.h"
+#include "centra/export.h"
 #include "centra/http.h"
 #include "centra/import.h"
 #include "centra/migrate.h"
@@ -34,14 +35,17 @@ static const char check_help[] =
     "  configuration  the Centra settings are all there; warns about a plain\n"
     "                 http:// URL and TLS verification turned off\n"
     "  database       PostgreSQL accepts the connection (DATABASE_URL, or libpq's\n"
-    "                 PG* variables and ~/.pgpass)\n"
+    "                 PG* variables and ~/.pgpass) and knows centra_timezone\n"
+    "                 (else a FAIL of the configuration)\n"
     "  schema         every migration of this centra-bridge is applied\n"
     "  centra         Centra accepts the login: events_Get (one per type of\n"
     "                 centra_event_types), which only reads (nothing is\n"
     "                 acknowledged); shows how many events wait\n"
     "Each line starts with ok, warn, FAIL or skip (a check that needs one that\n"
     "failed).  The database and Centra are tried at most twice, so a check of an\n"
-    "unreachable service ends quickly.  Nothing is changed anywhere.\n"
+    "unreachable service ends quickly.  Nothing is changed anywhere.  A setting\n"
+    "with an invalid value (a number out of range, an unknown event type, ...)\n"
+    "stops check before it runs, as it stops every command: exit 78.\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help, then exit\n"
@@ -180,6 +184,7 @@ check_config(CheckRun *cr, const Config *cfg)
     const char *ca = config_get_str(cfg, CONFIG_CA_FILE);
     int failed = cr->failed;
     char sources[700];
+    ExportOptions eo;
     Error err;
 
     sources_text(cfg, sources, sizeof(sources));
@@ -190,8 +195,9 @@ check_config(CheckRun *cr, const Config *cfg)
     if (ca != NULL && readable_file(ca, &err) != ERR_OK)
         fail(cr, "configuration", &err);
     err_reset(&err);
-    if (cli_check_import_lists(cfg, "check", NULL, NULL, &err) != ERR_OK)
-        fail(cr, "configuration", &err); /* as import would refuse them */
+    export_options_from_config(&eo, cfg);
+    if (export_check_options(&eo, &err) != ERR_OK)
+        fail(cr, "configuration", &err); /* as export would refuse them */
     if (cr->failed == failed)
         line(cr, "ok", "configuration", "%s", sources);
     if (config_get_str(cfg, CONFIG_DATABASE_URL) == NULL)
@@ -214,6 +220,40 @@ check_config(CheckRun *cr, const Config *cfg)
 /* ---------------------------------------------------------------------------
  * 2. database and schema
  * ------------------------------------------------------------------------- */
+
+/*
+ * centra_timezone, which only PostgreSQL can judge: SET TIME ZONE in this
+ * session, as the import does in its own (a FAIL of the configuration, 78).
+ */
+static void
+check_timezone(CheckRun *cr, const Config *cfg, DbConn *db)
+{
+    const char *tz = config_get_str(cfg, CONFIG_TIMEZONE);
+    char *lit;
+    DynBuf sql;
+    Error err;
+    ErrKind rc;
+
+    if (tz == NULL)
+        return;
+    err_reset(&err);
+    lit = db_quote_literal(tz);
+    dynbuf_init(&sql, 4096);
+    (void)dynbuf_addf(&sql, "SET TIME ZONE %s", lit);
+    rc = db_exec(db, dynbuf_str(&sql), &err);
+    if (rc == ERR_DB_CONNECTION) {
+        fail(cr, "database", &err);
+    } else if (rc != ERR_OK) {
+        err_set(&err, ERR_CONFIG, "invalid value for setting \"%s\": \"%s\"",
+                config_def(CONFIG_TIMEZONE)->key, tz);
+        err_detail(&err, "PostgreSQL does not know that time zone. The value comes from %s.",
+                   config_get_origin(cfg, CONFIG_TIMEZONE));
+        err_hint(&err, "Use a name such as Europe/Stockholm or UTC (see pg_timezone_names).");
+        fail(cr, "configuration", &err);
+    }
+    dynbuf_free(&sql);
+    xfree(lit);
+}
 
 /* The schema check on a connected database. */
 static void
@@ -248,6 +288,7 @@ check_database(CheckRun *cr, const Config *cfg)
     }
     v = db_server_version(db);
     line(cr, "ok", "database", "%s, PostgreSQL %d.%d", db_describe(db), v / 10000, v % 100);
+    check_timezone(cr, cfg, db);
     check_schema(cr, db);
     db_free(db);
 }

@@ -64,9 +64,10 @@ static const char load_help[] =
     "Options:\n"
     "  -h, --help     show this help, then exit\n"
     "\n"
-    "Exit status: 0 done; 1 done, but events were quarantined; 65 a file is not a\n"
-    "complete events_Get answer; 66 a file cannot be read; 69 the database is\n"
-    "unreachable; 78 configuration.  Every file is tried.\n";
+    "Exit status: 0 done; 1 done, but events were quarantined; 64 usage; 65 a\n"
+    "file is not a complete events_Get answer; 66 a file cannot be opened; 69 the\n"
+    "database is unreachable; 74 a file cannot be read (e.g. a directory); 78\n"
+    "configuration.  Every file is tried.\n";
 
 static ErrKind
 import_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)

@@ -34,6 +34,7 @@
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
+#include "centra/export.h"
 #include "centra/import.h"
 #include "centra/log.h"
 #include "centra/signals.h"
@@ -61,8 +62,9 @@ static const char run_help[] =
     "           outbox insert (NOTIFY centra_outbox)\n"
     "Workers wait out outages of Centra and PostgreSQL with backoff and go on.  A\n"
     "worker that exits anyway is started again after 1 s, doubling up to 60 s.  A\n"
-    "worker that exits on bad credentials (77) or configuration (78) stops the\n"
-    "daemon with that code: restarting cannot cure those.\n"
+    "worker that exits on a usage error (64), bad credentials (77) or\n"
+    "configuration (78) stops the daemon with that code: restarting cannot cure\n"
+    "those.\n"
     "\n"
     "Signals: SIGTERM or SIGINT: the workers finish the current batch (committed\n"
     "and acknowledged) or request (recorded), then the daemon exits 0.  SIGHUP:\n"
@@ -80,8 +82,9 @@ static const char run_help[] =
     "      --no-export      run the importer only\n"
     "  -h, --help           show this help, then exit\n"
     "\n"
-    "Exit status: 0 stopped by a signal; 64 usage; 77 Centra refused the login; 78\n"
-    "configuration (also: the metrics address cannot be used).\n";
+    "Exit status: 0 stopped by a signal; 64 usage; 70 or 74 the daemon could not\n"
+    "set itself up; 77 Centra refused the login; 78 configuration (also: the\n"
+    "metrics address cannot be used).  A worker's 64, 77 or 78 is the daemon's.\n";
 
 /* ---------------------------------------------------------------------------
  * The worker side: attach to the supervisor's shared page
@@ -433,6 +436,13 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "run", "--no-import and --no-export leave nothing to run");
     if (!o.no_import && cli_check_import_lists(ctx->cfg, "run", o.types, o.markets, err) != ERR_OK)
         return err->kind;
+    if (!o.no_export) {
+        ExportOptions eo;
+
+        export_options_from_config(&eo, ctx->cfg);
+        if (export_check_options(&eo, err) != ERR_OK)
+            return err->kind; /* the export worker would stop with it at once */
+    }
     return run_daemon(ctx, &o, err);
 }
 

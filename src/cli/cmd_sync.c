@@ -135,6 +135,10 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     rc = soap_options_from_config(&so, ctx->cfg, err);
     if (rc != ERR_OK)
         return rc;
+    export_options_from_config(&eo, ctx->cfg);
+    rc = export_check_options(&eo, err); /* before the import, not after it */
+    if (rc != ERR_OK)
+        return rc;
     db_options_from_config(&dbo, ctx->cfg);
     snprintf(lock_key, sizeof(lock_key), "centra-bridge sync %s", so.url);
     rc = db_new(&dbo, &db, err);
@@ -157,7 +161,6 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
         log_report(import_rc == ERR_PARTIAL ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR, err);
     err_reset(&export_err);
     if (export_after(import_rc)) {
-        export_options_from_config(&eo, ctx->cfg);
         eo.totals = &totals;
         export_rc = export_run(ctx->cfg, &eo, &export_err);
         if (export_rc != ERR_OK)

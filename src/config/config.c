@@ -327,11 +327,17 @@ config_set(Config *cfg, ConfigKey key, const char *text, ConfigSource source, co
     const ConfigDef *d = config_def(key);
     long long num = 0;
     ErrKind rc = ERR_OK;
+    char empty_origin[1024];
 
     if (d == NULL)
         return err_set(err, ERR_INTERNAL, "unknown setting number %d", (int)key);
     if (text == NULL || text[0] == '\0') {
-        /* Explicitly empty: back to the default (which may be "unset"). */
+        /* Explicitly empty: back to the default (which may be "unset"), and say so. */
+        if (source != CONFIG_SOURCE_DEFAULT) {
+            snprintf(empty_origin, sizeof(empty_origin), "the default (empty in %s)", origin);
+            origin = empty_origin;
+            source = CONFIG_SOURCE_DEFAULT;
+        }
         text = d->def;
         if (text == NULL) {
             value_assign(&cfg->values[key], NULL, 0, source, origin);

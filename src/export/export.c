@@ -112,6 +112,24 @@ export_options_from_config(ExportOptions *opts, const Config *cfg)
     opts->backoff_max_ms = config_get_int(cfg, CONFIG_EXPORT_BACKOFF_MAX);
 }
 
+ErrKind
+export_check_options(const ExportOptions *o, Error *err)
+{
+    char lease[32];
+    char timeout[32];
+
+    if (o->lease_ms >= o->request_timeout_ms + LEASE_MARGIN_MS)
+        return ERR_OK;
+    err_set(err, ERR_CONFIG,
+            "centra_export_lease (%s) must be at least centra_request_timeout (%s) plus 5 s",
+            str_format_duration(o->lease_ms, lease, sizeof(lease)),
+            str_format_duration(o->request_timeout_ms, timeout, sizeof(timeout)));
+    err_detail(err, "A request could outlast the lease on its messages, and another exporter "
+                    "would send them again.");
+    err_hint(err, "Set CENTRA_EXPORT_LEASE longer or CENTRA_REQUEST_TIMEOUT shorter.");
+    return ERR_CONFIG;
+}
+
 bool
 export_operation_elements(const char *operation, const char **list, const char **item)
 {
@@ -1002,19 +1020,9 @@ exporter_init(Exporter *ex, const Config *cfg, const ExportOptions *o, Error *er
     (void)gethostname(host, sizeof(host) - 1);
     snprintf(ex->owner, sizeof(ex->owner), "%s:%ld", host, (long)getpid());
     snprintf(ex->lease, sizeof(ex->lease), "%lld", o->lease_ms);
-    if (o->lease_ms < o->request_timeout_ms + LEASE_MARGIN_MS) {
-        char lease[32];
-        char timeout[32];
-
-        err_set(err, ERR_CONFIG,
-                "centra_export_lease (%s) must be at least centra_request_timeout (%s) plus 5 s",
-                str_format_duration(o->lease_ms, lease, sizeof(lease)),
-                str_format_duration(o->request_timeout_ms, timeout, sizeof(timeout)));
-        err_detail(err, "A request could outlast the lease on its messages, and another "
-                        "exporter would send them again.");
-        err_hint(err, "Set CENTRA_EXPORT_LEASE longer or CENTRA_REQUEST_TIMEOUT shorter.");
-        return ERR_CONFIG;
-    }
+    rc = export_check_options(o, err);
+    if (rc != ERR_OK)
+        return rc;
     rc = soap_client_from_config(cfg, &ex->soap, err);
     if (rc != ERR_OK)
         return rc;

@@ -37,7 +37,13 @@ static FILE *log_file;   /* the stream opened by log_open_file, owned */
 static char *log_path;   /* its path, for log_reopen */
 static char *log_secrets[LOG_MAX_SECRETS];
 static size_t log_nsecrets;
+/*
+ * Event and message ids belong to the thread working on them; the run id to
+ * the whole process, so that lines of other threads (the daemon's metrics
+ * endpoint) carry it too.  The run id is set before any thread starts.
+ */
 static _Thread_local char log_ctx[LOG_CTX_COUNT_][LOG_CTX_VALUE_MAX];
+static char log_run_id[LOG_CTX_VALUE_MAX];
 
 static const char *const log_level_names[] = {"error", "warn", "info", "detail", "debug", "trace"};
 static const char *const log_level_labels[] = {"ERROR",  "WARNING", "INFO",
@@ -56,6 +62,12 @@ void
 log_set_format(LogFormat format)
 {
     log_format = format;
+}
+
+LogFormat
+log_get_format(void)
+{
+    return log_format;
 }
 
 void
@@ -168,15 +180,22 @@ log_format_parse(const char *s, LogFormat *out)
     return true;
 }
 
+/* The value of context key in this thread ("" when unset). */
+static char *
+ctx_value(size_t key)
+{
+    return key == LOG_CTX_RUN ? log_run_id : log_ctx[key];
+}
+
 void
 log_context_set(LogContextKey key, const char *value)
 {
     if ((size_t)key >= LOG_CTX_COUNT_)
         return;
     if (value == NULL)
-        log_ctx[key][0] = '\0';
+        ctx_value(key)[0] = '\0';
     else
-        snprintf(log_ctx[key], sizeof(log_ctx[key]), "%s", value);
+        snprintf(ctx_value(key), LOG_CTX_VALUE_MAX, "%s", value);
 }
 
 const char *
@@ -184,14 +203,14 @@ log_context_get(LogContextKey key)
 {
     if ((size_t)key >= LOG_CTX_COUNT_)
         return "";
-    return log_ctx[key];
+    return ctx_value(key);
 }
 
 void
 log_context_clear(void)
 {
     for (size_t i = 0; i < LOG_CTX_COUNT_; i++)
-        log_ctx[i][0] = '\0';
+        ctx_value(i)[0] = '\0';
 }
 
 void
@@ -420,9 +439,9 @@ format_text(DynBuf *out, LogLevel level, const char *msg, const char *detail, co
     for (size_t i = 0; i < LOG_CTX_COUNT_; i++) {
         char *v;
 
-        if (log_ctx[i][0] == '\0')
+        if (ctx_value(i)[0] == '\0')
             continue;
-        v = log_redact(log_ctx[i]);
+        v = log_redact(ctx_value(i));
         add_or_ignore(&first, any ? " " : "[", 1);
         add_or_ignore(&first, log_ctx_names[i], strlen(log_ctx_names[i]));
         add_or_ignore(&first, "=", 1);
@@ -468,9 +487,9 @@ format_json(DynBuf *out, LogLevel level, const char *msg, const char *detail, co
     for (size_t i = 0; i < LOG_CTX_COUNT_; i++) {
         char *v;
 
-        if (log_ctx[i][0] == '\0')
+        if (ctx_value(i)[0] == '\0')
             continue;
-        v = log_redact(log_ctx[i]);
+        v = log_redact(ctx_value(i));
         json_field(out, log_ctx_json_names[i], v);
         xfree(v);
     }

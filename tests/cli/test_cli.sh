@@ -24,9 +24,16 @@ for cmd in migrate config help; do
     assert_eq "$help_out" "$OUT" "help $cmd prints the same as $cmd --help"
 done
 run_cb --help
-for code in 0 1 64 69 70 74 75 77 78; do
+for code in 0 1 64 65 66 69 70 74 75 76 77 78; do
     assert_contains "$OUT" "  $code " "--help documents exit status $code"
 done
+run_cb load --help
+for code in 0 1 64 65 66 69 74 78; do
+    assert_contains "${OUT//$'\n'/ }" " $code " "load --help documents exit status $code"
+done
+run_cb run --help
+assert_contains "$OUT" "usage error (64), bad credentials (77) or" \
+    "run --help: a worker's usage error stops the daemon too, as the code does"
 run_cb config --help
 assert_contains "$OUT" "CENTRA_URL" "config --help lists the settings"
 assert_contains "$OUT" "CENTRA_DB_STATEMENT_TIMEOUT" "config --help lists tuning settings"
@@ -74,12 +81,45 @@ centra-bridge: hint: Try "centra-bridge --help" for more information.' --passwor
 expect_usage "help for an unknown command" 'centra-bridge: error: unknown command "nope"
 centra-bridge: hint: Try "centra-bridge --help" for the list of commands.' help nope
 
+# A bad value of an option is a usage error like any other; the same value
+# from the environment or a config file is a configuration error (below).
+expect_usage "an invalid --log-format" 'centra-bridge: error: invalid value for option "--log-format": "xml"
+centra-bridge: detail: Valid values are "text" and "json".
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --log-format xml config
+expect_usage "an invalid --log-level" 'centra-bridge: error: invalid value for option "--log-level": "loud"
+centra-bridge: detail: Valid values are "error", "warn", "info", "detail", "debug" and "trace".
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --log-level loud status
+CENTRA_DB_RETRIES=abc run_cb --log-level loud status
+assert_eq 64 "$RC" "a bad option value is reported before a bad setting"
+
+# Under --log-format json (or CENTRA_LOG_FORMAT=json) a usage error is a JSON log line.
+run_cb --log-format json --bogus config
+assert_eq 64 "$RC" "an unknown option under --log-format json exits 64"
+[[ $ERR =~ ^\{\"time\":\"[^\"]+\",\"level\":\"error\",\"pid\":[0-9]+,\"run_id\":\"[0-9a-f]{8}\",\"message\":\"unrecognized\ option\ \\\"--bogus\\\"\",\"hint\":\"Try\ \\\"centra-bridge\ --help\\\"\ for\ more\ information.\"\}$ ]]
+cb_report $? "and is one JSON line with the run id" "$ERR"
+CENTRA_LOG_FORMAT=json run_cb config --bogus
+assert_contains "$RC|$ERR" '64|{"time":' "with CENTRA_LOG_FORMAT=json a command's usage error is JSON too"
+assert_contains "$ERR" '"message":"unrecognized option \"--bogus\""' "saying what is wrong"
+
 # --- configuration errors: exit 78 ------------------------------------------------------
-run_cb --log-format xml config
-assert_eq 78 "$RC" "an invalid --log-format exits 78"
-assert_contains "$ERR" 'ERROR: invalid value for setting "centra_log_format": "xml"' "naming setting and value"
-assert_contains "$ERR" 'detail: Valid values are "text" and "json". The value comes from option --log-format.' \
+CENTRA_LOG_FORMAT=xml run_cb config
+assert_eq 78 "$RC" "an invalid CENTRA_LOG_FORMAT exits 78"
+assert_contains "$ERR" 'ERROR: [run=' "with the run id, though no run started"
+assert_contains "$ERR" '] invalid value for setting "centra_log_format": "xml"' "naming setting and value"
+assert_contains "$ERR" 'detail: Valid values are "text" and "json". The value comes from environment variable CENTRA_LOG_FORMAT.' \
     "with the allowed values and the source"
+for cmd in config status check migrate; do
+    CENTRA_EVENT_TYPES=bogus run_cb "$cmd"
+    assert_eq 78 "$RC" "an unknown type in centra_event_types stops $cmd (78), as any invalid setting does"
+    assert_contains "$ERR" 'invalid value for setting "centra_event_types": unknown event type "bogus"' \
+        "$cmd names the setting"
+    assert_contains "$ERR" "The value comes from environment variable CENTRA_EVENT_TYPES." \
+        "$cmd says where it was set"
+    CENTRA_MARKETS="A,,B" run_cb "$cmd"
+    assert_eq 78 "$RC" "an empty id in centra_markets stops $cmd (78)"
+    CENTRA_EXPORT_BATCH_SIZE=abc run_cb "$cmd"
+    assert_eq 78 "$RC" "as a bad centra_export_batch_size stops $cmd"
+done
 
 run_cb --log-format json --config "$cb_tmp/none.conf" config
 assert_eq 78 "$RC" "a configuration error with --log-format json exits 78"
@@ -115,6 +155,20 @@ assert_contains "$OUT" "centra_log_level             warn" "the command line ove
 assert_contains "$OUT" "option --log-level" "naming the option"
 assert_contains "$OUT" "database_url                 (not set: PG* variables apply)" \
     "an unset DATABASE_URL says libpq's variables apply"
+
+# -v and -q: config shows the level in effect, from the command line.
+CENTRA_LOG_LEVEL=warn run_cb -v config
+assert_contains "$OUT" "centra_log_level             info                                             option -v (warn from environment variable CENTRA_LOG_LEVEL, 1 level up)" \
+    "-v: config shows the level in effect and that it comes from -v"
+run_cb --log-level debug -qq config
+assert_contains "$OUT" "centra_log_level             info                                             option -qq (debug from option --log-level, 2 levels down)" \
+    "-qq after --log-level: the level in effect"
+
+# An empty value in the file: the default applies, and config says so.
+printf 'centra_url = https://file.example.com/ams/api\ncentra_export_batch_size =\n' >"$conf"
+run_cb --config "$conf" config
+assert_contains "$OUT" "centra_export_batch_size     100                                              the default (empty in config file \"$conf\" line 2)" \
+    "an empty value in the file: the default, and where it was left empty"
 
 # --- secrets ----------------------------------------------------------------------------
 CENTRA_PASSWORD=env-secret-1 DATABASE_URL="postgresql://u:db-secret-2@h/x" run_cb -v config

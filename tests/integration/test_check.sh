@@ -65,8 +65,11 @@ assert_eq "$n_markets|t" "$(q "$DB" "SELECT count(*), count(*) < $n_orders FROM 
     AND o.market_id IN ('Retail-Sweden', 'Retail-EU')")" \
     "and of the order events of those markets (events_GetByMarkets), fewer than of all"
 CENTRA_MARKETS="A," check
-assert_eq "78|FAIL  configuration   invalid value for setting \"centra_markets\": empty market id in \"A,\"" \
-    "$RC|$(line "FAIL  configuration")" "check refuses a market list import would refuse"
+assert_eq "78|" "$RC|$OUT" "a market list import would refuse stops check before it runs (78), as any invalid setting"
+assert_contains "$ERR" 'ERROR: [run=' "logged as an error of the run"
+assert_contains "$ERR" '] invalid value for setting "centra_markets": empty market id in "A,"' \
+    "naming the setting"
+assert_contains "$ERR" "The value comes from environment variable CENTRA_MARKETS." "and where it was set"
 check
 assert_eq "ok    centra          $CENTRA_URL: login accepted, 0 events waiting" "$(line "ok    centra")" \
     "after the import none wait"
@@ -115,6 +118,19 @@ assert_eq "78|FAIL  configuration   CENTRA_CA_FILE \"$cb_tmp\" cannot be read: I
     "$RC|$(line "FAIL  ")" "a CA file that is a directory: 78 and the line"
 assert_eq "skip  centra          the configuration check failed" "$(line "skip  centra")" \
     "the centra check is skipped"
+
+# A time zone only PostgreSQL can judge: check asks it, as the import does.
+CENTRA_TIMEZONE=Mars/Olympus check
+assert_eq "78|FAIL  configuration   invalid value for setting \"centra_timezone\": \"Mars/Olympus\"" \
+    "$RC|$(line "FAIL  ")" "an unknown time zone: 78 and the line, as sync and import would refuse it"
+assert_contains "$OUT" "PostgreSQL does not know that time zone. The value comes from environment variable CENTRA_TIMEZONE." \
+    "saying where it was set"
+assert_contains "$OUT" "Use a name such as Europe/Stockholm" "with the hint"
+assert_contains "$OUT" "ok    centra          " "Centra is checked all the same"
+CENTRA_TIMEZONE=Mars/Olympus cb sync
+assert_eq 78 "$RC" "and sync refuses the same time zone with 78"
+CENTRA_TIMEZONE=Europe/Stockholm check
+assert_eq "0|" "$RC|$(grep -E '^(FAIL|skip)' <<<"$OUT")" "a time zone PostgreSQL knows passes"
 
 CENTRA_TLS_VERIFY=off check
 assert_eq "0|warn  configuration   CENTRA_TLS_VERIFY is off: Centra's certificate is not verified" \

@@ -512,6 +512,11 @@ CENTRA_EXPORT_LEASE=10s CENTRA_REQUEST_TIMEOUT=6s cb export --once
 assert_eq 78 "$RC" "a lease shorter than the request timeout plus 5 s is a configuration error"
 assert_contains "$ERR" "centra_export_lease (10s) must be at least centra_request_timeout (6s)" \
     "naming both settings"
+for command in sync check; do
+    CENTRA_EXPORT_LEASE=10s CENTRA_REQUEST_TIMEOUT=6s cb $command
+    assert_eq 78 "$RC" "$command refuses it too (before importing anything)"
+done
+assert_contains "$OUT" "FAIL  configuration   centra_export_lease (10s)" "check says it in a FAIL line"
 
 # ============================================================================
 # 7. --follow: woken by NOTIFY, stopped by SIGTERM

@@ -263,6 +263,26 @@ START_TEST(an_empty_value_restores_the_default)
 }
 END_TEST
 
+START_TEST(an_empty_value_in_a_file_is_the_default_and_says_so)
+{
+    const char *path = write_text("centra_flavor = navision\n"
+                                  "centra_export_batch_size =\n"
+                                  "centra_ca_file = \"\"\n",
+                                  0600);
+    char expect[512];
+
+    ck_assert_int_eq(config_load_file(cfg, path, &err), ERR_OK);
+    ck_assert_int_eq(config_get_int(cfg, CONFIG_EXPORT_BATCH_SIZE), 100);
+    ck_assert_int_eq(config_get_source(cfg, CONFIG_EXPORT_BATCH_SIZE), CONFIG_SOURCE_DEFAULT);
+    snprintf(expect, sizeof(expect), "the default (empty in config file \"%s\" line 2)", path);
+    ck_assert_str_eq(config_get_origin(cfg, CONFIG_EXPORT_BATCH_SIZE), expect);
+    ck_assert_ptr_null(config_get_str(cfg, CONFIG_CA_FILE));
+    snprintf(expect, sizeof(expect), "the default (empty in config file \"%s\" line 3)", path);
+    ck_assert_str_eq(config_get_origin(cfg, CONFIG_CA_FILE), expect);
+    ck_assert_int_eq(config_get_source(cfg, CONFIG_CENTRA_FLAVOR), CONFIG_SOURCE_FILE);
+}
+END_TEST
+
 START_TEST(empty_environment_variables_are_ignored)
 {
     ck_assert_int_eq(
@@ -591,6 +611,7 @@ config_suite(void)
     tcase_add_test(invalid, a_failed_set_keeps_the_previous_value);
     tcase_add_test(valid, values_are_normalised);
     tcase_add_test(valid, an_empty_value_restores_the_default);
+    tcase_add_test(valid, an_empty_value_in_a_file_is_the_default_and_says_so);
     tcase_add_test(valid, empty_environment_variables_are_ignored);
     tcase_add_test(valid, file_then_environment_then_command_line);
     tcase_add_test(valid, a_required_setting_says_how_to_set_it);

@@ -4,6 +4,7 @@
  */
 #include "centra/log.h"
 
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,33 @@ START_TEST(context_can_be_cleared_per_key)
     out = log_capture_end();
     ck_assert_contains(out, "[run=r1] m");
     ck_assert_not_contains(out, "message=");
+    free(out);
+}
+END_TEST
+
+static void *
+log_from_thread(void *arg)
+{
+    (void)arg;
+    log_context_set(LOG_CTX_EVENT, "9");
+    log_warn("from another thread");
+    return NULL;
+}
+
+START_TEST(the_run_id_is_the_processs_and_event_ids_the_threads)
+{
+    pthread_t t;
+    char *out;
+
+    log_context_set(LOG_CTX_RUN, "r1");
+    log_context_set(LOG_CTX_EVENT, "115");
+    log_capture_begin();
+    ck_assert_int_eq(pthread_create(&t, NULL, log_from_thread, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    log_info("main thread");
+    out = log_capture_end();
+    ck_assert_contains(out, "WARNING: [run=r1 event=9] from another thread\n");
+    ck_assert_contains(out, "INFO: [run=r1 event=115] main thread\n");
     free(out);
 }
 END_TEST
@@ -369,6 +397,7 @@ log_suite(void)
     tcase_add_test(levels, level_names_parse_both_ways);
     tcase_add_test(text, text_lines_carry_time_pid_level_and_context);
     tcase_add_test(text, context_can_be_cleared_per_key);
+    tcase_add_test(text, the_run_id_is_the_processs_and_event_ids_the_threads);
     tcase_add_test(text, errors_print_detail_and_hint_on_their_own_lines);
     tcase_add_test(text, multi_line_messages_get_a_prefix_per_line);
     tcase_add_test(text, a_message_too_long_to_print_is_replaced_not_cut);
