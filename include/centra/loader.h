@@ -40,9 +40,11 @@ typedef struct LoaderCounts {
 
 /*
  * New loader on db (borrowed).  timezone is CENTRA_TIMEZONE, the zone of
- * dates written without one.  Caller frees with loader_free.
+ * dates written without one; origin says where it was set, for the error
+ * when PostgreSQL does not know it (NULL: not said).  Caller frees with
+ * loader_free.
  */
-Loader *loader_new(DbConn *db, const char *timezone);
+Loader *loader_new(DbConn *db, const char *timezone, const char *origin);
 
 /* Free L; loader_free(NULL) is a no-op.  An open batch is rolled back. */
 void loader_free(Loader *L);

@@ -585,7 +585,8 @@ importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remo
     rc = db_new(&dbo, &im->db, err);
     if (rc != ERR_OK)
         return rc;
-    im->loader = loader_new(im->db, config_get_str(cfg, CONFIG_TIMEZONE));
+    im->loader = loader_new(im->db, config_get_str(cfg, CONFIG_TIMEZONE),
+                            config_get_origin(cfg, CONFIG_TIMEZONE));
     return ERR_OK;
 }
 

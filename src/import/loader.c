@@ -37,6 +37,7 @@
 struct Loader {
     DbConn *db;                  /* borrowed */
     char *timezone;              /* CENTRA_TIMEZONE */
+    char *tz_origin;             /* where it was set, for the error; NULL not said */
     unsigned epoch;              /* db_epoch when the session was set up; 0 never */
     bool session_ok;             /* set up for epoch */
     bool in_batch;               /* BEGIN sent */
@@ -799,12 +800,13 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
  * ------------------------------------------------------------------------- */
 
 Loader *
-loader_new(DbConn *db, const char *timezone)
+loader_new(DbConn *db, const char *timezone, const char *origin)
 {
     Loader *L = xcalloc(1, sizeof(Loader));
 
     L->db = db;
     L->timezone = xstrdup(timezone != NULL && timezone[0] != '\0' ? timezone : "UTC");
+    L->tz_origin = origin != NULL ? xstrdup(origin) : NULL;
     dynbuf_init(&L->copy, SIZE_MAX / 2);
     dynbuf_init(&L->held, SIZE_MAX / 2);
     dynbuf_init(&L->verdicts, SIZE_MAX / 2);
@@ -834,6 +836,7 @@ loader_free(Loader *L)
     dynbuf_free(&L->verdicts);
     xfree(L->ack);
     xfree(L->timezone);
+    xfree(L->tz_origin);
     xfree(L);
 }
 
@@ -875,7 +878,9 @@ set_timezone(Loader *L, Error *err)
     if (rc != ERR_OK && rc != ERR_DB_CONNECTION) {
         err_set(err, ERR_CONFIG, "invalid value for setting \"centra_timezone\": \"%s\"",
                 L->timezone);
-        err_detail(err, "PostgreSQL does not know that time zone.");
+        err_detail(err, "PostgreSQL does not know that time zone.%s%s%s",
+                   L->tz_origin != NULL ? " The value comes from " : "",
+                   L->tz_origin != NULL ? L->tz_origin : "", L->tz_origin != NULL ? "." : "");
         err_hint(err, "Use a name such as Europe/Stockholm or UTC (see pg_timezone_names).");
         rc = ERR_CONFIG;
     }

@@ -129,6 +129,8 @@ assert_contains "$OUT" "Use a name such as Europe/Stockholm" "with the hint"
 assert_contains "$OUT" "ok    centra          " "Centra is checked all the same"
 CENTRA_TIMEZONE=Mars/Olympus cb sync
 assert_eq 78 "$RC" "and sync refuses the same time zone with 78"
+assert_contains "$ERR" "PostgreSQL does not know that time zone. The value comes from environment variable CENTRA_TIMEZONE." \
+    "saying where it was set, as check does"
 CENTRA_TIMEZONE=Europe/Stockholm check
 assert_eq "0|" "$RC|$(grep -E '^(FAIL|skip)' <<<"$OUT")" "a time zone PostgreSQL knows passes"
 
