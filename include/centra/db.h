@@ -223,4 +223,11 @@ ErrKind db_classify_connect_failure(const char *message, bool needs_password);
  */
 char *db_quote_literal(const char *s);
 
+/*
+ * SET TIME ZONE zone (the setting centra_timezone) in this session.  When
+ * PostgreSQL does not know the zone: ERR_CONFIG naming the setting, zone and
+ * origin (where it was set; NULL: not said).  Connection errors as db_exec.
+ */
+ErrKind db_set_time_zone(DbConn *db, const char *zone, const char *origin, Error *err) CB_MUSTCHECK;
+
 #endif /* CENTRA_DB_H */

@@ -222,37 +222,24 @@ check_config(CheckRun *cr, const Config *cfg)
  * ------------------------------------------------------------------------- */
 
 /*
- * centra_timezone, which only PostgreSQL can judge: SET TIME ZONE in this
- * session, as the import does in its own (a FAIL of the configuration, 78).
+ * centra_timezone, which only PostgreSQL can judge: set in this session as
+ * the import sets it in its own (a FAIL of the configuration, 78).
  */
 static void
 check_timezone(CheckRun *cr, const Config *cfg, DbConn *db)
 {
     const char *tz = config_get_str(cfg, CONFIG_TIMEZONE);
-    char *lit;
-    DynBuf sql;
     Error err;
     ErrKind rc;
 
     if (tz == NULL)
         return;
     err_reset(&err);
-    lit = db_quote_literal(tz);
-    dynbuf_init(&sql, 4096);
-    (void)dynbuf_addf(&sql, "SET TIME ZONE %s", lit);
-    rc = db_exec(db, dynbuf_str(&sql), &err);
-    if (rc == ERR_DB_CONNECTION) {
+    rc = db_set_time_zone(db, tz, config_get_origin(cfg, CONFIG_TIMEZONE), &err);
+    if (rc == ERR_DB_CONNECTION)
         fail(cr, "database", &err);
-    } else if (rc != ERR_OK) {
-        err_set(&err, ERR_CONFIG, "invalid value for setting \"%s\": \"%s\"",
-                config_def(CONFIG_TIMEZONE)->key, tz);
-        err_detail(&err, "PostgreSQL does not know that time zone. The value comes from %s.",
-                   config_get_origin(cfg, CONFIG_TIMEZONE));
-        err_hint(&err, "Use a name such as Europe/Stockholm or UTC (see pg_timezone_names).");
+    else if (rc != ERR_OK)
         fail(cr, "configuration", &err);
-    }
-    dynbuf_free(&sql);
-    xfree(lit);
 }
 
 /* The schema check on a connected database. */

@@ -197,6 +197,29 @@ add_position_detail(Error *err, const char *sql, const char *position)
                       (int)strcspn(line_start, "\n"), line_start);
 }
 
+ErrKind
+db_set_time_zone(DbConn *db, const char *zone, const char *origin, Error *err)
+{
+    char *lit = db_quote_literal(zone);
+    DynBuf sql;
+    ErrKind rc;
+
+    dynbuf_init(&sql, 4096);
+    (void)dynbuf_addf(&sql, "SET TIME ZONE %s", lit);
+    rc = db_exec(db, sql.data, err);
+    if (rc != ERR_OK && rc != ERR_DB_CONNECTION) {
+        err_set(err, ERR_CONFIG, "invalid value for setting \"centra_timezone\": \"%s\"", zone);
+        err_detail(err, "PostgreSQL does not know that time zone.%s%s%s",
+                   origin != NULL ? " The value comes from " : "", origin != NULL ? origin : "",
+                   origin != NULL ? "." : "");
+        err_hint(err, "Use a name such as Europe/Stockholm or UTC (see pg_timezone_names).");
+        rc = ERR_CONFIG;
+    }
+    dynbuf_free(&sql);
+    xfree(lit);
+    return rc;
+}
+
 char *
 db_quote_literal(const char *s)
 {

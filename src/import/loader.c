@@ -865,30 +865,6 @@ check_encoding(Loader *L, Error *err)
     return rc;
 }
 
-static ErrKind
-set_timezone(Loader *L, Error *err)
-{
-    char *lit = db_quote_literal(L->timezone);
-    DynBuf sql;
-    ErrKind rc;
-
-    dynbuf_init(&sql, 4096);
-    (void)dynbuf_addf(&sql, "SET TIME ZONE %s", lit);
-    rc = db_exec(L->db, sql.data, err);
-    if (rc != ERR_OK && rc != ERR_DB_CONNECTION) {
-        err_set(err, ERR_CONFIG, "invalid value for setting \"centra_timezone\": \"%s\"",
-                L->timezone);
-        err_detail(err, "PostgreSQL does not know that time zone.%s%s%s",
-                   L->tz_origin != NULL ? " The value comes from " : "",
-                   L->tz_origin != NULL ? L->tz_origin : "", L->tz_origin != NULL ? "." : "");
-        err_hint(err, "Use a name such as Europe/Stockholm or UTC (see pg_timezone_names).");
-        rc = ERR_CONFIG;
-    }
-    dynbuf_free(&sql);
-    xfree(lit);
-    return rc;
-}
-
 /* Work tables, settings and prepared statements for a new connection. */
 static ErrKind
 session_setup(Loader *L, Error *err)
@@ -899,7 +875,7 @@ session_setup(Loader *L, Error *err)
         return ERR_OK;
     rc = check_encoding(L, err);
     if (rc == ERR_OK)
-        rc = set_timezone(L, err);
+        rc = db_set_time_zone(L->db, L->timezone, L->tz_origin, err);
     if (rc == ERR_OK)
         rc = db_exec(L->db,
                      "SET client_min_messages = warning;\n"
