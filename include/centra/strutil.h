@@ -31,6 +31,9 @@ const char *str_closest(const char *word, const char *const *candidates, size_t 
  */
 char *str_join_quoted(const char *const *words, size_t n, char *buf, size_t size);
 
+/* A copy of the len bytes at s without the white space around them (caller frees with xfree). */
+char *str_trimmed_copy(const char *s, size_t len);
+
 /* Whether s starts with prefix. */
 bool str_starts_with(const char *s, const char *prefix);
 

@@ -219,19 +219,6 @@ header_key(const char *s, size_t len, char *out, size_t size)
     out[n] = '\0';
 }
 
-/* A header cell as written, without the spaces around it, for messages.  Caller frees. */
-static char *
-header_name(const char *s, size_t len)
-{
-    while (len > 0 && isspace((unsigned char)s[len - 1]))
-        len--;
-    while (len > 0 && isspace((unsigned char)*s)) {
-        s++;
-        len--;
-    }
-    return xstrndup(s, len);
-}
-
 static int
 column_of(const char *key)
 {
@@ -258,7 +245,7 @@ read_header(ImportState *st, const CsvRecord *rec, Error *err)
         if (c < 0)
             continue; /* extra columns are ignored */
         if (st->col[c] >= 0) {
-            char *again = header_name(rec->fields[i], rec->lens[i]);
+            char *again = str_trimmed_copy(rec->fields[i], rec->lens[i]);
 
             err_set(err, ERR_DATA,
                     "the header of \"%s\" names column \"%s\" twice (as \"%s\" and \"%s\")",
@@ -267,7 +254,7 @@ read_header(ImportState *st, const CsvRecord *rec, Error *err)
             return ERR_DATA;
         }
         st->col[c] = i;
-        st->header[c] = header_name(rec->fields[i], rec->lens[i]);
+        st->header[c] = str_trimmed_copy(rec->fields[i], rec->lens[i]);
     }
     for (int c = 0; c < COL_NAME; c++) {
         if (st->col[c] >= 0)

@@ -147,24 +147,11 @@ contains_nocase(const char *hay, const char *needle)
     return false;
 }
 
-/* Copy of the len bytes at s without surrounding whitespace (caller frees). */
-static char *
-trimmed_copy(const char *s, size_t len)
-{
-    while (len > 0 && isspace((unsigned char)s[0])) {
-        s++;
-        len--;
-    }
-    while (len > 0 && isspace((unsigned char)s[len - 1]))
-        len--;
-    return xstrndup(s, len);
-}
-
 /* Whether the text of n, trimmed, equals word ignoring case. */
 static bool
 text_is(const XmlNode *n, const char *word)
 {
-    char *t = trimmed_copy(n->text, n->text_len);
+    char *t = str_trimmed_copy(n->text, n->text_len);
     bool eq = strcasecmp(t, word) == 0;
 
     xfree(t);
@@ -840,7 +827,7 @@ find_result(const XmlNode *n)
 static void
 push_text(char ***list, size_t *n, const XmlNode *node)
 {
-    char *t = trimmed_copy(node->text, node->text_len);
+    char *t = str_trimmed_copy(node->text, node->text_len);
 
     if (t[0] == '\0') {
         xfree(t);

@@ -4,12 +4,15 @@
  */
 #include "centra/strutil.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "centra/alloc.h"
 
 const char *
 str_errno(int errnum, char *buf, size_t size)
@@ -211,4 +214,16 @@ str_format_size(long long bytes, char *buf, size_t size)
     }
     snprintf(buf, size, "%lldB", bytes);
     return buf;
+}
+
+char *
+str_trimmed_copy(const char *s, size_t len)
+{
+    while (len > 0 && isspace((unsigned char)s[0])) {
+        s++;
+        len--;
+    }
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    return xstrndup(s, len);
 }

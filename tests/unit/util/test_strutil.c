@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "centra/alloc.h"
+
 #include "testutil.h"
 
 typedef struct DurationCase {
@@ -220,6 +222,22 @@ START_TEST(find_skips_partial_matches)
 }
 END_TEST
 
+START_TEST(trimmed_copy_drops_white_space_around_only)
+{
+    static const char cell[] = " \t kind  of id \r\nrest";
+    char *t = str_trimmed_copy(cell, sizeof(cell) - 1 - strlen("rest"));
+
+    ck_assert_str_eq(t, "kind  of id");
+    xfree(t);
+    t = str_trimmed_copy("  \t ", 4);
+    ck_assert_str_eq(t, "");
+    xfree(t);
+    t = str_trimmed_copy("abc", 2); /* only len bytes */
+    ck_assert_str_eq(t, "ab");
+    xfree(t);
+}
+END_TEST
+
 START_TEST(find_handles_binary_data_with_nul_bytes)
 {
     static const char hay[] = "a\0b\0\0c\0d";
@@ -257,6 +275,7 @@ strutil_suite(void)
     tcase_add_test(tc, find_of_an_empty_needle_is_the_start);
     tcase_add_test(tc, find_skips_partial_matches);
     tcase_add_test(tc, find_handles_binary_data_with_nul_bytes);
+    tcase_add_test(tc, trimmed_copy_drops_white_space_around_only);
     suite_add_tcase(s, tc);
     return s;
 }
