@@ -1328,21 +1328,15 @@ fault_error(const EvParser *p, Error *err)
     return soap_fault_error(err, p->source, dynbuf_str(&p->faultcode), dynbuf_str(&p->faultstring));
 }
 
-/* The first bytes of a tag's name, gathered from the raw bytes. */
-typedef struct NameHead {
-    char buf[TAG_NAME_MAX + 1]; /* the name and one byte that ends it */
-    size_t len;                 /* bytes in buf */
-} NameHead;
-
+/* raw_each_range's callback: the bytes into a DynBuf, the first LENIENT_SCAN at most. */
 static ErrKind
-name_head_chunk(void *arg, const char *data, size_t len, Error *err)
+gather_chunk(void *arg, const char *data, size_t len, Error *err)
 {
-    NameHead *h = arg;
-    size_t n = len < sizeof(h->buf) - h->len ? len : sizeof(h->buf) - h->len;
+    DynBuf *b = arg;
 
     (void)err;
-    memcpy(h->buf + h->len, data, n);
-    h->len += n;
+    if (b->len < LENIENT_SCAN)
+        (void)dynbuf_add(b, data, len < LENIENT_SCAN - b->len ? len : LENIENT_SCAN - b->len);
     return ERR_OK;
 }
 
@@ -1361,22 +1355,22 @@ in_name(char c)
 static bool
 tag_name_at(EvParser *p, long long at, char *out)
 {
-    NameHead h = {.len = 0};
+    DynBuf h; /* the name and one byte that ends it */
     size_t n = 0;
 
-    if (at < p->raw.base ||
-        raw_each_range(p, at, at + (long long)sizeof(h.buf), name_head_chunk, &h, NULL) != ERR_OK)
-        return false;
-    while (n < h.len && n < TAG_NAME_MAX && in_name(h.buf[n])) {
-        out[n] = h.buf[n];
-        n++;
+    dynbuf_init(&h, TAG_NAME_MAX + 2);
+    if (at >= p->raw.base &&
+        raw_each_range(p, at, at + TAG_NAME_MAX + 1, gather_chunk, &h, NULL) == ERR_OK) {
+        while (n < h.len && n < TAG_NAME_MAX && in_name(h.data[n])) {
+            out[n] = h.data[n];
+            n++;
+        }
+        if (n == TAG_NAME_MAX && h.len > n && in_name(h.data[n]))
+            n += (size_t)snprintf(out + n, 4, "...");
+        out[n] = '\0';
     }
-    if (n == 0)
-        return false;
-    if (n == TAG_NAME_MAX && h.len > n && in_name(h.buf[n]))
-        n += (size_t)snprintf(out + n, 4, "...");
-    out[n] = '\0';
-    return true;
+    dynbuf_free(&h);
+    return n > 0;
 }
 
 /*
@@ -1651,17 +1645,6 @@ typedef struct Lenient {
     char date_norm[EVMAP_VALUE_MAX]; /* ...normalised, "" when not a date */
 } Lenient;
 
-static ErrKind
-lenient_chunk(void *arg, const char *data, size_t len, Error *err)
-{
-    DynBuf *b = arg;
-
-    (void)err;
-    if (b->len < LENIENT_SCAN)
-        (void)dynbuf_add(b, data, len < LENIENT_SCAN - b->len ? len : LENIENT_SCAN - b->len);
-    return ERR_OK;
-}
-
 /* Recover id, type, entry, mission and date of a broken event from its first bytes. */
 static void
 lenient_scan(EvParser *p, Lenient *l, Error *err)
@@ -1672,7 +1655,7 @@ lenient_scan(EvParser *p, Lenient *l, Error *err)
 
     memset(l, 0, sizeof(*l));
     dynbuf_init(&b, LENIENT_SCAN + 1);
-    if (raw_each_range(p, p->raw.base, p->raw.end, lenient_chunk, &b, err) == ERR_OK && b.len > 0) {
+    if (raw_each_range(p, p->raw.base, p->raw.end, gather_chunk, &b, err) == ERR_OK && b.len > 0) {
         ev = find_tag(b.data, b.len, 0, "event");
         if (ev >= 0) {
             /* Only this event's head: before its <data>, its end, or the next event. */
@@ -1721,7 +1704,7 @@ finish_broken(EvParser *p, Error *err)
         bool event_like;
 
         dynbuf_init(&b, LENIENT_SCAN + 1);
-        (void)raw_each_range(p, p->raw.base, p->raw.end, lenient_chunk, &b, err);
+        (void)raw_each_range(p, p->raw.base, p->raw.end, gather_chunk, &b, err);
         event_like = b.len > 0 && find_tag(b.data, b.len, 0, "event") >= 0;
         dynbuf_free(&b);
         if (!event_like) {
