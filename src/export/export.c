@@ -67,16 +67,15 @@ static const struct {
 
 /* A claimed message. */
 typedef struct Msg {
-    long long id;      /* centra_outbox.messages.id */
-    char *operation;   /* e.g. products_Update */
-    char *entity_key;  /* for messages */
-    int attempts;      /* sends before this one */
-    char *item;        /* the payload as XML; NULL when it could not be converted */
-    char *problem;     /* why not (message and detail) */
-    bool delta;        /* not safe to send twice: an orders_Update with <cancelled> */
-    bool taken_over;   /* claimed from an exporter whose lease ran out */
-    bool failed_delta; /* a delta failed because Centra may have applied it */
-    bool done;         /* its outcome is recorded (or it was released) */
+    long long id;     /* centra_outbox.messages.id */
+    char *operation;  /* e.g. products_Update */
+    char *entity_key; /* for messages */
+    int attempts;     /* sends before this one */
+    char *item;       /* the payload as XML; NULL when it could not be converted */
+    char *problem;    /* why not (message and detail) */
+    bool delta;       /* not safe to send twice: an orders_Update with <cancelled> */
+    bool taken_over;  /* claimed from an exporter whose lease ran out */
+    bool done;        /* its outcome is recorded (or it was released) */
 } Msg;
 
 typedef struct Exporter {
@@ -95,7 +94,6 @@ typedef struct Exporter {
     long long renewed_ms;             /* when its lease was last renewed (before the statement) */
     Msg *const *sending;              /* the request being sent (its retries check the lease) */
     int nsending;                     /* messages in it */
-    bool sending_delta;               /* a message of it is a delta */
     const HttpResponse *sending_resp; /* the answer to its last attempt */
 } Exporter;
 
@@ -421,6 +419,17 @@ maybe_applied(const HttpResponse *resp)
            ((resp->status == 0 && resp->uploaded) || (resp->status >= 200 && resp->status <= 299));
 }
 
+/* How many of m[0..n) are deltas (cancellations). */
+static int
+count_deltas(Msg *const *m, int n)
+{
+    int deltas = 0;
+
+    for (int i = 0; i < n; i++)
+        deltas += m[i]->delta;
+    return deltas;
+}
+
 /*
  * soap_update's gate before each retry of a request: the lease is renewed
  * as needed, and the retries end when a message of the request is no longer
@@ -444,7 +453,7 @@ lease_gate(void *arg, Error *err)
             return false;
         }
     }
-    if (ex->sending_delta && maybe_applied(ex->sending_resp)) {
+    if (count_deltas(ex->sending, ex->nsending) > 0 && maybe_applied(ex->sending_resp)) {
         err_detail_append(err, false,
                           "Not tried again: the request held a cancellation, and Centra may "
                           "have applied it.");
@@ -706,17 +715,6 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
     return ERR_OK;
 }
 
-/* Whether a message of m[0..n) went back to pending (not done or failed). */
-static bool
-any_pending(Msg *const *m, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (!m[i]->failed_delta)
-            return true;
-    }
-    return false;
-}
-
 /*
  * A cancellation counts items (Centra cancels that many more each time it
  * gets it), so one that Centra may have applied is not sent again by itself:
@@ -738,7 +736,6 @@ record_delta_failed(Exporter *ex, Msg *m, const char *cause, Error *err)
                       cause, m->id, m->id);
     rc = record_failed(ex, m, NULL, 0, text.data, err);
     dynbuf_free(&text);
-    m->failed_delta = rc == ERR_OK;
     return rc;
 }
 
@@ -850,9 +847,6 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
     ex->t.batches++;
     ex->sending = m;
     ex->nsending = n;
-    ex->sending_delta = false;
-    for (int i = 0; i < n; i++)
-        ex->sending_delta = ex->sending_delta || m[i]->delta;
     ex->sending_resp = &resp;
     rc = soap_update(ex->soap, m[0]->operation, &body, &res, &resp, err);
     ex->sending = NULL;
@@ -897,7 +891,7 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
         err_reset(&e);
         if (record_unavailable(ex, m, n, maybe_applied(&resp), err, &e) != ERR_OK) {
             log_warn("could not record the failed attempt: %s", e.message);
-        } else if (!any_pending(m, n)) {
+        } else if (maybe_applied(&resp) && count_deltas(m, n) == n) {
             /* Only cancellations, all failed: Centra answered after all, the run goes on. */
             err_reset(err);
             rc = ERR_OK;
