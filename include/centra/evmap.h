@@ -18,6 +18,7 @@
 
 typedef enum EvType {
     EVT_TEXT, /* as written; empty means NULL */
+    EVT_CODE, /* an id or a code: XML white space around it is not part of it; none left: NULL */
     EVT_INT,  /* integer (a zero fraction such as 2.000 is accepted) */
     EVT_NUM,  /* decimal number */
     EVT_BOOL, /* yes/no, true/false, 1/0 */
@@ -85,11 +86,16 @@ int evmap_field_index(EvKind kind, const char *column);
 /* Whether kind is one of the four product kinds. */
 bool evmap_is_product(EvKind kind);
 
+/* Narrow *text and *len to the value without the XML white space around it. */
+void evmap_trim(const char **text, size_t *len);
+
 /*
  * Check and normalise the text of a leaf for its type into out (cleared
  * first; NUL-terminated).  Returns true with *is_null set for an empty value
  * (after trimming white space, for every type but text), true for a valid
  * one, false when the text is not of the type (out then holds nothing).
+ * TEXT and CODE values are not copied to out: the caller takes the text as
+ * it is (TEXT) or trimmed with evmap_trim (CODE).
  * Normal forms: BOOL "t"/"f"; INT digits with an optional "-"; NUM as
  * written; TS "YYYY-MM-DD HH:MM:SS[.f][+HH:MM]"; DATE "YYYY-MM-DD".  Values
  * PostgreSQL would refuse (day 31 of April, an integer beyond 32 bits, ...)

@@ -296,7 +296,7 @@ static const struct {
     {"cb_entities",
      "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id, "
      "last_event_date) "
-     "SELECT e.type, e.entry, x.payload, COALESCE(e.mission = 'delete', false), e.event_id, "
+     "SELECT e.type, e.entry, x.payload, COALESCE(lower(e.mission) = 'delete', false), e.event_id, "
      "e.event_date FROM cb_ev e CROSS JOIN LATERAL (SELECT x.payload FROM centra.events x "
      "WHERE x.event_id = e.event_id " PROBE ") x WHERE e.entity "
      "ON CONFLICT (type, entry) DO UPDATE SET payload = CASE WHEN EXCLUDED.deleted AND "
@@ -438,6 +438,7 @@ cast_of(EvType t)
     case EVT_DATE:
         return "::date";
     case EVT_TEXT:
+    case EVT_CODE:
         break;
     }
     return "";

@@ -43,6 +43,9 @@
 #define FAULT_TEXT    4096          /* bytes kept of faultcode and faultstring */
 #define TOKEN_SLACK   (64 * 1024)   /* bytes over max_text a tag may take before refused */
 #define TAG_NAME_MAX  64            /* bytes of a tag name quoted in an error */
+#define NS_URI_MAX    4096          /* bytes of the namespace URI of an <event> */
+#define XML_NS_URI    "http://www.w3.org/XML/1998/namespace"
+#define XSI_NS_URI    "http://www.w3.org/2001/XMLSchema-instance"
 
 typedef struct Node Node;
 struct Node {
@@ -111,6 +114,7 @@ struct EvParser {
     int nrecs;                    /* open records */
     int rec_counter;              /* last record number given out in this event */
     bool in_event;                /* between <event> and </event> */
+    DynBuf event_ns;              /* namespace URI of the current <event> */
     int seq;                      /* events started */
     long long event_start;        /* offset of the current event's start tag */
     long long last_end;           /* offset after the last complete event */
@@ -119,6 +123,7 @@ struct EvParser {
     DynBuf notes;                 /* values set to NULL */
     HashMap *keys;                /* keys seen in the event, for duplicates */
     bool has_order;               /* the event had an order record */
+    bool order_started;           /* an <order> of the event was opened */
     bool payload_open;            /* payload_begin sent, payload_end not yet */
     bool had_data;                /* the event's <data> was seen */
     DynBuf payload;               /* payload bytes not yet passed on */
@@ -506,14 +511,87 @@ payload_text(EvParser *p, const char *s, size_t len, bool attr)
     (void)dynbuf_add(&p->payload, run, (size_t)(s + len - run));
 }
 
+/* Split expat's "URI<NS_SEP>local" (or "local") into namespace URI and local name. */
+static void
+split_name(const char *name, const char **ns, size_t *nslen, const char **local)
+{
+    const char *sep = strchr(name, NS_SEP);
+
+    if (sep == NULL) {
+        *ns = "";
+        *nslen = 0;
+        *local = name;
+    } else {
+        *ns = name;
+        *nslen = (size_t)(sep - name);
+        *local = sep + 1;
+    }
+}
+
+/* Whether the namespace URI ns (nslen bytes) is uri. */
+static bool
+ns_is(const char *ns, size_t nslen, const char *uri)
+{
+    return nslen == strlen(uri) && memcmp(ns, uri, nslen) == 0;
+}
+
 /* Elements of Centra's and navision's namespace, or none, are written in Centra's. */
 static const char *
 payload_ns(const char *ns, size_t nslen)
 {
-    if (nslen == 0 || (nslen == strlen(SOAP_NS_CENTRA) && memcmp(ns, SOAP_NS_CENTRA, nslen) == 0) ||
-        (nslen == strlen(SOAP_NS_NAVISION) && memcmp(ns, SOAP_NS_NAVISION, nslen) == 0))
+    if (nslen == 0 || ns_is(ns, nslen, SOAP_NS_CENTRA) || ns_is(ns, nslen, SOAP_NS_NAVISION))
         return SOAP_NS_CENTRA;
     return NULL; /* its own: the caller writes it */
+}
+
+/*
+ * The attributes of an element, each with its namespace: xml:lang as it is,
+ * xsi:nil and xsi:type with xsi declared on the element, another namespace
+ * under a prefix n1, n2, ... declared on the element.  The original prefixes
+ * are not known (expat reports URIs); their meaning is kept.
+ */
+static void
+payload_attributes(EvParser *p, const char **atts)
+{
+    bool xsi_declared = false;
+    int n = 0;
+
+    for (int i = 0; atts[i] != NULL; i += 2) {
+        const char *ns;
+        const char *local;
+        size_t nslen;
+        char prefix[16];
+
+        split_name(atts[i], &ns, &nslen, &local);
+        prefix[0] = '\0';
+        if (ns_is(ns, nslen, XML_NS_URI)) {
+            snprintf(prefix, sizeof(prefix), "xml");
+        } else if (nslen > 0) {
+            bool xsi = ns_is(ns, nslen, XSI_NS_URI);
+
+            if (xsi)
+                snprintf(prefix, sizeof(prefix), "xsi");
+            else
+                snprintf(prefix, sizeof(prefix), "n%d", ++n);
+            if (!xsi || !xsi_declared) {
+                (void)dynbuf_addstr(&p->payload, " xmlns:");
+                (void)dynbuf_addstr(&p->payload, prefix);
+                (void)dynbuf_addstr(&p->payload, "=\"");
+                payload_text(p, ns, nslen, true);
+                (void)dynbuf_addc(&p->payload, '"');
+                xsi_declared = xsi_declared || xsi;
+            }
+        }
+        (void)dynbuf_addc(&p->payload, ' ');
+        if (prefix[0] != '\0') {
+            (void)dynbuf_addstr(&p->payload, prefix);
+            (void)dynbuf_addc(&p->payload, ':');
+        }
+        (void)dynbuf_addstr(&p->payload, local);
+        (void)dynbuf_addstr(&p->payload, "=\"");
+        payload_text(p, atts[i + 1], strlen(atts[i + 1]), true);
+        (void)dynbuf_addc(&p->payload, '"');
+    }
 }
 
 static void
@@ -535,15 +613,7 @@ payload_start(EvParser *p, Frame *f, const Frame *parent, const char *ns, size_t
             (void)dynbuf_addstr(&p->payload, " xmlns=\"" SOAP_NS_CENTRA "\"");
         f->out_ns = out;
     }
-    for (int i = 0; atts[i] != NULL; i += 2) {
-        if (strchr(atts[i], NS_SEP) != NULL)
-            continue; /* namespaced attributes (xsi:nil, ...) are not kept */
-        (void)dynbuf_addc(&p->payload, ' ');
-        (void)dynbuf_addstr(&p->payload, atts[i]);
-        (void)dynbuf_addstr(&p->payload, "=\"");
-        payload_text(p, atts[i + 1], strlen(atts[i + 1]), true);
-        (void)dynbuf_addc(&p->payload, '"');
-    }
+    payload_attributes(p, atts);
     (void)dynbuf_addc(&p->payload, '>');
 }
 
@@ -594,9 +664,7 @@ check_keys(EvParser *p, const OpenRecord *r, const char *const *v)
 
     switch (r->kind) {
     case EVK_ORDER:
-        if (p->has_order)
-            quarantine(p, "two <order> elements in one event (line %lu)", line);
-        else if (v[0] == NULL)
+        if (v[0] == NULL)
             quarantine(p, "order without <id> (line %lu)", line);
         p->has_order = true;
         break;
@@ -648,11 +716,12 @@ record_values(EvParser *p, const OpenRecord *r, const char **vals)
         char norm[EVMAP_VALUE_MAX];
         bool is_null;
         const char *text = r->off[i] >= 0 ? dynbuf_str(&r->buf) + r->off[i] : NULL;
+        size_t len = r->off[i] >= 0 ? (size_t)r->len[i] : 0;
 
         offs[i] = SIZE_MAX;
         if (text == NULL)
             continue;
-        if (!evmap_normalize(f->type, text, (size_t)r->len[i], norm, sizeof(norm), &is_null)) {
+        if (!evmap_normalize(f->type, text, len, norm, sizeof(norm), &is_null)) {
             note(p, "%s <%s> \"%.*s\" is not a valid %s", d->name, f->path,
                  r->len[i] > 40 ? 40 : r->len[i], text,
                  f->type == EVT_INT    ? "integer"
@@ -664,8 +733,10 @@ record_values(EvParser *p, const OpenRecord *r, const char **vals)
         if (is_null)
             continue;
         offs[i] = p->scratch.len;
-        if (f->type == EVT_TEXT)
-            (void)dynbuf_add(&p->scratch, text, (size_t)r->len[i]);
+        if (f->type == EVT_CODE)
+            evmap_trim(&text, &len);
+        if (f->type == EVT_TEXT || f->type == EVT_CODE)
+            (void)dynbuf_add(&p->scratch, text, len);
         else
             (void)dynbuf_addstr(&p->scratch, norm);
         (void)dynbuf_addc(&p->scratch, '\0');
@@ -714,6 +785,7 @@ event_begin(EvParser *p)
     p->event_start = at;
     p->skip = false;
     p->has_order = false;
+    p->order_started = false;
     p->had_data = false;
     p->rec_counter = 0;
     p->nrecs = 0;
@@ -821,22 +893,6 @@ event_end(EvParser *p)
  * expat handlers
  * ------------------------------------------------------------------------- */
 
-static void
-split_name(const char *name, const char **ns, size_t *nslen, const char **local)
-{
-    const char *sep = strchr(name, NS_SEP);
-
-    if (sep == NULL) {
-        *ns = "";
-        *nslen = 0;
-        *local = name;
-    } else {
-        *ns = name;
-        *nslen = (size_t)(sep - name);
-        *local = sep + 1;
-    }
-}
-
 /*
  * A handler saw a token: remember where it ends (feed_expat measures what
  * expat holds unreported from there).  Returns true when the token is
@@ -880,6 +936,20 @@ role_of(EvParser *p, const Frame *parent, const char *local)
     return ROLE_OTHER;
 }
 
+/*
+ * Whether an element of namespace ns is one of Centra's, which the mapping
+ * reads by local name: of no namespace, Centra's, navision's or the one of
+ * its <event>.  An element of another namespace (an extension a proxy or a
+ * plugin added) is only kept in the payload, even if its local name is one
+ * of Centra's.
+ */
+static bool
+centra_element(const EvParser *p, const char *ns, size_t nslen)
+{
+    return payload_ns(ns, nslen) != NULL ||
+           (nslen == p->event_ns.len && memcmp(ns, p->event_ns.data, nslen) == 0);
+}
+
 /* An element inside an event: mapping and payload. */
 static void
 start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, const char **atts)
@@ -890,7 +960,9 @@ start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, con
     Node *n;
 
     split_name(name, &ns, &nslen, &local);
-    n = parent->node != NULL ? node_find(parent->node, local, strlen(local)) : NULL;
+    n = parent->node != NULL && centra_element(p, ns, nslen)
+            ? node_find(parent->node, local, strlen(local))
+            : NULL;
     f->node = n;
     f->in_data = parent->in_data;
     if (p->skip)
@@ -917,6 +989,14 @@ start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, con
     }
     if (n == NULL)
         return;
+    if (n->starts == EVK_ORDER) {
+        /* Said at its start: its lines would otherwise clash with the first order's. */
+        if (p->order_started) {
+            quarantine(p, "two <order> elements in one event (line %lu)", cur_line(p));
+            return;
+        }
+        p->order_started = true;
+    }
     if (n->starts != EVK_NONE) {
         record_open(p, n->starts);
         f->record = true;
@@ -972,6 +1052,9 @@ on_start(void *arg, const XML_Char *name, const XML_Char **atts)
     else if (f->role == ROLE_EVENT) {
         f->node = p->event_node;
         f->record = true;
+        dynbuf_reset(&p->event_ns);
+        if (dynbuf_add(&p->event_ns, ns, nslen) != ERR_OK)
+            dynbuf_reset(&p->event_ns); /* too long to be anyone's: Centra's still match */
         event_begin(p);
     }
 }
@@ -1174,6 +1257,7 @@ evp_new(const EvpLimits *limits, const EvpSink *sink)
     dynbuf_init(&p->faultcode, FAULT_TEXT);
     dynbuf_init(&p->faultstring, FAULT_TEXT);
     dynbuf_init(&p->scratch, SIZE_MAX / 2);
+    dynbuf_init(&p->event_ns, NS_URI_MAX);
     build_tree(p);
     parser_init_expat(p);
     return p;
@@ -1205,6 +1289,7 @@ evp_free(EvParser *p)
     dynbuf_free(&p->faultcode);
     dynbuf_free(&p->faultstring);
     dynbuf_free(&p->scratch);
+    dynbuf_free(&p->event_ns);
     hashmap_free(p->keys);
     xfree(p->source);
     xfree(p);
@@ -1607,13 +1692,15 @@ find_tag(const char *s, size_t len, size_t from, const char *name)
 
 /*
  * Copy the text of the first <[prefix:]name> at or after from (up to '<',
- * printable or XML white space, short) into out; "" when there is none or it
- * is not such text.
+ * printable or XML white space, short) into out, without the white space
+ * around it, as the mapping reads the codes of an event's head; "" when
+ * there is none or it is not such text.
  */
 static bool
 text_of(const char *s, size_t len, size_t from, const char *name, char *out, size_t size)
 {
     long at = find_tag(s, len, from, name);
+    const char *t;
     size_t n = 0;
     size_t i;
 
@@ -1632,6 +1719,9 @@ text_of(const char *s, size_t len, size_t from, const char *name, char *out, siz
         out[0] = '\0';
         return false;
     }
+    t = out;
+    evmap_trim(&t, &n);
+    memmove(out, t, n);
     out[n] = '\0';
     return n > 0;
 }

@@ -17,101 +17,101 @@
 
 /* An address block (<shippingaddress>, <billingaddress>) under element e into columns c*. */
 #define ADDRESS(e, c)                                                                              \
-    {e "/id", c "address_id", EVT_TEXT}, {e "/description", c "address_description", EVT_TEXT},    \
+    {e "/id", c "address_id", EVT_CODE}, {e "/description", c "address_description", EVT_TEXT},    \
         {e "/company", c "company", EVT_TEXT}, {e "/attn", c "attn", EVT_TEXT},                    \
         {e "/firstname", c "first_name", EVT_TEXT}, {e "/lastname", c "last_name", EVT_TEXT},      \
         {e "/address1", c "address1", EVT_TEXT}, {e "/address2", c "address2", EVT_TEXT},          \
         {e "/city", c "city", EVT_TEXT}, {e "/state", c "state", EVT_TEXT},                        \
-        {e "/zipcode", c "zipcode", EVT_TEXT}, {e "/country", c "country", EVT_TEXT},              \
+        {e "/zipcode", c "zipcode", EVT_TEXT}, {e "/country", c "country", EVT_CODE},              \
         {e "/email", c "email", EVT_TEXT}, {e "/telephone", c "telephone", EVT_TEXT},              \
         {e "/fax", c "fax", EVT_TEXT}, {e "/vat", c "vat", EVT_TEXT},                              \
         {e "/url", c "url", EVT_TEXT},                                                             \
     {                                                                                              \
-        e "/companyregistrationid", c "company_registration_id", EVT_TEXT                          \
+        e "/companyregistrationid", c "company_registration_id", EVT_CODE                          \
     }
 
 /* An amount block (<shipping>, <handling>, <voucher>, <returnfee>). */
 #define AMOUNT(e, c)                                                                               \
     {e "/subtotal", c "_subtotal", EVT_NUM}, {e "/description", c "_description", EVT_TEXT},       \
-        {e "/key", c "_key", EVT_TEXT},                                                            \
+        {e "/key", c "_key", EVT_CODE},                                                            \
     {                                                                                              \
-        e "/id", c "_id", EVT_TEXT                                                                 \
+        e "/id", c "_id", EVT_CODE                                                                 \
     }
 
 /* <carrierinformation>. */
 #define CARRIER(e)                                                                                 \
     {e "/carrier", "carrier", EVT_TEXT}, {e "/service", "service", EVT_TEXT},                      \
-        {e "/account", "carrier_account", EVT_TEXT}, {e "/taxid", "carrier_tax_id", EVT_TEXT},     \
-        {e "/tracking", "tracking", EVT_TEXT},                                                     \
+        {e "/account", "carrier_account", EVT_TEXT}, {e "/taxid", "carrier_tax_id", EVT_CODE},     \
+        {e "/tracking", "tracking", EVT_CODE},                                                     \
     {                                                                                              \
         e "/packages", "packages", EVT_INT                                                         \
     }
 
 static const EvField event_fields[] = {
-    [EVF_ID] = {"id", "event_id", EVT_TEXT},     [EVF_TYPE] = {"type", "type", EVT_TEXT},
-    [EVF_ENTRY] = {"entry", "entry", EVT_TEXT},  [EVF_MISSION] = {"mission", "mission", EVT_TEXT},
+    [EVF_ID] = {"id", "event_id", EVT_CODE},     [EVF_TYPE] = {"type", "type", EVT_CODE},
+    [EVF_ENTRY] = {"entry", "entry", EVT_CODE},  [EVF_MISSION] = {"mission", "mission", EVT_CODE},
     [EVF_DATE] = {"date", "event_date", EVT_TS},
 };
 
 static const EvField order_fields[] = {
-    {"id", "order_id", EVT_TEXT},
-    {"ordernumber", "order_number", EVT_TEXT},
-    {"type", "type", EVT_TEXT},
+    {"id", "order_id", EVT_CODE},
+    {"ordernumber", "order_number", EVT_CODE},
+    {"type", "type", EVT_CODE},
     {"store", "store", EVT_INT},
-    {"status", "status", EVT_TEXT},
+    {"status", "status", EVT_CODE},
     {"locked", "locked", EVT_BOOL},
     {"internal", "internal", EVT_BOOL},
-    {"currency", "currency", EVT_TEXT},
+    {"currency", "currency", EVT_CODE},
     {"currencyrate", "currency_rate", EVT_NUM},
-    {"basecurrency", "base_currency", EVT_TEXT},
+    {"basecurrency", "base_currency", EVT_CODE},
     {"ordertotal", "order_total", EVT_NUM},
     {"created", "created_at", EVT_TS},
     {"preferred_shipping_date", "preferred_shipping_date", EVT_DATE},
-    {"customer/id", "customer_id", EVT_TEXT},
+    {"customer/id", "customer_id", EVT_CODE},
     {"customer/description", "customer_name", EVT_TEXT},
-    {"account/id", "account_id", EVT_TEXT},
+    {"account/id", "account_id", EVT_CODE},
     {"account/description", "account_name", EVT_TEXT},
-    {"buyer/id", "buyer_id", EVT_TEXT},
+    {"buyer/id", "buyer_id", EVT_CODE},
     {"buyer/description", "buyer_name", EVT_TEXT},
     {"buyer/firstname", "buyer_first_name", EVT_TEXT},
     {"buyer/lastname", "buyer_last_name", EVT_TEXT},
     {"buyer/email", "buyer_email", EVT_TEXT},
-    {"salesrep/id", "sales_rep_id", EVT_TEXT},
+    {"salesrep/id", "sales_rep_id", EVT_CODE},
     {"salesrep/email", "sales_rep_email", EVT_TEXT},
     {"salesrep/name", "sales_rep_name", EVT_TEXT},
     {"salesrep/percent", "sales_rep_percent", EVT_NUM},
-    {"salesrep/mastersalesrep/salesrep/id", "sales_rep_master_id", EVT_TEXT},
+    {"salesrep/mastersalesrep/salesrep/id", "sales_rep_master_id", EVT_CODE},
     {"salesrep/mastersalesrep/salesrep/percent", "sales_rep_master_percent", EVT_NUM},
-    {"mastersalesrep/salesrep/id", "master_sales_rep_id", EVT_TEXT},
+    {"mastersalesrep/salesrep/id", "master_sales_rep_id", EVT_CODE},
     {"mastersalesrep/salesrep/email", "master_sales_rep_email", EVT_TEXT},
     {"mastersalesrep/salesrep/name", "master_sales_rep_name", EVT_TEXT},
     {"mastersalesrep/salesrep/percent", "master_sales_rep_percent", EVT_NUM},
-    {"market/id", "market_id", EVT_TEXT},
+    {"market/id", "market_id", EVT_CODE},
     {"market/description", "market_name", EVT_TEXT},
-    {"pricelist/id", "pricelist_id", EVT_TEXT},
+    {"pricelist/id", "pricelist_id", EVT_CODE},
     {"pricelist/description", "pricelist_name", EVT_TEXT},
-    {"paymentterms/id", "payment_terms_id", EVT_TEXT},
+    {"paymentterms/id", "payment_terms_id", EVT_CODE},
     {"paymentterms/description", "payment_terms_name", EVT_TEXT},
-    {"shippingterms/id", "shipping_terms_id", EVT_TEXT},
+    {"shippingterms/id", "shipping_terms_id", EVT_CODE},
     {"shippingterms/description", "shipping_terms_name", EVT_TEXT},
-    {"deliverywindow/id", "delivery_window_id", EVT_TEXT},
+    {"deliverywindow/id", "delivery_window_id", EVT_CODE},
     {"deliverywindow/description", "delivery_window_name", EVT_TEXT},
-    {"deliverywindow/type", "delivery_window_type", EVT_TEXT},
+    {"deliverywindow/type", "delivery_window_type", EVT_CODE},
     {"deliverywindow/atonce", "delivery_window_at_once", EVT_BOOL},
     {"deliverywindow/start", "delivery_window_start", EVT_DATE},
     {"deliverywindow/stop", "delivery_window_stop", EVT_DATE},
-    {"collection/id", "collection_id", EVT_TEXT},
+    {"collection/id", "collection_id", EVT_CODE},
     {"collection/description", "collection_name", EVT_TEXT},
-    {"primary_warehouse/warehouse/id", "primary_warehouse_id", EVT_TEXT},
+    {"primary_warehouse/warehouse/id", "primary_warehouse_id", EVT_CODE},
     {"primary_warehouse/warehouse/description", "primary_warehouse_name", EVT_TEXT},
     AMOUNT("shipping", "shipping"),
     AMOUNT("handling", "handling"),
     AMOUNT("voucher", "voucher"),
     {"payments/name", "payment_name", EVT_TEXT},
-    {"payments/type", "payment_type", EVT_TEXT},
+    {"payments/type", "payment_type", EVT_CODE},
     {"payments/total", "payment_total", EVT_NUM},
-    {"payments/status", "payment_status", EVT_TEXT},
-    {"payments/method", "payment_method", EVT_TEXT},
+    {"payments/status", "payment_status", EVT_CODE},
+    {"payments/method", "payment_method", EVT_CODE},
     CARRIER("carrierinformation"),
     ADDRESS("shippingaddress", "ship_"),
     ADDRESS("billingaddress", "bill_"),
@@ -122,30 +122,30 @@ static const EvField order_fields[] = {
 };
 
 static const EvField payment_fields[] = {
-    {"type", "type", EVT_TEXT},
+    {"type", "type", EVT_CODE},
     {"paid", "paid", EVT_TEXT},
     {"value", "value", EVT_NUM},
     {"created", "created_at", EVT_TS},
-    {"transaction", "transaction_id", EVT_TEXT},
+    {"transaction", "transaction_id", EVT_CODE},
     {"document", "document", EVT_TEXT},
 };
 
 static const EvField additional_fields[] = {
-    {"key", "key", EVT_TEXT},
+    {"key", "key", EVT_CODE},
     {"value", "value", EVT_TEXT},
 };
 
 /* Product-level columns of a line; the size-level ones are in size_fields. */
 static const EvField product_fields[] = {
-    {"id", "product_id", EVT_TEXT},
-    {"sku", "product_sku", EVT_TEXT},
+    {"id", "product_id", EVT_CODE},
+    {"sku", "product_sku", EVT_CODE},
     {"description", "product_name", EVT_TEXT},
-    {"variation/id", "variation_id", EVT_TEXT},
+    {"variation/id", "variation_id", EVT_CODE},
     {"variation/description", "variation_name", EVT_TEXT},
-    {"variation/sku", "variation_sku", EVT_TEXT},
-    {"brand/id", "brand_id", EVT_TEXT},
+    {"variation/sku", "variation_sku", EVT_CODE},
+    {"brand/id", "brand_id", EVT_CODE},
     {"brand/description", "brand_name", EVT_TEXT},
-    {"type", "product_type", EVT_TEXT},
+    {"type", "product_type", EVT_CODE},
     {"qty", "product_qty", EVT_INT},
     {"price", "price", EVT_NUM},
     {"origprice", "orig_price", EVT_NUM},
@@ -154,32 +154,32 @@ static const EvField product_fields[] = {
     {"subtotal", "product_subtotal", EVT_NUM},
     {"comment", "comment", EVT_TEXT},
     {"bundleinfo/isbundle", "_isbundle", EVT_BOOL},
-    {"bundleinfo/partof/product/id", "_partof", EVT_TEXT},
+    {"bundleinfo/partof/product/id", "_partof", EVT_CODE},
 };
 
 static const EvField size_fields[] = {
-    {"id", "size_id", EVT_TEXT},
-    {"sku", "size_sku", EVT_TEXT},
+    {"id", "size_id", EVT_CODE},
+    {"sku", "size_sku", EVT_CODE},
     {"description", "size_name", EVT_TEXT},
     {"qty", "qty", EVT_INT},
     {"preorder", "preorder", EVT_BOOL},
-    {"orderitem/id", "orderitem_id", EVT_TEXT},
+    {"orderitem/id", "orderitem_id", EVT_CODE},
     {"orderitem/description", "orderitem_description", EVT_TEXT},
 };
 
 static const EvField warehouse_fields[] = {
-    {"id", "warehouse_id", EVT_TEXT},
+    {"id", "warehouse_id", EVT_CODE},
     {"qty", "qty", EVT_INT},
 };
 
 static const EvField supplier_fields[] = {
-    {"id", "supplier_order_id", EVT_TEXT},
+    {"id", "supplier_order_id", EVT_CODE},
     {"qty", "qty", EVT_INT},
     {"eta", "eta", EVT_DATE},
 };
 
 static const EvField shipment_fields[] = {
-    {"id", "shipment_id", EVT_TEXT},
+    {"id", "shipment_id", EVT_CODE},
     {"appendix", "appendix", EVT_INT},
     {"paid", "paid", EVT_BOOL},
     {"shipped", "shipped", EVT_BOOL},
@@ -187,9 +187,9 @@ static const EvField shipment_fields[] = {
     {"capture", "capture", EVT_BOOL},
     {"shipmenttotal", "shipment_total", EVT_NUM},
     {"paidtotal", "paid_total", EVT_NUM},
-    {"currency", "currency", EVT_TEXT},
+    {"currency", "currency", EVT_CODE},
     {"currencyrate", "currency_rate", EVT_NUM},
-    {"basecurrency", "base_currency", EVT_TEXT},
+    {"basecurrency", "base_currency", EVT_CODE},
     {"created", "created_at", EVT_TS},
     CARRIER("carrierinformation"),
     ADDRESS("shippingaddress", "ship_"),
@@ -199,8 +199,8 @@ static const EvField shipment_fields[] = {
 };
 
 static const EvField refund_fields[] = {
-    {"id", "refund_id", EVT_TEXT},  {"status", "status", EVT_TEXT},
-    {"type", "type", EVT_TEXT},     {"comment", "comment", EVT_TEXT},
+    {"id", "refund_id", EVT_CODE},  {"status", "status", EVT_CODE},
+    {"type", "type", EVT_CODE},     {"comment", "comment", EVT_TEXT},
     AMOUNT("shipping", "shipping"), AMOUNT("handling", "handling"),
     AMOUNT("voucher", "voucher"),   AMOUNT("returnfee", "return_fee"),
 };
@@ -282,6 +282,20 @@ static bool
 is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+void
+evmap_trim(const char **text, size_t *len)
+{
+    const char *p = *text;
+    const char *end = p + *len;
+
+    while (p < end && is_space(*p))
+        p++;
+    while (end > p && is_space(end[-1]))
+        end--;
+    *text = p;
+    *len = (size_t)(end - p);
 }
 
 static bool
@@ -493,7 +507,7 @@ bool
 evmap_normalize(EvType type, const char *text, size_t len, char *out, size_t outsize, bool *is_null)
 {
     const char *p = text;
-    const char *end = text + len;
+    const char *end;
 
     *is_null = false;
     out[0] = '\0';
@@ -501,12 +515,10 @@ evmap_normalize(EvType type, const char *text, size_t len, char *out, size_t out
         *is_null = len == 0;
         return true;
     }
-    while (p < end && is_space(*p))
-        p++;
-    while (end > p && is_space(end[-1]))
-        end--;
-    if (p == end) {
-        *is_null = true;
+    evmap_trim(&p, &len);
+    end = p + len;
+    if (p == end || type == EVT_CODE) {
+        *is_null = p == end;
         return true;
     }
     switch (type) {
@@ -521,6 +533,7 @@ evmap_normalize(EvType type, const char *text, size_t len, char *out, size_t out
     case EVT_DATE:
         return normalize_ts(p, end, true, out, outsize);
     case EVT_TEXT:
+    case EVT_CODE:
         break;
     }
     return false;

@@ -797,9 +797,10 @@ START_TEST(unknown_elements_and_attributes_are_ignored_by_records_and_kept_in_th
     char *log = run(doc);
 
     RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=open", "customer_id=C1");
-    /* Comments and processing instructions are not kept. */
+    /* Comments and processing instructions are not kept; attributes are, with their namespace. */
     assert_has_line(
-        log, "payload seq=1 <data xmlns=\"" NS_C "\"><order a=\"x&amp;&quot;&lt;y&#9;z&#10;\">"
+        log, "payload seq=1 <data xmlns=\"" NS_C "\"><order a=\"x&amp;&quot;&lt;y&#9;z&#10;\" "
+             "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:nil=\"false\">"
              "<id>70</id><surprise kind=\"new\"><id>not-the-order</id><status>no</status>"
              "</surprise><status>open</status><customer><id>C1</id><since>2019</since>"
              "</customer></order><afterorder></afterorder></data>");
@@ -822,9 +823,102 @@ START_TEST(an_element_in_a_foreign_namespace_keeps_it_in_the_payload)
     RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=open");
     assert_has_line(log,
                     "payload seq=1 <data xmlns=\"" NS_C "\"><order><id>70</id>"
-                    "<ext xmlns=\"urn:example:ext\" plain=\"2\"><a xmlns=\"urn:example:ext\">1</a>"
+                    "<ext xmlns=\"urn:example:ext\" xmlns:n1=\"urn:example:ext\" n1:flag=\"1\" "
+                    "plain=\"2\"><a xmlns=\"urn:example:ext\">1</a>"
                     "<id xmlns=\"" NS_C "\">inner</id><b xmlns=\"" NS_C "\">none</b></ext>"
                     "<status>open</status></order></data>");
+    xfree(log);
+}
+END_TEST
+
+/*
+ * An element of another namespace is an extension (a proxy's, a plugin's):
+ * the mapping does not read it even where its local name is one of Centra's,
+ * and a prefix of Centra's bound to another URI is another namespace too.
+ */
+START_TEST(elements_of_another_namespace_are_not_mapped)
+{
+    static const char doc[] = DOC(EVENT(
+        "7", ORDER("<id>70</id><status>open</status><ordertotal>1135.00</ordertotal>"
+                   "<ext:ordertotal xmlns:ext=\"urn:ext\">999</ext:ordertotal>"
+                   "<c:status xmlns:c=\"urn:other\">bogus</c:status>"
+                   "<ext:products xmlns:ext=\"urn:ext\"><ext:product><ext:id>EXT</ext:id>"
+                   "<ext:sizes><ext:size><ext:id>X</ext:id><ext:qty>5</ext:qty><ext:orderitem>"
+                   "<ext:id>999</ext:id></ext:orderitem></ext:size></ext:sizes></ext:product>"
+                   "</ext:products>" PRODUCTS(LINE("P", SIZE("S", "701"))))));
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=open", "order_total=1135.00");
+    RECORD(log, EVK_SIZE, 1, 3, 2, "size_id=S", "qty=1", "orderitem_id=701");
+    ck_assert_int_eq(count_of(log, "record kind=9 "), 1);
+    ck_assert_int_eq(count_of(log, "999"), 2); /* in the payload only: the total and the item */
+    xfree(log);
+}
+END_TEST
+
+/* A whole answer in a namespace of its own is Centra's all the same: its events' namespace. */
+START_TEST(an_answer_in_another_namespace_is_mapped_by_its_events_namespace)
+{
+    static const char doc[] =
+        "<?xml version=\"1.0\"?>\n<e:events xmlns:e=\"urn:centra:v2\">\n"
+        "<e:event><e:id>7</e:id><e:type>order</e:type><e:entry>70</e:entry>"
+        "<e:data><e:order><e:id>70</e:id><e:status>open</e:status>"
+        "<x:status xmlns:x=\"urn:other\">bogus</x:status></e:order></e:data></e:event>\n"
+        "</e:events>\n";
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=open");
+    assert_has_line(log,
+                    "payload seq=1 <data xmlns=\"urn:centra:v2\"><order xmlns=\"urn:centra:v2\">"
+                    "<id xmlns=\"urn:centra:v2\">70</id><status xmlns=\"urn:centra:v2\">open"
+                    "</status><status xmlns=\"urn:other\">bogus</status></order></data>");
+    xfree(log);
+}
+END_TEST
+
+/* xml:lang as it is; xsi declared once for nil and type; other namespaces under n1, n2. */
+START_TEST(attributes_keep_their_namespace_in_the_payload)
+{
+    static const char doc[] = DOC(EVENT(
+        "7", ORDER("<id>70</id><ordertotal xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                   "xsi:nil=\"true\" xsi:type=\"xsd:decimal\" xml:lang=\"sv\" "
+                   "xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" a:x=\"1\" b:y=\"2\" z=\"3\"/>")));
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "order_total=NULL");
+    assert_has_line(log, "payload seq=1 <data xmlns=\"" NS_C "\"><order><id>70</id><ordertotal "
+                         "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:nil=\"true\" "
+                         "xsi:type=\"xsd:decimal\" xml:lang=\"sv\" xmlns:n1=\"urn:a\" n1:x=\"1\" "
+                         "xmlns:n2=\"urn:b\" n2:y=\"2\" z=\"3\"></ordertotal></order></data>");
+    xfree(log);
+}
+END_TEST
+
+/*
+ * Ids and codes are read without the XML white space around them (a pretty
+ * printer's indentation is not part of an id); free text keeps it.  An id of
+ * white space only is no id.
+ */
+START_TEST(ids_and_codes_lose_the_white_space_around_them)
+{
+    static const char doc[] =
+        DOC("<event><id>\n 7 </id><type> order\n</type><entry>\t70 </entry><mission> delete "
+            "</mission><date>2019-03-27 12:52:20</date><data><order><id>\n  70\n</id>"
+            "<status> open </status><comment>  two  spaces </comment><other>  kept  </other>"
+            "<products><product><id> P </id><sizes><size><id> S </id><qty>1</qty><orderitem>"
+            "<id>\n  701\n</id></orderitem></size></sizes></product></products></order></data>"
+            "</event>\n"
+            "<event><id>8</id><type>order</type><entry>80</entry><data><order><id>  </id></order>"
+            "</data></event>\n");
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=open", "buyer_message=  kept  ");
+    RECORD(log, EVK_PRODUCT_LINE, 1, 2, 1, "product_id=P");
+    RECORD(log, EVK_SIZE, 1, 3, 2, "size_id=S", "qty=1", "orderitem_id=701");
+    assert_has_line(log, "event seq=1 id=7 type=order entry=70 mission=delete date=2019-03-27 "
+                         "12:52:20 order=yes replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=2 id=8 type=order entry=80 mission=NULL date=NULL order=yes "
+                         "replaced=0 notes=NULL quarantine=order without <id> (line 10)");
     xfree(log);
 }
 END_TEST
@@ -893,6 +987,10 @@ static const BrokenRule broken_rules[] = {
      EV_HEAD("5") "order=yes", "order without <id> (line 3)"},
     {EVENT("5", ORDER("<id>50</id>") ORDER("<id>51</id>")), EV_HEAD("5") "order=yes",
      "two <order> elements in one event (line 3)"},
+    /* Said as such, although the second order's lines clash with the first's first. */
+    {EVENT("5", ORDER("<id>50</id>" PRODUCTS(LINE("A", SIZE("S", "1"))))
+                    ORDER("<id>51</id>" PRODUCTS(LINE("A", SIZE("S", "1"))))),
+     EV_HEAD("5") "order=yes", "two <order> elements in one event (line 3)"},
     {EVENT("5", ORDER("<id>50</id><shipments>" SHIPMENT("8", "") SHIPMENT("8", "") "</shipments>")),
      EV_HEAD("5") "order=no", "shipment id \"8\" appears twice (line 3)"},
     {EVENT("5", ORDER("<id>50</id><shipments>" SHIPMENT("", "") "</shipments>")),
@@ -923,7 +1021,7 @@ static const BrokenRule broken_rules[] = {
      "event id is not a positive whole number"},
     {"<event><id> </id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
-     "event id is not a positive whole number"},
+     "event without <id>"},
     {"<event><id>-5</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
      "event id is not a positive whole number"},
@@ -1034,7 +1132,7 @@ START_TEST(special_characters_reach_records_as_text_and_the_payload_escaped)
     char *log = run(doc);
 
     RECORD(
-        log, EVK_ORDER, 1, 1, 0, "order_id=9", "status=  two  spaces ",
+        log, EVK_ORDER, 1, 1, 0, "order_id=9", "status=two  spaces",
         "buyer_message=R&D <b> x<y & z \xc3\xa5\xc3\xa4\xc3\xb6 \xf0\x9f\x98\x80\ttab\nnl\rcr\nlf"
         "\xf0\x9f\x98\x80>]]>");
     assert_has_line(log, "payload seq=1 <data xmlns=\"" NS_C "\"><order><id>9</id><other>R&amp;D "
@@ -1974,6 +2072,10 @@ eventparser_suite(void)
     tcase_add_test(ns,
                    unknown_elements_and_attributes_are_ignored_by_records_and_kept_in_the_payload);
     tcase_add_test(ns, an_element_in_a_foreign_namespace_keeps_it_in_the_payload);
+    tcase_add_test(ns, elements_of_another_namespace_are_not_mapped);
+    tcase_add_test(ns, an_answer_in_another_namespace_is_mapped_by_its_events_namespace);
+    tcase_add_test(ns, attributes_keep_their_namespace_in_the_payload);
+    tcase_add_test(ns, ids_and_codes_lose_the_white_space_around_them);
     tcase_add_test(rules, bundles_and_their_parts_fill_the_helper_fields);
     tcase_add_test(rules, one_size_on_two_lines_gives_two_line_records);
     tcase_add_loop_test(rules, an_event_that_breaks_a_rule_is_quarantined_and_parsing_goes_on, 0,

@@ -55,7 +55,7 @@ START_TEST(the_event_fields_are_in_evf_order)
     ck_assert_int_eq(d->nfields, EVF_COUNT_);
     ck_assert_str_eq(d->fields[EVF_ID].path, "id");
     ck_assert_str_eq(d->fields[EVF_ID].column, "event_id");
-    ck_assert_int_eq(d->fields[EVF_ID].type, EVT_TEXT);
+    ck_assert_int_eq(d->fields[EVF_ID].type, EVT_CODE);
     ck_assert_str_eq(d->fields[EVF_TYPE].path, "type");
     ck_assert_str_eq(d->fields[EVF_ENTRY].path, "entry");
     ck_assert_str_eq(d->fields[EVF_MISSION].path, "mission");
@@ -241,6 +241,10 @@ static const NormCase norm_cases[] = {
     {EVT_TEXT, "", IS_NULL},
     {EVT_TEXT, "  a  ", ""},
     {EVT_TEXT, " ", ""},
+    /* codes: without the white space around them, none left is NULL */
+    {EVT_CODE, "", IS_NULL},
+    {EVT_CODE, " \t\r\n", IS_NULL},
+    {EVT_CODE, "\n  a b \t", ""},
     /* integers */
     {EVT_INT, "2", "2"},
     {EVT_INT, " 12 \n", "12"},
@@ -374,6 +378,22 @@ START_TEST(values_are_normalised_for_their_type)
 }
 END_TEST
 
+START_TEST(trim_narrows_to_the_value_without_xml_white_space)
+{
+    const char *s = " \t\r\n a\u00a0b \n";
+    const char *t = s;
+    size_t len = strlen(s);
+
+    evmap_trim(&t, &len);
+    ck_assert_int_eq((int)(t - s), 5);
+    ck_assert_int_eq((int)len, 4); /* a, the two bytes of U+00A0 (not XML white space), b */
+    t = s;
+    len = 4;
+    evmap_trim(&t, &len);
+    ck_assert_int_eq((int)len, 0);
+}
+END_TEST
+
 START_TEST(only_len_bytes_are_read)
 {
     char out[EVMAP_VALUE_MAX];
@@ -423,6 +443,7 @@ evmap_suite(void)
     tcase_add_test(tables, no_field_lies_on_or_below_a_record_root);
     tcase_add_loop_test(values, values_are_normalised_for_their_type, 0,
                         (int)CB_LENGTH(norm_cases));
+    tcase_add_test(values, trim_narrows_to_the_value_without_xml_white_space);
     tcase_add_test(values, only_len_bytes_are_read);
     tcase_add_test(values, a_number_too_long_for_the_buffer_is_invalid);
     suite_add_tcase(s, tables);
