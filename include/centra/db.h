@@ -106,6 +106,25 @@ ErrKind db_exec(DbConn *db, const char *sql, Error *err) CB_MUSTCHECK;
 /* As db_exec with an explicit deadline in ms (0 = none). */
 ErrKind db_exec_timeout(DbConn *db, const char *sql, long long timeout_ms, Error *err) CB_MUSTCHECK;
 
+/* Where in a script an error is: 1-based line and column; 0 when unknown. */
+typedef struct DbScriptPos {
+    int line;   /* line of the error, or of the start of the failing statement */
+    int column; /* column of the error when PostgreSQL gives its position, else 0 */
+} DbScriptPos;
+
+/*
+ * Run sql, a script of statements such as a migration file, as
+ * db_exec_timeout does, but report an error by its place in the script and
+ * never by the script's text: *where receives the line of the error (or,
+ * when PostgreSQL gives no position, of the start of the failing statement,
+ * or of the failing line of a DO block), and the error's detail holds
+ * PostgreSQL's detail, the SQLSTATE and that one line of the script.  The
+ * hint is PostgreSQL's only (none of the generic ones db_exec adds), so the
+ * caller can add its own.  Errors as db_exec.
+ */
+ErrKind db_exec_script(DbConn *db, const char *sql, long long timeout_ms, DbScriptPos *where,
+                       Error *err) CB_MUSTCHECK;
+
 /*
  * Run one statement with text parameters ($1..$n; NULL pointers are SQL
  * NULL).  When res is not NULL, *res receives the rows, which the caller

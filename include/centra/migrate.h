@@ -14,6 +14,8 @@
  *   lock and re-checks its work under it, so concurrent runs on one database
  *   wait for each other and the second finds nothing to do, even across a
  *   reconnect.
+ * - A failing migration or sql/ file is named with the line of the error
+ *   (db_exec_script), never quoted whole.
  * - Migrations run with statement_timeout 0, whatever the role or database
  *   sets; a migration that ends its own transaction is refused.
  * - After the migrations, every sql/ file is applied again in name order in

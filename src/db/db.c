@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -27,11 +28,13 @@
 #include "centra/backoff.h"
 #include "centra/dynbuf.h"
 #include "centra/log.h"
+#include "centra/sqlscript.h"
 #include "centra/strutil.h"
 
 #define CANCEL_GRACE_MS  5000  /* default wait for a cancelled statement */
 #define RETRY_CAP_MS     30000 /* longest backoff between attempts */
 #define SQL_SHOWN_MAX    2000  /* longest SQL text quoted in an error detail */
+#define LINE_SHOWN_MAX   200   /* longest script line quoted in an error detail */
 #define ATTEMPT_LOG_CAP  3500  /* room for the attempt list in a detail */
 #define APPLICATION_NAME "centra-bridge"
 
@@ -74,6 +77,7 @@ typedef struct Query {
     int nparams;               /* parameter count */
     const char *const *params; /* parameter values */
     long long timeout_ms;      /* deadline; 0 = none */
+    DbScriptPos *where;        /* a script (db_exec_script): where its error is; else NULL */
 } Query;
 
 /* ---------------------------------------------------------------------------
@@ -729,8 +733,75 @@ wait_ready(DbConn *db, const Query *q, long long *deadline, bool *cancelled, Err
     }
 }
 
+/*
+ * The line of a DO block's body that failed: PL/pgSQL numbers the lines of
+ * the body from the one its opening quote is on.  0 when the error is not in
+ * the DO block at stmt.
+ */
+static int
+do_block_line(const char *sql, long stmt, const char *context)
+{
+    static const char frame[] = "PL/pgSQL function inline_code_block line ";
+    const char *at = context != NULL ? strstr(context, frame) : NULL;
+    long body = stmt >= 0 ? sqlscript_body_start(sql, (size_t)stmt) : -1;
+    long long n = 0;
+    int line;
+    int column;
+
+    if (at == NULL || body < 0 || strncasecmp(sql + stmt, "DO", 2) != 0)
+        return 0;
+    at += sizeof(frame) - 1;
+    while (*at >= '0' && *at <= '9' && n < INT_MAX / 10)
+        n = n * 10 + (*at++ - '0');
+    if (n < 1)
+        return 0;
+    sqlscript_line_of(sql, (size_t)body, &line, &column);
+    return line + (int)n - 1;
+}
+
+/*
+ * Say where in the script q->sql the error of res is, in *q->where and as
+ * one quoted line in the detail: at PostgreSQL's position, else in the DO
+ * block, else at the start of statement number done (the ones before it
+ * returned a result each).
+ */
+static void
+add_script_detail(Error *err, const PGresult *res, const Query *q, int done)
+{
+    const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+    const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+    long stmt = sqlscript_statement_start(q->sql, done);
+    DbScriptPos *w = q->where;
+    const char *line;
+    long long pos;
+    int column;
+    int len;
+
+    if (position != NULL && str_to_ll(position, &pos) && pos >= 1) {
+        sqlscript_line_of(q->sql, sqlscript_char_offset(q->sql, pos), &w->line, &w->column);
+    } else if ((w->line = do_block_line(q->sql, stmt, context)) > 0) {
+        w->column = 0;
+    } else if (stmt >= 0) {
+        sqlscript_line_of(q->sql, (size_t)stmt, &w->line, &column);
+        w->column = 0;
+    } else {
+        return;
+    }
+    line = q->sql;
+    for (int i = 1; i < w->line && strchr(line, '\n') != NULL; i++)
+        line = strchr(line, '\n') + 1;
+    len = (int)strcspn(line, "\r\n");
+    if (len > LINE_SHOWN_MAX) {
+        len = LINE_SHOWN_MAX;
+        while (len > 0 && ((unsigned char)line[len] & 0xC0) == 0x80)
+            len--; /* cut before a character, not inside one */
+    }
+    err_detail_append(err, true, "Line %d: %.*s%s", w->line, len, line,
+                      line[len] != '\0' && line[len] != '\n' && line[len] != '\r' ? "..." : "");
+}
+
 static ErrKind
-result_error(DbConn *db, const PGresult *res, const Query *q, bool cancelled, Error *err)
+result_error(DbConn *db, const PGresult *res, const Query *q, int done, bool cancelled, Error *err)
 {
     const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -762,12 +833,16 @@ result_error(DbConn *db, const PGresult *res, const Query *q, bool cancelled, Er
     if (sqlstate != NULL)
         err_detail_append(err, true, "SQLSTATE %s.", sqlstate);
     /* In a multi-line script the line of the error says more than the whole text. */
-    if (position != NULL && q->shown != NULL && strchr(q->shown, '\n') != NULL)
+    if (q->where != NULL)
+        add_script_detail(err, res, q, done);
+    else if (position != NULL && q->shown != NULL && strchr(q->shown, '\n') != NULL)
         add_position_detail(err, q->shown, position);
     else
         add_query_detail(err, q->shown);
     if (hint != NULL)
         err_hint(err, "%s", hint);
+    else if (q->where != NULL)
+        return kind; /* the caller knows what to advise */
     else if (kind == ERR_DB_PERMISSION)
         err_hint(err, "Check the privileges of the database user; the roles centra_bridge, "
                       "centra_erp and centra_reader are described in docs/schema.md.");
@@ -833,6 +908,7 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
     bool cancelled = false;
     PGresult *keep = NULL;
     ErrKind rc = ERR_OK;
+    int done = 0; /* statements that returned a result before the first error */
     Error later;
 
     if (out != NULL)
@@ -846,7 +922,7 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
         if (rc != ERR_OK)
             return rc;
     }
-    log_trace("sql: %s", q->shown);
+    log_trace("sql: %s", q->shown != NULL ? q->shown : q->sql);
     if (!send_query(db, q))
         return send_error(db, q, err);
     for (;;) {
@@ -869,7 +945,7 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
             break;
         st = PQresultStatus(res);
         if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
-            ErrKind k = result_error(db, res, q, cancelled, e);
+            ErrKind k = result_error(db, res, q, done, cancelled, e);
 
             if (rc == ERR_OK)
                 rc = k;
@@ -886,9 +962,11 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
                 add_query_detail(err, q->shown);
             }
         } else if (out != NULL && rc == ERR_OK) {
+            done++;
             PQclear(keep);
             keep = res;
         } else {
+            done += rc == ERR_OK;
             PQclear(res);
         }
         if (conn_lost(db))
@@ -920,8 +998,19 @@ wrap_result(PGresult *pg)
 ErrKind
 db_exec_timeout(DbConn *db, const char *sql, long long timeout_ms, Error *err)
 {
-    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, timeout_ms};
+    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, timeout_ms, NULL};
 
+    return run_query(db, &q, NULL, err);
+}
+
+ErrKind
+db_exec_script(DbConn *db, const char *sql, long long timeout_ms, DbScriptPos *where, Error *err)
+{
+    /* No text shown: a lost connection or a timeout must not quote the whole script either. */
+    Query q = {QUERY_SIMPLE, sql, NULL, NULL, 0, NULL, timeout_ms, where};
+
+    where->line = 0;
+    where->column = 0;
     return run_query(db, &q, NULL, err);
 }
 
@@ -935,7 +1024,7 @@ ErrKind
 db_query(DbConn *db, const char *sql, int nparams, const char *const *params, DbResult **res,
          Error *err)
 {
-    Query q = {QUERY_PARAMS, sql, sql, NULL, nparams, params, db->opts.statement_timeout_ms};
+    Query q = {QUERY_PARAMS, sql, sql, NULL, nparams, params, db->opts.statement_timeout_ms, NULL};
     PGresult *pg = NULL;
     ErrKind rc;
 
@@ -952,7 +1041,7 @@ db_unlock(DbConn *db, const char *key, unsigned epoch)
 {
     static const char sql[] = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
     const char *params[1] = {key};
-    Query q = {QUERY_PARAMS, sql, sql, NULL, 1, params, CANCEL_GRACE_MS};
+    Query q = {QUERY_PARAMS, sql, sql, NULL, 1, params, CANCEL_GRACE_MS, NULL};
     Error err;
 
     if (db == NULL || epoch == 0 || epoch != db->epoch || conn_lost(db) ||
@@ -976,7 +1065,8 @@ static ErrKind
 prepare_stmt(DbConn *db, DbStmt *s, Error *err)
 {
     Query q = {
-        QUERY_PREPARE, s->sql, s->sql, s->name, s->nparams, NULL, db->opts.statement_timeout_ms};
+        QUERY_PREPARE, s->sql, s->sql, s->name, s->nparams, NULL, db->opts.statement_timeout_ms,
+        NULL};
     ErrKind rc = run_query(db, &q, NULL, err);
 
     /* run_query may have reconnected first: the statement lives on the new epoch. */
@@ -1030,8 +1120,14 @@ db_exec_prepared(DbConn *db, const char *name, int nparams, const char *const *p
         if (rc != ERR_OK)
             return rc;
     }
-    q = (Query){
-        QUERY_PREPARED, s->name, s->sql, s->name, nparams, params, db->opts.statement_timeout_ms};
+    q = (Query){QUERY_PREPARED,
+                s->name,
+                s->sql,
+                s->name,
+                nparams,
+                params,
+                db->opts.statement_timeout_ms,
+                NULL};
     rc = run_query(db, &q, res != NULL ? &pg : NULL, err);
     if (rc == ERR_OK && res != NULL)
         *res = wrap_result(pg);
@@ -1069,7 +1165,7 @@ collect_results(DbConn *db, const Query *q, bool expect_copy_in, bool aborting, 
         if (st == PGRES_COMMAND_OK && rows != NULL)
             *rows = strtoll(PQcmdTuples(res), NULL, 10);
         if (st == PGRES_FATAL_ERROR && !aborting && rc == ERR_OK)
-            rc = result_error(db, res, q, cancelled, err);
+            rc = result_error(db, res, q, 0, cancelled, err);
         PQclear(res);
         if (conn_lost(db))
             break;
@@ -1086,7 +1182,7 @@ collect_results(DbConn *db, const Query *q, bool expect_copy_in, bool aborting, 
 ErrKind
 db_copy_begin(DbConn *db, const char *sql, Error *err)
 {
-    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, db->opts.statement_timeout_ms};
+    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, db->opts.statement_timeout_ms, NULL};
 
     if (conn_lost(db))
         return lost_error(db, "before COPY", &q, err);
@@ -1099,7 +1195,7 @@ db_copy_begin(DbConn *db, const char *sql, Error *err)
 ErrKind
 db_copy_put(DbConn *db, const char *data, size_t len, Error *err)
 {
-    Query q = {QUERY_SIMPLE, "COPY", "COPY", NULL, 0, NULL, 0};
+    Query q = {QUERY_SIMPLE, "COPY", "COPY", NULL, 0, NULL, 0, NULL};
 
     while (len > 0) {
         int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
@@ -1116,7 +1212,8 @@ ErrKind
 db_copy_end(DbConn *db, const char *abort_reason, long long *rows, Error *err)
 {
     Query q = {
-        QUERY_SIMPLE, "COPY", "COPY (end of data)", NULL, 0, NULL, db->opts.statement_timeout_ms};
+        QUERY_SIMPLE, "COPY", "COPY (end of data)", NULL, 0, NULL, db->opts.statement_timeout_ms,
+        NULL};
 
     if (rows != NULL)
         *rows = 0;
@@ -1146,7 +1243,7 @@ await_copy_out(DbConn *db, const Query *q, long long *deadline, bool *cancelled,
         return ERR_OK;
     }
     if (st == PGRES_FATAL_ERROR)
-        rc = result_error(db, res, q, *cancelled, err);
+        rc = result_error(db, res, q, 0, *cancelled, err);
     else {
         rc = err_set(err, ERR_INTERNAL, "the statement did not start a COPY TO STDOUT");
         add_query_detail(err, q->shown);
@@ -1200,7 +1297,7 @@ pump_copy_out(DbConn *db, const Query *q, DbCopyOutFn fn, void *arg, long long *
 ErrKind
 db_copy_out(DbConn *db, const char *sql, DbCopyOutFn fn, void *arg, long long *rows, Error *err)
 {
-    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, db->opts.statement_timeout_ms};
+    Query q = {QUERY_SIMPLE, sql, sql, NULL, 0, NULL, db->opts.statement_timeout_ms, NULL};
     long long deadline = q.timeout_ms > 0 ? backoff_now_ms() + q.timeout_ms : 0;
     bool cancelled = false;
     ErrKind rc;
@@ -1294,7 +1391,8 @@ db_begin(DbConn *db, Error *err)
 ErrKind
 db_commit(DbConn *db, Error *err)
 {
-    Query q = {QUERY_SIMPLE, "COMMIT", "COMMIT", NULL, 0, NULL, db->opts.statement_timeout_ms};
+    Query q = {QUERY_SIMPLE, "COMMIT", "COMMIT", NULL, 0, NULL, db->opts.statement_timeout_ms,
+               NULL};
     PGresult *res = NULL;
     ErrKind rc;
 

@@ -436,14 +436,22 @@ is_recorded(DbConn *db, const char *version, bool *recorded, Error *err)
 
 /*
  * Our own SQL failing is a failed statement, whatever its SQLSTATE: "run
- * migrate" would be no advice inside migrate.
+ * migrate" would be no advice inside migrate.  PostgreSQL's hint, if it gave
+ * one, stays.  what names the file ("migration "0001_initial.sql""), at the
+ * place in it.
  */
 static ErrKind
-explain_step_failure(Error *err)
+explain_step_failure(Error *err, const char *what, const DbScriptPos *at)
 {
+    if (at->line > 0 && at->column > 0)
+        err_prefix(err, "%s failed at line %d, column %d", what, at->line, at->column);
+    else if (at->line > 0)
+        err_prefix(err, "%s failed at line %d", what, at->line);
+    else
+        err_prefix(err, "%s failed", what);
     if (err->kind == ERR_DB_SCHEMA)
         err->kind = ERR_DB_QUERY;
-    if (err->kind == ERR_DB_QUERY)
+    if (err->kind == ERR_DB_QUERY && err->hint[0] == '\0')
         err_hint(err, "Nothing of this step was kept; the migrations before it stay applied.");
     return err->kind;
 }
@@ -451,11 +459,13 @@ explain_step_failure(Error *err)
 static ErrKind
 run_migration_sql(DbConn *db, const SqlFile *m, Error *err)
 {
-    ErrKind rc = db_exec_timeout(db, m->sql, 0, err);
+    DbScriptPos at;
+    char what[160];
+    ErrKind rc = db_exec_script(db, m->sql, 0, &at, err);
 
     if (rc != ERR_OK) {
-        err_prefix(err, "migration \"%s\" failed", m->name);
-        return explain_step_failure(err);
+        snprintf(what, sizeof(what), "migration \"%s\"", m->name);
+        return explain_step_failure(err, what, &at);
     }
     if (!db_in_transaction(db)) {
         err_set(err, ERR_INTERNAL, "migration \"%s\" ended its own transaction", m->name);
@@ -519,10 +529,13 @@ apply_objects(DbConn *db, const MigrationSet *set, MigrateOutcome *out, Error *e
     ErrKind rc = begin_step(db, out, err);
 
     for (size_t i = 0; rc == ERR_OK && i < set->nobjects; i++) {
-        rc = db_exec_timeout(db, set->objects[i].sql, 0, err);
+        DbScriptPos at;
+        char what[160];
+
+        rc = db_exec_script(db, set->objects[i].sql, 0, &at, err);
         if (rc != ERR_OK) {
-            err_prefix(err, "applying \"sql/%s\" failed", set->objects[i].name);
-            rc = explain_step_failure(err);
+            snprintf(what, sizeof(what), "applying \"sql/%s\"", set->objects[i].name);
+            rc = explain_step_failure(err, what, &at);
         } else {
             log_detail("applied sql/%s", set->objects[i].name);
         }

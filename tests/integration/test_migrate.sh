@@ -55,6 +55,37 @@ assert_contains "$ERR" "$pending_msg: run \"centra-bridge migrate\"" "and says w
 assert_eq "0" "$(q "$fresh" "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'centra%'")" \
     "and changes nothing"
 
+# --- a failing migration names its file and line -------------------------------
+conflict=$(new_db)
+q "$conflict" "CREATE SCHEMA centra_outbox; CREATE TABLE centra_outbox.prices (x int)" >/dev/null
+prices_line=$(grep -n '^CREATE TABLE centra_outbox.prices ' "$CB_SOURCE_DIR/migrations/0003_outbox.sql" |
+    cut -d: -f1)
+DATABASE_URL=$(db_url "$conflict") run_cb migrate
+assert_eq 70 "$RC" "a failing migration exits 70"
+assert_contains "$ERR" "migration \"0003_outbox.sql\" failed at line $prices_line: relation \"prices\" already exists" \
+    "naming the file and the line of the failing statement ($prices_line)"
+assert_contains "$ERR" "detail: Line $prices_line: CREATE TABLE centra_outbox.prices (" \
+    "quoting that line only"
+assert_contains "$ERR" "hint: Nothing of this step was kept; the migrations before it stay applied." \
+    "and saying what was kept"
+assert_not_contains "$ERR" "Query was" "without the file's text"
+assert_not_contains "$ERR" "The ERP's write side" "nor its header comment"
+assert_eq "2" "$(q "$conflict" "SELECT max(version) FROM centra.schema_migrations")" \
+    "the migrations before it stay applied"
+
+# --- a user who does not own the schemas -----------------------------------------
+notowner="cb_notowner_$$"
+q postgres "CREATE ROLE $notowner LOGIN IN ROLE centra_bridge" >/dev/null
+DATABASE_URL="postgresql://$notowner@$PGHOST:$PGPORT/$db" run_cb migrate
+q postgres "DROP ROLE $notowner" >/dev/null
+assert_eq 78 "$RC" "a user who does not own the schemas cannot migrate (78)"
+assert_contains "$ERR" "applying \"sql/10_views.sql\" failed at line " "naming the sql/ file and a line"
+assert_contains "$ERR" "hint: Run \"centra-bridge migrate\" as the owner of the schemas centra and centra_outbox" \
+    "and who can"
+assert_not_contains "$ERR" "Query was" "without the file's text"
+assert_not_contains "$ERR" "Views for DBAs and the warehouse" "nor its header comment"
+assert_eq "1" "$(grep -c 'Line [0-9]*: ' <<<"$ERR")" "quoting one line of it"
+
 # --- concurrent runs ---------------------------------------------------------
 conc=$(new_db)
 pids=()

@@ -104,14 +104,62 @@ START_TEST(a_failing_migration_leaves_no_trace_and_names_its_line)
     MigrateOutcome out;
 
     ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_DB_QUERY);
-    ck_assert_str_eq(err.message,
-                     "migration \"0002_bad.sql\" failed: syntax error at or near \"TABLEE\"");
-    ck_assert_str_eq(err.detail,
-                     "SQLSTATE 42601.\nThe error is at line 3: CREATE TABLEE centra.t3 (a int);");
+    ck_assert_str_eq(err.message, "migration \"0002_bad.sql\" failed at line 3, column 8: syntax "
+                                  "error at or near \"TABLEE\"");
+    ck_assert_str_eq(err.detail, "SQLSTATE 42601.\nLine 3: CREATE TABLEE centra.t3 (a int);");
     ck_assert_str_eq(scalar("SELECT string_agg(version::text, ',') FROM centra.schema_migrations"),
                      "1");
     ck_assert_str_eq(scalar("SELECT to_regclass('centra.t1') IS NOT NULL"), "t");
     ck_assert_str_eq(scalar("SELECT to_regclass('centra.t2') IS NULL"), "t");
+}
+END_TEST
+
+START_TEST(an_error_without_a_position_names_the_line_of_its_statement)
+{
+    static const SqlFile m[] = {
+        FILE_OF("0001_a.sql",
+                "-- a header; with a semicolon\n"
+                "CREATE FUNCTION centra.f() RETURNS int LANGUAGE plpgsql AS $f$\n"
+                "BEGIN\n"
+                "    RETURN 1; -- ;\n"
+                "END\n"
+                "$f$;\n"
+                "CREATE FUNCTION centra.g() RETURNS int LANGUAGE sql\n"
+                "BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END;\n"
+                "SELECT 'a;b', E'c\\';d', \"x;y\" FROM (SELECT 1 AS \"x;y\") s; /* ; /* ; */ */\n"
+                ";;\n"
+                "CREATE TABLE centra.t1 (a int);\n"
+                "CREATE TABLE\n"
+                "    centra.t1 (b int);\n")};
+    MigrationSet set = set_of(m, 1, NULL, 0);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.message,
+                     "migration \"0001_a.sql\" failed at line 12: relation \"t1\" already exists");
+    ck_assert_str_eq(err.detail, "SQLSTATE 42P07.\nLine 12: CREATE TABLE");
+    ck_assert_str_eq(err.hint,
+                     "Nothing of this step was kept; the migrations before it stay applied.");
+}
+END_TEST
+
+START_TEST(an_error_in_a_do_block_names_its_line)
+{
+    static const SqlFile m[] = {FILE_OF("0001_a.sql", "SELECT 1;\n"
+                                                      "DO $$\n"
+                                                      "BEGIN\n"
+                                                      "    PERFORM 1;\n"
+                                                      "    RAISE EXCEPTION 'boom'\n"
+                                                      "        USING HINT = 'Do not.';\n"
+                                                      "END\n"
+                                                      "$$;\n")};
+    MigrationSet set = set_of(m, 1, NULL, 0);
+    MigrateOutcome out;
+
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_DB_QUERY);
+    ck_assert_str_eq(err.message, "migration \"0001_a.sql\" failed at line 5: boom");
+    ck_assert_str_eq(err.detail, "SQLSTATE P0001.\nLine 5:     RAISE EXCEPTION 'boom'");
+    ck_assert_str_eq(err.hint, "Do not.");
 }
 END_TEST
 
@@ -194,8 +242,8 @@ START_TEST(a_failing_sql_file_is_named)
     MigrateOutcome out;
 
     ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_DB_QUERY);
-    ck_assert_str_eq(err.message,
-                     "applying \"sql/20_bad.sql\" failed: column \"nope\" does not exist");
+    ck_assert_str_eq(err.message, "applying \"sql/20_bad.sql\" failed at line 1, column 44: "
+                                  "column \"nope\" does not exist");
     /* The migration stays; the sql/ files are all or nothing. */
     ck_assert_str_eq(scalar("SELECT count(*) FROM centra.schema_migrations"), "1");
     ck_assert_str_eq(scalar("SELECT to_regclass('centra.v1') IS NULL"), "t");
@@ -253,6 +301,8 @@ migrate_lib_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, a_failing_migration_leaves_no_trace_and_names_its_line);
+    tcase_add_test(tc, an_error_without_a_position_names_the_line_of_its_statement);
+    tcase_add_test(tc, an_error_in_a_do_block_names_its_line);
     tcase_add_test(tc, an_upgrade_applies_only_what_is_new);
     tcase_add_test(tc, an_edited_migration_is_refused);
     tcase_add_test(tc, a_migration_older_than_an_applied_one_is_refused);

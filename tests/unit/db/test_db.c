@@ -424,6 +424,31 @@ START_TEST(errors_in_long_scripts_point_at_the_line)
 }
 END_TEST
 
+START_TEST(a_script_error_names_the_line_of_the_failing_statement_not_the_text)
+{
+    static const char sql[] = "-- header text\nSELECT 1;\nSELECT 2;\n\nCREATE TABLE t (a int);\n";
+    static const FakeStep script[] = {CONNECT_OK,
+                                      {.kind = FAKE_SEND,
+                                       .nresults = 3,
+                                       .results = {OK_RESULT,
+                                                   OK_RESULT,
+                                                   {.status = PGRES_FATAL_ERROR,
+                                                    .sqlstate = "42P07",
+                                                    .message = "relation \"t\" already exists"}}}};
+    DbConn *db = connected(script, CB_LENGTH(script));
+    DbScriptPos at;
+
+    ck_assert_int_eq(db_exec_script(db, sql, 0, &at, &err), ERR_DB_QUERY);
+    ck_assert_int_eq(at.line, 5);
+    ck_assert_int_eq(at.column, 0);
+    ck_assert_str_eq(err.message, "relation \"t\" already exists");
+    ck_assert_str_eq(err.detail, "SQLSTATE 42P07.\nLine 5: CREATE TABLE t (a int);");
+    ck_assert_str_eq(err.hint, "");
+    db_free(db);
+    fake_pq_verify();
+}
+END_TEST
+
 START_TEST(the_first_error_of_a_script_wins)
 {
     static const FakeStep script[] = {
@@ -906,6 +931,7 @@ db_suite(void)
     tcase_add_test(stmt, statement_errors_carry_detail_hint_and_query);
     tcase_add_test(stmt, a_missing_privilege_gets_a_hint);
     tcase_add_test(stmt, errors_in_long_scripts_point_at_the_line);
+    tcase_add_test(stmt, a_script_error_names_the_line_of_the_failing_statement_not_the_text);
     tcase_add_test(stmt, the_first_error_of_a_script_wins);
     tcase_add_test(stmt, a_statement_past_its_deadline_is_cancelled);
     tcase_add_test(stmt, a_lost_connection_is_reported_then_reestablished);
