@@ -103,6 +103,8 @@ assert_eq "$n_mig" "$(q "$conc" "SELECT count(*) FROM centra.schema_migrations")
     "and the migration is applied exactly once"
 assert_eq "1" "$(cat "$cb_tmp"/c*.err | grep -c 'applied migration 0001_initial.sql')" \
     "by exactly one of them"
+assert_eq "$n_mig" "$(cat "$cb_tmp"/c*.err | grep -c 'applied migration ')" \
+    "each migration by exactly one of them (they take turns step by step)"
 
 # --- waiting for the lock ----------------------------------------------------
 locked=$(new_db)
