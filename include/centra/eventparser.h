@@ -82,6 +82,7 @@ typedef struct EvpStats {
     int quarantined;     /* of which quarantined */
     int replaced_chars;  /* invalid XML characters replaced */
     bool malformed;      /* the answer was cut short by an XML error */
+    bool rest_unread;    /* ...before its document element ended: what followed was not read */
     bool stopped_at_cap; /* the answer exceeded max_response */
 } EvpStats;
 

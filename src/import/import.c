@@ -759,6 +759,12 @@ load_file(Importer *im, const char *path, Error *err)
                  "quarantined)",
                  path, r.counts.received, r.counts.applied, r.counts.stale, r.counts.unhandled,
                  r.counts.duplicate, r.counts.quarantined);
+    if (rc == ERR_OK && evp_stats(p).rest_unread)
+        log_warn("\"%s\" was read up to its XML error only: events after it in the file were "
+                 "not loaded.  They are in the raw bytes of the quarantined event "
+                 "(centra.events.raw): fix them and load them (docs/operations.md, "
+                 "\"Quarantined events\")",
+                 path);
     evp_free(p);
     dynbuf_free(&source);
     fclose(f);

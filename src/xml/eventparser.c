@@ -1517,6 +1517,7 @@ xml_error(EvParser *p, Error *err)
     }
     p->draining = true;
     p->stats.malformed = true;
+    p->stats.rest_unread = !p->root_closed;
     dynbuf_reset(&p->reason);
     (void)dynbuf_addf(&p->reason, "malformed XML %s", why);
     raw_drop_before(p, broken_start(p));
@@ -1529,6 +1530,7 @@ huge_token_error(EvParser *p)
 {
     p->draining = true;
     p->stats.malformed = true;
+    p->stats.rest_unread = !p->root_closed;
     dynbuf_reset(&p->reason);
     (void)dynbuf_addf(&p->reason,
                       "a single tag or comment is longer than %lld bytes (centra_max_text_size)",

@@ -629,12 +629,15 @@ cb load "$GUIDE/dtc_order_event_with_guide_typo.xml"
 assert_eq 1 "$RC" "load of the guide's answer with its typo exits 1"
 assert_contains "$ERR" "] event 115 quarantined: malformed XML at line 15" \
     "the log warns that event 115 was quarantined"
+assert_contains "$ERR" "was read up to its XML error only: events after it in the file were not loaded" \
+    "and that what follows the error in the file was not read"
 assert_eq "115|quarantined|order|30|t|t|f" "$(q "$DB" "SELECT event_id, status, type, entry, raw IS NOT NULL,
     error LIKE 'malformed XML at line %', done_at IS NOT NULL FROM centra.events")" \
     "event 115 is quarantined with its raw bytes and the parser's line, not acknowledged"
 assert_eq "0" "$(q "$DB" "SELECT count(*) FROM centra.orders")" "no order is stored from it"
 cb load "$GUIDE/empty_queue.xml"
 assert_eq "0|1" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events")" "load of the empty queue exits 0 and stores nothing"
+assert_not_contains "$ERR" "was read up to its XML error only" "a whole answer has no such warning"
 cb load "$GUIDE/dtc_order_event.xml" "$GUIDE/wholesale_order_event.xml"
 assert_eq "0|115:applied 121:applied|30,25" "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status, ' '
     ORDER BY event_id) FROM centra.events")|$(q "$DB" "SELECT string_agg(order_id, ',' ORDER BY order_id DESC)
