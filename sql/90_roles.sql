@@ -7,7 +7,8 @@
 --                    migration history, which only migrate writes
 --     centra_erp     the ERP: reads staging, enqueues messages (operation,
 --                    entity_key, payload only), inserts into the typed outbox
---                    tables and calls the enqueue_* functions (SECURITY
+--                    tables (their input columns only: not id, created_at,
+--                    message_id) and calls the enqueue_* functions (SECURITY
 --                    DEFINER); never updates or deletes staging rows or queued
 --                    messages
 --     centra_reader  DBAs and reports: read-only
@@ -77,10 +78,30 @@ BEGIN
         GRANT SELECT ON ALL TABLES IN SCHEMA centra, centra_outbox TO centra_erp;
         -- Only what to send: status, attempts, leases and answers are the exporter's.
         GRANT INSERT (operation, entity_key, payload) ON centra_outbox.messages TO centra_erp;
-        -- The typed tables (0003_outbox.sql): insert only; their triggers enqueue.
-        GRANT INSERT ON centra_outbox.stock_updates, centra_outbox.order_status_updates,
+        -- The typed tables (0003_outbox.sql): insert only, their triggers enqueue; and only
+        -- the input columns.  id (an identity: a forged one, OVERRIDING SYSTEM VALUE, makes a
+        -- later insert fail on it), created_at and message_id are the tables' own.  The
+        -- REVOKE first takes back INSERT on the whole table that migrate granted before.
+        REVOKE INSERT ON centra_outbox.stock_updates, centra_outbox.order_status_updates,
             centra_outbox.shipment_updates, centra_outbox.item_cancellations,
-            centra_outbox.refunds, centra_outbox.products, centra_outbox.prices TO centra_erp;
+            centra_outbox.refunds, centra_outbox.products, centra_outbox.prices FROM centra_erp;
+        GRANT INSERT (product_id, variation_id, size_id, warehouse_id, qty)
+            ON centra_outbox.stock_updates TO centra_erp;
+        GRANT INSERT (order_id, status, locked) ON centra_outbox.order_status_updates
+            TO centra_erp;
+        GRANT INSERT (order_id, shipment_id, action, appendix, good_to_go, lines,
+                      shipping_subtotal, carrier, service, tracking, capture, order_status)
+            ON centra_outbox.shipment_updates TO centra_erp;
+        GRANT INSERT (order_id, orderitem_id, qty) ON centra_outbox.item_cancellations
+            TO centra_erp;
+        GRANT INSERT (order_id, refund_id, shipment_id, appendix, status, lines)
+            ON centra_outbox.refunds TO centra_erp;
+        GRANT INSERT (product_id, status, sku, description, folder, brand_id, brand_name,
+                      collection_id, collection_name, variations)
+            ON centra_outbox.products TO centra_erp;
+        GRANT INSERT (pricelist_id, product_id, variation_id, price, priceb, altered_price,
+                      altered_priceb)
+            ON centra_outbox.prices TO centra_erp;
         GRANT EXECUTE ON FUNCTION
             centra_outbox.enqueue_market(text, integer, text, text),
             centra_outbox.enqueue_size(text, text, text, text, text, text),

@@ -75,6 +75,60 @@ out=$(as bridge "DELETE FROM centra.schema_migrations")
 assert_contains "$out" "permission denied for table schema_migrations" \
     "but cannot rewrite the migration history"
 
+# --- the typed outbox tables: the ERP gives the input columns, not id, created_at, message_id ---
+DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb load \
+    "$CB_SOURCE_DIR/tests/fixtures/guide/dtc_order_event.xml" \
+    "$CB_SOURCE_DIR/tests/fixtures/guide/wholesale_order_event.xml"
+assert_eq 0 "$RC" "(the guide's orders 30 and 25 are loaded)"
+out=$(as erp "INSERT INTO centra_outbox.stock_updates (id, product_id, variation_id, size_id,
+                  warehouse_id, qty) OVERRIDING SYSTEM VALUE VALUES (1000000, 'P', 'P', 'S', 'W', 1)")
+assert_contains "$out" "permission denied for table stock_updates" \
+    "centra_erp cannot give a typed row's id (OVERRIDING SYSTEM VALUE)"
+out=$(as erp "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty, created_at)
+              VALUES ('25', '71', 1, '2000-01-01')")
+assert_contains "$out" "permission denied for table item_cancellations" \
+    "nor its created_at"
+out=$(as erp "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price, message_id)
+              VALUES ('L', 'P', 1, 1)")
+assert_contains "$out" "permission denied for table prices" "nor its message_id"
+bad=''
+for stmt in \
+    "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+     VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 1)" \
+    "INSERT INTO centra_outbox.order_status_updates (order_id, status, locked)
+     VALUES ('25', 'confirmed', true)" \
+    "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, appendix, good_to_go,
+         lines, shipping_subtotal, order_status)
+     VALUES ('25', 'shipment-25-1', 'create', 1, true, '[{\"orderitem\": \"68\", \"qty\": 1}]', 12,
+             'processing')" \
+    "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, carrier, service,
+         tracking, capture)
+     VALUES ('30', '8', 'ship', 'UPS', 'STANDARD', '1Z1', true)" \
+    "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '71', 1)" \
+    "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, appendix, status, lines)
+     VALUES ('30', 'r-erp-1', '8', 1, 'confirmed', '[{\"orderitem\": \"81\", \"qty\": 1}]')" \
+    "INSERT INTO centra_outbox.products (product_id, status, sku, description, folder, brand_id,
+         brand_name, collection_id, collection_name, variations)
+     VALUES ('PWC', 'active', '01', 'Chair', 'Furniture', 'B', 'Brand', 'C', 'Coll',
+             '[{\"id\": \"PWC\", \"sizes\": [{\"id\": \"OS\"}]}]')" \
+    "INSERT INTO centra_outbox.prices (pricelist_id, product_id, variation_id, price, priceb,
+         altered_price, altered_priceb)
+     VALUES ('USD-Wholesale', 'T001', 'T001_RED', 45, 123, 50, 150)"; do
+    out=$(as erp "$stmt RETURNING message_id IS NOT NULL")
+    [[ $out == t ]] || bad+="${stmt%%(*}: $out"$'\n'
+done
+assert_eq "" "$bad" "centra_erp inserts rows of every typed outbox table, each input column given"
+assert_eq "t" "$(q creatordb "SELECT count(DISTINCT id) = count(*) AND max(id) < 1000
+    FROM centra_outbox.stock_updates")" "(the ids stay the table's own)"
+# A database migrated before keeps INSERT on whole typed tables until migrate takes it back.
+q creatordb "GRANT INSERT ON centra_outbox.stock_updates TO centra_erp" >/dev/null
+DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
+assert_eq "0|f|f|t" "$RC|$(q creatordb "SELECT has_column_privilege('centra_erp',
+        'centra_outbox.stock_updates', 'id', 'INSERT'),
+    has_column_privilege('centra_erp', 'centra_outbox.stock_updates', 'created_at', 'INSERT'),
+    has_column_privilege('centra_erp', 'centra_outbox.stock_updates', 'qty', 'INSERT')")" \
+    "migrate takes back INSERT on a whole typed table granted by an earlier version"
+
 # --- every table of both schemas, from information_schema (issue 7) --------------------------
 # tables SCHEMA [EXCEPT]: the base tables of SCHEMA, one a line.
 tables() {
