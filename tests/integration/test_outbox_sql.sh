@@ -251,6 +251,38 @@ assert_contains "$out" 'ERROR:  22023: market type "b2b" is not one Centra accep
 out=$(err "SELECT centra_outbox.enqueue_account('A', 'x', shipping_address => '{\"street\": \"x\"}')")
 assert_contains "$out" 'ERROR:  22023: shipping_address has an unknown key "street"' "an unknown address key is refused"
 
+# --- a known key of a single value given an object or array (migration 0011) ----------------
+out=$(err "SELECT centra_outbox.enqueue_customer('23', 1, '{\"firstname\": {\"a\": \"b\"}}')")
+assert_eq "ERROR:  22023: fields.firstname must be a single value
+DETAIL:  It is the JSON object {\"a\": \"b\"}.
+HINT:  Give firstname as a string or a number: an object or array would be sent as elements inside <firstname>." \
+    "$out" "enqueue_customer: a known field given an object is refused, not sent as <firstname><a>"
+out=$(err "SELECT centra_outbox.enqueue_customer('23', 1, '{\"email\": [\"a@example.com\"]}')")
+assert_contains "$out" 'ERROR:  22023: fields.email must be a single value' "and one given an array"
+out=$(err "SELECT centra_outbox.enqueue_account('A', 'x', account_address => '{\"city\": {\"name\": \"Oslo\"}}')")
+assert_contains "$out" 'ERROR:  22023: account_address.city must be a single value' \
+    "enqueue_account: an address field given an object is refused"
+out=$(err "SELECT centra_outbox.enqueue_account('A', 'x', buyers => '[{\"id\": \"b1\", \"email\": [\"x\"]}]')")
+assert_contains "$out" 'ERROR:  22023: buyers[0].email must be a single value' \
+    "and a buyer's field given an array"
+out=$(err "INSERT INTO centra_outbox.products (product_id, variations)
+           VALUES ('X', '[{\"id\": \"X\", \"description\": {\"en\": \"Red\"}}]')")
+assert_contains "$out" 'ERROR:  22023: variations[0].description must be a single value' \
+    "products: a variation's field given an object is refused"
+out=$(err "INSERT INTO centra_outbox.products (product_id, variations)
+           VALUES ('X', '[{\"id\": \"X\", \"sizes\": [{\"id\": \"S\", \"ean\": [\"1\", \"2\"]}]}]')")
+assert_contains "$out" 'ERROR:  22023: variations[0].sizes[0].ean must be a single value' \
+    "and a size's field given an array"
+out=$(err "INSERT INTO centra_outbox.products (product_id, variations)
+           VALUES ('X', '[{\"id\": \"X\", \"sizetable\": {\"id\": \"SML\"}}]')")
+assert_eq "ERROR:  22023: variations[0].sizetable must be a single value
+DETAIL:  It is the JSON object {\"id\": \"SML\"}.
+HINT:  Give sizetable as a string or a number: an object or array would be sent as elements inside <sizetable><id>." \
+    "$out" "and the sizetable given an object (it is the sizetable's id)"
+out=$(msg "SELECT centra_outbox.enqueue_customer('23', 1, '{\"firstname\": \"A\", \"zipcode\": 12345, \"telephone\": null}')")
+assert_contains "$out" '{"id":"23","store":1,"firstname":"A","zipcode":12345}' \
+    "strings, numbers and null (left out) are still accepted"
+
 # --- any message: the payload must be writable as XML ----------------------------------------
 direct() { # PAYLOAD-SQL: insert a message directly
     err "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
