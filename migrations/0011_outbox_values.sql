@@ -15,6 +15,16 @@
 --       writes itself.  The other enqueue_* functions take typed arguments,
 --       and order_lines_json() already refused anything but a string or
 --       number for orderitem and qty.
+--     - A whole quantity beyond integer: item_cancellations.qty 1e12 said
+--       "must be a whole number" (it is whole), a lines qty of 100000000000
+--       in shipment_updates or refunds gave PostgreSQL's bare "value ... is
+--       out of range for type integer" from order_lines_json(), and
+--       stock_updates.qty 1e12 said "must be a whole number" too.  The new
+--       line_qty() says that the quantity is larger than any order line can
+--       hold (or, far below integer, that it must be positive), for the
+--       lines of shipments and refunds and for cancellations; the stock
+--       trigger says that stock must not be larger than 2147483647.  What is
+--       stored and sent does not change.
 
 -- ---------------------------------------------------------------------------
 -- single values under known keys
@@ -147,3 +157,231 @@ COMMENT ON FUNCTION centra_outbox.products_variations_json(jsonb) IS
     'The <variations> element of a products_Update payload from products.variations (see that '
     'column), in the element order of Centra''s documentation; refuses unknown keys, and an '
     'object or array where a single value belongs (a field of a variation or size, sizetable).';
+
+-- ---------------------------------------------------------------------------
+-- quantities beyond integer
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION centra_outbox.line_qty(qty numeric, orderitem_id text, source text, path text)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    IF qty > 2147483647 THEN
+        PERFORM centra_outbox.refuse(
+            format('quantity %s of orderitem "%s" is larger than any order line can hold', qty,
+                   orderitem_id),
+            format('centra_outbox.%s (%s) gives quantity %s; an order line holds at most '
+                   '2147483647.', source, path, qty),
+            'Give at most the quantity of the order line (centra.order_lines.qty).');
+    END IF;
+    IF qty < -2147483648 THEN
+        PERFORM centra_outbox.refuse(
+            format('quantity of orderitem "%s" must be positive', orderitem_id),
+            format('centra_outbox.%s (%s) gives quantity %s.', source, path, qty),
+            'Give a whole number of at least 1.');
+    END IF;
+    RETURN qty::integer;
+END
+$$;
+COMMENT ON FUNCTION centra_outbox.line_qty(numeric, text, text, text) IS
+    'A whole quantity qty of orderitem orderitem_id as integer, for order_item(): refuses '
+    '(22023) one above 2147483647 as larger than any order line can hold, and one below '
+    'integer as not positive, instead of PostgreSQL''s "out of range for type integer". source '
+    'and path name the row in the error. NULL for NULL.';
+
+CREATE OR REPLACE FUNCTION centra_outbox.order_lines_json(order_id text, lines jsonb, source text,
+                                               with_orderitem boolean)
+RETURNS json
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    e jsonb;
+    i integer := 0;
+    k text;
+    path text;
+    seen text[] := '{}';
+    result json;
+BEGIN
+    IF lines IS NULL OR jsonb_typeof(lines) <> 'array' OR jsonb_array_length(lines) = 0 THEN
+        PERFORM centra_outbox.refuse(
+            'lines must be a non-empty JSON array',
+            format('centra_outbox.%s.lines is %s.', source, coalesce(lines::text, 'NULL')),
+            'Give the order lines as [{"orderitem": "68", "qty": 1}, ...].');
+    END IF;
+    FOR e IN SELECT value FROM jsonb_array_elements(lines) LOOP
+        path := format('lines[%s]', i);
+        IF jsonb_typeof(e) <> 'object' THEN
+            PERFORM centra_outbox.refuse(
+                format('%s must be an object', path),
+                format('centra_outbox.%s.%s is %s.', source, path, e::text),
+                'Give each line as {"orderitem": "68", "qty": 1}.');
+        END IF;
+        FOR k IN SELECT jsonb_object_keys(e) LOOP
+            IF k NOT IN ('orderitem', 'qty') THEN
+                PERFORM centra_outbox.refuse(
+                    format('%s has an unknown key "%s"', path, k),
+                    format('centra_outbox.%s.%s is %s.', source, path, e::text),
+                    'A line has exactly the keys "orderitem" and "qty".');
+            END IF;
+        END LOOP;
+        IF coalesce(jsonb_typeof(e -> 'orderitem'), 'null') NOT IN ('string', 'number')
+           OR coalesce(jsonb_typeof(e -> 'qty'), 'null') <> 'number'
+           OR (e ->> 'qty') !~ '^-?[0-9]+$' THEN
+            PERFORM centra_outbox.refuse(
+                format('%s needs an orderitem and a whole quantity', path),
+                format('centra_outbox.%s.%s is %s.', source, path, e::text),
+                'Give each line as {"orderitem": "68", "qty": 1}.');
+        END IF;
+        IF (e ->> 'orderitem') = ANY (seen) THEN
+            PERFORM centra_outbox.refuse(
+                format('orderitem "%s" appears twice in lines', e ->> 'orderitem'),
+                format('centra_outbox.%s.%s repeats it.', source, path),
+                'Give each orderitem once, with the total quantity.');
+        END IF;
+        seen := seen || (e ->> 'orderitem');
+        PERFORM centra_outbox.order_item(
+            order_id, e ->> 'orderitem',
+            centra_outbox.line_qty((e ->> 'qty')::numeric, e ->> 'orderitem', source, path),
+            source, path);
+        i := i + 1;
+    END LOOP;
+    -- One <product> per product and variation, in the order of their first line.
+    WITH l AS (
+        SELECT x.ord, x.item ->> 'orderitem' AS orderitem, (x.item ->> 'qty')::integer AS qty,
+               ol.product_id, ol.variation_id, ol.size_id
+        FROM jsonb_array_elements(lines) WITH ORDINALITY AS x (item, ord)
+        JOIN centra.order_lines ol
+          ON ol.order_id = order_lines_json.order_id AND ol.orderitem_id = x.item ->> 'orderitem'
+    ), g AS (
+        SELECT l.product_id, l.variation_id, min(l.ord) AS first,
+               string_agg(CASE WHEN with_orderitem
+                               THEN json_build_object('id', l.size_id, 'qty', l.qty,
+                                                      'orderitem',
+                                                      json_build_object('id', l.orderitem))
+                               ELSE json_build_object('id', l.size_id, 'qty', l.qty) END::text,
+                          ', ' ORDER BY l.ord) AS sizes
+        FROM l GROUP BY l.product_id, l.variation_id
+    )
+    SELECT ('{"product" : [' || string_agg(
+                json_build_object('id', g.product_id,
+                                  'variation', json_build_object('id', g.variation_id),
+                                  'sizes', json_build_object('size', ('[' || g.sizes || ']')::json)
+                                 )::text, ', ' ORDER BY g.first) || ']}')::json
+    INTO result FROM g;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION centra_outbox.order_lines_json(text, jsonb, text, boolean) IS
+    'The <products> of a shipment or refund from lines, a JSON array of {"orderitem", "qty"}: '
+    'each line checked with order_item (its quantity by line_qty first: whole, within '
+    'integer), grouped into one <product> per product and variation (in the order of their '
+    'first line) with one <size> per line ({id, qty} and, when with_orderitem, '
+    '<orderitem><id>).';
+
+CREATE OR REPLACE FUNCTION centra_outbox.item_cancellations_enqueue()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o json;
+    l centra.order_lines;
+BEGIN
+    IF NEW.order_id IS NULL OR NEW.orderitem_id IS NULL OR NEW.qty IS NULL THEN
+        RETURN NEW;
+    END IF;
+    o := centra_outbox.order_ref(NEW.order_id, 'item_cancellations');
+    IF centra_outbox.is_finite(NEW.qty) AND NEW.qty = trunc(NEW.qty) THEN
+        PERFORM centra_outbox.line_qty(NEW.qty, NEW.orderitem_id, 'item_cancellations', 'qty');
+    END IF;
+    IF NOT centra_outbox.is_whole(NEW.qty) THEN
+        PERFORM centra_outbox.refuse(
+            format('quantity of orderitem "%s" must be a whole number', NEW.orderitem_id),
+            format('centra_outbox.item_cancellations (qty) gives quantity %s.', NEW.qty),
+            'Give a whole number of at least 1 (a fraction is not rounded; NaN and Infinity '
+            'are not quantities).');
+    END IF;
+    NEW.qty := NEW.qty::integer; -- stored and sent without a scale: 1.0 as 1
+    l := centra_outbox.order_item(NEW.order_id, NEW.orderitem_id, NEW.qty::integer,
+                                  'item_cancellations', 'qty');
+    NEW.message_id := centra_outbox.put('orders_Update', 'order:' || NEW.order_id,
+        json_build_object('id', o -> 'id', 'type', o -> 'type', 'store', o -> 'store',
+          'cancelled', json_build_object('product', json_build_object(
+            'id', l.product_id, 'variation', json_build_object('id', l.variation_id),
+            'sizes', json_build_object('size', json_build_object(
+              'id', l.size_id, 'qty', NEW.qty,
+              'orderitem', json_build_object('id', NEW.orderitem_id),
+              'supplierorderitems', NULL))))),
+        'item_cancellations', NEW.id);
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION centra_outbox.item_cancellations_enqueue() IS
+    'BEFORE INSERT trigger of item_cancellations: checks the order, the orderitem and the '
+    'quantity (whole, at least 1, at most the line''s; beyond integer refused by line_qty as '
+    'larger than any line), enqueues orders_Update with <cancelled> for the line.';
+
+CREATE OR REPLACE FUNCTION centra_outbox.stock_updates_enqueue()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key text;
+BEGIN
+    IF NEW.product_id IS NULL OR NEW.variation_id IS NULL OR NEW.size_id IS NULL
+       OR NEW.warehouse_id IS NULL OR NEW.qty IS NULL THEN
+        RETURN NEW; -- the NOT NULL constraint says which
+    END IF;
+    IF NEW.qty < 0 THEN
+        PERFORM centra_outbox.refuse(
+            'stock quantity must not be negative',
+            format('centra_outbox.stock_updates: qty %s for %s/%s/%s in warehouse %s.', NEW.qty,
+                   NEW.product_id, NEW.variation_id, NEW.size_id, NEW.warehouse_id),
+            'Send the free-to-allocate quantity, 0 when nothing can be sold.', '23514');
+    END IF;
+    IF NEW.qty > 2147483647 AND centra_outbox.is_finite(NEW.qty) THEN
+        PERFORM centra_outbox.refuse(
+            'stock quantity must not be larger than 2147483647',
+            format('centra_outbox.stock_updates: qty %s for %s/%s/%s in warehouse %s.', NEW.qty,
+                   NEW.product_id, NEW.variation_id, NEW.size_id, NEW.warehouse_id),
+            'Send the free-to-allocate quantity as a whole number from 0 to 2147483647.',
+            '23514');
+    END IF;
+    IF NOT centra_outbox.is_whole(NEW.qty) THEN
+        PERFORM centra_outbox.refuse(
+            'stock quantity must be a whole number',
+            format('centra_outbox.stock_updates: qty %s for %s/%s/%s in warehouse %s.', NEW.qty,
+                   NEW.product_id, NEW.variation_id, NEW.size_id, NEW.warehouse_id),
+            'Send the free-to-allocate quantity as a whole number from 0 to 2147483647 (a '
+            'fraction is not rounded; NaN and Infinity are not quantities).', '23514');
+    END IF;
+    NEW.qty := NEW.qty::integer; -- stored and sent without a scale: 1.0 as 1
+    key := 'stock:' || centra_outbox.key_part(NEW.product_id) || '/'
+           || centra_outbox.key_part(NEW.variation_id) || '/'
+           || centra_outbox.key_part(NEW.size_id) || '/'
+           || centra_outbox.key_part(NEW.warehouse_id);
+    NEW.message_id := centra_outbox.put('products_Update', key,
+        json_strip_nulls(json_build_object('id', NEW.product_id,
+          'variations', json_build_object('variation', json_build_object(
+            'id', NEW.variation_id, 'stockid', NEW.variation_id,
+            'sizes', json_build_object('size', json_build_object(
+              'id', NEW.size_id,
+              'warehouseitems', json_build_object('warehouse', json_build_object(
+                'id', NEW.warehouse_id, 'qty', NEW.qty)))))))),
+        'stock_updates', NEW.id);
+    UPDATE centra_outbox.messages m
+    SET status = 'superseded', superseded_by = NEW.message_id, updated_at = now()
+    -- Only messages_entity_key_idx may serve this (see 0007_burst_plans.sql).
+    WHERE m.entity_key = key AND m.status IN ('pending', 'sending', 'failed')
+      AND (m.status = 'pending') IS TRUE AND (m.id < NEW.message_id) IS TRUE
+      AND m.source_table = 'stock_updates';
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION centra_outbox.stock_updates_enqueue() IS
+    'BEFORE INSERT trigger of stock_updates: refuses a negative quantity, one above 2147483647 '
+    'and a fraction (and NaN, Infinity), enqueues the stock message (entity_key of the ids '
+    'escaped by key_part) and marks older pending (not sending) stock messages of the same '
+    'entity_key superseded by it.';

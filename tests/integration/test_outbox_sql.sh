@@ -356,7 +356,7 @@ out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, si
 assert_contains "$out" "ERROR:  23514: stock quantity must be a whole number" "a NaN stock quantity is refused"
 out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
            VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 2147483648)")
-assert_contains "$out" "ERROR:  23514: stock quantity must be a whole number" \
+assert_contains "$out" "ERROR:  23514: stock quantity must not be larger than 2147483647" \
     "a stock quantity beyond integer is refused"
 out=$(msg "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
            VALUES ('PWC', 'PWC', 'OS', 'W2', 2.00)")
@@ -371,6 +371,36 @@ HINT:  Give a whole number of at least 1 (a fraction is not rounded; NaN and Inf
 out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 0.4)")
 assert_contains "$out" 'ERROR:  22023: quantity of orderitem "70" must be a whole number' \
     "also below 1"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '68', 1e12)")
+assert_eq "ERROR:  22023: quantity 1000000000000 of orderitem \"68\" is larger than any order line can hold
+DETAIL:  centra_outbox.item_cancellations (qty) gives quantity 1000000000000; an order line holds at most 2147483647.
+HINT:  Give at most the quantity of the order line (centra.order_lines.qty)." \
+    "$out" "a cancellation beyond integer is refused as too large, not as a fraction (migration 0011)"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '68', -1e12)")
+assert_contains "$out" 'ERROR:  22023: quantity of orderitem "68" must be positive' \
+    "and one far below 1 as not positive"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[{\"orderitem\": \"67\", \"qty\": 100000000000}]')")
+assert_eq "ERROR:  22023: quantity 100000000000 of orderitem \"67\" is larger than any order line can hold
+DETAIL:  centra_outbox.shipment_updates (lines[0]) gives quantity 100000000000; an order line holds at most 2147483647.
+HINT:  Give at most the quantity of the order line (centra.order_lines.qty)." \
+    "$out" "a shipment line beyond integer is refused as too large, not 'out of range for type integer'"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's', 'create', '[{\"orderitem\": \"67\", \"qty\": -100000000000}]')")
+assert_contains "$out" 'ERROR:  22023: quantity of orderitem "67" must be positive' \
+    "and one far below 1 as not positive"
+q "$db" "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+         VALUES ('25', 'shipment-25-big', 'create', '[{\"orderitem\": \"70\", \"qty\": 1}]')" >/dev/null
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('25', 'r-big', 'shipment-25-big', '[{\"orderitem\": \"70\", \"qty\": 100000000000}]')")
+assert_contains "$out" 'ERROR:  22023: quantity 100000000000 of orderitem "70" is larger than any order line can hold' \
+    "so is a refund line of a shipment whose lines are not imported yet"
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES ('PWC', 'PWC', 'OS', 'MainWarehouse', 1e12)")
+assert_eq "ERROR:  23514: stock quantity must not be larger than 2147483647
+DETAIL:  centra_outbox.stock_updates: qty 1000000000000 for PWC/PWC/OS in warehouse MainWarehouse.
+HINT:  Send the free-to-allocate quantity as a whole number from 0 to 2147483647." \
+    "$out" "a stock quantity beyond integer is refused as too large, not as a fraction"
 out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 1.0)")
 assert_contains "$out" '"sizes" : {"size" : {"id" : "M", "qty" : 1, "orderitem" : {"id" : "70"}' \
     "a cancellation of 1.0 is sent as 1"
