@@ -25,6 +25,9 @@
 --       lines of shipments and refunds and for cancellations; the stock
 --       trigger says that stock must not be larger than 2147483647.  What is
 --       stored and sent does not change.
+--     - Every trigger of centra_outbox (messages_check, messages_notify and
+--       the seven *_enqueue of the typed tables) gets a comment saying when
+--       it fires and what it does; until now only their functions had one.
 
 -- ---------------------------------------------------------------------------
 -- single values under known keys
@@ -385,3 +388,42 @@ COMMENT ON FUNCTION centra_outbox.stock_updates_enqueue() IS
     'and a fraction (and NaN, Infinity), enqueues the stock message (entity_key of the ids '
     'escaped by key_part) and marks older pending (not sending) stock messages of the same '
     'entity_key superseded by it.';
+
+-- ---------------------------------------------------------------------------
+-- comments on the triggers
+-- ---------------------------------------------------------------------------
+
+COMMENT ON TRIGGER messages_check ON centra_outbox.messages IS
+    'BEFORE INSERT, for each row, whoever inserts it (the ERP directly, or the typed tables'' '
+    'triggers and the enqueue functions): refuses a payload the exporter could not write as '
+    'XML (centra_outbox.check_payload: not an object, a key that is not an XML name, an array '
+    'in an array, a character XML 1.0 cannot carry).';
+COMMENT ON TRIGGER messages_notify ON centra_outbox.messages IS
+    'AFTER INSERT, once per statement: NOTIFY centra_outbox (empty payload, delivered at '
+    'COMMIT, one per transaction), so that an exporter waiting with LISTEN sends at once.';
+COMMENT ON TRIGGER stock_updates_enqueue ON centra_outbox.stock_updates IS
+    'BEFORE INSERT, for each row: refuses a negative, fractional or too large quantity (and '
+    'NaN, Infinity), enqueues the products_Update stock message (entity_key stock:...), sets '
+    'message_id, and supersedes the pending stock messages of the same key.';
+COMMENT ON TRIGGER order_status_updates_enqueue ON centra_outbox.order_status_updates IS
+    'BEFORE INSERT, for each row: checks the order (centra.orders) and that the row changes '
+    'status or locked, enqueues orders_Update (entity_key order:<order_id>), sets message_id.';
+COMMENT ON TRIGGER shipment_updates_enqueue ON centra_outbox.shipment_updates IS
+    'BEFORE INSERT, for each row: checks the order, the columns of the action (create, ship, '
+    'capture), that a shipment shipped or captured is known, and the lines; enqueues '
+    'orders_Update with one <shipment> (entity_key order:<order_id>), sets message_id.';
+COMMENT ON TRIGGER item_cancellations_enqueue ON centra_outbox.item_cancellations IS
+    'BEFORE INSERT, for each row: checks the order, the orderitem and the quantity (whole, at '
+    'least 1, at most the line''s), enqueues orders_Update with <cancelled> (entity_key '
+    'order:<order_id>), sets message_id.';
+COMMENT ON TRIGGER refunds_enqueue ON centra_outbox.refunds IS
+    'BEFORE INSERT, for each row: checks the status, the order, that the refund id is unused, '
+    'the shipment and the lines (at most what the shipment holds), enqueues orders_Update with '
+    'the <refund> in its <shipment> (entity_key order:<order_id>), sets message_id.';
+COMMENT ON TRIGGER products_enqueue ON centra_outbox.products IS
+    'BEFORE INSERT, for each row: checks the variations and sizes (known keys, single values), '
+    'enqueues products_Update (entity_key product:<product_id>), sets message_id.';
+COMMENT ON TRIGGER prices_enqueue ON centra_outbox.prices IS
+    'BEFORE INSERT, for each row: refuses negative amounts, NaN and Infinity, enqueues '
+    'pricelists_Update with the price (entity_key pricelist:<pricelist>/<product>), sets '
+    'message_id.';

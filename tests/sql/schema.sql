@@ -170,6 +170,25 @@ SELECT is_empty($$
     WHERE n.nspname IN ('centra', 'centra_outbox')
       AND coalesce(obj_description(p.oid, 'pg_proc'), '') = ''
 $$, 'every function of both schemas has a comment');
+SELECT is((SELECT array_agg(c.relname || '.' || t.tgname ORDER BY c.relname, t.tgname)::text[]
+            FROM pg_trigger t
+            JOIN pg_class c ON c.oid = t.tgrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname IN ('centra', 'centra_outbox') AND NOT t.tgisinternal),
+          ARRAY['item_cancellations.item_cancellations_enqueue', 'messages.messages_check',
+                'messages.messages_notify', 'order_status_updates.order_status_updates_enqueue',
+                'prices.prices_enqueue', 'products.products_enqueue', 'refunds.refunds_enqueue',
+                'shipment_updates.shipment_updates_enqueue',
+                'stock_updates.stock_updates_enqueue'],
+          'both schemas have the nine triggers of the outbox');
+SELECT is_empty($$
+    SELECT c.relname || '.' || t.tgname
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname IN ('centra', 'centra_outbox') AND NOT t.tgisinternal
+      AND coalesce(obj_description(t.oid, 'pg_trigger'), '') = ''
+$$, 'every trigger of both schemas has a comment');
 SELECT is((SELECT array_agg(c.conname::text ORDER BY c.conname::text COLLATE "C")
             FROM pg_constraint c
             WHERE c.connamespace = 'centra_outbox'::regnamespace
