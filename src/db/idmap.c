@@ -575,7 +575,8 @@ static const char *const write_sql[] = {
     "SELECT kind, erp_id, centra_id, name, 'import', now() FROM cb_idmap_new "
     "WHERE NOT existed OR NOT " IDMAP_SAME " "
     "ON CONFLICT (kind, erp_id) DO UPDATE SET centra_id = EXCLUDED.centra_id, "
-    "name = EXCLUDED.name, source = 'import', updated_at = now()",
+    "name = EXCLUDED.name, name_event_id = CASE WHEN EXCLUDED.name IS DISTINCT FROM m.name "
+    "THEN NULL ELSE m.name_event_id END, source = 'import', updated_at = now()",
 };
 
 /* Add the rows that disagree with an earlier row to the problems. */

@@ -83,9 +83,9 @@ static const char session_sql[] =
     "ON COMMIT DELETE ROWS;\n"
     "CREATE INDEX IF NOT EXISTS cb_ev_order ON cb_ev (order_id);\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_ids (kind text, erp_id text, centra_id bigint, "
-    "name text, ev integer) ON COMMIT DELETE ROWS;\n"
+    "name text, event_id bigint) ON COMMIT DELETE ROWS;\n"
     "CREATE TEMP TABLE IF NOT EXISTS cb_idu (kind text, erp_id text, centra_id bigint, "
-    "name text) ON COMMIT DELETE ROWS;\n";
+    "name text, name_event_id bigint) ON COMMIT DELETE ROWS;\n";
 
 /* The line tables share their columns; only the product kind and the owner differ. */
 #define LINE_COLS "line_no, {p.*cols}, {s.*cols}, sku, subtotal, bundle_role, bundle_product_id"
@@ -110,6 +110,11 @@ static const char session_sql[] =
  * on every batch, growing with them.
  */
 #define PROBE "OFFSET 0"
+
+/* In the upsert of id_map: the batch's name is from a newer event than the one held, or first. */
+#define NAME_IS_NEWER                                                                              \
+    "EXCLUDED.name IS NOT NULL AND (centra.id_map.name_event_id IS NULL "                          \
+    "OR EXCLUDED.name_event_id > centra.id_map.name_event_id)"
 
 /* Run in this order after the COPY; "events" takes $1 run id and $2 source. */
 static const struct {
@@ -232,8 +237,9 @@ static const struct {
      "INSERT INTO centra.order_bundles (order_id, part_orderitem_id, bundle_product_id, "
      "bundle_orderitem_id) "
      "SELECT l.order_id, l.orderitem_id, l.bundle_product_id, "
-     "(SELECT min(b.orderitem_id) FROM centra.order_lines b WHERE b.order_id = l.order_id "
-     "AND b.bundle_role = 'bundle' AND b.product_id = l.bundle_product_id) "
+     "(SELECT CASE WHEN count(*) = 1 THEN min(b.orderitem_id) END FROM centra.order_lines b "
+     "WHERE b.order_id = l.order_id AND b.bundle_role = 'bundle' "
+     "AND b.product_id = l.bundle_product_id) "
      "FROM centra.order_lines l JOIN cb_ev e ON e.order_id = l.order_id "
      "AND e.status = 'applied' WHERE l.bundle_role = 'part'",
      0},
@@ -306,8 +312,8 @@ static const struct {
      "WHERE centra.entities.last_event_id < EXCLUDED.last_event_id",
      0},
     {"cb_ids_orders",
-     "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) "
-     "SELECT k.kind, k.erp_id, k.centra_id, k.name, o.ev FROM cb_rows o" SEEN(
+     "INSERT INTO cb_ids (kind, erp_id, centra_id, name, event_id) "
+     "SELECT k.kind, k.erp_id, k.centra_id, k.name, e.event_id FROM cb_rows o" SEEN(
          "o") " CROSS JOIN LATERAL (VALUES "
               "('order', {o.order_id}, CASE WHEN {o.order_number} ~ '^[0-9]+$' AND "
               "length({o.order_number}) <= 18 THEN {o.order_number}::bigint END, NULL), "
@@ -320,19 +326,19 @@ static const struct {
               "AND (k.kind <> 'order' OR e.status = 'applied')",
      0},
 #define IDS_LINES                                                                                  \
-    "SELECT k.kind, k.erp_id, NULL::bigint, k.name, p.ev FROM cb_rows p" SEEN(                     \
+    "SELECT k.kind, k.erp_id, NULL::bigint, k.name, e.event_id FROM cb_rows p" SEEN(               \
         "p") " CROSS JOIN LATERAL (VALUES ('product', {p.product_id}, {p.product_name}), "         \
              "('variation', {p.variation_id}, {p.variation_name})) k(kind, erp_id, name) "         \
              "WHERE p.kind BETWEEN 5 AND 8 AND k.erp_id IS NOT NULL"
 #define IDS_WAREHOUSES                                                                             \
-    "SELECT 'warehouse', {w.warehouse_id}, NULL::bigint, NULL, w.ev FROM cb_rows w" SEEN(          \
+    "SELECT 'warehouse', {w.warehouse_id}, NULL::bigint, NULL, e.event_id FROM cb_rows w" SEEN(    \
         "w") " WHERE w.kind = 10 AND {w.warehouse_id} IS NOT NULL"
 #define IDS_ENTITIES                                                                               \
-    "SELECT e.type, e.entry, NULL::bigint, NULL, e.ev FROM cb_ev e "                               \
+    "SELECT e.type, e.entry, NULL::bigint, NULL, e.event_id FROM cb_ev e "                         \
     "WHERE e.status IN ('unhandled', 'stale') AND e.entry IS NOT NULL "                            \
     "AND e.type IN ('market', 'pricelist', 'warehouse', 'customer', 'account')"
     {"cb_ids_lines",
-     "INSERT INTO cb_ids (kind, erp_id, centra_id, name, ev) " IDS_LINES
+     "INSERT INTO cb_ids (kind, erp_id, centra_id, name, event_id) " IDS_LINES
      " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES,
      0},
     /*
@@ -344,19 +350,23 @@ static const struct {
     /*
      * The ids of the batch, one row per (kind, erp_id), that id_map does not
      * already hold as they are: computed once for the two statements after.
+     * The name is the one of the newest event that gives one; a name that
+     * id_map has from a newer event stays (name_event_id).
      */
     {"cb_ids_new",
      "WITH d AS (SELECT kind, erp_id, max(centra_id) AS centra_id, "
-     "(array_agg(name ORDER BY ev DESC) FILTER (WHERE name IS NOT NULL))[1] AS name, "
-     "max(ev) AS ev FROM cb_ids GROUP BY kind, erp_id), "
-     "c AS (SELECT kind, erp_id, centra_id, name FROM d WHERE centra_id IS NULL UNION ALL "
-     "(SELECT DISTINCT ON (kind, centra_id) kind, erp_id, centra_id, name FROM d "
-     "WHERE centra_id IS NOT NULL ORDER BY kind, centra_id, ev DESC)) "
-     "INSERT INTO cb_idu (kind, erp_id, centra_id, name) "
-     "SELECT kind, erp_id, centra_id, name FROM c WHERE NOT EXISTS (SELECT 1 FROM centra.id_map m "
+     "(array_agg(name ORDER BY event_id DESC) FILTER (WHERE name IS NOT NULL))[1] AS name, "
+     "max(event_id) FILTER (WHERE name IS NOT NULL) AS name_event_id, "
+     "max(event_id) AS event_id FROM cb_ids GROUP BY kind, erp_id), "
+     "c AS (SELECT kind, erp_id, centra_id, name, name_event_id FROM d WHERE centra_id IS NULL "
+     "UNION ALL (SELECT DISTINCT ON (kind, centra_id) kind, erp_id, centra_id, name, "
+     "name_event_id FROM d WHERE centra_id IS NOT NULL ORDER BY kind, centra_id, event_id DESC)) "
+     "INSERT INTO cb_idu (kind, erp_id, centra_id, name, name_event_id) "
+     "SELECT kind, erp_id, centra_id, name, name_event_id FROM c "
+     "WHERE NOT EXISTS (SELECT 1 FROM centra.id_map m "
      "WHERE m.kind = c.kind AND m.erp_id = c.erp_id "
      "AND m.centra_id IS NOT DISTINCT FROM COALESCE(c.centra_id, m.centra_id) "
-     "AND m.name IS NOT DISTINCT FROM COALESCE(c.name, m.name) " PROBE ")",
+     "AND (c.name IS NULL OR m.name = c.name OR m.name_event_id > c.name_event_id) " PROBE ")",
      0},
     /*
      * An order number now under another order id: the old pair goes
@@ -372,22 +382,25 @@ static const struct {
      "AND centra_id IS NOT NULL)) "
      "AND EXISTS (SELECT 1 FROM cb_idu u WHERE u.kind = 'order' AND u.centra_id = m.centra_id "
      "AND u.erp_id <> m.erp_id) RETURNING m.kind, m.erp_id) "
-     "INSERT INTO cb_idu (kind, erp_id, centra_id, name) "
+     "INSERT INTO cb_idu (kind, erp_id, centra_id, name, name_event_id) "
      "SELECT i.kind, i.erp_id, NULL, "
-     "(array_agg(i.name ORDER BY i.ev DESC) FILTER (WHERE i.name IS NOT NULL))[1] "
+     "(array_agg(i.name ORDER BY i.event_id DESC) FILTER (WHERE i.name IS NOT NULL))[1], "
+     "max(i.event_id) FILTER (WHERE i.name IS NOT NULL) "
      "FROM cb_ids i JOIN gone g ON g.kind = i.kind AND g.erp_id = i.erp_id "
      "WHERE NOT EXISTS (SELECT 1 FROM cb_idu u WHERE u.kind = i.kind AND u.erp_id = i.erp_id) "
      "GROUP BY i.kind, i.erp_id HAVING max(i.centra_id) IS NULL",
      0},
     {"cb_ids",
-     "INSERT INTO centra.id_map (kind, erp_id, centra_id, name, source) "
-     "SELECT kind, erp_id, centra_id, name, 'event' FROM cb_idu "
+     "INSERT INTO centra.id_map (kind, erp_id, centra_id, name, name_event_id, source) "
+     "SELECT kind, erp_id, centra_id, name, name_event_id, 'event' FROM cb_idu "
      "ON CONFLICT (kind, erp_id) DO UPDATE SET "
      "centra_id = COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
-     "name = COALESCE(EXCLUDED.name, centra.id_map.name), updated_at = now() "
-     "WHERE (centra.id_map.centra_id, centra.id_map.name) IS DISTINCT FROM "
-     "(COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
-     "COALESCE(EXCLUDED.name, centra.id_map.name))",
+     "name = CASE WHEN " NAME_IS_NEWER " THEN EXCLUDED.name ELSE centra.id_map.name END, "
+     "name_event_id = CASE WHEN " NAME_IS_NEWER " THEN EXCLUDED.name_event_id "
+     "ELSE centra.id_map.name_event_id END, updated_at = now() "
+     "WHERE centra.id_map.centra_id IS DISTINCT FROM "
+     "COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id) "
+     "OR (" NAME_IS_NEWER " AND EXCLUDED.name IS DISTINCT FROM centra.id_map.name)",
      0},
 };
 
