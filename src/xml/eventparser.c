@@ -1002,7 +1002,11 @@ start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, con
         f->record = true;
     } else if (n->field >= 0 && p->nrecs > 0) {
         OpenRecord *r = &p->recs[p->nrecs - 1];
+        const EvRecordDef *d = evmap_record(r->kind);
 
+        if (r->off[n->field] >= 0)
+            note(p, "%s <%s> appears twice (line %lu): the last one is kept", d->name,
+                 d->fields[n->field].path, cur_line(p));
         f->field = n->field;
         r->off[n->field] = (int)r->buf.len;
         r->len[n->field] = 0;

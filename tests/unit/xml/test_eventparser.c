@@ -923,6 +923,25 @@ START_TEST(ids_and_codes_lose_the_white_space_around_them)
 }
 END_TEST
 
+/* A leaf given twice: the last one is kept, and the event's notes say so. */
+START_TEST(a_leaf_given_twice_keeps_the_last_and_says_so)
+{
+    static const char doc[] = DOC(
+        EVENT("7", ORDER("<id>70</id><status>open</status><status>completed</status>" PRODUCTS(
+                       LINE("P", "<size><id>S</id><qty>1</qty><qty>2</qty><orderitem><id>701</id>"
+                                 "</orderitem></size>")))));
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=70", "status=completed");
+    RECORD(log, EVK_SIZE, 1, 3, 2, "size_id=S", "qty=2", "orderitem_id=701");
+    assert_has_line(log, "event seq=1 id=7 type=order entry=7 mission=update date=2019-03-27 "
+                         "12:52:20 order=yes replaced=0 notes=order <status> appears twice "
+                         "(line 3): the last one is kept; order line <qty> appears twice (line 3): "
+                         "the last one is kept quarantine=NULL");
+    xfree(log);
+}
+END_TEST
+
 /* --- the mapping's records and rules ------------------------------------------------------ */
 
 START_TEST(bundles_and_their_parts_fill_the_helper_fields)
@@ -2076,6 +2095,7 @@ eventparser_suite(void)
     tcase_add_test(ns, an_answer_in_another_namespace_is_mapped_by_its_events_namespace);
     tcase_add_test(ns, attributes_keep_their_namespace_in_the_payload);
     tcase_add_test(ns, ids_and_codes_lose_the_white_space_around_them);
+    tcase_add_test(ns, a_leaf_given_twice_keeps_the_last_and_says_so);
     tcase_add_test(rules, bundles_and_their_parts_fill_the_helper_fields);
     tcase_add_test(rules, one_size_on_two_lines_gives_two_line_records);
     tcase_add_loop_test(rules, an_event_that_breaks_a_rule_is_quarantined_and_parsing_goes_on, 0,
