@@ -15,6 +15,11 @@
  *   self-contained document with Centra's namespace declared as default
  *   (payload_begin/data/end), its records (EvpRecord, when each element
  *   closes), then the event itself (EvpEvent).
+ * - Reads the answer in the encoding it declares (byte order mark, else the
+ *   XML declaration; UTF-8 without either), converting any other than UTF-8
+ *   to UTF-8 as it streams (src/xml/transcode_int.h): everything after,
+ *   byte counts and caps included, is the UTF-8 text.  Bytes not valid in
+ *   the encoding are handled as malformed XML at that place.
  * - Hardened: DTDs (hence entities) refused; caps on the response size, on
  *   the text of one element (and on any single tag), and on nesting.
  *   Invalid XML 1.0 characters (C0 controls but tab, newline and carriage

@@ -31,6 +31,7 @@
 #include "centra/log.h"
 #include "centra/soap.h"
 #include "centra/utf8.h"
+#include "transcode_int.h"
 
 #define NS_SEP        '\x01'        /* between namespace URI and local name */
 #define PAYLOAD_FLUSH (64 * 1024)   /* payload bytes gathered before the sink gets them */
@@ -44,6 +45,7 @@
 #define TOKEN_SLACK   (64 * 1024)   /* bytes over max_text a tag may take before refused */
 #define TAG_NAME_MAX  64            /* bytes of a tag name quoted in an error */
 #define NS_URI_MAX    4096          /* bytes of the namespace URI of an <event> */
+#define TC_SLICE      (64 * 1024)   /* input bytes converted at a time (bounds the output) */
 #define XML_NS_URI    "http://www.w3.org/XML/1998/namespace"
 #define XSI_NS_URI    "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -151,6 +153,7 @@ struct EvParser {
     bool huge_token;              /* a handler saw a tag longer than the cap */
     DynBuf scratch;               /* values of the record being emitted */
     EvpStats stats;               /* counters */
+    Transcoder *tc;               /* the answer's encoding to UTF-8 (transcode.c) */
 };
 
 /* ---------------------------------------------------------------------------
@@ -1264,6 +1267,7 @@ evp_new(const EvpLimits *limits, const EvpSink *sink)
     dynbuf_init(&p->event_ns, NS_URI_MAX);
     build_tree(p);
     parser_init_expat(p);
+    p->tc = tc_new();
     return p;
 }
 
@@ -1295,6 +1299,7 @@ evp_free(EvParser *p)
     dynbuf_free(&p->scratch);
     dynbuf_free(&p->event_ns);
     hashmap_free(p->keys);
+    tc_free(p->tc);
     xfree(p->source);
     xfree(p);
 }
@@ -1642,8 +1647,14 @@ evp_count_sink(long long *events)
     return sink;
 }
 
-ErrKind
-evp_feed(EvParser *p, const char *data, size_t len, Error *err)
+/*
+ * Feed UTF-8 bytes, up to the size cap.  The caps count the bytes of the
+ * UTF-8 text, after conversion from another encoding: they bound what is
+ * held and parsed, and they are then the same for an answer and its UTF-8
+ * twin.
+ */
+static ErrKind
+feed_capped(EvParser *p, const char *data, size_t len, Error *err)
 {
     size_t room;
     ErrKind rc;
@@ -1662,6 +1673,62 @@ evp_feed(EvParser *p, const char *data, size_t len, Error *err)
     return err_set(err, ERR_TOO_BIG,
                    "the answer to %s is larger than %lld bytes (centra_max_response_size)",
                    p->source, p->lim.max_response);
+}
+
+/*
+ * Bytes not valid in the answer's encoding (see transcode.c): refused before
+ * the events, as malformed XML is; in or after an event, the same as
+ * malformed XML there (the event is quarantined with its bytes, the invalid
+ * ones as U+FFFD, and parsing ends).
+ */
+static ErrKind
+encoding_error(EvParser *p, Error *err)
+{
+    if (!p->seen_events || p->in_fault)
+        return tc_invalid_error(p->tc, p->source, err);
+    p->draining = true;
+    p->stats.malformed = true;
+    dynbuf_reset(&p->reason);
+    tc_invalid_reason(p->tc, &p->reason);
+    raw_drop_before(p, broken_start(p));
+    return ERR_OK;
+}
+
+/* Feed bytes through the transcoder, a slice at a time (final: the answer's last). */
+static ErrKind
+feed_transcoded(EvParser *p, const char *data, size_t len, bool final, Error *err)
+{
+    do {
+        size_t n = len < TC_SLICE ? len : TC_SLICE;
+        TcChunk c;
+        size_t good;
+        ErrKind rc;
+
+        if (p->stopped)
+            return ERR_OK;
+        rc = tc_feed(p->tc, p->source, data, n, final && n == len, &c, err);
+        if (rc != ERR_OK)
+            return rc;
+        good = c.bad && !p->draining ? c.bad_at : c.len;
+        rc = feed_capped(p, c.data, good, err);
+        if (rc == ERR_OK && good < c.len && !p->stopped && !p->draining)
+            rc = encoding_error(p, err);
+        if (rc == ERR_OK && good < c.len)
+            rc = feed_capped(p, c.data + good, c.len - good, err);
+        if (rc != ERR_OK)
+            return rc;
+        data += n;
+        len -= n;
+    } while (len > 0);
+    return ERR_OK;
+}
+
+ErrKind
+evp_feed(EvParser *p, const char *data, size_t len, Error *err)
+{
+    if (!tc_passthrough(p->tc))
+        return feed_transcoded(p, data, len, false, err);
+    return feed_capped(p, data, len, err);
 }
 
 /*
@@ -1865,6 +1932,12 @@ evp_finish(EvParser *p, Error *err)
     ErrKind rc;
 
     p->err = err;
+    if (!p->stopped && !tc_passthrough(p->tc)) {
+        /* Bytes held back: a short answer, or a sequence the end cuts. */
+        rc = feed_transcoded(p, "", 0, true, err);
+        if (rc != ERR_OK && !p->stopped)
+            return rc;
+    }
     if (p->stopped)
         return finish_stopped(p, err);
     if (p->draining && p->ncarry > 0) {

@@ -10,6 +10,7 @@
  */
 #include "centra/eventparser.h"
 
+#include <iconv.h>
 #include <limits.h>
 #include <string.h>
 
@@ -2064,6 +2065,319 @@ START_TEST(text_far_over_the_cap_is_a_text_and_not_a_tag)
 }
 END_TEST
 
+/* --- answers in other encodings -------------------------------------------------------- */
+
+/* An order whose names are not ASCII; text is Latin-1's, more adds characters of others. */
+#define ENC_EVENT(text, more)                                                                      \
+    EVENT("7", ORDER("<id>70</id><shippingaddress><firstname>J\xC3\xB6rg</firstname>"              \
+                     "<lastname>" more "</lastname></shippingaddress>"                             \
+                     "<note who=\"Ren\xC3\xA9"                                                     \
+                     "e\">" text "</note>"))
+#define LATIN1_TEXT "Caf\xC3\xA9 \xC3\xBC \xC3\x9F \xC2\xA9 \xC3\xA4"
+#define LATIN1_DOC  DOC(ENC_EVENT(LATIN1_TEXT, "M\xC3\xBCller") NORMAL_EVENT)
+/* windows-1252 adds the apostrophe (0x92) and the euro sign (0x80). */
+#define CP1252_DOC                                                                                 \
+    DOC(ENC_EVENT(LATIN1_TEXT " \xE2\x82\xAC 5", "O\xE2\x80\x99"                                   \
+                                                 "Brien") NORMAL_EVENT)
+
+/*
+ * utf8 with its declaration's encoding named name, in encoding to, after
+ * the byte order mark bom (bomlen bytes), NUL-terminated; *len: its
+ * length.  Caller frees with xfree.
+ */
+static char *
+encoded(const char *utf8, const char *name, const char *to, const char *bom, size_t bomlen,
+        size_t *len)
+{
+    char decl[64];
+    char *in;
+    char *ip;
+    size_t inl;
+    size_t outl;
+    char *out;
+    char *op;
+    iconv_t cd = iconv_open(to, "UTF-8");
+
+    ck_assert_msg(cd != (iconv_t)-1, "iconv does not know %s", to);
+    snprintf(decl, sizeof(decl), "encoding=\"%s\"", name);
+    in = replace_all(utf8, "encoding=\"UTF-8\"", decl);
+    inl = strlen(in);
+    outl = inl * 4;
+    out = xmalloc(bomlen + outl + 1);
+    memcpy(out, bom, bomlen);
+    ip = in;
+    op = out + bomlen;
+    ck_assert_msg(iconv(cd, &ip, &inl, &op, &outl) != (size_t)-1, "cannot convert to %s", to);
+    iconv_close(cd);
+    *op = '\0'; /* for strstr (a UTF-16 answer has NULs before it) */
+    *len = (size_t)(op - out);
+    xfree(in);
+    return out;
+}
+
+/* Assert that doc (len bytes) gives the rows of its UTF-8 twin (byte counts aside). */
+static void
+assert_same_rows(const char *doc, size_t len, const char *twin, const char *what)
+{
+    char *got = run_limits_fail(doc, len, &default_limits, EVK_NONE);
+    char *want = run(twin);
+
+    LOG_HAS(want, "feed: ok\nfinish: ok\n");
+    LOG_HAS(want, "|J\xC3\xB6rg|");
+    drop_byte_count(got);
+    drop_byte_count(want);
+    assert_same_log(got, want, what);
+    xfree(got);
+    xfree(want);
+}
+
+START_TEST(latin1_and_windows_1252_answers_give_the_rows_of_their_utf8_twin)
+{
+    static const struct {
+        const char *name; /* as declared */
+        const char *to;   /* iconv's name */
+        const char *twin; /* the answer in UTF-8 */
+    } cases[] = {
+        {"ISO-8859-1", "ISO-8859-1", LATIN1_DOC}, {"iso-8859-1", "ISO-8859-1", LATIN1_DOC},
+        {"Latin1", "ISO-8859-1", LATIN1_DOC},     {"ISO-8859-15", "ISO-8859-15", LATIN1_DOC},
+        {"windows-1252", "CP1252", CP1252_DOC},   {"WINDOWS-1252", "CP1252", CP1252_DOC},
+        {"cp1252", "CP1252", CP1252_DOC},
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(cases); i++) {
+        size_t len;
+        char *doc = encoded(cases[i].twin, cases[i].name, cases[i].to, "", 0, &len);
+
+        ck_assert_ptr_null(strstr(doc, "\xC3")); /* not UTF-8 any more */
+        assert_same_rows(doc, len, cases[i].twin, cases[i].name);
+        xfree(doc);
+    }
+}
+END_TEST
+
+START_TEST(utf16_and_utf32_answers_give_the_rows_of_their_utf8_twin)
+{
+    static const struct {
+        const char *name; /* as declared */
+        const char *to;   /* iconv's name */
+        const char *bom;  /* byte order mark */
+        size_t bomlen;    /* its length, 0 for none */
+    } cases[] = {
+        {"UTF-16", "UTF-16LE", "\xFF\xFE", 2},
+        {"UTF-16", "UTF-16BE", "\xFE\xFF", 2},
+        {"utf-16", "UTF-16LE", "", 0},
+        {"UTF-16", "UTF-16BE", "", 0},
+        {"UTF-32", "UTF-32LE", "\xFF\xFE\x00\x00", 4},
+        {"UTF-32", "UTF-32BE", "\x00\x00\xFE\xFF", 4},
+        {"UTF-32", "UTF-32LE", "", 0},
+        {"ISO-8859-1", "UTF-16LE", "\xFF\xFE", 2}, /* the byte order mark decides */
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(cases); i++) {
+        size_t len;
+        char *doc =
+            encoded(CP1252_DOC, cases[i].name, cases[i].to, cases[i].bom, cases[i].bomlen, &len);
+        char what[64];
+
+        snprintf(what, sizeof(what), "%s with %zu bytes of BOM", cases[i].to, cases[i].bomlen);
+        assert_same_rows(doc, len, CP1252_DOC, what);
+        xfree(doc);
+    }
+}
+END_TEST
+
+START_TEST(a_utf8_answer_with_a_byte_order_mark_or_an_ascii_name_is_read_as_it_is)
+{
+    static const char *const names[] = {"utf-8", "UTF8", "US-ASCII", "UTF-16", "UCS-2"};
+    size_t len;
+    char *doc = encoded(CP1252_DOC, "UTF-8", "UTF-8", "\xEF\xBB\xBF", 3, &len);
+
+    assert_same_rows(doc, len, CP1252_DOC, "UTF-8 with a BOM");
+    xfree(doc);
+    /* A declaration read in single bytes cannot be UTF-16: the bytes are UTF-8. */
+    for (size_t i = 0; i < CB_LENGTH(names); i++) {
+        doc = encoded(CP1252_DOC, names[i], "UTF-8", "", 0, &len);
+        assert_same_rows(doc, len, CP1252_DOC, names[i]);
+        xfree(doc);
+    }
+}
+END_TEST
+
+START_TEST(a_declaration_split_anywhere_and_single_quoted_is_read)
+{
+    size_t len;
+    char *latin = encoded(CP1252_DOC, "windows-1252", "CP1252", "", 0, &len);
+    char *doc =
+        replace_all(latin, "<?xml version=\"1.0\" encoding=\"windows-1252\"?>",
+                    "<?xml  version='1.0'\n encoding = 'Windows-1252'  standalone='yes' ?>");
+    char *whole = run_limits_fail(doc, strlen(doc), &default_limits, EVK_NONE);
+    size_t decl = strlen("<?xml  version='1.0'\n encoding = 'Windows-1252'  standalone='yes' ?>");
+
+    LOG_HAS(whole, "|O\xE2\x80\x99"
+                   "Brien|");
+    for (size_t cut = 1; cut <= decl + 1; cut++) {
+        Recorder r = {.fail_on = EVK_NONE};
+        EvpSink sink = {rec_payload_begin, rec_payload_data, rec_payload_end,
+                        rec_record,        rec_event,        &r};
+        EvParser *p = evp_new(&default_limits, &sink);
+        Error err;
+
+        dynbuf_init(&r.log, BIG_CAP);
+        dynbuf_init(&r.payload, BIG_CAP);
+        err_reset(&err);
+        ck_assert_int_eq(evp_feed(p, doc, cut, &err), ERR_OK);
+        ck_assert_int_eq(evp_feed(p, doc + cut, strlen(doc) - cut, &err), ERR_OK);
+        ck_assert_int_eq(evp_finish(p, &err), ERR_OK);
+        ck_assert_msg(strstr(r.log.data, "|O\xE2\x80\x99"
+                                         "Brien|") != NULL,
+                      "cut at %zu", cut);
+        ck_assert_int_eq(evp_stats(p).events, 2);
+        evp_free(p);
+        dynbuf_free(&r.log);
+        dynbuf_free(&r.payload);
+    }
+    xfree(whole);
+    xfree(doc);
+    xfree(latin);
+}
+END_TEST
+
+START_TEST(an_unknown_encoding_is_refused)
+{
+    static const char *const names[] = {"x-klingon", "ISO-8859-99"};
+
+    for (size_t i = 0; i < CB_LENGTH(names); i++) {
+        char decl[64];
+        char *doc;
+        char *log;
+
+        snprintf(decl, sizeof(decl), "encoding=\"%s\"", names[i]);
+        doc = replace_all(DOC(NORMAL_EVENT), "encoding=\"UTF-8\"", decl);
+        log = run(doc);
+        assert_line(log,
+                    "feed: centra_fault: the answer to events_Get is in an unknown encoding "
+                    "\"%s\" | detail: Its XML declaration names encoding \"%s\", which iconv "
+                    "does not know. | hint: Convert the answer to UTF-8 (\"iconv -l\" lists the "
+                    "encodings iconv knows), or correct the encoding its declaration names.",
+                    names[i], names[i]);
+        ck_assert_int_eq(count_of(log, "event seq="), 0);
+        xfree(log);
+        xfree(doc);
+    }
+}
+END_TEST
+
+/* The bytes of prefix, bad and suffix, the first and last in encoding to after bom. */
+static char *
+with_bad_bytes(const char *prefix, const char *bad, size_t badlen, const char *suffix,
+               const char *to, const char *bom, size_t bomlen, size_t *len, size_t *bad_at)
+{
+    size_t plen;
+    size_t slen;
+    char *p = encoded(prefix, "UTF-8", to, bom, bomlen, &plen);
+    char *s = encoded(suffix, "UTF-8", to, "", 0, &slen);
+    char *out = xmalloc(plen + badlen + slen + 1);
+
+    memcpy(out, p, plen);
+    memcpy(out + plen, bad, badlen);
+    memcpy(out + plen + badlen, s, slen);
+    *len = plen + badlen + slen;
+    *bad_at = plen;
+    xfree(p);
+    xfree(s);
+    return out;
+}
+
+START_TEST(bytes_not_valid_in_the_encoding_quarantine_their_event_as_malformed_xml_does)
+{
+    static const struct {
+        const char *to;     /* the encoding */
+        const char *bom;    /* its byte order mark */
+        size_t bomlen;      /* length of bom */
+        const char *bad;    /* bytes not valid in it */
+        size_t badlen;      /* length of bad */
+        const char *origin; /* where the encoding comes from */
+    } cases[] = {
+        {"UTF-16LE", "\xFF\xFE", 2, "\x00\xD8", 2, "its byte order mark"}, /* lone surrogate */
+        {"UTF-16BE", "\xFE\xFF", 2, "\xDC\x00", 2, "its byte order mark"},
+        {"CP1252", "", 0, "\x81", 1, "its XML declaration"},
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(cases); i++) {
+        const char *name = cases[i].bomlen > 0 ? cases[i].to : "windows-1252";
+        char *prefix = replace_all(ENV_OPEN NORMAL_EVENT "<event>" HEAD("6") "<data><order><id>",
+                                   "UTF-8", name);
+        size_t len;
+        size_t at;
+        char *doc = with_bad_bytes(prefix, cases[i].bad, cases[i].badlen,
+                                   "</id></order></data></event>\n" NORMAL_EVENT ENV_CLOSE,
+                                   cases[i].to, cases[i].bom, cases[i].bomlen, &len, &at);
+        char *log = run_limits_fail(doc, len, &default_limits, EVK_NONE);
+
+        assert_normal_event(log, 1);
+        assert_line(log,
+                    "event seq=2 id=6 type=order entry=6 mission=update date=2019-03-27 "
+                    "12:52:20 order=no replaced=0 notes=NULL quarantine=bytes not valid in its "
+                    "encoding \"%s\" (from %s) at offset %zu, line 4",
+                    name, cases[i].origin, at);
+        LOG_HAS(log, "<data><order><id>\xEF\xBF\xBD</id></order>");
+        ck_assert_int_eq(count_of(log, "event seq="), 2); /* parsing ends there */
+        LOG_HAS(log, "\nfinish: ok\n");
+        LOG_HAS(log, "malformed=1");
+        xfree(log);
+        xfree(doc);
+        xfree(prefix);
+    }
+}
+END_TEST
+
+START_TEST(bytes_not_valid_in_the_encoding_before_the_events_are_refused)
+{
+    size_t len;
+    size_t at;
+    char *doc = with_bad_bytes("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Envelope", "\x00\xDC",
+                               2, "/>", "UTF-16LE", "\xFF\xFE", 2, &len, &at);
+    char *log = run_limits_fail(doc, len, &default_limits, EVK_NONE);
+
+    assert_line(log,
+                "feed: centra_fault: the answer to events_Get has bytes that are not valid in "
+                "its encoding \"UTF-16LE\" | detail: Its encoding, UTF-16LE, is taken from its "
+                "byte order mark; the bytes at offset %zu (line 2) are not a character in it. | "
+                "hint: Convert it with \"iconv -f UTF-16LE -t UTF-8\", which stops at the same "
+                "offset.",
+                at);
+    xfree(log);
+    xfree(doc);
+}
+END_TEST
+
+START_TEST(a_utf16_answer_cut_inside_a_character_is_truncated)
+{
+    size_t len;
+    char *doc = encoded(DOC(NORMAL_EVENT NORMAL_EVENT), "UTF-16", "UTF-16LE", "\xFF\xFE", 2, &len);
+    char *log = run_limits_fail(doc, len - 41, &default_limits, EVK_NONE);
+
+    assert_normal_event(log, 1);
+    LOG_HAS(log, "finish: centra_unavailable: the answer to events_Get ended before it was "
+                 "complete");
+    xfree(log);
+    xfree(doc);
+}
+END_TEST
+
+START_TEST(a_short_answer_in_an_encoding_is_read_at_its_end)
+{
+    char *log = run("<a/>");
+
+    LOG_HAS(log, "finish: centra_fault: the answer to events_Get has no <events> element");
+    xfree(log);
+    log = run("<?xml");
+    LOG_HAS(log, "finish: centra_unavailable: the answer to events_Get ended before it was "
+                 "complete");
+    xfree(log);
+}
+END_TEST
+
 START_TEST(free_of_null_is_a_no_op)
 {
     evp_free(NULL);
@@ -2079,6 +2393,7 @@ eventparser_suite(void)
     TCase *rules = tcase_create("records and mapping rules");
     TCase *values = tcase_create("text and values");
     TCase *hostile = tcase_create("hostile and broken answers");
+    TCase *enc = tcase_create("encodings");
     TCase *life = tcase_create("life cycle");
 
     tcase_set_timeout(values, 120);
@@ -2142,12 +2457,24 @@ eventparser_suite(void)
     tcase_add_test(hostile, a_first_event_over_the_size_cap_is_quarantined);
     tcase_add_test(hostile, an_answer_over_the_size_cap_before_any_event_is_an_error);
     tcase_add_test(hostile, the_counting_sink_counts_events_and_keeps_nothing);
+    tcase_set_timeout(enc, 120);
+    tcase_add_test(enc, latin1_and_windows_1252_answers_give_the_rows_of_their_utf8_twin);
+    tcase_add_test(enc, utf16_and_utf32_answers_give_the_rows_of_their_utf8_twin);
+    tcase_add_test(enc, a_utf8_answer_with_a_byte_order_mark_or_an_ascii_name_is_read_as_it_is);
+    tcase_add_test(enc, a_declaration_split_anywhere_and_single_quoted_is_read);
+    tcase_add_test(enc, an_unknown_encoding_is_refused);
+    tcase_add_test(enc,
+                   bytes_not_valid_in_the_encoding_quarantine_their_event_as_malformed_xml_does);
+    tcase_add_test(enc, bytes_not_valid_in_the_encoding_before_the_events_are_refused);
+    tcase_add_test(enc, a_utf16_answer_cut_inside_a_character_is_truncated);
+    tcase_add_test(enc, a_short_answer_in_an_encoding_is_read_at_its_end);
     tcase_add_test(life, free_of_null_is_a_no_op);
     suite_add_tcase(s, guide);
     suite_add_tcase(s, ns);
     suite_add_tcase(s, rules);
     suite_add_tcase(s, values);
     suite_add_tcase(s, hostile);
+    suite_add_tcase(s, enc);
     suite_add_tcase(s, life);
     return s;
 }
