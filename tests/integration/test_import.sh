@@ -334,6 +334,23 @@ assert_eq "$note_md5|0|processing|$lines" "$(q "$DB" "SELECT
     FROM centra.orders WHERE order_id = '30'")" \
     "the long payload is stored whole, byte for byte; the small one after it has no part of it"
 
+# An answer saved in ISO-8859-1 (re-encoded by a proxy or an editor) is read
+# in the encoding its declaration names.
+guide_event 500 processing | sed 's|<ns1:lastname>Person<|<ns1:lastname>Sjöström<|' |
+    answer "$cb_tmp/utf8.xml"
+sed 's/encoding="UTF-8"/encoding="ISO-8859-1"/' "$cb_tmp/utf8.xml" |
+    iconv -f UTF-8 -t ISO-8859-1 >"$cb_tmp/latin1.xml"
+assert_eq yes "$(LC_ALL=C grep -q $'Sj\xf6str' "$cb_tmp/latin1.xml" &&
+    ! LC_ALL=C grep -q $'Sj\xc3\xb6str' "$cb_tmp/latin1.xml" && echo yes)" \
+    "the saved answer is in ISO-8859-1, not UTF-8"
+fresh_db
+cb load "$cb_tmp/latin1.xml"
+assert_eq "0|applied|Sjöström|Sjöström" "$RC|$(q "$DB" "SELECT (SELECT status FROM centra.events WHERE event_id = 500),
+    ship_last_name, (xpath('/c:data/c:order/c:shippingaddress/c:lastname/text()',
+        (SELECT payload FROM centra.events WHERE event_id = 500), $NS))[1]
+    FROM centra.orders WHERE order_id = '30'")" \
+    "load of an ISO-8859-1 answer exits 0; the name with ö is in centra.orders and the payload"
+
 # ============================================================================
 # 4. Faults: nothing lost, nothing applied twice
 # ============================================================================
