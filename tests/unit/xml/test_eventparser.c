@@ -2242,14 +2242,17 @@ START_TEST(a_declaration_split_anywhere_and_single_quoted_is_read)
 }
 END_TEST
 
+/* 64 bytes of an encoding name. */
+#define ENC_LONG_NAME "ISO-8859-1-ISO-8859-1-ISO-8859-1-ISO-8859-1-ISO-8859-1-ISO-8859-"
+
 START_TEST(an_unknown_encoding_is_refused)
 {
     static const char *const names[] = {"x-klingon", "ISO-8859-99"};
+    char *doc;
+    char *log;
 
     for (size_t i = 0; i < CB_LENGTH(names); i++) {
         char decl[64];
-        char *doc;
-        char *log;
 
         snprintf(decl, sizeof(decl), "encoding=\"%s\"", names[i]);
         doc = replace_all(DOC(NORMAL_EVENT), "encoding=\"UTF-8\"", decl);
@@ -2264,6 +2267,12 @@ START_TEST(an_unknown_encoding_is_refused)
         xfree(log);
         xfree(doc);
     }
+    /* A name longer than 64 bytes is not looked up, and cut in the message. */
+    doc = replace_all(DOC(NORMAL_EVENT), "encoding=\"UTF-8\"", "encoding=\"" ENC_LONG_NAME "x\"");
+    log = run(doc);
+    LOG_HAS(log, "in an unknown encoding \"" ENC_LONG_NAME "...\" | detail: ");
+    xfree(log);
+    xfree(doc);
 }
 END_TEST
 
