@@ -1345,6 +1345,36 @@ suspect(unsigned char c)
 }
 
 /*
+ * The first byte at or after i that suspect() flags, or len.  Eight bytes at
+ * a time: a word is looked at byte by byte only when one of its bytes is
+ * below 0x20 or is 0xEF (exact tests: x - 0x20.. & ~x has a high bit set in
+ * the lowest such byte, and so has y - 0x01.. & ~y for a zero byte of y).
+ */
+static size_t
+first_suspect(const unsigned char *s, size_t i, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    const uint64_t highs = 0x8080808080808080u;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        uint64_t ef;
+
+        memcpy(&x, s + i, sizeof(x));
+        ef = x ^ (0xEF * ones);
+        if (((x - 0x20 * ones) & ~x & highs) == 0 && ((ef - ones) & ~ef & highs) == 0)
+            continue;
+        for (size_t k = i; k < i + 8; k++)
+            if (suspect(s[k]))
+                return k;
+    }
+    for (; i < len; i++)
+        if (suspect(s[i]))
+            return i;
+    return len;
+}
+
+/*
  * Replace invalid XML characters by U+FFFD (EF BF BD): C0 controls but tab,
  * newline and carriage return, and U+FFFE/U+FFFF (EF BF BE/BF), which may be
  * split across chunks (held back in carry).  *out is data itself when
@@ -1360,8 +1390,7 @@ filter_chunk(EvParser *p, const char *data, size_t len, const char **out, size_t
     size_t run;
 
     if (p->ncarry == 0) {
-        while (i < len && !suspect(s[i]))
-            i++;
+        i = first_suspect(s, 0, len);
         if (i == len) {
             *out = data;
             *outlen = len;

@@ -1504,6 +1504,33 @@ START_TEST(invalid_xml_characters_are_replaced_and_counted)
 END_TEST
 
 /*
+ * The scan for characters to replace reads eight bytes at a time: one at
+ * every place of a word (and a clean word next to it) is still found, a
+ * control character and U+FFFF alike, whole and in any chunks.
+ */
+START_TEST(an_invalid_character_is_found_at_any_place_of_a_word)
+{
+    const char *bad = _i < 16 ? "\x01" : "\xef\xbf\xbf";
+    DynBuf doc;
+    char *log;
+    char text[128];
+
+    dynbuf_init(&doc, SIZE_MAX / 2);
+    (void)dynbuf_addf(&doc,
+                      "%s<event>" HEAD("4") "<data><order><id>40</id><other>%.*s%s%s"
+                                            "</other></order></data></event>\n" ENV_CLOSE,
+                      ENV_OPEN, _i % 16, "0123456789abcdef", bad, "tail text, clean");
+    log = run_limits_fail(doc.data, doc.len, &default_limits, EVK_NONE);
+    snprintf(text, sizeof(text), "buyer_message=%.*s\xef\xbf\xbdtail text, clean", _i % 16,
+             "0123456789abcdef");
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=40", text);
+    LOG_HAS(log, " events=1 quarantined=0 replaced=1 malformed=0 ");
+    xfree(log);
+    dynbuf_free(&doc);
+}
+END_TEST
+
+/*
  * Found by fuzz/fuzz_eventparser: once the XML broke, the chunks after the one
  * that broke it went into the quarantine unfiltered and uncounted, and a held
  * back EF BF at the very end was lost, so the raw bytes and the counts
@@ -2446,6 +2473,7 @@ eventparser_suite(void)
     tcase_add_loop_test(hostile, a_single_huge_tag_quarantines_its_event_and_ends_the_parse, 0,
                         (int)CB_LENGTH(huge_tokens));
     tcase_add_test(hostile, invalid_xml_characters_are_replaced_and_counted);
+    tcase_add_loop_test(hostile, an_invalid_character_is_found_at_any_place_of_a_word, 0, 32);
     tcase_add_test(hostile, invalid_characters_after_malformed_xml_are_replaced_in_any_chunks);
     tcase_add_test(hostile, the_guide_typo_quarantines_its_event_and_keeps_the_ones_before);
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
