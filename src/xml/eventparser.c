@@ -39,7 +39,7 @@
 #define MAX_RECORDS   8             /* record nesting: order shipment refund product size .. */
 #define MAX_FIELDS    160           /* fields of the widest record (order) */
 #define NOTES_MAX     2000          /* bytes of notes per event */
-#define REPL_MAX      4096          /* replacement positions remembered */
+#define REPL_MAX      16384         /* replacement positions remembered; bytes parsed at a time */
 #define LENIENT_SCAN  (64 * 1024)   /* bytes searched for an id in a broken event */
 #define FAULT_TEXT    4096          /* bytes kept of faultcode and faultstring */
 #define TOKEN_SLACK   (64 * 1024)   /* bytes over max_text a tag may take before refused */
@@ -135,7 +135,8 @@ struct EvParser {
     int ncarry;                   /* bytes in carry */
     long long repl[REPL_MAX];     /* offsets of replacements not yet attributed */
     int nrepl;                    /* used entries of repl */
-    int repl_lost;                /* replacements beyond REPL_MAX */
+    int repl_lost;                /* replacements beyond REPL_MAX (while draining only) */
+    int repl_open;                /* replacements settled as the open event's */
     ErrKind rc;                   /* error raised inside a handler */
     Error *err;                   /* where handlers put it */
     bool seen_events;             /* an <events> element was opened */
@@ -804,7 +805,7 @@ event_begin(EvParser *p)
 static int
 take_replacements(EvParser *p, long long end)
 {
-    int n = p->repl_lost;
+    int n = p->repl_lost + p->repl_open;
     int keep = 0;
 
     for (int i = 0; i < p->nrepl; i++) {
@@ -815,7 +816,28 @@ take_replacements(EvParser *p, long long end)
     }
     p->nrepl = keep;
     p->repl_lost = 0;
+    p->repl_open = 0;
     return n;
+}
+
+/*
+ * After expat took a slice: each replacement in it belongs to the event
+ * open now (counted in repl_open) or lies between events (dropped); the
+ * events that ended in the slice took theirs.  So no more than one slice's
+ * are remembered at a time, and the counts do not depend on the chunking.
+ */
+static void
+settle_replacements(EvParser *p)
+{
+    int keep = 0;
+
+    for (int i = 0; i < p->nrepl; i++) {
+        if (p->repl[i] >= p->fed)
+            p->repl[keep++] = p->repl[i];
+        else if (p->in_event && p->repl[i] >= p->event_start)
+            p->repl_open++;
+    }
+    p->nrepl = keep;
 }
 
 static bool
@@ -1597,10 +1619,11 @@ feed_expat(EvParser *p, const char *data, size_t len, bool final, Error *err)
 }
 
 static ErrKind
-feed_chunk(EvParser *p, const char *data, size_t len, Error *err)
+feed_slice(EvParser *p, const char *data, size_t len, Error *err)
 {
     const char *chunk;
     size_t clen;
+    ErrKind rc;
 
     p->stats.bytes += (long long)len;
     /*
@@ -1614,7 +1637,26 @@ feed_chunk(EvParser *p, const char *data, size_t len, Error *err)
         p->fed += (long long)clen;
         return raw_append(p, chunk, clen, err);
     }
-    return feed_expat(p, chunk, clen, false, err);
+    rc = feed_expat(p, chunk, clen, false, err);
+    if (rc == ERR_OK && !p->draining)
+        settle_replacements(p);
+    return rc;
+}
+
+/* At most REPL_MAX bytes at a time: each adds at most one replacement to remember. */
+static ErrKind
+feed_chunk(EvParser *p, const char *data, size_t len, Error *err)
+{
+    ErrKind rc = ERR_OK;
+
+    while (rc == ERR_OK && len > 0) {
+        size_t n = len < REPL_MAX ? len : REPL_MAX;
+
+        rc = feed_slice(p, data, n, err);
+        data += n;
+        len -= n;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------

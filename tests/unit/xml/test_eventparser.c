@@ -1531,6 +1531,37 @@ START_TEST(an_invalid_character_is_found_at_any_place_of_a_word)
 END_TEST
 
 /*
+ * Found by fuzz/fuzz_eventparser: more replacements in one chunk than the
+ * parser remembers at once went to whichever event ended next, so fed whole
+ * an answer counted them elsewhere than fed in small chunks.
+ */
+START_TEST(many_replacements_are_counted_for_their_own_event)
+{
+    DynBuf doc;
+    char *log;
+
+    dynbuf_init(&doc, SIZE_MAX / 2);
+    (void)dynbuf_addstr(&doc, ENV_OPEN "<event>" HEAD("4") "<data><order><id>40</id><other>");
+    for (int i = 0; i < 20000; i++)
+        (void)dynbuf_addstr(&doc, "a\x01");
+    (void)dynbuf_addstr(&doc, "</other></order></data></event>\n<event>" HEAD(
+                                  "5") "<data><order><id>50</id><other>\x02\x03</other>"
+                                       "</order></data></event>\n<junk>\x04\x05</junk>\n"
+                                       "<event>" HEAD("6") "<data><order><id>60</id>"
+                                                           "</order></data></event>\n" ENV_CLOSE);
+    log = run_limits_fail(doc.data, doc.len, &default_limits, EVK_NONE);
+    assert_line(log, EV_HEAD("4") "order=yes replaced=20000 notes=NULL quarantine=NULL");
+    assert_line(log, "event seq=2 id=5 type=order entry=5 mission=update date=2019-03-27 12:52:20 "
+                     "order=yes replaced=2 notes=NULL quarantine=NULL");
+    assert_line(log, "event seq=3 id=6 type=order entry=6 mission=update date=2019-03-27 12:52:20 "
+                     "order=yes replaced=0 notes=NULL quarantine=NULL");
+    LOG_HAS(log, " events=3 quarantined=0 replaced=20004 malformed=0 ");
+    xfree(log);
+    dynbuf_free(&doc);
+}
+END_TEST
+
+/*
  * Found by fuzz/fuzz_eventparser: once the XML broke, the chunks after the one
  * that broke it went into the quarantine unfiltered and uncounted, and a held
  * back EF BF at the very end was lost, so the raw bytes and the counts
@@ -2474,6 +2505,7 @@ eventparser_suite(void)
                         (int)CB_LENGTH(huge_tokens));
     tcase_add_test(hostile, invalid_xml_characters_are_replaced_and_counted);
     tcase_add_loop_test(hostile, an_invalid_character_is_found_at_any_place_of_a_word, 0, 32);
+    tcase_add_test(hostile, many_replacements_are_counted_for_their_own_event);
     tcase_add_test(hostile, invalid_characters_after_malformed_xml_are_replaced_in_any_chunks);
     tcase_add_test(hostile, the_guide_typo_quarantines_its_event_and_keeps_the_ones_before);
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
