@@ -136,7 +136,8 @@ struct EvParser {
     long long repl[REPL_MAX];     /* offsets of replacements not yet attributed */
     int nrepl;                    /* used entries of repl */
     int repl_lost;                /* replacements beyond REPL_MAX (while draining only) */
-    int repl_open;                /* replacements settled as the open event's */
+    int repl_open;                /* replacements settled as the open event's (or, between */
+                                  /* events, as those a quarantine there would count) */
     ErrKind rc;                   /* error raised inside a handler */
     Error *err;                   /* where handlers put it */
     bool seen_events;             /* an <events> element was opened */
@@ -790,6 +791,7 @@ event_begin(EvParser *p)
     p->skip = false;
     p->has_order = false;
     p->order_started = false;
+    p->repl_open = 0; /* those before it, between events, are not its */
     p->had_data = false;
     p->rec_counter = 0;
     p->nrecs = 0;
@@ -821,20 +823,22 @@ take_replacements(EvParser *p, long long end)
 }
 
 /*
- * After expat took a slice: each replacement in it belongs to the event
- * open now (counted in repl_open) or lies between events (dropped); the
- * events that ended in the slice took theirs.  So no more than one slice's
- * are remembered at a time, and the counts do not depend on the chunking.
+ * After expat took a slice: the events that ended in it took their
+ * replacements; each other one is counted in repl_open when a quarantine
+ * now would keep its bytes (it is in the open event, or after the last
+ * event while none is open), else dropped.  So no more than one slice's are
+ * remembered at a time, and the counts do not depend on the chunking.
  */
 static void
 settle_replacements(EvParser *p)
 {
+    long long from = p->in_event ? p->event_start : p->last_end;
     int keep = 0;
 
     for (int i = 0; i < p->nrepl; i++) {
         if (p->repl[i] >= p->fed)
             p->repl[keep++] = p->repl[i];
-        else if (p->in_event && p->repl[i] >= p->event_start)
+        else if (p->repl[i] >= from)
             p->repl_open++;
     }
     p->nrepl = keep;

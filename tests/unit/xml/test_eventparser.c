@@ -1562,6 +1562,28 @@ START_TEST(many_replacements_are_counted_for_their_own_event)
 END_TEST
 
 /*
+ * Found by fuzz/fuzz_eventparser with the change above: replacements after
+ * the last event, settled while no event was open, were dropped; when the
+ * XML then broke, the quarantine (whose bytes start after the last event)
+ * counted them fed whole but not in small chunks.
+ */
+START_TEST(replacements_between_events_count_for_a_quarantine_there)
+{
+    static const char doc[] = ENV_OPEN
+        "<event>" HEAD("4") "<data><order><id>40</id></order></data></event>\n\x01\x02\n<bad =/>"
+                            "<event>" HEAD("5") "<data><order><id>50</id><other>\x03</other>"
+                                                "</order></data></event>\n" ENV_CLOSE;
+    char *log = run_limits_fail(doc, sizeof(doc) - 1, &default_limits, EVK_NONE);
+
+    assert_line(log, EV_HEAD("4") "order=yes replaced=0 notes=NULL quarantine=NULL");
+    LOG_HAS(log, "event seq=2 id=5 type=order entry=5 mission=update date=2019-03-27 12:52:20 "
+                 "order=no replaced=3 notes=NULL quarantine=malformed XML at line ");
+    LOG_HAS(log, " events=2 quarantined=1 replaced=3 malformed=1 ");
+    xfree(log);
+}
+END_TEST
+
+/*
  * Found by fuzz/fuzz_eventparser: once the XML broke, the chunks after the one
  * that broke it went into the quarantine unfiltered and uncounted, and a held
  * back EF BF at the very end was lost, so the raw bytes and the counts
@@ -2506,6 +2528,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, invalid_xml_characters_are_replaced_and_counted);
     tcase_add_loop_test(hostile, an_invalid_character_is_found_at_any_place_of_a_word, 0, 32);
     tcase_add_test(hostile, many_replacements_are_counted_for_their_own_event);
+    tcase_add_test(hostile, replacements_between_events_count_for_a_quarantine_there);
     tcase_add_test(hostile, invalid_characters_after_malformed_xml_are_replaced_in_any_chunks);
     tcase_add_test(hostile, the_guide_typo_quarantines_its_event_and_keeps_the_ones_before);
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
