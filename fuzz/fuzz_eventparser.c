@@ -178,6 +178,17 @@ add_result(DynBuf *b, const char *what, ErrKind rc, const Error *err)
     (void)dynbuf_addc(b, '\n');
 }
 
+/*
+ * An answer longer than this is cut into chunks of at least CHUNK_MIN_LONG
+ * bytes.  expat before 2.6 (Debian 12 has 2.5) scans an unfinished token
+ * again from its start at every call, so a token of hundreds of kB fed a
+ * few bytes at a time costs its length squared inside expat (a 250 kB one in
+ * 7-byte chunks took 10 s).  The import never feeds like that (curl hands on
+ * up to 16 kB at a time); docs/fuzzing.md says so.
+ */
+#define LONG_ANSWER    (64 * 1024)
+#define CHUNK_MIN_LONG 1024
+
 /* Next chunk size: fixed (1-127) or from a xorshift generator (state != 0). */
 static size_t
 next_chunk(unsigned mode, unsigned *state)
@@ -215,6 +226,8 @@ run(const char *doc, size_t len, const EvpLimits *lim, unsigned mode)
     for (size_t at = 0; at < len && rc == ERR_OK;) {
         size_t n = mode == 0 ? len : next_chunk(mode, &state);
 
+        if (len > LONG_ANSWER && n < CHUNK_MIN_LONG)
+            n = CHUNK_MIN_LONG;
         if (n > len - at)
             n = len - at;
         rc = evp_feed(p, doc + at, n, &err);
