@@ -31,6 +31,13 @@ const char *str_closest(const char *word, const char *const *candidates, size_t 
  */
 char *str_join_quoted(const char *const *words, size_t n, char *buf, size_t size);
 
+/* Whether c is XML white space: space, tab, newline or carriage return. */
+static inline bool
+str_is_xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* A copy of the len bytes at s without the white space around them (caller frees with xfree). */
 char *str_trimmed_copy(const char *s, size_t len);
 

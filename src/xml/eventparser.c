@@ -30,6 +30,7 @@
 #include "centra/hashmap.h"
 #include "centra/log.h"
 #include "centra/soap.h"
+#include "centra/strutil.h"
 #include "centra/utf8.h"
 #include "transcode_int.h"
 
@@ -844,16 +845,11 @@ settle_replacements(EvParser *p)
     p->nrepl = keep;
 }
 
-static bool
-xml_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /*
- * An event id: digits, with XML white space around them allowed (an indented
- * <id> would otherwise be unreadable, and an event whose id cannot be read
- * cannot be acknowledged).  -1 when it is not one.
+ * An event id: digits.  Both callers hand it over without the XML white
+ * space around it (an <id> is a code: record_values and text_of trim it), so
+ * an indented <id> is readable; an event whose id cannot be read cannot be
+ * acknowledged.  -1 when it is not one.
  */
 static long long
 parse_event_id(const char *s)
@@ -863,15 +859,11 @@ parse_event_id(const char *s)
 
     if (s == NULL)
         return -1;
-    while (xml_space(*s))
-        s++;
     for (; *s >= '0' && *s <= '9'; s++, digits++) {
         if (v > (9007199254740991LL - 9) / 10)
             return -1;
         v = v * 10 + (*s - '0');
     }
-    while (xml_space(*s))
-        s++;
     return digits > 0 && *s == '\0' ? v : -1;
 }
 
@@ -1232,7 +1224,7 @@ on_default(void *arg, const XML_Char *data, int len)
     bool space = true;
 
     for (int i = 0; i < len && space; i++)
-        space = xml_space(data[i]);
+        space = str_is_xml_space(data[i]);
     (void)token_seen(arg, !space);
 }
 
@@ -1493,7 +1485,7 @@ gather_chunk(void *arg, const char *data, size_t len, Error *err)
 static bool
 in_name(char c)
 {
-    return !xml_space(c) && c != '/' && c != '>';
+    return !str_is_xml_space(c) && c != '/' && c != '>';
 }
 
 /*
@@ -1856,7 +1848,7 @@ text_of(const char *s, size_t len, size_t from, const char *name, char *out, siz
     if (at < 0)
         return false;
     for (i = (size_t)at; i < len && s[i] != '<'; i++) {
-        if (((unsigned char)s[i] < 0x20 && !xml_space(s[i])) || n + 1 >= size) {
+        if (((unsigned char)s[i] < 0x20 && !str_is_xml_space(s[i])) || n + 1 >= size) {
             out[0] = '\0';
             return false;
         }

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "centra/attrs.h"
+#include "centra/strutil.h"
 
 /* An address block (<shippingaddress>, <billingaddress>) under element e into columns c*. */
 #define ADDRESS(e, c)                                                                              \
@@ -278,21 +279,15 @@ evmap_is_product(EvKind kind)
  * Values
  * ------------------------------------------------------------------------- */
 
-static bool
-is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 void
 evmap_trim(const char **text, size_t *len)
 {
     const char *p = *text;
     const char *end = p + *len;
 
-    while (p < end && is_space(*p))
+    while (p < end && str_is_xml_space(*p))
         p++;
-    while (end > p && is_space(end[-1]))
+    while (end > p && str_is_xml_space(end[-1]))
         end--;
     *text = p;
     *len = (size_t)(end - p);

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "centra/alloc.h"
+#include "centra/strutil.h"
 
 #define HEAD_MAX     1024  /* bytes held to find the declaration's end */
 #define ENC_NAME_MAX 64    /* bytes of an encoding name */
@@ -129,12 +130,6 @@ wide_encoding(const unsigned char *h, size_t n, size_t *skip, size_t *unit)
     return NULL;
 }
 
-static bool
-xml_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /*
  * The encoding name of the declaration decl[0..len) (which ends before "?>")
  * into name; false when it names none or not a valid EncName (expat then
@@ -149,15 +144,15 @@ declared_name(const char *decl, size_t len, char *name, bool *long_name)
 
     *long_name = false;
     for (; i + 8 <= len; i++)
-        if (xml_space(decl[i - 1]) && memcmp(decl + i, "encoding", 8) == 0)
+        if (str_is_xml_space(decl[i - 1]) && memcmp(decl + i, "encoding", 8) == 0)
             break;
     if (i + 8 > len)
         return false;
-    for (i += 8; i < len && xml_space(decl[i]); i++)
+    for (i += 8; i < len && str_is_xml_space(decl[i]); i++)
         ;
     if (i >= len || decl[i++] != '=')
         return false;
-    while (i < len && xml_space(decl[i]))
+    while (i < len && str_is_xml_space(decl[i]))
         i++;
     if (i >= len || (decl[i] != '"' && decl[i] != '\''))
         return false;
@@ -251,7 +246,7 @@ detect(Transcoder *t, const char *source, bool final, bool *decided, size_t *ski
             return err_set(err, ERR_INTERNAL, "iconv cannot convert from %s", wide);
     } else if (n < 6 && !full && starts(t->head, n, "<?xml", n < 5 ? n : 5))
         *decided = false;
-    else if (!starts(t->head, n, "<?xml", 5) || !xml_space(t->head[5]))
+    else if (!starts(t->head, n, "<?xml", 5) || !str_is_xml_space(t->head[5]))
         t->state = TC_PASS;
     else if ((end = decl_end(t->head, n)) == 0) {
         *decided = full; /* no end in HEAD_MAX: expat judges the declaration */
