@@ -182,21 +182,17 @@ static void
 add_position_detail(Error *err, const char *sql, const char *position)
 {
     long long pos;
-    long long chars = 0;
-    int line = 1;
-    const char *line_start = sql;
-    const char *p;
+    const char *line_start;
+    size_t off;
+    int line;
+    int column;
 
     if (sql == NULL || position == NULL || !str_to_ll(position, &pos) || pos < 1)
         return;
-    for (p = sql; *p != '\0' && chars < pos - 1; p++) {
-        if (((unsigned char)*p & 0xC0) != 0x80)
-            chars++; /* count characters, not UTF-8 continuation bytes */
-        if (*p == '\n') {
-            line++;
-            line_start = p + 1;
-        }
-    }
+    off = sqlscript_char_offset(sql, pos); /* pos counts characters, not bytes */
+    sqlscript_line_of(sql, off, &line, &column);
+    for (line_start = sql + off; line_start > sql && line_start[-1] != '\n'; line_start--)
+        ;
     err_detail_append(err, true, "The error is at line %d: %.*s", line,
                       (int)strcspn(line_start, "\n"), line_start);
 }
