@@ -35,6 +35,9 @@
 #include "centra/error.h"
 #include "centra/runs.h"
 
+/* Exporters one command may run side by side: export --jobs, run --export-jobs. */
+#define EXPORT_JOBS_MAX 16
+
 typedef struct ExportOptions {
     bool follow;                  /* keep running, woken by NOTIFY centra_outbox */
     long long poll_ms;            /* follow: longest sleep without a notification */

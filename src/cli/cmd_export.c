@@ -28,7 +28,6 @@
 #include "centra/strutil.h"
 #include "cli_int.h"
 
-#define JOBS_MAX     16  /* --jobs, at most */
 #define JOBS_TICK_MS 100 /* the parent's loop period */
 
 static const char export_help[] =
@@ -122,11 +121,11 @@ job_main(CliContext *ctx, const ExportOptions *opts, pid_t parent)
 
 /* The jobs of one "export --jobs": pids[i] > 0 while job i runs. */
 typedef struct Jobs {
-    pid_t pids[JOBS_MAX]; /* running jobs; 0 when gone or never started */
-    int n;                /* jobs asked for */
-    int running;          /* jobs running */
-    int worst;            /* the exit code to exit with so far */
-    bool told;            /* SIGTERM was passed on */
+    pid_t pids[EXPORT_JOBS_MAX]; /* running jobs; 0 when gone or never started */
+    int n;                       /* jobs asked for */
+    int running;                 /* jobs running */
+    int worst;                   /* the exit code to exit with so far */
+    bool told;                   /* SIGTERM was passed on */
 } Jobs;
 
 /* Send sig to every running job. */
@@ -279,9 +278,9 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
             opts.follow = true;
             break;
         case 'j':
-            if (!str_to_ll(optarg, &jobs) || jobs < 1 || jobs > JOBS_MAX)
+            if (!str_to_ll(optarg, &jobs) || jobs < 1 || jobs > EXPORT_JOBS_MAX)
                 return cli_usage_error(err, "export", "invalid --jobs \"%s\" (1 to %d)", optarg,
-                                       JOBS_MAX);
+                                       EXPORT_JOBS_MAX);
             break;
         default:
             return cli_bad_option(err, "export", argc, argv, at, c);

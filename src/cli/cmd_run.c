@@ -3,7 +3,9 @@
  *     "centra-bridge run": the daemon.
  *
  * A supervisor process starts two workers, each the program itself run
- * again: "import --follow" and "export --follow".  Each worker survives
+ * again: "import --follow" and "export --follow" (--export-jobs N of the
+ * latter, each a worker of its own, not "export --jobs": the supervisor
+ * restarts one that ends and leaves the others running).  Each worker survives
  * outages of Centra and the database on its own (waiting with backoff); the
  * supervisor restarts one that exits anyway (a crash, an internal error),
  * with backoff, and stops everything when one exits on bad credentials or
@@ -52,14 +54,16 @@ extern char **environ;
 
 static const char run_help[] =
     "Usage: centra-bridge [OPTION]... run [--types LIST] [--markets LIST]\n"
-    "                              [--metrics-listen ADDRESS:PORT] [--no-import|--no-export]\n"
+    "                              [--metrics-listen ADDRESS:PORT] [--export-jobs N]\n"
+    "                              [--no-import|--no-export]\n"
     "\n"
     "The daemon.  Starts two worker processes and keeps them running:\n"
     "  import   \"import --follow\": fetches, stores and acknowledges events, polling\n"
     "           every centra_poll_interval when the queue is empty; when another\n"
     "           importer holds the queue it stands by\n"
     "  export   \"export --follow\": sends outbox messages, woken at once by every\n"
-    "           outbox insert (NOTIFY centra_outbox)\n"
+    "           outbox insert (NOTIFY centra_outbox); with --export-jobs N, N of\n"
+    "           them (export-1 ... export-N), each watched and restarted alone\n"
     "Workers wait out outages of Centra and PostgreSQL with backoff and go on.  A\n"
     "worker that exits anyway is started again after 1 s, doubling up to 60 s.  A\n"
     "worker that exits on a usage error (64), bad credentials (77) or\n"
@@ -78,6 +82,8 @@ static const char run_help[] =
     "                       and a health check on /healthz (200 ok, 503 with the\n"
     "                       reason); ADDRESS is an IPv4 address, PORT 0 picks a free\n"
     "                       one (logged); default centra_metrics_listen: none\n"
+    "      --export-jobs N  run N exporters side by side (1 to 16, default 1), as\n"
+    "                       \"export --jobs N\" does; order per entity_key is kept\n"
     "      --no-import      run the exporter only\n"
     "      --no-export      run the importer only\n"
     "  -h, --help           show this help, then exit\n"
@@ -297,6 +303,7 @@ typedef struct RunOptions {
     const char *types;   /* --types */
     const char *markets; /* --markets */
     const char *listen;  /* --metrics-listen */
+    int export_jobs;     /* --export-jobs */
     bool no_import;      /* --no-import */
     bool no_export;      /* --no-export */
 } RunOptions;
@@ -330,14 +337,17 @@ add_workers(const CliContext *ctx, const RunOptions *o, Supervisor *sv)
             cmd[n++] = "--markets";
             cmd[n++] = o->markets;
         }
-        w->name = "import";
+        snprintf(w->name, sizeof(w->name), "import");
         worker_argv(ctx, w, cmd);
     }
-    if (!o->no_export) {
+    for (int i = 0; !o->no_export && i < o->export_jobs; i++) {
         static const char *const cmd[] = {"export", "--follow", NULL};
         Worker *w = &sv->workers[sv->nworkers++];
 
-        w->name = "export";
+        if (o->export_jobs == 1)
+            snprintf(w->name, sizeof(w->name), "export");
+        else
+            snprintf(w->name, sizeof(w->name), "export-%d", i + 1);
         worker_argv(ctx, w, cmd);
     }
 }
@@ -364,9 +374,13 @@ run_daemon(CliContext *ctx, const RunOptions *o, Error *err)
     if (rc == ERR_OK && o->listen != NULL && o->listen[0] != '\0')
         rc = run_metrics_start(&sv, o->listen, err);
     if (rc == ERR_OK) {
-        log_info("centra-bridge daemon started (pid %ld): %s%s%s", (long)getpid(),
+        char many[32] = "";
+
+        if (!o->no_export && o->export_jobs > 1)
+            snprintf(many, sizeof(many), " (%d exporters)", o->export_jobs);
+        log_info("centra-bridge daemon started (pid %ld): %s%s%s%s", (long)getpid(),
                  o->no_import ? "" : "import", o->no_import || o->no_export ? "" : " and ",
-                 o->no_export ? "" : "export");
+                 o->no_export ? "" : "export", many);
         supervise(&sv);
         log_info("centra-bridge daemon stopped");
     }
@@ -397,9 +411,10 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         {"metrics-listen", required_argument, NULL, 'l'},
         {"no-import", no_argument, NULL, 'I'},
         {"no-export", no_argument, NULL, 'E'},
+        {"export-jobs", required_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    RunOptions o = {NULL, NULL, config_get_str(ctx->cfg, CONFIG_METRICS_LISTEN), false, false};
+    RunOptions o = {NULL, NULL, config_get_str(ctx->cfg, CONFIG_METRICS_LISTEN), 1, false, false};
     int c;
     int at;
 
@@ -426,6 +441,15 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         case 'E':
             o.no_export = true;
             break;
+        case 'j': {
+            long long n;
+
+            if (!str_to_ll(optarg, &n) || n < 1 || n > EXPORT_JOBS_MAX)
+                return cli_usage_error(err, "run", "invalid --export-jobs \"%s\" (1 to %d)", optarg,
+                                       EXPORT_JOBS_MAX);
+            o.export_jobs = (int)n;
+            break;
+        }
         default:
             return cli_bad_option(err, "run", argc, argv, at, c);
         }

@@ -13,14 +13,15 @@
 
 #include "centra/config.h"
 #include "centra/error.h"
+#include "centra/export.h"
 #include "centra/runs.h"
 
-#define RUN_WORKERS_MAX 2
+#define RUN_WORKERS_MAX (1 + EXPORT_JOBS_MAX) /* the importer and the exporters */
 #define RUN_ARGV_MAX    32 /* arguments of a worker's command line, NULL included */
 
 /* A worker process and what is known of it. */
 typedef struct Worker {
-    const char *name;         /* "import" or "export" */
+    char name[24];            /* "import", "export" or, of several, "export-1", ... */
     char *argv[RUN_ARGV_MAX]; /* its command line (borrowed strings) */
     pid_t pid;                /* running; 0 when not */
     int fd;                   /* memfd of the shared page */

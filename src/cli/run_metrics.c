@@ -159,13 +159,18 @@ per_worker(DynBuf *b, const Totals *t, const char *name, const char *type, const
             (void)dynbuf_addf(b, "%s{worker=\"%s\"} %lld\n", name, t->name[i], values[i]);
 }
 
+/* The batches of the workers of a kind: "import", or "export" (every exporter of --export-jobs). */
 static long long
-worker_batches(const Totals *t, const char *name)
+worker_batches(const Totals *t, const char *kind)
 {
+    size_t len = strlen(kind);
+    long long sum = 0;
+
     for (int i = 0; i < RUN_WORKERS_MAX; i++)
-        if (t->has[i] && strcmp(t->name[i], name) == 0)
-            return t->batches[i];
-    return 0;
+        if (t->has[i] && strncmp(t->name[i], kind, len) == 0 &&
+            (t->name[i][len] == '\0' || t->name[i][len] == '-'))
+            sum += t->batches[i];
+    return sum;
 }
 
 static void

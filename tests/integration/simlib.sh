@@ -227,6 +227,19 @@ import_invariants() {
     fi
 }
 
+# all_sent DB: no outbox message is waiting.
+all_sent() {
+    [[ $(q "$1" "SELECT count(*) FROM centra_outbox.messages
+        WHERE status NOT IN ('sent', 'superseded')") == 0 ]]
+}
+# enqueue_markets DB FROM TO: markets_Update messages for markets RFROM..RTO.
+enqueue_markets() {
+    q "$1" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+        SELECT 'markets_Update', 'market:R' || i, json_build_object('id', 'R' || i,
+            'store', '1', 'type', 'retail', 'description', 'Market ' || i)
+        FROM generate_series($2, $3) i" >/dev/null
+}
+
 # sent_twice OP: how many distinct item ids the simulator received in more
 # than one OP request (at-least-once delivery: a request whose answer was
 # lost is sent again).

@@ -9,7 +9,9 @@
 #     2. run: workers, SIGTERM in the middle of a batch (exit 0, nothing
 #        acknowledged that is not stored, nothing lost), NOTIFY waking the
 #        exporter, metrics and /healthz, a killed worker started again,
-#        SIGHUP reopening the log file, a refused login stopping it with 77.
+#        SIGHUP reopening the log file, --export-jobs (three exporters share
+#        the outbox, each restarted alone, their requests summed in the
+#        metrics), a refused login stopping it with 77.
 #     PostgreSQL restarted under the daemon: test_recovery.sh.
 source "$(dirname "$0")/simlib.sh"
 
@@ -246,14 +248,66 @@ wait "$daemon"
 assert_eq 0 "$?" "SIGTERM during the outage: exit 0"
 unset CENTRA_LOG_FILE
 
-# A refused login stops the daemon with 77; usage errors.
+# --export-jobs: three exporters, each a worker of its own, share the outbox.
 start_sim --orders 5 --seed 7
+fresh_db
+enqueue_markets "$DB" 1 600
+CENTRA_EXPORT_BATCH_SIZE=10 "$CB_BIN" -v run --no-import --export-jobs 3 \
+    --metrics-listen 127.0.0.1:0 2>"$log" &
+daemon=$!
+bg_pids+=("$daemon")
+wait_for 10 "grep -q 'metrics on http' '$log'"
+metrics=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$log" | head -n 1)
+wait_for 30 'all_sent "$DB"'
+scrape=$(curl -s "$metrics")
+assert_eq "3" "$(pgrep -c -f -P "$daemon" "export --follow")" \
+    "run --export-jobs 3 runs three exporters"
+for i in 1 2 3; do
+    assert_contains "$scrape" "centra_bridge_worker_up{worker=\"export-$i\"} 1" \
+        "/metrics shows exporter export-$i"
+done
+assert_not_contains "$scrape" 'worker="import"' "--no-import: no importer"
+export_invariants "$DB" "run --export-jobs 3"
+assert_eq 0 "$(sent_twice markets_Update)" "three exporters sent no message twice"
+requests=$(sim_lists markets_Update | wc -l)
+wait_for 10 'curl -s "$metrics" | grep -q "^centra_bridge_export_requests_total $requests\$"'
+assert_contains "$(curl -s "$metrics")" "centra_bridge_export_requests_total $requests" \
+    "centra_bridge_export_requests_total sums the requests of the three ($requests)"
+before=$(pgrep -f -P "$daemon" "export --follow" | sort | tr '\n' ' ')
+second=$(grep -o 'export-2 worker started (pid [0-9]*' "$log" | grep -o '[0-9]*$')
+kill -KILL "$second"
+wait_for 10 'grep -q "the export-2 worker was killed by signal 9" "$log"'
+wait_for 10 'test "$(pgrep -c -f -P "$daemon" "export --follow")" = 3'
+after=$(pgrep -f -P "$daemon" "export --follow" | sort | tr '\n' ' ')
+kept=0
+for pid in $before; do
+    [[ " $after" == *" $pid "* ]] && kept=$((kept + 1))
+done
+assert_eq 2 "$kept" "a killed exporter is started again alone (before: $before, after: $after)"
+scrape=$(curl -s "$metrics")
+for i in 1 2 3; do
+    assert_contains "$scrape" \
+        "centra_bridge_worker_restarts_total{worker=\"export-$i\"} $((i == 2 ? 1 : 0))" \
+        "the restart is counted for export-2 only (export-$i)"
+done
+kill -TERM "$daemon"
+wait "$daemon"
+assert_eq 0 "$?" "SIGTERM: the daemon and its three exporters exit 0"
+assert_eq "4:600" "$(q "$DB" "SELECT count(*) || ':' || sum(messages_sent) FROM centra.runs
+    WHERE command = 'export'")" \
+    "each exporter (and the restarted one) recorded its run; together they sent all 600"
+assert_contains "$(cat "$log")" "(3 exporters)" "the start line says how many exporters"
+
+# A refused login stops the daemon with 77; usage errors.
 CENTRA_PASSWORD=wrong-pass-77 cb run
 assert_eq 77 "$RC" "run exits 77 when Centra refuses the login"
 assert_contains "$ERR" "restarting cannot cure that" "and says why it stopped"
 assert_not_contains "$OUT$ERR" "wrong-pass-77" "the password is not shown"
 cb run --no-import --no-export
 assert_eq 64 "$RC" "--no-import --no-export is a usage error"
+cb run --export-jobs 0
+assert_eq 64 "$RC" "--export-jobs 0 is a usage error"
+assert_contains "$ERR" "invalid --export-jobs \"0\" (1 to 16)" "saying what is allowed"
 cb run --metrics-listen nowhere
 assert_eq 64 "$RC" "a bad --metrics-listen is a usage error"
 assert_contains "$ERR" "invalid metrics address" "saying what is wrong"
