@@ -207,16 +207,6 @@ unknown_encoding(const Transcoder *t, const char *source, bool long_name, Error 
     return ERR_CENTRA_FAULT;
 }
 
-/* The offset of "?>" in s[0..len), 0 for none. */
-static size_t
-decl_end(const char *s, size_t len)
-{
-    for (size_t i = 1; i < len; i++)
-        if (s[i - 1] == '?' && s[i] == '>')
-            return i - 1;
-    return 0;
-}
-
 /*
  * Decide the encoding from the bytes held (final: there are no more).
  * *decided false: more bytes are needed.  *skip: bytes of a byte order mark
@@ -229,7 +219,7 @@ detect(Transcoder *t, const char *source, bool final, bool *decided, size_t *ski
     size_t n = t->nhead;
     bool full = final || n == HEAD_MAX;
     const char *wide;
-    size_t end;
+    const char *end;
     char name[ENC_NAME_MAX + 1];
     bool long_name;
     size_t unit;
@@ -248,12 +238,12 @@ detect(Transcoder *t, const char *source, bool final, bool *decided, size_t *ski
         *decided = false;
     else if (!starts(t->head, n, "<?xml", 5) || !str_is_xml_space(t->head[5]))
         t->state = TC_PASS;
-    else if ((end = decl_end(t->head, n)) == 0) {
+    else if ((end = str_find(t->head, n, "?>", 2)) == NULL) {
         *decided = full; /* no end in HEAD_MAX: expat judges the declaration */
         if (full)
             t->state = TC_PASS;
-    } else if (!declared_name(t->head, end, name, &long_name) || is_utf8_name(name) ||
-               is_wide_name(name))
+    } else if (!declared_name(t->head, (size_t)(end - t->head), name, &long_name) ||
+               is_utf8_name(name) || is_wide_name(name))
         t->state = TC_PASS;
     else if (long_name || !use_iconv(t, name, "its XML declaration", 1)) {
         snprintf(t->name, sizeof(t->name), "%s", name);
