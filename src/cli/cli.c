@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
@@ -501,6 +503,25 @@ usage_exit(const Error *err)
     return err_exit_code(ERR_USAGE);
 }
 
+/*
+ * The process is about to hold both passwords: no core file may carry them.
+ * The soft core-file limit goes to 0 (the hard one stays), and the process
+ * is not dumpable, which also keeps other processes of its user from
+ * ptrace and from its /proc/PID/environ and mem.  execve resets dumpable;
+ * a worker of run comes through here again.
+ */
+static void
+no_core_dumps(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+        rl.rlim_cur = 0;
+        (void)setrlimit(RLIMIT_CORE, &rl);
+    }
+    (void)prctl(PR_SET_DUMPABLE, 0);
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -547,6 +568,7 @@ cli_main(int argc, char **argv)
     if (check_global_values(&g, &err) != ERR_OK)
         return usage_exit(&err);
 
+    no_core_dumps();
     ctx.cfg = config_new();
     rc = load_config(&g, ctx.cfg, &err);
     if (rc == ERR_OK) {

@@ -551,12 +551,21 @@ outcome_arrays(const Exporter *ex, Msg *const *m, int n, DynBuf *ids, DynBuf *re
     dynbuf_free(&one);
 }
 
+/*
+ * Centra's texts (errors, notices) as a text[] literal, each redacted as the
+ * log would show it: an answer that echoes the password must not store it
+ * where the ERP's roles read.
+ */
 static void
 texts_array(DynBuf *b, char *const *texts, size_t n)
 {
     (void)dynbuf_addc(b, '{');
-    for (size_t i = 0; i < n; i++)
-        array_text(b, texts[i]);
+    for (size_t i = 0; i < n; i++) {
+        char *red = texts[i] != NULL ? log_redact(texts[i]) : NULL;
+
+        array_text(b, red);
+        xfree(red);
+    }
     (void)dynbuf_addc(b, '}');
 }
 
@@ -647,6 +656,7 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
 {
     DynBuf errs;
     DynBuf last;
+    char *red;
     const char *extra[2];
     ErrKind rc;
 
@@ -659,8 +669,9 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
         (void)dynbuf_addf(&last, "%s%s", i > 0 ? "; " : "", errors[i]);
     if (last.len == 0)
         (void)dynbuf_addstr(&last, "Centra refused the update without saying why");
+    red = log_redact(last.data);
     extra[0] = errs.data;
-    extra[1] = last.data;
+    extra[1] = red;
     rc = record_outcome(ex, &m, 1,
                         "status = 'failed', attempts = m.attempts + 1, "
                         "errors = NULLIF($4::text[], '{}'), last_error = $5",
@@ -668,9 +679,10 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
     dynbuf_free(&errs);
     if (rc == ERR_OK) {
         ex->t.messages_failed++;
-        log_warn("message %lld (%s, %s) failed: %s", m->id, m->operation, m->entity_key, last.data);
+        log_warn("message %lld (%s, %s) failed: %s", m->id, m->operation, m->entity_key, red);
     }
     dynbuf_free(&last);
+    xfree(red);
     return rc;
 }
 
@@ -683,7 +695,8 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
 {
     char delay[32];
     char max[32];
-    const char *extra[3] = {why->message, delay, max};
+    char *red = log_redact(why->message);
+    const char *extra[3] = {red, delay, max};
     int most = 0;
     DbResult *res = NULL;
     ErrKind rc;
@@ -698,6 +711,7 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
                         "$6::integer THEN 'failed' ELSE 'pending' END, last_error = $4, "
                         "next_attempt_at = now() + $5::bigint * interval '1 millisecond'",
                         extra, 3, &res, err);
+    xfree(red);
     if (rc != ERR_OK)
         return rc;
     for (int i = 0; i < db_result_rows(res); i++) {

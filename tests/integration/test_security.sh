@@ -161,8 +161,14 @@ assert_eq 0 "$(env -u CENTRA_PASSWORD -u DATABASE_URL -u CENTRA_URL "$CB_BIN" -q
 
 # --- ps while the long commands run --------------------------------------------------------
 curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&ms=1500&op=events_Get" >/dev/null
-"$CB_BIN" import --once >"$collect/ps-import.out" 2>"$collect/ps-import.err" </dev/null &
+# With core files allowed by the caller, as a shell's "ulimit -c unlimited" does.
+(
+    ulimit -c unlimited
+    exec "$CB_BIN" import --once >"$collect/ps-import.out" 2>"$collect/ps-import.err" </dev/null
+) &
 pid=$!
+sleep 0.3
+core_limit=$(awk '/^Max core file size/ { print $5 }' "/proc/$pid/limits")
 sample_ps ps-import "$pid"
 wait "$pid"
 enqueue ps-export
@@ -179,6 +185,8 @@ sample_ps ps-sync "$pid"
 wait "$pid"
 grep -q -- "import --once" "$collect/ps-import.ps"
 cb_report $? "ps was sampled while import ran (its command line is in the samples)"
+assert_eq 0 "$core_limit" "a running command allows no core file (its soft limit is 0), so none \
+can carry the passwords"
 
 # --- run: the daemon with its two workers, a log file and the metrics endpoint ------------
 export CENTRA_LOG_FILE=$collect/daemon.log
@@ -229,6 +237,25 @@ for kind in help import export sync status check outbox idmap config load migrat
     [[ -n $files ]] && ! grep -qF -e "$CENTRA_PW" -e "$WRONG_PW" -e "$DB_PW" $files
     cb_report $? "$kind: $(wc -w <<<"$files") outputs free of every password"
 done
+
+# --- an answer that echoes the password ------------------------------------------------
+# The simulator names the product it does not know; a product id equal to the password makes
+# Centra's error carry it.  What the exporter stores (errors, last_error: the ERP's roles
+# read them) and what outbox list shows are redacted as the log is.
+q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload) VALUES
+    ('products_Update', 'stock:echo', json_build_object('id', '$CENTRA_PW',
+     'variations', json_build_object('variation', json_build_object('id', 'echo_1'))))" \
+    >/dev/null
+grab echo-export export --once
+assert_eq 1 "$RC" "the echoing answer: export --once exits 1 (the message failed)"
+stored=$(q "$DB" "SELECT concat_ws(' / ', last_error, errors::text) FROM centra_outbox.messages
+    WHERE entity_key = 'stock:echo'")
+assert_contains "$stored" "Product <redacted> does not exist" \
+    "the echoing answer: errors and last_error keep Centra's words, the password redacted"
+assert_not_contains "$stored" "$CENTRA_PW" "the echoing answer: the password is not stored"
+grab echo-outbox outbox list --status failed
+assert_not_contains "$(cat "$collect/echo-export.err" "$collect/echo-outbox.out")" "$CENTRA_PW" \
+    "the echoing answer: neither the log nor outbox list shows the password"
 
 # --- TLS ----------------------------------------------------------------------------------
 tls=$cb_tmp/tls
