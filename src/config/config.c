@@ -213,16 +213,32 @@ value_assign(ConfigValue *v, const char *text, long long num, ConfigSource sourc
     v->origin = xstrdup(origin);
 }
 
-/* Quote text for an error message, shortened if long and redacted. */
+/*
+ * Quote text for an error message: redacted, control characters written as
+ * \n, \t, \r or \xNN (a newline would start what looks like another log
+ * line), shortened if long.
+ */
 static void
 show_value(const char *text, char *buf, size_t size)
 {
     char *red = log_redact(text);
+    size_t n = 0;
 
-    if (strlen(red) > CONFIG_SHOW_MAX)
-        snprintf(buf, size, "%.*s...", CONFIG_SHOW_MAX, red);
-    else
-        snprintf(buf, size, "%s", red);
+    for (const unsigned char *p = (const unsigned char *)red; *p != '\0' && n + 5 < size; p++) {
+        const char *esc = *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
+
+        if (n >= CONFIG_SHOW_MAX) {
+            n += (size_t)snprintf(buf + n, size - n, "...");
+            break;
+        }
+        if (esc != NULL)
+            n += (size_t)snprintf(buf + n, size - n, "%s", esc);
+        else if (*p < 0x20 || *p == 0x7F)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02X", *p);
+        else
+            buf[n++] = (char)*p;
+    }
+    buf[n < size ? n : size - 1] = '\0';
     xfree(red);
 }
 

@@ -182,6 +182,11 @@ static const InvalidCase invalid_cases[] = {
     {CONFIG_CENTRA_URL, "https://bob:hunter2@x.centra.com/api",
      "invalid value for setting \"centra_url\": \"https://bob:<redacted>@x.centra.com/api\"",
      "The URL may not contain a user name or password." FROM_ENV("CENTRA_URL")},
+    /* Control characters are written out: a newline would start what looks like a log line. */
+    {CONFIG_CENTRA_FLAVOR, "soap\n2026-01-01 00:00:00 UTC [1] ERROR: x\t\r\x01\x7f",
+     "invalid value for setting \"centra_flavor\": "
+     "\"soap\\n2026-01-01 00:00:00 UTC [1] ERROR: x\\t\\r\\x01\\x7F\"",
+     "Valid values are \"soap\" and \"navision\"." FROM_ENV("CENTRA_FLAVOR")},
 };
 
 START_TEST(invalid_values_are_refused_with_exact_messages)
@@ -218,6 +223,13 @@ START_TEST(long_bad_values_are_shortened_in_messages)
                      ERR_CONFIG);
     ck_assert_uint_lt(strlen(err.message), 200);
     ck_assert_contains(err.message, "zzz...\"");
+    /* Written out, a control character counts as what is shown. */
+    memset(value, '\n', sizeof(value) - 1);
+    ck_assert_int_eq(config_set(cfg, CONFIG_CENTRA_FLAVOR, value, CONFIG_SOURCE_CLI, "test", &err),
+                     ERR_CONFIG);
+    ck_assert_uint_lt(strlen(err.message), 200);
+    ck_assert_contains(err.message, "\\n\\n...\"");
+    ck_assert_ptr_null(strchr(err.message, '\n'));
 }
 END_TEST
 
