@@ -228,10 +228,11 @@ void db_result_free(DbResult *res);
 ErrKind db_classify_sqlstate(const char *sqlstate, bool conn_lost);
 
 /*
- * Classify the message of a failed connection attempt: ERR_DB_AUTH when the
- * server answered and refused (a FATAL other than start-up, shutdown or too
- * many clients), ERR_DB_CONNECTION when it could not be reached or may
- * accept us later.
+ * Classify the message of a failed connection attempt: ERR_CONFIG when libpq
+ * refused a connection option's value before connecting (sslmode=maybe,
+ * port=x), ERR_DB_AUTH when the server answered and refused (a FATAL other
+ * than start-up, shutdown or too many clients), ERR_DB_CONNECTION when it
+ * could not be reached or may accept us later.
  */
 ErrKind db_classify_connect_failure(const char *message, bool needs_password);
 

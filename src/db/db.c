@@ -14,6 +14,7 @@
  */
 #include "centra/db.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -136,10 +137,22 @@ db_classify_connect_failure(const char *message, bool needs_password)
         "certificate verify failed",
     };
 
+    /* libpq refusing a connection option's value before it tries to connect. */
+    static const char *const bad_option[] = {
+        "invalid ",                       /* "invalid sslmode value: ...", "... port number" */
+        "could not match ",               /* as many hosts as ports and hostaddrs */
+        "could not parse network address" /* hostaddr */
+    };
+
     if (needs_password)
         return ERR_DB_AUTH;
     if (message == NULL)
         return ERR_DB_CONNECTION;
+    for (size_t i = 0; i < CB_LENGTH(bad_option); i++)
+        if (str_starts_with(message, bad_option[i]))
+            return ERR_CONFIG;
+    if (strstr(message, " for connection option \"") != NULL) /* connect_timeout=x */
+        return ERR_CONFIG;
     for (size_t i = 0; i < CB_LENGTH(permanent); i++)
         if (strstr(message, permanent[i]) != NULL)
             return ERR_DB_AUTH;
@@ -292,9 +305,33 @@ is_conninfo_keyword(const char *word, size_t len)
 }
 
 /*
+ * Whether the quoted part at open (len bytes) names an option the user gave:
+ * libpq says "invalid connection option "X"" or "invalid URI query
+ * parameter: "X"", and X, a word before "=", is not a password.
+ */
+static bool
+names_option(const char *msg, const char *open, size_t len)
+{
+    static const char *const before[] = {"invalid connection option ",
+                                         "invalid URI query parameter: "};
+    bool word = len <= 63;
+
+    for (size_t i = 0; word && i < len; i++)
+        word = isalnum((unsigned char)open[1 + i]) || open[1 + i] == '_';
+    for (size_t i = 0; word && i < CB_LENGTH(before); i++) {
+        size_t blen = strlen(before[i]);
+
+        if ((size_t)(open - msg) >= blen && strncmp(open - blen, before[i], blen) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
  * libpq's parse errors quote the part of the string they choke on, which may
  * be the password ("invalid percent-encoded token: "s3cr%zzet"").  Keep
- * quoted keywords and single characters, replace every other quoted part.
+ * quoted keywords, the names of unknown options and single characters;
+ * replace every other quoted part.
  */
 static void
 sanitize_parse_error(const char *msg, char *out, size_t size)
@@ -312,7 +349,7 @@ sanitize_parse_error(const char *msg, char *out, size_t size)
             break;
         len = (size_t)(close - open - 1);
         dynbuf_add(&b, p, (size_t)(open + 1 - p));
-        if (len <= 1 || is_conninfo_keyword(open + 1, len))
+        if (len <= 1 || is_conninfo_keyword(open + 1, len) || names_option(msg, open, len))
             dynbuf_add(&b, open + 1, len);
         else
             dynbuf_addstr(&b, "<redacted>");
@@ -495,7 +532,22 @@ connect_with_retries(DbConn *db, Error *err)
         note_attempt(i, attempts, msg);
         backoff_sleep_ms(delay);
     }
-    if (kind == ERR_DB_AUTH) {
+    if (kind == ERR_CONFIG) {
+        err_set(err, ERR_CONFIG, "invalid database connection settings");
+        if (db->opts.conninfo == NULL || db->opts.conninfo[0] == '\0')
+            err_detail(err,
+                       "libpq reports: %s. DATABASE_URL is not set: the settings come from "
+                       "the PG* environment variables.",
+                       msg);
+        else
+            err_detail(
+                err,
+                "libpq reports: %s. The settings come from %s and the PG* "
+                "environment variables.",
+                msg, db->opts.conninfo_origin != NULL ? db->opts.conninfo_origin : "DATABASE_URL");
+        err_hint(err, "Correct the value libpq names (see \"Parameter Key Words\" in the "
+                      "PostgreSQL manual's libpq chapter).");
+    } else if (kind == ERR_DB_AUTH) {
         err_set(err, ERR_DB_AUTH, "the database server refused the connection");
         err_detail(err, "%s", msg);
         err_hint(err, "Check the user name, password and database name in DATABASE_URL (or the "

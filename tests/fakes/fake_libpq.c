@@ -241,6 +241,16 @@ PQconninfoParse(const char *conninfo, char **errmsg)
             *errmsg = strdup("missing \"=\" after \"INVALID\" in connection info string\n");
         return NULL;
     }
+    if (strstr(conninfo, "UNKNOWNOPT") != NULL) {
+        if (errmsg != NULL)
+            *errmsg = strdup("invalid connection option \"bogus_opt\"\n");
+        return NULL;
+    }
+    if (strstr(conninfo, "UNKNOWNPARAM") != NULL) {
+        if (errmsg != NULL)
+            *errmsg = strdup("invalid URI query parameter: \"s3cr!t\"\n");
+        return NULL;
+    }
     if (strstr(conninfo, "BADKEY") != NULL) {
         if (errmsg != NULL)
             *errmsg = strdup("invalid connection option \"sslmode\" near \"BADKEY\"\n");

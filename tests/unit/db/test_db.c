@@ -132,6 +132,14 @@ static const ConnectCase connect_cases[] = {
     {"connection to server at \"db\" failed: FATAL:  no pg_hba.conf entry for host", ERR_DB_AUTH},
     {"connection to server at \"db\" failed: FATAL:  role \"bob\" is not permitted to log in",
      ERR_DB_AUTH},
+    /* libpq refusing an option's value before it connects: the settings are wrong. */
+    {"invalid sslmode value: \"maybe\"", ERR_CONFIG},
+    {"invalid integer value \"x\" for connection option \"port\"", ERR_CONFIG},
+    {"connection to server at \"db\", port 5432 failed: invalid integer value \"abc\" for "
+     "connection option \"connect_timeout\"",
+     ERR_CONFIG},
+    {"could not match 3 port numbers to 2 hosts", ERR_CONFIG},
+    {"could not parse network address \"nope\": Name or service not known", ERR_CONFIG},
     /* A FATAL we cannot read (a localized server) is retried, not taken as a refusal. */
     {"connection to server at \"db\" failed: FATAL:  das Datenbanksystem startet",
      ERR_DB_CONNECTION},
@@ -267,6 +275,35 @@ START_TEST(an_unparsable_database_url_is_a_config_error)
     ck_assert_str_eq(err.detail, "libpq reports: invalid connection option \"sslmode\" near "
                                  "\"<redacted>\". The value comes from environment variable "
                                  "DATABASE_URL.");
+    /* An option given that libpq does not know is named: it is a word before "=". */
+    opts.conninfo = "UNKNOWNOPT";
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG);
+    ck_assert_str_eq(err.detail, "libpq reports: invalid connection option \"bogus_opt\". The "
+                                 "value comes from environment variable DATABASE_URL.");
+    /* Not a word: it could be a password written in the wrong place. */
+    opts.conninfo = "UNKNOWNPARAM";
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG);
+    ck_assert_str_eq(err.detail, "libpq reports: invalid URI query parameter: \"<redacted>\". "
+                                 "The value comes from environment variable DATABASE_URL.");
+    fake_pq_verify();
+}
+END_TEST
+
+START_TEST(a_connection_option_libpq_refuses_is_a_config_error_at_once)
+{
+    static const FakeStep script[] = {
+        {.kind = FAKE_CONNECT, .error = "invalid sslmode value: \"maybe\""}};
+    DbConn *db;
+
+    opts.conninfo = "host=db sslmode=maybe";
+    opts.conninfo_origin = "environment variable DATABASE_URL";
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG); /* one attempt: no retries */
+    ck_assert_int_eq(err_exit_code(err.kind), 78);
+    ck_assert_str_eq(err.message, "invalid database connection settings");
+    ck_assert_str_eq(err.detail, "libpq reports: invalid sslmode value: \"maybe\". The settings "
+                                 "come from environment variable DATABASE_URL and the PG* "
+                                 "environment variables.");
     fake_pq_verify();
 }
 END_TEST
@@ -923,6 +960,7 @@ db_suite(void)
     tcase_add_test(connect, a_refusal_by_the_server_is_not_retried);
     tcase_add_test(connect, a_missing_password_is_not_retried);
     tcase_add_test(connect, an_unparsable_database_url_is_a_config_error);
+    tcase_add_test(connect, a_connection_option_libpq_refuses_is_a_config_error_at_once);
     tcase_add_test(connect, the_database_password_is_registered_for_redaction);
     tcase_add_test(connect, the_database_url_overrides_the_built_in_connection_settings);
     tcase_add_test(connect, without_a_database_url_libpq_variables_apply);
