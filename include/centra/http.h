@@ -84,8 +84,16 @@ struct HttpTransport {
 };
 
 /*
+ * ERR_CONFIG, naming CENTRA_CA_FILE, unless path is a file that can be read
+ * and holds a PEM certificate ("-----BEGIN CERTIFICATE-----").  http_curl_new
+ * and "check" call it.
+ */
+ErrKind http_check_ca_file(const char *path, Error *err) CB_MUSTCHECK;
+
+/*
  * A libcurl transport.  *out is freed with http_free.  Errors: ERR_CONFIG
- * when the CA file cannot be read, ERR_INTERNAL when libcurl cannot start.
+ * when the CA file is not usable (http_check_ca_file), ERR_INTERNAL when
+ * libcurl cannot start.
  */
 ErrKind http_curl_new(const HttpOptions *opts, HttpTransport **out, Error *err) CB_MUSTCHECK;
 

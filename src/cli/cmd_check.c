@@ -10,7 +10,6 @@
  * retry for the database and for Centra, whatever the configuration says.
  * Secrets are never printed.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,30 +136,6 @@ sources_text(const Config *cfg, char *buf, size_t size)
                  nenv == 1 ? "" : "s");
 }
 
-/* ERR_OK when file path can be opened and read; else ERR_CONFIG in err. */
-static ErrKind
-readable_file(const char *path, Error *err)
-{
-    FILE *f = fopen(path, "rb");
-    char why[256];
-    int e;
-
-    if (f != NULL) {
-        (void)fgetc(f);
-        e = ferror(f) ? errno : 0;
-        fclose(f);
-        if (e == 0)
-            return ERR_OK;
-    } else {
-        e = errno;
-    }
-    err_set(err, ERR_CONFIG, "CENTRA_CA_FILE \"%s\" cannot be read: %s", path,
-            str_errno(e, why, sizeof(why)));
-    err_hint(err, "Name a readable PEM file of the CA certificates that sign Centra's "
-                  "certificate, or unset CENTRA_CA_FILE to use the system's CAs.");
-    return ERR_CONFIG;
-}
-
 /* A required setting: FAIL when unset. */
 static void
 require(CheckRun *cr, const Config *cfg, ConfigKey key, const char *example)
@@ -192,7 +167,7 @@ check_config(CheckRun *cr, const Config *cfg)
             " to Centra's SOAP endpoint (https://x.centra.com/ams/system/service/module/soap/api)");
     require(cr, cfg, CONFIG_CENTRA_USERNAME, "");
     require(cr, cfg, CONFIG_CENTRA_PASSWORD, "");
-    if (ca != NULL && readable_file(ca, &err) != ERR_OK)
+    if (ca != NULL && http_check_ca_file(ca, &err) != ERR_OK)
         fail(cr, "configuration", &err);
     err_reset(&err);
     export_options_from_config(&eo, cfg);

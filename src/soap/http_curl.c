@@ -251,6 +251,12 @@ transfer_error(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
     if (kind == ERR_CENTRA_TLS && strstr(curl_reason(ct, rc), "host name") != NULL)
         err_hint(err, "The certificate is for another host: CENTRA_URL must use a host name the "
                       "certificate names (not an IP address or alias it does not list).");
+    else if (kind == ERR_CENTRA_TLS && ct->opts.ca_file != NULL)
+        err_hint(err,
+                 "CENTRA_CA_FILE (\"%s\") does not hold the CA that signed Centra's "
+                 "certificate: add that CA's certificate to it, or unset CENTRA_CA_FILE "
+                 "if a public CA signed it.",
+                 ct->opts.ca_file);
     else if (kind == ERR_CENTRA_TLS)
         err_hint(err, "If Centra's certificate is signed by a private CA, name its PEM bundle in "
                       "CENTRA_CA_FILE.  Only for tests: CENTRA_TLS_VERIFY=off skips the check.");
@@ -412,28 +418,60 @@ http_curl_connections(const HttpTransport *t)
     return ((const CurlTransport *)t)->connections;
 }
 
-/* ERR_CONFIG unless path can be opened and read. */
-static ErrKind
-check_ca_file(const char *path, Error *err)
+#define PEM_CERT     "-----BEGIN CERTIFICATE-----"
+#define PEM_CERT_LEN (sizeof(PEM_CERT) - 1)
+
+/* Whether f holds PEM_CERT; *e gets errno when reading fails. */
+static bool
+holds_pem_cert(FILE *f, int *e)
+{
+    char buf[4096];
+    size_t keep = 0; /* bytes kept from the last read: the marker may straddle two */
+    size_t n;
+
+    errno = 0;
+    *e = 0;
+    while ((n = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+        size_t total = keep + n;
+
+        if (str_find(buf, total, PEM_CERT, PEM_CERT_LEN) != NULL)
+            return true;
+        keep = total < PEM_CERT_LEN - 1 ? total : PEM_CERT_LEN - 1;
+        memmove(buf, buf + total - keep, keep);
+    }
+    if (ferror(f))
+        *e = errno != 0 ? errno : EIO; /* a directory opens, but reading it fails */
+    return false;
+}
+
+ErrKind
+http_check_ca_file(const char *path, Error *err)
 {
     char buf[256];
     FILE *f = fopen(path, "r");
+    bool pem = false;
     int e;
 
     if (f != NULL) {
-        errno = 0;
-        (void)getc(f); /* a directory opens, but reading it fails */
-        e = ferror(f) ? (errno != 0 ? errno : EIO) : 0;
+        pem = holds_pem_cert(f, &e);
         fclose(f);
-        if (e == 0)
+        if (pem)
             return ERR_OK;
     } else {
         e = errno;
     }
-    err_set(err, ERR_CONFIG, "could not read CA file \"%s\": %s", path,
-            str_errno(e, buf, sizeof(buf)));
-    err_hint(err, "CENTRA_CA_FILE must name a readable PEM file of the CA certificates that sign "
-                  "Centra's certificate.  Unset it to use the system's CAs.");
+    if (e != 0) {
+        err_set(err, ERR_CONFIG, "CENTRA_CA_FILE \"%s\" cannot be read: %s", path,
+                str_errno(e, buf, sizeof(buf)));
+    } else {
+        err_set(err, ERR_CONFIG, "CENTRA_CA_FILE \"%s\" holds no certificate", path);
+        err_detail(err,
+                   "A PEM file has a line \"%s\" before each certificate; this one has "
+                   "none.",
+                   PEM_CERT);
+    }
+    err_hint(err, "Name a readable PEM file of the CA certificates that sign Centra's "
+                  "certificate, or unset CENTRA_CA_FILE to use the system's CAs.");
     return ERR_CONFIG;
 }
 
@@ -479,7 +517,7 @@ http_curl_new(const HttpOptions *opts, HttpTransport **out, Error *err)
     CurlTransport *ct;
 
     *out = NULL;
-    if (opts->ca_file != NULL && check_ca_file(opts->ca_file, err) != ERR_OK)
+    if (opts->ca_file != NULL && http_check_ca_file(opts->ca_file, err) != ERR_OK)
         return ERR_CONFIG;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

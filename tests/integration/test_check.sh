@@ -116,6 +116,10 @@ assert_eq "78|FAIL  configuration   CENTRA_CA_FILE \"$cb_tmp/nonexistent.pem\" c
 CENTRA_CA_FILE=$cb_tmp check
 assert_eq "78|FAIL  configuration   CENTRA_CA_FILE \"$cb_tmp\" cannot be read: Is a directory" \
     "$RC|$(line "FAIL  ")" "a CA file that is a directory: 78 and the line"
+: >"$cb_tmp/empty.pem"
+CENTRA_CA_FILE=$cb_tmp/empty.pem check
+assert_eq "78|FAIL  configuration   CENTRA_CA_FILE \"$cb_tmp/empty.pem\" holds no certificate" \
+    "$RC|$(line "FAIL  ")" "an empty CA file: 78 and the line"
 assert_eq "skip  centra          the configuration check failed" "$(line "skip  centra")" \
     "the centra check is skipped"
 

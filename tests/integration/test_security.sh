@@ -319,6 +319,11 @@ done
 sim_state
 assert_eq "0|0|pending" "$(state acknowledged_count)|$(q "$DB" "SELECT count(*) FROM centra.events")|$(q "$DB" "SELECT status FROM centra_outbox.messages")" \
     "https without CENTRA_CA_FILE: nothing acknowledged or stored, the message still pending"
+# A CA file that does not hold the CA that signed Centra's certificate (another certificate).
+CENTRA_CA_FILE=$tls/wrong.pem cb import --once
+assert_eq 78 "$RC" "a CA file without Centra's CA: import exits 78"
+assert_contains "$ERR" "hint: CENTRA_CA_FILE (\"$tls/wrong.pem\") does not hold the CA that signed" \
+    "a CA file without Centra's CA: the hint names the file, not \"set CENTRA_CA_FILE\""
 export CENTRA_CA_FILE=$tls/ca.pem
 cb -q check
 assert_eq 0 "$RC" "with CENTRA_CA_FILE: check exits 0"

@@ -7,6 +7,8 @@
 #include "centra/soap.h"
 
 #include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
@@ -474,12 +476,56 @@ START_TEST(an_unreadable_ca_file_is_a_configuration_error)
     ho.ca_file = "/nonexistent/ca.pem";
     ck_assert_int_eq(http_curl_new(&ho, &t, &err), ERR_CONFIG);
     ck_assert_ptr_null(t);
-    ck_assert_str_eq(err.message,
-                     "could not read CA file \"/nonexistent/ca.pem\": No such file or directory");
-    ck_assert_contains(err.hint, "CENTRA_CA_FILE must name a readable PEM file");
+    ck_assert_str_eq(err.message, "CENTRA_CA_FILE \"/nonexistent/ca.pem\" cannot be read: No "
+                                  "such file or directory");
+    ck_assert_contains(err.hint, "Name a readable PEM file of the CA certificates");
     ho.ca_file = "/";
     ck_assert_int_eq(http_curl_new(&ho, &t, &err), ERR_CONFIG);
-    ck_assert_str_eq(err.message, "could not read CA file \"/\": Is a directory");
+    ck_assert_str_eq(err.message, "CENTRA_CA_FILE \"/\" cannot be read: Is a directory");
+}
+END_TEST
+
+/* A CA file of size bytes with the PEM marker at offset at (none when at < 0). */
+static void
+write_ca(const char *path, size_t size, long at)
+{
+    static const char marker[] = "-----BEGIN CERTIFICATE-----";
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < size; i++) {
+        if (at >= 0 && i == (size_t)at) {
+            fputs(marker, f);
+            i += strlen(marker) - 1;
+        } else {
+            fputc(i % 64 == 63 ? '\n' : 'x', f);
+        }
+    }
+    fclose(f);
+}
+
+START_TEST(a_ca_file_without_a_certificate_is_refused)
+{
+    char path[] = "/tmp/cb-test-ca-XXXXXX";
+    int fd = mkstemp(path);
+    Error err;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_ca(path, 0, -1); /* empty */
+    ck_assert_int_eq(http_check_ca_file(path, &err), ERR_CONFIG);
+    ck_assert_contains(err.message, "holds no certificate");
+    ck_assert_contains(err.detail, "-----BEGIN CERTIFICATE-----");
+    write_ca(path, 20000, -1); /* text, no certificate */
+    ck_assert_int_eq(http_check_ca_file(path, &err), ERR_CONFIG);
+    /* The marker anywhere, also across the reads of 4096 bytes, is found. */
+    for (long at = 4070; at <= 4100; at++) {
+        write_ca(path, 9000, at);
+        ck_assert_msg(http_check_ca_file(path, &err) == ERR_OK, "marker at %ld", at);
+    }
+    write_ca(path, 200000, 150000);
+    ck_assert_int_eq(http_check_ca_file(path, &err), ERR_OK);
+    unlink(path);
 }
 END_TEST
 
@@ -1043,6 +1089,7 @@ soap_suite(void)
     tcase_add_test(env, a_plain_http_url_is_warned_about);
     tcase_add_test(cfg, options_come_from_the_configuration);
     tcase_add_test(cfg, an_unreadable_ca_file_is_a_configuration_error);
+    tcase_add_test(cfg, a_ca_file_without_a_certificate_is_refused);
     tcase_add_test(ra, retry_after_reads_seconds_and_dates);
     tcase_add_loop_test(upd, update_answers_of_either_shape_are_read, 0,
                         (int)CB_LENGTH(update_cases));
