@@ -474,19 +474,27 @@ syntax_error(Error *err, const FileState *st, int lineno, const char *what)
     return ERR_CONFIG;
 }
 
-/* Unquote a double-quoted value in place.  Returns false if unterminated. */
+/*
+ * Unquote a value in place that starts with a single or double quote, as
+ * systemd reads an EnvironmentFile (so one file can serve as both): inside
+ * single quotes every character stands for itself; inside double quotes a
+ * backslash before one of " \ ` $ stands for that character and any other
+ * backslash is kept.  The closing quote must end the value (trailing blanks
+ * aside).  Returns false if it does not.
+ */
 static bool
 unquote(char *v)
 {
+    char quote = v[0];
     char *out = v;
     char *in = v + 1;
 
-    while (*in != '\0' && *in != '"') {
-        if (*in == '\\' && (in[1] == '"' || in[1] == '\\'))
+    while (*in != '\0' && *in != quote) {
+        if (quote == '"' && *in == '\\' && in[1] != '\0' && strchr("\"\\`$", in[1]) != NULL)
             in++;
         *out++ = *in++;
     }
-    if (*in != '"')
+    if (*in != quote)
         return false;
     in++;
     while (*in == ' ' || *in == '\t')
@@ -506,7 +514,13 @@ unknown_key(Error *err, const FileState *st, int lineno, const char *key)
     close = str_closest(key, names, CONFIG_KEY_COUNT_);
     err_set(err, ERR_CONFIG, "unrecognized setting \"%s\" in config file \"%s\" line %d", key,
             st->path, lineno);
-    if (close != NULL)
+    if (str_starts_with(key, "pg")) {
+        /* A line of a systemd EnvironmentFile such as PGPASSWORD=... */
+        err_detail(err, "libpq reads its PG* variables (PGPASSWORD, PGHOST, ...) from the "
+                        "environment only, never from a config file.");
+        err_hint(err, "Set it in the environment, for example in the systemd EnvironmentFile, or "
+                      "use database_url or a ~/.pgpass file.");
+    } else if (close != NULL)
         err_hint(err, "Did you mean \"%s\"?", close);
     else
         err_hint(err, "Run \"centra-bridge config\" to list the settings.");
@@ -556,7 +570,7 @@ parse_line(Config *cfg, FileState *st, char *line, int lineno, Error *err)
             return syntax_error(err, st, lineno,
                                 "Keys consist of letters, digits and underscores.");
     }
-    if (value[0] == '"' && !unquote(value))
+    if ((value[0] == '"' || value[0] == '\'') && !unquote(value))
         return syntax_error(err, st, lineno,
                             "A quoted value must end with a closing quote and nothing after it.");
     if (!config_key_lookup(key, &k))

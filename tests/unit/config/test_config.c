@@ -358,6 +358,26 @@ START_TEST(file_syntax_comments_quotes_and_line_endings)
 }
 END_TEST
 
+/* The quoting of a systemd EnvironmentFile, so that one file can serve as both. */
+START_TEST(quotes_are_removed_as_systemd_removes_them)
+{
+    static const char text[] = "CENTRA_PASSWORD='the SOAP API password'\n"
+                               "CENTRA_USERNAME=\"a \\\"b\\\" \\\\ \\$HOME \\`x\\` \\n\"\n"
+                               "centra_timezone = 'Europe/\"Stock\\holm\"'  \n"
+                               "centra_ca_file = /etc/ssl/it's.pem\n";
+    const char *path = write_text(text, 0600);
+
+    ck_assert_int_eq(config_load_file(cfg, path, &err), ERR_OK);
+    /* Single quotes: every character inside stands for itself. */
+    ck_assert_str_eq(config_get_str(cfg, CONFIG_CENTRA_PASSWORD), "the SOAP API password");
+    ck_assert_str_eq(config_get_str(cfg, CONFIG_TIMEZONE), "Europe/\"Stock\\holm\"");
+    /* Double quotes: \" \\ \$ \` are that character; any other backslash is kept. */
+    ck_assert_str_eq(config_get_str(cfg, CONFIG_CENTRA_USERNAME), "a \"b\" \\ $HOME `x` \\n");
+    /* A quote that does not open the value is part of it. */
+    ck_assert_str_eq(config_get_str(cfg, CONFIG_CA_FILE), "/etc/ssl/it's.pem");
+}
+END_TEST
+
 /* tmpl with "{path}" replaced by path, in out. */
 static const char *
 with_path(const char *tmpl, const char *path, char *out, size_t size)
@@ -390,6 +410,16 @@ static const FileErrorCase file_error_cases[] = {
      "A quoted value must end with a closing quote and nothing after it.", NULL},
     {"centra_password = \"a\" b\n", "syntax error in config file \"{path}\" line 1",
      "A quoted value must end with a closing quote and nothing after it.", NULL},
+    {"centra_password = 'unterminated\n", "syntax error in config file \"{path}\" line 1",
+     "A quoted value must end with a closing quote and nothing after it.", NULL},
+    {"centra_password = 'a' b\n", "syntax error in config file \"{path}\" line 1",
+     "A quoted value must end with a closing quote and nothing after it.", NULL},
+    {"CENTRA_PASSWORD='x'\nPGPASSWORD='hunter2'\n",
+     "unrecognized setting \"pgpassword\" in config file \"{path}\" line 2",
+     "libpq reads its PG* variables (PGPASSWORD, PGHOST, ...) from the environment only, never "
+     "from a config file.",
+     "Set it in the environment, for example in the systemd EnvironmentFile, or use database_url "
+     "or a ~/.pgpass file."},
     {"centra_urll = https://h/x\n",
      "unrecognized setting \"centra_urll\" in config file \"{path}\" line 1", NULL,
      "Did you mean \"centra_url\"?"},
@@ -629,6 +659,7 @@ config_suite(void)
     tcase_add_test(valid, a_required_setting_says_how_to_set_it);
     tcase_add_test(valid, unknown_centra_variables_are_warned_about);
     tcase_add_test(file, file_syntax_comments_quotes_and_line_endings);
+    tcase_add_test(file, quotes_are_removed_as_systemd_removes_them);
     tcase_add_loop_test(file, file_errors_name_the_file_and_line, 0,
                         (int)CB_LENGTH(file_error_cases));
     tcase_add_test(file, a_missing_file_is_a_config_error);
