@@ -9,7 +9,8 @@
  * everything else goes through the logger.  The run id is set first, so
  * every log line carries it, start-up errors included.  Every setting is
  * validated before the command runs (an invalid one is exit 78 whatever the
- * command), except centra_timezone, which only PostgreSQL can judge.
+ * command), except centra_timezone, which only PostgreSQL can judge.  A
+ * command marked own_config (demo) reads none of the caller's settings.
  */
 #include "cli_int.h"
 
@@ -348,14 +349,19 @@ apply_verbosity(const GlobalOptions *g, Config *cfg, Error *err)
                       origin, err);
 }
 
+/*
+ * The settings in effect: defaults, --config, environment, options.  A
+ * command with its own configuration (demo) gets the defaults and the
+ * options only.
+ */
 static ErrKind
-load_config(const GlobalOptions *g, Config *cfg, Error *err)
+load_config(const GlobalOptions *g, const CliCommand *cmd, Config *cfg, Error *err)
 {
     ErrKind rc = ERR_OK;
 
-    if (g->config_file != NULL)
+    if (g->config_file != NULL && !cmd->own_config)
         rc = config_load_file(cfg, g->config_file, err);
-    if (rc == ERR_OK)
+    if (rc == ERR_OK && !cmd->own_config)
         rc = config_load_env(cfg, err);
     if (rc == ERR_OK && g->log_level != NULL)
         rc = config_set(cfg, CONFIG_LOG_LEVEL, g->log_level, CONFIG_SOURCE_CLI,
@@ -388,16 +394,20 @@ apply_logging(const Config *cfg, Error *err)
 
 /*
  * Errors while loading the configuration are logged before it is applied:
- * use the log format asked for on the command line or in the environment.
+ * use the log format asked for on the command line or (read_env) in the
+ * environment.
  */
 static void
-early_log_format(const GlobalOptions *g)
+early_log_format(const GlobalOptions *g, bool read_env)
 {
-    const char *f = g->log_format != NULL ? g->log_format : getenv("CENTRA_LOG_FORMAT");
-    LogFormat format;
+    const char *f = g->log_format;
+    LogFormat format = LOG_FORMAT_TEXT;
 
-    if (f != NULL && log_format_parse(f, &format))
-        log_set_format(format);
+    if (f == NULL && read_env)
+        f = getenv("CENTRA_LOG_FORMAT");
+    if (f == NULL || !log_format_parse(f, &format))
+        format = LOG_FORMAT_TEXT;
+    log_set_format(format);
 }
 
 /* Whether the command's arguments ask for help (before any "--"). */
@@ -462,6 +472,7 @@ static const CliCommand cli_cmd_help = {
     "Show the program's help, or the help of COMMAND.\n",
     NULL,
     cmd_help_run,
+    false,
 };
 
 void
@@ -537,7 +548,7 @@ cli_main(int argc, char **argv)
     cli_new_run_id();
     err_reset(&err);
     rc = parse_global(argc, argv, &g, &err);
-    early_log_format(&g);
+    early_log_format(&g, true);
     if (rc != ERR_OK)
         return usage_exit(&err);
     if (g.version) {
@@ -557,6 +568,8 @@ cli_main(int argc, char **argv)
         unknown_command(argv[optind], &err);
         return usage_exit(&err);
     }
+    if (cmd->own_config)
+        early_log_format(&g, false); /* CENTRA_LOG_FORMAT is not its setting */
     cmd_argc = argc - optind;
     cmd_argv = argv + optind;
     ctx.global_argc = optind;
@@ -570,14 +583,15 @@ cli_main(int argc, char **argv)
 
     no_core_dumps();
     ctx.cfg = config_new();
-    rc = load_config(&g, ctx.cfg, &err);
+    rc = load_config(&g, cmd, ctx.cfg, &err);
     if (rc == ERR_OK) {
         /* Before anything could print DATABASE_URL, know its password. */
         db_register_secrets(config_get_str(ctx.cfg, CONFIG_DATABASE_URL));
         rc = apply_logging(ctx.cfg, &err);
     }
     if (rc == ERR_OK) {
-        config_warn_unknown_env();
+        if (!cmd->own_config)
+            config_warn_unknown_env();
         cli_run_attach_worker();
         optind = 1;
         rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);

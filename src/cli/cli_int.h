@@ -27,6 +27,12 @@ typedef struct CliCommand {
     void (*help_extra)(FILE *out); /* prints more help after it; may be NULL */
     /* Run with argv[0] = the command name.  Returns the outcome. */
     ErrKind (*run)(CliContext *ctx, int argc, char **argv, Error *err);
+    /*
+     * Runs on the built-in defaults: the caller's --config file and CENTRA_* and
+     * DATABASE_URL variables are not read (so they cannot stop it either), and
+     * the -v/-q/--log-level/--log-format options still apply.
+     */
+    bool own_config;
 } CliCommand;
 
 /* Commands, each in its own cmd_*.c. */

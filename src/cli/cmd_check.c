@@ -426,5 +426,5 @@ check_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_check = {
     "check",       "check the configuration, the database and the login to Centra",
     check_help,    NULL,
-    check_cmd_run,
+    check_cmd_run, false,
 };

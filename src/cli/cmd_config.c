@@ -40,5 +40,5 @@ config_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_config = {
     "config",         "show the settings in effect and where each comes from",
     config_help_head, config_print_settings, /* generated from the settings table */
-    config_cmd_run,
+    config_cmd_run,   false,
 };

@@ -40,10 +40,12 @@ static const char demo_help[] =
     "set stock, confirm a wholesale order) and export them; print a summary and a\n"
     "few example queries with their results; then stop both and remove everything.\n"
     "\n"
-    "The commands run with an environment of their own: CENTRA_*, DATABASE_URL and\n"
-    "PG* variables of the caller, and --config, are ignored.  Needs the PostgreSQL\n"
-    "server (initdb, pg_ctl: on PATH or in /usr/lib/postgresql/VERSION/bin); as root,\n"
-    "the cluster runs as the \"postgres\" user.\n"
+    "The demo and its commands run with settings of their own: the caller's CENTRA_*,\n"
+    "DATABASE_URL and PG* variables and --config are ignored, even invalid ones (the\n"
+    "options -v, -q, --log-level and --log-format apply to the demo's own messages).\n"
+    "Needs the PostgreSQL server (initdb, pg_ctl: on PATH or in\n"
+    "/usr/lib/postgresql/VERSION/bin); as root, the cluster runs as the \"postgres\"\n"
+    "user.\n"
     "\n"
     "Options:\n"
     "      --keep       leave the cluster and centra-sim running, and print how to\n"
@@ -485,8 +487,10 @@ parse_options(Demo *d, int argc, char **argv, Error *err)
 static ErrKind
 prepare(Demo *d, Error *err)
 {
-    ErrKind rc = find_binaries(d, err);
+    ErrKind rc;
 
+    demo_env_scrub(); /* the caller's settings are not the demo's (see own_config) */
+    rc = find_binaries(d, err);
     if (rc == ERR_OK)
         rc = demo_pg_find(d, err);
     if (rc == ERR_OK)
@@ -534,5 +538,5 @@ demo_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_demo = {
     "demo",       "run the whole product against a throwaway cluster and centra-sim",
     demo_help,    NULL,
-    demo_cmd_run,
+    demo_cmd_run, true,
 };

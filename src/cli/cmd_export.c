@@ -380,10 +380,11 @@ outbox_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 }
 
 const CliCommand cli_cmd_export = {
-    "export",       "send the outbox's messages to Centra (--once or --follow)", export_help, NULL,
-    export_cmd_run,
+    "export",       "send the outbox's messages to Centra (--once or --follow)",
+    export_help,    NULL,
+    export_cmd_run, false,
 };
 
 const CliCommand cli_cmd_outbox = {
-    "outbox", "list, retry or cancel outbox messages", outbox_help, NULL, outbox_cmd_run,
+    "outbox", "list, retry or cancel outbox messages", outbox_help, NULL, outbox_cmd_run, false,
 };

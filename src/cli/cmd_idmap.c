@@ -155,5 +155,5 @@ idmap_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_idmap = {
     "idmap",       "load Centra's ID conversion table (CSV) or write centra.id_map out",
     idmap_help,    NULL,
-    idmap_cmd_run,
+    idmap_cmd_run, false,
 };

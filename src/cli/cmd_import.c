@@ -146,11 +146,11 @@ load_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_import = {
     "import",       "fetch, store and acknowledge Centra's events (--once or --follow)",
     import_help,    NULL,
-    import_cmd_run,
+    import_cmd_run, false,
 };
 
 const CliCommand cli_cmd_load = {
     "load",       "import saved events_Get answers from files (acknowledges nothing)",
     load_help,    NULL,
-    load_cmd_run,
+    load_cmd_run, false,
 };

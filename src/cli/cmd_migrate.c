@@ -114,6 +114,7 @@ migrate_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 }
 
 const CliCommand cli_cmd_migrate = {
-    "migrate",       "create or upgrade the database schemas (idempotent)", migrate_help, NULL,
-    migrate_cmd_run,
+    "migrate",       "create or upgrade the database schemas (idempotent)",
+    migrate_help,    NULL,
+    migrate_cmd_run, false,
 };

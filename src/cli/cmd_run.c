@@ -473,5 +473,5 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_run = {
     "run",       "the daemon: import and export workers, metrics, graceful on SIGTERM",
     run_help,    NULL,
-    run_cmd_run,
+    run_cmd_run, false,
 };

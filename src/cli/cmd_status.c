@@ -606,5 +606,5 @@ status_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_status = {
     "status",       "queue depths, last runs, blocked messages, quarantined events",
     status_help,    NULL,
-    status_cmd_run,
+    status_cmd_run, false,
 };

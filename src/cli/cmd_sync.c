@@ -223,5 +223,5 @@ sync_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
 const CliCommand cli_cmd_sync = {
     "sync",       "import --once, then export --once: the scheduled run (cron, timers)",
     sync_help,    NULL,
-    sync_cmd_run,
+    sync_cmd_run, false,
 };

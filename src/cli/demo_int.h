@@ -88,6 +88,12 @@ void demo_signals_restore(void);
 char **demo_env_new(const char *const *extra);
 void demo_env_free(char **env);
 
+/*
+ * Remove CENTRA_*, DATABASE_URL and PG* from this process's own environment,
+ * so that the demo's own libpq connections ignore the caller's PG* too.
+ */
+void demo_env_scrub(void);
+
 /* How demo_spawn starts a child. */
 typedef struct DemoSpawn {
     int out_fd;       /* the child's stdout; -1 = ours */

@@ -97,6 +97,27 @@ demo_env_new(const char *const *extra)
 }
 
 void
+demo_env_scrub(void)
+{
+    size_t n = 0;
+    char **names;
+
+    while (environ[n] != NULL)
+        n++;
+    names = xcalloc(n + 1, sizeof(char *));
+    /* Names first: unsetenv changes environ under a loop over it. */
+    n = 0;
+    for (size_t i = 0; environ[i] != NULL; i++)
+        if (env_excluded(environ[i]))
+            names[n++] = xstrndup(environ[i], strcspn(environ[i], "="));
+    for (size_t i = 0; i < n; i++) {
+        (void)unsetenv(names[i]);
+        xfree(names[i]);
+    }
+    xfree(names);
+}
+
+void
 demo_env_free(char **env)
 {
     if (env == NULL)

@@ -136,6 +136,19 @@ assert_eq 78 "$RC" "a missing config file exits 78"
 assert_contains "$ERR" "could not open config file \"$cb_tmp/missing.conf\": No such file or directory" \
     "naming the file"
 
+# demo reads none of the caller's settings, so none of them stops it: "--orders 0" is the
+# demo's own usage error (64), reached only when the configuration did not stop it first.
+CENTRA_DB_RETRIES=-1 CENTRA_LOG_FILE=/nonexistent/x.log run_cb demo --orders 0
+assert_eq "64|" "$RC|$(grep -o 'centra_db_retries\|log file' <<<"$ERR")" \
+    "demo ignores an invalid CENTRA_* setting (its own usage error, 64)"
+run_cb --config "$cb_tmp/missing.conf" demo --orders 0
+assert_eq 64 "$RC" "demo ignores --config, even a missing file" "$ERR"
+CENTRA_LOG_FORMAT=json CENTRA_SOMETHING_ELSE=1 run_cb demo --orders 0
+assert_eq "64|centra-bridge: error: invalid --orders \"0\" (1 to 100000)" "$RC|$(head -1 <<<"$ERR")" \
+    "demo ignores CENTRA_LOG_FORMAT and warns about no CENTRA_* variable"
+run_cb --log-format json demo --orders 0
+assert_contains "$RC|$ERR" '64|{"time":' "--log-format still applies to demo"
+
 # --- sources and precedence ------------------------------------------------------------
 conf=$cb_tmp/bridge.conf
 cat >"$conf" <<CONF

@@ -3,7 +3,7 @@
 #     "centra-bridge demo" on a clean tree: it creates its own cluster and
 #     centra-sim (no shared cluster needed), completes with a summary and
 #     example queries, ignores the caller's CENTRA_*, DATABASE_URL and PG*
-#     settings, and leaves nothing behind; with --keep both stay up and the
+#     settings and --config (even invalid ones), and leaves nothing behind; with --keep both stay up and the
 #     printed instructions connect to them and then remove them.
 source "$(dirname "$0")/lib.sh"
 
@@ -11,9 +11,11 @@ source "$(dirname "$0")/lib.sh"
 # the test's private directory to reach a --dir inside it.
 [[ $(id -u) -eq 0 ]] && chmod 711 "$cb_tmp"
 
-# demo ARG...: run the demo (at most 180 s); sets RC, OUT, ERR.
+# demo ARG...: run the demo (at most 180 s), with the global options in the array
+# globals before it; sets RC, OUT, ERR.
+globals=()
 demo() {
-    timeout -k 5 180 "$CB_BIN" demo "$@" </dev/null >"$cb_tmp/out" 2>"$cb_tmp/err"
+    timeout -k 5 180 "$CB_BIN" "${globals[@]}" demo "$@" </dev/null >"$cb_tmp/out" 2>"$cb_tmp/err"
     RC=$?
     OUT=$(cat "$cb_tmp/out")
     ERR=$(cat "$cb_tmp/err")
@@ -26,9 +28,15 @@ sim_answers() {
 }
 
 # --- a whole demo, with a hostile environment --------------------------------
+# PGSSLMODE=require would fail the demo's own connection (its cluster has no SSL);
+# CENTRA_DB_RETRIES=-1 and the missing --config file would stop any other command (78).
+globals=(--config "$cb_tmp/missing.conf")
 CENTRA_URL=http://127.0.0.1:1/nowhere CENTRA_PASSWORD=wrong PGHOST=/nonexistent PGPORT=1 \
+    PGSSLMODE=require CENTRA_DB_RETRIES=-1 \
     DATABASE_URL=postgresql://nobody@127.0.0.1:1/nothing demo --orders 20
-assert_eq 0 "$RC" "demo --orders 20 exits 0 (the caller's CENTRA_*, DATABASE_URL, PG* ignored)"
+globals=()
+assert_eq 0 "$RC" \
+    "demo --orders 20 exits 0 (the caller's CENTRA_*, DATABASE_URL, PG*, --config ignored)"
 [[ $RC -eq 0 ]] || echo "$OUT"$'\n'"$ERR" | sed 's/^/# /'
 dir=$(sed -n 's/^centra-bridge demo: PostgreSQL and centra-sim in \(.*\) (the logs too)$/\1/p' <<<"$OUT")
 sim_url=$(sed -n 's/^ *CENTRA_URL=//p' <<<"$OUT")
