@@ -21,6 +21,9 @@ assert_eq 0 "$RC" "migrate on an empty database succeeds"
 assert_contains "$ERR" "INFO: [run=" "log lines carry the run id"
 assert_contains "$ERR" "applied migration 0001_initial.sql in " "it reports the migration"
 assert_contains "$ERR" "database schema upgraded to migration $latest ($n_mig applied)" "and the result"
+assert_eq "database schema upgraded to migration $latest ($n_mig applied)" \
+    "$(grep -o 'database schema upgraded to migration [0-9]* ([0-9]* applied)' \
+        "$CB_SOURCE_DIR/docs/operations.md")" "docs/operations.md shows that line"
 assert_not_contains "$ERR" "WARNING" "without warnings"
 assert_not_contains "$ERR" "already exists" "and without noise from IF NOT EXISTS"
 assert_eq "" "$OUT" "migrate prints nothing on stdout"
@@ -46,6 +49,12 @@ assert_eq 0 "$RC" "migrate --status succeeds"
 assert_contains "$OUT" "VERSION  NAME" "status prints a header"
 assert_contains "$OUT" "0001     0001_initial.sql                         applied  " \
     "and the applied migration"
+# The rows docs/migrations.md shows (but their time), the newest migration among them.
+doc_rows=$(grep -E '^[0-9]{4} +[0-9]{4}_' "$CB_SOURCE_DIR/docs/migrations.md")
+assert_contains "$doc_rows" "$latest     $latest" "docs/migrations.md shows the newest migration"
+while IFS= read -r row; do
+    assert_contains "$OUT" "${row%applied  *}applied  " "docs/migrations.md's row ${row:0:4} is printed"
+done <<<"$doc_rows"
 
 fresh=$(new_db)
 DATABASE_URL=$(db_url "$fresh") run_cb migrate --status
