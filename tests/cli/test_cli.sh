@@ -34,6 +34,23 @@ done
 run_cb run --help
 assert_contains "$OUT" "usage error (64), bad credentials (77) or" \
     "run --help: a worker's usage error stops the daemon too, as the code does"
+# Every command's help has the same shape: an Options section ending in -h, --help (idmap
+# lists its options under each of its subcommands instead).
+for cmd in migrate import load export sync run status check outbox idmap demo config; do
+    run_cb "$cmd" --help
+    [[ ($cmd == idmap || $OUT == *$'\n'"Options:"$'\n'*) &&
+        $OUT =~ $'\n'"  -h, --help  "\ +"show this help" ]]
+    cb_report $? "$cmd --help has an Options section with -h, --help" "$OUT"
+done
+run_cb outbox --help
+outbox_help=$OUT
+assert_contains "$OUT" "      --limit N        list: at most N messages (1 to 1000000, default 100)" \
+    "outbox --help gives the range of --limit (as its usage error does)"
+run_cb outbox list --help
+assert_eq "0|$outbox_help" "$RC|$OUT" "outbox list --help prints the same"
+run_cb outbox list --limit 0
+assert_contains "$RC|$ERR" '64|centra-bridge: error: invalid --limit "0" (1 to 1000000)' \
+    "the range the help gives is the one enforced"
 run_cb config --help
 assert_contains "$OUT" "CENTRA_URL" "config --help lists the settings"
 assert_contains "$OUT" "CENTRA_DB_STATEMENT_TIMEOUT" "config --help lists tuning settings"
