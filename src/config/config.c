@@ -120,7 +120,10 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
     [CONFIG_POLL_INTERVAL] = {
         .key = "centra_poll_interval", .env = "CENTRA_POLL_INTERVAL",
         .type = CONFIG_TYPE_DURATION, .def = "60s", .min = 1 * SECOND, .max = 24 * HOUR,
-        .help = "import --follow: how long to wait after the queue was found empty"},
+        .help = "import --follow: how long to wait after the queue was found empty (and the "
+                "longest wait between tries while another importer holds the queue or Centra or "
+                "the database is down); export --follow: the longest sleep without an outbox "
+                "NOTIFY (an insert wakes it at once)"},
     [CONFIG_ON_MALFORMED] = {
         .key = "centra_on_malformed", .env = "CENTRA_ON_MALFORMED", .type = CONFIG_TYPE_ENUM,
         .def = "quarantine", .choices = malformed_choices,

@@ -54,6 +54,9 @@ assert_contains "$RC|$ERR" '64|centra-bridge: error: invalid --limit "0" (1 to 1
 run_cb config --help
 assert_contains "$OUT" "CENTRA_URL" "config --help lists the settings"
 assert_contains "$OUT" "CENTRA_DB_STATEMENT_TIMEOUT" "config --help lists tuning settings"
+poll=$(grep '^  CENTRA_POLL_INTERVAL ' <<<"$OUT")
+[[ $poll == *"import --follow: "* && $poll == *"export --follow: "* ]]
+cb_report $? "config --help: CENTRA_POLL_INTERVAL bounds both import and export --follow" "$poll"
 CENTRA_FLAVOR=broken run_cb migrate --help
 assert_eq 0 "$RC" "a command's --help works even with a broken configuration"
 
