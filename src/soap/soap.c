@@ -185,16 +185,40 @@ soap_options_from_config(SoapOptions *opts, const Config *cfg, Error *err)
     return ERR_OK;
 }
 
-/* ERR_CONFIG when value (the setting env) holds text XML cannot carry. */
+/*
+ * ERR_CONFIG when value (the setting env) holds text XML cannot carry.  The
+ * detail says where, in characters, and what is wrong there; it shows the
+ * code point of a control character or of U+FFFE/U+FFFF (none is a
+ * character one could type into a password) and nothing else of the value.
+ */
 static ErrKind
 check_login_text(const char *env, const char *value, Error *err)
 {
+    const unsigned char *p = (const unsigned char *)value;
+    size_t len = strlen(value);
     size_t bad;
+    size_t pos = 1;
 
-    if (xml_text_valid(value, strlen(value), &bad))
+    if (xml_text_valid(value, len, &bad))
         return ERR_OK;
+    for (size_t i = 0; i < bad; i++)
+        pos += (p[i] & 0xC0) != 0x80; /* all before bad is valid UTF-8: count lead bytes */
     err_set(err, ERR_CONFIG, "%s holds a character that XML cannot carry", env);
-    err_detail(err, "Byte %zu is a control character or not valid UTF-8.", bad + 1);
+    if (p[bad] < 0x20)
+        err_detail(err,
+                   "The character at position %zu (counting from 1) is a control character "
+                   "(U+%04X).",
+                   pos, (unsigned)p[bad]);
+    else if (utf8_valid_prefix(p + bad, len - bad) == 3)
+        err_detail(err,
+                   "The character at position %zu (counting from 1) is U+%04X, which XML does "
+                   "not allow.",
+                   pos, p[bad + 2] == 0xBE ? 0xFFFEu : 0xFFFFu);
+    else
+        err_detail(err,
+                   "The character at position %zu (counting from 1) is not valid UTF-8 (byte "
+                   "%zu).",
+                   pos, bad + 1);
     return ERR_CONFIG;
 }
 

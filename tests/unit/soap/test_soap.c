@@ -355,8 +355,45 @@ START_TEST(values_xml_cannot_carry_are_replaced_or_refused)
     ck_assert_int_eq(soap_client_new(&o, &fake_new(&ok, 1)->base, &bad, &err), ERR_CONFIG);
     ck_assert_ptr_null(bad);
     ck_assert_str_eq(err.message, "CENTRA_PASSWORD holds a character that XML cannot carry");
-    ck_assert_str_eq(err.detail, "Byte 3 is a control character or not valid UTF-8.");
+    ck_assert_str_eq(err.detail,
+                     "The character at position 3 (counting from 1) is a control character "
+                     "(U+001B).");
     ck_assert_not_contains(err.detail, "pa");
+}
+END_TEST
+
+/* Where the character is, counted in characters, and what it is; never the value. */
+typedef struct LoginTextCase {
+    const char *password; /* CENTRA_PASSWORD */
+    const char *detail;   /* expected detail */
+} LoginTextCase;
+
+static const LoginTextCase login_text_cases[] = {
+    {"secret pass\x1f",
+     "The character at position 12 (counting from 1) is a control character (U+001F)."},
+    {"s\xc3\xa4\xc3\xa4kret\x01",
+     "The character at position 8 (counting from 1) is a control character (U+0001)."},
+    {"\xc3\xa5ngstr\xc3\xb6m\xff",
+     "The character at position 9 (counting from 1) is not valid UTF-8 (byte 11)."},
+    {"sekret\xef\xbf\xbe",
+     "The character at position 7 (counting from 1) is U+FFFE, which XML does not allow."},
+};
+
+START_TEST(a_login_xml_cannot_carry_is_refused_with_its_position)
+{
+    const LoginTextCase *tc = &login_text_cases[_i];
+    SoapOptions o = options(SOAP_FLAVOR_SOAP);
+    static const FakeReply ok = {.status = 200, .retry_after = -1};
+    SoapClient *bad;
+    Error err;
+
+    o.password = tc->password;
+    ck_assert_int_eq(soap_client_new(&o, &fake_new(&ok, 1)->base, &bad, &err), ERR_CONFIG);
+    ck_assert_ptr_null(bad);
+    ck_assert_str_eq(err.message, "CENTRA_PASSWORD holds a character that XML cannot carry");
+    ck_assert_str_eq(err.detail, tc->detail);
+    ck_assert_not_contains(err.detail, "kret");
+    ck_assert_not_contains(err.detail, "ngstr");
 }
 END_TEST
 
@@ -1083,6 +1120,8 @@ soap_suite(void)
     tcase_add_test(env, the_navision_flavor_uses_its_namespace);
     tcase_add_test(env, every_value_is_escaped);
     tcase_add_test(env, values_xml_cannot_carry_are_replaced_or_refused);
+    tcase_add_loop_test(env, a_login_xml_cannot_carry_is_refused_with_its_position, 0,
+                        (int)CB_LENGTH(login_text_cases));
     tcase_add_test(env, soap_actions_capitalise_the_operation);
     tcase_add_test(env, passwords_are_masked_for_logs);
     tcase_add_test(env, trace_logging_shows_the_request_with_the_password_masked);
