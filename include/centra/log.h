@@ -95,7 +95,7 @@ LogFormat log_get_format(void);
 void log_set_stream(FILE *stream);
 
 /*
- * Append log lines to the file at path from now on (created 0640 when
+ * Append log lines to the file at path from now on (created 0600 when
  * missing).  ERR_CONFIG naming the file and the reason when it cannot be
  * opened.
  */

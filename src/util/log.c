@@ -76,11 +76,15 @@ log_set_stream(FILE *stream)
     log_stream = stream;
 }
 
-/* Open path for appending (created 0640, close-on-exec); NULL with errno set on failure. */
+/*
+ * Open path for appending (close-on-exec); NULL with errno set on failure.
+ * Created 0600, as the systemd units' UMask=0077 and logrotate's "create
+ * 0600" make it anyway: one mode whoever creates the file.
+ */
 static FILE *
 open_append(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     FILE *f;
 
     if (fd < 0)

@@ -169,6 +169,13 @@ assert_eq "64|centra-bridge: error: invalid --orders \"0\" (1 to 100000)" "$RC|$
 run_cb --log-format json demo --orders 0
 assert_contains "$RC|$ERR" '64|{"time":' "--log-format still applies to demo"
 
+# centra_log_file is created 0600 whatever the umask allows (as logrotate's rule creates it).
+old_umask=$(umask)
+umask 022
+CENTRA_LOG_FILE=$cb_tmp/created.log run_cb config
+umask "$old_umask"
+assert_eq "0|600" "$RC|$(stat -c %a "$cb_tmp/created.log" 2>&1)" "a new log file is created 0600"
+
 # --- sources and precedence ------------------------------------------------------------
 conf=$cb_tmp/bridge.conf
 cat >"$conf" <<CONF
