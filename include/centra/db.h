@@ -194,6 +194,14 @@ ErrKind db_copy_out(DbConn *db, const char *sql, DbCopyOutFn fn, void *arg, long
                     Error *err) CB_MUSTCHECK;
 
 /*
+ * Whether the last attempt to (re)connect failed after its retries
+ * (centra_db_retries): a caller that would try its work again need not, the
+ * database has been waited for already.  Until a connection succeeds, each
+ * later reconnect tries once.  False again once connected.
+ */
+bool db_connect_gave_up(const DbConn *db);
+
+/*
  * A number that changes whenever db connects again (after a loss): session
  * state (temporary tables, settings, advisory locks) must then be set up
  * again.

@@ -55,6 +55,7 @@ struct DbConn {
     size_t nstmts;       /* used entries of stmts */
     size_t stmts_alloc;  /* allocated entries of stmts */
     bool txn_open;       /* BEGIN sent and not yet ended by COMMIT/ROLLBACK */
+    bool gave_up;        /* the last attempt to connect used up its retries */
     uint64_t rng;        /* backoff jitter state */
     char describe[512];  /* "database "x" on host:port as user "y"" */
 };
@@ -508,7 +509,13 @@ note_attempt(int attempt, int attempts, const char *msg)
 static ErrKind
 connect_with_retries(DbConn *db, Error *err)
 {
-    int attempts = db->opts.retries + 1;
+    /*
+     * Once the retries ran out, the next reconnect tries once: the caller
+     * that goes on (a --follow loop) waits between its own tries, and one
+     * that is finishing (recording the end of its run) is not held another
+     * round of retries.
+     */
+    int attempts = db->gave_up ? 1 : db->opts.retries + 1;
     char msg[1024];
     AttemptLog tried;
     ErrKind kind = ERR_DB_CONNECTION;
@@ -532,6 +539,7 @@ connect_with_retries(DbConn *db, Error *err)
         note_attempt(i, attempts, msg);
         backoff_sleep_ms(delay);
     }
+    db->gave_up = kind != ERR_OK;
     if (kind == ERR_CONFIG) {
         err_set(err, ERR_CONFIG, "invalid database connection settings");
         if (db->opts.conninfo == NULL || db->opts.conninfo[0] == '\0')
@@ -654,6 +662,12 @@ int
 db_server_version(const DbConn *db)
 {
     return db->conn != NULL ? PQserverVersion(db->conn) : 0;
+}
+
+bool
+db_connect_gave_up(const DbConn *db)
+{
+    return db->gave_up;
 }
 
 bool

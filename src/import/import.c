@@ -28,9 +28,10 @@
 #include "centra/soap.h"
 #include "centra/strutil.h"
 
-#define LIST_MAX     IMPORT_LIST_MAX
-#define FILE_CHUNK   (64 * 1024) /* bytes read from a saved answer at a time */
-#define REPEAT_LIMIT 3           /* batches of nothing but known events before giving up */
+#define LIST_MAX          IMPORT_LIST_MAX
+#define FILE_CHUNK        (64 * 1024) /* bytes read from a saved answer at a time */
+#define REPEAT_LIMIT      3           /* batches of nothing but known events before giving up */
+#define DB_BATCH_ATTEMPTS 3 /* tries of a batch whose connection to the database was lost */
 
 static const char *const event_types[] = {"all",      "account",      "customer",    "invoice",
                                           "market",   "order",        "paymentterm", "pricelist",
@@ -466,7 +467,18 @@ batch(Importer *im, const char *type, BatchResult *out, Error *err)
             rc = batch_once(im, type, out, &resp, err);
         if (rc == ERR_OK)
             break;
-        if (rc == ERR_BUSY || !soap_retry_wait(im->soap, attempt, &resp, err))
+        if (rc == ERR_BUSY || (rc == ERR_DB_CONNECTION && db_connect_gave_up(im->db)))
+            return rc; /* the database was waited for (centra_db_retries): not again */
+        if (rc == ERR_DB_CONNECTION || rc == ERR_DB_CONFLICT) {
+            /* Lost inside the batch: the next attempt connects again, with its own retries. */
+            if (attempt >= DB_BATCH_ATTEMPTS)
+                return rc;
+            log_warn("storing the batch failed (attempt %d of %d): %s; fetching it again", attempt,
+                     DB_BATCH_ATTEMPTS, err->message);
+            backoff_note_retry(err->message);
+            continue;
+        }
+        if (!soap_retry_wait(im->soap, attempt, &resp, err))
             return rc;
     }
     log_detail("batch: %d events (%d applied, %d stale, %d other, %d known, %d quarantined), "

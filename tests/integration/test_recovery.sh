@@ -214,6 +214,33 @@ for command in sync "import --once"; do
     stop_sim
 done
 
+# --- import --once, PostgreSQL gone for good: 69 after centra_db_retries ------
+# The batch's connection is lost while events_Get is held; the retries are the
+# database's own (3 attempts), not multiplied by events_Get's (centra_retries),
+# and the log does not blame Centra.  (Found in review: 30 attempts, 153 s.)
+start_sim --orders $orders --seed $seed
+fresh_db
+sim_fault delay ms=1500 count=1 op=events_Get
+CENTRA_DB_RETRIES=2 CENTRA_RETRIES=3 "$CB_BIN" import --once >"$cb_tmp/out" 2>"$cb_tmp/err" &
+pid=$!
+bg_pids+=("$pid")
+settle 20 "import --once: an events_Get is held" '[[ $(fired) -ge 1 ]]'
+"$pgcluster" down "$own"
+wait "$pid"
+rc=$?
+assert_eq 69 "$rc" "PostgreSQL down for good: import --once exits 69" "$(cat "$cb_tmp/err")"
+assert_eq 2 "$(grep -c 'could not connect to the database (attempt' "$cb_tmp/err")" \
+    "it tried to connect centra_db_retries + 1 = 3 times (2 retried), not once per events_Get retry"
+assert_not_contains "$(cat "$cb_tmp/err")" "events_Get failed" "and does not say events_Get failed"
+assert_contains "$(cat "$cb_tmp/err")" "could not connect to the database after 3 attempts" \
+    "the error says how often it tried"
+"$pgcluster" up "$own"
+cb_report $? "PostgreSQL started again"
+cb import --once
+assert_eq 0 "$RC" "import --once: the next run completes" "$ERR"
+import_invariants "$DB" "import --once after PostgreSQL was gone" "$baseline"
+stop_sim
+
 # --- import --follow: events_Done applied by Centra, every answer lost --------
 # More drops than retries: the importer gives the batch up, but Centra has
 # dropped the events and never sends them again; their ids go with the next
