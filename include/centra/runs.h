@@ -37,6 +37,8 @@ typedef struct RunLive {
     long long last_ok_at;    /* the last step that succeeded */
     long long last_error_at; /* the last error that interrupted the work */
     long long failing_since; /* the first error after the last success */
+    long long last_ok_ms;    /* last_ok_at and last_error_at in ms: which came last, */
+    long long last_error_ms; /* also within one second */
     int errors;              /* such errors */
     char last_error[256];    /* the message of the last one */
 } RunLive;
