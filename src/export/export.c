@@ -1041,8 +1041,8 @@ exporter_init(Exporter *ex, const Config *cfg, const ExportOptions *o, Error *er
 
 /*
  * After the connection was lost: reconnect, waiting with backoff between
- * attempts (each db_reconnect already tries centra_db_retries times) until it
- * works or a stop is asked for.
+ * attempts (the first db_reconnect tries centra_db_retries times, the later
+ * ones once each) until it works or a stop is asked for.
  */
 static ErrKind
 reconnect_wait(Exporter *ex, Error *err)
@@ -1079,6 +1079,39 @@ follow_recover(Exporter *ex, ErrKind rc, Error *err)
         rc = rc == ERR_DB_CONNECTION ? reconnect_wait(ex, err) : idle_wait(ex, err);
     }
     return rc;
+}
+
+/*
+ * export --once, done: say what it could not take because another exporter
+ * holds it (or held it and stopped: its lease has not run out yet), and
+ * what waits behind those on their entity_keys, so that a run that "sent
+ * everything" does not hide them.
+ */
+static void
+report_held(Exporter *ex)
+{
+    DbResult *res = NULL;
+    Error e;
+
+    err_reset(&e);
+    if (db_query(ex->db,
+                 "SELECT count(*), to_char(max(locked_until) AT TIME ZONE 'UTC', "
+                 "'YYYY-MM-DD HH24:MI:SS'), (SELECT count(*) FROM centra_outbox.messages w "
+                 "WHERE w.status = 'pending' AND w.entity_key = ANY (array_agg(s.entity_key))) "
+                 "FROM centra_outbox.messages s WHERE s.status = 'sending' "
+                 "AND s.locked_until > now()",
+                 0, NULL, &res, &e) != ERR_OK) {
+        log_debug("could not count the messages other exporters hold: %s", e.message);
+        return;
+    }
+    if (strcmp(db_result_value(res, 0, 0), "0") != 0)
+        log_info("left to another exporter: %s message%s it holds (or held, if it stopped) "
+                 "until %s UTC at the latest (centra_export_lease), and %s more waiting behind "
+                 "them on their entity_keys",
+                 db_result_value(res, 0, 0),
+                 strcmp(db_result_value(res, 0, 0), "1") == 0 ? "" : "s",
+                 db_result_value(res, 0, 1), db_result_value(res, 0, 2));
+    db_result_free(res);
 }
 
 /* One claim, sent; *claimed says how many messages it held. */
@@ -1142,6 +1175,8 @@ export_run(const Config *cfg, const ExportOptions *o, Error *err)
     if (ex.db != NULL)
         log_info("%d messages sent, %d failed, %d to be tried again, in %d requests",
                  ex.t.messages_sent, ex.t.messages_failed, ex.t.messages_retried, ex.t.batches);
+    if (ex.db != NULL && !o->follow && (rc == ERR_OK || rc == ERR_PARTIAL))
+        report_held(&ex);
     if (o->totals != NULL)
         runs_add_counts(o->totals, &ex.t);
     sig_restore();

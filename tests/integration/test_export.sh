@@ -463,6 +463,7 @@ start_sim --orders 10 || finish
 # ============================================================================
 fresh_db
 id=$(enqueue "$DB" markets_Update crash:1 "$(market 9)")
+behind=$(enqueue "$DB" markets_Update crash:1 "$(market 10)")
 curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=1&ms=5000" >/dev/null
 "$CB_BIN" -q export --once 2>/dev/null &
 pid=$!
@@ -479,10 +480,16 @@ assert_eq "sending|t" "$(q "$DB" "SELECT status, locked_until > now() FROM centr
 cb export --once
 assert_eq "0|sending" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
     "another exporter leaves it alone while the lease runs"
+assert_contains "$ERR" "left to another exporter: 1 message it holds (or held, if it stopped) until \
+$(q "$DB" "SELECT to_char(locked_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+    FROM centra_outbox.messages WHERE id = $id") UTC at the latest (centra_export_lease), and 1 more \
+waiting behind them" "and says so: the message held, until when, and the one behind it ($behind)"
 q "$DB" "UPDATE centra_outbox.messages SET locked_until = now() - interval '1 second' WHERE id = $id" >/dev/null
 cb export --once
-assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
-    "once the lease has run out, the next exporter sends it"
+assert_eq "0|sent|sent" "$RC|$(q "$DB" "SELECT string_agg(status, '|' ORDER BY id)
+    FROM centra_outbox.messages WHERE id IN ($id, $behind)")" \
+    "once the lease has run out, the next exporter sends it (and the one behind it)"
+assert_not_contains "$ERR" "left to another exporter" "and then leaves nothing to another"
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
 # A request retried for longer than the lease: the lease is renewed before
