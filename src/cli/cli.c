@@ -472,7 +472,7 @@ static const CliCommand cli_cmd_help = {
     "Show the program's help, or the help of COMMAND.\n",
     NULL,
     cmd_help_run,
-    false,
+    true, /* help needs no settings: a broken one must not hide it (as with COMMAND --help) */
 };
 
 void

@@ -22,6 +22,9 @@ for cmd in migrate config help; do
     help_out=$OUT
     run_cb help "$cmd"
     assert_eq "$help_out" "$OUT" "help $cmd prints the same as $cmd --help"
+    # An invalid setting does not hide the help, as it does not hide COMMAND --help.
+    CENTRA_DB_RETRIES=-1 run_cb help "$cmd"
+    assert_eq "0|$help_out" "$RC|$OUT" "help $cmd with an invalid setting still shows it"
 done
 run_cb --help
 for code in 0 1 64 65 66 69 70 74 75 76 77 78; do
