@@ -32,16 +32,20 @@ typedef struct RunCounts {
  * seconds; 0 means never.
  */
 typedef struct RunLive {
-    RunCounts counts;        /* as last written to centra.runs */
-    long long started_at;    /* when the run began */
-    long long last_ok_at;    /* the last step that succeeded */
-    long long last_error_at; /* the last error that interrupted the work */
-    long long failing_since; /* the first error after the last success */
-    long long last_ok_ms;    /* last_ok_at and last_error_at in ms: which came last, */
-    long long last_error_ms; /* also within one second */
-    int errors;              /* such errors */
-    char last_error[256];    /* the message of the last one */
+    RunCounts counts;                  /* as last written to centra.runs */
+    long long started_at;              /* when the run began */
+    long long last_ok_at;              /* the last step that succeeded */
+    long long last_error_at;           /* the last error that interrupted the work */
+    long long failing_since;           /* the first error after the last success */
+    unsigned long long seq;            /* counts successes and errors, in order */
+    unsigned long long last_ok_seq;    /* seq of the last success, */
+    unsigned long long last_error_seq; /* and of the last error: which came last, exactly */
+    int errors;                        /* such errors */
+    char last_error[256];              /* the message of the last one */
 } RunLive;
+
+/* Whether live's last error came after its last success (/healthz: 503). */
+bool runs_live_failing(const RunLive *live);
 
 /* Mirror runs_begin, runs_update and runs_note_error into live from now on (NULL: stop). */
 void runs_set_live(RunLive *live);

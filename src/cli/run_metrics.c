@@ -311,7 +311,7 @@ render_health(Supervisor *sv, DynBuf *b)
             (void)dynbuf_addf(b, "%s: not running (last exit %d; starting again in %lld s)\n",
                               w->name, w->last_exit,
                               (w->restart_at_ms - backoff_now_ms() + 999) / 1000);
-        } else if (live.last_error_ms > live.last_ok_ms) {
+        } else if (runs_live_failing(&live)) {
             char *red = log_redact(live.last_error); /* as the log shows it */
 
             status = MHD_HTTP_SERVICE_UNAVAILABLE;

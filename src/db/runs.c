@@ -19,16 +19,6 @@
 
 static RunLive *live; /* where to mirror the counts; NULL none */
 
-/* Wall-clock ms, to order a success and an error of the same second. */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 note_error(const char *message)
 {
@@ -37,13 +27,20 @@ note_error(const char *message)
     if (live == NULL)
         return;
     live->errors++;
-    if (live->last_error_ms <= live->last_ok_ms)
+    if (!runs_live_failing(live))
         live->failing_since = (long long)time(NULL); /* a new outage */
     live->last_error_at = (long long)time(NULL);
-    live->last_error_ms = now_ms();
+    live->last_error_seq = ++live->seq;
     n = strnlen(message, sizeof(live->last_error) - 1);
     memcpy(live->last_error, message, n);
     live->last_error[n] = '\0';
+}
+
+bool
+runs_live_failing(const RunLive *l)
+{
+    /* Seconds cannot order an error and a success of the same second; seq can. */
+    return l->last_error_seq > l->last_ok_seq;
 }
 
 void
@@ -157,7 +154,7 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
         live->counts = *c;
         if (strcmp(what, "failed") != 0) {
             live->last_ok_at = (long long)time(NULL);
-            live->last_ok_ms = now_ms();
+            live->last_ok_seq = ++live->seq;
         }
     }
     return rc;

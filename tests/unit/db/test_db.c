@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "centra/alloc.h"
+#include "centra/backoff.h"
 #include "centra/log.h"
+#include "centra/runs.h"
 #include "fake_libpq.h"
 #include "testutil.h"
 
@@ -304,6 +306,41 @@ START_TEST(a_connection_option_libpq_refuses_is_a_config_error_at_once)
     ck_assert_str_eq(err.detail, "libpq reports: invalid sslmode value: \"maybe\". The settings "
                                  "come from environment variable DATABASE_URL and the PG* "
                                  "environment variables.");
+    fake_pq_verify();
+}
+END_TEST
+
+/* /healthz's question, for a daemon worker: is its last error newer than its last success? */
+START_TEST(a_worker_is_failing_exactly_while_its_last_error_is_its_newest_news)
+{
+    static const FakeStep script[] = {CONNECT_OK, SEND_OK(NULL), SEND_OK(NULL)};
+    RunLive live;
+    RunCounts c;
+    DbConn *db;
+
+    memset(&live, 0, sizeof(live));
+    memset(&c, 0, sizeof(c));
+    fake_pq_script(script, CB_LENGTH(script));
+    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
+    runs_set_live(&live);
+    ck_assert(!runs_live_failing(&live));
+    backoff_note_retry("could not connect (attempt 1 of 6)"); /* as a retried attempt does */
+    ck_assert(runs_live_failing(&live));
+    ck_assert_int_eq(live.errors, 1);
+    /* A success in the same second (the clock cannot tell them apart): no longer failing. */
+    ck_assert_int_eq(runs_update(db, 7, &c, false, ERR_OK, NULL, &err), ERR_OK);
+    ck_assert(!runs_live_failing(&live));
+    /* An error in the same second as that success: failing again, and a new outage. */
+    live.failing_since = 0;
+    runs_note_error(&(Error){.kind = ERR_DB_CONNECTION, .message = "lost the connection"});
+    ck_assert(runs_live_failing(&live));
+    ck_assert_int_ne(live.failing_since, 0);
+    ck_assert_str_eq(live.last_error, "lost the connection");
+    /* A run recorded as failed is no success. */
+    ck_assert_int_eq(runs_update(db, 7, &c, true, ERR_DB_CONNECTION, NULL, &err), ERR_OK);
+    ck_assert(runs_live_failing(&live));
+    runs_set_live(NULL);
+    db_free(db);
     fake_pq_verify();
 }
 END_TEST
@@ -962,6 +999,7 @@ db_suite(void)
     tcase_add_test(connect, an_unparsable_database_url_is_a_config_error);
     tcase_add_test(connect, a_connection_option_libpq_refuses_is_a_config_error_at_once);
     tcase_add_test(connect, the_database_password_is_registered_for_redaction);
+    tcase_add_test(connect, a_worker_is_failing_exactly_while_its_last_error_is_its_newest_news);
     tcase_add_test(connect, the_database_url_overrides_the_built_in_connection_settings);
     tcase_add_test(connect, without_a_database_url_libpq_variables_apply);
     tcase_add_test(stmt, rows_and_nulls_are_returned);
