@@ -25,6 +25,7 @@
 #include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/db.h"
+#include "centra/export.h"
 #include "centra/import.h"
 #include "centra/log.h"
 #include "centra/options.h"
@@ -178,6 +179,18 @@ cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow)
         return ERR_OK;
     return cli_usage_error(
         err, cmd, once ? "--once and --follow exclude each other" : "say --once or --follow");
+}
+
+ErrKind
+cli_jobs_arg(Error *err, const char *cmd, const char *option, const char *arg, int *jobs)
+{
+    long long n;
+
+    if (!str_to_ll(arg, &n) || n < 1 || n > EXPORT_JOBS_MAX)
+        return cli_usage_error(err, cmd, "invalid %s \"%s\" (1 to %d)", option, arg,
+                               EXPORT_JOBS_MAX);
+    *jobs = (int)n;
+    return ERR_OK;
 }
 
 /* Whether option name (e.g. "--config" or "-v") is a global option. */

@@ -75,6 +75,13 @@ ErrKind cli_check_import_lists(const Config *cfg, const char *cmd, const char *t
 ErrKind cli_once_or_follow(Error *err, const char *cmd, bool once, bool follow);
 
 /*
+ * The number of exporters of export --jobs and run --export-jobs (option,
+ * of command cmd): 1 to EXPORT_JOBS_MAX into *jobs, else a usage error.
+ */
+ErrKind cli_jobs_arg(Error *err, const char *cmd, const char *option, const char *arg,
+                     int *jobs) CB_MUSTCHECK;
+
+/*
  * A new run id for the log lines and centra.runs.log_id of this process
  * (each process of "export --jobs" has its own).
  */

@@ -268,7 +268,7 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     };
     ExportOptions opts;
     bool once = false;
-    long long jobs = 1;
+    int jobs = 1;
     int c;
     int at;
 
@@ -283,9 +283,8 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
             opts.follow = true;
             break;
         case 'j':
-            if (!str_to_ll(optarg, &jobs) || jobs < 1 || jobs > EXPORT_JOBS_MAX)
-                return cli_usage_error(err, "export", "invalid --jobs \"%s\" (1 to %d)", optarg,
-                                       EXPORT_JOBS_MAX);
+            if (cli_jobs_arg(err, "export", "--jobs", optarg, &jobs) != ERR_OK)
+                return ERR_USAGE;
             break;
         default:
             return cli_bad_option(err, "export", argc, argv, at, c);
@@ -296,7 +295,7 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     if (cli_once_or_follow(err, "export", once, opts.follow) != ERR_OK)
         return ERR_USAGE;
     if (jobs > 1)
-        return export_jobs(ctx, &opts, (int)jobs, err);
+        return export_jobs(ctx, &opts, jobs, err);
     return export_run(ctx->cfg, &opts, err);
 }
 

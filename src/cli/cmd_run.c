@@ -441,15 +441,10 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         case 'E':
             o.no_export = true;
             break;
-        case 'j': {
-            long long n;
-
-            if (!str_to_ll(optarg, &n) || n < 1 || n > EXPORT_JOBS_MAX)
-                return cli_usage_error(err, "run", "invalid --export-jobs \"%s\" (1 to %d)", optarg,
-                                       EXPORT_JOBS_MAX);
-            o.export_jobs = (int)n;
+        case 'j':
+            if (cli_jobs_arg(err, "run", "--export-jobs", optarg, &o.export_jobs) != ERR_OK)
+                return ERR_USAGE;
             break;
-        }
         default:
             return cli_bad_option(err, "run", argc, argv, at, c);
         }
