@@ -54,6 +54,7 @@ typedef enum ConfigKey {
     CONFIG_EXPORT_BACKOFF_MAX,   /* longest wait before a message is tried again, ms */
     CONFIG_LOG_FILE,             /* append logs here instead of stderr; reopened on SIGHUP */
     CONFIG_METRICS_LISTEN,       /* run: address:port of the metrics endpoint; unset: none */
+    CONFIG_ARCHIVE_DIR,          /* import: keep every events_Get answer here; unset: none */
     CONFIG_KEY_COUNT_            /* not a key: the number of settings */
 } ConfigKey;
 

@@ -27,14 +27,15 @@
 #include "centra/runs.h"
 
 typedef struct ImportOptions {
-    bool follow;            /* keep polling instead of stopping at an empty queue */
-    bool wait_lock;         /* wait for another importer of the queue instead of exiting */
-    bool stop_on_malformed; /* acknowledge nothing of an answer that is not well-formed */
-    const char *types;      /* event types, comma-separated; "all" */
-    const char *markets;    /* market ids, comma-separated; NULL or "": all markets */
-    long long poll_ms;      /* follow: wait after the queue was found empty */
-    long long retry_ms;     /* follow: first wait after a failure (doubles) */
-    RunCounts *totals;      /* when not NULL, the run's counts are added here */
+    bool follow;             /* keep polling instead of stopping at an empty queue */
+    bool wait_lock;          /* wait for another importer of the queue instead of exiting */
+    bool stop_on_malformed;  /* acknowledge nothing of an answer that is not well-formed */
+    const char *types;       /* event types, comma-separated; "all" */
+    const char *markets;     /* market ids, comma-separated; NULL or "": all markets */
+    long long poll_ms;       /* follow: wait after the queue was found empty */
+    long long retry_ms;      /* follow: first wait after a failure (doubles) */
+    const char *archive_dir; /* keep every answer that held events here; NULL: none */
+    RunCounts *totals;       /* when not NULL, the run's counts are added here */
 } ImportOptions;
 
 /* Fill opts from the configuration (strings borrowed from cfg). */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "centra/alloc.h"
+#include "centra/archive.h"
 #include "centra/db.h"
 #include "centra/dynbuf.h"
 #include "centra/eventparser.h"
@@ -157,6 +158,7 @@ check_config(CheckRun *cr, const Config *cfg)
 {
     const char *url = config_get_str(cfg, CONFIG_CENTRA_URL);
     const char *ca = config_get_str(cfg, CONFIG_CA_FILE);
+    const char *archive = config_get_str(cfg, CONFIG_ARCHIVE_DIR);
     int failed = cr->failed;
     char sources[700];
     ExportOptions eo;
@@ -169,6 +171,9 @@ check_config(CheckRun *cr, const Config *cfg)
     require(cr, cfg, CONFIG_CENTRA_PASSWORD, "");
     if (ca != NULL && http_check_ca_file(ca, &err) != ERR_OK)
         fail(cr, "configuration", &err);
+    err_reset(&err);
+    if (archive != NULL && archive_check_dir(archive, "CENTRA_ARCHIVE_DIR", &err) != ERR_OK)
+        fail(cr, "configuration", &err); /* as import would refuse it */
     err_reset(&err);
     export_options_from_config(&eo, cfg);
     if (export_check_options(&eo, &err) != ERR_OK)

@@ -170,6 +170,11 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .type = CONFIG_TYPE_STRING,
         .help = "run: serve Prometheus metrics (/metrics) and /healthz on this address:port, "
                 "e.g. 127.0.0.1:9470; unset: no endpoint"},
+    [CONFIG_ARCHIVE_DIR] = {
+        .key = "centra_archive_dir", .env = "CENTRA_ARCHIVE_DIR", .type = CONFIG_TYPE_STRING,
+        .help = "import: keep every events_Get answer that held events in a file of this "
+                "directory, on disk before it is acknowledged (for \"load\" after a restore); "
+                "unset: none"},
 };
 /* clang-format on */
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "centra/alloc.h"
+#include "centra/archive.h"
 #include "centra/backoff.h"
 #include "centra/db.h"
 #include "centra/dynbuf.h"
@@ -153,6 +154,7 @@ import_options_from_config(ImportOptions *opts, const Config *cfg)
     opts->poll_ms = config_get_int(cfg, CONFIG_POLL_INTERVAL);
     opts->retry_ms = config_get_int(cfg, CONFIG_RETRY_DELAY);
     opts->stop_on_malformed = config_get_int(cfg, CONFIG_ON_MALFORMED) == 1;
+    opts->archive_dir = config_get_str(cfg, CONFIG_ARCHIVE_DIR);
 }
 
 /* ---------------------------------------------------------------------------
@@ -216,17 +218,23 @@ lock_queue(Importer *im, Error *err)
  * ------------------------------------------------------------------------- */
 
 typedef struct BatchStream {
-    EvParser *parser; /* the parser fed by the HTTP body */
+    EvParser *parser;        /* the parser fed by the HTTP body */
+    const char *archive_dir; /* CENTRA_ARCHIVE_DIR; NULL: none */
+    Archive *archive;        /* the answer's file there, while it streams */
 } BatchStream;
 
 static ErrKind
 stream_begin(void *arg, const HttpResponse *resp, Error *err)
 {
-    (void)arg;
-    (void)err;
+    BatchStream *bs = arg;
+
     log_debug("events_Get answered %ld (request %s)", resp->status,
               resp->request_id[0] != '\0' ? resp->request_id : "-");
-    return ERR_OK;
+    if (bs->archive_dir == NULL)
+        return ERR_OK;
+    archive_discard(bs->archive); /* an answer begun again starts a new file */
+    bs->archive = NULL;
+    return archive_open(bs->archive_dir, &bs->archive, err);
 }
 
 static ErrKind
@@ -234,6 +242,8 @@ stream_chunk(void *arg, const char *data, size_t len, Error *err)
 {
     BatchStream *bs = arg;
 
+    if (bs->archive != NULL && archive_write(bs->archive, data, len, err) != ERR_OK)
+        return ERR_IO;
     return evp_feed(bs->parser, data, len, err);
 }
 
@@ -265,11 +275,25 @@ batch_commit(Importer *im, const char *source, BatchResult *out, Error *err)
     return rc;
 }
 
+/* The answer, read to its end, made durable in the archive. */
+static ErrKind
+keep_answer(Importer *im, BatchStream *bs, Error *err)
+{
+    char *name;
+    ErrKind rc = archive_keep(bs->archive, im->run_id, &name, err);
+
+    bs->archive = NULL;
+    if (rc == ERR_OK)
+        log_detail("answer kept in %s", name);
+    xfree(name);
+    return rc;
+}
+
 /* One attempt: events_Get streamed into a new batch, then COMMIT. */
 static ErrKind
 batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp, Error *err)
 {
-    BatchStream bs = {evp_new(&im->limits, loader_sink(im->loader))};
+    BatchStream bs = {evp_new(&im->limits, loader_sink(im->loader)), im->o->archive_dir, NULL};
     HttpSink sink = {stream_begin, stream_chunk, &bs};
     DynBuf body;
     size_t nack;
@@ -295,6 +319,9 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     if (rc == ERR_OK)
         rc = evp_finish(bs.parser, err);
     out->stats = evp_stats(bs.parser);
+    if (rc == ERR_OK && bs.archive != NULL && out->stats.events > 0)
+        rc = keep_answer(im, &bs, err); /* on disk before COMMIT, so before events_Done */
+    archive_discard(bs.archive);        /* an answer without events, or one that failed */
     out->fetch_ms = backoff_now_ms() - t0;
     if (rc == ERR_OK)
         CB_FAULT_POINT("import.batch_received"); /* answer whole, COPY sent, nothing applied */
@@ -584,6 +611,11 @@ importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remo
             return rc;
         im->ntypes = import_split_list(o->types, im->types, LIST_MAX);
         im->nmarkets = import_split_list(o->markets, im->markets, LIST_MAX);
+        if (o->archive_dir != NULL) {
+            rc = archive_check_dir(o->archive_dir, "CENTRA_ARCHIVE_DIR", err);
+            if (rc != ERR_OK)
+                return rc;
+        }
         rc = soap_client_from_config(cfg, &im->soap, err);
         if (rc != ERR_OK)
             return rc;
@@ -628,14 +660,14 @@ finish_run(Importer *im, ErrKind rc, Error *err)
  * import --follow: whether the loop survives rc by waiting and trying again
  * (outages of Centra or the database, an answer not understood, an event
  * that cannot be acknowledged, another importer holding the queue: it
- * stands by) rather than exiting.
+ * stands by; a write to the answer archive that failed) rather than exiting.
  */
 static bool
 follow_survives(ErrKind rc)
 {
     return rc == ERR_DB_CONNECTION || rc == ERR_DB_TIMEOUT || rc == ERR_DB_CONFLICT ||
            rc == ERR_CENTRA_UNAVAILABLE || rc == ERR_CENTRA_FAULT || rc == ERR_PARTIAL ||
-           rc == ERR_BUSY;
+           rc == ERR_BUSY || rc == ERR_IO;
 }
 
 /* One round: every event type drained once; *got_any says whether events came. */
