@@ -64,7 +64,23 @@ END
 $roles$;
 
 DO $grants$
+DECLARE
+    f regprocedure;
 BEGIN
+    -- Only centra_erp enqueues.  The migration that made these functions took EXECUTE
+    -- from PUBLIC once; a restore without privileges (pg_restore --no-privileges, or into
+    -- a cluster where the roles did not exist yet) gives it back, so every migrate takes
+    -- it again: the SECURITY DEFINER functions that can be called (not the triggers),
+    -- and put, which they call.
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_proc p
+        WHERE p.pronamespace IN ('centra'::regnamespace, 'centra_outbox'::regnamespace)
+          AND p.prorettype <> 'trigger'::regtype
+          AND (p.prosecdef
+               OR p.oid = 'centra_outbox.put(text, text, json, text, bigint)'::regprocedure)
+    LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centra_bridge') THEN
         GRANT USAGE ON SCHEMA centra, centra_outbox TO centra_bridge;
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA centra, centra_outbox

@@ -196,6 +196,32 @@ assert_eq "" "$bad" "centra_erp may INSERT into every typed outbox table ($(wc -
 out=$(as erp "INSERT INTO centra_outbox.stock_updates DEFAULT VALUES")
 assert_not_contains "$out" "permission denied" "(an empty stock_updates row is refused by its rules, not by privileges: ${out%%$'\n'*})"
 
+# --- the functions: only centra_erp enqueues, also after a restore without privileges -------
+# (pg_restore --no-privileges, or into a cluster whose roles did not exist yet, leaves
+# EXECUTE to PUBLIC; found in review.)  migrate takes it back.
+fns=$(q creatordb "SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.proname)
+    FROM pg_proc p WHERE p.pronamespace = 'centra_outbox'::regnamespace
+    AND (p.proname LIKE 'enqueue\_%' OR p.proname = 'put')")
+# who_executes: for each function, the roles of the three that may execute it.
+who_executes() {
+    q creatordb "SELECT string_agg(DISTINCT r, ',' ORDER BY r) FROM unnest(string_to_array('$fns', ' ')) f,
+        unnest(ARRAY['centra_bridge', 'centra_erp', 'centra_reader']) r
+        WHERE has_function_privilege(r, f, 'EXECUTE') AND f NOT LIKE '%.put(%'"
+    q creatordb "SELECT count(*) FROM unnest(ARRAY['centra_bridge', 'centra_erp', 'centra_reader']) r
+        WHERE has_function_privilege(r, 'centra_outbox.put(text, text, json, text, bigint)', 'EXECUTE')"
+}
+assert_eq "10" "$(wc -w <<<"$fns")" "nine enqueue functions and put ($fns)"
+assert_eq "centra_erp"$'\n'"0" "$(who_executes)" "only centra_erp may execute the enqueue functions, nobody put"
+assert_contains "$(as dba "SELECT centra_outbox.enqueue_warehouse('W1', 'by a reader')")" \
+    "permission denied for function enqueue_warehouse" "a member of centra_reader cannot enqueue"
+q creatordb "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA centra_outbox TO PUBLIC" >/dev/null
+assert_eq "centra_bridge,centra_erp,centra_reader"$'\n'"3" "$(who_executes)" \
+    "(a restore without privileges: PUBLIC may execute them all)"
+DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
+assert_eq "0|centra_erp"$'\n'"0" "$RC|$(who_executes)" "migrate takes EXECUTE back from PUBLIC"
+assert_contains "$(as dba "SELECT centra_outbox.enqueue_warehouse('W1', 'by a reader')")" \
+    "permission denied for function enqueue_warehouse" "and the reader cannot enqueue again"
+
 # --- who may run migrate ----------------------------------------------------------------
 q postgres "REVOKE CREATE ON DATABASE creatordb FROM creator, PUBLIC" >/dev/null
 assert_eq "f" "$(q postgres "SELECT has_database_privilege('creator', 'creatordb', 'CREATE')")" \
