@@ -880,7 +880,10 @@ result_error(DbConn *db, const PGresult *res, const Query *q, int done, bool can
         err_set(err, ERR_DB_TIMEOUT, "statement timed out after %s and was cancelled",
                 str_format_duration(q->timeout_ms, shown, sizeof(shown)));
         add_query_detail(err, q->shown);
-        err_hint(err, "If the statement needs longer, raise centra_db_statement_timeout.");
+        err_hint(err, "If the statement needs longer, raise centra_db_statement_timeout.  It may "
+                      "also have waited for a lock: VACUUM FULL, CLUSTER, REINDEX (without "
+                      "CONCURRENTLY) or ALTER TABLE on a table of the bridge, or a long "
+                      "transaction writing the same rows (pg_stat_activity, pg_locks).");
         return ERR_DB_TIMEOUT;
     }
     if (primary != NULL)
