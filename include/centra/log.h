@@ -120,6 +120,13 @@ void log_write_parts(LogLevel level, const char *message, const char *detail, co
 /* Report err (message, detail, hint) at level. */
 void log_report(LogLevel level, const Error *err);
 
+/*
+ * Report err at WARN as an outage being waited out: its message, "; " and
+ * what happens next (fmt), then its detail and hint, so that the journal of a
+ * daemon says why as an exit would.
+ */
+void log_warn_waiting(const Error *err, const char *fmt, ...) CB_PRINTF(2, 3);
+
 /* Set (or, with NULL, clear) a context value.  The value is copied. */
 void log_context_set(LogContextKey key, const char *value);
 

@@ -1053,7 +1053,7 @@ reconnect_wait(Exporter *ex, Error *err)
         if (rc != ERR_DB_CONNECTION || sig_stop_requested())
             return rc;
         runs_note_error(err);
-        log_warn("%s; trying again", err->message);
+        log_warn_waiting(err, "trying again");
         err_reset(err);
         sig_sleep_ms(backoff_delay_ms(ex->o->backoff_ms, RECONNECT_MAX_MS, attempt, &ex->rng));
     }
@@ -1073,7 +1073,7 @@ follow_recover(Exporter *ex, ErrKind rc, Error *err)
             err_reset(err);
             return ERR_OK;
         }
-        log_warn("%s; trying again", err->message);
+        log_warn_waiting(err, "trying again");
         runs_note_error(err);
         err_reset(err);
         rc = rc == ERR_DB_CONNECTION ? reconnect_wait(ex, err) : idle_wait(ex, err);

@@ -715,7 +715,7 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
         if (rc != ERR_OK && o->follow && follow_survives(rc)) {
             long long wait = backoff_delay_ms(o->retry_ms, o->poll_ms, failures++, &rng);
 
-            log_warn("%s; trying again in %lld ms", err->message, wait);
+            log_warn_waiting(err, "trying again in %lld ms", wait);
             runs_note_error(err);
             err_reset(err);
             /* The next statement connects again if the connection was lost. */

@@ -559,3 +559,21 @@ log_report(LogLevel level, const Error *err)
 {
     log_write_parts(level, err->message, err->detail, err->hint);
 }
+
+void
+log_warn_waiting(const Error *err, const char *fmt, ...)
+{
+    char then[256];
+    DynBuf msg;
+    va_list ap;
+
+    if (!log_enabled(LOG_LEVEL_WARN))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(then, sizeof(then), fmt, ap);
+    va_end(ap);
+    dynbuf_init(&msg, sizeof(err->message) + sizeof(then) + 8);
+    (void)dynbuf_addf(&msg, "%s; %s", err->message, then);
+    log_write_parts(LOG_LEVEL_WARN, dynbuf_str(&msg), err->detail, err->hint);
+    dynbuf_free(&msg);
+}

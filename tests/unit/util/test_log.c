@@ -199,6 +199,33 @@ START_TEST(errors_print_detail_and_hint_on_their_own_lines)
 }
 END_TEST
 
+START_TEST(an_outage_waited_out_is_a_warning_with_its_detail_and_hint)
+{
+    Error err;
+    char *out;
+
+    err_set(&err, ERR_DB_TIMEOUT, "statement timed out after 5min and was cancelled");
+    err_detail(&err, "Query was: SELECT 1");
+    err_hint(&err, "It may also have waited for a lock.");
+    log_set_level(LOG_LEVEL_WARN);
+    log_capture_begin();
+    log_warn_waiting(&err, "trying again in %d ms", 1500);
+    out = log_capture_end();
+    ck_assert(matches(out, "WARNING: statement timed out after 5min and was cancelled; "
+                           "trying again in 1500 ms$"));
+    ck_assert(matches(out, "\\]   detail: Query was: SELECT 1$"));
+    ck_assert(matches(out, "\\]   hint: It may also have waited for a lock\\.$"));
+    free(out);
+
+    log_set_level(LOG_LEVEL_ERROR);
+    log_capture_begin();
+    log_warn_waiting(&err, "trying again");
+    out = log_capture_end();
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
 START_TEST(multi_line_messages_get_a_prefix_per_line)
 {
     char *out;
@@ -399,6 +426,7 @@ log_suite(void)
     tcase_add_test(text, context_can_be_cleared_per_key);
     tcase_add_test(text, the_run_id_is_the_processs_and_event_ids_the_threads);
     tcase_add_test(text, errors_print_detail_and_hint_on_their_own_lines);
+    tcase_add_test(text, an_outage_waited_out_is_a_warning_with_its_detail_and_hint);
     tcase_add_test(text, multi_line_messages_get_a_prefix_per_line);
     tcase_add_test(text, a_message_too_long_to_print_is_replaced_not_cut);
     tcase_add_test(json, json_lines_hold_every_field);
