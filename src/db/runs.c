@@ -19,6 +19,18 @@
 
 static RunLive *live; /* where to mirror the counts; NULL none */
 
+/*
+ * The runs this process began, to write a row again that was deleted under a
+ * running process (a retention job deleting by started_at hits a daemon's).
+ */
+#define RUNS_KNOWN 8
+static struct {
+    long long run_id;  /* 0: free */
+    char command[32];  /* as given to runs_begin */
+    long long started; /* when, seconds since the epoch */
+} known[RUNS_KNOWN];
+static unsigned nbegun; /* runs begun by this process */
+
 static void
 note_error(const char *message)
 {
@@ -99,11 +111,57 @@ runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
         return rc;
     *run_id = strtoll(db_result_value(res, 0, 0), NULL, 10);
     db_result_free(res);
+    {
+        unsigned i = nbegun++ % RUNS_KNOWN;
+
+        known[i].run_id = *run_id;
+        snprintf(known[i].command, sizeof(known[i].command), "%s", command);
+        known[i].started = (long long)time(NULL);
+    }
     if (live != NULL) {
         memset(&live->counts, 0, sizeof(live->counts));
         live->started_at = (long long)time(NULL);
     }
     return ERR_OK;
+}
+
+/*
+ * Write the row of run_id again (it was deleted while the run went on): ERR_OK
+ * with *again false when this process did not begin that run.
+ */
+static ErrKind
+insert_again(DbConn *db, long long run_id, bool *again, Error *err)
+{
+    char host[256] = "";
+    char id[32];
+    char pid[32];
+    char started[32];
+    const char *params[7] = {
+        id, NULL, log_context_get(LOG_CTX_RUN), host, pid, CENTRA_BRIDGE_VERSION, started};
+
+    *again = false;
+    for (int i = 0; i < RUNS_KNOWN && params[1] == NULL; i++) {
+        if (known[i].run_id == run_id) {
+            params[1] = known[i].command;
+            snprintf(started, sizeof(started), "%lld", known[i].started);
+        }
+    }
+    if (params[1] == NULL)
+        return ERR_OK;
+    snprintf(id, sizeof(id), "%lld", run_id);
+    (void)gethostname(host, sizeof(host) - 1);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    log_warn("the row of this run (run_id %lld, %s) was deleted from centra.runs while it ran; "
+             "it is written again (a retention job should delete finished runs only: "
+             "docs/operations.md, section 8)",
+             run_id, params[1]);
+    *again = true;
+    return db_query(
+        db,
+        "INSERT INTO centra.runs (run_id, command, log_id, host, pid, bridge_version, "
+        "started_at) OVERRIDING SYSTEM VALUE VALUES ($1::bigint, $2, NULLIF($3, ''), "
+        "$4, $5::integer, $6, to_timestamp($7::bigint)) ON CONFLICT (run_id) DO NOTHING",
+        7, params, NULL, err);
 }
 
 ErrKind
@@ -139,16 +197,28 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
     params[n + 1] = finished ? v[n + 1] : NULL;
     params[n + 2] = what;
     params[n + 3] = error;
-    rc = db_query(db,
-                  "UPDATE centra.runs SET batches = $2, events_received = $3, "
-                  "events_applied = $4, events_stale = $5, events_unhandled = $6, "
-                  "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
-                  "messages_sent = $10, messages_failed = $11, messages_retried = $12, "
-                  "exit_code = $13::integer, outcome = $14, error = $15, "
-                  "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END, "
-                  "last_ok_at = CASE WHEN $14 = 'failed' THEN last_ok_at ELSE now() END "
-                  "WHERE run_id = $1::bigint",
-                  (int)(n + 4), params, NULL, err);
+    for (bool again = false;;) {
+        DbResult *res = NULL;
+
+        rc = db_query(db,
+                      "UPDATE centra.runs SET batches = $2, events_received = $3, "
+                      "events_applied = $4, events_stale = $5, events_unhandled = $6, "
+                      "events_duplicate = $7, events_quarantined = $8, events_acknowledged = $9, "
+                      "messages_sent = $10, messages_failed = $11, messages_retried = $12, "
+                      "exit_code = $13::integer, outcome = $14, error = $15, "
+                      "finished_at = CASE WHEN $13 IS NULL THEN NULL ELSE now() END, "
+                      "last_ok_at = CASE WHEN $14 = 'failed' THEN last_ok_at ELSE now() END "
+                      "WHERE run_id = $1::bigint",
+                      (int)(n + 4), params, &res, err);
+        if (rc != ERR_OK || again || db_result_affected(res) > 0) {
+            db_result_free(res);
+            break;
+        }
+        db_result_free(res);
+        rc = insert_again(db, run_id, &again, err);
+        if (rc != ERR_OK || !again)
+            break;
+    }
     xfree(error);
     if (rc == ERR_OK && live != NULL) {
         live->counts = *c;

@@ -239,6 +239,30 @@ d["running"][0]["last_ok_age_seconds"] // 10 * 10
 EOF
 )" "--json: the last failure and the running run, exact shape"
 
+# A retention job deleting a running process's row (found in review: the daemon's rows
+# were gone for good, and status said "never succeeded"): the process writes it again.
+fresh_db
+CENTRA_POLL_INTERVAL=1s "$CB_BIN" import --follow </dev/null >/dev/null 2>"$cb_tmp/follow.err" &
+pid=$!
+bg_pids+=("$pid")
+wait_for 20 '[[ $(q "$DB" "SELECT count(*) FROM centra.runs WHERE last_ok_at IS NOT NULL") == 1 ]]'
+cb_report $? "import --follow has its row"
+run=$(q "$DB" "SELECT run_id || '|' || command || '|' || outcome FROM centra.runs")
+q "$DB" "DELETE FROM centra.runs WHERE started_at < now()" >/dev/null
+wait_for 20 '[[ -n $(q "$DB" "SELECT run_id FROM centra.runs") ]]'
+assert_eq "$run|1|$pid" "$(q "$DB" "SELECT run_id || '|' || command || '|' || outcome || '|' ||
+    (last_ok_at IS NOT NULL)::int || '|' || pid FROM centra.runs")" \
+    "deleted while it runs, the row is written again: same run_id, command, pid, and a success since"
+assert_contains "$(cat "$cb_tmp/follow.err")" "the row of this run (run_id ${run%%|*}, import) was deleted from centra.runs while it ran; it is written again" \
+    "and the log says so, with what a retention job should delete"
+cb status
+[[ $OUT =~ Import\ +ok\ [0-9]+\ s\ ago ]]
+cb_report $? "status shows the import as ok again, not \"never succeeded\"" "$OUT"
+kill -TERM "$pid"
+wait "$pid"
+assert_eq "0|success" "$?|$(q "$DB" "SELECT outcome FROM centra.runs")" "SIGTERM closes the row written again"
+stop_sim
+
 # ============================================================================
 # 4. Errors
 # ============================================================================
