@@ -18,6 +18,7 @@
 #ifndef CENTRA_ARCHIVE_H
 #define CENTRA_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -43,11 +44,13 @@ ErrKind archive_write(Archive *a, const char *data, size_t len, Error *err) CB_M
 
 /*
  * Make the answer durable under its final name, "YYYYMMDDTHHMMSS.mmmZ-run<run_id>-<n>.xml"
- * (UTC; the time the answer began; n counts the answers this process archived), and
- * free a.  The name is stored in *name (NULL: not wanted; else freed by the caller).
- * ERR_IO when fsync or the link fails; the temporary file is removed then too.
+ * (UTC; the time the answer began; n counts the answers this process archived; "-<k>"
+ * after n when the name was taken; "-cut" before ".xml" when cut, an answer the parser
+ * stopped reading at centra_max_response_size), and free a.  The name is stored in *name
+ * (NULL: not wanted; else freed by the caller).  ERR_IO when fsync or the rename fails;
+ * the temporary file is removed then too.
  */
-ErrKind archive_keep(Archive *a, long long run_id, char **name, Error *err) CB_MUSTCHECK;
+ErrKind archive_keep(Archive *a, long long run_id, bool cut, char **name, Error *err) CB_MUSTCHECK;
 
 /* Take *t as the time the answer began (for tests: it decides the final name). */
 void archive_set_began(Archive *a, const struct timespec *t);

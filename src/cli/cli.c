@@ -16,6 +16,7 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +596,8 @@ cli_main(int argc, char **argv)
         return usage_exit(&err);
 
     no_core_dumps();
+    /* A file size limit (ulimit -f) makes a write fail with EFBIG, reported, not kill us. */
+    (void)signal(SIGXFSZ, SIG_IGN);
     ctx.cfg = config_new();
     rc = load_config(&g, cmd, ctx.cfg, &err);
     if (rc == ERR_OK) {

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "centra/alloc.h"
+#include "centra/archive.h"
 #include "centra/backoff.h"
 #include "centra/export.h"
 #include "centra/import.h"
@@ -455,6 +456,10 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "run", "--no-import and --no-export leave nothing to run");
     if (!o.no_import && cli_check_import_lists(ctx->cfg, "run", o.types, o.markets, err) != ERR_OK)
         return err->kind;
+    if (!o.no_import && config_get_str(ctx->cfg, CONFIG_ARCHIVE_DIR) != NULL &&
+        archive_check_dir(config_get_str(ctx->cfg, CONFIG_ARCHIVE_DIR), "CENTRA_ARCHIVE_DIR",
+                          err) != ERR_OK)
+        return err->kind; /* the import worker would stop with it at once */
     if (!o.no_export) {
         ExportOptions eo;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "centra/archive.h"
 #include "centra/db.h"
 #include "centra/export.h"
 #include "centra/import.h"
@@ -97,6 +98,7 @@ export_after(ErrKind rc)
     case ERR_CENTRA_UNAVAILABLE:
     case ERR_DATA:
     case ERR_TOO_BIG:
+    case ERR_IO: /* the answer archive: the outbox does not need it */
         return !sig_stop_requested();
     default:
         return false;
@@ -137,6 +139,8 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
         return rc;
     export_options_from_config(&eo, ctx->cfg);
     rc = export_check_options(&eo, err); /* before the import, not after it */
+    if (rc == ERR_OK && io->archive_dir != NULL)
+        rc = archive_check_dir(io->archive_dir, "CENTRA_ARCHIVE_DIR", err);
     if (rc != ERR_OK)
         return rc;
     db_options_from_config(&dbo, ctx->cfg);

@@ -7,10 +7,13 @@
  * always holds a whole answer; a temporary file left by a killed run holds an
  * answer that was never acknowledged and may be deleted.
  */
+#define _GNU_SOURCE /* renameat2 and RENAME_NOREPLACE */
+
 #include "centra/archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,8 +27,9 @@
 #define SAME_NAME_MAX 100 /* suffixes tried when the final name exists */
 #define NOTHING_STORED                                                                             \
     "Nothing of this answer was stored or acknowledged; the next run fetches it again. Free "      \
-    "space in CENTRA_ARCHIVE_DIR (or fix the directory), or unset CENTRA_ARCHIVE_DIR to import "   \
-    "without an archive."
+    "space in CENTRA_ARCHIVE_DIR or fix what the error names, or unset CENTRA_ARCHIVE_DIR to "     \
+    "import without an archive."
+#define INCOMING_MAX 1000 /* names tried for the temporary file (leftovers of a killed run) */
 
 struct Archive {
     char *dir;             /* the directory (a copy) */
@@ -43,7 +47,7 @@ archive_check_dir(const char *dir, const char *setting, Error *err)
     struct stat st;
     char ebuf[128];
 
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, R_OK | W_OK | X_OK) != 0) {
         int e = errno;
 
         if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
@@ -61,12 +65,11 @@ archive_check_dir(const char *dir, const char *setting, Error *err)
 }
 
 static ErrKind
-io_error(Archive *a, const char *what, int e, Error *err)
+io_error(const char *what, const char *path, int e, Error *err)
 {
     char ebuf[128];
 
-    err_set(err, ERR_IO, "could not %s the answer archive file \"%s\": %s", what,
-            a != NULL ? a->tmp : "", str_errno(e, ebuf, sizeof(ebuf)));
+    err_set(err, ERR_IO, "could not %s \"%s\": %s", what, path, str_errno(e, ebuf, sizeof(ebuf)));
     err_hint(err, "%s", NOTHING_STORED);
     return ERR_IO;
 }
@@ -75,16 +78,24 @@ ErrKind
 archive_open(const char *dir, Archive **out, Error *err)
 {
     Archive *a = xcalloc(1, sizeof(*a));
-    DynBuf path;
 
-    dynbuf_init(&path, 64 * 1024);
-    (void)dynbuf_addf(&path, "%s/.incoming-%ld-%lu.xml", dir, (long)getpid(), ++opened);
     a->dir = xstrdup(dir);
-    a->tmp = dynbuf_take(&path);
+    a->fd = -1;
     (void)clock_gettime(CLOCK_REALTIME, &a->began);
-    a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* A name taken is a leftover of a killed process that had this pid: the next one. */
+    for (int tries = 0; a->fd < 0 && tries < INCOMING_MAX; tries++) {
+        DynBuf path;
+
+        xfree(a->tmp);
+        dynbuf_init(&path, 64 * 1024);
+        (void)dynbuf_addf(&path, "%s/.incoming-%ld-%lu.xml", dir, (long)getpid(), ++opened);
+        a->tmp = dynbuf_take(&path);
+        a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (a->fd < 0 && errno != EEXIST)
+            break;
+    }
     if (a->fd < 0) {
-        ErrKind rc = io_error(a, "create", errno, err);
+        ErrKind rc = io_error("create the answer archive file", a->tmp, errno, err);
 
         xfree(a->dir);
         xfree(a->tmp);
@@ -104,8 +115,8 @@ archive_write(Archive *a, const char *data, size_t len, Error *err)
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return io_error(a, "write", errno, err);
+        if (n <= 0)
+            return io_error("write the answer archive file", a->tmp, n < 0 ? errno : ENOSPC, err);
         data += n;
         len -= (size_t)n;
     }
@@ -134,25 +145,45 @@ sync_dir(const char *dir)
 
 /* The final path: the time the answer began, the run, this process's count. */
 static char *
-final_path(const Archive *a, long long run_id, unsigned long n, int same)
+final_path(const Archive *a, long long run_id, unsigned long n, bool cut, int same)
 {
     struct tm tm;
-    char stamp[32];
+    char stamp[32] = "00000000T000000";
     DynBuf path;
 
-    gmtime_r(&a->began.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+    if (gmtime_r(&a->began.tv_sec, &tm) != NULL)
+        (void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
     dynbuf_init(&path, 64 * 1024);
     (void)dynbuf_addf(&path, "%s/%s.%03ldZ-run%lld-%lu", a->dir, stamp, a->began.tv_nsec / 1000000L,
                       run_id, n);
     if (same > 1)
         (void)dynbuf_addf(&path, "-%d", same);
-    (void)dynbuf_addf(&path, ".xml");
+    (void)dynbuf_addf(&path, "%s.xml", cut ? "-cut" : "");
     return dynbuf_take(&path);
 }
 
+/*
+ * Rename from to to, never replacing a file: atomically where the file system
+ * can (renameat2 RENAME_NOREPLACE), else after checking the name is free.
+ */
+static int
+rename_new(const char *from, const char *to)
+{
+#ifdef RENAME_NOREPLACE
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return -1;
+#endif
+    if (access(to, F_OK) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(from, to);
+}
+
 ErrKind
-archive_keep(Archive *a, long long run_id, char **name, Error *err)
+archive_keep(Archive *a, long long run_id, bool cut, char **name, Error *err)
 {
     char *path = NULL;
     int fd = a->fd;
@@ -160,22 +191,22 @@ archive_keep(Archive *a, long long run_id, char **name, Error *err)
 
     a->fd = -1;
     if (fsync(fd) != 0) {
-        rc = io_error(a, "fsync", errno, err);
+        rc = io_error("fsync the answer archive file", a->tmp, errno, err);
         (void)close(fd);
     } else if (close(fd) != 0) {
-        rc = io_error(a, "close", errno, err);
+        rc = io_error("close the answer archive file", a->tmp, errno, err);
     }
     /* Two databases could share a directory: never replace a file. */
-    for (int same = 1; rc == ERR_OK && same <= SAME_NAME_MAX; same++) {
+    for (int same = 1; rc == ERR_OK; same++) {
         xfree(path);
-        path = final_path(a, run_id, kept + 1, same);
-        if (access(path, F_OK) != 0)
+        path = final_path(a, run_id, kept + 1, cut, same);
+        if (rename_new(a->tmp, path) == 0)
             break;
+        if (errno != EEXIST || same == SAME_NAME_MAX)
+            rc = io_error("rename the answer archive file", a->tmp, errno, err);
     }
-    if (rc == ERR_OK && rename(a->tmp, path) != 0)
-        rc = io_error(a, "rename", errno, err);
     if (rc == ERR_OK && sync_dir(a->dir) != 0) {
-        rc = io_error(a, "fsync the directory of", errno, err);
+        rc = io_error("fsync the answer archive directory", a->dir, errno, err);
         (void)unlink(path); /* not known to be durable: do not leave it looking whole */
     }
     if (rc != ERR_OK) {

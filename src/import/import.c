@@ -255,13 +255,39 @@ typedef struct BatchResult {
     long long store_ms;  /* applying and COMMIT */
 } BatchResult;
 
-/* Apply what the parser produced and commit, updating the run's counts. */
+/* The answer, read to its end (or to centra_max_response_size), made durable in the archive. */
 static ErrKind
-batch_commit(Importer *im, const char *source, BatchResult *out, Error *err)
+keep_answer(Importer *im, BatchStream *bs, bool cut, Error *err)
+{
+    char *name;
+    ErrKind rc = archive_keep(bs->archive, im->run_id, cut, &name, err);
+
+    bs->archive = NULL;
+    if (rc == ERR_OK && cut)
+        log_warn("answer kept in \"%s\", cut where centra_max_response_size stopped reading "
+                 "it: load it with the same centra_max_response_size",
+                 name);
+    else if (rc == ERR_OK)
+        log_detail("answer kept in \"%s\"", name);
+    xfree(name);
+    return rc;
+}
+
+/*
+ * Apply what the parser produced and commit, updating the run's counts.  With
+ * an archive (bs not NULL), the answer is made durable before COMMIT, so before
+ * events_Done, unless every event in it was stored before (and archived then:
+ * the same answer fetched again, as --on-malformed=stop does in --follow).
+ */
+static ErrKind
+batch_commit(Importer *im, const char *source, BatchStream *bs, BatchResult *out, Error *err)
 {
     RunCounts before = im->t;
     ErrKind rc = loader_apply(im->loader, im->run_id, source, &out->counts, err);
 
+    if (rc == ERR_OK && bs != NULL && bs->archive != NULL &&
+        out->counts.duplicate < out->counts.received)
+        rc = keep_answer(im, bs, out->stats.stopped_at_cap, err);
     if (rc == ERR_OK) {
         add_counts(&im->t, &out->counts);
         rc = run_update(im, false, ERR_OK, NULL, err);
@@ -272,20 +298,6 @@ batch_commit(Importer *im, const char *source, BatchResult *out, Error *err)
         rc = loader_commit(im->loader, err);
     if (rc != ERR_OK)
         im->t = before;
-    return rc;
-}
-
-/* The answer, read to its end, made durable in the archive. */
-static ErrKind
-keep_answer(Importer *im, BatchStream *bs, Error *err)
-{
-    char *name;
-    ErrKind rc = archive_keep(bs->archive, im->run_id, &name, err);
-
-    bs->archive = NULL;
-    if (rc == ERR_OK)
-        log_detail("answer kept in %s", name);
-    xfree(name);
     return rc;
 }
 
@@ -319,14 +331,11 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     if (rc == ERR_OK)
         rc = evp_finish(bs.parser, err);
     out->stats = evp_stats(bs.parser);
-    if (rc == ERR_OK && bs.archive != NULL && out->stats.events > 0)
-        rc = keep_answer(im, &bs, err); /* on disk before COMMIT, so before events_Done */
-    archive_discard(bs.archive);        /* an answer without events, or one that failed */
     out->fetch_ms = backoff_now_ms() - t0;
     if (rc == ERR_OK)
         CB_FAULT_POINT("import.batch_received"); /* answer whole, COPY sent, nothing applied */
     if (rc == ERR_OK)
-        rc = batch_commit(im, "centra", out, err);
+        rc = batch_commit(im, "centra", &bs, out, err);
     if (rc == ERR_OK)
         CB_FAULT_POINT("import.after_commit");
     out->store_ms = backoff_now_ms() - t0 - out->fetch_ms;
@@ -334,6 +343,7 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
         loader_abort(im->loader);
     (void)loader_ack_ids(im->loader, &nack);
     out->unackable = rc == ERR_OK && (int)nack < out->counts.received;
+    archive_discard(bs.archive); /* not kept: no events, none new, or the batch failed */
     evp_free(bs.parser);
     dynbuf_free(&body);
     return rc;
@@ -795,7 +805,7 @@ load_file(Importer *im, const char *path, Error *err)
     if (rc == ERR_OK)
         rc = load_stream(f, p, path, err);
     if (rc == ERR_OK)
-        rc = batch_commit(im, source.data, &r, err);
+        rc = batch_commit(im, source.data, NULL, &r, err);
     if (rc != ERR_OK)
         loader_abort(im->loader);
     else

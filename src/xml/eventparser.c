@@ -1980,7 +1980,8 @@ finish_stopped(EvParser *p, Error *err)
         if (rc != ERR_OK)
             return rc;
         log_warn("%s: the answer passed centra_max_response_size in event %d; the %d complete "
-                 "events before it are kept, that event is fetched again",
+                 "events before it are kept, that event and the rest are not read (import: the "
+                 "next events_Get sends them again)",
                  p->source, p->seq, p->stats.events);
         return ERR_OK;
     }

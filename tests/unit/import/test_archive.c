@@ -83,7 +83,7 @@ keep(const char *text, long long run_id)
 
     ck_assert_int_eq(archive_open(dir, &a, &err), ERR_OK);
     ck_assert_int_eq(archive_write(a, text, strlen(text), &err), ERR_OK);
-    ck_assert_int_eq(archive_keep(a, run_id, &name, &err), ERR_OK);
+    ck_assert_int_eq(archive_keep(a, run_id, false, &name, &err), ERR_OK);
     return name;
 }
 
@@ -137,7 +137,7 @@ START_TEST(test_keep)
         ck_assert_int_eq(
             archive_write(a, answer + i, sizeof(answer) - i < 7 ? sizeof(answer) - i : 7, &err),
             ERR_OK);
-    ck_assert_int_eq(archive_keep(a, 42, &name, &err), ERR_OK);
+    ck_assert_int_eq(archive_keep(a, 42, false, &name, &err), ERR_OK);
 
     ck_assert_int_eq(count_files(), 1); /* renamed, not copied */
     ck_assert_int_eq(strncmp(name, dir, strlen(dir)), 0);
@@ -197,7 +197,7 @@ START_TEST(test_name_taken)
     ck_assert_int_eq(archive_open(dir, &a, &err), ERR_OK);
     archive_set_began(a, &at);
     ck_assert_int_eq(archive_write(a, "<second/>", 9, &err), ERR_OK);
-    ck_assert_int_eq(archive_keep(a, 7, &name, &err), ERR_OK);
+    ck_assert_int_eq(archive_keep(a, 7, false, &name, &err), ERR_OK);
     snprintf(taken + strlen(taken) - 4, 16, "-2.xml");
     ck_assert_str_eq(name, taken);
     got = slurp(name, &len);
@@ -211,6 +211,80 @@ START_TEST(test_name_taken)
     ck_assert_int_eq(count_files(), 3);
     xfree(name);
     xfree(first);
+}
+END_TEST
+
+/* Every name taken, up to the last suffix: an error, and nothing replaced. */
+START_TEST(test_names_all_taken)
+{
+    const struct timespec at = {1795000000, 5000000}; /* 2026-11-18 11:06:40.005 UTC */
+    char *first = keep("<first/>", 8);
+    unsigned long next = name_count(first) + 1;
+    char path[512];
+    Archive *a;
+    Error err;
+    char *name = (char *)1;
+
+    for (int same = 1; same <= 100; same++) {
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/20261118T110640.005Z-run8-%lu", dir, next);
+        if (same > 1)
+            snprintf(path + strlen(path), 16, "-%d", same);
+        strcat(path, ".xml");
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fclose(f);
+    }
+    ck_assert_int_eq(archive_open(dir, &a, &err), ERR_OK);
+    archive_set_began(a, &at);
+    ck_assert_int_eq(archive_write(a, "<x/>", 4, &err), ERR_OK);
+    ck_assert_int_eq(archive_keep(a, 8, false, &name, &err), ERR_IO);
+    ck_assert_ptr_null(name);
+    ck_assert_contains(err.message, "could not rename the answer archive file \"");
+    ck_assert_contains(err.message, "File exists");
+    ck_assert_int_eq(count_files(), 1 + 100); /* the temporary file is gone, nothing replaced */
+    xfree(first);
+}
+END_TEST
+
+/* Leftovers of a killed process that had this pid do not stop the next answer. */
+START_TEST(test_incoming_leftovers)
+{
+    char path[512];
+    struct stat st;
+    char *name;
+
+    for (int n = 1; n <= 200; n++) {
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/.incoming-%ld-%d.xml", dir, (long)getpid(), n);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("left", f);
+        fclose(f);
+    }
+    name = keep("<answer/>", 9);
+    ck_assert_int_eq(count_files(), 200 + 1);
+    snprintf(path, sizeof(path), "%s/.incoming-%ld-7.xml", dir, (long)getpid());
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 4); /* left alone */
+    xfree(name);
+}
+END_TEST
+
+/* An answer the parser stopped reading at centra_max_response_size says so in its name. */
+START_TEST(test_cut)
+{
+    Archive *a;
+    char *name;
+    Error err;
+
+    ck_assert_int_eq(archive_open(dir, &a, &err), ERR_OK);
+    ck_assert_int_eq(archive_write(a, "<a><b>", 6, &err), ERR_OK);
+    ck_assert_int_eq(archive_keep(a, 3, true, &name, &err), ERR_OK);
+    ck_assert_msg(strlen(name) > 8 && strcmp(name + strlen(name) - 8, "-cut.xml") == 0, "%s", name);
+    xfree(name);
 }
 END_TEST
 
@@ -271,6 +345,9 @@ archive_suite(void)
     tcase_add_test(tc, test_keep);
     tcase_add_test(tc, test_discard);
     tcase_add_test(tc, test_name_taken);
+    tcase_add_test(tc, test_names_all_taken);
+    tcase_add_test(tc, test_incoming_leftovers);
+    tcase_add_test(tc, test_cut);
     tcase_add_test(tc, test_open_fails);
     tcase_add_test(tc, test_write_fails);
     suite_add_tcase(s, tc);
