@@ -64,6 +64,15 @@ archive_check_dir(const char *dir, const char *setting, Error *err)
     return ERR_OK;
 }
 
+/* Free a, leaving its files as they are. */
+static void
+archive_free(Archive *a)
+{
+    xfree(a->dir);
+    xfree(a->tmp);
+    xfree(a);
+}
+
 static ErrKind
 io_error(const char *what, const char *path, int e, Error *err)
 {
@@ -97,9 +106,7 @@ archive_open(const char *dir, Archive **out, Error *err)
     if (a->fd < 0) {
         ErrKind rc = io_error("create the answer archive file", a->tmp, errno, err);
 
-        xfree(a->dir);
-        xfree(a->tmp);
-        xfree(a);
+        archive_free(a); /* the name it tried may be another process's leftover: not removed */
         *out = NULL;
         return rc;
     }
@@ -215,9 +222,7 @@ archive_keep(Archive *a, long long run_id, bool cut, char **name, Error *err)
         archive_discard(a);
     } else {
         kept++;
-        xfree(a->dir);
-        xfree(a->tmp);
-        xfree(a);
+        archive_free(a);
     }
     if (name != NULL)
         *name = path;
@@ -240,7 +245,5 @@ archive_discard(Archive *a)
     if (a->fd >= 0)
         (void)close(a->fd);
     (void)unlink(a->tmp);
-    xfree(a->dir);
-    xfree(a->tmp);
-    xfree(a);
+    archive_free(a);
 }
