@@ -73,6 +73,17 @@ slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Create path holding text. */
+static void
+put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 /* Keep an answer of text for run_id; returns its path (caller frees). */
 static char *
 keep(const char *text, long long run_id)
@@ -101,7 +112,6 @@ START_TEST(test_check_dir)
 {
     char path[128];
     Error err;
-    FILE *f;
 
     ck_assert_int_eq(archive_check_dir(dir, "CENTRA_ARCHIVE_DIR", &err), ERR_OK);
 
@@ -112,9 +122,7 @@ START_TEST(test_check_dir)
     ck_assert_contains(err.hint, "Create the directory");
 
     snprintf(path, sizeof(path), "%s/file", dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fclose(f);
+    put_file(path, "");
     ck_assert_int_eq(archive_check_dir(path, "CENTRA_ARCHIVE_DIR", &err), ERR_CONFIG);
     ck_assert_contains(err.message, "/file\" is not a directory");
 }
@@ -187,12 +195,9 @@ START_TEST(test_name_taken)
     char *got;
     size_t len;
     Error err;
-    FILE *f;
 
     snprintf(taken, sizeof(taken), "%s/20261118T110640.123Z-run7-%lu.xml", dir, next);
-    f = fopen(taken, "w");
-    ck_assert_ptr_nonnull(f);
-    fclose(f);
+    put_file(taken, "");
 
     ck_assert_int_eq(archive_open(dir, &a, &err), ERR_OK);
     archive_set_began(a, &at);
@@ -226,15 +231,11 @@ START_TEST(test_names_all_taken)
     char *name = (char *)1;
 
     for (int same = 1; same <= 100; same++) {
-        FILE *f;
-
         snprintf(path, sizeof(path), "%s/20261118T110640.005Z-run8-%lu", dir, next);
         if (same > 1)
             snprintf(path + strlen(path), 16, "-%d", same);
         strcat(path, ".xml");
-        f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fclose(f);
+        put_file(path, "");
     }
     ck_assert_int_eq(archive_open(dir, &a, &err), ERR_OK);
     archive_set_began(a, &at);
@@ -256,13 +257,8 @@ START_TEST(test_incoming_leftovers)
     char *name;
 
     for (int n = 1; n <= 200; n++) {
-        FILE *f;
-
         snprintf(path, sizeof(path), "%s/.incoming-%ld-%d.xml", dir, (long)getpid(), n);
-        f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs("left", f);
-        fclose(f);
+        put_file(path, "left");
     }
     name = keep("<answer/>", 9);
     ck_assert_int_eq(count_files(), 200 + 1);
