@@ -416,6 +416,7 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         {NULL, 0, NULL, 0},
     };
     RunOptions o = {NULL, NULL, config_get_str(ctx->cfg, CONFIG_METRICS_LISTEN), 1, false, false};
+    const char *archive;
     int c;
     int at;
 
@@ -456,9 +457,9 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "run", "--no-import and --no-export leave nothing to run");
     if (!o.no_import && cli_check_import_lists(ctx->cfg, "run", o.types, o.markets, err) != ERR_OK)
         return err->kind;
-    if (!o.no_import && config_get_str(ctx->cfg, CONFIG_ARCHIVE_DIR) != NULL &&
-        archive_check_dir(config_get_str(ctx->cfg, CONFIG_ARCHIVE_DIR), "CENTRA_ARCHIVE_DIR",
-                          err) != ERR_OK)
+    archive = config_get_str(ctx->cfg, CONFIG_ARCHIVE_DIR);
+    if (!o.no_import && archive != NULL &&
+        archive_check_dir(archive, "CENTRA_ARCHIVE_DIR", err) != ERR_OK)
         return err->kind; /* the import worker would stop with it at once */
     if (!o.no_export) {
         ExportOptions eo;
