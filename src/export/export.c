@@ -649,20 +649,26 @@ record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Err
     return ERR_OK;
 }
 
-/* Centra refused m (or it could not be sent): failed for good, with the reason. */
+/*
+ * Centra refused m (or it could not be sent): failed for good, with the
+ * reason, Centra's errors and the notices it gave with them.
+ */
 static ErrKind
-record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const char *why,
-              Error *err)
+record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *const *notices,
+              size_t nnotices, const char *why, Error *err)
 {
     DynBuf errs;
+    DynBuf notes;
     DynBuf last;
     char *red;
-    const char *extra[2];
+    const char *extra[3];
     ErrKind rc;
 
     dynbuf_init(&errs, SIZE_MAX / 2);
+    dynbuf_init(&notes, SIZE_MAX / 2);
     dynbuf_init(&last, SIZE_MAX / 2);
     texts_array(&errs, errors, nerrors);
+    texts_array(&notes, notices, nnotices);
     if (why != NULL)
         (void)dynbuf_addstr(&last, why);
     for (size_t i = 0; why == NULL && i < nerrors; i++)
@@ -672,11 +678,14 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
     red = log_redact(last.data);
     extra[0] = errs.data;
     extra[1] = red;
+    extra[2] = notes.data;
     rc = record_outcome(ex, &m, 1,
                         "status = 'failed', attempts = m.attempts + 1, "
-                        "errors = NULLIF($4::text[], '{}'), last_error = $5",
-                        extra, 2, NULL, err);
+                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
+                        "notices = NULLIF($6::text[], '{}')",
+                        extra, 3, NULL, err);
     dynbuf_free(&errs);
+    dynbuf_free(&notes);
     if (rc == ERR_OK) {
         ex->t.messages_failed++;
         log_warn("message %lld (%s, %s) failed: %s", m->id, m->operation, m->entity_key, red);
@@ -690,12 +699,32 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, const c
  * A transient failure outlasted the request's retries: m[0..n) wait with
  * backoff, or fail once they have had max_attempts sends.
  */
+/* why on one line, its detail after the message, for last_error (redacted, owned). */
+static char *
+error_line(const Error *why)
+{
+    DynBuf b;
+    char *red;
+
+    dynbuf_init(&b, SIZE_MAX / 2);
+    (void)dynbuf_addstr(&b, why->message);
+    if (why->detail[0] != '\0')
+        (void)dynbuf_addf(&b, ": %s", why->detail);
+    for (size_t i = 0; i < b.len; i++) {
+        if (b.data[i] == '\n')
+            b.data[i] = ' ';
+    }
+    red = log_redact(b.data);
+    dynbuf_free(&b);
+    return red;
+}
+
 static ErrKind
 record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
 {
     char delay[32];
     char max[32];
-    char *red = log_redact(why->message);
+    char *red = error_line(why);
     const char *extra[3] = {red, delay, max};
     int most = 0;
     DbResult *res = NULL;
@@ -748,7 +777,7 @@ record_delta_failed(Exporter *ex, Msg *m, const char *cause, Error *err)
                       "Centra, then \"centra-bridge outbox cancel %lld\" if it was applied or "
                       "\"centra-bridge outbox retry %lld\" if not",
                       cause, m->id, m->id);
-    rc = record_failed(ex, m, NULL, 0, text.data, err);
+    rc = record_failed(ex, m, NULL, 0, NULL, 0, text.data, err);
     dynbuf_free(&text);
     return rc;
 }
@@ -854,7 +883,7 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
     if (!build_request(ex, m, n, &body)) {
         dynbuf_free(&body);
         if (n == 1)
-            return record_failed(ex, m[0], NULL, 0, "the request would exceed 64 MB", err);
+            return record_failed(ex, m[0], NULL, 0, NULL, 0, "the request would exceed 64 MB", err);
         rc = send_batch(ex, m, n / 2, err);
         return rc == ERR_OK ? send_batch(ex, m + n / 2, n - n / 2, err) : rc;
     }
@@ -886,8 +915,8 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
             err_reset(&e);
             /* A SOAP Fault is Centra's error too: in errors as well as last_error. */
             rc = record_failed(ex, m[0], faulted && res.nerrors == 0 ? fault : res.errors,
-                               faulted && res.nerrors == 0 ? 1 : res.nerrors,
-                               faulted ? err->message : NULL, &e);
+                               faulted && res.nerrors == 0 ? 1 : res.nerrors, res.notices,
+                               res.nnotices, faulted ? err->message : NULL, &e);
             if (rc != ERR_OK)
                 *err = e;
         } else {
@@ -933,7 +962,7 @@ send_claim(Exporter *ex, Error *err)
             if (m->done || strcmp(m->operation, ex->msgs[i].operation) != 0)
                 continue;
             if (m->item == NULL) {
-                rc = record_failed(ex, m, NULL, 0, m->problem, err);
+                rc = record_failed(ex, m, NULL, 0, NULL, 0, m->problem, err);
                 if (rc != ERR_OK)
                     break;
                 continue;

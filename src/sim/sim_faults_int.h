@@ -31,6 +31,8 @@ typedef enum SimFaultKind {
     FAULT_SLOW_DONE,  /* events_Done: applied at once, answered after ms (default 2000) */
     FAULT_HUGE,       /* events_Get: a streamed body of bytes (default 1 GiB), never closed */
     FAULT_ENDLESS,    /* headers and the start of the body, then nothing for ms (default 1 h) */
+    FAULT_HTML_200,   /* HTTP 200 with an HTML maintenance page, as from a proxy */
+    FAULT_REFUSE,     /* updates: refused as a whole (success false, an error and a notice) */
     FAULT_KIND_COUNT_
 } SimFaultKind;
 

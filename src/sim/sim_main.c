@@ -50,6 +50,7 @@ static const char sim_help[] =
     "                            kinds:\n"
     "                            http_500 http_503 http_429 soap_fault delay drop truncate\n"
     "                            malformed invalid_chars repeat slow_done huge endless\n"
+    "                            html_200 refuse\n"
     "      --url-file=FILE       also write the URL to FILE\n"
     "      --discard-updates     answer every *_Update with success after counting it\n"
     "                            and its items, unparsed and unapplied (benchmarks)\n"

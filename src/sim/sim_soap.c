@@ -300,7 +300,7 @@ handle_done(SimStore *s, SimFaults *f, const XmlNode *opnode, SimReply *r)
 }
 
 static void
-handle_update(SimStore *s, const char *op, const XmlNode *root, const XmlNode *opnode,
+handle_update(SimStore *s, SimFaults *f, const char *op, const XmlNode *root, const XmlNode *opnode,
               const char *body, size_t len, SimReply *r)
 {
     SimResult res = {0};
@@ -308,7 +308,12 @@ handle_update(SimStore *s, const char *op, const XmlNode *root, const XmlNode *o
 
     (void)sim_update_known(op, &ok_name);
     sim_store_log_request(s, op, root, body, len);
-    sim_update_apply(s, op, opnode, &res);
+    if (sim_faults_fire(f, FAULT_REFUSE, op, NULL)) {
+        sim_result_error(&res, "%s refused (simulated)", op);
+        sim_result_notice(&res, "Nothing was applied");
+    } else {
+        sim_update_apply(s, op, opnode, &res);
+    }
     result_body(s, r, &res, ok_name);
     sim_result_free(&res);
 }
@@ -345,6 +350,14 @@ transport_faults(SimFaults *f, const char *op, SimReply *r)
     }
     if (sim_faults_fire(f, FAULT_SOAP_FAULT, op, NULL)) {
         fault(r, 500, "SOAP-ENV:Server", "Internal error, please try again later");
+        return true;
+    }
+    if (sim_faults_fire(f, FAULT_HTML_200, op, NULL)) {
+        r->status = 200;
+        r->content_type = "text/html; charset=utf-8";
+        dynbuf_addstr(&r->body, "<!DOCTYPE html>\n<html><head><title>Maintenance</title></head>"
+                                "<body><h1>Back soon</h1><p>Scheduled maintenance.</p>"
+                                "</body></html>\n");
         return true;
     }
     return false;
@@ -424,7 +437,7 @@ sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNode *r
     } else if (strcmp(op, "events_Done") == 0) {
         handle_done(s, f, opnode, r);
     } else if (sim_update_known(op, NULL)) {
-        handle_update(s, op, root, opnode, body, len, r);
+        handle_update(s, f, op, root, opnode, body, len, r);
     } else {
         snprintf(msg, sizeof(msg), "Unknown operation: %s", opnode->name);
         fault(r, 500, "SOAP-ENV:Client", msg);

@@ -824,13 +824,33 @@ soap_update(SoapClient *c, const char *operation, const DynBuf *body, SoapUpdate
  * Update answers
  * ------------------------------------------------------------------------- */
 
+/*
+ * An answer Centra does not give: an HTML page from a proxy or a
+ * maintenance window, an empty body, several results.  Whether the request
+ * was applied is unknown, and another request may well be understood:
+ * transient, like HTTP 503, never a refusal of the items (which would fail
+ * them for good).
+ */
 static ErrKind
 unexpected(Error *err, const char *op, const char *why, const char *body, size_t len)
 {
-    err_set(err, ERR_CENTRA_FAULT, "unexpected answer to %s", op);
+    err_set(err, ERR_CENTRA_UNAVAILABLE, "unexpected answer to %s", op);
     err_detail(err, "%s", why);
     detail_snippet(err, body, len);
-    return ERR_CENTRA_FAULT;
+    err_hint(err, "Centra answers in SOAP: something in between (a proxy, a maintenance page) "
+                  "may have answered instead, or CENTRA_URL points elsewhere.");
+    return ERR_CENTRA_UNAVAILABLE;
+}
+
+/* The elements named result with a success child, in n and below. */
+static size_t
+count_results(const XmlNode *n)
+{
+    size_t count = strcmp(n->name, "result") == 0 && xml_child(n, "success") != NULL;
+
+    for (size_t i = 0; i < n->nkids; i++)
+        count += count_results(n->kids[i]);
+    return count;
 }
 
 /* The first element named result with a success child, depth first, or NULL. */
@@ -919,6 +939,9 @@ parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res
     else if (strcmp(first->name, "Fault") == 0)
         rc = soap_fault_error(err, op, xml_child_text(first, "faultcode"),
                               xml_child_text(first, "faultstring"));
+    else if (count_results(b) > 1)
+        /* Centra answers a request as a whole: which items would these be about? */
+        rc = unexpected(err, op, "Its Body holds more than one result.", body, len);
     else if ((r = find_result(b)) != NULL)
         read_result(r, res);
     else if (is_ok_response(first))

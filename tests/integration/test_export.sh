@@ -103,6 +103,17 @@ assert_contains "$ERR" "1 message failed" "the run says a message failed"
 assert_eq "partial|1|9|1" "$(q "$DB" "SELECT outcome, exit_code, messages_sent, messages_failed
     FROM centra.runs ORDER BY run_id DESC LIMIT 1")" "the run is recorded as partial"
 
+# A refusal's notices are kept with its errors (found in review: they were
+# dropped when success was false).
+fresh_db
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=refuse&count=100&op=markets_Update" >/dev/null
+id=$(enqueue "$DB" markets_Update m:1 "$(market 1)")
+cb export --once
+assert_eq "1|failed|markets_Update refused (simulated)|Nothing was applied" "$RC|$(q "$DB" "SELECT status,
+    array_to_string(errors, '|'), array_to_string(notices, '|') FROM centra_outbox.messages WHERE id = $id")" \
+    "a refused message keeps Centra's errors and its notices"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+
 # ============================================================================
 # 3. Order per entity_key; a failed message blocks its key only
 # ============================================================================
@@ -358,8 +369,31 @@ assert_eq "69|failed|2" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outb
     "after centra_export_max_attempts sends it fails for good"
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
+# An answer that is not Centra's (a maintenance page with HTTP 200, in place
+# of Centra's) is transient too: no item was refused, so none fails for good
+# at once (found in review: every message of the run failed, and blocked its
+# entity_key).
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=html_200&count=100&op=markets_Update" >/dev/null
+ids=$(for k in 6 7 8; do enqueue "$DB" markets_Update "m:$k" "$(market "$k")"; done | paste -sd,)
+CENTRA_RETRIES=1 CENTRA_EXPORT_MAX_ATTEMPTS=2 CENTRA_RETRY_DELAY=10ms cb export --once
+assert_eq "69|pending 1,pending 1,pending 1" "$RC|$(q "$DB" "SELECT string_agg(status || ' ' || attempts,
+    ',' ORDER BY id) FROM centra_outbox.messages WHERE id IN ($ids)")" \
+    "a maintenance page with HTTP 200: exit 69, the messages wait for a later attempt"
+assert_eq 2 "$(curl -s "$SIM_BASE/_sim/faults" | grep -o '"fired":[0-9]*' | cut -d: -f2)" \
+    "one request and its one retry, not one per message"
+assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = ${ids%%,*}")" \
+    "unexpected answer to markets_Update: Parsing it failed" "last_error says what came back"
+assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = ${ids%%,*}")" \
+    "Scheduled maintenance" "quoting the page"
+assert_contains "$ERR" "maintenance page" "the hint names the likely cause"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+q "$DB" "UPDATE centra_outbox.messages SET next_attempt_at = now() WHERE id IN ($ids)" >/dev/null
+cb export --once
+assert_eq "0|sent,sent,sent" "$RC|$(q "$DB" "SELECT string_agg(status, ',' ORDER BY id)
+    FROM centra_outbox.messages WHERE id IN ($ids)")" "sent once Centra answers again"
+
 # Every other transient fault of the simulator, on the update operation itself.
-for spec in http_500 soap_fault drop truncate delay:ms=3000; do
+for spec in http_500 soap_fault drop truncate delay:ms=3000 html_200; do
     fresh_db
     q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
         SELECT 'markets_Update', 'f:' || g, json_build_object('id', 'F' || g, 'store', '1',

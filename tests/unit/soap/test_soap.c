@@ -671,17 +671,24 @@ static const BadAnswer bad_answers[] = {
              "an item &lt;order&gt; has no id</faultstring></SOAP-ENV:Fault>"),
      ERR_CENTRA_FAULT, "Centra refused an update: orders_Update: an item <order> has no id",
      "The fault code was \"SOAP-ENV:Client\"."},
-    {"<html>502 Bad Gateway", ERR_CENTRA_FAULT, "unexpected answer to an update",
+    {"<html>502 Bad Gateway", ERR_CENTRA_UNAVAILABLE, "unexpected answer to an update",
      "Parsing it failed: malformed XML at line 1, column 22: no element found. The "
      "answer began: \"<html>502 Bad Gateway\"."},
-    {SOAPENV(""), ERR_CENTRA_FAULT, "unexpected answer to an update",
+    {SOAPENV(""), ERR_CENTRA_UNAVAILABLE, "unexpected answer to an update",
      "It has no SOAP Body with an element in it. The answer began: \"<SOAP-ENV:Envelope "
      "xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:ns1=\"" NS_C
      "\"><SOAP-ENV:Body></SOAP-ENV:Body></SOAP-ENV:Envelope>\"."},
-    {SOAPENV("<ordersUpdateResponse>FAILED</ordersUpdateResponse>"), ERR_CENTRA_FAULT,
+    {SOAPENV("<ordersUpdateResponse>FAILED</ordersUpdateResponse>"), ERR_CENTRA_UNAVAILABLE,
      "unexpected answer to an update", NULL},
-    {"<result><success>true</success></result>", ERR_CENTRA_FAULT, "unexpected answer to an update",
-     NULL},
+    {"<result><success>true</success></result>", ERR_CENTRA_UNAVAILABLE,
+     "unexpected answer to an update", NULL},
+    /* Which items would each be about?  Not a success, and no refusal to bisect either. */
+    {SOAPENV("<r><result><success>true</success></result><result><success>false</success>"
+             "<errors><message>item 2 bad</message></errors></result></r>"),
+     ERR_CENTRA_UNAVAILABLE, "unexpected answer to an update", NULL},
+    {"<!DOCTYPE html><html><body>Maintenance</body></html>", ERR_CENTRA_UNAVAILABLE,
+     "unexpected answer to an update", NULL},
+    {"", ERR_CENTRA_UNAVAILABLE, "unexpected answer to an update", NULL},
 };
 
 START_TEST(faults_and_garbage_in_update_answers_are_classified)
@@ -1087,16 +1094,22 @@ END_TEST
 START_TEST(an_update_answer_names_the_operation_when_not_understood)
 {
     FakeReply r = {.status = 200, .body = "<a/>", .request_id = "id7", .retry_after = -1};
-    SoapClient *c = client_with(&r, 1, NULL);
+    FakeTransport *f;
+    SoapClient *c = client_with(&r, 1, &f);
     DynBuf b = done_body(c);
     SoapUpdateResult res;
     HttpResponse resp;
     Error err;
 
-    ck_assert_int_eq(soap_update(c, "orders_Update", &b, &res, &resp, &err), ERR_CENTRA_FAULT);
+    /* Transient: tried again (3 retries), then the last answer is quoted. */
+    ck_assert_int_eq(soap_update(c, "orders_Update", &b, &res, &resp, &err),
+                     ERR_CENTRA_UNAVAILABLE);
     ck_assert_str_eq(err.message, "unexpected answer to orders_Update");
     ck_assert_str_eq(err.detail, "It has no SOAP Body with an element in it. The answer began: "
-                                 "\"<a/>\". Centra's request ID was id7.");
+                                 "\"<a/>\". Centra's request ID was id7. Gave up after 4 "
+                                 "attempts.");
+    ck_assert_ptr_nonnull(strstr(err.hint, "maintenance page"));
+    ck_assert_int_eq(f->calls, 4);
     dynbuf_free(&b);
     soap_client_free(c);
 }
