@@ -26,6 +26,7 @@
 #include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/log.h"
+#include "centra/signals.h"
 #include "centra/strutil.h"
 #include "centra/utf8.h"
 #include "centra/xmltree.h"
@@ -455,21 +456,66 @@ soap_mask_passwords(const char *body, size_t len, DynBuf *out)
  * Classifying answers
  * ------------------------------------------------------------------------- */
 
-/* A login failure shows in the faultstring or the faultcode, in Centra's words. */
+/* Whether text or code holds one of words[0..n), ignoring case. */
 static bool
-is_login_fault(const char *code, const char *text)
+says_any(const char *code, const char *text, const char *const *words, size_t n)
 {
-    static const char *const words[] = {"login", "password", "authenticat", "credential",
-                                        "unauthori"};
-
-    for (size_t i = 0; i < CB_LENGTH(words); i++) {
+    for (size_t i = 0; i < n; i++) {
         if (contains_nocase(text, words[i]) || contains_nocase(code, words[i]))
             return true;
     }
     return false;
 }
 
-/* Whether a faultcode's local part is Server (or a dotted Server.xxx subcode). */
+/* A login failure shows in the faultstring or the faultcode, in Centra's words. */
+static bool
+is_login_fault(const char *code, const char *text)
+{
+    static const char *const words[] = {"login",      "password",  "authenticat",
+                                        "credential", "unauthori", "access denied"};
+
+    return says_any(code, text, words, CB_LENGTH(words));
+}
+
+/* A fault that says it will pass ("Authentication service temporarily unavailable"). */
+static bool
+says_transient(const char *code, const char *text)
+{
+    static const char *const words[] = {"temporar", "unavailable", "try again", "retry"};
+
+    return says_any(code, text, words, CB_LENGTH(words));
+}
+
+/*
+ * A Fault's code and text: SOAP 1.1's faultcode and faultstring, or SOAP
+ * 1.2's Code/Value and Reason/Text.
+ */
+static void
+fault_parts(const XmlNode *fault, const char **code, const char **text)
+{
+    *code = xml_child_text(fault, "faultcode");
+    if (*code == NULL)
+        *code = xml_path_text(fault, "Code/Value");
+    *text = xml_child_text(fault, "faultstring");
+    if (*text == NULL)
+        *text = xml_path_text(fault, "Reason/Text");
+}
+
+/* soap_fault_error for the Fault element fault. */
+static ErrKind
+fault_error_of(Error *err, const char *op, const XmlNode *fault)
+{
+    const char *code;
+    const char *text;
+
+    fault_parts(fault, &code, &text);
+    return soap_fault_error(err, op, code, text);
+}
+
+/*
+ * Whether a faultcode's local part is Server (or a dotted Server.xxx
+ * subcode), or SOAP 1.2's Receiver.
+ */
 static bool
 is_server_fault(const char *code)
 {
@@ -481,6 +527,8 @@ is_server_fault(const char *code)
     local = local != NULL ? local + 1 : code;
     while (isspace((unsigned char)*local))
         local++;
+    if (strncasecmp(local, "Receiver", 8) == 0)
+        return local[8] == '\0' || isspace((unsigned char)local[8]);
     return strncasecmp(local, "Server", 6) == 0 &&
            (local[6] == '\0' || local[6] == '.' || isspace((unsigned char)local[6]));
 }
@@ -497,7 +545,8 @@ soap_fault_error(Error *err, const char *operation, const char *faultcode, const
         sanitize(faultstring, strlen(faultstring), FAULT_TEXT_MAX, text, sizeof(text));
     else
         snprintf(text, sizeof(text), "(no faultstring)");
-    if (is_login_fault(faultcode, faultstring)) {
+    if (is_login_fault(faultcode, faultstring) &&
+        !(is_server_fault(faultcode) && says_transient(faultcode, faultstring))) {
         kind = err_set(err, ERR_CENTRA_AUTH, "Centra rejected the login for %s: %s", what, text);
         err_hint(err, LOGIN_HINT);
     } else if (is_server_fault(faultcode)) {
@@ -572,10 +621,13 @@ answer_error(const SoapClient *c, const char *op, const HttpResponse *resp, cons
 {
     XmlNode *root;
     const XmlNode *fault = find_fault(body, len, &root);
-    const char *fstring = fault != NULL ? xml_child_text(fault, "faultstring") : NULL;
+    const char *fcode = NULL;
+    const char *fstring = NULL;
     char text[FAULT_TEXT_MAX + 8];
     ErrKind kind;
 
+    if (fault != NULL)
+        fault_parts(fault, &fcode, &fstring);
     if (resp->status == 401 || resp->status == 403) {
         kind = err_set(err, ERR_CENTRA_AUTH, "Centra rejected the login for %s (HTTP %ld)", op,
                        resp->status);
@@ -584,7 +636,7 @@ answer_error(const SoapClient *c, const char *op, const HttpResponse *resp, cons
                        sanitize(fstring, strlen(fstring), FAULT_TEXT_MAX, text, sizeof(text)));
         err_hint(err, LOGIN_HINT);
     } else if (fault != NULL) {
-        kind = soap_fault_error(err, op, xml_child_text(fault, "faultcode"), fstring);
+        kind = soap_fault_error(err, op, fcode, fstring);
     } else {
         kind = status_error(c, op, resp, body, len, err);
     }
@@ -735,6 +787,10 @@ soap_retry_wait(SoapClient *c, int attempt, const HttpResponse *resp, Error *err
 
     if (!err_is_retryable(err->kind))
         return false;
+    if (sig_stop_requested()) {
+        err_detail_append(err, false, "Not tried again: a stop was asked for.");
+        return false;
+    }
     if (attempt >= attempts) {
         err_detail_append(err, false, "Gave up after %d attempt%s.", attempt,
                           attempt == 1 ? "" : "s");
@@ -747,8 +803,13 @@ soap_retry_wait(SoapClient *c, int attempt, const HttpResponse *resp, Error *err
              c->last_op[0] != '\0' ? c->last_op : "request", attempt, attempts, err->message,
              format_delay(delay, shown, sizeof(shown)));
     backoff_note_retry(err->message);
-    /* A signal cuts the sleep short; the caller's next attempt then comes sooner. */
-    (void)backoff_sleep_ms(delay);
+    /* SIGTERM or SIGINT ends the wait and the retries: the caller stops (a long Retry-After
+       would otherwise outlast systemd's stop timeout). */
+    sig_sleep_ms(delay);
+    if (sig_stop_requested()) {
+        err_detail_append(err, false, "Not tried again: a stop was asked for.");
+        return false;
+    }
     return true;
 }
 
@@ -937,8 +998,7 @@ parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res
     if (first == NULL)
         rc = unexpected(err, op, "It has no SOAP Body with an element in it.", body, len);
     else if (strcmp(first->name, "Fault") == 0)
-        rc = soap_fault_error(err, op, xml_child_text(first, "faultcode"),
-                              xml_child_text(first, "faultstring"));
+        rc = fault_error_of(err, op, first);
     else if (count_results(b) > 1)
         /* Centra answers a request as a whole: which items would these be about? */
         rc = unexpected(err, op, "Its Body holds more than one result.", body, len);

@@ -69,8 +69,10 @@ typedef enum Role {
     ROLE_EVENTS,    /* <events> */
     ROLE_EVENT,     /* <event> */
     ROLE_FAULT,     /* soap:Fault */
-    ROLE_FAULTCODE, /* <faultcode> */
-    ROLE_FAULTSTR   /* <faultstring> */
+    ROLE_FAULTCODE, /* <faultcode>, or a SOAP 1.2 Fault's Code/Value */
+    ROLE_FAULTSTR,  /* <faultstring>, or a SOAP 1.2 Fault's Reason/Text */
+    ROLE_CODE12,    /* a SOAP 1.2 Fault's Code */
+    ROLE_REASON12   /* a SOAP 1.2 Fault's Reason */
 } Role;
 
 typedef struct Frame {
@@ -949,7 +951,16 @@ role_of(EvParser *p, const Frame *parent, const char *local)
             return ROLE_FAULTCODE;
         if (strcmp(local, "faultstring") == 0)
             return ROLE_FAULTSTR;
+        if (strcmp(local, "Code") == 0)
+            return ROLE_CODE12;
+        if (strcmp(local, "Reason") == 0)
+            return ROLE_REASON12;
     }
+    if (parent != NULL && parent->role == ROLE_CODE12 && strcmp(local, "Value") == 0)
+        return ROLE_FAULTCODE;
+    if (parent != NULL && parent->role == ROLE_REASON12 && strcmp(local, "Text") == 0 &&
+        p->faultstring.len == 0)
+        return ROLE_FAULTSTR; /* the first language's */
     if (strcmp(local, "events") == 0)
         return ROLE_EVENTS;
     if (parent != NULL && parent->role == ROLE_EVENTS && strcmp(local, "event") == 0)

@@ -7,13 +7,16 @@
 #include "centra/soap.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/config.h"
 #include "centra/http.h"
+#include "centra/signals.h"
 #include "testutil.h"
 
 #define NS_C "http://www.centra.com/webservices/"
@@ -686,6 +689,10 @@ static const BadAnswer bad_answers[] = {
     {SOAPENV("<r><result><success>true</success></result><result><success>false</success>"
              "<errors><message>item 2 bad</message></errors></result></r>"),
      ERR_CENTRA_UNAVAILABLE, "unexpected answer to an update", NULL},
+    {"<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Body><e:Fault><e:Code>"
+     "<e:Value>e:Sender</e:Value></e:Code><e:Reason><e:Text>Bad item</e:Text></e:Reason>"
+     "</e:Fault></e:Body></e:Envelope>",
+     ERR_CENTRA_FAULT, "Centra refused an update: Bad item", "The fault code was \"e:Sender\"."},
     {"<!DOCTYPE html><html><body>Maintenance</body></html>", ERR_CENTRA_UNAVAILABLE,
      "unexpected answer to an update", NULL},
     {"", ERR_CENTRA_UNAVAILABLE, "unexpected answer to an update", NULL},
@@ -716,6 +723,15 @@ START_TEST(fault_classification_reads_code_and_text)
                                "up by Centra, separately from admin users.");
     ck_assert_int_eq(soap_fault_error(&err, "events_Get", "Unauthorized", NULL), ERR_CENTRA_AUTH);
     ck_assert_str_eq(err.message, "Centra rejected the login for events_Get: (no faultstring)");
+    ck_assert_int_eq(soap_fault_error(&err, "events_Get", "soap:Client", "Access denied"),
+                     ERR_CENTRA_AUTH);
+    /* A login service that is down is no refused login: tried again. */
+    ck_assert_int_eq(soap_fault_error(&err, "events_Get", "SOAP-ENV:Server",
+                                      "Authentication service temporarily unavailable, try "
+                                      "again later"),
+                     ERR_CENTRA_UNAVAILABLE);
+    ck_assert_int_eq(soap_fault_error(&err, "events_Get", "SOAP-ENV:Server", "Login failed"),
+                     ERR_CENTRA_AUTH);
     ck_assert_int_eq(soap_fault_error(&err, "events_Get", "env:Server.Database", "busy"),
                      ERR_CENTRA_UNAVAILABLE);
     ck_assert_int_eq(soap_fault_error(&err, "events_Get", "Server", "busy"),
@@ -815,6 +831,16 @@ static const CallCase call_cases[] = {
      ERR_CENTRA_FAULT,
      "Centra refused events_Get: Unknown event type: products",
      "The fault code was \"SOAP-ENV:Client\".",
+     ""},
+    {{.status = 500,
+      .body = "<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\"><env:Body>"
+              "<env:Fault><env:Code><env:Value>env:Receiver</env:Value></env:Code><env:Reason>"
+              "<env:Text xml:lang=\"en\">Database busy</env:Text></env:Reason></env:Fault>"
+              "</env:Body></env:Envelope>",
+      .retry_after = -1},
+     ERR_CENTRA_UNAVAILABLE,
+     "Centra failed to process events_Get: Database busy",
+     "The fault code was \"env:Receiver\".",
      ""},
     {{.status = 503, .body = HTML_503, .request_id = "q", .retry_after = -1},
      ERR_CENTRA_UNAVAILABLE,
@@ -1027,6 +1053,51 @@ START_TEST(a_longer_retry_after_wins_over_the_backoff)
 }
 END_TEST
 
+/*
+ * SIGTERM during a long Retry-After: the wait ends and so do the retries
+ * (found in review: attempt 2 went out at once, then another 30 s wait).
+ */
+START_TEST(a_stop_during_the_wait_ends_the_retries)
+{
+    static const FakeReply script[] = {
+        {.status = 503, .body = "busy", .retry_after = 60000},
+        {.status = 503, .body = "busy", .retry_after = -1},
+        {.status = 200, .body = RESULT_OK, .retry_after = -1},
+    };
+    FakeTransport *f;
+    SoapClient *c = client_with(script, 3, &f);
+    DynBuf b = done_body(c);
+    SoapUpdateResult res;
+    HttpResponse resp;
+    Error err;
+    long long t0 = backoff_now_ms();
+    /* SIGTERM to this process in 200 ms, during the wait (no child: valgrind runs unforked). */
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM};
+    struct itimerspec in = {.it_value = {.tv_nsec = 200 * 1000 * 1000}};
+    timer_t timer;
+
+    sig_install();
+    ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &ev, &timer), 0);
+    ck_assert_int_eq(timer_settime(timer, 0, &in, NULL), 0);
+    ck_assert_int_eq(soap_update(c, "events_Done", &b, &res, &resp, &err), ERR_CENTRA_UNAVAILABLE);
+    ck_assert_int_lt(backoff_now_ms() - t0, 30000); /* not the 60 s Retry-After */
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_contains(err.detail, "Not tried again: a stop was asked for.");
+    ck_assert_int_eq(timer_delete(timer), 0);
+    /* A stop asked for before a failure: no wait at all. */
+    ck_assert_int_eq(soap_update(c, "events_Done", &b, &res, &resp, &err), ERR_CENTRA_UNAVAILABLE);
+    ck_assert_int_eq(f->calls, 2);
+    sig_restore();
+    /* An outermost install clears the stop for the tests after this one (one process under
+       valgrind, CK_FORK=no). */
+    sig_install();
+    sig_restore();
+    soap_update_result_free(&res);
+    dynbuf_free(&b);
+    soap_client_free(c);
+}
+END_TEST
+
 START_TEST(retry_wait_decides_from_the_error_kind_and_attempt)
 {
     SoapClient *c = plain_client(SOAP_FLAVOR_SOAP);
@@ -1157,6 +1228,7 @@ soap_suite(void)
     tcase_add_test(retry, a_permanent_failure_is_never_retried);
     tcase_add_test(retry, a_retry_that_succeeds_returns_the_answer);
     tcase_add_test(retry, a_longer_retry_after_wins_over_the_backoff);
+    tcase_add_test(retry, a_stop_during_the_wait_ends_the_retries);
     tcase_add_test(retry, retry_wait_decides_from_the_error_kind_and_attempt);
     tcase_add_test(retry, no_retries_configured_gives_up_after_one_attempt);
     tcase_add_test(retry, an_update_answer_over_the_cap_is_refused);

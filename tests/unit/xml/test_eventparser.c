@@ -1919,6 +1919,27 @@ START_TEST(a_soap_fault_is_classified)
 }
 END_TEST
 
+/* SOAP 1.2's shape: Code/Value (its Subcode not taken for it), the first Reason/Text. */
+#define FAULT12(code, text)                                                                        \
+    "<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\"><env:Body><env:Fault>"    \
+    "<env:Code><env:Value>" code "</env:Value><env:Subcode><env:Value>m:Busy</env:Value>"          \
+    "</env:Subcode></env:Code><env:Reason><env:Text xml:lang=\"en\">" text "</env:Text>"           \
+    "<env:Text xml:lang=\"de\">Fehler</env:Text></env:Reason></env:Fault></env:Body>"              \
+    "</env:Envelope>"
+
+START_TEST(a_soap_1_2_fault_is_read_too)
+{
+    char *log = run(FAULT12("env:Receiver", "Database busy"));
+
+    LOG_HAS(log, "feed: ok\nfinish: centra_unavailable: Centra failed to process events_Get: "
+                 "Database busy | detail: The fault code was \"env:Receiver\".\n");
+    xfree(log);
+    log = run(FAULT12("env:Sender", "Login failed"));
+    LOG_HAS(log, "finish: centra_auth: Centra rejected the login for events_Get: Login failed");
+    xfree(log);
+}
+END_TEST
+
 START_TEST(a_soap_fault_followed_by_junk_is_still_the_fault)
 {
     static const char *const tails[][2] = {{"<trailing>", "feed"}, {"<!-- open", "finish"}};
@@ -2544,6 +2565,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, an_empty_answer_is_unavailable);
     tcase_add_test(hostile, a_soap_fault_is_classified);
     tcase_add_test(hostile, a_soap_fault_with_a_huge_faultstring_is_refused);
+    tcase_add_test(hostile, a_soap_1_2_fault_is_read_too);
     tcase_add_test(hostile, answers_that_are_not_events_get_answers_are_refused);
     tcase_add_test(hostile, an_answer_over_the_size_cap_keeps_the_complete_events);
     tcase_add_test(hostile, a_first_event_over_the_size_cap_is_quarantined);
