@@ -73,4 +73,11 @@ bool str_to_size(const char *s, long long *out);
 /* Format a size in bytes the way str_to_size reads it, in the largest exact unit. */
 char *str_format_size(long long bytes, char *buf, size_t size);
 
+/*
+ * Quote up to max bytes of s (len bytes) for a message into out (size
+ * bytes): runs of whitespace and control characters become one space,
+ * invalid UTF-8 '?', and a cut is marked with "...".  Returns out.
+ */
+const char *str_sanitize(const char *s, size_t len, size_t max, char *out, size_t size);
+
 #endif /* CENTRA_STRUTIL_H */

@@ -95,7 +95,7 @@ copy_header_value(const char *v, size_t len, char *out, size_t size)
     size_t n = 0;
 
     for (size_t i = 0; i < len && n + 1 < size; i++)
-        out[n++] = (v[i] > 0x20 && v[i] < 0x7F) ? v[i] : '?';
+        out[n++] = (v[i] >= 0x20 && v[i] < 0x7F) ? v[i] : '?';
     out[n] = '\0';
 }
 
@@ -125,6 +125,8 @@ headers_reset(HttpResponse *resp)
     resp->request_id[0] = '\0';
     resp->correlation_id[0] = '\0';
     resp->retry_after_ms = -1;
+    resp->content_type[0] = '\0';
+    resp->location[0] = '\0';
 }
 
 static size_t
@@ -141,6 +143,10 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
         copy_header_value(v, vlen, ct->resp->request_id, sizeof(ct->resp->request_id));
     } else if ((v = header_match(data, len, "X-Correlation-ID", &vlen)) != NULL) {
         copy_header_value(v, vlen, ct->resp->correlation_id, sizeof(ct->resp->correlation_id));
+    } else if ((v = header_match(data, len, "Content-Type", &vlen)) != NULL) {
+        copy_header_value(v, vlen, ct->resp->content_type, sizeof(ct->resp->content_type));
+    } else if ((v = header_match(data, len, "Location", &vlen)) != NULL) {
+        copy_header_value(v, vlen, ct->resp->location, sizeof(ct->resp->location));
     } else if ((v = header_match(data, len, "Retry-After", &vlen)) != NULL) {
         char text[HEADER_LINE_MAX];
 

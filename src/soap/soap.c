@@ -91,48 +91,6 @@ add_leaf(DynBuf *out, const char *name, const char *text)
     dynbuf_addf(out, "</%s>", name);
 }
 
-/*
- * Quote up to max bytes of s (len bytes) for a message into out: runs of
- * whitespace and control characters become one space, invalid UTF-8 '?',
- * and a cut is marked with "...".  Returns out.
- */
-static const char *
-sanitize(const char *s, size_t len, size_t max, char *out, size_t size)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t o = 0;
-    size_t i = 0;
-    bool gap = false; /* whitespace or control characters since the last output */
-
-    if (max + 4 > size)
-        max = size - 4;
-    while (i < len) {
-        size_t n = utf8_valid_prefix(p + i, len - i);
-        const char *piece = n == 0 ? "?" : s + i;
-        size_t plen = n == 0 ? 1 : n;
-
-        if (n == 1 && (p[i] <= 0x20 || p[i] == 0x7F)) {
-            gap = true;
-            i++;
-            continue;
-        }
-        if (o + (gap && o > 0) + plen > max)
-            break;
-        if (gap && o > 0)
-            out[o++] = ' ';
-        gap = false;
-        memcpy(out + o, piece, plen);
-        o += plen;
-        i += plen;
-    }
-    if (i < len) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* Whether hay contains needle, ignoring ASCII case. */
 static bool
 contains_nocase(const char *hay, const char *needle)
@@ -542,7 +500,7 @@ soap_fault_error(Error *err, const char *operation, const char *faultcode, const
     ErrKind kind;
 
     if (faultstring != NULL && faultstring[0] != '\0')
-        sanitize(faultstring, strlen(faultstring), FAULT_TEXT_MAX, text, sizeof(text));
+        str_sanitize(faultstring, strlen(faultstring), FAULT_TEXT_MAX, text, sizeof(text));
     else
         snprintf(text, sizeof(text), "(no faultstring)");
     if (is_login_fault(faultcode, faultstring) &&
@@ -556,7 +514,7 @@ soap_fault_error(Error *err, const char *operation, const char *faultcode, const
     }
     if (faultcode != NULL && faultcode[0] != '\0')
         err_detail(err, "The fault code was \"%s\".",
-                   sanitize(faultcode, strlen(faultcode), FAULT_TEXT_MAX, code, sizeof(code)));
+                   str_sanitize(faultcode, strlen(faultcode), FAULT_TEXT_MAX, code, sizeof(code)));
     return kind;
 }
 
@@ -586,7 +544,7 @@ detail_snippet(Error *err, const char *body, size_t len)
         return;
     }
     err_detail_append(err, false, "The answer began: \"%s\".",
-                      sanitize(body, len, SNIPPET_MAX, snip, sizeof(snip)));
+                      str_sanitize(body, len, SNIPPET_MAX, snip, sizeof(snip)));
 }
 
 /* An answer without a SOAP Fault, judged by its status. */
@@ -608,6 +566,13 @@ status_error(const SoapClient *c, const char *op, const HttpResponse *resp, cons
         err_detail_append(err, false, "The URL was \"%s\".", c->url);
         err_hint(err, "Check CENTRA_URL: it must be Centra's SOAP endpoint, such as "
                       "https://example.centra.com/ams/system/service/module/soap/api.");
+    } else if (st >= 300 && st <= 399 && resp->location[0] != '\0') {
+        /* Not followed: a POST redirected may become a GET, and the login would go along. */
+        err_detail_append(err, false, "It redirects to \"%s\".", resp->location);
+        err_hint(err,
+                 "Centra redirects \"%s\" elsewhere: if \"%s\" is Centra's SOAP endpoint (an "
+                 "http:// URL moved to https://, say), set CENTRA_URL to it.",
+                 c->url, resp->location);
     } else if (st >= 300 && st <= 399) {
         err_hint(err, "Centra redirects \"%s\" elsewhere: check CENTRA_URL.", c->url);
     }
@@ -633,7 +598,7 @@ answer_error(const SoapClient *c, const char *op, const HttpResponse *resp, cons
                        resp->status);
         if (fstring != NULL)
             err_detail(err, "Centra said: \"%s\".",
-                       sanitize(fstring, strlen(fstring), FAULT_TEXT_MAX, text, sizeof(text)));
+                       str_sanitize(fstring, strlen(fstring), FAULT_TEXT_MAX, text, sizeof(text)));
         err_hint(err, LOGIN_HINT);
     } else if (fault != NULL) {
         kind = soap_fault_error(err, op, fcode, fstring);

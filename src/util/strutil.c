@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "centra/alloc.h"
+#include "centra/utf8.h"
 
 const char *
 str_errno(int errnum, char *buf, size_t size)
@@ -226,4 +227,46 @@ str_trimmed_copy(const char *s, size_t len)
     while (len > 0 && isspace((unsigned char)s[len - 1]))
         len--;
     return xstrndup(s, len);
+}
+
+/*
+ * Quote up to max bytes of s (len bytes) for a message into out: runs of
+ * whitespace and control characters become one space, invalid UTF-8 '?',
+ * and a cut is marked with "...".  Returns out.
+ */
+const char *
+str_sanitize(const char *s, size_t len, size_t max, char *out, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    size_t i = 0;
+    bool gap = false; /* whitespace or control characters since the last output */
+
+    if (max + 4 > size)
+        max = size - 4;
+    while (i < len) {
+        size_t n = utf8_valid_prefix(p + i, len - i);
+        const char *piece = n == 0 ? "?" : s + i;
+        size_t plen = n == 0 ? 1 : n;
+
+        if (n == 1 && (p[i] <= 0x20 || p[i] == 0x7F)) {
+            gap = true;
+            i++;
+            continue;
+        }
+        if (o + (gap && o > 0) + plen > max)
+            break;
+        if (gap && o > 0)
+            out[o++] = ' ';
+        gap = false;
+        memcpy(out + o, piece, plen);
+        o += plen;
+        i += plen;
+    }
+    if (i < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
 }

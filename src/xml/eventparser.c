@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The library is built with DTD support (it has the amplification limits); declare them. */
 #ifndef XML_DTD
@@ -43,6 +44,7 @@
 #define REPL_MAX      16384         /* replacement positions remembered; bytes parsed at a time */
 #define LENIENT_SCAN  (64 * 1024)   /* bytes searched for an id in a broken event */
 #define FAULT_TEXT    4096          /* bytes kept of faultcode and faultstring */
+#define HEAD_MAX      160           /* first bytes kept, to quote an answer that is no SOAP */
 #define TOKEN_SLACK   (64 * 1024)   /* bytes over max_text a tag may take before refused */
 #define TAG_NAME_MAX  64            /* bytes of a tag name quoted in an error */
 #define NS_URI_MAX    4096          /* bytes of the namespace URI of an <event> */
@@ -148,6 +150,9 @@ struct EvParser {
     bool fault_done;              /* a whole Fault was read */
     DynBuf faultcode;             /* its faultcode */
     DynBuf faultstring;           /* its faultstring */
+    char head[HEAD_MAX];          /* the first bytes fed */
+    size_t nhead;                 /* how many */
+    bool html;                    /* the answer is an HTML page (html_seen) */
     bool root_closed;             /* the document element has ended */
     unsigned long root_line;      /* where it closed, as expat reports it: the start of */
     unsigned long root_col;       /* its end tag, or after an empty-element tag (1-based) */
@@ -1045,6 +1050,53 @@ start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, con
     }
 }
 
+/*
+ * A web page where Centra's answer belongs: a maintenance page, a proxy or
+ * load balancer answering in its place (often with HTTP 200), or a
+ * CENTRA_URL that names a web page.  Seen at its DOCTYPE or root element,
+ * parsing stops; the error, quoting the page's start, comes once HEAD_MAX
+ * bytes are in or the answer ends, so it does not depend on the chunks.
+ */
+static void
+html_seen(EvParser *p)
+{
+    p->html = true;
+    fail(p, ERR_CENTRA_UNAVAILABLE);
+}
+
+/*
+ * Whether the answer begins (after white space or a byte order mark) with
+ * "<!d": HTML's lower-case "<!doctype", where XML knows only "<!DOCTYPE".
+ * Expat fails at the "d", so that is all there may be to go by.
+ */
+static bool
+begins_html_doctype(const EvParser *p)
+{
+    size_t i = 0;
+
+    if (p->nhead >= 3 && memcmp(p->head, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < p->nhead && str_is_xml_space(p->head[i]))
+        i++;
+    return p->nhead - i >= 3 && memcmp(p->head + i, "<!d", 3) == 0;
+}
+
+/* The error of an answer that is an HTML page (transient, like HTTP 503). */
+static ErrKind
+html_error(EvParser *p, Error *err)
+{
+    char quoted[HEAD_MAX + 8];
+
+    err_set(err, ERR_CENTRA_UNAVAILABLE, "the answer to %s is an HTML page, not SOAP", p->source);
+    err_detail(err,
+               "A maintenance page, or a proxy or load balancer answering in Centra's place, "
+               "would look like this. The answer began: \"%s\".",
+               str_sanitize(p->head, p->nhead, 100, quoted, sizeof(quoted)));
+    err_hint(err, "If it lasts, check CENTRA_URL: it must be Centra's SOAP endpoint, such as "
+                  "https://example.centra.com/ams/system/service/module/soap/api.");
+    return ERR_CENTRA_UNAVAILABLE;
+}
+
 static void XMLCALL
 on_start(void *arg, const XML_Char *name, const XML_Char **atts)
 {
@@ -1080,6 +1132,10 @@ on_start(void *arg, const XML_Char *name, const XML_Char **atts)
         return;
     }
     split_name(name, &ns, &nslen, &local);
+    if (p->depth == 1 && strcasecmp(local, "html") == 0) {
+        html_seen(p);
+        return;
+    }
     f->role = role_of(p, parent, local);
     if (f->role == ROLE_EVENTS)
         p->seen_events = true;
@@ -1202,10 +1258,13 @@ on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Cha
 {
     EvParser *p = arg;
 
-    (void)name;
     (void)sysid;
     (void)pubid;
     (void)has_internal_subset;
+    if (name != NULL && strcasecmp(name, "html") == 0) {
+        html_seen(p);
+        return;
+    }
     if (p->rc == ERR_OK) {
         err_set(p->err, ERR_CENTRA_FAULT,
                 "the answer to %s has a document type declaration (DTD), which is refused",
@@ -1577,6 +1636,10 @@ xml_error(EvParser *p, Error *err)
         expat_message(p, code, msg, sizeof(msg));
         snprintf(why, sizeof(why), "at line %lu, column %lu: %s", line, col, msg);
     }
+    if (p->depth == 0 && !p->root_closed && begins_html_doctype(p)) {
+        html_seen(p); /* "<!doctype html>": HTML's spelling, a syntax error to XML */
+        return p->rc;
+    }
     if (!p->seen_events || p->in_fault) {
         err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
         err_detail(err, "%c%s.", toupper((unsigned char)why[0]), why + 1);
@@ -1804,9 +1867,24 @@ feed_transcoded(EvParser *p, const char *data, size_t len, bool final, Error *er
 ErrKind
 evp_feed(EvParser *p, const char *data, size_t len, Error *err)
 {
-    if (!tc_passthrough(p->tc))
-        return feed_transcoded(p, data, len, false, err);
-    return feed_capped(p, data, len, err);
+    ErrKind rc;
+
+    if (p->nhead < sizeof(p->head)) {
+        size_t n = len < sizeof(p->head) - p->nhead ? len : sizeof(p->head) - p->nhead;
+
+        memcpy(p->head + p->nhead, data, n);
+        p->nhead += n;
+    }
+    if (p->html) {
+        p->stats.bytes += (long long)len; /* not parsed, but counted as if */
+    } else {
+        rc = tc_passthrough(p->tc) ? feed_capped(p, data, len, err)
+                                   : feed_transcoded(p, data, len, false, err);
+        if (!p->html)
+            return rc;
+        err_reset(err);
+    }
+    return p->nhead == sizeof(p->head) ? html_error(p, err) : ERR_OK;
 }
 
 /*
@@ -2005,12 +2083,11 @@ finish_stopped(EvParser *p, Error *err)
     return finish_broken(p, err);
 }
 
-ErrKind
-evp_finish(EvParser *p, Error *err)
+static ErrKind
+finish_parse(EvParser *p, Error *err)
 {
     ErrKind rc;
 
-    p->err = err;
     if (!p->stopped && !tc_passthrough(p->tc)) {
         /* Bytes held back: a short answer, or a sequence the end cuts. */
         rc = feed_transcoded(p, "", 0, true, err);
@@ -2065,6 +2142,16 @@ evp_finish(EvParser *p, Error *err)
         return ERR_CENTRA_FAULT;
     }
     return ERR_OK;
+}
+
+ErrKind
+evp_finish(EvParser *p, Error *err)
+{
+    ErrKind rc;
+
+    p->err = err;
+    rc = p->html ? ERR_OK : finish_parse(p, err);
+    return p->html ? html_error(p, err) : rc;
 }
 
 ErrKind

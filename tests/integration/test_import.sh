@@ -364,7 +364,8 @@ baseline_events=$(q "$DB" "SELECT count(*) FROM centra.events")
 stop_sim
 
 for spec in http_503:count=2 http_429:count=2:retry_after=0 http_500:count=1 soap_fault:count=1 \
-    truncate:count=1 drop:count=1 delay:count=1:ms=3000 repeat slow_done:ms=3000; do
+    truncate:count=1 drop:count=1 delay:count=1:ms=3000 repeat slow_done:ms=3000 \
+    html_200:count=2 html_200:count=1:op=events_Done; do
     start_sim --orders 300 --fault "$spec" || continue
     fresh_db
     CENTRA_REQUEST_TIMEOUT=1s cb import --once

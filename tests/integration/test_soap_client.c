@@ -486,6 +486,30 @@ START_TEST(an_update_is_retried_through_a_server_fault)
 }
 END_TEST
 
+/* A maintenance page with HTTP 200 in place of Centra's answer: transient, and its type kept. */
+START_TEST(an_update_answered_by_an_html_page_is_retried)
+{
+    SoapClient *c = client();
+    DynBuf b = update_body(c, "products_Update", STOCK("M", "MainWarehouse", "3"));
+    SoapUpdateResult res;
+    HttpResponse resp;
+    Error err;
+
+    add_fault("kind=html_200&count=10&op=products_Update");
+    ck_assert_int_eq(soap_update(c, "products_Update", &b, &res, &resp, &err),
+                     ERR_CENTRA_UNAVAILABLE);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(resp.content_type, "text/html; charset=utf-8");
+    ck_assert_str_eq(err.message, "unexpected answer to products_Update");
+    ck_assert_contains(err.detail, "The answer began: \"<!DOCTYPE html>");
+    ck_assert_contains(err.detail, "Gave up after 4 attempts.");
+    ck_assert(!res.success);
+    soap_update_result_free(&res);
+    dynbuf_free(&b);
+    soap_client_free(c);
+}
+END_TEST
+
 START_TEST(events_done_acknowledges_events)
 {
     SoapClient *c = client();
@@ -571,6 +595,7 @@ soap_client_suite(void)
     tcase_add_test(upd, an_accepted_update_returns_success_and_notices);
     tcase_add_test(upd, a_refused_update_returns_its_errors);
     tcase_add_test(upd, an_update_is_retried_through_a_server_fault);
+    tcase_add_test(upd, an_update_answered_by_an_html_page_is_retried);
     tcase_add_test(upd, events_done_acknowledges_events);
     tcase_add_test(dialects, the_ok_shape_default_namespace_and_navision_are_understood);
     for (size_t i = 0; i < CB_LENGTH(all); i++) {

@@ -38,6 +38,7 @@ typedef struct FakeReply {
     const char *request_id; /* X-Centra-Request-ID, NULL for none */
     long long retry_after;  /* Retry-After in ms, -1 for none */
     ErrKind fail;           /* a transport failure instead of an answer */
+    const char *location;   /* Location, NULL for none */
 } FakeReply;
 
 typedef struct FakeTransport {
@@ -59,6 +60,7 @@ fake_fill(const FakeReply *r, HttpResponse *resp)
     resp->retry_after_ms = r->retry_after;
     snprintf(resp->request_id, sizeof(resp->request_id), "%s",
              r->request_id != NULL ? r->request_id : "");
+    snprintf(resp->location, sizeof(resp->location), "%s", r->location != NULL ? r->location : "");
 }
 
 /* Hand the reply's body to sink in chunks, as libcurl would. */
@@ -864,6 +866,17 @@ static const CallCase call_cases[] = {
      "The answer began: \"Not Found\". The URL was \"" URL "\".",
      "Check CENTRA_URL: it must be Centra's SOAP endpoint, such as "
      "https://example.centra.com/ams/system/service/module/soap/api."},
+    {{.status = 301, .body = "Moved", .retry_after = -1, .location = "https://x.example/api"},
+     ERR_CENTRA_FAULT,
+     "Centra answered events_Get with HTTP 301",
+     "The answer began: \"Moved\". It redirects to \"https://x.example/api\".",
+     "Centra redirects \"" URL "\" elsewhere: if \"https://x.example/api\" is Centra's SOAP "
+     "endpoint (an http:// URL moved to https://, say), set CENTRA_URL to it."},
+    {{.status = 307, .retry_after = -1},
+     ERR_CENTRA_FAULT,
+     "Centra answered events_Get with HTTP 307",
+     "The answer was empty.",
+     "Centra redirects \"" URL "\" elsewhere: check CENTRA_URL."},
     {{.status = 401, .retry_after = -1},
      ERR_CENTRA_AUTH,
      "Centra rejected the login for events_Get (HTTP 401)",

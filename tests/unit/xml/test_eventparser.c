@@ -1299,8 +1299,7 @@ static const char *const dtd_docs[] = {
     /* an external DTD */
     "<!DOCTYPE SOAP-ENV:Envelope SYSTEM \"http://example.com/evil.dtd\">"
     "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" NS_SOAP "\"/>",
-    /* HTML5 */
-    "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>",
+    /* HTML5's DOCTYPE html is an HTML page: answers_that_are_not_events_get_answers_are_refused */
 };
 
 START_TEST(a_document_type_declaration_is_refused)
@@ -1987,17 +1986,49 @@ END_TEST
 
 START_TEST(answers_that_are_not_events_get_answers_are_refused)
 {
-    char *log =
-        run("<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>");
+    /*
+     * HTML pages (a maintenance page, a proxy's error, often with HTTP 200):
+     * said as such, transient, quoting the start of the page; whether well
+     * formed, with a DOCTYPE (never parsed as one), or not well formed.
+     */
+    static const char *const pages[][2] = {
+        {"<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>",
+         "<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>"},
+        {"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>",
+         "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"},
+        {"\n  <HTML><body>Bad<br>Gateway</body></HTML>",
+         "<HTML><body>Bad<br>Gateway</body></HTML>"},
+        {"<!doctype HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">\n<html><body>Down for maintenance, "
+         "back at six. We apologise for the inconvenience and thank you for your patience while "
+         "we work on it.</body></html>",
+         "<!doctype HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"> <html><body>Down for maintenance, "
+         "back at six. We..."},
+    };
+    char *log;
 
-    LOG_HAS(log, "feed: ok\nfinish: centra_fault: the answer to events_Get has no "
-                 "<events> element | hint: Check that CENTRA_URL is Centra's SOAP "
-                 "endpoint.\n");
-    xfree(log);
-    log = run("<html><body>Bad<br>Gateway</body></html>");
+    for (size_t i = 0; i < CB_LENGTH(pages); i++) {
+        char want[1024];
+
+        log = run(pages[i][0]);
+        snprintf(want, sizeof(want),
+                 "centra_unavailable: the answer to events_Get is an HTML page, not SOAP | "
+                 "detail: A maintenance page, or a proxy or load balancer answering in Centra's "
+                 "place, would look like this. The answer began: \"%s\". | hint: If it lasts, "
+                 "check CENTRA_URL: it must be Centra's SOAP endpoint, such as "
+                 "https://example.centra.com/ams/system/service/module/soap/api.\n",
+                 pages[i][1]);
+        LOG_HAS(log, want);
+        xfree(log);
+    }
+    log = run("<page><body>Bad<br>Gateway</body></page>");
     LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML "
                  "| detail: At line 1, column 29: mismatched tag: </body> where </br> is "
                  "expected.\n");
+    xfree(log);
+    log = run("<page><title>502</title></page>");
+    LOG_HAS(log, "feed: ok\nfinish: centra_fault: the answer to events_Get has no "
+                 "<events> element | hint: Check that CENTRA_URL is Centra's SOAP "
+                 "endpoint.\n");
     xfree(log);
     log = run("Service Unavailable");
     LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML "
