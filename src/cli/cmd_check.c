@@ -35,8 +35,10 @@ static const char check_help[] =
     "  configuration  the Centra settings are all there; warns about a plain\n"
     "                 http:// URL and TLS verification turned off\n"
     "  database       PostgreSQL accepts the connection (DATABASE_URL, or libpq's\n"
-    "                 PG* variables and ~/.pgpass) and knows centra_timezone\n"
-    "                 (else a FAIL of the configuration)\n"
+    "                 PG* variables and ~/.pgpass), takes writes (not a standby,\n"
+    "                 not read-only by default), lets the user create temporary\n"
+    "                 tables (TEMP), and knows centra_timezone (else a FAIL of\n"
+    "                 the configuration)\n"
     "  schema         every migration of this centra-bridge is applied\n"
     "  centra         Centra accepts the login: events_Get (one per type of\n"
     "                 centra_event_types), which only reads (nothing is\n"
@@ -222,6 +224,50 @@ check_timezone(CheckRun *cr, const Config *cfg, DbConn *db)
         fail(cr, "configuration", &err);
 }
 
+/*
+ * What the commands need of the database beyond a login: to write (not a
+ * standby, not read-only by default) and, for import and load, to create
+ * temporary tables (their work tables).
+ */
+static void
+check_access(CheckRun *cr, DbConn *db)
+{
+    DbResult *res;
+    Error err;
+
+    err_reset(&err);
+    if (db_query(db,
+                 "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', "
+                 "has_database_privilege(current_database(), 'TEMP'), current_database()",
+                 0, NULL, &res, &err) != ERR_OK) {
+        fail(cr, "database", &err);
+        return;
+    }
+    if (strcmp(db_result_value(res, 0, 0), "t") == 0) {
+        err_set(&err, ERR_DB_PERMISSION, "the database is a standby: it takes no writes");
+        err_hint(&err, "Point DATABASE_URL at the primary.");
+        fail(cr, "database", &err);
+    } else if (strcmp(db_result_value(res, 0, 1), "t") == 0) {
+        err_set(&err, ERR_DB_PERMISSION,
+                "transactions are read-only by default (default_transaction_read_only)");
+        err_hint(&err,
+                 "ALTER DATABASE %s RESET default_transaction_read_only, or the same for "
+                 "the role (ALTER ROLE ... RESET ...).",
+                 db_result_value(res, 0, 3));
+        fail(cr, "database", &err);
+    }
+    if (strcmp(db_result_value(res, 0, 2), "f") == 0) {
+        err_set(&err, ERR_DB_PERMISSION,
+                "the user may not create temporary tables, which import and load work in");
+        err_hint(&err,
+                 "GRANT TEMP ON DATABASE %s TO centra_bridge (the TEMP privilege; "
+                 "docs/security.md).",
+                 db_result_value(res, 0, 3));
+        fail(cr, "database", &err);
+    }
+    db_result_free(res);
+}
+
 /* The schema check on a connected database. */
 static void
 check_schema(CheckRun *cr, DbConn *db)
@@ -255,6 +301,7 @@ check_database(CheckRun *cr, const Config *cfg)
     }
     v = db_server_version(db);
     line(cr, "ok", "database", "%s, PostgreSQL %d.%d", db_describe(db), v / 10000, v % 100);
+    check_access(cr, db);
     check_timezone(cr, cfg, db);
     check_schema(cr, db);
     db_free(db);

@@ -104,7 +104,8 @@ db_classify_sqlstate(const char *sqlstate, bool conn_lost)
         return ERR_DB_TIMEOUT;
     if (strncmp(sqlstate, "28", 2) == 0 || strcmp(sqlstate, "3D000") == 0)
         return ERR_DB_AUTH;
-    if (strcmp(sqlstate, "42501") == 0)
+    /* insufficient privilege; a read-only transaction (a standby, default_transaction_read_only) */
+    if (strcmp(sqlstate, "42501") == 0 || strcmp(sqlstate, "25006") == 0)
         return ERR_DB_PERMISSION;
     /* undefined table, schema, function, column: the schema is not (fully) migrated */
     if (strcmp(sqlstate, "42P01") == 0 || strcmp(sqlstate, "3F000") == 0 ||
@@ -405,12 +406,52 @@ describe_conn(DbConn *db)
  * Connecting
  * ------------------------------------------------------------------------- */
 
+/*
+ * Asked for on every connection, after the user's own options (DATABASE_URL's
+ * options, or PGOPTIONS), so these win: what the program's SQL assumes,
+ * whatever the database or the role set.  Standard string literals; each
+ * statement its own snapshot (the claims use SKIP LOCKED, and under
+ * SERIALIZABLE concurrent exporters fail with 40001); no server-side
+ * statement_timeout, since centra_db_statement_timeout is enforced here (0:
+ * no limit) with a message that names it; times shown in UTC (the importer
+ * sets CENTRA_TIMEZONE for itself).  client_encoding is set to UTF8 apart:
+ * ids, names, payloads and CSV are UTF-8 whatever PGCLIENTENCODING says.
+ */
+#define SESSION_OPTIONS                                                                            \
+    "-c standard_conforming_strings=on -c default_transaction_isolation=read\\ committed "         \
+    "-c statement_timeout=0 -c TimeZone=UTC"
+
+/* The options keyword of a connection: the user's own options, then SESSION_OPTIONS (owned). */
+static char *
+session_options(const char *conninfo)
+{
+    const char *user = getenv("PGOPTIONS"); /* libpq's, unless the conninfo has options */
+    PQconninfoOption *parsed = NULL;
+    char *errmsg = NULL;
+    DynBuf b;
+
+    if (conninfo != NULL && conninfo[0] != '\0')
+        parsed = PQconninfoParse(conninfo, &errmsg);
+    PQfreemem(errmsg);
+    for (PQconninfoOption *o = parsed; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "options") == 0 && o->val != NULL)
+            user = o->val;
+    dynbuf_init(&b, SIZE_MAX / 2);
+    if (user != NULL && user[0] != '\0')
+        (void)dynbuf_addf(&b, "%s ", user);
+    (void)dynbuf_addstr(&b, SESSION_OPTIONS);
+    if (parsed != NULL)
+        PQconninfoFree(parsed);
+    return dynbuf_take(&b);
+}
+
 /* One attempt.  On failure fills msg and returns the kind. */
 static ErrKind
 connect_once(DbConn *db, char *msg, size_t msgsize)
 {
-    const char *keys[8];
-    const char *vals[8];
+    const char *keys[12];
+    const char *vals[12];
+    char *options = session_options(db->opts.conninfo);
     char timeout[32];
     int n = 0;
     ErrKind kind;
@@ -430,14 +471,20 @@ connect_once(DbConn *db, char *msg, size_t msgsize)
     keys[n] = "keepalives_count";
     vals[n++] = "3";
     if (db->opts.conninfo != NULL && db->opts.conninfo[0] != '\0') {
-        /* Last, so the user's own settings override the ones above. */
+        /* After those, so the user's own settings override them; before the session's. */
         keys[n] = "dbname";
         vals[n++] = db->opts.conninfo;
     }
+
+    keys[n] = "client_encoding";
+    vals[n++] = "UTF8";
+    keys[n] = "options";
+    vals[n++] = options;
     keys[n] = NULL;
     vals[n] = NULL;
 
     db->conn = PQconnectdbParams(keys, vals, 1);
+    xfree(options);
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
         PQsetNoticeReceiver(db->conn, notice_receiver, db);
         db->epoch++;
@@ -908,6 +955,10 @@ result_error(DbConn *db, const PGresult *res, const Query *q, int done, bool can
         err_hint(err, "%s", hint);
     else if (q->where != NULL)
         return kind; /* the caller knows what to advise */
+    else if (kind == ERR_DB_PERMISSION && strcmp(sqlstate, "25006") == 0)
+        err_hint(err, "The database takes no writes here: connect to the primary, not a standby "
+                      "(SELECT pg_is_in_recovery()), and check default_transaction_read_only of "
+                      "the database and the role (ALTER ... RESET default_transaction_read_only).");
     else if (kind == ERR_DB_PERMISSION)
         err_hint(err, "Check the privileges of the database user; the roles centra_bridge, "
                       "centra_erp and centra_reader are described in docs/schema.md.");

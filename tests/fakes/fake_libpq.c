@@ -256,12 +256,19 @@ PQconninfoParse(const char *conninfo, char **errmsg)
             *errmsg = strdup("invalid connection option \"sslmode\" near \"BADKEY\"\n");
         return NULL;
     }
-    opts = calloc(2, sizeof(PQconninfoOption));
+    opts = calloc(3, sizeof(PQconninfoOption));
     ck_assert_ptr_nonnull(opts);
     opts[0].keyword = (char *)(uintptr_t) "password";
     pw = strstr(conninfo, "password=");
     if (pw != NULL)
         opts[0].val = strndup(pw + 9, strcspn(pw + 9, " "));
+    /* options='...' (quoted) or options=... up to a space or '&' */
+    opts[1].keyword = (char *)(uintptr_t) "options";
+    pw = strstr(conninfo, "options=");
+    if (pw != NULL && pw[8] == '\'')
+        opts[1].val = strndup(pw + 9, strcspn(pw + 9, "'"));
+    else if (pw != NULL)
+        opts[1].val = strndup(pw + 8, strcspn(pw + 8, " &"));
     return opts;
 }
 

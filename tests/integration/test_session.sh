@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tests/integration/test_session.sh
+#     A database that is not a default one: settings of the database (and of
+#     the client's environment) that the program's SQL does not assume are
+#     overridden on every connection; a read-only database and a user
+#     without TEMP are said clearly, by "check" and by the commands.
+#     (Found in a review against hostile session settings.)
+source "$(dirname "$0")/simlib.sh"
+
+start_sim --orders 20 || finish
+fresh_db
+
+# ============================================================================
+# 1. What every connection of the program gets, whatever the database says
+# ============================================================================
+# A trigger on centra.runs records the settings of the session that starts a run.
+q "$DB" "CREATE TABLE public.probe (settings text);
+    CREATE FUNCTION public.probe() RETURNS trigger LANGUAGE plpgsql AS \$\$
+    BEGIN
+        INSERT INTO public.probe SELECT concat_ws('|', current_setting('client_encoding'),
+            current_setting('transaction_isolation'), current_setting('statement_timeout'),
+            current_setting('TimeZone'), current_setting('standard_conforming_strings'),
+            current_setting('work_mem'));
+        RETURN NULL;
+    END \$\$;
+    CREATE TRIGGER probe AFTER INSERT ON centra.runs FOR EACH ROW EXECUTE FUNCTION public.probe();
+    ALTER DATABASE \"$DB\" SET client_encoding = 'LATIN1';
+    ALTER DATABASE \"$DB\" SET default_transaction_isolation = 'serializable';
+    ALTER DATABASE \"$DB\" SET statement_timeout = '50ms';
+    ALTER DATABASE \"$DB\" SET TimeZone = 'Pacific/Chatham';
+    ALTER DATABASE \"$DB\" SET standard_conforming_strings = off" >/dev/null
+PGCLIENTENCODING=LATIN1 PGOPTIONS='-c work_mem=8MB' cb export --once
+assert_eq 0 "$RC" "export --once on a database with hostile defaults exits 0"
+assert_eq "UTF8|read committed|0|UTC|on|8MB" "$(q "$DB" "SELECT settings FROM public.probe")" \
+    "its session is UTF-8, READ COMMITTED, without a server statement timeout, in UTC, with standard strings; the user's own options kept"
+
+# UTF-8 in and out, whatever PGCLIENTENCODING says (found: mojibake in id_map).
+printf 'type,centra_id,external_id,name\nwarehouse,77,Göteborg-Lager,Lager Göteborg\n' \
+    >"$cb_tmp/in.csv"
+PGCLIENTENCODING=LATIN1 cb idmap import "$cb_tmp/in.csv"
+assert_eq 0 "$RC" "idmap import under PGCLIENTENCODING=LATIN1 exits 0"
+assert_eq "Göteborg-Lager|Lager Göteborg" "$(PGCLIENTENCODING=UTF8 q "$DB" "SELECT erp_id, name
+    FROM centra.id_map WHERE kind = 'warehouse' AND centra_id = 77")" "and stores the text as it is"
+PGCLIENTENCODING=LATIN1 cb idmap export
+assert_contains "$OUT" "warehouse,77,Göteborg-Lager,Lager Göteborg" "idmap export writes UTF-8"
+
+# The statement timeout is centra_db_statement_timeout's, not the database's 50 ms.
+q "$DB" "CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
+    BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END \$\$;
+    CREATE TRIGGER slow AFTER INSERT ON centra.runs FOR EACH ROW EXECUTE FUNCTION public.slow()" \
+    >/dev/null
+CENTRA_DB_STATEMENT_TIMEOUT=0 cb export --once
+assert_eq 0 "$RC" "a statement of 300 ms passes with centra_db_statement_timeout=0 (no limit)"
+CENTRA_DB_STATEMENT_TIMEOUT=100ms cb export --once
+assert_eq 75 "$RC" "and is cancelled after centra_db_statement_timeout=100ms"
+assert_contains "$ERR" "statement timed out after 100ms and was cancelled" "saying which limit"
+q "$DB" "DROP TRIGGER slow ON centra.runs" >/dev/null
+
+# The import under the same settings: the same rows as the simulator's orders.
+cb import --once
+assert_eq "0|20" "$RC|$(q "$DB" "SELECT count(*) FROM centra.orders")" \
+    "import --once under these settings stores every order"
+
+# ============================================================================
+# 2. A database that takes no writes
+# ============================================================================
+q postgres "ALTER DATABASE \"$DB\" SET default_transaction_read_only = on" >/dev/null
+cb check
+assert_eq 78 "$RC" "check on a read-only database exits 78"
+assert_contains "$OUT" "FAIL  database        transactions are read-only by default (default_transaction_read_only)" \
+    "naming the setting"
+cb export --once
+assert_eq 78 "$RC" "export --once exits 78 (configuration), not 70"
+assert_contains "$ERR" "connect to the primary, not a standby" "with a hint"
+q postgres "ALTER DATABASE \"$DB\" RESET default_transaction_read_only" >/dev/null
+
+# ============================================================================
+# 3. A user without TEMP (REVOKE TEMP ... FROM PUBLIC, a hardening step)
+# ============================================================================
+user="cbtest_session_$$"
+q "$DB" "CREATE ROLE $user LOGIN IN ROLE centra_bridge;
+    REVOKE TEMP ON DATABASE \"$DB\" FROM PUBLIC" >/dev/null
+trap 'q postgres "DROP ROLE IF EXISTS $user" >/dev/null 2>&1; sim_cleanup' EXIT
+DATABASE_URL=$(db_url "$DB" | sed "s|//[^@]*@|//$user@|") cb check
+assert_eq 78 "$RC" "check as a user without TEMP exits 78"
+assert_contains "$OUT" "FAIL  database        the user may not create temporary tables, which import and load work in" \
+    "saying what is missing"
+assert_contains "$OUT" "GRANT TEMP ON DATABASE $DB TO centra_bridge" "and how to grant it"
+q "$DB" "GRANT TEMP ON DATABASE \"$DB\" TO centra_bridge" >/dev/null
+DATABASE_URL=$(db_url "$DB" | sed "s|//[^@]*@|//$user@|") cb check
+assert_eq 0 "$RC" "with TEMP granted to centra_bridge, check passes"
+
+finish
