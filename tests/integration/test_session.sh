@@ -62,7 +62,31 @@ assert_eq "0|20" "$RC|$(q "$DB" "SELECT count(*) FROM centra.orders")" \
     "import --once under these settings stores every order"
 
 # ============================================================================
-# 2. A database that takes no writes
+# 2. The ERP's sessions: the outbox works whatever they say (migration 0013)
+# ============================================================================
+# This database's default is standard_conforming_strings = off (above), as an
+# old application may set it: every typed insert failed with a syntax error.
+order=$(q "$DB" "SELECT min(order_id) FROM centra.orders")
+id=$(q "$DB" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
+    warehouse_id, qty) VALUES ('P/1', 'V' || chr(92) || '1', 'S', 'W', 3) RETURNING message_id")
+assert_eq 'off|stock:P\/1/V\\1/S/W' "$(q "$DB" "SELECT current_setting('standard_conforming_strings')
+    || '|' || entity_key FROM centra_outbox.messages WHERE id = $id")" \
+    "with standard_conforming_strings off, a stock row enqueues, its key escaped as always"
+id=$(q "$DB" "INSERT INTO centra_outbox.order_status_updates (order_id, status)
+    VALUES ('$order', 'confirmed') RETURNING message_id")
+assert_eq "pending" "$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $id")" \
+    "and an order status row passes the payload checks"
+# session_replication_role = replica skips the enqueue trigger: the row is refused, not kept unsent.
+out=$(psql -X -q -A -t -d "$DB" -c "SET session_replication_role = replica" \
+    -c "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id,
+        qty) VALUES ('P2', 'V2', 'S', 'W', 1)" 2>&1)
+assert_contains "$out" 'violates check constraint "stock_updates_enqueued"' \
+    "under session_replication_role = replica a typed row is refused"
+assert_eq 0 "$(q "$DB" "SELECT count(*) FROM centra_outbox.stock_updates WHERE product_id = 'P2'")" \
+    "and not stored"
+
+# ============================================================================
+# 3. A database that takes no writes
 # ============================================================================
 q postgres "ALTER DATABASE \"$DB\" SET default_transaction_read_only = on" >/dev/null
 cb check
@@ -75,7 +99,7 @@ assert_contains "$ERR" "connect to the primary, not a standby" "with a hint"
 q postgres "ALTER DATABASE \"$DB\" RESET default_transaction_read_only" >/dev/null
 
 # ============================================================================
-# 3. A user without TEMP (REVOKE TEMP ... FROM PUBLIC, a hardening step)
+# 4. A user without TEMP (REVOKE TEMP ... FROM PUBLIC, a hardening step)
 # ============================================================================
 user="cbtest_session_$$"
 q "$DB" "CREATE ROLE $user LOGIN IN ROLE centra_bridge;
