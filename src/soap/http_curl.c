@@ -257,6 +257,11 @@ transfer_error(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
     if (kind == ERR_CENTRA_TLS && strstr(curl_reason(ct, rc), "host name") != NULL)
         err_hint(err, "The certificate is for another host: CENTRA_URL must use a host name the "
                       "certificate names (not an IP address or alias it does not list).");
+    else if (kind == ERR_CENTRA_TLS && (strstr(curl_reason(ct, rc), "expired") != NULL ||
+                                        strstr(curl_reason(ct, rc), "not yet valid") != NULL))
+        err_hint(err, "A certificate of Centra's chain is outside its dates of validity: check "
+                      "this machine's clock (timedatectl); if it is right, the certificate must "
+                      "be renewed on Centra's side.");
     else if (kind == ERR_CENTRA_TLS && ct->opts.ca_file != NULL)
         err_hint(err,
                  "CENTRA_CA_FILE (\"%s\") does not hold the CA that signed Centra's "

@@ -1643,6 +1643,10 @@ xml_error(EvParser *p, Error *err)
     if (!p->seen_events || p->in_fault) {
         err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
         err_detail(err, "%c%s.", toupper((unsigned char)why[0]), why + 1);
+        if (code == XML_ERROR_MISPLACED_XML_PI && p->nhead > 0 && str_is_xml_space(p->head[0]))
+            err_hint(err, "The answer starts with white space before \"<?xml\", which XML "
+                          "does not allow: the server's script writes something before it (in "
+                          "PHP, often a blank line before \"<?php\" in an included file).");
         return ERR_CENTRA_FAULT;
     }
     p->draining = true;

@@ -264,16 +264,17 @@ mkdir -p "$tls"
     cd "$tls" || exit 1
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
         -subj "/CN=centra-bridge test CA" &&
-        for name in good wrong; do
+        for name in good wrong expired; do
             openssl req -newkey rsa:2048 -nodes -keyout "$name.key" -out "$name.csr" \
                 -subj "/CN=$name" &&
-                if [[ $name == good ]]; then
+                if [[ $name != wrong ]]; then
                     echo 'subjectAltName=IP:127.0.0.1'
                 else
                     echo 'subjectAltName=DNS:wrong.example,IP:10.9.9.9'
                 fi >"$name.ext" &&
                 openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-                    -out "$name.pem" -days 2 -extfile "$name.ext" || exit 1
+                    -out "$name.pem" -days "$([[ $name == expired ]] && echo -1 || echo 2)" \
+                    -extfile "$name.ext" || exit 1
         done
 ) >"$cb_tmp/openssl.log" 2>&1
 cb_report $? "openssl makes a throwaway CA and certificates for 127.0.0.1 and another host" \
@@ -344,6 +345,13 @@ assert_contains "$ERR" "hint: The certificate is for another host" \
     "a certificate for another host: the hint is about the host name, not CENTRA_CA_FILE"
 SIM_STATE=$(command curl -sk "$SIM_BASE/_sim/state") # its name does not match: -k for the admin API
 assert_eq 0 "$(state acknowledged_count)" "a certificate for another host: nothing acknowledged"
+stop_sim
+start_tls_sim expired
+cb import --once
+assert_eq 78 "$RC" "an expired certificate: import exits 78 even with the CA"
+assert_contains "$ERR" "certificate has expired" "an expired certificate: the error says so"
+assert_contains "$ERR" "hint: A certificate of Centra's chain is outside its dates of validity: check this machine's clock" \
+    "an expired certificate: the hint is about dates and the clock, not CENTRA_CA_FILE"
 unset CENTRA_CA_FILE
 stop_sim
 

@@ -2025,6 +2025,11 @@ START_TEST(answers_that_are_not_events_get_answers_are_refused)
                  "| detail: At line 1, column 29: mismatched tag: </body> where </br> is "
                  "expected.\n");
     xfree(log);
+    log = run("\n  <?xml version=\"1.0\"?><Envelope/>");
+    LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML | detail: At "
+                 "line 2, column 3: XML or text declaration not at start of entity. | hint: The "
+                 "answer starts with white space before \"<?xml\"");
+    xfree(log);
     log = run("<page><title>502</title></page>");
     LOG_HAS(log, "feed: ok\nfinish: centra_fault: the answer to events_Get has no "
                  "<events> element | hint: Check that CENTRA_URL is Centra's SOAP "
