@@ -32,9 +32,10 @@ static const char sync_help[] =
     "process holds it.\n"
     "\n"
     "The export runs even when the import quarantined events or Centra answered it\n"
-    "with an error; it does not run when the import stopped on bad credentials,\n"
-    "the configuration or the database.  SIGTERM or SIGINT finish the current\n"
-    "batch or request, then exit 0.\n"
+    "with an error, or lacked a privilege of its own (TEMP, say); it does not run\n"
+    "when the import stopped on bad credentials, the configuration or the database\n"
+    "being unreachable.  SIGTERM or SIGINT finish the current batch or request,\n"
+    "then exit 0.\n"
     "\n"
     "Options:\n"
     "      --types LIST     event types to import, comma-separated (default\n"
@@ -99,6 +100,9 @@ export_after(ErrKind rc)
     case ERR_DATA:
     case ERR_TOO_BIG:
     case ERR_IO: /* the answer archive: the outbox does not need it */
+    /* A privilege the import needs may not be one the export needs (TEMP, the staging
+       tables); if it is, the export says so itself. */
+    case ERR_DB_PERMISSION:
         return !sig_stop_requested();
     default:
         return false;

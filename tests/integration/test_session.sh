@@ -54,7 +54,7 @@ assert_eq 0 "$RC" "a statement of 300 ms passes with centra_db_statement_timeout
 CENTRA_DB_STATEMENT_TIMEOUT=100ms cb export --once
 assert_eq 75 "$RC" "and is cancelled after centra_db_statement_timeout=100ms"
 assert_contains "$ERR" "statement timed out after 100ms and was cancelled" "saying which limit"
-q "$DB" "DROP TRIGGER slow ON centra.runs" >/dev/null
+q "$DB" "DROP TRIGGER slow ON centra.runs; DROP TRIGGER probe ON centra.runs" >/dev/null
 
 # The import under the same settings: the same rows as the simulator's orders.
 cb import --once
@@ -110,6 +110,12 @@ assert_eq 78 "$RC" "check as a user without TEMP exits 78"
 assert_contains "$OUT" "FAIL  database        the user may not create temporary tables, which import and load work in" \
     "saying what is missing"
 assert_contains "$OUT" "GRANT TEMP ON DATABASE $DB TO centra_bridge" "and how to grant it"
+m=$(q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload) VALUES
+    ('markets_Update', 'market:T', '{\"id\":\"T\",\"store\":\"1\",\"description\":\"t\"}')
+    RETURNING id")
+DATABASE_URL=$(db_url "$DB" | sed "s|//[^@]*@|//$user@|") cb sync
+assert_eq "78|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
+    "sync as that user: the import fails (78), the export, which needs no TEMP, still runs"
 q "$DB" "GRANT TEMP ON DATABASE \"$DB\" TO centra_bridge" >/dev/null
 DATABASE_URL=$(db_url "$DB" | sed "s|//[^@]*@|//$user@|") cb check
 assert_eq 0 "$RC" "with TEMP granted to centra_bridge, check passes"
