@@ -10,8 +10,10 @@
 --       skips ordinary triggers: a typed row was stored without enqueueing
 --       anything, silently.  Such a row is now refused: every typed row must
 --       have the message its trigger enqueues.  NOT VALID: rows stored before
---       are not checked.  Rows that logical replication applies carry the
---       publisher's message_id, and pass.
+--       are not checked, but a data-only copy of such a row (pg_restore
+--       --data-only, a logical-replication initial copy) is refused.  Rows
+--       that logical replication applies carry the publisher's message_id,
+--       and pass.
 
 ALTER FUNCTION centra_outbox.check_string(json, text) SET standard_conforming_strings = on;
 ALTER FUNCTION centra_outbox.check_payload(text, json) SET standard_conforming_strings = on;

@@ -42,6 +42,8 @@ typedef struct DbOptions {
     int retries;                    /* connection attempts after the first */
     long long retry_delay_ms;       /* first backoff delay; doubles up to 30 s */
     long long cancel_grace_ms;      /* wait for a cancelled statement; 0 = 5 s */
+    bool pooled_transactions;       /* no session settings (migrate: behind a transaction
+                                       pooler they would stay on the server connection) */
 } DbOptions;
 
 /* Fill opts from the configuration.  Strings are borrowed from cfg. */

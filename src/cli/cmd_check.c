@@ -238,7 +238,8 @@ check_access(CheckRun *cr, DbConn *db)
     err_reset(&err);
     if (db_query(db,
                  "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', "
-                 "has_database_privilege(current_database(), 'TEMP'), current_database()",
+                 "has_database_privilege(current_database(), 'TEMP'), "
+                 "quote_ident(current_database())",
                  0, NULL, &res, &err) != ERR_OK) {
         fail(cr, "database", &err);
         return;

@@ -237,7 +237,7 @@ step_sync(Demo *d, Error *err)
 static ErrKind
 step_enqueue(Demo *d, DbConn **db, Error *err)
 {
-    DbOptions opts = {d->db_url, "the demo's cluster", 10000, 60000, 5, 200, 0};
+    DbOptions opts = {d->db_url, "the demo's cluster", 10000, 60000, 5, 200, 0, false};
     double started = demo_now();
     DynBuf report;
     ErrKind rc;

@@ -95,6 +95,7 @@ migrate_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return cli_usage_error(err, "migrate", "unexpected argument \"%s\"", argv[optind]);
 
     db_options_from_config(&opts, ctx->cfg);
+    opts.pooled_transactions = true; /* it sets what it needs per transaction (migrate.c) */
     rc = db_new(&opts, &db, err);
     if (rc != ERR_OK)
         return rc;

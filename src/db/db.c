@@ -104,8 +104,15 @@ db_classify_sqlstate(const char *sqlstate, bool conn_lost)
         return ERR_DB_TIMEOUT;
     if (strncmp(sqlstate, "28", 2) == 0 || strcmp(sqlstate, "3D000") == 0)
         return ERR_DB_AUTH;
-    /* insufficient privilege; a read-only transaction (a standby, default_transaction_read_only) */
-    if (strcmp(sqlstate, "42501") == 0 || strcmp(sqlstate, "25006") == 0)
+    /*
+     * A read-only transaction: a standby (after a failover the address may
+     * reach the new primary again) or default_transaction_read_only (read at
+     * the start of a session): like a lost connection, connect again, with
+     * backoff; persistent, it ends in 69 like an unreachable database.
+     */
+    if (strcmp(sqlstate, "25006") == 0)
+        return ERR_DB_CONNECTION;
+    if (strcmp(sqlstate, "42501") == 0)
         return ERR_DB_PERMISSION;
     /* undefined table, schema, function, column: the schema is not (fully) migrated */
     if (strcmp(sqlstate, "42P01") == 0 || strcmp(sqlstate, "3F000") == 0 ||
@@ -407,51 +414,44 @@ describe_conn(DbConn *db)
  * ------------------------------------------------------------------------- */
 
 /*
- * Asked for on every connection, after the user's own options (DATABASE_URL's
- * options, or PGOPTIONS), so these win: what the program's SQL assumes,
- * whatever the database or the role set.  Standard string literals; each
+ * Set on every connection (but migrate's, which sets what it needs per
+ * transaction): what the program's SQL assumes, whatever the database, the
+ * role, PGOPTIONS or a service file set.  Standard string literals; each
  * statement its own snapshot (the claims use SKIP LOCKED, and under
  * SERIALIZABLE concurrent exporters fail with 40001); no server-side
  * statement_timeout, since centra_db_statement_timeout is enforced here (0:
  * no limit) with a message that names it; times shown in UTC (the importer
- * sets CENTRA_TIMEZONE for itself).  client_encoding is set to UTF8 apart:
- * ids, names, payloads and CSV are UTF-8 whatever PGCLIENTENCODING says.
+ * sets CENTRA_TIMEZONE for itself).  Sent as SET after connecting, not as
+ * startup options, which a pooler such as PgBouncer may refuse.
+ * client_encoding goes with the connection: UTF-8 whatever PGCLIENTENCODING
+ * says (ids, names, payloads and CSV are UTF-8).
  */
-#define SESSION_OPTIONS                                                                            \
-    "-c standard_conforming_strings=on -c default_transaction_isolation=read\\ committed "         \
-    "-c statement_timeout=0 -c TimeZone=UTC"
+static const char session_settings_sql[] =
+    "SET standard_conforming_strings = on; SET default_transaction_isolation = 'read committed'; "
+    "SET statement_timeout = 0; SET TIME ZONE 'UTC'";
 
-/* The options keyword of a connection: the user's own options, then SESSION_OPTIONS (owned). */
-static char *
-session_options(const char *conninfo)
+/* Apply session_settings_sql to a new connection; on failure fills msg and returns the kind. */
+static ErrKind
+apply_session_settings(DbConn *db, char *msg, size_t msgsize)
 {
-    const char *user = getenv("PGOPTIONS"); /* libpq's, unless the conninfo has options */
-    PQconninfoOption *parsed = NULL;
-    char *errmsg = NULL;
-    DynBuf b;
+    PGresult *res = PQexec(db->conn, session_settings_sql);
+    ErrKind kind = ERR_OK;
 
-    if (conninfo != NULL && conninfo[0] != '\0')
-        parsed = PQconninfoParse(conninfo, &errmsg);
-    PQfreemem(errmsg);
-    for (PQconninfoOption *o = parsed; o != NULL && o->keyword != NULL; o++)
-        if (strcmp(o->keyword, "options") == 0 && o->val != NULL)
-            user = o->val;
-    dynbuf_init(&b, SIZE_MAX / 2);
-    if (user != NULL && user[0] != '\0')
-        (void)dynbuf_addf(&b, "%s ", user);
-    (void)dynbuf_addstr(&b, SESSION_OPTIONS);
-    if (parsed != NULL)
-        PQconninfoFree(parsed);
-    return dynbuf_take(&b);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        chomp_copy(msg, msgsize, PQerrorMessage(db->conn));
+        kind = db_classify_sqlstate(res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL,
+                                    PQstatus(db->conn) == CONNECTION_BAD);
+    }
+    PQclear(res);
+    return kind;
 }
 
 /* One attempt.  On failure fills msg and returns the kind. */
 static ErrKind
 connect_once(DbConn *db, char *msg, size_t msgsize)
 {
-    const char *keys[12];
-    const char *vals[12];
-    char *options = session_options(db->opts.conninfo);
+    const char *keys[10];
+    const char *vals[10];
     char timeout[32];
     int n = 0;
     ErrKind kind;
@@ -471,20 +471,23 @@ connect_once(DbConn *db, char *msg, size_t msgsize)
     keys[n] = "keepalives_count";
     vals[n++] = "3";
     if (db->opts.conninfo != NULL && db->opts.conninfo[0] != '\0') {
-        /* After those, so the user's own settings override them; before the session's. */
+        /* After those, so the user's own settings override them; before the encoding. */
         keys[n] = "dbname";
         vals[n++] = db->opts.conninfo;
     }
 
     keys[n] = "client_encoding";
     vals[n++] = "UTF8";
-    keys[n] = "options";
-    vals[n++] = options;
     keys[n] = NULL;
     vals[n] = NULL;
 
     db->conn = PQconnectdbParams(keys, vals, 1);
-    xfree(options);
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK && !db->opts.pooled_transactions &&
+        (kind = apply_session_settings(db, msg, msgsize)) != ERR_OK) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+        return kind;
+    }
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
         PQsetNoticeReceiver(db->conn, notice_receiver, db);
         db->epoch++;
@@ -622,6 +625,7 @@ connect_with_retries(DbConn *db, Error *err)
 void
 db_options_from_config(DbOptions *opts, const Config *cfg)
 {
+    memset(opts, 0, sizeof(*opts)); /* what the configuration does not set: the defaults */
     opts->conninfo = config_get_str(cfg, CONFIG_DATABASE_URL);
     opts->conninfo_origin = config_get_origin(cfg, CONFIG_DATABASE_URL);
     opts->connect_timeout_ms = config_get_int(cfg, CONFIG_DB_CONNECT_TIMEOUT);
@@ -955,7 +959,7 @@ result_error(DbConn *db, const PGresult *res, const Query *q, int done, bool can
         err_hint(err, "%s", hint);
     else if (q->where != NULL)
         return kind; /* the caller knows what to advise */
-    else if (kind == ERR_DB_PERMISSION && strcmp(sqlstate, "25006") == 0)
+    else if (sqlstate != NULL && strcmp(sqlstate, "25006") == 0)
         err_hint(err, "The database takes no writes here: connect to the primary, not a standby "
                       "(SELECT pg_is_in_recovery()), and check default_transaction_read_only of "
                       "the database and the role (ALTER ... RESET default_transaction_read_only).");
@@ -1024,7 +1028,8 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
     bool cancelled = false;
     PGresult *keep = NULL;
     ErrKind rc = ERR_OK;
-    int done = 0; /* statements that returned a result before the first error */
+    int done = 0;           /* statements that returned a result before the first error */
+    bool read_only = false; /* the server refused a write (25006) */
     Error later;
 
     if (out != NULL)
@@ -1062,6 +1067,9 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
         st = PQresultStatus(res);
         if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
             ErrKind k = result_error(db, res, q, done, cancelled, e);
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+            read_only = read_only || (state != NULL && strcmp(state, "25006") == 0);
 
             if (rc == ERR_OK)
                 rc = k;
@@ -1090,6 +1098,11 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
     }
     if (rc == ERR_OK && conn_lost(db))
         rc = lost_error(db, "while reading results", q, err);
+    if (read_only && db->conn != NULL) {
+        /* A new session, maybe elsewhere, and with the database's settings of now. */
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
     if (rc != ERR_OK) {
         PQclear(keep);
         return rc;

@@ -361,7 +361,13 @@ lock_step(DbConn *db, MigrateOutcome *out, Error *err)
     return db_exec_timeout(db, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, err);
 }
 
-/* BEGIN, take the lock, and lift a statement_timeout set for the role or database. */
+/*
+ * BEGIN, take the lock, lift a statement_timeout set for the role or
+ * database, and read string literals as standard ones (a database with
+ * standard_conforming_strings = off failed at migration 0003).  SET LOCAL,
+ * not the session settings of db.c: behind a transaction pooler those would
+ * stay on the server connection for its next clients.
+ */
 static ErrKind
 begin_step(DbConn *db, MigrateOutcome *out, Error *err)
 {
@@ -370,7 +376,8 @@ begin_step(DbConn *db, MigrateOutcome *out, Error *err)
     if (rc == ERR_OK)
         rc = lock_step(db, out, err);
     if (rc == ERR_OK)
-        rc = db_exec(db, "SET LOCAL statement_timeout = 0", err);
+        rc = db_exec(
+            db, "SET LOCAL statement_timeout = 0; SET LOCAL standard_conforming_strings = on", err);
     return rc;
 }
 

@@ -55,6 +55,8 @@ static const char *last_params[16];
 static char connect_keywords[16][64];
 static char connect_values[16][512];
 static int connect_nparams;
+static char exec_sql[1024]; /* the last PQexec */
+static int exec_calls;      /* PQexec calls since the script started */
 
 void
 fake_pq_script(const FakeStep *steps, size_t n)
@@ -67,6 +69,8 @@ fake_pq_script(const FakeStep *steps, size_t n)
     cancels = 0;
     memset(last_params, 0, sizeof(last_params));
     connect_nparams = 0;
+    exec_sql[0] = '\0';
+    exec_calls = 0;
 }
 
 void
@@ -256,19 +260,12 @@ PQconninfoParse(const char *conninfo, char **errmsg)
             *errmsg = strdup("invalid connection option \"sslmode\" near \"BADKEY\"\n");
         return NULL;
     }
-    opts = calloc(3, sizeof(PQconninfoOption));
+    opts = calloc(2, sizeof(PQconninfoOption));
     ck_assert_ptr_nonnull(opts);
     opts[0].keyword = (char *)(uintptr_t) "password";
     pw = strstr(conninfo, "password=");
     if (pw != NULL)
         opts[0].val = strndup(pw + 9, strcspn(pw + 9, " "));
-    /* options='...' (quoted) or options=... up to a space or '&' */
-    opts[1].keyword = (char *)(uintptr_t) "options";
-    pw = strstr(conninfo, "options=");
-    if (pw != NULL && pw[8] == '\'')
-        opts[1].val = strndup(pw + 9, strcspn(pw + 9, "'"));
-    else if (pw != NULL)
-        opts[1].val = strndup(pw + 8, strcspn(pw + 8, " &"));
     return opts;
 }
 
@@ -471,6 +468,30 @@ new_result(PGconn *conn, const FakeResult *spec)
     res->sql = conn->step != NULL ? conn->step->sql : NULL;
     live_results++;
     return res;
+}
+
+/*
+ * Only the session settings right after connecting use PQexec: accepted,
+ * outside the script, the SQL kept for fake_pq_session_sql.
+ */
+
+PGresult *
+PQexec(PGconn *conn, const char *query)
+{
+    PGresult *res = new_result(conn, NULL);
+
+    snprintf(exec_sql, sizeof(exec_sql), "%s", query);
+    exec_calls++;
+    res->own_spec.status = PGRES_COMMAND_OK;
+    return res;
+}
+
+const char *
+fake_pq_session_sql(int *calls)
+{
+    if (calls != NULL)
+        *calls = exec_calls;
+    return exec_sql;
 }
 
 static void

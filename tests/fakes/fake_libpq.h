@@ -74,4 +74,8 @@ const char *fake_pq_last_param(int i);
 const char *fake_pq_connect_keyword(int i);
 const char *fake_pq_connect_value(const char *keyword);
 
+/* The SQL of the last PQexec (the session settings after connecting); *calls (may be NULL)
+   gets how many there were since the script started. */
+const char *fake_pq_session_sql(int *calls);
+
 #endif /* TESTS_FAKES_FAKE_LIBPQ_H */

@@ -93,10 +93,34 @@ cb check
 assert_eq 78 "$RC" "check on a read-only database exits 78"
 assert_contains "$OUT" "FAIL  database        transactions are read-only by default (default_transaction_read_only)" \
     "naming the setting"
-cb export --once
-assert_eq 78 "$RC" "export --once exits 78 (configuration), not 70"
+CENTRA_DB_RETRIES=1 CENTRA_DB_RETRY_DELAY=10ms cb export --once
+assert_eq 69 "$RC" "export --once exits 69 (the database unusable after retries), not 70"
+assert_contains "$ERR" "cannot execute INSERT in a read-only transaction" "saying what failed"
 assert_contains "$ERR" "connect to the primary, not a standby" "with a hint"
 q postgres "ALTER DATABASE \"$DB\" RESET default_transaction_read_only" >/dev/null
+# A running exporter waits a read-only period out (a switchover, maintenance), on a new
+# session each time (the setting is read when one starts), and sends once it is over.
+"$CB_BIN" -q export --follow >"$cb_tmp/follow.out" 2>"$cb_tmp/follow.err" &
+follow=$!
+bg_pids+=("$follow")
+sleep 1
+q postgres "ALTER DATABASE \"$DB\" SET default_transaction_read_only = on;
+    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    WHERE datname = '$DB' AND application_name = 'centra-bridge'" >/dev/null
+sleep 2
+q postgres "ALTER DATABASE \"$DB\" RESET default_transaction_read_only" >/dev/null
+m=$(q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload) VALUES
+    ('markets_Update', 'market:R', '{\"id\":\"R\",\"store\":\"1\",\"description\":\"r\"}')
+    RETURNING id")
+for _ in $(seq 1 150); do
+    [[ $(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m") == sent ]] && break
+    sleep 0.1
+done
+kill -TERM "$follow"
+wait "$follow"
+assert_eq "0|sent" "$?|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $m")" \
+    "export --follow waits a read-only period out, sends once it is over, and stops on SIGTERM with 0"
+assert_contains "$(cat "$cb_tmp/follow.err")" "cannot execute" "having logged what it waited for"
 
 # ============================================================================
 # 4. A user without TEMP (REVOKE TEMP ... FROM PUBLIC, a hardening step)

@@ -97,7 +97,7 @@ static const StateCase state_cases[] = {
     {"53300", false, ERR_DB_CONNECTION}, {"57014", false, ERR_DB_TIMEOUT},
     {"28P01", false, ERR_DB_AUTH},       {"28000", false, ERR_DB_AUTH},
     {"3D000", false, ERR_DB_AUTH},       {"42501", false, ERR_DB_PERMISSION},
-    {"25006", false, ERR_DB_PERMISSION}, {"23505", false, ERR_DB_QUERY},
+    {"25006", false, ERR_DB_CONNECTION}, {"23505", false, ERR_DB_QUERY},
     {"42P01", false, ERR_DB_SCHEMA},     {"3F000", false, ERR_DB_SCHEMA},
     {"42883", false, ERR_DB_SCHEMA},     {"42703", false, ERR_DB_SCHEMA},
     {"53100", false, ERR_DB_QUERY},      {"XX000", false, ERR_DB_QUERY},
@@ -471,17 +471,27 @@ START_TEST(a_missing_privilege_gets_a_hint)
 END_TEST
 
 /* A standby, or default_transaction_read_only: a configuration error (78) that says so. */
-START_TEST(a_read_only_database_gets_a_hint)
+/*
+ * A standby, or default_transaction_read_only: like a lost connection (after
+ * a failover the address may reach the new primary; the setting is read when
+ * a session starts), so the session is dropped and the next statement
+ * connects again; said clearly (found in review: exit 70, or 78 stopping the
+ * daemon for good).
+ */
+START_TEST(a_read_only_database_gets_a_hint_and_a_new_session)
 {
     static const FakeStep script[] = {
-        CONNECT_OK, SEND_ERROR("INSERT INTO t VALUES (1)", "25006",
-                               "cannot execute INSERT in a read-only transaction")};
+        CONNECT_OK,
+        SEND_ERROR("INSERT INTO t VALUES (1)", "25006",
+                   "cannot execute INSERT in a read-only transaction"),
+        CONNECT_OK, SEND_OK("INSERT INTO t VALUES (1)")};
     DbConn *db = connected(script, CB_LENGTH(script));
 
-    ck_assert_int_eq(db_exec(db, "INSERT INTO t VALUES (1)", &err), ERR_DB_PERMISSION);
-    ck_assert_int_eq(err_exit_code(err.kind), 78);
+    ck_assert_int_eq(db_exec(db, "INSERT INTO t VALUES (1)", &err), ERR_DB_CONNECTION);
+    ck_assert_str_eq(err.message, "cannot execute INSERT in a read-only transaction");
     ck_assert_contains(err.hint, "connect to the primary, not a standby");
     ck_assert_contains(err.hint, "default_transaction_read_only");
+    ck_assert_int_eq(db_exec(db, "INSERT INTO t VALUES (1)", &err), ERR_OK);
     db_free(db);
     fake_pq_verify();
 }
@@ -638,12 +648,10 @@ START_TEST(the_database_url_overrides_the_built_in_connection_settings)
         last++;
     /*
      * libpq lets later keywords win: DATABASE_URL (expanded from dbname)
-     * comes after the built-in defaults, and only the session's own
-     * settings after it.
+     * comes after the built-in defaults, and only the encoding after it.
      */
     ck_assert_str_eq(fake_pq_connect_keyword(last + 2), "client_encoding");
-    ck_assert_str_eq(fake_pq_connect_keyword(last + 3), "options");
-    ck_assert_ptr_null(fake_pq_connect_keyword(last + 4));
+    ck_assert_ptr_null(fake_pq_connect_keyword(last + 3));
     ck_assert_str_eq(fake_pq_connect_value("dbname"), "postgresql://bob@db/erp?connect_timeout=3");
     ck_assert_str_eq(fake_pq_connect_value("fallback_application_name"), "centra-bridge");
     ck_assert_str_eq(fake_pq_connect_value("connect_timeout"), "3"); /* 2.5 s, rounded up */
@@ -654,42 +662,38 @@ START_TEST(the_database_url_overrides_the_built_in_connection_settings)
 END_TEST
 
 /*
- * What the SQL assumes is asked for on every connection, whatever the
- * database, the role or the environment set (found in review: LATIN1 from
+ * What the SQL assumes is set on every connection, whatever the database,
+ * the role or the environment set (found in review: LATIN1 from
  * PGCLIENTENCODING stored mojibake in id_map; SERIALIZABLE failed
  * concurrent exporters; a role's statement_timeout overrode
- * centra_db_statement_timeout); the user's own options are kept, first.
+ * centra_db_statement_timeout): the encoding as a connection keyword, the
+ * rest with SET once connected (a pooler may refuse startup options), but
+ * not for migrate, which may run behind a transaction pooler.
  */
-START_TEST(every_connection_asks_for_the_settings_the_sql_assumes)
+START_TEST(every_connection_sets_what_the_sql_assumes)
 {
-    static const FakeStep script[] = {CONNECT_OK, CONNECT_OK, CONNECT_OK};
-    static const char session[] = "-c standard_conforming_strings=on "
-                                  "-c default_transaction_isolation=read\\ committed "
-                                  "-c statement_timeout=0 -c TimeZone=UTC";
-    char want[512];
+    static const FakeStep script[] = {CONNECT_OK, CONNECT_OK};
+    int calls;
     DbConn *db;
 
     fake_pq_script(script, CB_LENGTH(script));
-    unsetenv("PGOPTIONS");
     opts.conninfo = "host=db dbname=erp";
     ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
     ck_assert_str_eq(fake_pq_connect_value("client_encoding"), "UTF8");
-    ck_assert_str_eq(fake_pq_connect_value("options"), session);
+    ck_assert_ptr_null(fake_pq_connect_value("options")); /* the user's, if any, left alone */
+    ck_assert_str_eq(fake_pq_session_sql(&calls),
+                     "SET standard_conforming_strings = on; SET default_transaction_isolation = "
+                     "'read committed'; SET statement_timeout = 0; SET TIME ZONE 'UTC'");
+    ck_assert_int_eq(calls, 1);
     db_free(db);
 
-    setenv("PGOPTIONS", "-c search_path=erp", 1);
+    opts.pooled_transactions = true;
     ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
-    snprintf(want, sizeof(want), "-c search_path=erp %s", session);
-    ck_assert_str_eq(fake_pq_connect_value("options"), want);
+    ck_assert_str_eq(fake_pq_connect_value("client_encoding"), "UTF8");
+    (void)fake_pq_session_sql(&calls);
+    ck_assert_int_eq(calls, 1); /* none for this connection */
     db_free(db);
-
-    /* DATABASE_URL's options replace PGOPTIONS, as in libpq. */
-    opts.conninfo = "host=db options='-c work_mem=64MB'";
-    ck_assert_int_eq(db_new(&opts, &db, &err), ERR_OK);
-    snprintf(want, sizeof(want), "-c work_mem=64MB %s", session);
-    ck_assert_str_eq(fake_pq_connect_value("options"), want);
-    db_free(db);
-    unsetenv("PGOPTIONS");
+    opts.pooled_transactions = false;
     fake_pq_verify();
 }
 END_TEST
@@ -1068,13 +1072,13 @@ db_suite(void)
     tcase_add_test(connect, the_database_password_is_registered_for_redaction);
     tcase_add_test(connect, a_worker_is_failing_exactly_while_its_last_error_is_its_newest_news);
     tcase_add_test(connect, the_database_url_overrides_the_built_in_connection_settings);
-    tcase_add_test(connect, every_connection_asks_for_the_settings_the_sql_assumes);
+    tcase_add_test(connect, every_connection_sets_what_the_sql_assumes);
     tcase_add_test(connect, without_a_database_url_libpq_variables_apply);
     tcase_add_test(stmt, rows_and_nulls_are_returned);
     tcase_add_test(stmt, affected_rows_are_reported);
     tcase_add_test(stmt, statement_errors_carry_detail_hint_and_query);
     tcase_add_test(stmt, a_missing_privilege_gets_a_hint);
-    tcase_add_test(stmt, a_read_only_database_gets_a_hint);
+    tcase_add_test(stmt, a_read_only_database_gets_a_hint_and_a_new_session);
     tcase_add_test(stmt, errors_in_long_scripts_point_at_the_line);
     tcase_add_test(stmt, a_script_error_names_the_line_of_the_failing_statement_not_the_text);
     tcase_add_test(stmt, the_first_error_of_a_script_wins);
