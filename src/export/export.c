@@ -695,10 +695,6 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *c
     return rc;
 }
 
-/*
- * A transient failure outlasted the request's retries: m[0..n) wait with
- * backoff, or fail once they have had max_attempts sends.
- */
 /* why on one line, its detail after the message, for last_error (redacted, owned). */
 static char *
 error_line(const Error *why)
@@ -719,6 +715,10 @@ error_line(const Error *why)
     return red;
 }
 
+/*
+ * A transient failure outlasted the request's retries: m[0..n) wait with
+ * backoff, or fail once they have had max_attempts sends.
+ */
 static ErrKind
 record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
 {
@@ -1187,8 +1187,15 @@ export_run(const Config *cfg, const ExportOptions *o, Error *err)
             if (rc == ERR_OK)
                 rc = idle_wait(&ex, err);
         }
-        if (o->follow)
+        if (o->follow) {
             rc = follow_recover(&ex, rc, err);
+        } else if (rc != ERR_OK && err_is_retryable(rc) && sig_stop_requested()) {
+            /* The stop ended the retries: the messages wait for the next run, recorded. */
+            log_info("stopped by signal %d; the last attempt had failed: %s", sig_stop_signal(),
+                     err->message);
+            err_reset(err);
+            rc = ERR_OK;
+        }
     }
     /* --follow: failures were logged as they came; a stop is not one (exit 0). */
     if (rc == ERR_OK && ex.t.messages_failed > 0 && !o->follow) {

@@ -717,8 +717,13 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
         rc = round_once(&im, &got_any, err);
         if (rc == ERR_OK && o->follow)
             rc = run_update(&im, false, ERR_OK, NULL, err); /* moves last_ok_at on */
-        if (rc != ERR_OK && o->follow && follow_survives(rc) && sig_stop_requested()) {
-            err_reset(err); /* stopping anyway: what failed is tried by the next run */
+        if (rc != ERR_OK && (o->follow ? follow_survives(rc) : err_is_retryable(rc)) &&
+            sig_stop_requested()) {
+            /* Stopping anyway (the stop also ended the retries): what failed is tried by the
+               next run, and nothing of it was acknowledged. */
+            log_info("stopped by signal %d; the last attempt had failed: %s", sig_stop_signal(),
+                     err->message);
+            err_reset(err);
             rc = ERR_OK;
             break;
         }

@@ -87,6 +87,30 @@ assert_eq "pending|$before" "$(q "$DB" "SELECT status FROM centra_outbox.message
     "the export was not attempted"
 assert_contains "$ERR" "the export was skipped" "the log says why"
 assert_not_contains "$OUT$ERR" "wrong-pass-77" "the password is not shown"
+
+# SIGTERM during a long Retry-After: the wait and the retries end, exit 0 (found in review:
+# the next attempt went out at once, then another wait, then 69 and a failed run).
+fresh_db
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=http_429&count=100&retry_after=60&op=events_Get" >/dev/null
+t0=$(date +%s%N)
+"$CB_BIN" import --once >"$cb_tmp/stop.out" 2>"$cb_tmp/stop.err" &
+stopping=$!
+sleep 1
+kill -TERM "$stopping"
+wait "$stopping"
+stop_rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "0|0|success" "$stop_rc|$(q "$DB" "SELECT count(*) FROM centra.events")|$(q "$DB" "SELECT outcome
+    FROM centra.runs WHERE command = 'import'")" \
+    "SIGTERM during a Retry-After wait: import --once exits 0, nothing stored, the run not failed"
+[[ $ms -lt 20000 ]]
+cb_report $? "at once, not after the 60 s wait ($ms ms)"
+assert_eq 1 "$(curl -s "$SIM_BASE/_sim/faults" | grep -o '"fired":[0-9]*' | cut -d: -f2)" \
+    "and Centra was not asked again after the stop"
+assert_contains "$(cat "$cb_tmp/stop.err")" "stopped by signal 15; the last attempt had failed" \
+    "the log says so"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 stop_sim
 
 # Centra unreachable: 69.  Configuration: 78.  Usage: 64.
