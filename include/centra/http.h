@@ -47,8 +47,8 @@ typedef struct HttpResponse {
     char request_id[HTTP_ID_MAX];     /* X-Centra-Request-ID, "" when absent */
     char correlation_id[HTTP_ID_MAX]; /* X-Correlation-ID, "" when absent */
     long long retry_after_ms;         /* Retry-After (seconds or HTTP date), -1 when absent */
-    char content_type[HTTP_ID_MAX];   /* Content-Type, "" when absent */
-    char location[HTTP_LOCATION_MAX]; /* Location (of a redirect), "" when absent */
+    char location[HTTP_LOCATION_MAX]; /* where a redirect points, absolute, without a user or
+                                         password; "" when none */
     long long body_bytes;             /* body bytes received */
     long long elapsed_ms;             /* time the request took */
     bool uploaded;                    /* the whole request body reached the connection */

@@ -125,7 +125,6 @@ headers_reset(HttpResponse *resp)
     resp->request_id[0] = '\0';
     resp->correlation_id[0] = '\0';
     resp->retry_after_ms = -1;
-    resp->content_type[0] = '\0';
     resp->location[0] = '\0';
 }
 
@@ -143,10 +142,6 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
         copy_header_value(v, vlen, ct->resp->request_id, sizeof(ct->resp->request_id));
     } else if ((v = header_match(data, len, "X-Correlation-ID", &vlen)) != NULL) {
         copy_header_value(v, vlen, ct->resp->correlation_id, sizeof(ct->resp->correlation_id));
-    } else if ((v = header_match(data, len, "Content-Type", &vlen)) != NULL) {
-        copy_header_value(v, vlen, ct->resp->content_type, sizeof(ct->resp->content_type));
-    } else if ((v = header_match(data, len, "Location", &vlen)) != NULL) {
-        copy_header_value(v, vlen, ct->resp->location, sizeof(ct->resp->location));
     } else if ((v = header_match(data, len, "Retry-After", &vlen)) != NULL) {
         char text[HEADER_LINE_MAX];
 
@@ -333,14 +328,39 @@ log_request(const CurlTransport *ct, const HttpRequest *req, ErrKind kind)
                   ct->err != NULL ? ct->err->message : "");
 }
 
+/*
+ * Where a redirect points (libcurl resolves a relative Location), into out
+ * without the user or password a URL may carry ("https://u:p@host/x" gives
+ * "https://host/x"): it goes into messages.
+ */
+static void
+copy_redirect(const char *url, char *out, size_t size)
+{
+    const char *scheme = strstr(url, "://");
+    const char *host = scheme != NULL ? scheme + 3 : url;
+    size_t hostlen = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hostlen);
+    char joined[HTTP_LOCATION_MAX];
+
+    if (at != NULL)
+        snprintf(joined, sizeof(joined), "%.*s%s", (int)(host - url), url, at + 1);
+    else
+        snprintf(joined, sizeof(joined), "%s", url);
+    copy_header_value(joined, strlen(joined), out, size);
+}
+
 /* What a finished perform means for the caller. */
 static ErrKind
 perform_result(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
 {
     long status = 0;
+    char *where = NULL;
 
     if (curl_easy_getinfo(ct->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status != 0)
         ct->resp->status = status;
+    if (status >= 300 && status <= 399 &&
+        curl_easy_getinfo(ct->curl, CURLINFO_REDIRECT_URL, &where) == CURLE_OK && where != NULL)
+        copy_redirect(where, ct->resp->location, sizeof(ct->resp->location));
     if (curl_easy_getinfo(ct->curl, CURLINFO_NUM_CONNECTS, &ct->new_conns) != CURLE_OK)
         ct->new_conns = 0;
     ct->connections += ct->new_conns;

@@ -429,17 +429,22 @@ says_any(const char *code, const char *text, const char *const *words, size_t n)
 static bool
 is_login_fault(const char *code, const char *text)
 {
-    static const char *const words[] = {"login",      "password",  "authenticat",
-                                        "credential", "unauthori", "access denied"};
+    static const char *const words[] = {"login", "password", "authenticat", "credential",
+                                        "unauthori"};
 
     return says_any(code, text, words, CB_LENGTH(words));
 }
 
-/* A fault that says it will pass ("Authentication service temporarily unavailable"). */
+/*
+ * A fault that says the service, not the login, failed ("Authentication
+ * service temporarily unavailable, try again later").  Narrow on purpose:
+ * "Login failed, please try again" or "account temporarily locked" are
+ * refused logins, and retrying them could prolong a lockout.
+ */
 static bool
 says_transient(const char *code, const char *text)
 {
-    static const char *const words[] = {"temporar", "unavailable", "try again", "retry"};
+    static const char *const words[] = {"unavailable", "try again later"};
 
     return says_any(code, text, words, CB_LENGTH(words));
 }

@@ -1086,12 +1086,13 @@ static ErrKind
 html_error(EvParser *p, Error *err)
 {
     char quoted[HEAD_MAX + 8];
+    size_t bom = p->nhead >= 3 && memcmp(p->head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 
     err_set(err, ERR_CENTRA_UNAVAILABLE, "the answer to %s is an HTML page, not SOAP", p->source);
     err_detail(err,
                "A maintenance page, or a proxy or load balancer answering in Centra's place, "
                "would look like this. The answer began: \"%s\".",
-               str_sanitize(p->head, p->nhead, 100, quoted, sizeof(quoted)));
+               str_sanitize(p->head + bom, p->nhead - bom, 100, quoted, sizeof(quoted)));
     err_hint(err, "If it lasts, check CENTRA_URL: it must be Centra's SOAP endpoint, such as "
                   "https://example.centra.com/ams/system/service/module/soap/api.");
     return ERR_CENTRA_UNAVAILABLE;

@@ -486,7 +486,7 @@ START_TEST(an_update_is_retried_through_a_server_fault)
 }
 END_TEST
 
-/* A maintenance page with HTTP 200 in place of Centra's answer: transient, and its type kept. */
+/* A maintenance page with HTTP 200 in place of Centra's answer: transient, quoted. */
 START_TEST(an_update_answered_by_an_html_page_is_retried)
 {
     SoapClient *c = client();
@@ -499,7 +499,6 @@ START_TEST(an_update_answered_by_an_html_page_is_retried)
     ck_assert_int_eq(soap_update(c, "products_Update", &b, &res, &resp, &err),
                      ERR_CENTRA_UNAVAILABLE);
     ck_assert_int_eq(resp.status, 200);
-    ck_assert_str_eq(resp.content_type, "text/html; charset=utf-8");
     ck_assert_str_eq(err.message, "unexpected answer to products_Update");
     ck_assert_contains(err.detail, "The answer began: \"<!DOCTYPE html>");
     ck_assert_contains(err.detail, "Gave up after 4 attempts.");

@@ -1998,6 +1998,7 @@ START_TEST(answers_that_are_not_events_get_answers_are_refused)
          "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"},
         {"\n  <HTML><body>Bad<br>Gateway</body></HTML>",
          "<HTML><body>Bad<br>Gateway</body></HTML>"},
+        {"\xEF\xBB\xBF<!doctype html><p>Down", "<!doctype html><p>Down"},
         {"<!doctype HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">\n<html><body>Down for maintenance, "
          "back at six. We apologise for the inconvenience and thank you for your patience while "
          "we work on it.</body></html>",
