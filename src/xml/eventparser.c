@@ -1064,6 +1064,13 @@ html_seen(EvParser *p)
     fail(p, ERR_CENTRA_UNAVAILABLE);
 }
 
+/* Bytes of a UTF-8 byte order mark at the start of head: 3 or 0. */
+static size_t
+head_bom(const EvParser *p)
+{
+    return p->nhead >= 3 && memcmp(p->head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 /*
  * Whether the answer begins (after white space or a byte order mark) with
  * "<!d": HTML's lower-case "<!doctype", where XML knows only "<!DOCTYPE".
@@ -1072,10 +1079,8 @@ html_seen(EvParser *p)
 static bool
 begins_html_doctype(const EvParser *p)
 {
-    size_t i = 0;
+    size_t i = head_bom(p);
 
-    if (p->nhead >= 3 && memcmp(p->head, "\xEF\xBB\xBF", 3) == 0)
-        i = 3;
     while (i < p->nhead && str_is_xml_space(p->head[i]))
         i++;
     return p->nhead - i >= 3 && memcmp(p->head + i, "<!d", 3) == 0;
@@ -1086,7 +1091,7 @@ static ErrKind
 html_error(EvParser *p, Error *err)
 {
     char quoted[HEAD_MAX + 8];
-    size_t bom = p->nhead >= 3 && memcmp(p->head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    size_t bom = head_bom(p);
 
     err_set(err, ERR_CENTRA_UNAVAILABLE, "the answer to %s is an HTML page, not SOAP", p->source);
     err_detail(err,
