@@ -86,6 +86,13 @@ typedef struct Query {
  * Classification
  * ------------------------------------------------------------------------- */
 
+/* Whether sqlstate is 25006: a write refused, the transaction being read-only. */
+static bool
+is_read_only_state(const char *sqlstate)
+{
+    return sqlstate != NULL && strcmp(sqlstate, "25006") == 0;
+}
+
 ErrKind
 db_classify_sqlstate(const char *sqlstate, bool conn_lost)
 {
@@ -110,7 +117,7 @@ db_classify_sqlstate(const char *sqlstate, bool conn_lost)
      * the start of a session): like a lost connection, connect again, with
      * backoff; persistent, it ends in 69 like an unreachable database.
      */
-    if (strcmp(sqlstate, "25006") == 0)
+    if (is_read_only_state(sqlstate))
         return ERR_DB_CONNECTION;
     if (strcmp(sqlstate, "42501") == 0)
         return ERR_DB_PERMISSION;
@@ -959,7 +966,7 @@ result_error(DbConn *db, const PGresult *res, const Query *q, int done, bool can
         err_hint(err, "%s", hint);
     else if (q->where != NULL)
         return kind; /* the caller knows what to advise */
-    else if (sqlstate != NULL && strcmp(sqlstate, "25006") == 0)
+    else if (is_read_only_state(sqlstate))
         err_hint(err, "The database takes no writes here: connect to the primary, not a standby "
                       "(SELECT pg_is_in_recovery()), and check default_transaction_read_only of "
                       "the database and the role (ALTER ... RESET default_transaction_read_only).");
@@ -1067,9 +1074,7 @@ run_query(DbConn *db, const Query *q, PGresult **out, Error *err)
         st = PQresultStatus(res);
         if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
             ErrKind k = result_error(db, res, q, done, cancelled, e);
-            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-            read_only = read_only || (state != NULL && strcmp(state, "25006") == 0);
+            read_only = read_only || is_read_only_state(PQresultErrorField(res, PG_DIAG_SQLSTATE));
 
             if (rc == ERR_OK)
                 rc = k;
