@@ -203,6 +203,7 @@ replay_record(SimServer *srv, char tag, const char *args, char *payload, size_t 
         e = sim_store_find(s, b);
         if (e != NULL && !e->done)
             e->poison = (uint8_t)a;
+        s->spoiled++; /* counted when it happened, whatever became of the event since */
         return ERR_OK;
     }
     case 'R':

@@ -424,9 +424,10 @@ admin_state(SimServer *srv, struct MHD_Connection *conn)
     hashmap_each(s->op_counts, count_op, &b);
     dynbuf_addf(&b,
                 "},\"generated_orders\":%u,\"seed\":%llu,\"orders_stored\":%zu,"
-                "\"objects\":%zu,\"logged_requests\":%zu,\"discarded_items\":%zu,\"faults\":",
+                "\"objects\":%zu,\"logged_requests\":%zu,\"discarded_items\":%zu,"
+                "\"spoiled_events\":%zu,\"faults\":",
                 s->plan.norders, (unsigned long long)s->seed, hashmap_count(s->orders),
-                hashmap_count(s->objects), s->nrequests, s->discarded_items);
+                hashmap_count(s->objects), s->nrequests, s->discarded_items, s->spoiled);
     sim_faults_json(&srv->faults, &b);
     dynbuf_addc(&b, '}');
     ret = send_json(conn, 200, &b);

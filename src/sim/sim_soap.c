@@ -174,6 +174,7 @@ handle_get(SimStore *s, SimFaults *f, const char *op, const XmlNode *opnode, Sim
         }
         if (victim != NULL && sim_faults_fire(f, kind, op, NULL)) {
             victim->poison = k == 0 ? SIM_POISON_MALFORMED : SIM_POISON_CTRLCHAR;
+            s->spoiled++;
             sim_journal_poison(s->journal, victim->id, victim->poison);
         }
     }

@@ -81,6 +81,7 @@ typedef struct SimStore {
     size_t events_alloc; /* allocated entries */
     size_t first_live;   /* no entry below it is still queued */
     size_t live;         /* entries not done */
+    size_t spoiled;      /* events a malformed or invalid_chars fault spoiled, ever */
     long long next_id;   /* id of the next event appended */
     char **types;        /* interned event types */
     size_t ntypes;
