@@ -1061,6 +1061,11 @@ static void
 html_seen(EvParser *p)
 {
     p->html = true;
+    /*
+     * Nothing of the page is imported, so no character of it was replaced;
+     * counting those scanned so far would depend on the chunks.
+     */
+    p->stats.replaced_chars = 0;
     fail(p, ERR_CENTRA_UNAVAILABLE);
 }
 

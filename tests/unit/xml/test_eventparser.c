@@ -2021,6 +2021,14 @@ START_TEST(answers_that_are_not_events_get_answers_are_refused)
         LOG_HAS(log, want);
         xfree(log);
     }
+    /*
+     * Nothing of a page is imported: characters that would have been replaced
+     * are not counted, however the page arrives (fed whole, they all were).
+     */
+    log = run("<!DOCTYPE html><p>\x01 Down\x02 for \x03 maintenance\x04</p>");
+    LOG_HAS(log, "is an HTML page, not SOAP");
+    LOG_HAS(log, " replaced=0 ");
+    xfree(log);
     log = run("<page><body>Bad<br>Gateway</body></page>");
     LOG_HAS(log, "feed: centra_fault: the answer to events_Get is not well-formed XML "
                  "| detail: At line 1, column 29: mismatched tag: </body> where </br> is "
