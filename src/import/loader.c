@@ -132,13 +132,15 @@ static const struct {
     /*
      * Another importer (a market partition) or "load" may write the same
      * objects at the same time: lock them, in one order to avoid deadlocks,
-     * before reading their stored state.
+     * before reading their stored state.  Events whose id cannot be read
+     * share one key ("i:?"), so that two writers of the same one do not each
+     * miss the other's copy (cb_events); loader_mark_done takes the "i:" keys.
      */
     {"cb_lock",
      "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 2026))) FROM ("
      "SELECT DISTINCT k FROM cb_ev CROSS JOIN LATERAL (VALUES ('o:' || order_id), "
-     "('e:' || type || '/' || entry), ('i:' || event_id)) v(k) WHERE k IS NOT NULL "
-     "ORDER BY k) s",
+     "('e:' || type || '/' || entry), ('i:' || COALESCE(event_id::text, '?'))) v(k) "
+     "WHERE k IS NOT NULL ORDER BY k) s",
      0},
     /*
      * A quarantined event received again in good shape (fixed, or a "load")
@@ -1080,21 +1082,33 @@ ErrKind
 loader_mark_done(Loader *L, const long long *ids, size_t n, Error *err)
 {
     DynBuf arr;
-    const char *params[1];
+    DynBuf sql;
     ErrKind rc;
 
     if (n == 0)
         return ERR_OK;
     dynbuf_init(&arr, SIZE_MAX / 2);
-    (void)dynbuf_addc(&arr, '{');
     for (size_t i = 0; i < n; i++)
         (void)dynbuf_addf(&arr, "%s%lld", i > 0 ? "," : "", ids[i]);
-    (void)dynbuf_addc(&arr, '}');
-    params[0] = arr.data;
-    rc = db_query(L->db,
-                  "UPDATE centra.events SET done_at = now() "
-                  "WHERE event_id = ANY($1::bigint[]) AND done_at IS NULL",
-                  1, params, NULL, err);
+    /*
+     * Two statements in one (implicit) transaction: the first waits for
+     * writers of these events (their cb_lock keys, in the same order), so
+     * that the UPDATE, with a snapshot taken after, sees what they committed.
+     * A "load" replacing a quarantined event (cb_unquarantine) deletes the
+     * row and inserts another: an UPDATE that only waited for the row lock
+     * would find the old row gone and skip the new one.  The ids are
+     * integers: no parameters, which a query of two statements cannot have.
+     */
+    dynbuf_init(&sql, SIZE_MAX / 2);
+    (void)dynbuf_addf(&sql,
+                      "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 2026))) FROM "
+                      "(SELECT DISTINCT 'i:' || id AS k FROM unnest('{%s}'::bigint[]) id "
+                      "ORDER BY k) s; "
+                      "UPDATE centra.events SET done_at = now() "
+                      "WHERE event_id = ANY ('{%s}'::bigint[]) AND done_at IS NULL",
+                      dynbuf_str(&arr), dynbuf_str(&arr));
+    rc = db_exec(L->db, dynbuf_str(&sql), err);
+    dynbuf_free(&sql);
     dynbuf_free(&arr);
     return rc;
 }

@@ -6,8 +6,9 @@
 #     re-delivery, an older event after a newer one, every fault of the
 #     simulator, a crash between COMMIT and events_Done, SIGKILL, the queue
 #     lock, login and network failures, event type filters, usage errors,
-#     load of saved answers, and variations of real answers (names in id_map
-#     by event, bundles of two lines, codes with white space around them).
+#     load of saved answers, a load and another writer of the same events at
+#     once, and variations of real answers (names in id_map by event, bundles
+#     of two lines, codes with white space around them).
 #
 # Environment (set by CTest): CB_SIM_BIN (the centra-sim binary) plus what
 # tests/integration/lib.sh needs.  Needs curl (the simulator's admin API).
@@ -751,7 +752,8 @@ assert_eq "0|order:25:|order:30:30" "$RC|$(q "$DB" "SELECT string_agg(kind || ':
 app=cb_test_import_idmap_$$
 order_key="hashtextextended('o:30', 2026)"
 coproc IDMAP { PGAPPNAME=$app psql -X -q -d "$DB" >/dev/null 2>&1; }
-bg_pids+=("$IDMAP_PID")
+idmap_pid=$IDMAP_PID # bash unsets IDMAP_PID once the coprocess has ended
+bg_pids+=("$idmap_pid")
 echo "SELECT pg_advisory_lock($order_key);" >&"${IDMAP[1]}"
 wait_for 10 'advisory_lock_seen true "$app"'
 q "$DB" "DELETE FROM centra.events WHERE event_id = 115;
@@ -773,10 +775,104 @@ SQL
 wait "$pid"
 RC=$?
 exec {IDMAP[1]}>&-
-wait "$IDMAP_PID" 2>/dev/null
+wait "$idmap_pid" 2>/dev/null
 assert_eq "0|order:30:30" "$RC|$(q "$DB" "SELECT string_agg(kind || ':' || erp_id || ':' || centra_id, '|')
     FROM centra.id_map WHERE kind = 'order' AND centra_id = 30")" \
     "a concurrent idmap import giving number 30 to Y-30 is waited for, then order 30 takes it back"
+# Two writers that meet in a batch.  A session holds a row lock that a batch
+# waits for once it has written centra.events, so a first writer stops there
+# with its rows written but not committed; a second one then runs.
+# waiting APP: a session named APP waits for a lock.
+waiting() {
+    [[ $(q "$DB" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE NOT l.granted AND a.application_name = '$1'") -gt 0 ]]
+}
+# hold_rows SELECT: a session that runs SELECT ... FOR UPDATE in a transaction
+# left open until release_rows.
+hold_rows() {
+    local app=cb_test_import_hold_$$
+    coproc HOLD { PGAPPNAME=$app psql -X -q -d "$DB" >/dev/null 2>&1; }
+    hold_pid=$HOLD_PID # bash unsets HOLD_PID once the coprocess has ended
+    bg_pids+=("$hold_pid")
+    printf 'BEGIN;\n%s FOR UPDATE;\n' "$1" >&"${HOLD[1]}"
+    wait_for 10 "[[ \$(q \"\$DB\" \"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a
+        ON a.pid = l.pid WHERE l.locktype = 'transactionid' AND a.application_name = '$app'\") -gt 0 ]]"
+    cb_report $? "a session holds the rows of: $1"
+}
+release_rows() {
+    printf 'COMMIT;\n' >&"${HOLD[1]}"
+    exec {HOLD[1]}>&-
+    wait "$hold_pid" 2>/dev/null
+}
+# bg_cb APP ARG...: centra-bridge in the background as session APP (pid in BG).
+bg_cb() {
+    local app=$1
+    shift
+    PGAPPNAME=$app timeout -k 5 60 "$CB_BIN" "$@" </dev/null >/dev/null 2>"$cb_tmp/$app.err" &
+    BG=$!
+    bg_pids+=("$BG")
+}
+# Two loads of the same event whose id cannot be read (a customer event
+# without an entry, so that it shares no other lock key), at the same time:
+# the second waits for the first, then sees its copy.  Before, each missed
+# the other's uncommitted copy and both were stored.  The first file also
+# updates account A9, whose entities row is held.
+python3 - "$GUIDE/empty_queue.xml" "$cb_tmp/unread-a.xml" "$cb_tmp/unread-b.xml" <<'PY'
+import sys
+ev = ("<ns1:event><ns1:id>{}</ns1:id><ns1:type>{}</ns1:type>{}<ns1:mission>update</ns1:mission>"
+      "<ns1:data>{}</ns1:data></ns1:event>")
+unread = ev.format("x2", "customer", "", "<ns1:customer/>")
+account = ev.format(13029, "account", "<ns1:entry>A9</ns1:entry>", "<ns1:account><ns1:id>A9</ns1:id></ns1:account>")
+empty = open(sys.argv[1]).read()
+for path, events in ((sys.argv[2], unread + account), (sys.argv[3], unread)):
+    open(path, "w").write(empty.replace("<ns1:events/>", "<ns1:events>" + events + "</ns1:events>"))
+PY
+q "$DB" "DELETE FROM centra.events WHERE event_id < 0" >/dev/null
+hold_rows "SELECT 1 FROM centra.entities WHERE type = 'account' AND entry = 'A9'"
+bg_cb cb_load_a load "$cb_tmp/unread-a.xml"
+pid_a=$BG
+wait_for 10 'waiting cb_load_a'
+cb_report $? "the first load waits for account A9's row, its events written"
+bg_cb cb_load_b load "$cb_tmp/unread-b.xml"
+pid_b=$BG
+wait_for 10 'waiting cb_load_b || ! kill -0 $pid_b 2>/dev/null'
+release_rows
+wait "$pid_a"
+rc_a=$?
+wait "$pid_b"
+rc_b=$?
+assert_eq "1|1|1" "$rc_a|$rc_b|$(q "$DB" "SELECT count(*) FROM centra.events WHERE event_id < 0")" \
+    "two loads at once of an event whose id cannot be read: both exit 1, it is stored once"
+# An import acknowledging a quarantined event (a run had ended before it wrote
+# done_at) while a load replaces it with a good copy: the import waits for the
+# load, then writes done_at on the copy.  Before, its UPDATE found the
+# quarantined row deleted and wrote nothing: the acknowledgement was lost.
+# The load is held at order 30's row, after it deleted the quarantined one.
+start_sim
+q "$DB" "DELETE FROM centra.events WHERE event_id = 115" >/dev/null
+cb load "$GUIDE/dtc_order_event_with_guide_typo.xml"
+q "$DB" "UPDATE centra.events SET source = 'centra', done_at = NULL WHERE event_id = 115;
+    UPDATE centra.orders SET last_event_id = 1 WHERE order_id = '30'" >/dev/null
+hold_rows "SELECT 1 FROM centra.orders WHERE order_id = '30'"
+bg_cb cb_load_fix load "$GUIDE/dtc_order_event.xml"
+pid_a=$BG
+wait_for 10 'waiting cb_load_fix'
+cb_report $? "the load of the good copy waits for order 30's row"
+assert_eq "1" "$(q "$DB" "SELECT count(*) FROM centra.events WHERE event_id = 115
+    AND status = 'quarantined' AND xmax <> '0'")" "having deleted the quarantined row (not committed)"
+bg_cb cb_import_ack import --once
+pid_b=$BG
+wait_for 10 'waiting cb_import_ack'
+cb_report $? "the import acknowledging event 115 waits"
+release_rows
+wait "$pid_a"
+rc_a=$?
+wait "$pid_b"
+rc_b=$?
+assert_eq "0|0|applied|t|t" "$rc_a|$rc_b|$(q "$DB" "SELECT status, source LIKE 'file:%',
+    done_at IS NOT NULL FROM centra.events WHERE event_id = 115")" \
+    "the load and the import exit 0; event 115 is the loaded copy, with Centra's acknowledgement"
+stop_sim
 cb load "$cb_tmp/no-such-file.xml" "$cb_tmp/newest.xml"
 assert_eq "66|applied" "$RC|$(q "$DB" "SELECT status FROM centra.events WHERE event_id = 300")" \
     "a missing file exits 66, but every file is tried"
