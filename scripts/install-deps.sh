@@ -14,6 +14,7 @@ packages=(
     libcurl4-openssl-dev                 # HTTP for the SOAP client
     libexpat1-dev                        # streaming XML parser
     libmicrohttpd-dev                    # centra-sim, the Centra simulator
+    zlib1g-dev                           # centra-sim --gzip (compressed answers)
     check                                # unit test framework
     pgtap libtap-parser-sourcehandler-pgtap-perl # SQL tests and pg_prove
     valgrind                             # memory checks of the unit tests

@@ -36,6 +36,7 @@ typedef enum ConfigKey {
     CONFIG_DB_RETRY_DELAY,       /* first backoff delay, ms */
     CONFIG_CA_FILE,              /* PEM CA bundle for CENTRA_URL */
     CONFIG_TLS_VERIFY,           /* on | off */
+    CONFIG_COMPRESSION,          /* on | off: ask Centra for compressed answers */
     CONFIG_CONNECT_TIMEOUT,      /* Centra: per connection attempt, ms */
     CONFIG_REQUEST_TIMEOUT,      /* Centra: per request, ms */
     CONFIG_RETRIES,              /* Centra: attempts after the first */

@@ -32,6 +32,7 @@ typedef struct HttpOptions {
     long long timeout_ms;         /* whole request, body included */
     const char *ca_file;          /* PEM bundle; NULL: the system's CAs (borrowed) */
     bool verify_tls;              /* verify peer certificate and host name */
+    bool compress;                /* ask for a compressed answer (Accept-Encoding) */
 } HttpOptions;
 
 typedef struct HttpRequest {
@@ -49,7 +50,8 @@ typedef struct HttpResponse {
     long long retry_after_ms;         /* Retry-After (seconds or HTTP date), -1 when absent */
     char location[HTTP_LOCATION_MAX]; /* where a redirect points, absolute, without a user or
                                          password; "" when none */
-    long long body_bytes;             /* body bytes received */
+    long long body_bytes;             /* body bytes received (unpacked) */
+    long long wire_bytes;             /* body bytes as sent (compressed, when it was) */
     long long elapsed_ms;             /* time the request took */
     bool uploaded;                    /* the whole request body reached the connection */
 } HttpResponse;

@@ -87,6 +87,11 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .key = "centra_tls_verify", .env = "CENTRA_TLS_VERIFY", .type = CONFIG_TYPE_ENUM,
         .def = "on", .choices = onoff_choices,
         .help = "verify Centra's TLS certificate and host name; off only for tests"},
+    [CONFIG_COMPRESSION] = {
+        .key = "centra_compression", .env = "CENTRA_COMPRESSION", .type = CONFIG_TYPE_ENUM,
+        .def = "on", .choices = onoff_choices,
+        .help = "ask Centra for compressed answers (gzip, deflate, brotli, zstd); the "
+                "size caps apply to the answer unpacked"},
     [CONFIG_CONNECT_TIMEOUT] = {
         .key = "centra_connect_timeout", .env = "CENTRA_CONNECT_TIMEOUT",
         .type = CONFIG_TYPE_DURATION, .def = "10s", .min = 1 * SECOND, .max = 10 * MINUTE,

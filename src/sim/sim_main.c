@@ -52,6 +52,8 @@ static const char sim_help[] =
     "                            malformed invalid_chars repeat slow_done huge endless\n"
     "                            html_200 refuse\n"
     "      --url-file=FILE       also write the URL to FILE\n"
+    "      --gzip                compress whole answers with gzip for clients that\n"
+    "                            accept it (Accept-Encoding)\n"
     "      --discard-updates     answer every *_Update with success after counting it\n"
     "                            and its items, unparsed and unapplied (benchmarks)\n"
     "      --tls-cert=FILE       serve HTTPS with this PEM certificate (with --tls-key);\n"
@@ -81,6 +83,7 @@ enum {
     OPT_FAULT,
     OPT_URL_FILE,
     OPT_DISCARD_UPDATES,
+    OPT_GZIP,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_STATE_FILE
@@ -196,6 +199,7 @@ main(int argc, char **argv)
         {"fault", required_argument, NULL, OPT_FAULT},
         {"url-file", required_argument, NULL, OPT_URL_FILE},
         {"discard-updates", no_argument, NULL, OPT_DISCARD_UPDATES},
+        {"gzip", no_argument, NULL, OPT_GZIP},
         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"state-file", required_argument, NULL, OPT_STATE_FILE},
@@ -307,6 +311,9 @@ main(int argc, char **argv)
             break;
         case OPT_DISCARD_UPDATES:
             o.discard_updates = true;
+            break;
+        case OPT_GZIP:
+            o.gzip = true;
             break;
         case OPT_TLS_CERT:
             o.tls_cert = optarg;

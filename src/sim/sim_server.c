@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <zlib.h>
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
@@ -340,9 +341,47 @@ stream_response(SimServer *srv, SimReply *r)
                                              stream_free);
 }
 
+/*
+ * --gzip: the body compressed with gzip into *out (xmalloc'ed, *outlen
+ * bytes) when the client accepts it (a substring test of Accept-Encoding:
+ * "gzip" is what clients send).  Whole answers only: cut and streamed ones
+ * stay as they are.
+ */
+static bool
+gzip_body(struct MHD_Connection *conn, const DynBuf *body, char **out, size_t *outlen)
+{
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+    z_stream z;
+    uLong bound;
+    int zrc;
+
+    if (accept == NULL || strstr(accept, "gzip") == NULL)
+        return false;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    bound = deflateBound(&z, (uLong)dynbuf_len(body));
+    *out = xmalloc((size_t)bound);
+    z.next_in = (Bytef *)(uintptr_t)dynbuf_str(body);
+    z.avail_in = (uInt)dynbuf_len(body);
+    z.next_out = (Bytef *)*out;
+    z.avail_out = (uInt)bound;
+    zrc = deflate(&z, Z_FINISH);
+    *outlen = (size_t)z.total_out;
+    deflateEnd(&z);
+    if (zrc != Z_STREAM_END) {
+        xfree(*out);
+        *out = NULL;
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result
 send_reply(SimServer *srv, struct MHD_Connection *conn, SimReply *r)
 {
+    bool gzipped = false;
+
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
@@ -359,12 +398,22 @@ send_reply(SimServer *srv, struct MHD_Connection *conn, SimReply *r)
                                                  4096, cut_reader, c, cut_free);
     } else {
         size_t len = dynbuf_len(&r->body);
+        char *packed = NULL;
+        size_t packed_len = 0;
 
+        gzipped = srv->opts.gzip && gzip_body(conn, &r->body, &packed, &packed_len);
         /* The answer changes hands instead of being copied: events_Get answers are large. */
-        resp =
-            MHD_create_response_from_buffer_with_free_callback(len, dynbuf_take(&r->body), xfree);
+        if (gzipped)
+            resp = MHD_create_response_from_buffer_with_free_callback(packed_len, packed, xfree);
+        else
+            resp = MHD_create_response_from_buffer_with_free_callback(len, dynbuf_take(&r->body),
+                                                                      xfree);
     }
     MHD_add_response_header(resp, "Content-Type", r->content_type);
+    if (gzipped) {
+        MHD_add_response_header(resp, "Content-Encoding", "gzip");
+        (void)__atomic_add_fetch(&srv->gzipped, 1, __ATOMIC_RELAXED);
+    }
     if (r->retry_after >= 0) {
         char v[32];
 
@@ -425,9 +474,10 @@ admin_state(SimServer *srv, struct MHD_Connection *conn)
     dynbuf_addf(&b,
                 "},\"generated_orders\":%u,\"seed\":%llu,\"orders_stored\":%zu,"
                 "\"objects\":%zu,\"logged_requests\":%zu,\"discarded_items\":%zu,"
-                "\"spoiled_events\":%zu,\"faults\":",
+                "\"spoiled_events\":%zu,\"gzip_responses\":%zu,\"faults\":",
                 s->plan.norders, (unsigned long long)s->seed, hashmap_count(s->orders),
-                hashmap_count(s->objects), s->nrequests, s->discarded_items, s->spoiled);
+                hashmap_count(s->objects), s->nrequests, s->discarded_items, s->spoiled,
+                __atomic_load_n(&srv->gzipped, __ATOMIC_RELAXED));
     sim_faults_json(&srv->faults, &b);
     dynbuf_addc(&b, '}');
     ret = send_json(conn, 200, &b);

@@ -40,6 +40,7 @@ typedef struct SimOptions {
     const SimFault *faults; /* faults active from the start */
     size_t nfaults;
     bool discard_updates;   /* answer *_Update unread, only counted (sim_soap_discard) */
+    bool gzip;              /* --gzip: compress answers for clients that accept gzip */
     const char *tls_cert;   /* PEM certificate file: serve HTTPS; NULL: plain HTTP */
     const char *tls_key;    /* PEM private key file of tls_cert */
     const char *state_file; /* --state-file: journal and replay the state, or NULL */
@@ -58,6 +59,7 @@ typedef struct SimServer {
     unsigned port;        /* the port bound */
     char url[512];        /* http://host:port/path */
     bool stopping;        /* sim_server_stop began: endless answers end */
+    size_t gzipped;       /* answers sent compressed (--gzip); atomic */
     char *tls_cert_pem;   /* --tls-cert, read (NULL without TLS) */
     char *tls_key_pem;    /* --tls-key, read */
 } SimServer;

@@ -319,6 +319,10 @@ log_request(const CurlTransport *ct, const HttpRequest *req, ErrKind kind)
         log_debug(
             "%s: HTTP %ld, stopped by the receiver after %lld bytes in %lld ms, request id %s",
             name, r->status, r->body_bytes, r->elapsed_ms, id);
+    else if (kind == ERR_OK && r->wire_bytes != r->body_bytes)
+        log_debug("%s: HTTP %ld, %lld bytes (%lld compressed) in %lld ms, request id %s%s", name,
+                  r->status, r->body_bytes, r->wire_bytes, r->elapsed_ms, id,
+                  ct->new_conns > 0 ? " (new connection)" : "");
     else if (kind == ERR_OK)
         log_debug("%s: HTTP %ld, %lld bytes in %lld ms, request id %s%s", name, r->status,
                   r->body_bytes, r->elapsed_ms, id, ct->new_conns > 0 ? " (new connection)" : "");
@@ -355,12 +359,15 @@ perform_result(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
 {
     long status = 0;
     char *where = NULL;
+    curl_off_t wire = 0;
 
     if (curl_easy_getinfo(ct->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status != 0)
         ct->resp->status = status;
     if (status >= 300 && status <= 399 &&
         curl_easy_getinfo(ct->curl, CURLINFO_REDIRECT_URL, &where) == CURLE_OK && where != NULL)
         copy_redirect(where, ct->resp->location, sizeof(ct->resp->location));
+    if (curl_easy_getinfo(ct->curl, CURLINFO_SIZE_DOWNLOAD_T, &wire) == CURLE_OK)
+        ct->resp->wire_bytes = (long long)wire;
     if (curl_easy_getinfo(ct->curl, CURLINFO_NUM_CONNECTS, &ct->new_conns) != CURLE_OK)
         ct->new_conns = 0;
     ct->connections += ct->new_conns;
@@ -536,6 +543,9 @@ set_common_options(CurlTransport *ct)
             curl_easy_setopt(c, CURLOPT_CAINFO, ct->ca_file_copy) == CURLE_OK) &&
            curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT) == CURLE_OK &&
            curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+           /* "": every encoding this libcurl can unpack; it unpacks before on_body. */
+           curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ct->opts.compress ? "" : NULL) ==
+               CURLE_OK &&
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
            curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
 #endif

@@ -250,6 +250,7 @@ soap_client_from_config_retries(const Config *cfg, int max_retries, SoapClient *
     hopts.timeout_ms = config_get_int(cfg, CONFIG_REQUEST_TIMEOUT);
     hopts.ca_file = config_get_str(cfg, CONFIG_CA_FILE);
     hopts.verify_tls = config_get_int(cfg, CONFIG_TLS_VERIFY) == 0;
+    hopts.compress = config_get_int(cfg, CONFIG_COMPRESSION) == 0;
     if ((rc = http_curl_new(&hopts, &t, err)) != ERR_OK)
         return rc;
     return soap_client_new(&opts, t, out, err);

@@ -123,7 +123,7 @@ assert_eq "" "$ERR" "--help writes nothing to stderr"
 assert_contains "$OUT" "Usage: centra-sim [OPTION]..." "--help shows the usage"
 help=$OUT
 options=(listen path flavor style response-style username orders seed events fault url-file discard-updates
-    tls-cert tls-key state-file verbose quiet help version)
+    gzip tls-cert tls-key state-file verbose quiet help version)
 for opt in "${options[@]}"; do
     assert_contains "$help" "--$opt" "--help lists --$opt"
 done
@@ -288,6 +288,32 @@ if start_sim --orders=200 --events="$fixture"; then
     stop_sim TERM
 else
     cb_report 1 "--orders and --events with overlapping ids start" "$(cat "$SIM_ERR")"
+fi
+
+# --gzip: an answer compressed for a client that accepts gzip, and only for it.
+if start_sim --orders=20 --gzip; then
+    request='<?xml version="1.0" encoding="UTF-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>
+<events_GetRequest xmlns="http://www.centra.com/webservices/"><login>
+<username>centra-sim</username><password>centra-sim</password></login><type>all</type>
+</events_GetRequest></soap:Body></soap:Envelope>'
+    curl -s -D "$cb_tmp/gz.head" -o "$cb_tmp/gz.body" -H 'Accept-Encoding: gzip' \
+        -H 'Content-Type: text/xml; charset=utf-8' --data-binary "$request" "$SIM_URL"
+    assert_contains "$(tr -d '\r' <"$cb_tmp/gz.head")" $'\nContent-Encoding: gzip\n' \
+        "--gzip: an answer to a client accepting gzip says Content-Encoding: gzip"
+    plain=$(gzip -dc <"$cb_tmp/gz.body")
+    assert_eq "21" "$(grep -o '<ns1:event>' <<<"$plain" | wc -l | tr -d ' ')" \
+        "--gzip: it unpacks with gzip to the answer with its 21 events (20 orders, 1 other)"
+    curl -s -D "$cb_tmp/plain.head" -o "$cb_tmp/plain.body" \
+        -H 'Content-Type: text/xml; charset=utf-8' --data-binary "$request" "$SIM_URL"
+    assert_not_contains "$(cat "$cb_tmp/plain.head")" "Content-Encoding" \
+        "--gzip: a client that does not accept gzip gets the answer as it is"
+    assert_eq "$plain" "$(cat "$cb_tmp/plain.body")" "--gzip: the same answer, unpacked"
+    http GET "$SIM_BASE/_sim/state"
+    assert_contains "$HTTP_BODY" '"gzip_responses":1,' "--gzip: /_sim/state counts one compressed answer"
+    stop_sim TERM
+else
+    cb_report 1 "--gzip starts" "$(cat "$SIM_ERR")"
 fi
 
 # --- a normal start -----------------------------------------------------------------

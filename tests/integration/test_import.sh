@@ -8,7 +8,7 @@
 #     lock, login and network failures, event type filters, usage errors,
 #     load of saved answers, a load and another writer of the same events at
 #     once, and variations of real answers (names in id_map by event, bundles
-#     of two lines, codes with white space around them).
+#     of two lines, codes with white space around them), compressed answers.
 #
 # Environment (set by CTest): CB_SIM_BIN (the centra-sim binary) plus what
 # tests/integration/lib.sh needs.  Needs curl (the simulator's admin API).
@@ -955,5 +955,38 @@ cb load "$cb_tmp/codes.xml"
 assert_eq "0|customer|C1|DELETE|unhandled|t" "$RC|$(q "$DB" "SELECT e.type, e.entry, e.mission, e.status, n.deleted
     FROM centra.events e JOIN centra.entities n USING (type, entry) WHERE e.event_id = 14001")" \
     "type, entry and mission are stored without white space; DELETE in capitals deletes"
+
+# ============================================================================
+# 10. Compressed answers
+# ============================================================================
+# gzip_count: how many answers the simulator sent compressed.
+gzip_count() {
+    sim_state
+    state gzip_responses
+}
+start_sim --gzip --orders 300
+fresh_db
+cb -v -v import --once
+assert_eq "0|$(state events_total)" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events")"     "a compressed queue drains: exit 0, every event stored"
+complete "$DB" "compressed answers"
+assert_eq 1 "$(($(gzip_count) >= 4))" "the simulator sent the answers with gzip ($(state gzip_responses))"
+assert_contains "$ERR" " compressed) in " "the debug log gives both sizes of an answer"
+# The caps apply to the answer unpacked: 1 MB of a 1.6 MB answer (under
+# 100 kB packed) is read, its complete events kept, the rest fetched again.
+curl -s -X POST "$SIM_BASE/_sim/reset?orders=300" >/dev/null
+fresh_db
+CENTRA_MAX_RESPONSE_SIZE=1MB cb import --once
+assert_eq 0 "$RC" "with a 1MB answer cap, import --once of compressed answers exits 0"
+assert_contains "$ERR" "the answer passed centra_max_response_size in event"     "the cap counts unpacked bytes: answers of under 100 kB packed pass it"
+complete "$DB" "compressed answers, 1MB cap"
+# CENTRA_COMPRESSION=off: the bridge does not ask, the simulator does not compress.
+curl -s -X POST "$SIM_BASE/_sim/reset?orders=30" >/dev/null
+before=$(gzip_count)
+fresh_db
+CENTRA_COMPRESSION=off cb -v -v import --once
+assert_eq "0|$before" "$RC|$(gzip_count)" "CENTRA_COMPRESSION=off: no answer compressed"
+assert_not_contains "$ERR" " compressed) in " "and the log says so"
+complete "$DB" "uncompressed answers"
+stop_sim
 
 finish
