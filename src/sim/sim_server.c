@@ -380,10 +380,9 @@ gzip_body(struct MHD_Connection *conn, const DynBuf *body, char **out, size_t *o
 static enum MHD_Result
 send_reply(SimServer *srv, struct MHD_Connection *conn, SimReply *r)
 {
-    bool gzipped = false;
-
     struct MHD_Response *resp;
     enum MHD_Result ret;
+    bool gzipped = false;
 
     if (r->cut == SIM_CUT_HUGE || r->cut == SIM_CUT_ENDLESS) {
         resp = stream_response(srv, r);

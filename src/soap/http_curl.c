@@ -183,6 +183,12 @@ failure_class(CURLcode rc)
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_SSL_CONNECT_ERROR:
+    /*
+     * Our own write callback's refusals are the sink's errors (sink_rc, seen
+     * first): this one comes from libcurl unpacking a compressed answer
+     * (bytes after the gzip stream, a second gzip member).  A bad answer.
+     */
+    case CURLE_WRITE_ERROR:
         return FAIL_LOST;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
@@ -199,7 +205,6 @@ failure_class(CURLcode rc)
     case CURLE_OUT_OF_MEMORY:
     case CURLE_BAD_FUNCTION_ARGUMENT:
     case CURLE_UNKNOWN_OPTION:
-    case CURLE_WRITE_ERROR:
     case CURLE_READ_ERROR:
     case CURLE_ABORTED_BY_CALLBACK:
         return FAIL_INTERNAL;
@@ -249,7 +254,10 @@ transfer_error(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
         err_detail_append(err, false,
                           "The limits are %lld ms to connect and %lld ms for the whole request.",
                           ct->opts.connect_timeout_ms, ct->opts.timeout_ms);
-    if (kind == ERR_CENTRA_TLS && strstr(curl_reason(ct, rc), "host name") != NULL)
+    if (rc == CURLE_WRITE_ERROR)
+        err_hint(err, "libcurl could not unpack the compressed answer (bytes after its end, or "
+                      "a second gzip member). If it lasts, set CENTRA_COMPRESSION=off.");
+    else if (kind == ERR_CENTRA_TLS && strstr(curl_reason(ct, rc), "host name") != NULL)
         err_hint(err, "The certificate is for another host: CENTRA_URL must use a host name the "
                       "certificate names (not an IP address or alias it does not list).");
     else if (kind == ERR_CENTRA_TLS && (strstr(curl_reason(ct, rc), "expired") != NULL ||

@@ -967,7 +967,9 @@ gzip_count() {
 start_sim --gzip --orders 300
 fresh_db
 cb -v -v import --once
-assert_eq "0|$(state events_total)" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events")"     "a compressed queue drains: exit 0, every event stored"
+sim_state
+assert_eq "0|$(state events_total)" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events")" \
+    "a compressed queue drains: exit 0, every event stored"
 complete "$DB" "compressed answers"
 assert_eq 1 "$(($(gzip_count) >= 4))" "the simulator sent the answers with gzip ($(state gzip_responses))"
 assert_contains "$ERR" " compressed) in " "the debug log gives both sizes of an answer"
@@ -977,7 +979,8 @@ curl -s -X POST "$SIM_BASE/_sim/reset?orders=300" >/dev/null
 fresh_db
 CENTRA_MAX_RESPONSE_SIZE=1MB cb import --once
 assert_eq 0 "$RC" "with a 1MB answer cap, import --once of compressed answers exits 0"
-assert_contains "$ERR" "the answer passed centra_max_response_size in event"     "the cap counts unpacked bytes: answers of under 100 kB packed pass it"
+assert_contains "$ERR" "the answer passed centra_max_response_size in event" \
+    "the cap counts unpacked bytes: answers of under 100 kB packed pass it"
 complete "$DB" "compressed answers, 1MB cap"
 # CENTRA_COMPRESSION=off: the bridge does not ask, the simulator does not compress.
 curl -s -X POST "$SIM_BASE/_sim/reset?orders=30" >/dev/null
@@ -988,5 +991,36 @@ assert_eq "0|$before" "$RC|$(gzip_count)" "CENTRA_COMPRESSION=off: no answer com
 assert_not_contains "$ERR" " compressed) in " "and the log says so"
 complete "$DB" "uncompressed answers"
 stop_sim
+# Bytes after the gzip stream: libcurl refuses to unpack them.  That is a bad
+# answer, retried like a lost connection (69), not an internal error (70).
+python3 - "$cb_tmp/junk.port" <<'PY' &
+import gzip, http.server, sys
+body = gzip.compress(b"<x/>") + b"junk after the gzip stream"
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1], "w") as f:
+    f.write(str(server.server_address[1]))
+server.serve_forever()
+PY
+junk_pid=$!
+bg_pids+=("$junk_pid")
+wait_for 10 '[[ -s $cb_tmp/junk.port ]]'
+CENTRA_URL=http://127.0.0.1:$(cat "$cb_tmp/junk.port")/soap CENTRA_RETRIES=1 CENTRA_RETRY_DELAY=10ms \
+    cb import --once
+assert_eq 69 "$RC" "a gzip answer with bytes after its stream: exit 69 (retried), not 70"
+assert_contains "$ERR" "failed during the request" "saying the answer failed during the request"
+assert_contains "$ERR" "hint: libcurl could not unpack the compressed answer" \
+    "with a hint that names the cause and CENTRA_COMPRESSION=off"
+kill "$junk_pid" 2>/dev/null
 
 finish
