@@ -314,6 +314,9 @@ for i in 1 2 3; do
         "centra_bridge_worker_restarts_total{worker=\"export-$i\"} $((i == 2 ? 1 : 0))" \
         "the restart is counted for export-2 only (export-$i)"
 done
+# The restarted exporter records its run once it has connected (slow under the
+# sanitizers): a SIGTERM before that ends it with nothing to record.
+wait_for 20 '[[ $(q "$DB" "SELECT count(*) FROM centra.runs WHERE command = '\''export'\''") -ge 4 ]]'
 kill -TERM "$daemon"
 wait "$daemon"
 assert_eq 0 "$?" "SIGTERM: the daemon and its three exporters exit 0"
