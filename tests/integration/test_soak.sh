@@ -12,6 +12,7 @@
 #     - every 30-60 s PostgreSQL is restarted in immediate mode, centra-sim
 #       is killed (SIGKILL) and started again from its --state-file, and the
 #       daemon gets a SIGHUP (its log file renamed first, as logrotate does).
+#     centra-sim compresses its whole answers (--gzip), as the bridge asks.
 #     Then the faults are cleared, the inserts stop, the queue and the outbox
 #     drain, SIGTERM stops the daemon (exit 0) and the invariants of
 #     simlib.sh hold: every event stored once and acknowledged, no order or
@@ -48,8 +49,9 @@ cb_report $? "centra-sim --help lists the fault kinds (${kinds[*]})"
 
 # --- centra-sim, the database, the daemon -------------------------------------
 port=$("$CB_BUILD_DIR/tests/freeport")
+# --gzip: answers come compressed, as the bridge asks for them (CENTRA_COMPRESSION).
 sim_args=(--orders 3000 --seed $((seed % 1000 + 1)) --state-file "$cb_tmp/sim.state"
-    --listen "127.0.0.1:$port")
+    --listen "127.0.0.1:$port" --gzip)
 start_sim "${sim_args[@]}" || finish
 fresh_db
 mport=$("$CB_BUILD_DIR/tests/freeport")
@@ -215,6 +217,9 @@ cb_report $? "only spoiled events are quarantined ($quarantined, $spoiled spoile
     "$(q "$DB" "SELECT event_id, error FROM centra.events WHERE status = 'quarantined' LIMIT 10")"
 assert_eq 0 "$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status = 'failed'")" \
     "no message failed for good"
+# Since its last start (the count is not kept across a kill).
+[[ $(state gzip_responses) -gt 0 ]]
+cb_report $? "the answers came compressed ($(state gzip_responses) since centra-sim's last start)"
 
 # --- summary --------------------------------------------------------------------
 worker_restarts=$(grep -E '^centra_bridge_worker_restarts_total' <<<"$scrape" |
