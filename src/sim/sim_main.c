@@ -31,7 +31,8 @@ static const char sim_help[] =
     "\n"
     "Options:\n"
     "      --listen=HOST:PORT    address to bind (default 127.0.0.1:0, any free port)\n"
-    "      --path=PATH           SOAP endpoint path (default " SIM_DEFAULT_PATH ")\n"
+    "      --path=PATH           SOAP endpoint path (default " SIM_DEFAULT_PATH ",\n"
+    "                            with --flavor=navision " SIM_NAVISION_PATH ")\n"
     "      --flavor=FLAVOR       soap (default) or navision (namespace\n"
     "                            http://www.silkvms.com/webservices/)\n"
     "      --style=STYLE         response element prefix, e.g. ns1 (the default, as in\n"
@@ -214,6 +215,7 @@ main(int argc, char **argv)
     SimFault faults[SIM_MAX_FAULTS];
     const char *events[64];
     const char *url_file = NULL;
+    bool path_given = false;
     char host[256];
     const char *pw = getenv("CENTRA_SIM_PASSWORD");
     long long v;
@@ -249,6 +251,7 @@ main(int argc, char **argv)
                 return 64;
             }
             o.path = optarg;
+            path_given = true;
             break;
         case OPT_FLAVOR:
             if (strcmp(optarg, "soap") != 0 && strcmp(optarg, "navision") != 0) {
@@ -349,6 +352,8 @@ main(int argc, char **argv)
         usage_error("--tls-cert and --tls-key go together");
         return 64;
     }
+    if (o.navision && !path_given)
+        o.path = SIM_NAVISION_PATH; /* where Centra has that flavor's endpoint */
 
     /* Signals to stop on are taken by sigwait, in every thread. */
     sigemptyset(&stop);

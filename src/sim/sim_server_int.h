@@ -21,6 +21,7 @@
 #include "sim_store_int.h"
 
 #define SIM_DEFAULT_PATH     "/ams/system/service/module/soap/api"
+#define SIM_NAVISION_PATH    "/ams/system/service/module/navision/soap" /* --flavor navision */
 #define SIM_DEFAULT_USER     "centra-sim"
 #define SIM_DEFAULT_PASSWORD "centra-sim"
 

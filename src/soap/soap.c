@@ -121,6 +121,51 @@ text_is(const XmlNode *n, const char *word)
  * Options and the client
  * ------------------------------------------------------------------------- */
 
+/*
+ * Which of Centra's endpoints url names, from the module in its path: the
+ * current one is .../module/soap/api, the legacy ones .../module/navision/api
+ * and .../module/navision/soap (docs/configuration.md).  Each speaks its own
+ * namespace, which CENTRA_FLAVOR chooses.  -1 when the path names neither
+ * (a proxy may map the endpoint anywhere).
+ */
+static int
+url_flavor(const char *url)
+{
+    const char *path = strstr(url, "://");
+    size_t len;
+
+    path = strchr(path != NULL ? path + 3 : url, '/');
+    if (path == NULL)
+        return -1;
+    len = strcspn(path, "?#");
+    if (str_find(path, len, "/module/navision/", 17) != NULL)
+        return SOAP_FLAVOR_NAVISION;
+    if (str_find(path, len, "/module/soap/", 13) != NULL)
+        return SOAP_FLAVOR_SOAP;
+    return -1;
+}
+
+/* ERR_CONFIG when CENTRA_URL names the endpoint of the other flavor. */
+static ErrKind
+check_flavor(const SoapOptions *opts, Error *err)
+{
+    int named = url_flavor(opts->url);
+    bool navision = opts->flavor == SOAP_FLAVOR_NAVISION;
+
+    if (named < 0 || named == (int)opts->flavor)
+        return ERR_OK;
+    err_set(err, ERR_CONFIG, "CENTRA_FLAVOR is %s, but CENTRA_URL names Centra's %s endpoint",
+            navision ? "navision" : "soap", navision ? "current" : "legacy navision");
+    err_detail(err,
+               "Its path has \"%s\". The current endpoint (.../module/soap/api) speaks the "
+               "namespace %s, the legacy ones (.../module/navision/api and .../soap) %s; "
+               "CENTRA_FLAVOR chooses which one the requests use.",
+               navision ? "/module/soap/" : "/module/navision/", SOAP_NS_CENTRA, SOAP_NS_NAVISION);
+    err_hint(err, "Set CENTRA_FLAVOR=%s for this endpoint, or point CENTRA_URL at the %s one.",
+             navision ? "soap" : "navision", navision ? "navision" : "current");
+    return ERR_CONFIG;
+}
+
 ErrKind
 soap_options_from_config(SoapOptions *opts, const Config *cfg, Error *err)
 {
@@ -141,7 +186,7 @@ soap_options_from_config(SoapOptions *opts, const Config *cfg, Error *err)
     opts->retries = (int)config_get_int(cfg, CONFIG_RETRIES);
     opts->retry_delay_ms = config_get_int(cfg, CONFIG_RETRY_DELAY);
     opts->retry_max_ms = SOAP_RETRY_MAX_MS;
-    return ERR_OK;
+    return check_flavor(opts, err);
 }
 
 /*

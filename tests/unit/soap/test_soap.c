@@ -24,9 +24,10 @@
 #define ENV_OPEN                                                                                   \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
     "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
-#define ENV_CLOSE "</soap:Body></soap:Envelope>"
-#define LOGIN     "<login><username>U</username><password>P</password></login>"
-#define URL       "https://example.centra.com/ams/system/service/module/soap/api"
+#define ENV_CLOSE    "</soap:Body></soap:Envelope>"
+#define LOGIN        "<login><username>U</username><password>P</password></login>"
+#define URL          "https://example.centra.com/ams/system/service/module/soap/api"
+#define NAVISION_URL "https://example.centra.com/ams/system/service/module/navision/soap"
 
 /* --- a scripted fake transport ---------------------------------------------------------- */
 
@@ -485,7 +486,8 @@ START_TEST(options_come_from_the_configuration)
 
     ck_assert_int_eq(soap_options_from_config(&o, cfg, &err), ERR_CONFIG);
     ck_assert_str_eq(err.message, "setting \"centra_url\" is not set");
-    ck_assert_int_eq(config_set(cfg, CONFIG_CENTRA_URL, URL, CONFIG_SOURCE_CLI, "t", &err), ERR_OK);
+    ck_assert_int_eq(config_set(cfg, CONFIG_CENTRA_URL, NAVISION_URL, CONFIG_SOURCE_CLI, "t", &err),
+                     ERR_OK);
     ck_assert_int_eq(config_set(cfg, CONFIG_CENTRA_USERNAME, "U", CONFIG_SOURCE_CLI, "t", &err),
                      ERR_OK);
     ck_assert_int_eq(soap_options_from_config(&o, cfg, &err), ERR_CONFIG);
@@ -498,7 +500,7 @@ START_TEST(options_come_from_the_configuration)
     ck_assert_int_eq(config_set(cfg, CONFIG_RETRY_DELAY, "250ms", CONFIG_SOURCE_CLI, "t", &err),
                      ERR_OK);
     ck_assert_int_eq(soap_options_from_config(&o, cfg, &err), ERR_OK);
-    ck_assert_str_eq(o.url, URL);
+    ck_assert_str_eq(o.url, NAVISION_URL);
     ck_assert_str_eq(o.username, "U");
     ck_assert_str_eq(o.password, "P");
     ck_assert_int_eq(o.flavor, SOAP_FLAVOR_NAVISION);
@@ -506,6 +508,59 @@ START_TEST(options_come_from_the_configuration)
     ck_assert_int_eq(o.retry_delay_ms, 250);
     ck_assert_int_eq(o.retry_max_ms, 60000);
     config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_url_naming_the_other_flavors_endpoint_is_refused)
+{
+    static const struct {
+        const char *url;
+        const char *flavor;
+        const char *message; /* NULL: accepted */
+    } cases[] = {
+        {"https://x.centra.com/ams/system/service/module/navision/soap", "soap",
+         "CENTRA_FLAVOR is soap, but CENTRA_URL names Centra's legacy navision endpoint"},
+        {"https://x.centra.com/ams/system/service/module/navision/api?wsdl", "soap",
+         "CENTRA_FLAVOR is soap, but CENTRA_URL names Centra's legacy navision endpoint"},
+        {URL, "navision",
+         "CENTRA_FLAVOR is navision, but CENTRA_URL names Centra's current "
+         "endpoint"},
+        {"https://x.centra.com/ams/system/service/module/navision/soap", "navision", NULL},
+        {URL, "soap", NULL},
+        /* A path that names neither (a proxy), or the words elsewhere: not judged. */
+        {"https://proxy.example.com/centra", "navision", NULL},
+        {"https://module.navision.example.com/soap/api", "soap", NULL},
+        {"https://x.example.com/api?next=/module/navision/", "soap", NULL},
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(cases); i++) {
+        Config *cfg = config_new();
+        SoapOptions o;
+        Error err;
+        ErrKind rc;
+
+        err_reset(&err);
+        ck_assert_int_eq(
+            config_set(cfg, CONFIG_CENTRA_URL, cases[i].url, CONFIG_SOURCE_CLI, "t", &err), ERR_OK);
+        ck_assert_int_eq(config_set(cfg, CONFIG_CENTRA_USERNAME, "U", CONFIG_SOURCE_CLI, "t", &err),
+                         ERR_OK);
+        ck_assert_int_eq(config_set(cfg, CONFIG_CENTRA_PASSWORD, "P", CONFIG_SOURCE_CLI, "t", &err),
+                         ERR_OK);
+        ck_assert_int_eq(
+            config_set(cfg, CONFIG_CENTRA_FLAVOR, cases[i].flavor, CONFIG_SOURCE_CLI, "t", &err),
+            ERR_OK);
+        rc = soap_options_from_config(&o, cfg, &err);
+        if (cases[i].message == NULL) {
+            ck_assert_msg(rc == ERR_OK, "%s with %s: %s", cases[i].url, cases[i].flavor,
+                          err.message);
+        } else {
+            ck_assert_int_eq(rc, ERR_CONFIG);
+            ck_assert_str_eq(err.message, cases[i].message);
+            ck_assert_ptr_nonnull(strstr(err.detail, SOAP_NS_NAVISION));
+            ck_assert_ptr_nonnull(strstr(err.hint, "Set CENTRA_FLAVOR="));
+        }
+        config_free(cfg);
+    }
 }
 END_TEST
 
@@ -1229,6 +1284,7 @@ soap_suite(void)
     tcase_add_test(env, trace_logging_shows_the_request_with_the_password_masked);
     tcase_add_test(env, a_plain_http_url_is_warned_about);
     tcase_add_test(cfg, options_come_from_the_configuration);
+    tcase_add_test(cfg, a_url_naming_the_other_flavors_endpoint_is_refused);
     tcase_add_test(cfg, an_unreadable_ca_file_is_a_configuration_error);
     tcase_add_test(cfg, a_ca_file_without_a_certificate_is_refused);
     tcase_add_test(ra, retry_after_reads_seconds_and_dates);
