@@ -71,7 +71,9 @@ typedef struct SoapUpdateResult {
 
 /*
  * Fill opts from the configuration (strings borrowed from cfg).  Errors
- * (ERR_CONFIG): CENTRA_URL, CENTRA_USERNAME or CENTRA_PASSWORD unset.
+ * (ERR_CONFIG): CENTRA_URL, CENTRA_USERNAME or CENTRA_PASSWORD unset; a
+ * CENTRA_URL whose path names the other CENTRA_FLAVOR's endpoint
+ * (".../module/navision/" with soap, ".../module/soap/" with navision).
  */
 ErrKind soap_options_from_config(SoapOptions *opts, const Config *cfg, Error *err) CB_MUSTCHECK;
 
