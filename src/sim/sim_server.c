@@ -396,17 +396,16 @@ send_reply(SimServer *srv, struct MHD_Connection *conn, SimReply *r)
                                                                             : MHD_SIZE_UNKNOWN,
                                                  4096, cut_reader, c, cut_free);
     } else {
-        size_t len = dynbuf_len(&r->body);
-        char *packed = NULL;
-        size_t packed_len = 0;
+        char *data = NULL;
+        size_t len = 0;
 
-        gzipped = srv->opts.gzip && gzip_body(conn, &r->body, &packed, &packed_len);
-        /* The answer changes hands instead of being copied: events_Get answers are large. */
-        if (gzipped)
-            resp = MHD_create_response_from_buffer_with_free_callback(packed_len, packed, xfree);
-        else
-            resp = MHD_create_response_from_buffer_with_free_callback(len, dynbuf_take(&r->body),
-                                                                      xfree);
+        gzipped = srv->opts.gzip && gzip_body(conn, &r->body, &data, &len);
+        if (!gzipped) {
+            /* The answer changes hands instead of being copied: events_Get answers are large. */
+            len = dynbuf_len(&r->body);
+            data = dynbuf_take(&r->body);
+        }
+        resp = MHD_create_response_from_buffer_with_free_callback(len, data, xfree);
     }
     MHD_add_response_header(resp, "Content-Type", r->content_type);
     if (gzipped) {

@@ -322,18 +322,18 @@ log_request(const CurlTransport *ct, const HttpRequest *req, ErrKind kind)
     const HttpResponse *r = ct->resp;
     const char *name = req->log_name != NULL ? req->log_name : "request";
     const char *id = r->request_id[0] != '\0' ? r->request_id : "none";
+    char packed[48] = ""; /* the size on the wire, when the answer came compressed */
 
+    if (r->wire_bytes != r->body_bytes)
+        snprintf(packed, sizeof(packed), " (%lld compressed)", r->wire_bytes);
     if (ct->sink_rc != ERR_OK)
         log_debug(
             "%s: HTTP %ld, stopped by the receiver after %lld bytes in %lld ms, request id %s",
             name, r->status, r->body_bytes, r->elapsed_ms, id);
-    else if (kind == ERR_OK && r->wire_bytes != r->body_bytes)
-        log_debug("%s: HTTP %ld, %lld bytes (%lld compressed) in %lld ms, request id %s%s", name,
-                  r->status, r->body_bytes, r->wire_bytes, r->elapsed_ms, id,
-                  ct->new_conns > 0 ? " (new connection)" : "");
     else if (kind == ERR_OK)
-        log_debug("%s: HTTP %ld, %lld bytes in %lld ms, request id %s%s", name, r->status,
-                  r->body_bytes, r->elapsed_ms, id, ct->new_conns > 0 ? " (new connection)" : "");
+        log_debug("%s: HTTP %ld, %lld bytes%s in %lld ms, request id %s%s", name, r->status,
+                  r->body_bytes, packed, r->elapsed_ms, id,
+                  ct->new_conns > 0 ? " (new connection)" : "");
     else
         log_debug("%s: failed after %lld ms (HTTP %ld, %lld bytes, request id %s): %s", name,
                   r->elapsed_ms, r->status, r->body_bytes, id,

@@ -138,9 +138,9 @@ url_flavor(const char *url)
     if (path == NULL)
         return -1;
     len = strcspn(path, "?#");
-    if (str_find(path, len, "/module/navision/", 17) != NULL)
+    if (str_find(path, len, "/module/navision/", strlen("/module/navision/")) != NULL)
         return SOAP_FLAVOR_NAVISION;
-    if (str_find(path, len, "/module/soap/", 13) != NULL)
+    if (str_find(path, len, "/module/soap/", strlen("/module/soap/")) != NULL)
         return SOAP_FLAVOR_SOAP;
     return -1;
 }
