@@ -991,14 +991,27 @@ assert_eq "0|$before" "$RC|$(gzip_count)" "CENTRA_COMPRESSION=off: no answer com
 assert_not_contains "$ERR" " compressed) in " "and the log says so"
 complete "$DB" "uncompressed answers"
 stop_sim
-# Bytes after the gzip stream: libcurl refuses to unpack them.  That is a bad
-# answer, retried like a lost connection (69), not an internal error (70).
-python3 - "$cb_tmp/junk.port" <<'PY' &
+# A small server for answers centra-sim does not give, by path:
+# /junk: bytes after the gzip stream, which libcurl refuses to unpack: a bad
+# answer, retried like a lost connection (69), not an internal error (70);
+# /moved-abs, /moved-rel: redirects, which are not followed (the login would
+# go along) but named, without the credentials a Location may carry.
+python3 - "$cb_tmp/junk.port" "$cb_tmp/junk.requests" <<'PY' &
 import gzip, http.server, sys
 body = gzip.compress(b"<x/>") + b"junk after the gzip stream"
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "a") as f:
+            f.write(self.path + "\n")
+        if "/moved" in self.path:
+            absolute = self.path.endswith("/moved-abs")
+            self.send_response(301 if absolute else 308)
+            self.send_header("Location", "https://erp:s3cr3t@centra.example/ams/soap/api"
+                             if absolute else "../v2/api?x=1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/xml; charset=utf-8")
         self.send_header("Content-Encoding", "gzip")
@@ -1015,12 +1028,25 @@ PY
 junk_pid=$!
 bg_pids+=("$junk_pid")
 wait_for 10 '[[ -s $cb_tmp/junk.port ]]'
-CENTRA_URL=http://127.0.0.1:$(cat "$cb_tmp/junk.port")/soap CENTRA_RETRIES=1 CENTRA_RETRY_DELAY=10ms \
-    cb import --once
+junk_base=http://127.0.0.1:$(cat "$cb_tmp/junk.port")
+CENTRA_URL=$junk_base/soap CENTRA_RETRIES=1 CENTRA_RETRY_DELAY=10ms cb import --once
 assert_eq 69 "$RC" "a gzip answer with bytes after its stream: exit 69 (retried), not 70"
 assert_contains "$ERR" "failed during the request" "saying the answer failed during the request"
 assert_contains "$ERR" "hint: libcurl could not unpack the compressed answer" \
     "with a hint that names the cause and CENTRA_COMPRESSION=off"
-kill "$junk_pid" 2>/dev/null
-
+: >"$cb_tmp/junk.requests"
+CENTRA_URL=$junk_base/moved-abs cb import --once
+assert_eq "76|/moved-abs" "$RC|$(paste -sd' ' "$cb_tmp/junk.requests")" \
+    "a redirect is not followed (the login would go along): one request, exit 76"
+assert_contains "$ERR" 'answered events_Get with HTTP 301' "the error gives the status"
+assert_contains "$ERR" 'It redirects to "https://centra.example/ams/soap/api"' \
+    "and names where it points"
+assert_not_contains "$ERR" "s3cr3t" "without the password the Location carries"
+assert_contains "$ERR" "set CENTRA_URL to it" "and says what to do"
+: >"$cb_tmp/junk.requests"
+CENTRA_URL=$junk_base/a/moved-rel cb import --once
+assert_eq "76|/a/moved-rel" "$RC|$(paste -sd' ' "$cb_tmp/junk.requests")" \
+    "a permanent redirect of a POST (308) is not followed either"
+assert_contains "$ERR" "It redirects to \"$junk_base/v2/api?x=1\"" \
+    "a relative Location is named as the URL it resolves to"
 finish
