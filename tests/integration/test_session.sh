@@ -2,8 +2,8 @@
 # tests/integration/test_session.sh
 #     A database that is not a default one: settings of the database (and of
 #     the client's environment) that the program's SQL does not assume are
-#     overridden on every connection; a read-only database and a user
-#     without TEMP are said clearly, by "check" and by the commands.
+#     overridden on every connection; a read-only database, a standby and a
+#     user without TEMP are said clearly, by "check" and by the commands.
 #     (Found in a review against hostile session settings.)
 source "$(dirname "$0")/simlib.sh"
 
@@ -143,5 +143,45 @@ assert_eq "78|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WH
 q "$DB" "GRANT TEMP ON DATABASE \"$DB\" TO centra_bridge" >/dev/null
 DATABASE_URL=$(db_url "$DB" | sed "s|//[^@]*@|//$user@|") cb check
 assert_eq 0 "$RC" "with TEMP granted to centra_bridge, check passes"
+
+# ============================================================================
+# 5. A standby: the address of a hot standby (a replica, or a primary that
+#    became one), made here with pg_basebackup from the test cluster
+# ============================================================================
+as_owner() {
+    if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+standby=$PG_CLUSTER_DIR/standby-$$
+stop_standby() {
+    if [[ -f $standby/postmaster.pid ]]; then
+        as_owner "$PG_BINDIR/pg_ctl" -D "$standby" -m immediate -w stop >/dev/null 2>&1
+    fi
+    rm -rf "$standby" "$standby.log"
+}
+trap 'stop_standby; q postgres "DROP ROLE IF EXISTS $user" >/dev/null 2>&1; sim_cleanup' EXIT
+sbport=$("$CB_BUILD_DIR/tests/freeport")
+if as_owner "$PG_BINDIR/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$standby" \
+    -R -X stream -c fast --no-sync >"$cb_tmp/basebackup.log" 2>&1 &&
+    as_owner "$PG_BINDIR/pg_ctl" -D "$standby" -l "$standby.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -c port=$sbport -c unix_socket_directories=$standby \
+            -c fsync=off -c max_connections=200 -c hot_standby=on" >/dev/null; then
+    assert_eq "t" "$(PGOPTIONS='-c default_transaction_isolation=read\ committed' psql -X -A -t -h 127.0.0.1 -p "$sbport" -d "$DB" -c 'SELECT pg_is_in_recovery()')" \
+        "a hot standby of the test cluster runs"
+    sburl=postgresql://postgres@127.0.0.1:$sbport/$DB
+    DATABASE_URL=$sburl cb check
+    assert_eq 78 "$RC" "check against a standby exits 78"
+    assert_contains "$OUT" "FAIL  database        the database is a standby: it takes no writes" \
+        "saying so"
+    assert_contains "$OUT" "Point DATABASE_URL at the primary." "and where to point it"
+    curl -s -X POST "$SIM_BASE/_sim/reset?orders=5" >/dev/null
+    DATABASE_URL=$sburl CENTRA_DB_RETRIES=1 CENTRA_DB_RETRY_DELAY=10ms cb import --once
+    sim_state
+    assert_eq "69|0|5" "$RC|$(state acknowledged_count)|$(state generated_orders)" \
+        "import --once against a standby: 69 after retries, nothing acknowledged"
+    assert_contains "$ERR" "connect to the primary, not a standby" "with the hint that names it"
+else
+    cb_report 1 "a hot standby of the test cluster starts" "$(cat "$cb_tmp/basebackup.log" "$standby.log" 2>/dev/null)"
+fi
+stop_standby
 
 finish
