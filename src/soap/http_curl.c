@@ -220,14 +220,33 @@ curl_reason(const CurlTransport *ct, CURLcode rc)
     return ct->errbuf[0] != '\0' ? ct->errbuf : curl_easy_strerror(rc);
 }
 
+/* Whether the whole body of req went out (then the server may have acted on it). */
+static bool
+body_sent(CurlTransport *ct, const HttpRequest *req)
+{
+    curl_off_t up = 0;
+
+    return curl_easy_getinfo(ct->curl, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+           up >= (curl_off_t)req->body_len;
+}
+
 static ErrKind
 transfer_error(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
 {
     Error *err = ct->err;
     const char *url = req->url;
     ErrKind kind = ERR_CENTRA_UNAVAILABLE;
+    /*
+     * libcurl (7.88) says "Out of memory" for an answer whose header passes
+     * its limit (CURL_MAX_HTTP_HEADER, 100 kB) too.  Once the request is out,
+     * that is what it is in practice: a bad answer, not a bug here.
+     */
+    bool big_header = rc == CURLE_OUT_OF_MEMORY && body_sent(ct, req);
 
-    switch (failure_class(rc)) {
+#if CURL_AT_LEAST_VERSION(8, 6, 0)
+    big_header = big_header || rc == CURLE_TOO_LARGE; /* what later libcurl says of it */
+#endif
+    switch (big_header ? FAIL_LOST : failure_class(rc)) {
     case FAIL_CONNECT:
     case FAIL_OTHER:
         err_set(err, kind, "could not reach Centra at \"%s\"", url);
@@ -254,7 +273,11 @@ transfer_error(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
         err_detail_append(err, false,
                           "The limits are %lld ms to connect and %lld ms for the whole request.",
                           ct->opts.connect_timeout_ms, ct->opts.timeout_ms);
-    if (rc == CURLE_WRITE_ERROR)
+    if (big_header)
+        err_hint(err, "libcurl says so also of an answer whose header is longer than it accepts "
+                      "(100 kB), as a proxy in front of Centra may send: \"curl -v\" with the "
+                      "same URL shows the answer's header.");
+    else if (rc == CURLE_WRITE_ERROR)
         err_hint(err, "libcurl could not unpack the compressed answer (bytes after its end, or "
                       "a second gzip member). If it lasts, set CENTRA_COMPRESSION=off.");
     else if (kind == ERR_CENTRA_TLS && strstr(curl_reason(ct, rc), "host name") != NULL)
@@ -386,16 +409,6 @@ perform_result(CurlTransport *ct, const HttpRequest *req, CURLcode rc)
     if (!ct->begun)
         return sink_begin(ct); /* an empty body */
     return ERR_OK;
-}
-
-/* Whether the whole body of req went out (then the server may have acted on it). */
-static bool
-body_sent(CurlTransport *ct, const HttpRequest *req)
-{
-    curl_off_t up = 0;
-
-    return curl_easy_getinfo(ct->curl, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
-           up >= (curl_off_t)req->body_len;
 }
 
 static ErrKind

@@ -994,6 +994,8 @@ stop_sim
 # A small server for answers centra-sim does not give, by path:
 # /junk: bytes after the gzip stream, which libcurl refuses to unpack: a bad
 # answer, retried like a lost connection (69), not an internal error (70);
+# /big-header: a header of 200 kB, over libcurl's limit, which libcurl calls
+# "Out of memory": a bad answer too (69), with a hint, not an internal error;
 # /moved-abs, /moved-rel: redirects, which are not followed (the login would
 # go along) but named, without the credentials a Location may carry.
 python3 - "$cb_tmp/junk.port" "$cb_tmp/junk.requests" <<'PY' &
@@ -1004,6 +1006,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with open(sys.argv[2], "a") as f:
             f.write(self.path + "\n")
+        if self.path == "/big-header":
+            self.send_response(200)
+            self.send_header("Set-Cookie", "x=" + "a" * 200000)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if "/moved" in self.path:
             absolute = self.path.endswith("/moved-abs")
             self.send_response(301 if absolute else 308)
@@ -1034,6 +1042,10 @@ assert_eq 69 "$RC" "a gzip answer with bytes after its stream: exit 69 (retried)
 assert_contains "$ERR" "failed during the request" "saying the answer failed during the request"
 assert_contains "$ERR" "hint: libcurl could not unpack the compressed answer" \
     "with a hint that names the cause and CENTRA_COMPRESSION=off"
+CENTRA_URL=$junk_base/big-header CENTRA_RETRIES=1 CENTRA_RETRY_DELAY=10ms cb import --once
+assert_eq 69 "$RC" "an answer header over libcurl's 100 kB: exit 69 (retried), not 70"
+assert_contains "$ERR" "hint: libcurl says so also of an answer whose header is longer than it accepts" \
+    "with a hint that explains libcurl's \"Out of memory\""
 : >"$cb_tmp/junk.requests"
 CENTRA_URL=$junk_base/moved-abs cb import --once
 assert_eq "76|/moved-abs" "$RC|$(paste -sd' ' "$cb_tmp/junk.requests")" \
