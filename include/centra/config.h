@@ -66,7 +66,8 @@ typedef enum ConfigType {
     CONFIG_TYPE_ENUM,     /* one of choices; number = index */
     CONFIG_TYPE_INT,      /* integer in [min, max] */
     CONFIG_TYPE_DURATION, /* integer with unit, in ms in [min, max] */
-    CONFIG_TYPE_SIZE      /* integer with unit B, kB, MB, GB, in bytes in [min, max] */
+    CONFIG_TYPE_SIZE,     /* integer with unit B, kB, MB, GB, in bytes in [min, max] */
+    CONFIG_TYPE_LISTEN    /* IPv4 ADDRESS:PORT to listen on (netaddr.h) */
 } ConfigType;
 
 typedef enum ConfigSource {

@@ -40,6 +40,7 @@
 #include "centra/export.h"
 #include "centra/import.h"
 #include "centra/log.h"
+#include "centra/netaddr.h"
 #include "centra/signals.h"
 #include "centra/strutil.h"
 #include "cli_int.h"
@@ -431,9 +432,13 @@ run_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
             break;
         case 'l': {
             struct sockaddr_in addr;
+            const char *why;
 
-            if (run_parse_listen(optarg, &addr, err) != ERR_OK)
-                return cli_usage_from(err, "run");
+            if (!net_parse_listen(optarg, &addr, &why)) {
+                cli_usage_error(err, "run", "invalid --metrics-listen \"%s\"", optarg);
+                err_hint(err, "%s", why);
+                return ERR_USAGE;
+            }
             o.listen = optarg;
             break;
         }

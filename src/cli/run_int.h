@@ -55,12 +55,6 @@ void run_lock_destroy(Supervisor *sv);
 void run_lock(Supervisor *sv);
 void run_unlock(Supervisor *sv);
 
-/*
- * Parse "ADDRESS:PORT" (IPv4 address, port 0-65535) into *addr; ERR_CONFIG
- * saying what is wrong.
- */
-ErrKind run_parse_listen(const char *text, struct sockaddr_in *addr, Error *err) CB_MUSTCHECK;
-
 /* Serve /metrics and /healthz on listen (ADDRESS:PORT); logs the URL. */
 ErrKind run_metrics_start(Supervisor *sv, const char *listen, Error *err) CB_MUSTCHECK;
 

@@ -26,6 +26,7 @@
 #include "centra/db.h"
 #include "centra/dynbuf.h"
 #include "centra/log.h"
+#include "centra/netaddr.h"
 #include "centra/strutil.h"
 #include "run_int.h"
 
@@ -64,37 +65,6 @@ void
 run_unlock(Supervisor *sv)
 {
     pthread_mutex_unlock(&sv->lock);
-}
-
-ErrKind
-run_parse_listen(const char *text, struct sockaddr_in *addr, Error *err)
-{
-    const char *colon = strrchr(text, ':');
-    char host[64];
-    long long port;
-
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host) ||
-        !str_to_ll(colon + 1, &port) || port < 0 || port > 65535) {
-        err_set(err, ERR_CONFIG, "invalid metrics address \"%s\"", text);
-        err_hint(err, "Write ADDRESS:PORT with an IPv4 address, e.g. 127.0.0.1:9470 (port 0: any "
-                      "free port).");
-        return ERR_CONFIG;
-    }
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof(host), "127.0.0.1");
-    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
-        err_set(err, ERR_CONFIG, "invalid metrics address \"%s\": \"%s\" is not an IPv4 address",
-                text, host);
-        err_hint(err, "Use 127.0.0.1 to serve this machine only, or the address of one of its "
-                      "interfaces.");
-        return ERR_CONFIG;
-    }
-    addr->sin_port = htons((uint16_t)port);
-    return ERR_OK;
 }
 
 /* ---------------------------------------------------------------------------
@@ -395,10 +365,10 @@ run_metrics_start(Supervisor *sv, const char *listen_at, Error *err)
     RunMetrics *m;
     int one = 1;
     int fd;
-    ErrKind rc = run_parse_listen(listen_at, &addr, err);
+    const char *why;
 
-    if (rc != ERR_OK)
-        return rc;
+    if (!net_parse_listen(listen_at, &addr, &why))
+        return err_set(err, ERR_INTERNAL, "invalid metrics address \"%s\"", listen_at);
     /* Bound here rather than by libmicrohttpd, to say why binding failed. */
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||

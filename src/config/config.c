@@ -20,6 +20,7 @@
 #include "centra/alloc.h"
 #include "centra/dynbuf.h"
 #include "centra/log.h"
+#include "centra/netaddr.h"
 #include "centra/strutil.h"
 
 #define CONFIG_FILE_CAP (1024 * 1024) /* a config file is small; refuse anything bigger */
@@ -172,7 +173,7 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
                 "logrotate); unset: stderr (the journal under systemd)"},
     [CONFIG_METRICS_LISTEN] = {
         .key = "centra_metrics_listen", .env = "CENTRA_METRICS_LISTEN",
-        .type = CONFIG_TYPE_STRING,
+        .type = CONFIG_TYPE_LISTEN,
         .help = "run: serve Prometheus metrics (/metrics) and /healthz on this address:port, "
                 "e.g. 127.0.0.1:9470; unset: no endpoint"},
     [CONFIG_ARCHIVE_DIR] = {
@@ -380,6 +381,14 @@ config_set(Config *cfg, ConfigKey key, const char *text, ConfigSource source, co
     case CONFIG_TYPE_URL:
         rc = parse_url(d, text, origin, err);
         break;
+    case CONFIG_TYPE_LISTEN: {
+        struct sockaddr_in addr;
+        const char *why;
+
+        if (!net_parse_listen(text, &addr, &why))
+            rc = invalid_value(err, d, text, origin, why);
+        break;
+    }
     case CONFIG_TYPE_ENUM:
         rc = parse_enum(d, text, origin, &num, err);
         if (rc == ERR_OK)

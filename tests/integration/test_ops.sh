@@ -337,8 +337,12 @@ assert_eq 64 "$RC" "--export-jobs 0 is a usage error"
 assert_contains "$ERR" "invalid --export-jobs \"0\" (1 to 16)" "saying what is allowed"
 cb run --metrics-listen nowhere
 assert_eq 64 "$RC" "a bad --metrics-listen is a usage error"
-assert_contains "$ERR" "invalid metrics address" "saying what is wrong"
+assert_contains "$ERR" 'invalid --metrics-listen "nowhere"' "saying what is wrong"
 CENTRA_METRICS_LISTEN=1.2.3.4.5:80 cb run
 assert_eq 78 "$RC" "a bad centra_metrics_listen is a configuration error"
+CENTRA_METRICS_LISTEN=1.2.3.4.5:80 cb check
+assert_eq 78 "$RC" "which check finds too, as for every setting"
+assert_contains "$ERR" 'invalid value for setting "centra_metrics_listen": "1.2.3.4.5:80"' \
+    "naming the setting"
 
 finish

@@ -182,6 +182,17 @@ static const InvalidCase invalid_cases[] = {
     {CONFIG_CENTRA_URL, "https://bob:hunter2@x.centra.com/api",
      "invalid value for setting \"centra_url\": \"https://bob:<redacted>@x.centra.com/api\"",
      "The URL may not contain a user name or password." FROM_ENV("CENTRA_URL")},
+    {CONFIG_METRICS_LISTEN, "nope", "invalid value for setting \"centra_metrics_listen\": \"nope\"",
+     "Write ADDRESS:PORT with an IPv4 address and a port from 0 to 65535, e.g. 127.0.0.1:9470 "
+     "(port 0: any free port)." FROM_ENV("CENTRA_METRICS_LISTEN")},
+    {CONFIG_METRICS_LISTEN, "127.0.0.1:99999",
+     "invalid value for setting \"centra_metrics_listen\": \"127.0.0.1:99999\"",
+     "Write ADDRESS:PORT with an IPv4 address and a port from 0 to 65535, e.g. 127.0.0.1:9470 "
+     "(port 0: any free port)." FROM_ENV("CENTRA_METRICS_LISTEN")},
+    {CONFIG_METRICS_LISTEN, "metrics.example:9470",
+     "invalid value for setting \"centra_metrics_listen\": \"metrics.example:9470\"",
+     "The address must be an IPv4 address (or localhost): 127.0.0.1 to serve this machine only, "
+     "or the address of one of its interfaces." FROM_ENV("CENTRA_METRICS_LISTEN")},
     /* Control characters are written out: a newline would start what looks like a log line. */
     {CONFIG_CENTRA_FLAVOR, "soap\n2026-01-01 00:00:00 UTC [1] ERROR: x\t\r\x01\x7f",
      "invalid value for setting \"centra_flavor\": "
@@ -257,6 +268,10 @@ START_TEST(values_are_normalised)
     ck_assert_int_eq(
         config_set(cfg, CONFIG_DB_STATEMENT_TIMEOUT, "0", CONFIG_SOURCE_CLI, "t", &err), ERR_OK);
     ck_assert_int_eq(config_get_int(cfg, CONFIG_DB_STATEMENT_TIMEOUT), 0);
+    ck_assert_int_eq(
+        config_set(cfg, CONFIG_METRICS_LISTEN, "localhost:0", CONFIG_SOURCE_CLI, "t", &err),
+        ERR_OK);
+    ck_assert_str_eq(config_get_str(cfg, CONFIG_METRICS_LISTEN), "localhost:0");
 }
 END_TEST
 
