@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "centra/alloc.h"
@@ -39,7 +40,9 @@ static const char check_help[] =
     "                 not read-only by default), lets the user create temporary\n"
     "                 tables (TEMP), and knows centra_timezone (else a FAIL of\n"
     "                 the configuration)\n"
-    "  schema         every migration of this centra-bridge is applied\n"
+    "  schema         every migration of this centra-bridge is applied, and the\n"
+    "                 user may read and write the tables the commands write (as\n"
+    "                 centra_bridge may)\n"
     "  centra         Centra accepts the login: events_Get (one per type of\n"
     "                 centra_event_types), which only reads (nothing is\n"
     "                 acknowledged); shows how many events wait\n"
@@ -269,6 +272,89 @@ check_access(CheckRun *cr, DbConn *db)
     db_result_free(res);
 }
 
+/*
+ * The tables the commands write, and the sequence: what centra_bridge is
+ * granted (sql/90_roles.sql) and a user of the program must have.  A fixed
+ * list, not every table of the schemas: a DBA's own table there (a backup
+ * copy, say) is none of the program's business.
+ */
+static const char check_privileges_sql[] =
+    "WITH need(t, privs) AS (VALUES ('centra.runs', '{SELECT,INSERT,UPDATE}'::text[]), "
+    "('centra.events', '{SELECT,INSERT,UPDATE,DELETE}'), "
+    "('centra.orders', '{SELECT,INSERT,UPDATE}'), "
+    "('centra.order_lines', '{SELECT,INSERT,DELETE}'), "
+    "('centra.order_line_warehouses', '{SELECT,INSERT,DELETE}'), "
+    "('centra.order_line_supplier_orders', '{SELECT,INSERT,DELETE}'), "
+    "('centra.order_bundles', '{SELECT,INSERT,DELETE}'), "
+    "('centra.order_additionals', '{SELECT,INSERT,DELETE}'), "
+    "('centra.payments', '{SELECT,INSERT,DELETE}'), "
+    "('centra.cancelled_lines', '{SELECT,INSERT,DELETE}'), "
+    "('centra.shipments', '{SELECT,INSERT,DELETE}'), "
+    "('centra.shipment_lines', '{SELECT,INSERT,DELETE}'), "
+    "('centra.refunds', '{SELECT,INSERT,DELETE}'), "
+    "('centra.refund_lines', '{SELECT,INSERT,DELETE}'), "
+    "('centra.entities', '{SELECT,INSERT,UPDATE}'), "
+    "('centra.id_map', '{SELECT,INSERT,UPDATE,DELETE}'), "
+    "('centra.schema_migrations', '{SELECT}'), "
+    "('centra_outbox.messages', '{SELECT,UPDATE}')), "
+    "m AS (SELECT n.t, string_agg(p, ', ' ORDER BY k) AS privs FROM need n "
+    "CROSS JOIN LATERAL unnest(n.privs) WITH ORDINALITY u(p, k) "
+    "WHERE to_regclass(n.t) IS NOT NULL AND NOT has_table_privilege(n.t, p) GROUP BY n.t "
+    "UNION ALL SELECT 'centra.unidentified_event_seq', 'USAGE' "
+    "WHERE to_regclass('centra.unidentified_event_seq') IS NOT NULL "
+    "AND NOT has_sequence_privilege('centra.unidentified_event_seq', 'USAGE')) "
+    "SELECT count(*), array_to_string((array_agg(format('%s (%s)', t, privs) ORDER BY t))[1:3], "
+    "', '), quote_ident(current_user), "
+    "to_regrole('centra_bridge') IS NOT NULL AND pg_has_role('centra_bridge', 'MEMBER'), "
+    "to_regrole('centra_bridge') IS NOT NULL AND pg_has_role('centra_bridge', 'USAGE') FROM m";
+
+/*
+ * What the commands read and write, of a current schema (check_privileges_sql).
+ * A user in centra_erp or centra_reader, or one granted too little, is said
+ * here rather than by the first run that fails.
+ */
+static void
+check_privileges(CheckRun *cr, DbConn *db)
+{
+    DbResult *res;
+    Error err;
+    const char *user;
+
+    err_reset(&err);
+    if (db_query(db, check_privileges_sql, 0, NULL, &res, &err) != ERR_OK) {
+        fail(cr, "schema", &err);
+        return;
+    }
+    user = db_result_value(res, 0, 2);
+    if (strcmp(db_result_value(res, 0, 0), "0") != 0) {
+        long n = strtol(db_result_value(res, 0, 0), NULL, 10);
+
+        err_set(&err, ERR_DB_PERMISSION,
+                "the user %s lacks privileges on tables the commands read and write", user);
+        if (n > 3)
+            err_detail(&err, "Missing: %s, and on %ld more tables or sequences.",
+                       db_result_value(res, 0, 1), n - 3);
+        else
+            err_detail(&err, "Missing: %s.", db_result_value(res, 0, 1));
+        if (strcmp(db_result_value(res, 0, 4), "t") == 0)
+            err_hint(&err, "The user is in centra_bridge, which lacks them: run \"centra-bridge "
+                           "migrate\" as the schemas' owner, which grants them again.");
+        else if (strcmp(db_result_value(res, 0, 3), "t") == 0)
+            err_hint(&err,
+                     "The user is a member of centra_bridge but does not inherit its privileges "
+                     "(NOINHERIT): ALTER ROLE %s INHERIT.",
+                     user);
+        else
+            err_hint(&err,
+                     "GRANT centra_bridge TO %s: the role migrate creates for the program "
+                     "(centra_erp and centra_reader are for the ERP and for people; "
+                     "docs/security.md).",
+                     user);
+        fail(cr, "schema", &err);
+    }
+    db_result_free(res);
+}
+
 /* The schema check on a connected database. */
 static void
 check_schema(CheckRun *cr, DbConn *db)
@@ -277,10 +363,12 @@ check_schema(CheckRun *cr, DbConn *db)
     Error err;
 
     err_reset(&err);
-    if (migrate_check_current(db, &version, &err) != ERR_OK)
+    if (migrate_check_current(db, &version, &err) != ERR_OK) {
         fail(cr, "schema", &err);
-    else
-        line(cr, "ok", "schema", "schema at version %d, current", version);
+        return;
+    }
+    line(cr, "ok", "schema", "schema at version %d, current", version);
+    check_privileges(cr, db);
 }
 
 static void

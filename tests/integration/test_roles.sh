@@ -233,4 +233,38 @@ assert_eq 78 "$RC" "a user who does not own the schemas cannot migrate (78)"
 assert_contains "$ERR" "hint: Run \"centra-bridge migrate\" as the owner of the schemas centra and centra_outbox" \
     "and is told who can"
 
+# --- check: the user the program runs as has what the commands need ----------------------
+# (Without CENTRA_URL check fails its configuration line anyway: only the schema lines count.)
+DATABASE_URL="postgresql://bridge@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_contains "$OUT" "ok    schema" "check as a member of centra_bridge: the schema line is ok"
+assert_not_contains "$OUT" "lacks privileges" "with no privilege missing"
+DATABASE_URL="postgresql://dba@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_eq 78 "$RC" "check as a member of centra_reader exits 78"
+assert_contains "$OUT" "FAIL  schema          the user dba lacks privileges on tables the commands read and write" \
+    "saying the user lacks privileges"
+assert_contains "$OUT" "Missing: centra.cancelled_lines (INSERT, DELETE), " "naming some"
+assert_contains "$OUT" "GRANT centra_bridge TO dba" "and the grant that gives them"
+DATABASE_URL="postgresql://erp@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_contains "$OUT" "FAIL  schema          the user erp lacks privileges" \
+    "check as a member of centra_erp fails the same way"
+q creatordb "REVOKE UPDATE ON centra.events FROM centra_bridge" >/dev/null
+DATABASE_URL="postgresql://bridge@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_contains "$OUT" "Missing: centra.events (UPDATE)." \
+    "a privilege taken from centra_bridge is named"
+assert_contains "$OUT" "The user is in centra_bridge, which lacks them: run \"centra-bridge migrate\"" \
+    "with the advice to migrate, which grants it again"
+DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
+DATABASE_URL="postgresql://bridge@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_not_contains "$OUT" "lacks privileges" "after migrate, check finds nothing missing"
+q creatordb "CREATE TABLE centra.orders_backup AS SELECT * FROM centra.orders" >/dev/null
+DATABASE_URL="postgresql://bridge@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_not_contains "$OUT" "lacks privileges" \
+    "a DBA's own table in the schema, not granted to centra_bridge, is none of check's business"
+q postgres "CREATE ROLE noinherit LOGIN NOINHERIT IN ROLE centra_bridge" >/dev/null
+q creatordb "GRANT USAGE ON SCHEMA centra, centra_outbox TO noinherit;
+    GRANT SELECT ON centra.schema_migrations TO noinherit" >/dev/null
+DATABASE_URL="postgresql://noinherit@$PGHOST:$PGPORT/creatordb" run_cb check
+assert_contains "$OUT" "does not inherit its privileges (NOINHERIT): ALTER ROLE noinherit INHERIT." \
+    "a member of centra_bridge that does not inherit is told so"
+
 finish
