@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "centra/idmap.h"
 #include "centra/log.h"
@@ -117,7 +118,13 @@ idmap_export_run(CliContext *ctx, int argc, char **argv, Error *err)
             nkinds++;
             break;
         case 's':
-            source = optarg;
+            if (strcasecmp(optarg, "event") != 0 && strcasecmp(optarg, "import") != 0) {
+                cli_usage_error(err, "idmap", "unknown --source \"%s\"", optarg);
+                err_detail(err, "Accepted sources: event (learned from imported events), "
+                                "import (idmap import).");
+                return ERR_USAGE;
+            }
+            source = strcasecmp(optarg, "event") == 0 ? "event" : "import";
             break;
         default:
             return cli_bad_option(err, "idmap", argc, argv, at, c);

@@ -465,11 +465,22 @@ read_row(ImportState *st, const CsvRecord *rec, Error *err)
     return ERR_OK;
 }
 
+/* Whether a record is a line of nothing but spaces and tabs: skipped, as an empty line is. */
+static bool
+blank_line(const CsvRecord *rec)
+{
+    return rec->nfields == 1 && strspn(rec->fields[0], " \t") == rec->lens[0];
+}
+
 static ErrKind
 on_record(void *arg, const CsvRecord *rec, Error *err)
 {
     ImportState *st = arg;
-    ErrKind rc = st->have_header ? read_row(st, rec, err) : read_header(st, rec, err);
+    ErrKind rc;
+
+    if (blank_line(rec))
+        return ERR_OK;
+    rc = st->have_header ? read_row(st, rec, err) : read_header(st, rec, err);
 
     st->row_failed = rc != ERR_OK;
     return rc;

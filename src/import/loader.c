@@ -397,6 +397,9 @@ static const struct {
      "SELECT kind, erp_id, centra_id, name, name_event_id, 'event' FROM cb_idu "
      "ON CONFLICT (kind, erp_id) DO UPDATE SET "
      "centra_id = COALESCE(EXCLUDED.centra_id, centra.id_map.centra_id), "
+     /* An event that changes the pair is now where it was learned. */
+     "source = CASE WHEN EXCLUDED.centra_id IS DISTINCT FROM centra.id_map.centra_id "
+     "AND EXCLUDED.centra_id IS NOT NULL THEN 'event' ELSE centra.id_map.source END, "
      "name = CASE WHEN " NAME_IS_NEWER " THEN EXCLUDED.name ELSE centra.id_map.name END, "
      "name_event_id = CASE WHEN " NAME_IS_NEWER " THEN EXCLUDED.name_event_id "
      "ELSE centra.id_map.name_event_id END, updated_at = now() "

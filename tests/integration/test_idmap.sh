@@ -28,12 +28,15 @@ for row in csv.reader(sys.stdin):
     w.writerow(row[:-1])'
 }
 
-# A file as Centra's admin might export it: BOM, CRLF, admin names, mixed case.
+# A file as Centra's admin might export it: BOM, CRLF, admin names, mixed case;
+# an empty line and one of spaces and a tab (an edited file), which are skipped.
 file1=$cb_tmp/idmap1.csv
 printf '\xEF\xBB\xBFType,Centra ID,External ID,Name\r\n' >"$file1"
 cat >>"$file1" <<'EOF'
 Product,101,P-1,"Shirt, blue"
+
 Variant,201,V-1,"The ""best"" one"
+  	
 Price list,301,PL-SEK,Sverige Å ö 😀
 Customer,401,"'; DROP TABLE x; --",
 market,501,M1,"two
@@ -48,7 +51,7 @@ migrated_db
 DB1=$DB
 run_cb idmap import "$file1"
 assert_eq "0|6 rows: 6 added, 0 changed, 0 unchanged, 0 replaced" "$RC|$OUT" \
-    "a file with BOM, CRLF, quotes and admin type names imports: 6 added"
+    "a file with BOM, CRLF, quotes, admin type names and blank lines imports: 6 added"
 assert_eq "6|6" "$(q "$DB" "SELECT count(*), count(*) FILTER (WHERE source = 'import')
     FROM centra.id_map")" "six mappings, all with source import"
 assert_eq "product|P-1|101|Shirt, blue
@@ -255,10 +258,28 @@ assert_contains "$RC|$ERR" 'unexpected argument "b.csv"' "import takes one file"
 run_cb idmap export --kind widget
 assert_contains "$RC|$ERR" '64|' "export --kind of an unknown type exits 64"
 assert_contains "$ERR" 'unknown --kind "widget"' "naming the type"
+run_cb idmap export --source nope
+assert_eq "64|" "$RC|$OUT" "export --source of an unknown source exits 64, exporting nothing"
+assert_contains "$ERR" 'unknown --source "nope"' "naming it"
+run_cb idmap export --source Event
+assert_eq "0|order,,O-1,,event" "$RC|$(strip_updated_at <<<"$OUT" | tail -n 1)" "--source is read in any case, as --kind is"
 run_cb idmap --help
 assert_contains "$RC|$OUT" "0|Usage: centra-bridge [OPTION]... idmap import [--dry-run] FILE.csv|-" \
     "idmap --help prints the usage"
 run_cb idmap import --help
 assert_contains "$RC|$OUT" "0|Usage:" "idmap import --help too"
+
+# ============================================================================
+# 6. Events after an import: Centra's word, and where the pair came from
+# ============================================================================
+migrated_db
+printf 'type,centra_id,external_id\norder,99,30\norder,30,OTHER\nproduct,7,T001\n' >"$cb_tmp/before.csv"
+run_cb idmap import "$cb_tmp/before.csv"
+assert_eq 0 "$RC" "(a file gives order 30 the number 99, and number 30 to order OTHER)"
+run_cb load "$CB_SOURCE_DIR/tests/fixtures/guide/dtc_order_event.xml"
+assert_eq "order|30|30|event product|T001|7|import" \
+    "$(q "$DB" "SELECT string_agg(concat_ws('|', kind, erp_id, centra_id, source), ' ' ORDER BY kind, erp_id)
+        FROM centra.id_map WHERE kind IN ('order', 'product') AND erp_id IN ('30', 'OTHER', 'T001')")" \
+    "the guide's order 30 (number 30): its pair is the event's, source event; OTHER lost number 30; the product's pair, which the event does not change, stays the file's"
 
 finish
