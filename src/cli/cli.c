@@ -194,6 +194,14 @@ cli_jobs_arg(Error *err, const char *cmd, const char *option, const char *arg, i
     return ERR_OK;
 }
 
+/* Whether global option name (e.g. "--config") takes a value. */
+static bool
+takes_value(const char *name)
+{
+    return strcmp(name, "-c") == 0 || strcmp(name, "--config") == 0 ||
+           strcmp(name, "--log-level") == 0 || strcmp(name, "--log-format") == 0;
+}
+
 /* Whether option name (e.g. "--config" or "-v") is a global option. */
 static bool
 is_global_option(const char *name)
@@ -223,8 +231,16 @@ cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int g
 
     option_name(argc, argv, at, name, sizeof(name));
     if (cmd != NULL && is_global_option(name)) {
+        /* The option as written, with its value: "--config FILE", "--config=FILE", "-cFILE". */
+        bool apart = takes_value(name) && strcmp(argv[at], name) == 0;
+        const char *value = !apart          ? ""
+                            : at + 1 < argc ? argv[at + 1]
+                            : strcmp(name, "-c") == 0 || strcmp(name, "--config") == 0 ? "FILE"
+                                                                                       : "VALUE";
+
         cli_usage_error(err, cmd, "option \"%s\" must come before the command", name);
-        err_hint(err, "Write \"%s %s %s ...\".", CLI_PROGNAME, name, cmd);
+        err_hint(err, "Write \"%s %s%s%s %s ...\".", CLI_PROGNAME, argv[at], apart ? " " : "",
+                 value, cmd);
         return ERR_USAGE;
     }
     return cli_usage_error(err, cmd, "%s",
@@ -269,6 +285,11 @@ parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
     while ((c = cli_getopt(argc, argv, "+:c:vqhV", long_options, &at)) != -1) {
         switch (c) {
         case 'c':
+            /* One file: a second one would silently replace the first. */
+            if (g->config_file != NULL)
+                return cli_usage_error(err, NULL,
+                                       "option \"--config\" given twice (\"%s\", \"%s\")",
+                                       g->config_file, optarg);
             g->config_file = optarg;
             break;
         case 'v':

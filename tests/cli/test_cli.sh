@@ -89,12 +89,20 @@ expect_usage "-c without a file" 'centra-bridge: error: option "-c" requires a v
 centra-bridge: hint: Try "centra-bridge --help" for more information.' -c
 expect_usage "a value for a flag" 'centra-bridge: error: option "--version" does not take a value
 centra-bridge: hint: Try "centra-bridge --help" for more information.' --version=1
+expect_usage "two config files" 'centra-bridge: error: option "--config" given twice ("a.conf", "b.conf")
+centra-bridge: hint: Try "centra-bridge --help" for more information.' -c a.conf --config b.conf config
 expect_usage "-v with -q" 'centra-bridge: error: options "-v" and "-q" cannot be used together
 centra-bridge: hint: Try "centra-bridge --help" for more information.' -v -q migrate
 expect_usage "a global option after the command" 'centra-bridge: error: option "-v" must come before the command
 centra-bridge: hint: Write "centra-bridge -v migrate ...".' migrate -v
-expect_usage "--config after the command" 'centra-bridge: error: option "--config" must come before the command
-centra-bridge: hint: Write "centra-bridge --config migrate ...".' migrate --config=x
+expect_usage "--config=FILE after the command" 'centra-bridge: error: option "--config" must come before the command
+centra-bridge: hint: Write "centra-bridge --config=x migrate ...".' migrate --config=x
+expect_usage "--config FILE after the command: the hint keeps the file" 'centra-bridge: error: option "--config" must come before the command
+centra-bridge: hint: Write "centra-bridge --config prod.conf import ...".' import --once --config prod.conf
+expect_usage "-c FILE after the command" 'centra-bridge: error: option "-c" must come before the command
+centra-bridge: hint: Write "centra-bridge -c prod.conf status ...".' status -c prod.conf
+expect_usage "--log-level after the command, without its value" 'centra-bridge: error: option "--log-level" must come before the command
+centra-bridge: hint: Write "centra-bridge --log-level VALUE status ...".' status --log-level
 expect_usage "an unknown command option" 'centra-bridge: error: unrecognized option "--force"
 centra-bridge: hint: Try "centra-bridge migrate --help" for more information.' migrate --force
 expect_usage "an extra argument" 'centra-bridge: error: unexpected argument "now"
