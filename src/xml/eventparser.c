@@ -68,6 +68,7 @@ struct Node {
 typedef enum Role {
     ROLE_OTHER,     /* anything else */
     ROLE_BODY,      /* soap:Body */
+    ROLE_HEADER,    /* soap:Header and all inside it: never events */
     ROLE_EVENTS,    /* <events> */
     ROLE_EVENT,     /* <event> */
     ROLE_FAULT,     /* soap:Fault */
@@ -124,6 +125,7 @@ struct EvParser {
     DynBuf event_ns;              /* namespace URI of the current <event> */
     int seq;                      /* events started */
     long long event_start;        /* offset of the current event's start tag */
+    long long header_end;         /* offset after the SOAP Header; 0 before one closes */
     long long last_end;           /* offset after the last complete event */
     bool skip;                    /* the current event is quarantined: map nothing more */
     DynBuf reason;                /* why it is quarantined */
@@ -949,6 +951,9 @@ role_of(EvParser *p, const Frame *parent, const char *local)
 {
     if (p->depth == 2 && strcmp(local, "Body") == 0)
         return ROLE_BODY;
+    if ((p->depth == 2 && strcmp(local, "Header") == 0) ||
+        (parent != NULL && parent->role == ROLE_HEADER))
+        return ROLE_HEADER;
     if (parent != NULL && parent->role == ROLE_BODY && strcmp(local, "Fault") == 0)
         return ROLE_FAULT;
     if (parent != NULL && parent->role == ROLE_FAULT) {
@@ -1181,6 +1186,8 @@ on_end(void *arg, const XML_Char *name)
     } else if (f->role == ROLE_FAULT) {
         p->in_fault = false;
         p->fault_done = true;
+    } else if (f->role == ROLE_HEADER && p->depth == 2) {
+        p->header_end = XML_GetCurrentByteIndex(p->xp) + XML_GetCurrentByteCount(p->xp);
     } else if (p->in_event && !p->skip) {
         if (f->in_data) {
             const char *ns;
@@ -1234,7 +1241,7 @@ on_text(void *arg, const XML_Char *s, int len)
         if (p->in_event) {
             quarantine(p, "text longer than %lld bytes (centra_max_text_size) at line %lu",
                        p->lim.max_text, cur_line(p));
-        } else if (f->role != ROLE_OTHER && p->rc == ERR_OK) {
+        } else if (f->role != ROLE_OTHER && f->role != ROLE_HEADER && p->rc == ERR_OK) {
             err_set(p->err, ERR_CENTRA_FAULT,
                     "the answer to %s has a text longer than %lld bytes (centra_max_text_size)",
                     p->source, p->lim.max_text);
@@ -1903,8 +1910,9 @@ evp_feed(EvParser *p, const char *data, size_t len, Error *err)
 }
 
 /*
- * Find "<[prefix:]name>" (with closing, "</[prefix:]name>") at or after from;
- * returns the offset after '>' or -1.
+ * Find "<[prefix:]name>", or the same with attributes (not "<name/>"), or with
+ * closing "</[prefix:]name>", at or after from; returns the offset after '>'
+ * or -1.
  */
 static long
 find_tag_of(const char *s, size_t len, size_t from, const char *name, bool closing)
@@ -1916,14 +1924,31 @@ find_tag_of(const char *s, size_t len, size_t from, const char *name, bool closi
             continue;
         size_t j = i + 1 + closing;
 
-        while (j < len && j - i < 40 && s[j] != ':' && s[j] != '>' && s[j] != ' ')
+        while (j < len && j - i < 40 && s[j] != ':' && s[j] != '>' && s[j] != '/' &&
+               !str_is_xml_space(s[j]))
             j++;
         if (j < len && s[j] == ':')
             j++;
         else
             j = i + 1 + closing;
-        if (j + n < len && memcmp(s + j, name, n) == 0 && s[j + n] == '>')
-            return (long)(j + n + 1);
+        if (j + n >= len || memcmp(s + j, name, n) != 0)
+            continue;
+        j += n;
+        if (s[j] == '>')
+            return (long)(j + 1);
+        /* Attributes (namespace declarations, xsi:type): the tag ends at its '>'. */
+        if (closing || !str_is_xml_space(s[j]))
+            continue;
+        while (j < len && s[j] != '>') {
+            if (s[j] == '"' || s[j] == '\'') {
+                const char *q = memchr(s + j + 1, s[j], len - j - 1); /* a value may hold '>' */
+
+                j = q != NULL ? (size_t)(q - s) : len;
+            }
+            j++;
+        }
+        if (j < len && s[j - 1] != '/')
+            return (long)(j + 1);
     }
     return -1;
 }
@@ -1979,6 +2004,13 @@ typedef struct Lenient {
     char date_norm[EVMAP_VALUE_MAX]; /* ...normalised, "" when not a date */
 } Lenient;
 
+/* Where the lenient scans of a broken answer start: the bytes kept, after a SOAP Header. */
+static long long
+scan_start(const EvParser *p)
+{
+    return p->header_end > p->raw.base ? p->header_end : p->raw.base;
+}
+
 /* Recover id, type, entry, mission and date of a broken event from its first bytes. */
 static void
 lenient_scan(EvParser *p, Lenient *l, Error *err)
@@ -1989,7 +2021,8 @@ lenient_scan(EvParser *p, Lenient *l, Error *err)
 
     memset(l, 0, sizeof(*l));
     dynbuf_init(&b, LENIENT_SCAN + 1);
-    if (raw_each_range(p, p->raw.base, p->raw.end, gather_chunk, &b, err) == ERR_OK && b.len > 0) {
+    if (raw_each_range(p, scan_start(p), p->raw.end, gather_chunk, &b, err) == ERR_OK &&
+        b.len > 0) {
         ev = find_tag(b.data, b.len, 0, "event");
         if (ev >= 0) {
             /* Only this event's head: before its <data>, its end, or the next event. */
@@ -2038,7 +2071,7 @@ finish_broken(EvParser *p, Error *err)
         bool event_like;
 
         dynbuf_init(&b, LENIENT_SCAN + 1);
-        (void)raw_each_range(p, p->raw.base, p->raw.end, gather_chunk, &b, err);
+        (void)raw_each_range(p, scan_start(p), p->raw.end, gather_chunk, &b, err);
         event_like = b.len > 0 && find_tag(b.data, b.len, 0, "event") >= 0;
         dynbuf_free(&b);
         if (!event_like) {

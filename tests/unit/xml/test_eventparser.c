@@ -1685,6 +1685,60 @@ START_TEST(malformed_xml_after_the_last_event_is_ignored_with_a_warning)
 }
 END_TEST
 
+START_TEST(an_event_after_the_document_element_is_quarantined_with_its_id)
+{
+    /* Found with and without attributes on its tags: a namespace declared there, xsi:type. */
+    static const char *const tails[] = {
+        "<event><id>77</id><type>order</type></event>\n",
+        "<event xmlns=\"" NS_C "\"><id>77</id><type>order</type></event>\n",
+        "<c:event\txmlns:c=\"" NS_C "\">\n<c:id xsi:type=\"int\">77</c:id>"
+        "<c:type>order</c:type></c:event>\n",
+        "<event xmlns=\"" NS_C "\"><id note='a>b' x=\"/\">77</id><type>order</type></event>\n",
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(tails); i++) {
+        char doc[1024];
+        char *log;
+
+        snprintf(doc, sizeof(doc), "%s%s", DOC(NORMAL_EVENT), tails[i]);
+        log = run(doc);
+        assert_normal_event(log, 1);
+        LOG_HAS(log, " events=2 quarantined=1 replaced=0 malformed=1 ");
+        LOG_HAS(log, "event seq=2 id=77 type=order ");
+        ck_assert_ptr_null(strstr(log, "ignored what follows"));
+        xfree(log);
+    }
+}
+END_TEST
+
+START_TEST(events_in_the_soap_header_are_not_events_of_the_answer)
+{
+    /* Only what the Body holds is the answer; a header may carry anything. */
+    static const char doc[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" NS_SOAP "\"><SOAP-ENV:Header>"
+        "<trace xmlns=\"" NS_C "\"><events_Get><events><event><id>9999</id><type>order</type>"
+        "</event></events></events_Get></trace></SOAP-ENV:Header>\n<SOAP-ENV:Body>"
+        "<events_Get xmlns=\"" NS_C "\"><events>\n" NORMAL_EVENT ENV_CLOSE;
+    char *log = run(doc);
+
+    assert_normal_event(log, 1);
+    LOG_HAS(log, "feed: ok\nfinish: ok\n");
+    LOG_HAS(log, " events=1 quarantined=0 ");
+    ck_assert_ptr_null(strstr(log, "9999"));
+    xfree(log);
+    /* Nor when the Body breaks before its first event: the lenient scan skips the header. */
+    log = run("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+              "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" NS_SOAP "\"><SOAP-ENV:Header>"
+              "<trace xmlns=\"" NS_C "\"><events><event xmlns:x=\"u\"><id>9999</id>"
+              "<type>order</type></event></events></trace></SOAP-ENV:Header>\n<SOAP-ENV:Body>"
+              "<events_Get xmlns=\"" NS_C "\"><events>\n<bad&>" ENV_CLOSE);
+    ck_assert_ptr_null(strstr(log, "9999"));
+    LOG_HAS(log, " events=0 quarantined=0 ");
+    xfree(log);
+}
+END_TEST
+
 START_TEST(white_space_comments_and_pis_may_follow_the_document_element)
 {
     static const char doc[] = DOC(NORMAL_EVENT) "\n  <!-- served by x -->\n<?trace id?>\n";
@@ -2598,6 +2652,8 @@ eventparser_suite(void)
     tcase_add_test(hostile, invalid_characters_after_malformed_xml_are_replaced_in_any_chunks);
     tcase_add_test(hostile, the_guide_typo_quarantines_its_event_and_keeps_the_ones_before);
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
+    tcase_add_test(hostile, an_event_after_the_document_element_is_quarantined_with_its_id);
+    tcase_add_test(hostile, events_in_the_soap_header_are_not_events_of_the_answer);
     tcase_add_test(hostile, white_space_comments_and_pis_may_follow_the_document_element);
     tcase_add_test(hostile, an_answer_with_junk_after_its_only_element_is_refused);
     tcase_add_test(hostile, white_space_around_the_document_element_has_no_cap);
