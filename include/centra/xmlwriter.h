@@ -43,6 +43,13 @@ void xw_leaf(XmlWriter *w, const char *name, const char *text);
 /* As xw_leaf with len bytes of text. */
 void xw_leafn(XmlWriter *w, const char *name, const char *text, size_t len);
 
+/* As xw_leafn with an optional attribute on the element, as xw_open_attr. */
+void xw_leafn_attr(XmlWriter *w, const char *name, const char *attr, const char *value,
+                   const char *text, size_t len);
+
+/* Use prefix (NULL or "" for none) for the elements written from now on. */
+void xw_set_prefix(XmlWriter *w, const char *prefix);
+
 /* As xw_leaf with formatted text. */
 void xw_leaff(XmlWriter *w, const char *name, const char *fmt, ...) CB_PRINTF(3, 4);
 

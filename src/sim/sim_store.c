@@ -402,6 +402,36 @@ find_events(const XmlNode *n, LoadList *list)
         find_events(n->kids[i], list);
 }
 
+/*
+ * Write n in the server's style (prefix home), but for an element of
+ * another namespace than Centra's (an extension): that one keeps its
+ * namespace, under the prefix "x" ("y" when the style's is "x") declared
+ * where it is not bound to it already (bound: the namespace that prefix
+ * stands for here, NULL for none).
+ */
+static void
+write_data_node(XmlWriter *w, const XmlNode *n, const char *home, const char *bound)
+{
+    bool foreign =
+        n->ns != NULL && strcmp(n->ns, SIM_NS_CENTRA) != 0 && strcmp(n->ns, SIM_NS_NAVISION) != 0;
+    /* Not the style's own prefix (--prefix x), which Centra's elements inside must keep. */
+    bool home_x = home != NULL && strcmp(home, "x") == 0;
+    const char *ext = home_x ? "y" : "x";
+    const char *xmlns = home_x ? "xmlns:y" : "xmlns:x";
+    const char *decl = foreign && (bound == NULL || strcmp(bound, n->ns) != 0) ? n->ns : NULL;
+
+    xw_set_prefix(w, foreign ? ext : home);
+    if (n->nkids == 0) {
+        xw_leafn_attr(w, n->name, decl != NULL ? xmlns : NULL, decl, n->text, n->text_len);
+        return;
+    }
+    xw_open_attr(w, n->name, decl != NULL ? xmlns : NULL, decl);
+    for (size_t i = 0; i < n->nkids; i++)
+        write_data_node(w, n->kids[i], home, foreign ? n->ns : bound);
+    xw_set_prefix(w, foreign ? ext : home);
+    xw_close(w, n->name);
+}
+
 /* Check one loaded event and prepare its data; *next is the next free id. */
 typedef struct LoadCheck {
     SimIdMode mode;       /* what a given id means */
@@ -461,7 +491,7 @@ check_event(SimStore *s, Loaded *l, size_t index, LoadCheck *c, Error *err)
     dynbuf_init(&buf, 64u * 1024 * 1024);
     xw_init(&w, &buf, s->style.prefix, true, EVENT_DEPTH + 2);
     for (size_t i = 0; data != NULL && i < data->nkids; i++)
-        xml_write(&w, data->kids[i]);
+        write_data_node(&w, data->kids[i], s->style.prefix, NULL);
     if (xw_status(&w) != ERR_OK) {
         err_set(err, ERR_DATA, "event %lld: its data cannot be written: %s", l->id, xw_error(&w));
         dynbuf_free(&buf);

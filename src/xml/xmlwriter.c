@@ -11,11 +11,17 @@
 #include "centra/utf8.h"
 
 void
+xw_set_prefix(XmlWriter *w, const char *prefix)
+{
+    w->prefix = prefix != NULL && prefix[0] != '\0' ? prefix : NULL;
+    w->prefix_len = w->prefix != NULL ? strlen(w->prefix) : 0;
+}
+
+void
 xw_init(XmlWriter *w, DynBuf *out, const char *prefix, bool indent, int depth)
 {
     w->out = out;
-    w->prefix = prefix != NULL && prefix[0] != '\0' ? prefix : NULL;
-    w->prefix_len = w->prefix != NULL ? strlen(w->prefix) : 0;
+    xw_set_prefix(w, prefix);
     w->indent = indent;
     w->depth = depth;
     w->rc = ERR_OK;
@@ -68,8 +74,9 @@ tag_name(XmlWriter *w, const char *name)
     puts_(w, name);
 }
 
-void
-xw_open_attr(XmlWriter *w, const char *name, const char *attr, const char *value)
+/* "<p:name" and the attribute, if any: a start tag but for its end. */
+static void
+tag_start(XmlWriter *w, const char *name, const char *attr, const char *value)
 {
     indent(w);
     put(w, "<", 1);
@@ -84,6 +91,12 @@ xw_open_attr(XmlWriter *w, const char *name, const char *attr, const char *value
             w->rc = xml_escape(w->out, value, strlen(value), &bad);
         put(w, "\"", 1);
     }
+}
+
+void
+xw_open_attr(XmlWriter *w, const char *name, const char *attr, const char *value)
+{
+    tag_start(w, name, attr, value);
     put(w, ">", 1);
     newline(w);
     w->depth++;
@@ -109,11 +122,16 @@ xw_close(XmlWriter *w, const char *name)
 void
 xw_leafn(XmlWriter *w, const char *name, const char *text, size_t len)
 {
+    xw_leafn_attr(w, name, NULL, NULL, text, len);
+}
+
+void
+xw_leafn_attr(XmlWriter *w, const char *name, const char *attr, const char *value, const char *text,
+              size_t len)
+{
     size_t bad;
 
-    indent(w);
-    put(w, "<", 1);
-    tag_name(w, name);
+    tag_start(w, name, attr, value);
     if (text == NULL || len == 0) {
         put(w, "/>", 2);
         newline(w);

@@ -260,6 +260,57 @@ START_TEST(posted_events_keep_their_ids_and_duplicates_are_refused)
 }
 END_TEST
 
+START_TEST(posted_elements_of_other_namespaces_keep_theirs)
+{
+    static const char doc[] =
+        "<events xmlns=\"http://www.centra.com/webservices/\"><event><id>700</id><type>order</type>"
+        "<data><order><id>O7</id><ordertotal>100</ordertotal>"
+        "<p:ordertotal xmlns:p=\"urn:plugin\">999</p:ordertotal>"
+        "<p:block xmlns:p=\"urn:plugin\"><p:id>7</p:id><q:id xmlns:q=\"urn:q\">8</q:id>"
+        "<status>centra's</status></p:block></order></data></event></events>";
+    SimOptions o;
+    XmlNode *root;
+    const XmlNode *order;
+    HttpResult r;
+    const XmlNode *plugin;
+    const XmlNode *inner;
+
+    ck_assert_int_eq(post_events(doc), 200);
+    sim_soap_call(&srv, "events_GetRequest", "<type>all</type>", &r);
+    ck_assert_contains(dynbuf_str(&r.body),
+                       "<x:ordertotal xmlns:x=\"urn:plugin\">999</x:ordertotal>");
+    http_result_free(&r);
+    order = xml_path(get_events("all", &root), "events/event/data/order");
+    ck_assert_ptr_nonnull(order);
+    ck_assert_str_eq(xml_child_text(order, "ordertotal"), "100");
+    ck_assert_str_eq(xml_child(order, "ordertotal")->ns, "http://www.centra.com/webservices/");
+    plugin = xml_next(order, "ordertotal", xml_child(order, "ordertotal"));
+    ck_assert_ptr_nonnull(plugin);
+    ck_assert_str_eq(plugin->ns, "urn:plugin");
+    ck_assert_str_eq(plugin->text, "999");
+    inner = xml_child(order, "block");
+    ck_assert_str_eq(inner->ns, "urn:plugin");
+    ck_assert_str_eq(inner->kids[0]->ns, "urn:plugin");
+    ck_assert_str_eq(inner->kids[1]->ns, "urn:q");
+    ck_assert_str_eq(inner->kids[1]->text, "8");
+    ck_assert_str_eq(inner->kids[2]->ns, "http://www.centra.com/webservices/");
+    xml_free(root);
+    /* The same with the style's prefix "x": the extension takes another one. */
+    stop();
+    sim_options_default(&o);
+    o.prefix = "x";
+    simtest_start(&srv, &o);
+    ck_assert_int_eq(post_events(doc), 200);
+    order = xml_path(get_events("all", &root), "events/event/data/order");
+    ck_assert_ptr_nonnull(order);
+    inner = xml_child(order, "block");
+    ck_assert_str_eq(inner->ns, "urn:plugin");
+    ck_assert_str_eq(inner->kids[2]->ns, "http://www.centra.com/webservices/");
+    ck_assert_str_eq(xml_child(order, "ordertotal")->ns, "http://www.centra.com/webservices/");
+    xml_free(root);
+}
+END_TEST
+
 START_TEST(the_guides_order_events_load_and_come_back_in_the_simulators_style)
 {
     SimOptions o;
@@ -310,8 +361,8 @@ END_TEST
 
 START_TEST(a_wrong_login_answers_a_soap_fault)
 {
-    char *env = soap_envelope(SIM_NS_CENTRA, "events_GetRequest", false, "centra-sim", "nope",
-                              "<type>all</type>");
+    char *env = soap_envelope("http://www.centra.com/webservices/", "events_GetRequest", false,
+                              "centra-sim", "nope", "<type>all</type>");
     HttpResult r;
     XmlNode *root;
     const XmlNode *f;
@@ -339,8 +390,8 @@ END_TEST
 
 START_TEST(requests_with_prefixed_elements_are_understood)
 {
-    char *env = soap_envelope(SIM_NS_CENTRA, "events_GetRequest", true, "centra-sim", "centra-sim",
-                              "<ns1:type>all</ns1:type>");
+    char *env = soap_envelope("http://www.centra.com/webservices/", "events_GetRequest", true,
+                              "centra-sim", "centra-sim", "<ns1:type>all</ns1:type>");
     HttpResult r;
 
     queue_customers(1, NULL);
@@ -385,8 +436,8 @@ START_TEST(the_navision_flavor_speaks_its_own_namespace)
     ck_assert_int_eq(r.status, 200);
     ck_assert_contains(dynbuf_str(&r.body), "xmlns:ns1=\"http://www.silkvms.com/webservices/\"");
     http_result_free(&r);
-    env = soap_envelope(SIM_NS_CENTRA, "events_GetRequest", false, "centra-sim", "centra-sim",
-                        "<type>all</type>");
+    env = soap_envelope("http://www.centra.com/webservices/", "events_GetRequest", false,
+                        "centra-sim", "centra-sim", "<type>all</type>");
     http_request(srv.url, env, &r);
     xfree(env);
     ck_assert_int_eq(r.status, 500);
@@ -2181,6 +2232,7 @@ sim_suite(void)
     tcase_add_test(queue, events_by_markets_filters_by_market_and_answers_events_get);
     tcase_add_test(queue, events_done_ignores_unknown_and_repeated_ids);
     tcase_add_test(queue, posted_events_keep_their_ids_and_duplicates_are_refused);
+    tcase_add_test(queue, posted_elements_of_other_namespaces_keep_theirs);
     tcase_add_test(queue, the_guides_order_events_load_and_come_back_in_the_simulators_style);
     tcase_add_test(queue, a_malformed_event_file_stops_the_start);
     tcase_add_test(queue, hundreds_of_posted_events_are_all_queued_in_order);
