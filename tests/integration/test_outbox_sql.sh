@@ -482,6 +482,81 @@ out=$(msg "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, 
            VALUES ('30', 'r-confirmed', '8', 'confirmed', '[{\"orderitem\": \"80\", \"qty\": 1}]')")
 assert_contains "$out" '"refund":{"id":"r-confirmed","status":"confirmed",' "confirmed is accepted"
 
+# --- what is left to cancel or refund (migration 0014) ------------------------------------------
+# Order 30's lines 80 and 81 (1 each) are both in shipment 8; order 25's line 71 (4) has 1 in a
+# cancellation not sent yet (above).
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('30', '81', 1)")
+assert_eq "ERROR:  22023: only 0 of orderitem \"81\" can still be cancelled
+DETAIL:  centra_outbox.item_cancellations: order \"30\" has 1 of orderitem \"81\"; 1 in shipments (centra.shipment_lines), 0 in cancellations not sent yet; this row cancels 1.
+HINT:  Cancel at most what is neither shipped nor being cancelled; a shipped item is returned with a refund (centra_outbox.refunds)." \
+    "$out" "a cancellation of a shipped item is refused"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '71', 3), ('25', '71', 1)")
+assert_contains "$out" "ERROR:  22023: only 0 of orderitem \"71\" can still be cancelled" \
+    "two cancellations of one INSERT that together pass what is left: the second is refused"
+assert_contains "$out" "4 in cancellations not sent yet; this row cancels 1." \
+    "counting the first row and the earlier one not sent yet"
+assert_eq "1" "$(q "$db" "SELECT count(*) FROM centra_outbox.item_cancellations WHERE orderitem_id = '71'")" \
+    "and the whole INSERT is undone"
+q "$db" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE source_table = 'item_cancellations'
+         AND source_id = (SELECT id FROM centra_outbox.item_cancellations WHERE orderitem_id = '71')" >/dev/null
+out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '71', 4)")
+assert_contains "$out" '"orderitem" : {"id" : "71"}' \
+    "a cancellation whose message was cancelled no longer counts: all 4 can be cancelled"
+q "$db" "INSERT INTO centra.refunds (order_id, refund_id, shipment_id) VALUES ('30', 'r-old', '8');
+         INSERT INTO centra.refund_lines (order_id, refund_id, line_no, orderitem_id, qty)
+         VALUES ('30', 'r-old', 1, '81', 1)" >/dev/null
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', 'r-again', '8', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_eq "ERROR:  22023: only 0 of orderitem \"81\" of shipment \"8\" is left to refund
+DETAIL:  centra_outbox.refunds: refund \"r-again\" returns 1; the shipment holds 1, refunds of it returned 1 (centra.refund_lines) and refunds not sent yet return 0.
+HINT:  Refund at most what the shipment holds (centra.shipment_lines) and was not returned already." \
+    "$out" "a refund of what Centra says was returned already is refused"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', 'r-twice', '8', '[{\"orderitem\": \"80\", \"qty\": 1}]')")
+assert_contains "$out" "refunds not sent yet return 1." \
+    "so is one of what a refund not sent yet returns (r-confirmed, above)"
+# A refund not sent yet that the import already holds (its answer was lost, Centra applied it)
+# counts once, as returned.
+q "$db" "INSERT INTO centra.shipments (order_id, shipment_id, appendix) VALUES ('25', 's-two', 3);
+         INSERT INTO centra.shipment_lines (order_id, shipment_id, line_no, orderitem_id, qty)
+         VALUES ('25', 's-two', 1, '67', 2)" >/dev/null
+a1=$(q "$db" "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+              VALUES ('25', 'rA1', 's-two', '[{\"orderitem\": \"67\", \"qty\": 1}]') RETURNING message_id")
+q "$db" "INSERT INTO centra.refunds (order_id, refund_id, shipment_id) VALUES ('25', 'rA1', 's-two');
+         INSERT INTO centra.refund_lines (order_id, refund_id, line_no, orderitem_id, qty)
+         VALUES ('25', 'rA1', 1, '67', 1)" >/dev/null
+assert_eq "pending" "$(q "$db" "SELECT status FROM centra_outbox.messages WHERE id = $a1")" \
+    "(refund rA1: its message pending, and imported)"
+out=$(msg "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('25', 'rA2', 's-two', '[{\"orderitem\": \"67\", \"qty\": 1}]')")
+assert_contains "$out" '"refund":{"id":"rA2",' \
+    "a refund of the rest is accepted: rA1 counts once, not as returned and as not sent"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('25', 'rA3', 's-two', '[{\"orderitem\": \"67\", \"qty\": 1}]')")
+assert_contains "$out" "the shipment holds 2, refunds of it returned 1 (centra.refund_lines) and refunds not sent yet return 1." \
+    "and one more is refused"
+# A cancellation being sent may be applied and imported already (the line's quantity then
+# leaves it out): only pending ones count.  Line 70 (3) has 1 pending from above.
+q "$db" "UPDATE centra_outbox.messages SET status = 'sending' WHERE source_table = 'item_cancellations'
+         AND source_id IN (SELECT id FROM centra_outbox.item_cancellations WHERE orderitem_id = '70')" >/dev/null
+out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 3)")
+assert_contains "$out" '"orderitem" : {"id" : "70"}' "a cancellation being sent does not count"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 1)")
+assert_contains "$out" "3 in cancellations not sent yet; this row cancels 1." "a pending one does"
+out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('25', 's-dropped', 'create', '[{\"orderitem\": \"69\", \"qty\": 1}]')")
+q "$db" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = (SELECT max(id) FROM centra_outbox.messages)" >/dev/null
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('25', 'r-dropped', 's-dropped', '[{\"orderitem\": \"69\", \"qty\": 1}]')")
+assert_contains "$out" "ERROR:  23503: shipment \"s-dropped\" is not a shipment of order \"25\"" \
+    "a refund from a shipment whose create message was cancelled is refused, as its ship is"
+assert_contains "$out" "a create whose message failed or was cancelled must be retried first" \
+    "saying what to do"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, appendix, lines)
+           VALUES ('30', 'r-appendix', 'nowhere', 2, '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_contains "$out" "ERROR:  23503: shipment \"nowhere\" is not a shipment of order \"30\"" \
+    "an unknown shipment is refused with an appendix given too"
+
 # --- docs/outbox.md: every SQL example runs and enqueues what it shows ----------------------------
 # Each statement of a ```sql block runs on a fresh database holding the guide's orders; the
 # comments after an INSERT ("-- operation, entity_key", "-- {payload}") must match its message.
