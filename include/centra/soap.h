@@ -151,8 +151,9 @@ ErrKind soap_call(SoapClient *c, const char *operation, const DynBuf *body, cons
 
 /*
  * After a failed attempt number attempt (1 for the first) with error err and
- * response resp: when err is retryable and attempts remain, log a warning,
- * sleep the backoff (with jitter; a longer Retry-After wins) and return true.
+ * response resp: when err is retryable, attempts remain and the retry gate
+ * (below) agrees, log a warning, sleep the backoff (with jitter; a longer
+ * Retry-After wins) and return true.
  * Otherwise return false; when the attempts ran out, err's detail says how
  * many were made.
  */
@@ -174,10 +175,12 @@ ErrKind soap_parse_update_response(const char *body, size_t len, SoapUpdateResul
                                    Error *err) CB_MUSTCHECK;
 
 /*
- * Asked by soap_update before each retry (after the wait): false ends the
- * retries, soap_update then returning the failed attempt's error (the gate
- * may add a detail to err).  The exporter checks that it still holds the
- * messages of the request.  NULL: no gate.
+ * Asked before each retry, by soap_retry_wait before it announces the retry
+ * and waits, and by soap_update again after the wait: false ends the
+ * retries, the failed attempt's error standing (the gate may add a detail to
+ * err).  The exporter checks that it still holds the messages of the request
+ * and that it may send it again (not a cancellation Centra may have
+ * applied).  NULL: no gate.
  */
 typedef bool (*SoapRetryGate)(void *arg, Error *err);
 void soap_set_retry_gate(SoapClient *c, SoapRetryGate gate, void *arg);

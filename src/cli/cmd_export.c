@@ -299,16 +299,11 @@ export_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     return export_run(ctx->cfg, &opts, err);
 }
 
-/* A message id argument: a positive integer. */
+/* A message id argument: a positive integer within bigint (not clamped to it). */
 static bool
 parse_id(const char *s, long long *id)
 {
-    char *end;
-
-    if (s[0] < '1' || s[0] > '9')
-        return false;
-    *id = strtoll(s, &end, 10);
-    return *end == '\0' && *id > 0;
+    return s[0] >= '1' && s[0] <= '9' && str_to_ll(s, id) && *id > 0;
 }
 
 static ErrKind

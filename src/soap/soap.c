@@ -812,6 +812,9 @@ soap_retry_wait(SoapClient *c, int attempt, const HttpResponse *resp, Error *err
                           attempt == 1 ? "" : "s");
         return false;
     }
+    /* The gate first: a retry it would refuse after the wait is not announced. */
+    if (c->gate != NULL && !c->gate(c->gate_arg, err))
+        return false;
     delay = backoff_delay_ms(c->opts.retry_delay_ms, c->opts.retry_max_ms, attempt - 1, &c->rng);
     if (resp != NULL && resp->retry_after_ms > delay)
         delay = resp->retry_after_ms < RETRY_AFTER_CAP ? resp->retry_after_ms : RETRY_AFTER_CAP;
@@ -890,6 +893,7 @@ soap_update(SoapClient *c, const char *operation, const DynBuf *body, SoapUpdate
         }
         if (rc == ERR_OK || !soap_retry_wait(c, attempt, resp, err))
             break;
+        /* Again after the wait: another exporter may have taken the messages over. */
         if (c->gate != NULL && !c->gate(c->gate_arg, err))
             break;
     }

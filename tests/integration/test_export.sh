@@ -142,6 +142,9 @@ assert_contains "$ERR" "is sent: it cannot be cancelled" "and says why"
 cb outbox cancel 999999
 assert_contains "$RC $ERR" "64" "cancel of an unknown id exits 64"
 assert_contains "$ERR" "there is no outbox message 999999" "and says so"
+cb outbox retry 18446744073709551617
+assert_eq '64|centra-bridge: error: invalid message id "18446744073709551617"' "$RC|$(head -n 1 <<<"$ERR")" \
+    "an id beyond bigint is an invalid id (not read as 9223372036854775807)"
 cb outbox retry "$other"
 assert_eq 64 "$RC" "retry of a message that is not failed exits 64"
 after2=$(enqueue "$DB" markets_Update key:A "$(market 3)")
@@ -451,6 +454,7 @@ assert_eq "1|failed|1" "$RC|$(q "$DB" "SELECT status, attempts FROM centra_outbo
 assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = $id")" \
     "Centra may have applied this cancellation" "last_error says why"
 assert_contains "$ERR" "\"centra-bridge outbox cancel $id\" if it was applied" "and what to do"
+assert_not_contains "$ERR" "retrying in" "without announcing a retry it does not make"
 assert_eq 1 "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)" \
     "Centra got it once"
 assert_eq $((c_qty - 1)) "$(line_qty)" "one item cancelled, not two (line of $c_qty)"
