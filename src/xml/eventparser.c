@@ -1699,15 +1699,31 @@ feed_expat(EvParser *p, const char *data, size_t len, bool final, Error *err)
     if (rc != ERR_OK)
         return rc;
     p->err = err;
-    p->fed += (long long)len;
-    if (XML_Parse(p->xp, data, (int)len, final) != XML_STATUS_OK && !p->huge_token)
-        return xml_error(p, err);
-    if (p->rc != ERR_OK)
-        return p->rc;
-    /* A handler met a huge token, or expat is buffering one (a tag, comment, ...) without end. */
-    if (p->huge_token || p->fed - p->tok_end > p->lim.max_text + TOKEN_SLACK)
-        huge_token_error(p);
-    return ERR_OK;
+    /*
+     * Fed in pieces that end where expat would hold more than the cap past the
+     * last token a handler saw: a token that long (a tag, a comment, an XML
+     * declaration without end) is refused at the same byte however the
+     * answer arrives, before expat could judge it whole.
+     */
+    for (;;) {
+        long long room = p->tok_end + p->lim.max_text + TOKEN_SLACK + 1 - p->fed;
+        size_t n = (long long)len > room ? (size_t)room : len;
+
+        p->fed += (long long)n;
+        if (XML_Parse(p->xp, data, (int)n, final && n == len) != XML_STATUS_OK && !p->huge_token)
+            return xml_error(p, err);
+        if (p->rc != ERR_OK)
+            return p->rc;
+        /* A handler met a huge token, or expat is buffering one without end. */
+        if (p->huge_token || p->fed - p->tok_end > p->lim.max_text + TOKEN_SLACK) {
+            huge_token_error(p);
+            return ERR_OK;
+        }
+        data += n;
+        len -= n;
+        if (len == 0)
+            return ERR_OK;
+    }
 }
 
 static ErrKind
@@ -2064,6 +2080,12 @@ finish_broken(EvParser *p, Error *err)
 
     if (rc != ERR_OK)
         return rc;
+    if (!p->seen_events && !p->in_fault) {
+        /* Broken (a tag over the cap) before any <events>: not an answer, as xml_error says. */
+        err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
+        err_detail(err, "%c%s.", toupper((unsigned char)p->reason.data[0]), p->reason.data + 1);
+        return ERR_CENTRA_FAULT;
+    }
     lenient_scan(p, &l, err);
     if (!had_event) {
         /* Nothing event-like after the last event: the events are all complete. */

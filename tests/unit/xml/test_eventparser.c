@@ -1711,6 +1711,45 @@ START_TEST(an_event_after_the_document_element_is_quarantined_with_its_id)
 }
 END_TEST
 
+START_TEST(a_declaration_longer_than_the_cap_is_refused_however_it_is_cut)
+{
+    /*
+     * An XML declaration (malformed: expat says so once it has it whole) whose
+     * "?>" comes after more than the cap: fed whole, expat judged it; in
+     * chunks, it was held past the cap and the answer taken for one whose
+     * events were all read (fuzz_eventparser).  Now the same error either way,
+     * in UTF-8 and in UTF-16 (converted before expat).
+     */
+    static const char head[] = "<?xml version=\"1.0\" encodi";
+    static const char tail[] = "?>\n<SOAP-ENV:Envelope/>";
+    EvpLimits lim = default_limits;
+
+    lim.max_text = 32;
+    for (int wide = 0; wide < 2; wide++) {
+        DynBuf b;
+        char *log;
+
+        dynbuf_init(&b, BIG_CAP);
+        for (size_t i = 0; i < strlen(head) + 70000 + strlen(tail); i++) {
+            char c = i < strlen(head)           ? head[i]
+                     : i < strlen(head) + 70000 ? ' '
+                                                : tail[i - strlen(head) - 70000];
+
+            (void)dynbuf_add(&b, &c, 1);
+            if (wide)
+                (void)dynbuf_add(&b, "", 1); /* UTF-16LE, told by its first bytes */
+        }
+        log = run_limits_fail(b.data, b.len, &lim, EVK_NONE);
+        LOG_HAS(log, "finish: centra_fault: the answer to events_Get is not well-formed XML | "
+                     "detail: A single tag or comment "
+                     "is longer than 32 bytes (centra_max_text_size).");
+        LOG_HAS(log, "events=0 quarantined=0 ");
+        xfree(log);
+        dynbuf_free(&b);
+    }
+}
+END_TEST
+
 START_TEST(events_in_the_soap_header_are_not_events_of_the_answer)
 {
     /* Only what the Body holds is the answer; a header may carry anything. */
@@ -2654,6 +2693,7 @@ eventparser_suite(void)
     tcase_add_test(hostile, malformed_xml_after_the_last_event_is_ignored_with_a_warning);
     tcase_add_test(hostile, an_event_after_the_document_element_is_quarantined_with_its_id);
     tcase_add_test(hostile, events_in_the_soap_header_are_not_events_of_the_answer);
+    tcase_add_test(hostile, a_declaration_longer_than_the_cap_is_refused_however_it_is_cut);
     tcase_add_test(hostile, white_space_comments_and_pis_may_follow_the_document_element);
     tcase_add_test(hostile, an_answer_with_junk_after_its_only_element_is_refused);
     tcase_add_test(hostile, white_space_around_the_document_element_has_no_cap);
