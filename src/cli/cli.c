@@ -233,11 +233,12 @@ cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int g
     if (cmd != NULL && is_global_option(name)) {
         /* The option as written, with its value: "--config FILE", "--config=FILE", "-cFILE". */
         bool apart = takes_value(name) && strcmp(argv[at], name) == 0;
-        const char *value = !apart          ? ""
-                            : at + 1 < argc ? argv[at + 1]
-                            : strcmp(name, "-c") == 0 || strcmp(name, "--config") == 0 ? "FILE"
-                                                                                       : "VALUE";
+        const char *value = "";
 
+        if (apart && at + 1 < argc)
+            value = argv[at + 1];
+        else if (apart)
+            value = strcmp(name, "-c") == 0 || strcmp(name, "--config") == 0 ? "FILE" : "VALUE";
         cli_usage_error(err, cmd, "option \"%s\" must come before the command", name);
         err_hint(err, "Write \"%s %s%s%s %s ...\".", CLI_PROGNAME, argv[at], apart ? " " : "",
                  value, cmd);

@@ -82,10 +82,6 @@ print_table(const DbResult *res, FILE *out)
     xfree(width);
 }
 
-/* An entity_key as the table shows it: a long one (an id of thousands of characters) cut. */
-#define SHOWN_KEY(col)                                                                             \
-    "CASE WHEN length(" col ") > 80 THEN left(" col ", 77) || '...' ELSE " col " END"
-
 ErrKind
 outbox_list(const Config *cfg, const OutboxListOptions *o, Error *err)
 {
@@ -112,36 +108,33 @@ outbox_list(const Config *cfg, const OutboxListOptions *o, Error *err)
     rc = connect_db(cfg, &db, err);
     if (rc == ERR_OK && o->blocked)
         rc = db_query(db,
-                      "SELECT f.id, f.operation, " SHOWN_KEY(
-                          "f.entity_key") " AS entity_key, "
-                                          "f.attempts, "
-                                          "to_char(f.updated_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') "
-                                          "AS failed_at, "
-                                          "(SELECT count(*) FROM centra_outbox.messages w "
-                                          "WHERE w.entity_key = f.entity_key AND w.id > f.id "
-                                          "AND w.status IN ('pending', 'sending')) AS waiting, "
-                                          "left(regexp_replace(f.last_error, '\\s+', ' ', 'g'), "
-                                          "100) AS last_error "
-                                          "FROM centra_outbox.messages f WHERE f.status = 'failed' "
-                                          "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
-                                          "WHERE o.entity_key = f.entity_key AND o.id < f.id AND "
-                                          "o.status = 'failed') "
-                                          "ORDER BY f.id LIMIT $1::integer",
+                      /* A key of thousands of characters would widen every row: cut. */
+                      "SELECT f.id, f.operation, CASE WHEN length(f.entity_key) > 80 "
+                      "THEN left(f.entity_key, 77) || '...' ELSE f.entity_key END AS entity_key, "
+                      "f.attempts, "
+                      "to_char(f.updated_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS failed_at, "
+                      "(SELECT count(*) FROM centra_outbox.messages w "
+                      "WHERE w.entity_key = f.entity_key AND w.id > f.id "
+                      "AND w.status IN ('pending', 'sending')) AS waiting, "
+                      "left(regexp_replace(f.last_error, '\\s+', ' ', 'g'), 100) AS last_error "
+                      "FROM centra_outbox.messages f WHERE f.status = 'failed' "
+                      "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
+                      "WHERE o.entity_key = f.entity_key AND o.id < f.id AND o.status = 'failed') "
+                      "ORDER BY f.id LIMIT $1::integer",
                       1, params + 1, &res, err);
     else if (rc == ERR_OK)
         rc = db_query(
             db,
-            "SELECT id, operation, " SHOWN_KEY(
-                "entity_key") " AS entity_key, status, attempts, "
-                              "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS created, "
-                              "CASE WHEN status = 'pending' AND next_attempt_at > now() THEN "
-                              "to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') END AS "
-                              "next_attempt, "
-                              "left(regexp_replace(last_error, '\\s+', ' ', 'g'), 100) AS "
-                              "last_error "
-                              "FROM centra_outbox.messages WHERE CASE WHEN $1::text IS NULL THEN "
-                              "status IN ('pending', 'sending', 'failed') ELSE status = $1 END "
-                              "ORDER BY id LIMIT $2::integer",
+            "SELECT id, operation, CASE WHEN length(entity_key) > 80 "
+            "THEN left(entity_key, 77) || '...' ELSE entity_key END AS entity_key, status, "
+            "attempts, "
+            "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS created, "
+            "CASE WHEN status = 'pending' AND next_attempt_at > now() THEN "
+            "to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') END AS next_attempt, "
+            "left(regexp_replace(last_error, '\\s+', ' ', 'g'), 100) AS last_error "
+            "FROM centra_outbox.messages WHERE CASE WHEN $1::text IS NULL THEN "
+            "status IN ('pending', 'sending', 'failed') ELSE status = $1 END "
+            "ORDER BY id LIMIT $2::integer",
             2, params, &res, err);
     if (rc == ERR_OK)
         print_table(res, stdout);
