@@ -194,26 +194,33 @@ cli_jobs_arg(Error *err, const char *cmd, const char *option, const char *arg, i
     return ERR_OK;
 }
 
-/* Whether global option name (e.g. "--config") takes a value. */
-static bool
-takes_value(const char *name)
-{
-    return strcmp(name, "-c") == 0 || strcmp(name, "--config") == 0 ||
-           strcmp(name, "--log-level") == 0 || strcmp(name, "--log-format") == 0;
-}
+/* A global option, as written before the command. */
+typedef struct GlobalOption {
+    const char *name;  /* "-c", "--config", ... */
+    const char *value; /* what its value stands for in a hint; NULL: takes none */
+} GlobalOption;
 
-/* Whether option name (e.g. "--config" or "-v") is a global option. */
-static bool
-is_global_option(const char *name)
+/* The global option named name (e.g. "--config" or "-v"), or NULL. */
+static const GlobalOption *
+global_option(const char *name)
 {
-    static const char *const globals[] = {"-c", "--config", "-v",          "--verbose",
-                                          "-q", "--quiet",  "--log-level", "--log-format",
-                                          "-V", "--version"};
+    static const GlobalOption globals[] = {
+        {"-c", "FILE"},
+        {"--config", "FILE"},
+        {"-v", NULL},
+        {"--verbose", NULL},
+        {"-q", NULL},
+        {"--quiet", NULL},
+        {"--log-level", "VALUE"},
+        {"--log-format", "VALUE"},
+        {"-V", NULL},
+        {"--version", NULL},
+    };
 
     for (size_t i = 0; i < CB_LENGTH(globals); i++)
-        if (strcmp(name, globals[i]) == 0)
-            return true;
-    return false;
+        if (strcmp(name, globals[i].name) == 0)
+            return &globals[i];
+    return NULL;
 }
 
 int
@@ -228,17 +235,17 @@ cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int g
 {
     char name[128];
     char msg[256];
+    const GlobalOption *global;
 
     option_name(argc, argv, at, name, sizeof(name));
-    if (cmd != NULL && is_global_option(name)) {
+    global = cmd != NULL ? global_option(name) : NULL;
+    if (global != NULL) {
         /* The option as written, with its value: "--config FILE", "--config=FILE", "-cFILE". */
-        bool apart = takes_value(name) && strcmp(argv[at], name) == 0;
+        bool apart = global->value != NULL && strcmp(argv[at], name) == 0;
         const char *value = "";
 
-        if (apart && at + 1 < argc)
-            value = argv[at + 1];
-        else if (apart)
-            value = strcmp(name, "-c") == 0 || strcmp(name, "--config") == 0 ? "FILE" : "VALUE";
+        if (apart)
+            value = at + 1 < argc ? argv[at + 1] : global->value;
         cli_usage_error(err, cmd, "option \"%s\" must come before the command", name);
         err_hint(err, "Write \"%s %s%s%s %s ...\".", CLI_PROGNAME, argv[at], apart ? " " : "",
                  value, cmd);
