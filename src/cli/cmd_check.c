@@ -305,8 +305,12 @@ static const char check_privileges_sql[] =
     "AND NOT has_sequence_privilege('centra.unidentified_event_seq', 'USAGE')) "
     "SELECT count(*), array_to_string((array_agg(format('%s (%s)', t, privs) ORDER BY t))[1:3], "
     "', '), quote_ident(current_user), "
-    "to_regrole('centra_bridge') IS NOT NULL AND pg_has_role('centra_bridge', 'MEMBER'), "
-    "to_regrole('centra_bridge') IS NOT NULL AND pg_has_role('centra_bridge', 'USAGE') FROM m";
+    /* CASE, not AND: only CASE is sure to skip pg_has_role when the role does not exist. */
+    "CASE WHEN to_regrole('centra_bridge') IS NOT NULL "
+    "THEN pg_has_role('centra_bridge', 'MEMBER') ELSE false END, "
+    "CASE WHEN to_regrole('centra_bridge') IS NOT NULL "
+    "THEN pg_has_role('centra_bridge', 'USAGE') ELSE false END, "
+    "to_regrole('centra_bridge') IS NOT NULL FROM m";
 
 /*
  * What the commands read and write, of a current schema (check_privileges_sql).
@@ -336,7 +340,13 @@ check_privileges(CheckRun *cr, DbConn *db)
                        db_result_value(res, 0, 1), n - 3);
         else
             err_detail(&err, "Missing: %s.", db_result_value(res, 0, 1));
-        if (strcmp(db_result_value(res, 0, 4), "t") == 0)
+        if (strcmp(db_result_value(res, 0, 5), "f") == 0)
+            err_hint(&err,
+                     "The role centra_bridge does not exist: run \"centra-bridge migrate\" once "
+                     "as a user with CREATEROLE, which creates it, then GRANT centra_bridge TO "
+                     "%s (docs/migrations.md).",
+                     user);
+        else if (strcmp(db_result_value(res, 0, 4), "t") == 0)
             err_hint(&err, "The user is in centra_bridge, which lacks them: run \"centra-bridge "
                            "migrate\" as the schemas' owner, which grants them again.");
         else if (strcmp(db_result_value(res, 0, 3), "t") == 0)

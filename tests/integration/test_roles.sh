@@ -31,6 +31,14 @@ assert_eq "0" "$(q postgres "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'c
 assert_eq "app" "$(q appdb "SELECT tableowner FROM pg_tables WHERE schemaname = 'centra'
     AND tablename = 'orders'")" "the tables belong to the migrating user"
 
+q appdb "REVOKE UPDATE ON centra.events FROM app" >/dev/null
+DATABASE_URL="postgresql://app@$PGHOST:$PGPORT/appdb" run_cb check
+assert_contains "$OUT" "Missing: centra.events (UPDATE)." \
+    "check without the roles: a privilege the owner lost is named"
+assert_contains "$OUT" "The role centra_bridge does not exist: run \"centra-bridge migrate\" once as a user with CREATEROLE" \
+    "with the way to get the role"
+q appdb "GRANT UPDATE ON centra.events TO app" >/dev/null
+
 # --- a user who may ------------------------------------------------------------------
 DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
 assert_eq 0 "$RC" "migrate as a user with CREATEROLE succeeds"
