@@ -223,6 +223,32 @@ global_option(const char *name)
     return NULL;
 }
 
+/*
+ * The global option whose value is the next argument when arg is written
+ * before the command: "--config" and "-c", also at the end of a cluster
+ * ("-vc"); NULL if arg carries its value or takes none.
+ */
+static const GlobalOption *
+value_taker(const char *arg)
+{
+    const GlobalOption *g;
+
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
+    if (arg[1] == '-') {
+        g = global_option(arg);
+        return g != NULL && g->value != NULL ? g : NULL;
+    }
+    for (const char *c = arg + 1; *c != '\0'; c++) {
+        char one[3] = {'-', *c, '\0'};
+
+        g = global_option(one);
+        if (g != NULL && g->value != NULL)
+            return c[1] == '\0' ? g : NULL; /* the rest of the cluster is its value */
+    }
+    return NULL;
+}
+
 int
 cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts, int *at)
 {
@@ -241,11 +267,12 @@ cli_bad_option(Error *err, const char *cmd, int argc, char **argv, int at, int g
     global = cmd != NULL ? global_option(name) : NULL;
     if (global != NULL) {
         /* The option as written, with its value: "--config FILE", "--config=FILE", "-cFILE". */
-        bool apart = global->value != NULL && strcmp(argv[at], name) == 0;
+        const GlobalOption *last = value_taker(argv[at]);
+        bool apart = last != NULL;
         const char *value = "";
 
         if (apart)
-            value = at + 1 < argc ? argv[at + 1] : global->value;
+            value = at + 1 < argc ? argv[at + 1] : last->value;
         cli_usage_error(err, cmd, "option \"%s\" must come before the command", name);
         err_hint(err, "Write \"%s %s%s%s %s ...\".", CLI_PROGNAME, argv[at], apart ? " " : "",
                  value, cmd);

@@ -101,6 +101,10 @@ expect_usage "--config FILE after the command: the hint keeps the file" 'centra-
 centra-bridge: hint: Write "centra-bridge --config prod.conf import ...".' import --once --config prod.conf
 expect_usage "-c FILE after the command" 'centra-bridge: error: option "-c" must come before the command
 centra-bridge: hint: Write "centra-bridge -c prod.conf status ...".' status -c prod.conf
+expect_usage "-vc FILE after the command: the hint keeps the file" 'centra-bridge: error: option "-v" must come before the command
+centra-bridge: hint: Write "centra-bridge -vc prod.conf import ...".' import -vc prod.conf --once
+expect_usage "-vcFILE after the command" 'centra-bridge: error: option "-v" must come before the command
+centra-bridge: hint: Write "centra-bridge -vcprod.conf import ...".' import -vcprod.conf
 expect_usage "--log-level after the command, without its value" 'centra-bridge: error: option "--log-level" must come before the command
 centra-bridge: hint: Write "centra-bridge --log-level VALUE status ...".' status --log-level
 expect_usage "an unknown command option" 'centra-bridge: error: unrecognized option "--force"
