@@ -165,6 +165,7 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     sig_install();
     io->totals = &totals;
     import_rc = import_run(ctx->cfg, io, err);
+    io->totals = NULL; /* totals ends with this call; io is the caller's */
     if (import_rc != ERR_OK)
         log_report(import_rc == ERR_PARTIAL ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR, err);
     err_reset(&export_err);

@@ -145,7 +145,8 @@ load_events(SimServer *srv, const char *path, Error *err)
         }
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), compare_names);
+    if (n > 1) /* names is NULL when n is 0 */
+        qsort(names, n, sizeof(char *), compare_names);
     for (size_t i = 0; i < n; i++) {
         char full[4096];
 
