@@ -107,4 +107,14 @@ bool evmap_normalize(EvType type, const char *text, size_t len, char *out, size_
 /* Largest normalised non-text value, with its NUL. */
 #define EVMAP_VALUE_MAX 128
 
+/*
+ * Longest id or code (CODE value, trimmed), in bytes: Centra's ids have at
+ * most 255 characters, 765 bytes of UTF-8 at 3 bytes each.  Codes are keys
+ * of PostgreSQL's btree indexes, whose entries hold at most 2704 bytes: three
+ * codes in one key (order_lines (product_id, variation_id, size_id), or the
+ * concatenated sku) still fit.  An event with a longer one is quarantined,
+ * so that it cannot fail its batch.
+ */
+#define EVMAP_CODE_MAX 800
+
 #endif /* CENTRA_EVMAP_H */

@@ -122,12 +122,15 @@ static const struct {
     const char *sql;  /* template */
     int nparams;      /* parameters */
 } apply_stmts[] = {
+    /* Only an event of type order has an order (the parser sends none for
+     * another type, unless its <type> came after the <data>). */
     {"cb_classify",
      "INSERT INTO cb_ev (ev, event_id, type, entry, mission, event_date, notes, quarantine, "
      "replaced, order_id) "
      "SELECT v.ev, v.f[1]::bigint, v.f[2], v.f[3], v.f[4], v.f[5]::timestamptz, v.f[6], v.f[7], "
      "v.f[8]::integer, {o.order_id} "
-     "FROM cb_rows v LEFT JOIN cb_rows o ON o.ev = v.ev AND o.kind = 2 WHERE v.kind = 1",
+     "FROM cb_rows v LEFT JOIN cb_rows o ON o.ev = v.ev AND o.kind = 2 AND v.f[2] = 'order' "
+     "WHERE v.kind = 1",
      0},
     /*
      * Another importer (a market partition) or "load" may write the same

@@ -747,9 +747,17 @@ record_values(EvParser *p, const OpenRecord *r, const char **vals)
         }
         if (is_null)
             continue;
-        offs[i] = p->scratch.len;
-        if (f->type == EVT_CODE)
+        if (f->type == EVT_CODE) {
             evmap_trim(&text, &len);
+            if (len > EVMAP_CODE_MAX) {
+                quarantine(p,
+                           "%s <%s> is %zu bytes long, more than the %d an id or code may have "
+                           "(line %lu)",
+                           d->name, f->path, len, EVMAP_CODE_MAX, cur_line(p));
+                continue; /* NULL: it must not reach an index either way */
+            }
+        }
+        offs[i] = p->scratch.len;
         if (f->type == EVT_TEXT || f->type == EVT_CODE)
             (void)dynbuf_add(&p->scratch, text, len);
         else
@@ -992,6 +1000,26 @@ centra_element(const EvParser *p, const char *ns, size_t nslen)
            (nslen == p->event_ns.len && memcmp(ns, p->event_ns.data, nslen) == 0);
 }
 
+/*
+ * Whether the open event's <data> may be read as an order: its <type> is
+ * "order", or not read yet (Centra writes it before <data>; the loader reads
+ * the rows of an event of another type as an entity's all the same).
+ */
+static bool
+may_hold_order(const EvParser *p)
+{
+    const OpenRecord *ev = &p->recs[0];
+    const char *text;
+    size_t len;
+
+    if (p->nrecs == 0 || ev->kind != EVK_EVENT || ev->off[EVF_TYPE] < 0)
+        return true;
+    text = dynbuf_str(&ev->buf) + ev->off[EVF_TYPE];
+    len = (size_t)ev->len[EVF_TYPE];
+    evmap_trim(&text, &len);
+    return len == strlen("order") && memcmp(text, "order", len) == 0;
+}
+
 /* An element inside an event: mapping and payload. */
 static void
 start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, const char **atts)
@@ -1031,6 +1059,10 @@ start_in_event(EvParser *p, Frame *f, const Frame *parent, const char *name, con
     }
     if (n == NULL)
         return;
+    if (n->starts == EVK_ORDER && !may_hold_order(p)) {
+        f->node = NULL; /* kept in the payload, not read as the event's order */
+        return;
+    }
     if (n->starts == EVK_ORDER) {
         /* Said at its start: its lines would otherwise clash with the first order's. */
         if (p->order_started) {

@@ -924,6 +924,90 @@ START_TEST(ids_and_codes_lose_the_white_space_around_them)
 }
 END_TEST
 
+/*
+ * Only an event of type order holds an order: an <order> in the <data> of
+ * another type is kept in its payload and read as nothing (it would make a
+ * phantom order and take the entity's place).  Centra writes <type> before
+ * <data>; when it comes after, the rows are sent and the loader reads them
+ * by the type (test_import).
+ */
+START_TEST(an_order_in_an_event_of_another_type_is_not_read_as_one)
+{
+    static const char doc[] =
+        DOC("<event><id>1</id><type>customer</type><entry>C1</entry><data><customer><id>C1</id>"
+            "</customer><order><id>PHANTOM</id><products><product><id>P</id></product></products>"
+            "</order></data></event>\n"
+            "<event><id>2</id><type> product </type><entry>P2</entry><data><order><status>x"
+            "</status></order></data></event>\n"
+            "<event><id>3</id><entry>70</entry><data><order><id>70</id></order></data>"
+            "<type>order</type></event>\n");
+    char *log = run(doc);
+
+    ck_assert_int_eq(count_of(log, "record kind=2 seq=1 "), 0);
+    ck_assert_int_eq(count_of(log, "record kind=2 seq=2 "), 0);
+    ck_assert_int_eq(count_of(log, "record kind=5 "), 0);
+    RECORD(log, EVK_ORDER, 3, 1, 0, "order_id=70");
+    assert_has_line(log, "payload seq=1 <data xmlns=\"http://www.centra.com/webservices/\">"
+                         "<customer><id>C1</id></customer><order><id>PHANTOM</id><products>"
+                         "<product><id>P</id></product></products></order></data>");
+    assert_has_line(log, "event seq=1 id=1 type=customer entry=C1 mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=NULL");
+    /* Not "order without <id>": it is not an order. */
+    assert_has_line(log, "event seq=2 id=2 type=product entry=P2 mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=3 id=3 type=order entry=70 mission=NULL date=NULL "
+                         "order=yes replaced=0 notes=NULL quarantine=NULL");
+    xfree(log);
+}
+END_TEST
+
+/*
+ * An id or code longer than EVMAP_CODE_MAX bytes would fail its batch at a
+ * btree index (2704 bytes at most) on every run: the event is quarantined,
+ * and the long value does not reach the event row either.  One at the cap,
+ * with white space around it, is kept.
+ */
+START_TEST(an_id_longer_than_the_code_cap_quarantines_its_event)
+{
+    DynBuf b;
+    DynBuf want;
+    char *at_cap = xmalloc(EVMAP_CODE_MAX + 1);
+    char *log;
+
+    memset(at_cap, 'x', EVMAP_CODE_MAX);
+    at_cap[EVMAP_CODE_MAX] = '\0';
+    dynbuf_init(&b, SIZE_MAX / 2);
+    dynbuf_init(&want, SIZE_MAX / 2);
+    (void)dynbuf_addf(&b,
+                      "%s<event><id>1</id><type>customer</type><entry> %s </entry><data/></event>\n"
+                      "<event><id>2</id><type>customer</type><entry>%sy</entry><data/></event>\n"
+                      "%s%s%s",
+                      ENV_OPEN, at_cap, at_cap, "<event>" HEAD("3") "<data><order><id>70</id>",
+                      "<products><product><id>", "");
+    (void)dynbuf_addf(&b,
+                      "%sy</id><sizes>" SIZE("S", "701") "</sizes></product></products>"
+                                                         "</order></data></event>\n%s",
+                      at_cap, ENV_CLOSE);
+    log = run(dynbuf_str(&b));
+    (void)dynbuf_addf(&want,
+                      "event seq=1 id=1 type=customer entry=%s mission=NULL date=NULL "
+                      "order=no replaced=0 notes=NULL quarantine=NULL",
+                      at_cap);
+    assert_has_line(log, dynbuf_str(&want));
+    assert_has_line(log, "event seq=2 id=2 type=customer entry=NULL mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=event <entry> is 801 bytes "
+                         "long, more than the 800 an id or code may have (line 4)");
+    ck_assert_int_eq(count_of(log, "record kind=5 seq=3 "), 0);
+    ck_assert_int_eq(count_of(log, "quarantine=product <id> is 801 bytes long, more than the "
+                                   "800 an id or code may have (line 5)\n"),
+                     1);
+    dynbuf_free(&want);
+    dynbuf_free(&b);
+    xfree(at_cap);
+    xfree(log);
+}
+END_TEST
+
 /* A leaf given twice: the last one is kept, and the event's notes say so. */
 START_TEST(a_leaf_given_twice_keeps_the_last_and_says_so)
 {
@@ -2658,6 +2742,8 @@ eventparser_suite(void)
     tcase_add_test(ns, an_answer_in_another_namespace_is_mapped_by_its_events_namespace);
     tcase_add_test(ns, attributes_keep_their_namespace_in_the_payload);
     tcase_add_test(ns, ids_and_codes_lose_the_white_space_around_them);
+    tcase_add_test(ns, an_order_in_an_event_of_another_type_is_not_read_as_one);
+    tcase_add_test(ns, an_id_longer_than_the_code_cap_quarantines_its_event);
     tcase_add_test(ns, a_leaf_given_twice_keeps_the_last_and_says_so);
     tcase_add_test(rules, bundles_and_their_parts_fill_the_helper_fields);
     tcase_add_test(rules, one_size_on_two_lines_gives_two_line_records);
