@@ -141,7 +141,8 @@ static const struct {
      */
     {"cb_lock",
      "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 2026))) FROM ("
-     "SELECT DISTINCT k FROM cb_ev CROSS JOIN LATERAL (VALUES ('o:' || order_id), "
+     "SELECT DISTINCT k FROM cb_ev CROSS JOIN LATERAL (VALUES ('o:' || COALESCE(order_id, "
+     "CASE WHEN type = 'order' THEN entry END)), "
      "('e:' || type || '/' || entry), ('i:' || COALESCE(event_id::text, '?'))) v(k) "
      "WHERE k IS NOT NULL ORDER BY k) s",
      0},
@@ -161,10 +162,18 @@ static const struct {
      0},
     {"cb_quarantined",
      "UPDATE cb_ev SET status = 'quarantined' WHERE status IS NULL AND quarantine IS NOT NULL", 0},
+    /*
+     * The newest event of an order is applied if it is newer than the
+     * order's state: its last event, or a delete of it (an order event
+     * without <order>, kept in centra.entities), stored or in the batch.
+     */
     {"cb_orders_newest",
      "UPDATE cb_ev e SET status = CASE WHEN e.event_id = w.max_id "
      "AND w.max_id > COALESCE(w.last_id, 0) THEN 'applied' ELSE 'stale' END "
-     "FROM (SELECT b.order_id, max(b.event_id) AS max_id, max(o.last_event_id) AS last_id "
+     "FROM (SELECT b.order_id, max(b.event_id) AS max_id, GREATEST(max(o.last_event_id), "
+     "(SELECT x.last_event_id FROM centra.entities x WHERE x.type = 'order' "
+     "AND x.entry = b.order_id), (SELECT max(d.event_id) FROM cb_ev d WHERE d.type = 'order' "
+     "AND d.entry = b.order_id AND d.order_id IS NULL AND d.status IS NULL)) AS last_id "
      "FROM cb_ev b LEFT JOIN centra.orders o ON o.order_id = b.order_id "
      "WHERE b.status IS NULL AND b.order_id IS NOT NULL GROUP BY b.order_id) w "
      "WHERE e.status IS NULL AND e.order_id = w.order_id",
@@ -173,7 +182,11 @@ static const struct {
      "UPDATE cb_ev e SET status = CASE WHEN w.newest THEN 'unhandled' ELSE 'stale' END, "
      "entity = w.newest "
      "FROM (SELECT b.ev, b.event_id = max(b.event_id) OVER (PARTITION BY b.type, b.entry) "
-     "AND b.event_id > COALESCE(x.last_event_id, 0) AS newest "
+     "AND b.event_id > COALESCE(x.last_event_id, 0) "
+     /* A delete of an order: newer than the order's state too (cb_orders_newest). */
+     "AND (b.type <> 'order' OR b.event_id > GREATEST((SELECT o.last_event_id FROM "
+     "centra.orders o WHERE o.order_id = b.entry), (SELECT max(a.event_id) FROM cb_ev a "
+     "WHERE a.order_id = b.entry AND a.status IN ('applied', 'stale')), 0)) AS newest "
      "FROM cb_ev b LEFT JOIN centra.entities x ON x.type = b.type AND x.entry = b.entry "
      "WHERE b.status IS NULL AND b.type IS NOT NULL AND b.entry IS NOT NULL) w "
      "WHERE e.ev = w.ev",
@@ -315,6 +328,11 @@ static const struct {
      "deleted = EXCLUDED.deleted, last_event_id = EXCLUDED.last_event_id, "
      "last_event_date = EXCLUDED.last_event_date, updated_at = now() "
      "WHERE centra.entities.last_event_id < EXCLUDED.last_event_id",
+     0},
+    /* An order applied after a delete of it: the delete is no longer its state. */
+    {"cb_undeleted",
+     "DELETE FROM centra.entities x USING cb_ev e WHERE e.status = 'applied' "
+     "AND x.type = 'order' AND x.entry = e.order_id AND x.last_event_id < e.event_id",
      0},
     {"cb_ids_orders",
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, event_id) "

@@ -312,6 +312,47 @@ assert_eq "0|applied|processing|300|$lines" "$RC|$(q "$DB" "SELECT (SELECT statu
     FROM centra.orders WHERE order_id = '30'")" \
     "a newer event 300 (processing) is applied: the order is processing, its lines not doubled"
 
+# A delete of order 30 (an order event without <order>, kept in
+# centra.entities) is part of the order's state: an update older than it is
+# stale, one newer applies and ends the delete; a delete older than the
+# order's state is stale; the same holds inside one batch.
+order_delete() {
+    printf '<ns1:event><ns1:id>%s</ns1:id><ns1:type>order</ns1:type><ns1:entry>30</ns1:entry>' "$1"
+    printf '<ns1:mission>delete</ns1:mission><ns1:data/></ns1:event>\n'
+}
+order_state() {
+    q "$DB" "SELECT (SELECT string_agg(event_id || ':' || status, ' ' ORDER BY event_id) FROM centra.events
+        WHERE event_id >= $1) || '|' || (SELECT status || ':' || last_event_id FROM centra.orders
+        WHERE order_id = '30') || '|' || coalesce((SELECT deleted || ':' || last_event_id FROM centra.entities
+        WHERE type = 'order' AND entry = '30'), 'none')"
+}
+order_delete 3300 | answer "$cb_tmp/delete.xml"
+guide_event 3250 pending | answer "$cb_tmp/before_delete.xml"
+guide_event 3400 confirmed | answer "$cb_tmp/after_delete.xml"
+order_delete 3350 | answer "$cb_tmp/old_delete.xml"
+cb load "$cb_tmp/delete.xml" "$cb_tmp/before_delete.xml"
+assert_eq "0|3250:stale 3300:unhandled|processing:300|true:3300" "$RC|$(order_state 3000)" \
+    "an update older than the order's delete is stale: the order keeps its rows, the delete stays"
+cb load "$cb_tmp/after_delete.xml" "$cb_tmp/old_delete.xml"
+assert_eq "0|3250:stale 3300:unhandled 3350:stale 3400:applied|confirmed:3400|none" "$RC|$(order_state 3000)" \
+    "a newer update is applied and ends the delete; a delete older than it is stale"
+{
+    order_delete 3600
+    guide_event 3500 cancelled
+    guide_event 3800 completed
+    order_delete 3700
+} | answer "$cb_tmp/delete_batch.xml"
+cb load "$cb_tmp/delete_batch.xml"
+assert_eq "0|3500:stale 3600:stale 3700:stale 3800:applied|completed:3800|none" "$RC|$(order_state 3500)" \
+    "in one batch the newest of updates and deletes decides"
+{
+    guide_event 3900 processing
+    order_delete 3950
+} | answer "$cb_tmp/delete_last.xml"
+cb load "$cb_tmp/delete_last.xml"
+assert_eq "0|3900:stale 3950:unhandled|completed:3800|true:3950" "$RC|$(order_state 3900)" \
+    "a delete newer than the updates of its batch is the state; they are stale"
+
 # A payload of many pieces (the parser hands on 64 kB at a time; the loader
 # writes a payload of one piece as xml straight away and joins longer ones):
 # 450 kB of multi-byte text in an unknown element, then a small event.
