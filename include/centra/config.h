@@ -41,6 +41,7 @@ typedef enum ConfigKey {
     CONFIG_REQUEST_TIMEOUT,      /* Centra: per request, ms */
     CONFIG_RETRIES,              /* Centra: attempts after the first */
     CONFIG_RETRY_DELAY,          /* Centra: first backoff delay, ms */
+    CONFIG_RATE_LIMIT,           /* Centra: most requests per second; 0 = none */
     CONFIG_TIMEZONE,             /* zone of Centra dates written without one */
     CONFIG_EVENT_TYPES,          /* comma list of event types to fetch */
     CONFIG_MARKETS,              /* comma list of market ids (events_GetByMarkets) */

@@ -56,6 +56,7 @@ typedef struct SoapOptions {
     int retries;              /* attempts after the first for retryable failures */
     long long retry_delay_ms; /* first backoff delay; doubles up to retry_max_ms */
     long long retry_max_ms;   /* largest backoff delay (a longer Retry-After still wins) */
+    int rate_limit;           /* CENTRA_RATE_LIMIT: requests per second, 0 none */
 } SoapOptions;
 
 typedef struct SoapClient SoapClient;
@@ -76,6 +77,14 @@ typedef struct SoapUpdateResult {
  * (".../module/navision/" with soap, ".../module/soap/" with navision).
  */
 ErrKind soap_options_from_config(SoapOptions *opts, const Config *cfg, Error *err) CB_MUSTCHECK;
+
+/*
+ * The rate limit is shared by n processes that each call Centra (export
+ * --jobs, run's workers): each keeps to 1/n of it.  Set before the clients
+ * are made; a process started by exec reads it from SOAP_RATE_SHARE_ENV.
+ */
+#define SOAP_RATE_SHARE_ENV "CB_RATE_SHARE" /* not CENTRA_: that prefix is for settings */
+void soap_set_rate_share(int n);
 
 /*
  * New client over transport t, which it takes over (freed with the client,

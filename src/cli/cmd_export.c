@@ -25,6 +25,7 @@
 #include "centra/export.h"
 #include "centra/log.h"
 #include "centra/signals.h"
+#include "centra/soap.h"
 #include "centra/strutil.h"
 #include "cli_int.h"
 
@@ -229,6 +230,7 @@ export_jobs(CliContext *ctx, const ExportOptions *opts, int jobs, Error *err)
     /* Inherited "ignore" would have the kernel reap the jobs before we can wait. */
     (void)signal(SIGCHLD, SIG_DFL);
     sig_install();
+    soap_set_rate_share(jobs); /* the jobs share CENTRA_RATE_LIMIT */
     fflush(NULL);
     for (int i = 0; i < jobs && !sig_stop_requested(); i++) {
         j.pids[i] = fork();

@@ -42,6 +42,7 @@
 #include "centra/log.h"
 #include "centra/netaddr.h"
 #include "centra/signals.h"
+#include "centra/soap.h"
 #include "centra/strutil.h"
 #include "cli_int.h"
 #include "run_int.h"
@@ -142,30 +143,37 @@ worker_page(Worker *w, Error *err)
     return ERR_OK;
 }
 
-/* The environment of a worker: ours plus STATUS_FD_ENV (built before fork). */
+/*
+ * The environment of a worker: ours plus STATUS_FD_ENV and
+ * SOAP_RATE_SHARE_ENV (the workers share CENTRA_RATE_LIMIT), built before
+ * fork in vars.
+ */
 static char **
-worker_env(const Worker *w, char *fdvar, size_t size)
+worker_env(const Supervisor *sv, const Worker *w, char (*vars)[64])
 {
     size_t n = 0;
     char **env;
 
     while (environ[n] != NULL)
         n++;
-    env = xcalloc(n + 2, sizeof(char *));
+    env = xcalloc(n + 3, sizeof(char *));
     n = 0;
     for (char **e = environ; *e != NULL; e++)
-        if (!str_starts_with(*e, STATUS_FD_ENV "="))
+        if (!str_starts_with(*e, STATUS_FD_ENV "=") &&
+            !str_starts_with(*e, SOAP_RATE_SHARE_ENV "="))
             env[n++] = *e;
-    snprintf(fdvar, size, "%s=%d", STATUS_FD_ENV, w->fd);
-    env[n] = fdvar;
+    snprintf(vars[0], sizeof(vars[0]), "%s=%d", STATUS_FD_ENV, w->fd);
+    env[n++] = vars[0];
+    snprintf(vars[1], sizeof(vars[1]), "%s=%d", SOAP_RATE_SHARE_ENV, sv->nworkers);
+    env[n] = vars[1];
     return env;
 }
 
 static void
 worker_start(Supervisor *sv, Worker *w)
 {
-    char fdvar[64];
-    char **env = worker_env(w, fdvar, sizeof(fdvar));
+    char vars[2][64];
+    char **env = worker_env(sv, w, vars);
     pid_t parent = getpid();
     pid_t pid;
 

@@ -111,6 +111,11 @@ static const ConfigDef config_defs[CONFIG_KEY_COUNT_] = {
         .type = CONFIG_TYPE_DURATION, .def = "1s", .min = 10, .max = 10 * MINUTE,
         .help = "first delay between Centra retries; it doubles up to 1min, with jitter; "
                 "a Retry-After from Centra wins when longer"},
+    [CONFIG_RATE_LIMIT] = {
+        .key = "centra_rate_limit", .env = "CENTRA_RATE_LIMIT", .type = CONFIG_TYPE_INT,
+        .def = "0", .min = 0, .max = 10000,
+        .help = "most requests per second sent to Centra, by all the processes of one command "
+                "together (export --jobs, the workers of run); retries count; 0: no limit"},
     [CONFIG_TIMEZONE] = {
         .key = "centra_timezone", .env = "CENTRA_TIMEZONE", .type = CONFIG_TYPE_STRING,
         .def = "UTC",

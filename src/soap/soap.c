@@ -20,6 +20,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -51,7 +52,13 @@ struct SoapClient {
     char last_op[OPERATION_MAX]; /* operation of the last soap_call, for retry messages */
     SoapRetryGate gate;          /* asked before each retry of soap_update; NULL none */
     void *gate_arg;              /* its argument */
+    double interval_ms;          /* rate limit: least time between requests; 0 none */
+    double next_ms;              /* when the next request may go */
 };
+
+static int rate_share; /* soap_set_rate_share; 0: not set */
+
+static int rate_share_now(void);
 
 /* ---------------------------------------------------------------------------
  * Text helpers
@@ -186,6 +193,7 @@ soap_options_from_config(SoapOptions *opts, const Config *cfg, Error *err)
     opts->retries = (int)config_get_int(cfg, CONFIG_RETRIES);
     opts->retry_delay_ms = config_get_int(cfg, CONFIG_RETRY_DELAY);
     opts->retry_max_ms = SOAP_RETRY_MAX_MS;
+    opts->rate_limit = (int)config_get_int(cfg, CONFIG_RATE_LIMIT);
     return check_flavor(opts, err);
 }
 
@@ -262,6 +270,8 @@ soap_client_new(const SoapOptions *opts, HttpTransport *t, SoapClient **out, Err
         c->opts.retries = 0;
     c->t = t;
     c->rng = backoff_seed();
+    if (opts->rate_limit > 0)
+        c->interval_ms = 1000.0 * rate_share_now() / opts->rate_limit;
     /* Once per process: sync and check make several clients for one URL. */
     if (strncasecmp(c->url, "http://", 7) == 0 && !warned_http) {
         warned_http = true;
@@ -746,6 +756,47 @@ call_result(SoapClient *c, const char *op, ErrKind rc, CallSink *s, HttpResponse
     return rc;
 }
 
+void
+soap_set_rate_share(int n)
+{
+    rate_share = n;
+}
+
+/* How many processes share the rate limit: soap_set_rate_share, else the environment's. */
+static int
+rate_share_now(void)
+{
+    const char *env = getenv(SOAP_RATE_SHARE_ENV);
+    long long n;
+
+    if (rate_share > 0)
+        return rate_share;
+    if (env != NULL && str_to_ll(env, &n) && n >= 1 && n <= 1000)
+        return (int)n;
+    return 1;
+}
+
+/*
+ * Keep to the rate limit: wait until the request may go.  A stop asked for
+ * (SIGTERM, SIGINT) ends the wait; the request then goes, and the caller
+ * stops after it.
+ */
+static void
+pace(SoapClient *c)
+{
+    double now;
+
+    if (c->interval_ms <= 0)
+        return;
+    now = (double)backoff_now_ms();
+    if (c->next_ms > now) {
+        log_debug("rate limit: waiting %.0f ms before %s", c->next_ms - now, c->last_op);
+        sig_sleep_ms((long long)(c->next_ms - now + 0.5));
+        now = (double)backoff_now_ms();
+    }
+    c->next_ms = (c->next_ms > now ? c->next_ms : now) + c->interval_ms;
+}
+
 ErrKind
 soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSink *sink,
           HttpResponse *resp, Error *err)
@@ -774,6 +825,7 @@ soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSi
     mine.arg = &s;
     memset(resp, 0, sizeof(*resp));
     resp->retry_after_ms = -1;
+    pace(c);
     rc = http_post(c->t, &req, &mine, resp, err);
     rc = call_result(c, operation, rc, &s, resp, err);
     dynbuf_free(&s.answer);

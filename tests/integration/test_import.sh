@@ -635,6 +635,20 @@ assert_eq "$(grep '^id_map=' <<<"$baseline")" "$(checksum "$DB" run_id name_even
     "and so is centra.id_map: it does not depend on how the events were batched"
 stop_sim
 
+# CENTRA_RATE_LIMIT: requests to Centra are spaced. 30 orders take three
+# requests (events_Get, events_Done, the empty events_Get): at 2 per second,
+# at least a second, where the import alone takes a fraction of one.
+start_sim --orders 30
+fresh_db
+t0=$(date +%s%N)
+CENTRA_RATE_LIMIT=2 cb -v -v import --once
+elapsed=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "0|yes" "$RC|$([[ $elapsed -ge 1000 ]] && echo yes || echo "no: $elapsed ms")" \
+    "CENTRA_RATE_LIMIT=2: three requests take at least 1 s"
+assert_contains "$ERR" "rate limit: waiting" "the debug log says why it waits"
+complete "$DB" "CENTRA_RATE_LIMIT"
+stop_sim
+
 # --on-malformed=stop: the batch is stored, nothing acknowledged, and the next
 # run does not acknowledge it behind the user's back either.
 start_sim --orders 300 --fault malformed:count=1

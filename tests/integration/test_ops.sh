@@ -292,6 +292,8 @@ for i in 1 2 3; do
 done
 assert_not_contains "$scrape" 'worker="import"' "--no-import: no importer"
 export_invariants "$DB" "run --export-jobs 3"
+assert_not_contains "$(cat "$log")" "ignoring unknown environment variable" \
+    "what the supervisor hands its workers (status page, rate share) is no stray CENTRA_ setting"
 assert_eq 0 "$(sent_twice markets_Update)" "three exporters sent no message twice"
 requests=$(sim_lists markets_Update | wc -l)
 wait_for 10 'curl -s "$metrics" | grep -q "^centra_bridge_export_requests_total $requests\$"'
