@@ -550,11 +550,16 @@ ns_is(const char *ns, size_t nslen, const char *uri)
     return nslen == strlen(uri) && memcmp(ns, uri, nslen) == 0;
 }
 
-/* Elements of Centra's and navision's namespace, or none, are written in Centra's. */
+/*
+ * Elements of Centra's and navision's namespace, or none, or the one of
+ * their <event> (an answer in a namespace of its own is read as Centra's)
+ * are written in Centra's.
+ */
 static const char *
-payload_ns(const char *ns, size_t nslen)
+payload_ns(const EvParser *p, const char *ns, size_t nslen)
 {
-    if (nslen == 0 || ns_is(ns, nslen, SOAP_NS_CENTRA) || ns_is(ns, nslen, SOAP_NS_NAVISION))
+    if (nslen == 0 || ns_is(ns, nslen, SOAP_NS_CENTRA) || ns_is(ns, nslen, SOAP_NS_NAVISION) ||
+        (nslen == p->event_ns.len && memcmp(ns, p->event_ns.data, nslen) == 0))
         return SOAP_NS_CENTRA;
     return NULL; /* its own: the caller writes it */
 }
@@ -613,7 +618,7 @@ static void
 payload_start(EvParser *p, Frame *f, const Frame *parent, const char *ns, size_t nslen,
               const char *local, const char **atts)
 {
-    const char *out = payload_ns(ns, nslen);
+    const char *out = payload_ns(p, ns, nslen);
 
     (void)dynbuf_addc(&p->payload, '<');
     (void)dynbuf_addstr(&p->payload, local);
@@ -996,8 +1001,7 @@ role_of(EvParser *p, const Frame *parent, const char *local)
 static bool
 centra_element(const EvParser *p, const char *ns, size_t nslen)
 {
-    return payload_ns(ns, nslen) != NULL ||
-           (nslen == p->event_ns.len && memcmp(ns, p->event_ns.data, nslen) == 0);
+    return payload_ns(p, ns, nslen) != NULL;
 }
 
 /*
