@@ -91,6 +91,24 @@ import_free_list(char **list, int n)
         xfree(list[i]);
 }
 
+/* Whether a comma-separated list has an item of white space only ("a,,b", "a,"). */
+static bool
+has_empty_item(const char *list)
+{
+    for (const char *s = list;;) {
+        size_t len = strcspn(s, ",");
+        size_t blank = 0;
+
+        while (blank < len && (s[blank] == ' ' || s[blank] == '\t'))
+            blank++;
+        if (blank == len)
+            return true;
+        if (s[len] == '\0')
+            return false;
+        s += len + 1;
+    }
+}
+
 ErrKind
 import_check_types(const char *types, Error *err)
 {
@@ -98,8 +116,12 @@ import_check_types(const char *types, Error *err)
     int n = import_split_list(types, list, LIST_MAX);
     ErrKind rc = ERR_OK;
 
-    if (n == 0)
+    if (n == 0) {
         rc = err_set(err, ERR_USAGE, "no event type given");
+    } else if (has_empty_item(types)) {
+        rc = err_set(err, ERR_USAGE, "empty event type in \"%s\"", types);
+        err_detail(err, "Event types are separated by single commas.");
+    }
     for (int i = 0; rc == ERR_OK && i < n; i++) {
         bool known = false;
 
@@ -120,29 +142,15 @@ import_check_types(const char *types, Error *err)
 ErrKind
 import_check_markets(const char *markets, Error *err)
 {
-    const char *s = markets;
-
-    if (markets == NULL)
+    if (markets == NULL || !has_empty_item(markets))
         return ERR_OK;
-    for (;;) {
-        size_t len = strcspn(s, ",");
-        size_t blank = 0;
-
-        while (blank < len && (s[blank] == ' ' || s[blank] == '\t'))
-            blank++;
-        if (blank == len) {
-            if (s == markets && s[len] == '\0')
-                err_set(err, ERR_USAGE, "no market given");
-            else
-                err_set(err, ERR_USAGE, "empty market id in \"%s\"", markets);
-            err_detail(err, "Market ids are separated by single commas.");
-            err_hint(err, "To import every market, give no market list at all.");
-            return ERR_USAGE;
-        }
-        if (s[len] == '\0')
-            return ERR_OK;
-        s += len + 1;
-    }
+    if (strspn(markets, " \t") == strlen(markets))
+        err_set(err, ERR_USAGE, "no market given");
+    else
+        err_set(err, ERR_USAGE, "empty market id in \"%s\"", markets);
+    err_detail(err, "Market ids are separated by single commas.");
+    err_hint(err, "To import every market, give no market list at all.");
+    return ERR_USAGE;
 }
 
 void
@@ -199,8 +207,12 @@ lock_queue(Importer *im, Error *err)
         if (!im->o->wait_lock) {
             err_set(err, ERR_BUSY, "another centra-bridge is importing from this queue");
             err_detail(err, "Queue: %s.", im->lock_key);
-            err_hint(err, "Only one importer drains a queue at a time; this run stops. Use "
-                          "--wait to wait for the other one instead.");
+            if (im->o->follow)
+                err_hint(err, "Only one importer drains a queue at a time; this one stands by "
+                              "and tries again.");
+            else
+                err_hint(err, "Only one importer drains a queue at a time; this run stops. Use "
+                              "--wait to wait for the other one instead.");
             return ERR_BUSY;
         }
         log_info("another importer holds the queue; waiting for it");

@@ -548,6 +548,11 @@ wait_for 5 'advisory_lock_seen true "$app"'
 cb import --once
 assert_eq 75 "$RC" "import --once exits 75 while another session holds the queue lock"
 assert_contains "$ERR" "another centra-bridge is importing" "saying another centra-bridge is importing"
+CENTRA_POLL_INTERVAL=1s timeout --preserve-status -s TERM 3 "$CB_BIN" import --follow 2>"$cb_tmp/follow.err"
+assert_eq 0 "$?" "import --follow stands by while the lock is held, and stops on SIGTERM with 0"
+assert_contains "$(cat "$cb_tmp/follow.err")" "this one stands by and tries again" \
+    "its hint says it stands by"
+assert_not_contains "$(cat "$cb_tmp/follow.err")" "this run stops" "not that it stops"
 sim_state
 assert_eq "0|$baseline_events" "$(q "$DB" "SELECT count(*) FROM centra.events")|$(state queue_length)" \
     "and touches neither the database nor the queue"
@@ -680,6 +685,14 @@ assert_eq 64 "$RC" "import --once --follow is a usage error (64)"
 cb import --once --types nope
 assert_eq 64 "$RC" "import --types with an unknown type is a usage error (64)"
 assert_contains "$ERR" "unknown event type \"nope\"" "naming the unknown type"
+for types in "market,,size" "order," " , "; do
+    cb import --once --types "$types"
+    assert_eq 64 "$RC" "import --types \"$types\" is a usage error (64), as an empty market id is"
+done
+cb import --once --types "market,,size"
+assert_contains "$ERR" 'empty event type in "market,,size"' "naming the list with the empty type"
+CENTRA_EVENT_TYPES="customer,,market" cb import --once
+assert_eq 78 "$RC" "centra_event_types with an empty type is a configuration error (78)"
 cb import --once --on-malformed=maybe
 assert_eq 64 "$RC" "an invalid --on-malformed is a usage error (64)"
 for markets in "" " " "," "Retail-US," "1,,2"; do
