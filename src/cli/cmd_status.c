@@ -430,11 +430,11 @@ print_events(const StatusReport *s, FILE *out)
                 ts_text(val(s, Q_NEWEST, 0, 2), t, sizeof(t)),
                 age_text(val(s, Q_NEWEST, 0, 4), a, sizeof(a)));
     for (int r = 0; r < db_result_rows(s->res[Q_QUARANTINED]); r++) {
-        char e[256];
+        char e[1024]; /* the whole first line: the part that says what broke is at its end */
 
         fprintf(out, "  quarantined event %s, received %s UTC: %s\n", val(s, Q_QUARANTINED, r, 0),
                 ts_text(val(s, Q_QUARANTINED, r, 1), t, sizeof(t)),
-                cut(val(s, Q_QUARANTINED, r, 2), 60, e, sizeof(e)));
+                cut(val(s, Q_QUARANTINED, r, 2), 200, e, sizeof(e)));
     }
 }
 

@@ -156,7 +156,8 @@ assert_contains "$OUT" "Events      applied $applied   stale $stale   unhandled 
 assert_contains "$OUT" "            not yet acknowledged 1" "1 event not acknowledged"
 assert_contains "$OUT" "  newest    event ${newest%%|*} (${newest##*|}) of " "the newest event stored"
 assert_contains "$OUT" "  quarantined event $qid, received " "the quarantined event is listed"
-assert_contains "$OUT" "UTC: malformed XML at line" "with the first line of its error"
+assert_contains "$OUT" "UTC: $(q "$DB" "SELECT split_part(error, E'\n', 1) FROM centra.events WHERE event_id = $qid")" \
+    "with the whole first line of its error (where it says which tags)"
 assert_contains "$OUT" "Outbox      pending 2   sending 0   sent 1   failed 1   cancelled 0   superseded 0" \
     "the outbox counts"
 assert_contains "$OUT" "due now 1   waiting for a retry 1   oldest pending " "due and waiting"
