@@ -195,8 +195,12 @@ set_step_env(Demo *d)
 {
     char *url = env_entry("CENTRA_URL", d->sim_url);
     char *db = env_entry("DATABASE_URL", d->db_url);
-    const char *extra[] = {url, "CENTRA_USERNAME=" DEMO_SIM_USER, "CENTRA_PASSWORD=" DEMO_SIM_PASS,
-                           db, NULL};
+    const char *extra[] = {url,
+                           "CENTRA_USERNAME=" DEMO_SIM_USER,
+                           "CENTRA_PASSWORD=" DEMO_SIM_PASS,
+                           "CENTRA_TIMEZONE=" DEMO_SIM_TZ,
+                           db,
+                           NULL};
 
     demo_env_free(d->env);
     d->env = demo_env_new(extra);

@@ -25,6 +25,7 @@
 #define DEMO_TIMINGS  12 /* most timed commands recorded */
 #define DEMO_SIM_USER "centra-sim"
 #define DEMO_SIM_PASS "centra-sim" /* centra-sim's public demo password */
+#define DEMO_SIM_TZ   "Etc/GMT-1"  /* centra-sim's dates: UTC+01:00 all year */
 
 typedef struct DemoTiming {
     const char *label; /* e.g. "migrate"; a string literal */

@@ -233,7 +233,8 @@ demo_print_keep(const Demo *d)
     if (d->sim_url != NULL) {
         printf("Try centra-bridge against centra-sim:\n");
         printf("  export CENTRA_URL=%s\n", d->sim_url);
-        printf("  export CENTRA_USERNAME=%s CENTRA_PASSWORD=%s\n", DEMO_SIM_USER, DEMO_SIM_PASS);
+        printf("  export CENTRA_USERNAME=%s CENTRA_PASSWORD=%s CENTRA_TIMEZONE=%s\n", DEMO_SIM_USER,
+               DEMO_SIM_PASS, DEMO_SIM_TZ);
         if (d->db_url != NULL)
             printf("  export DATABASE_URL=%s\n", d->db_url);
         printf("  %s sync\n", d->self);

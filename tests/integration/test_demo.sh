@@ -84,8 +84,11 @@ assert_eq 0 "$RC" "demo --keep --dir exits 0"
 db_url=$(sed -n 's/^  psql "\(.*\)"$/\1/p' <<<"$OUT")
 socket_cmd=$(sed -n 's/^  \(psql -h .*\)$/\1/p' <<<"$OUT")
 keep_url=$(sed -n 's/^  export CENTRA_URL=//p' <<<"$OUT")
-assert_contains "$OUT" "export CENTRA_USERNAME=centra-sim CENTRA_PASSWORD=centra-sim" \
-    "--keep prints how to point centra-bridge at centra-sim"
+assert_contains "$OUT" "export CENTRA_USERNAME=centra-sim CENTRA_PASSWORD=centra-sim CENTRA_TIMEZONE=Etc/GMT-1" \
+    "--keep prints how to point centra-bridge at centra-sim, in the simulator's time zone"
+assert_eq "t" "$(psql -X -At -d "$db_url" -c "SELECT e.event_date = o.created_at FROM centra.events e
+    JOIN centra.orders o ON o.order_id = e.entry WHERE e.event_id = 1" 2>&1)" \
+    "the demo reads the simulator's dates in its zone: the first event is dated when its order was created"
 n=$(psql -X -At -d "$db_url" -c "SELECT count(*) FROM centra.orders" 2>&1)
 [[ $n =~ ^[1-9][0-9]*$ ]]
 cb_report $? "the kept cluster answers psql at the printed URL, with the orders" "$db_url: $n"
