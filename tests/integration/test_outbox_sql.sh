@@ -487,8 +487,8 @@ assert_contains "$out" '"refund":{"id":"r-confirmed","status":"confirmed",' "con
 # cancellation not sent yet (above).
 out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('30', '81', 1)")
 assert_eq "ERROR:  22023: only 0 of orderitem \"81\" can still be cancelled
-DETAIL:  centra_outbox.item_cancellations: order \"30\" has 1 of orderitem \"81\"; 1 in shipments (centra.shipment_lines), 0 in cancellations not sent yet; this row cancels 1.
-HINT:  Cancel at most what is neither shipped nor being cancelled; a shipped item is returned with a refund (centra_outbox.refunds)." \
+DETAIL:  centra_outbox.item_cancellations: order \"30\" has 1 of orderitem \"81\"; 1 in shipments (centra.shipment_lines), 0 in new shipments not imported yet, 0 in cancellations not sent yet; this row cancels 1.
+HINT:  Cancel at most what is neither shipped, in a shipment being created, nor being cancelled; a shipped item is returned with a refund (centra_outbox.refunds)." \
     "$out" "a cancellation of a shipped item is refused"
 out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '71', 3), ('25', '71', 1)")
 assert_contains "$out" "ERROR:  22023: only 0 of orderitem \"71\" can still be cancelled" \
@@ -536,13 +536,86 @@ out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, 
 assert_contains "$out" "the shipment holds 2, refunds of it returned 1 (centra.refund_lines) and refunds not sent yet return 1." \
     "and one more is refused"
 # A cancellation being sent may be applied and imported already (the line's quantity then
-# leaves it out): only pending ones count.  Line 70 (3) has 1 pending from above.
+# leaves it out): only pending ones count.  Line 70 (3) has 1 pending from above, and 2 in
+# shipments created above and not sent yet (migration 0016).
 q "$db" "UPDATE centra_outbox.messages SET status = 'sending' WHERE source_table = 'item_cancellations'
          AND source_id IN (SELECT id FROM centra_outbox.item_cancellations WHERE orderitem_id = '70')" >/dev/null
-out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 3)")
+out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 1)")
 assert_contains "$out" '"orderitem" : {"id" : "70"}' "a cancellation being sent does not count"
 out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('25', '70', 1)")
-assert_contains "$out" "3 in cancellations not sent yet; this row cancels 1." "a pending one does"
+assert_contains "$out" "2 in new shipments not imported yet, 1 in cancellations not sent yet; this row cancels 1." \
+    "a pending one does, and so do shipments not sent yet"
+
+# --- what is left to ship (migration 0016) --------------------------------------------------------
+# Order 31, line 101: 12 items, none shipped.
+q "$db" "INSERT INTO centra.orders (order_id, type, store, last_event_id) VALUES ('31', 'retail', 1, 1);
+         INSERT INTO centra.order_lines (order_id, orderitem_id, line_no, product_id, variation_id,
+             size_id, qty) VALUES ('31', '101', 1, 'P1', 'V1', 'S1', 12)" >/dev/null
+create31() { # NAME QTY...: one create row per quantity (shipment NAME-QTY, NAME-QTY-2, ...)
+    local id=$1 values="" sep="" i=0 suffix
+    shift
+    for n in "$@"; do
+        i=$((i + 1))
+        suffix=""
+        [[ $i -gt 1 ]] && suffix="-$i"
+        values+="$sep('31', '$id-$n$suffix', 'create', '[{\"orderitem\": \"101\", \"qty\": $n}]')"
+        sep=", "
+    done
+    echo "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines) VALUES $values"
+}
+out=$(err "$(create31 a 12 12)")
+assert_eq "ERROR:  22023: only 0 of orderitem \"101\" is left to ship
+DETAIL:  centra_outbox.shipment_updates: create of shipment \"a-12-2\" of order \"31\": the order has 12 of it; 0 in shipments (centra.shipment_lines), 12 in new shipments not imported yet, 0 in cancellations not sent yet; the new shipment holds 12.
+HINT:  Ship at most what is left of the line; a shipment already created is changed in Centra, not created again; a create whose message failed holds its items until it is retried or cancelled (centra-bridge outbox cancel)." \
+    "$out" "two creates of all 12 items in one INSERT: the second is refused"
+out=$(msg "$(create31 b 7)")
+assert_contains "$out" '"orderitem":{"id":"101"}' "a create of 7 of the 12 is accepted"
+out=$(msg "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('31', '101', 2)")
+assert_contains "$out" '"orderitem" : {"id" : "101"}' "a cancellation of 2 of the 5 left is accepted"
+out=$(err "$(create31 c 4)")
+assert_contains "$out" "only 3 of orderitem \"101\" is left to ship" \
+    "a create of 4 more is refused: 7 are being shipped and 2 cancelled"
+out=$(err "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty) VALUES ('31', '101', 4)")
+assert_contains "$out" "7 in new shipments not imported yet, 2 in cancellations not sent yet; this row cancels 4." \
+    "so is a cancellation of 4"
+q "$db" "INSERT INTO centra.shipments (order_id, shipment_id) VALUES ('31', 'b-7');
+         INSERT INTO centra.shipment_lines (order_id, shipment_id, line_no, orderitem_id, qty)
+         VALUES ('31', 'b-7', 1, '101', 7)" >/dev/null
+out=$(msg "$(create31 d 3)")
+assert_contains "$out" '"orderitem":{"id":"101"}' \
+    "once the import holds shipment b-7, its create message (still pending) counts once: 3 can be shipped"
+out=$(err "$(create31 e 1)")
+assert_contains "$out" "7 in shipments (centra.shipment_lines), 3 in new shipments not imported yet, 2 in cancellations not sent yet" \
+    "and nothing more"
+q "$db" "UPDATE centra_outbox.messages SET status = 'sent' WHERE source_table = 'shipment_updates'
+         AND source_id = (SELECT id FROM centra_outbox.shipment_updates WHERE shipment_id = 'd-3')" >/dev/null
+out=$(err "$(create31 e 1)")
+assert_contains "$out" "3 in new shipments not imported yet" \
+    "a create that was sent counts until the import holds its shipment"
+q "$db" "UPDATE centra_outbox.messages SET status = 'failed' WHERE source_table = 'shipment_updates'
+         AND source_id = (SELECT id FROM centra_outbox.shipment_updates WHERE shipment_id = 'd-3')" >/dev/null
+out=$(err "$(create31 f 3)")
+assert_contains "$out" "3 in new shipments not imported yet" \
+    "so does one whose message failed: retried, it would ship the same items"
+q "$db" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE source_table = 'shipment_updates'
+         AND source_id = (SELECT id FROM centra_outbox.shipment_updates WHERE shipment_id = 'd-3')" >/dev/null
+out=$(msg "$(create31 f 3)")
+assert_contains "$out" '"orderitem":{"id":"101"}' "once it is cancelled, its items can be shipped"
+# Two sessions: the second waits for the first to commit, then sees what is left.
+q "$db" "INSERT INTO centra.order_lines (order_id, orderitem_id, line_no, product_id, variation_id,
+             size_id, qty) VALUES ('31', '103', 2, 'P1', 'V1', 'S2', 4)" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN" -c "INSERT INTO centra_outbox.shipment_updates
+    (order_id, shipment_id, action, lines) VALUES ('31', 'x1', 'create', '[{\"orderitem\": \"103\", \"qty\": 4}]')" \
+    -c "SELECT pg_sleep(2)" -c "COMMIT" >"$cb_tmp/session1.out" 2>&1 &
+session1=$!
+sleep 0.5
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
+           VALUES ('31', 'x2', 'create', '[{\"orderitem\": \"103\", \"qty\": 4}]')")
+wait "$session1"
+assert_eq "0|1" "$?|$(q "$db" "SELECT count(*) FROM centra_outbox.shipment_updates WHERE shipment_id IN ('x1', 'x2')")" \
+    "two sessions creating the same 4 items at once: the first commits"
+assert_contains "$out" "only 0 of orderitem \"103\" is left to ship" \
+    "the second waited for it and is refused"
 out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
            VALUES ('25', 's-dropped', 'create', '[{\"orderitem\": \"69\", \"qty\": 1}]')")
 q "$db" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = (SELECT max(id) FROM centra_outbox.messages)" >/dev/null
