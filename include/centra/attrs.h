@@ -26,4 +26,8 @@
 /* Number of elements of a true array (not a pointer). */
 #define CB_LENGTH(array) (sizeof(array) / sizeof((array)[0]))
 
+/* A macro's value as a string literal: CB_STRINGIFY(EVMAP_CODE_MAX) is "800". */
+#define CB_STRINGIFY_(x) #x
+#define CB_STRINGIFY(x)  CB_STRINGIFY_(x)
+
 #endif /* CENTRA_ATTRS_H */

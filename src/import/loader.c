@@ -28,6 +28,7 @@
 #include "centra/faultpoint.h"
 #include "centra/evmap.h"
 #include "centra/log.h"
+#include "centra/soap.h"
 
 #define COPY_FLUSH    (60 * 1024) /* COPY bytes gathered before they are sent */
 #define KIND_PAYLOAD  20          /* cb_rows.kind of a payload piece */
@@ -360,9 +361,28 @@ static const struct {
     "SELECT e.type, e.entry, NULL::bigint, NULL, e.event_id FROM cb_ev e "                         \
     "WHERE e.status IN ('unhandled', 'stale') AND e.entry IS NOT NULL "                            \
     "AND e.type IN ('market', 'pricelist', 'warehouse', 'customer', 'account')"
+/*
+ * The ids a non-order event's payload names: every product, variation,
+ * market, pricelist, warehouse, customer and account element with an <id>
+ * (the object itself, and those it refers to: an account's market), with
+ * its <description> or <name>.  Ids over EVMAP_CODE_MAX bytes are left out,
+ * as the parser quarantines them in orders: they fit no index.
+ */
+#define IDS_PAYLOADS                                                                               \
+    "SELECT t.kind, t.erp_id, NULL::bigint, t.name, e.event_id FROM cb_ev e "                      \
+    "CROSS JOIN LATERAL (SELECT x.payload FROM centra.events x "                                   \
+    "WHERE x.event_id = e.event_id " PROBE ") x "                                                  \
+    "CROSS JOIN LATERAL (SELECT k.kind, btrim(k.erp_id, E' \\t\\n\\r') AS erp_id, "                \
+    "NULLIF(btrim(COALESCE(k.description, k.name), E' \\t\\n\\r'), '') AS name "                   \
+    "FROM XMLTABLE(XMLNAMESPACES('" SOAP_NS_CENTRA "' AS c), "                                     \
+    "'//c:product|//c:variation|//c:market|//c:pricelist|//c:warehouse|//c:customer|//c:account' " \
+    "PASSING x.payload COLUMNS kind text PATH 'local-name()', erp_id text PATH 'c:id[1]', "        \
+    "description text PATH 'c:description[1]', name text PATH 'c:name[1]') k) t "                  \
+    "WHERE e.status IN ('unhandled', 'stale') AND e.order_id IS NULL "                             \
+    "AND t.erp_id <> '' AND octet_length(t.erp_id) <= " CB_STRINGIFY(EVMAP_CODE_MAX)
     {"cb_ids_lines",
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, event_id) " IDS_LINES
-     " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES,
+     " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES " UNION ALL " IDS_PAYLOADS,
      0},
     /*
      * The lock the two writes after take anyway, taken before cb_ids_new

@@ -782,8 +782,9 @@ assert_eq "0|13025:unhandled:A9 13026:unhandled: 13027:unhandled: 13028:unhandle
     ORDER BY event_id) FROM centra.events WHERE event_id BETWEEN 13025 AND 13028")|$(q "$DB" "SELECT
     string_agg(type || ':' || entry, ' ') FROM centra.entities WHERE last_event_id BETWEEN 13025 AND 13028")" \
     "events without an entry are stored as unhandled, the one with an entry is applied to entities"
-assert_eq "$((ids_before + 1))|1" "$(q "$DB" "SELECT count(*), count(*) FILTER (WHERE kind = 'account'
-    AND erp_id = 'A9') FROM centra.id_map")" "id_map learns only the entry that is there (account A9)"
+assert_eq "$((ids_before + 2))|A10 A9" "$(q "$DB" "SELECT count(*), string_agg(erp_id, ' ' ORDER BY erp_id)
+    FILTER (WHERE kind = 'account' AND erp_id LIKE 'A%') FROM centra.id_map")" \
+    "id_map learns the ids that are there: account A9 (entry and payload), A10 (the payload of an event without an entry)"
 # A Centra id now seen under another ERP id: the old pair goes, nothing else.
 q "$DB" "DELETE FROM centra.id_map WHERE kind = 'order' AND erp_id = '30';
     INSERT INTO centra.id_map (kind, erp_id, centra_id, source) VALUES ('order', 'X-30', 30, 'csv'),
@@ -1052,6 +1053,26 @@ assert_eq "14101:unhandled 14102:unhandled 14103:quarantined: 14104:unhandled" "
     "the event with an 801-byte entry is quarantined without it, the others are stored"
 assert_contains "$(q "$DB" "SELECT error FROM centra.events WHERE event_id = 14103")" \
     "event <entry> is 801 bytes long, more than the 800 an id or code may have" "saying why"
+
+# id_map learns the ids a non-order event's payload names, with their
+# <description> or <name>: the object itself and those it refers to.  An id
+# too long for an index is left out, and the batch is stored.
+{
+    printf '<ns1:event><ns1:id>14201</ns1:id><ns1:type>account</ns1:type><ns1:entry>A1</ns1:entry>'
+    printf '<ns1:data><ns1:account><ns1:id>A1</ns1:id><ns1:description>Nordic &amp; Co</ns1:description>'
+    printf '<ns1:market><ns1:id>M2</ns1:id><ns1:description>Wholesale EU</ns1:description></ns1:market>'
+    printf '<ns1:pricelist><ns1:id> PL2 </ns1:id></ns1:pricelist><ns1:customer><ns1:id>%s</ns1:id>' "$long"
+    printf '</ns1:customer></ns1:account></ns1:data></ns1:event>\n'
+    printf '<ns1:event><ns1:id>14202</ns1:id><ns1:type>warehouse</ns1:type><ns1:entry>W1</ns1:entry>'
+    printf '<ns1:data><ns1:warehouse><ns1:id>W1</ns1:id><ns1:name>Main warehouse</ns1:name></ns1:warehouse>'
+    printf '</ns1:data></ns1:event>\n'
+} | answer "$cb_tmp/payload_ids.xml"
+fresh_db
+cb load "$cb_tmp/payload_ids.xml"
+assert_eq "0|account:A1:Nordic & Co market:M2:Wholesale EU pricelist:PL2: warehouse:W1:Main warehouse" \
+    "$RC|$(q "$DB" "SELECT string_agg(kind || ':' || erp_id || ':' || coalesce(name, ''), ' ' ORDER BY kind, erp_id)
+    FROM centra.id_map WHERE source = 'event'")" \
+    "the payload's ids are learned with their names; an 801-byte customer id is left out"
 
 # ============================================================================
 # 10. Compressed answers
