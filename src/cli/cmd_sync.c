@@ -17,6 +17,7 @@
 #include "centra/export.h"
 #include "centra/import.h"
 #include "centra/log.h"
+#include "centra/netaddr.h"
 #include "centra/runs.h"
 #include "centra/signals.h"
 #include "centra/soap.h"
@@ -128,7 +129,8 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     SoapOptions so;
     DbOptions dbo;
     DbConn *db = NULL;
-    char lock_key[2048];
+    char lock_key[2048 + 32];
+    char url[2048]; /* CENTRA_URL as the lock key spells it */
     unsigned lock_epoch = 0;
     long long run_id = 0;
     ErrKind import_rc;
@@ -148,7 +150,8 @@ sync_run(CliContext *ctx, ImportOptions *io, Error *err)
     if (rc != ERR_OK)
         return rc;
     db_options_from_config(&dbo, ctx->cfg);
-    snprintf(lock_key, sizeof(lock_key), "centra-bridge sync %s", so.url);
+    net_canonical_url(so.url, url, sizeof(url));
+    snprintf(lock_key, sizeof(lock_key), "centra-bridge sync %s", url);
     rc = db_new(&dbo, &db, err);
     if (rc == ERR_OK)
         rc = lock_sync(db, lock_key, err);

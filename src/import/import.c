@@ -23,6 +23,7 @@
 #include "centra/eventparser.h"
 #include "centra/faultpoint.h"
 #include "centra/loader.h"
+#include "centra/netaddr.h"
 #include "centra/runs.h"
 #include "centra/signals.h"
 #include "centra/log.h"
@@ -625,6 +626,7 @@ importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remo
     im->limits.max_depth = (int)config_get_int(cfg, CONFIG_MAX_DEPTH);
     if (remote) {
         DynBuf key;
+        char url[2048]; /* CENTRA_URL as the lock key spells it */
 
         rc = import_check_types(o->types, err);
         if (rc == ERR_OK)
@@ -642,7 +644,8 @@ importer_init(Importer *im, const Config *cfg, const ImportOptions *o, bool remo
         if (rc != ERR_OK)
             return rc;
         dynbuf_init(&key, 64 * 1024);
-        (void)dynbuf_addf(&key, "centra-bridge import %s", soap_url(im->soap));
+        net_canonical_url(soap_url(im->soap), url, sizeof(url));
+        (void)dynbuf_addf(&key, "centra-bridge import %s", url);
         for (int i = 0; i < im->nmarkets; i++)
             (void)dynbuf_addf(&key, "%smarket %s", i == 0 ? " " : ",", im->markets[i]);
         im->lock_key = dynbuf_take(&key);

@@ -548,6 +548,9 @@ wait_for 5 'advisory_lock_seen true "$app"'
 cb import --once
 assert_eq 75 "$RC" "import --once exits 75 while another session holds the queue lock"
 assert_contains "$ERR" "another centra-bridge is importing" "saying another centra-bridge is importing"
+sim_host=${SIM_URL#http://}
+CENTRA_URL="HTTP://${sim_host%%:*}:${sim_host#*:}" cb import --once
+assert_eq 75 "$RC" "the same queue spelled with an upper-case scheme is the same queue: 75"
 CENTRA_POLL_INTERVAL=1s timeout --preserve-status -s TERM 3 "$CB_BIN" import --follow 2>"$cb_tmp/follow.err"
 assert_eq 0 "$?" "import --follow stands by while the lock is held, and stops on SIGTERM with 0"
 assert_contains "$(cat "$cb_tmp/follow.err")" "this one stands by and tries again" \
