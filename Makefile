@@ -81,7 +81,7 @@ coverage: deps
 	cmake -S . -B build-coverage -DCMAKE_BUILD_TYPE=Debug -DENABLE_COVERAGE=ON $(CMAKE_ARGS)
 	cmake --build build-coverage -j $(JOBS)
 	cd build-coverage && $(CTEST) -L 'unit|integration'
-	gcovr --root . --filter 'src/' --object-directory build-coverage --print-summary \
+	gcovr --root . --filter 'src/' --filter 'tests/sim/' --object-directory build-coverage --print-summary \
 	      --txt build-coverage/coverage.txt --fail-under-line $(COVERAGE_FLOOR)
 	@echo "per-file report: build-coverage/coverage.txt"
 

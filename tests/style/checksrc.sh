@@ -13,7 +13,7 @@ report() {
     violations=$((violations + 1))
 }
 
-mapfile -t files < <(find src include -name '*.c' -o -name '*.h' -o -name '*.h.in' | sort)
+mapfile -t files < <(find src include tests/sim -name '*.c' -o -name '*.h' -o -name '*.h.in' | sort)
 
 # Functions with a safer replacement in the project (or libc).
 banned='\b(sprintf|vsprintf|strcpy|strncpy|strcat|strncat|strtok|atoi|atol|atoll|atof|gets|strerror|tmpnam|mktemp)[[:space:]]*\('

@@ -1,9 +1,9 @@
 /*
- * src/sim/sim_soap_int.h
+ * tests/sim/sim_soap_int.h
  *     centra-sim's SOAP endpoint: one request in, one reply out.
  */
-#ifndef SIM_SIM_SOAP_INT_H
-#define SIM_SIM_SOAP_INT_H
+#ifndef TESTS_SIM_SIM_SOAP_INT_H
+#define TESTS_SIM_SIM_SOAP_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,4 +66,4 @@ void sim_soap_handle(SimStore *s, SimFaults *f, const SimAuth *auth, const XmlNo
  */
 bool sim_soap_discard(SimStore *s, SimFaults *f, const char *body, size_t len, SimReply *reply);
 
-#endif /* SIM_SIM_SOAP_INT_H */
+#endif /* TESTS_SIM_SIM_SOAP_INT_H */

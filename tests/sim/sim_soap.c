@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_soap.c
+ * tests/sim/sim_soap.c
  *     SOAP 1.1 requests to centra-sim (see sim_soap_int.h).
  *
  * Requests are matched by local name, so the guide's style (default xmlns,

@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_gen.c
+ * tests/sim/sim_gen.c
  *     Deterministic generator of realistic Centra data (see sim_gen_int.h).
  *
  * Every order is drawn from a PRNG seeded by (seed, order index), so the

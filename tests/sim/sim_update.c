@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_update.c
+ * tests/sim/sim_update.c
  *     The *_Update operations (see sim_update_int.h).
  *
  * Objects are upserted by id and merged field by field ("fields you leave

@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_store_int.h
+ * tests/sim/sim_store_int.h
  *     centra-sim's state: the event queue, the objects updates are applied
  *     to, the log of update requests and the counters.
  *
@@ -9,8 +9,8 @@
  * added later (order updates, POST /_sim/events, --events files) are kept as
  * XML text in the server's namespace style.
  */
-#ifndef SIM_SIM_STORE_INT_H
-#define SIM_SIM_STORE_INT_H
+#ifndef TESTS_SIM_SIM_STORE_INT_H
+#define TESTS_SIM_SIM_STORE_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -226,4 +226,4 @@ typedef enum SimTime {
  */
 void sim_now(char *buf, size_t size, SimTime format);
 
-#endif /* SIM_SIM_STORE_INT_H */
+#endif /* TESTS_SIM_SIM_STORE_INT_H */

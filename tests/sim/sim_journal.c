@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_journal.c
+ * tests/sim/sim_journal.c
  *     centra-sim's state file (see sim_journal_int.h).
  */
 #include "sim_journal_int.h"

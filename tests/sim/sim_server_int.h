@@ -1,13 +1,13 @@
 /*
- * src/sim/sim_server_int.h
+ * tests/sim/sim_server_int.h
  *     centra-sim's HTTP server: the SOAP endpoint and the /_sim admin API.
  *
  * Can run inside another program (the integration tests start one per test)
  * or as the centra-sim binary (sim_main.c).  Binds 127.0.0.1 on port 0 by
  * default and reports the port it got.
  */
-#ifndef SIM_SIM_SERVER_INT_H
-#define SIM_SIM_SERVER_INT_H
+#ifndef TESTS_SIM_SIM_SERVER_INT_H
+#define TESTS_SIM_SIM_SERVER_INT_H
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -81,4 +81,4 @@ void sim_server_stop(SimServer *srv);
 /* Back to the start state (data as loaded at start or with new orders/seed). */
 ErrKind sim_server_reset(SimServer *srv, size_t orders, uint64_t seed, Error *err);
 
-#endif /* SIM_SIM_SERVER_INT_H */
+#endif /* TESTS_SIM_SIM_SERVER_INT_H */

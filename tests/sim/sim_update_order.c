@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_update_order.c
+ * tests/sim/sim_update_order.c
  *     orders_Update: lines are cancelled, shipped, captured and refunded,
  *     never edited, and what depends on them (quantities, totals,
  *     allocations) follows; identifying fields cannot change.

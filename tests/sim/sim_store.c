@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_store.c
+ * tests/sim/sim_store.c
  *     centra-sim's state (see sim_store_int.h).
  *
  * The queue is an array in id order with a cursor below which everything

@@ -1,11 +1,11 @@
 /*
- * src/sim/sim_stage_int.h
+ * tests/sim/sim_stage_int.h
  *     What the *_Update operations share: staging (a request's working
  *     copies, committed all or nothing), merging by the API's lists, and
  *     small helpers for XML values.
  */
-#ifndef SIM_SIM_STAGE_INT_H
-#define SIM_SIM_STAGE_INT_H
+#ifndef TESTS_SIM_SIM_STAGE_INT_H
+#define TESTS_SIM_SIM_STAGE_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -116,4 +116,4 @@ void sim_upsert(SimResult *res, Stage *st, const char *type, const char *id, Xml
 /* orders_Update for one <order> item (sim_update_order.c). */
 void sim_apply_order(SimResult *res, Stage *st, const XmlNode *item);
 
-#endif /* SIM_SIM_STAGE_INT_H */
+#endif /* TESTS_SIM_SIM_STAGE_INT_H */

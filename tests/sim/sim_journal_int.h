@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_journal_int.h
+ * tests/sim/sim_journal_int.h
  *     centra-sim's state file (--state-file): what a real Centra would not
  *     forget when the simulator is killed and started again.
  *
@@ -16,8 +16,8 @@
  * records "TAG LENGTH [ARG...]\n" followed by LENGTH bytes and "\n".  A
  * record cut short by the kill is dropped (and cut off the file).
  */
-#ifndef SIM_SIM_JOURNAL_INT_H
-#define SIM_SIM_JOURNAL_INT_H
+#ifndef TESTS_SIM_SIM_JOURNAL_INT_H
+#define TESTS_SIM_SIM_JOURNAL_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,4 +46,4 @@ void sim_journal_update(SimJournal *j, const char *body, size_t len);
 void sim_journal_poison(SimJournal *j, long long id, int poison);
 void sim_journal_reset(SimJournal *j, size_t orders, uint64_t seed);
 
-#endif /* SIM_SIM_JOURNAL_INT_H */
+#endif /* TESTS_SIM_SIM_JOURNAL_INT_H */

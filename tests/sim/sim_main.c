@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_main.c
+ * tests/sim/sim_main.c
  *     The centra-sim binary: options, start, print the URL, wait for a signal.
  */
 #include <arpa/inet.h>

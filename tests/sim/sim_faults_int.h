@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_faults_int.h
+ * tests/sim/sim_faults_int.h
  *     Faults centra-sim injects on purpose, for the tests of its clients.
  *
  * A fault fires for the next N matching requests ("count") or for each
@@ -7,8 +7,8 @@
  * --seed, so runs repeat).  Set with --fault KIND[:key=value]... or at run
  * time with POST /_sim/faults?kind=...&key=value.
  */
-#ifndef SIM_SIM_FAULTS_INT_H
-#define SIM_SIM_FAULTS_INT_H
+#ifndef TESTS_SIM_SIM_FAULTS_INT_H
+#define TESTS_SIM_SIM_FAULTS_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,4 +81,4 @@ bool sim_faults_fire(SimFaults *f, SimFaultKind kind, const char *op, long *para
 /* The active faults as a JSON array. */
 void sim_faults_json(const SimFaults *f, DynBuf *out);
 
-#endif /* SIM_SIM_FAULTS_INT_H */
+#endif /* TESTS_SIM_SIM_FAULTS_INT_H */

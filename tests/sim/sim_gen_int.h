@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_gen_int.h
+ * tests/sim/sim_gen_int.h
  *     centra-sim's data generator: a fixed product catalog and, per seed, a
  *     deterministic plan of events whose XML is produced on demand.
  *
@@ -8,8 +8,8 @@
  * served, so a queue of a million events costs megabytes, not gigabytes.
  * All money is in integer cents.
  */
-#ifndef SIM_SIM_GEN_INT_H
-#define SIM_SIM_GEN_INT_H
+#ifndef TESTS_SIM_SIM_GEN_INT_H
+#define TESTS_SIM_SIM_GEN_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -116,4 +116,4 @@ void gen_catalog(void (*fn)(const char *type, const char *id, XmlNode *obj, void
 extern const char *const sim_warehouses[];
 extern const size_t sim_nwarehouses;
 
-#endif /* SIM_SIM_GEN_INT_H */
+#endif /* TESTS_SIM_SIM_GEN_INT_H */

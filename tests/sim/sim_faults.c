@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_faults.c
+ * tests/sim/sim_faults.c
  *     Fault injection for centra-sim (see sim_faults_int.h).
  */
 #include "sim_faults_int.h"

@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_update_int.h
+ * tests/sim/sim_update_int.h
  *     The 14 *_Update operations of centra-sim, applied to the store.
  *
  * Each request is validated and applied as one unit: items are applied in
@@ -8,8 +8,8 @@
  * request answered with success=false changed nothing, and the same request
  * sent twice changes nothing the second time (upsert by id).
  */
-#ifndef SIM_SIM_UPDATE_INT_H
-#define SIM_SIM_UPDATE_INT_H
+#ifndef TESTS_SIM_SIM_UPDATE_INT_H
+#define TESTS_SIM_SIM_UPDATE_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,4 +50,4 @@ void sim_result_free(SimResult *res);
 void sim_result_error(SimResult *res, const char *fmt, ...) CB_PRINTF(2, 3);
 void sim_result_notice(SimResult *res, const char *fmt, ...) CB_PRINTF(2, 3);
 
-#endif /* SIM_SIM_UPDATE_INT_H */
+#endif /* TESTS_SIM_SIM_UPDATE_INT_H */

@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_stage.c
+ * tests/sim/sim_stage.c
  *     Staging, merging and value helpers of the *_Update operations (see
  *     sim_stage_int.h).
  */

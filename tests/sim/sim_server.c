@@ -1,5 +1,5 @@
 /*
- * src/sim/sim_server.c
+ * tests/sim/sim_server.c
  *     centra-sim's HTTP layer on libmicrohttpd (see sim_server_int.h).
  *
  * One thread per connection, so a delayed answer holds up only its own
