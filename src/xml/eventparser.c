@@ -35,8 +35,9 @@
 #include "centra/utf8.h"
 #include "transcode_int.h"
 
-#define NS_SEP        '\x01'        /* between namespace URI and local name */
-#define PAYLOAD_FLUSH (64 * 1024)   /* payload bytes gathered before the sink gets them */
+#define NS_SEP        '\x01'      /* between namespace URI and local name */
+#define PAYLOAD_FLUSH (64 * 1024) /* payload bytes gathered before the sink gets them */
+#define ID_SHOWN      100 /* bytes of an id a message quotes: the reason's line stays short */
 #define RAW_MEM_MAX   (1024 * 1024) /* raw bytes kept in memory; beyond, a temporary file */
 #define MAX_RECORDS   8             /* record nesting: order shipment refund product size .. */
 #define MAX_FIELDS    160           /* fields of the widest record (order) */
@@ -665,7 +666,7 @@ record_open(EvParser *p, EvKind kind)
 static bool
 key_seen(EvParser *p, char tag, int scope, const char *value)
 {
-    char key[512];
+    char key[EVMAP_CODE_MAX + 32]; /* a code is at most EVMAP_CODE_MAX bytes (record_values) */
 
     snprintf(key, sizeof(key), "%c%d\x1f%s", tag, scope, value);
     if (hashmap_get(p->keys, key) != NULL)
@@ -674,10 +675,29 @@ key_seen(EvParser *p, char tag, int scope, const char *value)
     return false;
 }
 
+/*
+ * An id as a message quotes it: its first ID_SHOWN bytes, cut at a
+ * character boundary, "..." when cut; into buf (ID_SHOWN + 4 bytes).
+ */
+static const char *
+shown_id(const char *id, char *buf)
+{
+    size_t n = strlen(id);
+
+    if (n <= ID_SHOWN)
+        return id;
+    n = ID_SHOWN;
+    while (n > 0 && ((unsigned char)id[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(buf, ID_SHOWN + 4, "%.*s...", (int)n, id);
+    return buf;
+}
+
 /* The rules of the mapping: the keys of the staging tables exist and are unique. */
 static void
 check_keys(EvParser *p, const OpenRecord *r, const char *const *v)
 {
+    char shown[ID_SHOWN + 4];
     EvKind up = p->nrecs >= 2 ? p->recs[p->nrecs - 2].kind : EVK_NONE;
     EvKind up2 = p->nrecs >= 3 ? p->recs[p->nrecs - 3].kind : EVK_NONE;
     unsigned long line = cur_line(p);
@@ -695,7 +715,7 @@ check_keys(EvParser *p, const OpenRecord *r, const char *const *v)
             quarantine(p, "order line without <orderitem><id> (line %lu)", line);
         else if (key_seen(p, 'L', 0, v[evmap_field_index(EVK_SIZE, "orderitem_id")]))
             quarantine(p, "order line id \"%s\" appears twice (line %lu)",
-                       v[evmap_field_index(EVK_SIZE, "orderitem_id")], line);
+                       shown_id(v[evmap_field_index(EVK_SIZE, "orderitem_id")], shown), line);
         break;
     case EVK_WAREHOUSE:
         if (up2 != EVK_PRODUCT_LINE)
@@ -703,20 +723,21 @@ check_keys(EvParser *p, const OpenRecord *r, const char *const *v)
         if (v[0] == NULL)
             quarantine(p, "warehouse allocation without <id> (line %lu)", line);
         else if (key_seen(p, 'W', r->parent, v[0]))
-            quarantine(p, "warehouse \"%s\" appears twice on one order line (line %lu)", v[0],
-                       line);
+            quarantine(p, "warehouse \"%s\" appears twice on one order line (line %lu)",
+                       shown_id(v[0], shown), line);
         break;
     case EVK_SHIPMENT:
         if (v[0] == NULL)
             quarantine(p, "shipment without <id> (line %lu)", line);
         else if (key_seen(p, 'S', 0, v[0]))
-            quarantine(p, "shipment id \"%s\" appears twice (line %lu)", v[0], line);
+            quarantine(p, "shipment id \"%s\" appears twice (line %lu)", shown_id(v[0], shown),
+                       line);
         break;
     case EVK_REFUND:
         if (v[0] == NULL)
             quarantine(p, "refund without <id> (line %lu)", line);
         else if (key_seen(p, 'R', 0, v[0]))
-            quarantine(p, "refund id \"%s\" appears twice (line %lu)", v[0], line);
+            quarantine(p, "refund id \"%s\" appears twice (line %lu)", shown_id(v[0], shown), line);
         break;
     default:
         break;

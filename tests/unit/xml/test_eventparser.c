@@ -1010,6 +1010,47 @@ START_TEST(an_id_longer_than_the_code_cap_quarantines_its_event)
 }
 END_TEST
 
+/*
+ * Ids up to the code cap are told apart by all their bytes (the key of the
+ * duplicate check holds them whole), and a message quotes a long one cut,
+ * so that "appears twice" stays in the reason's first 200 characters.
+ */
+START_TEST(long_ids_are_told_apart_and_quoted_cut)
+{
+    DynBuf b;
+    char id[601];
+    char *log;
+
+    memset(id, 'q', 599);
+    id[599] = '\0';
+    dynbuf_init(&b, SIZE_MAX / 2);
+    (void)dynbuf_addf(
+        &b,
+        "%s<event>" HEAD(
+            "7") "<data><order><id>70</id><products><product><id>P"
+                 "</id><sizes><size><id>S</id><qty>1</qty><orderitem><id>%sA</id></orderitem>"
+                 "</size><size><id>M</id><qty>1</qty><orderitem><id>%sB</id></orderitem>"
+                 "</size></sizes></product></products></order></data></event>\n"
+                 "<event>" HEAD(
+                     "8") "<data><order><id>80</id><products><product><id>P"
+                          "</id><sizes><size><id>S</id><qty>1</qty><orderitem><id>%sA</id></"
+                          "orderitem>"
+                          "</size><size><id>M</id><qty>1</qty><orderitem><id>%sA</id></orderitem>"
+                          "</size></sizes></product></products></order></data></event>\n%s",
+        ENV_OPEN, id, id, id, id, ENV_CLOSE);
+    log = run(dynbuf_str(&b));
+    ck_assert_int_eq(count_of(log, "record kind=9 seq=1 "), 2);
+    ck_assert_int_eq(count_of(log, "event seq=1 id=7 type=order entry=7 mission=update date="
+                                   "2019-03-27 12:52:20 order=yes replaced=0 notes=NULL "
+                                   "quarantine=NULL\n"),
+                     1);
+    ck_assert_int_eq(count_of(log, "quarantine=order line id \"qqqqqqqqqq"), 1);
+    ck_assert_int_eq(count_of(log, "qqq...\" appears twice (line 4)\n"), 1);
+    dynbuf_free(&b);
+    xfree(log);
+}
+END_TEST
+
 /* A leaf given twice: the last one is kept, and the event's notes say so. */
 START_TEST(a_leaf_given_twice_keeps_the_last_and_says_so)
 {
@@ -2746,6 +2787,7 @@ eventparser_suite(void)
     tcase_add_test(ns, ids_and_codes_lose_the_white_space_around_them);
     tcase_add_test(ns, an_order_in_an_event_of_another_type_is_not_read_as_one);
     tcase_add_test(ns, an_id_longer_than_the_code_cap_quarantines_its_event);
+    tcase_add_test(ns, long_ids_are_told_apart_and_quoted_cut);
     tcase_add_test(ns, a_leaf_given_twice_keeps_the_last_and_says_so);
     tcase_add_test(rules, bundles_and_their_parts_fill_the_helper_fields);
     tcase_add_test(rules, one_size_on_two_lines_gives_two_line_records);
