@@ -96,8 +96,14 @@ static const char session_sql[] =
     "CASE WHEN {p._isbundle} THEN 'bundle' WHEN {p._partof} IS NOT NULL THEN 'part' "              \
     "ELSE 'none' END, {p._partof}"
 #define APPLIED(x) " JOIN cb_ev e ON e.ev = " x ".ev AND e.status = 'applied'"
-/* id_map learns every id seen, stale events included, so batching does not change it. */
-#define SEEN(x) " JOIN cb_ev e ON e.ev = " x ".ev AND e.status IN ('applied', 'stale')"
+/*
+ * id_map learns every id seen, stale events included, so batching does not
+ * change it; the rows of an order only from an order event (the rows an
+ * event of another type sent, its <type> after its <data>, are no order's).
+ */
+#define SEEN(x)                                                                                    \
+    " JOIN cb_ev e ON e.ev = " x ".ev AND e.status IN ('applied', 'stale') "                       \
+    "AND e.order_id IS NOT NULL"
 #define SIZE_OF(k)                                                                                 \
     " FROM cb_rows s JOIN cb_rows p ON p.ev = s.ev AND p.rec = s.parent AND p.kind = " k
 
