@@ -675,22 +675,11 @@ key_seen(EvParser *p, char tag, int scope, const char *value)
     return false;
 }
 
-/*
- * An id as a message quotes it: its first ID_SHOWN bytes, cut at a
- * character boundary, "..." when cut; into buf (ID_SHOWN + 4 bytes).
- */
+/* An id as a message quotes it: at most ID_SHOWN bytes (str_sanitize), into buf. */
 static const char *
 shown_id(const char *id, char *buf)
 {
-    size_t n = strlen(id);
-
-    if (n <= ID_SHOWN)
-        return id;
-    n = ID_SHOWN;
-    while (n > 0 && ((unsigned char)id[n] & 0xC0) == 0x80)
-        n--;
-    snprintf(buf, ID_SHOWN + 4, "%.*s...", (int)n, id);
-    return buf;
+    return str_sanitize(id, strlen(id), ID_SHOWN, buf, ID_SHOWN + 4);
 }
 
 /* The rules of the mapping: the keys of the staging tables exist and are unique. */
