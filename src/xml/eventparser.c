@@ -1913,6 +1913,7 @@ encoding_error(EvParser *p, Error *err)
         return tc_invalid_error(p->tc, p->source, err);
     p->draining = true;
     p->stats.malformed = true;
+    p->stats.rest_unread = !p->root_closed;
     dynbuf_reset(&p->reason);
     tc_invalid_reason(p->tc, &p->reason);
     raw_drop_before(p, broken_start(p));

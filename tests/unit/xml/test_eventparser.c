@@ -273,9 +273,9 @@ run_chunked(const char *doc, size_t len, const EvpLimits *lim, size_t chunk, EvK
         (void)dynbuf_addstr(&r.log, "stats ");
     (void)dynbuf_addf(&r.log,
                       "events=%d quarantined=%d replaced=%d malformed=%d "
-                      "stopped_at_cap=%d stopped=%d\n",
+                      "stopped_at_cap=%d stopped=%d rest_unread=%d\n",
                       st.events, st.quarantined, st.replaced_chars, (int)st.malformed,
-                      (int)st.stopped_at_cap, (int)evp_stopped(p));
+                      (int)st.stopped_at_cap, (int)evp_stopped(p), (int)st.rest_unread);
     evp_free(p);
     rec_payload_log(&r, NULL);
     dynbuf_free(&r.payload);
@@ -585,7 +585,7 @@ START_TEST(the_guide_dtc_order_is_mapped_to_records)
     LOG_HAS(log, "</pricelist>\n            </order>\n          </data>\nevent seq=1 ");
     LOG_HAS_NOT(log, "ns1");
     LOG_HAS(log, "\nfeed: ok\nfinish: ok\nstats bytes=12564 events=1 quarantined=0 "
-                 "replaced=0 malformed=0 stopped_at_cap=0 stopped=0\n");
+                 "replaced=0 malformed=0 stopped_at_cap=0 stopped=0 rest_unread=0\n");
     xfree(log);
     xfree(doc);
 }
@@ -657,7 +657,7 @@ START_TEST(the_guide_empty_queue_gives_nothing)
     char *log = run_limits_fail(doc, len, &default_limits, EVK_NONE);
 
     ck_assert_str_eq(log, "feed: ok\nfinish: ok\nstats bytes=286 events=0 quarantined=0 "
-                          "replaced=0 malformed=0 stopped_at_cap=0 stopped=0\n");
+                          "replaced=0 malformed=0 stopped_at_cap=0 stopped=0 rest_unread=0\n");
     xfree(log);
     xfree(doc);
 }
@@ -704,7 +704,7 @@ START_TEST(a_simulator_answer_of_twenty_orders_is_mapped_whole)
                          "socks|B-221_BOX|Box|NULL|Example|Example Brand|NULL|1|0.00|0.00|0|"
                          "0.000|0|NULL|t|NULL]");
     LOG_HAS(log, "\nfeed: ok\nfinish: ok\nstats bytes=281759 events=21 quarantined=0 "
-                 "replaced=0 malformed=0 stopped_at_cap=0 stopped=0\n");
+                 "replaced=0 malformed=0 stopped_at_cap=0 stopped=0 rest_unread=0\n");
     xfree(log);
     xfree(doc);
 }
@@ -1437,7 +1437,7 @@ START_TEST(a_document_type_declaration_is_refused)
                           "declaration (DTD), which is refused | detail: DTDs can declare "
                           "entities that expand without bound; Centra never sends one.\n"
                           "stats events=0 quarantined=0 replaced=0 malformed=0 stopped_at_cap=0 "
-                          "stopped=0\n");
+                          "stopped=0 rest_unread=0\n");
     xfree(log);
 }
 END_TEST
@@ -1586,6 +1586,7 @@ START_TEST(a_single_huge_tag_quarantines_its_event_and_ends_the_parse)
     LOG_HAS(log, "\nfeed: ok\npayload seq=2 ended\nevent seq=2 ");
     LOG_HAS(log, "\nfinish: ok\n");
     LOG_HAS(log, " events=2 quarantined=1 replaced=0 malformed=1 ");
+    LOG_HAS(log, " rest_unread=1\n");
     xfree(log);
     xfree(event);
     xfree(doc);
@@ -1803,6 +1804,7 @@ START_TEST(malformed_xml_after_the_last_event_is_ignored_with_a_warning)
         assert_normal_event(log, 1);
         LOG_HAS(log, "feed: ok\nfinish: ok\n");
         LOG_HAS(log, " events=1 quarantined=0 replaced=0 malformed=1 ");
+        LOG_HAS(log, " rest_unread=0\n"); /* the document was read whole */
         LOG_HAS(log, "\nlog: WARNING: events_Get: ignored what follows the last event: "
                      "malformed XML after the document element, which closes at line 4, "
                      "column 39, comes something other than white space, a comment or a "
@@ -2105,7 +2107,7 @@ START_TEST(an_empty_answer_is_unavailable)
     ck_assert_str_eq(log, "feed: ok\nfinish: centra_unavailable: the answer to events_Get ended "
                           "before it was complete | detail: After 0 bytes, at line 1: no element "
                           "found.\nstats bytes=0 events=0 quarantined=0 replaced=0 malformed=0 "
-                          "stopped_at_cap=0 stopped=0\n");
+                          "stopped_at_cap=0 stopped=0 rest_unread=0\n");
     xfree(log);
 }
 END_TEST
@@ -2292,7 +2294,7 @@ START_TEST(an_answer_over_the_size_cap_keeps_the_complete_events)
                 cap);
     assert_line(log,
                 "stats bytes=%zu events=1 quarantined=0 replaced=0 malformed=0 stopped_at_cap=1 "
-                "stopped=1",
+                "stopped=1 rest_unread=0",
                 cap);
     LOG_HAS(log, "\nfinish: ok\n");
     assert_has_line(log, "log: WARNING: events_Get: the answer passed centra_max_response_size in "
@@ -2699,6 +2701,7 @@ START_TEST(bytes_not_valid_in_the_encoding_quarantine_their_event_as_malformed_x
         ck_assert_int_eq(count_of(log, "event seq="), 2); /* parsing ends there */
         LOG_HAS(log, "\nfinish: ok\n");
         LOG_HAS(log, "malformed=1");
+        LOG_HAS(log, " rest_unread=1\n"); /* what follows was not read: load warns */
         xfree(log);
         xfree(doc);
         xfree(prefix);
