@@ -171,16 +171,19 @@ static const struct {
      "UPDATE cb_ev SET status = 'quarantined' WHERE status IS NULL AND quarantine IS NOT NULL", 0},
     /*
      * The newest event of an order is applied if it is newer than the
-     * order's state: its last event, or a delete of it (an order event
-     * without <order>, kept in centra.entities), stored or in the batch.
+     * order's state: its last event, or a stored delete of it (an order
+     * event without <order>, kept in centra.entities).  A delete in the
+     * batch does not count: in id order the update comes first, either way
+     * (older than the delete, the delete follows it, as it would in the next
+     * batch; newer, it ends the delete), so the tables do not depend on
+     * where batches break.
      */
     {"cb_orders_newest",
      "UPDATE cb_ev e SET status = CASE WHEN e.event_id = w.max_id "
      "AND w.max_id > COALESCE(w.last_id, 0) THEN 'applied' ELSE 'stale' END "
      "FROM (SELECT b.order_id, max(b.event_id) AS max_id, GREATEST(max(o.last_event_id), "
      "(SELECT x.last_event_id FROM centra.entities x WHERE x.type = 'order' "
-     "AND x.entry = b.order_id), (SELECT max(d.event_id) FROM cb_ev d WHERE d.type = 'order' "
-     "AND d.entry = b.order_id AND d.order_id IS NULL AND d.status IS NULL)) AS last_id "
+     "AND x.entry = b.order_id)) AS last_id "
      "FROM cb_ev b LEFT JOIN centra.orders o ON o.order_id = b.order_id "
      "WHERE b.status IS NULL AND b.order_id IS NOT NULL GROUP BY b.order_id) w "
      "WHERE e.status IS NULL AND e.order_id = w.order_id",
