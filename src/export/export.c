@@ -651,11 +651,12 @@ record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Err
 
 /*
  * Centra refused m (or it could not be sent): failed for good, with the
- * reason, Centra's errors and the notices it gave with them.
+ * reason, Centra's errors and the notices it gave with them; maybe_applied
+ * when Centra may have applied it anyway (record_delta_failed).
  */
 static ErrKind
-record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *const *notices,
-              size_t nnotices, const char *why, Error *err)
+record_failed_as(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *const *notices,
+                 size_t nnotices, const char *why, bool maybe_applied, Error *err)
 {
     DynBuf errs;
     DynBuf notes;
@@ -680,9 +681,12 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *c
     extra[1] = red;
     extra[2] = notes.data;
     rc = record_outcome(ex, &m, 1,
-                        "status = 'failed', attempts = m.attempts + 1, "
-                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
-                        "notices = NULLIF($6::text[], '{}')",
+                        maybe_applied ? "status = 'failed', attempts = m.attempts + 1, "
+                                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
+                                        "notices = NULLIF($6::text[], '{}'), maybe_applied = true"
+                                      : "status = 'failed', attempts = m.attempts + 1, "
+                                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
+                                        "notices = NULLIF($6::text[], '{}')",
                         extra, 3, NULL, err);
     dynbuf_free(&errs);
     dynbuf_free(&notes);
@@ -693,6 +697,13 @@ record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *c
     dynbuf_free(&last);
     xfree(red);
     return rc;
+}
+
+static ErrKind
+record_failed(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char *const *notices,
+              size_t nnotices, const char *why, Error *err)
+{
+    return record_failed_as(ex, m, errors, nerrors, notices, nnotices, why, false, err);
 }
 
 /* why on one line, its detail after the message, for last_error (redacted, owned). */
@@ -762,7 +773,7 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
  * A cancellation counts items (Centra cancels that many more each time it
  * gets it), so one that Centra may have applied is not sent again by itself:
  * it fails, saying why (cause) and what to do, for someone to look at the
- * order.
+ * order, and marked maybe_applied, which "outbox retry --failed" leaves.
  */
 static ErrKind
 record_delta_failed(Exporter *ex, Msg *m, const char *cause, Error *err)
@@ -777,7 +788,7 @@ record_delta_failed(Exporter *ex, Msg *m, const char *cause, Error *err)
                       "Centra, then \"centra-bridge outbox cancel %lld\" if it was applied or "
                       "\"centra-bridge outbox retry %lld\" if not",
                       cause, m->id, m->id);
-    rc = record_failed(ex, m, NULL, 0, NULL, 0, text.data, err);
+    rc = record_failed_as(ex, m, NULL, 0, NULL, 0, text.data, true, err);
     dynbuf_free(&text);
     return rc;
 }

@@ -3,13 +3,16 @@
  *     "outbox list", "outbox retry", "outbox cancel": the queue as an
  *     operator sees and steers it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "centra/alloc.h"
 #include "centra/db.h"
+#include "centra/dynbuf.h"
 #include "centra/export.h"
+#include "centra/log.h"
 #include "centra/strutil.h"
 
 static ErrKind
@@ -212,19 +215,59 @@ retry_refused(Error *err, long long id, const char *status)
     err_hint(err, "Only a failed message can be retried.");
 }
 
+/*
+ * After "retry --failed": warn about the failed messages it left because
+ * Centra may have applied them (maybe_applied), naming them.
+ */
+static ErrKind
+warn_maybe_applied(const Config *cfg, Error *err)
+{
+    DbConn *db = NULL;
+    DbResult *res = NULL;
+    DynBuf ids;
+    int n;
+    ErrKind rc = connect_db(cfg, &db, err);
+
+    if (rc == ERR_OK)
+        rc = db_query(db,
+                      "SELECT id FROM centra_outbox.messages WHERE status = 'failed' "
+                      "AND maybe_applied ORDER BY id",
+                      0, NULL, &res, err);
+    n = rc == ERR_OK ? db_result_rows(res) : 0;
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    for (int i = 0; i < n && i < 20; i++)
+        (void)dynbuf_addf(&ids, "%s%s", i > 0 ? ", " : "", db_result_value(res, i, 0));
+    if (n > 20)
+        (void)dynbuf_addf(&ids, " and %d more", n - 20);
+    if (n > 0)
+        log_warn("%d failed message%s not queued again: %s: Centra may have applied %s and "
+                 "would apply %s again (a cancellation whose answer was lost); check the "
+                 "order%s in Centra, then \"centra-bridge outbox retry ID\" or \"centra-bridge "
+                 "outbox cancel ID\" for each",
+                 n, n == 1 ? "" : "s", dynbuf_str(&ids), n == 1 ? "it" : "them",
+                 n == 1 ? "it" : "them", n == 1 ? "" : "s");
+    dynbuf_free(&ids);
+    db_result_free(res);
+    db_free(db);
+    return rc;
+}
+
 ErrKind
 outbox_retry(const Config *cfg, long long id, Error *err)
 {
     int n;
     ErrKind rc = change_messages(cfg, id,
                                  "UPDATE centra_outbox.messages SET status = 'pending', "
-                                 "attempts = 0, next_attempt_at = now(), updated_at = now() "
+                                 "attempts = 0, next_attempt_at = now(), updated_at = now(), "
+                                 "maybe_applied = false "
                                  "WHERE status = 'failed' AND ($1::bigint = 0 OR id = $1::bigint) "
-                                 "RETURNING id",
+                                 "AND ($1::bigint <> 0 OR NOT maybe_applied) RETURNING id",
                                  retry_refused, &n, err);
 
     if (rc == ERR_OK)
         printf("%d message%s queued again\n", n, n == 1 ? "" : "s");
+    if (rc == ERR_OK && id == 0)
+        rc = warn_maybe_applied(cfg, err);
     return rc;
 }
 

@@ -464,6 +464,23 @@ assert_not_contains "$ERR" "retrying in" "without announcing a retry it does not
 assert_eq 1 "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)" \
     "Centra got it once"
 assert_eq $((c_qty - 1)) "$(line_qty)" "one item cancelled, not two (line of $c_qty)"
+# retry --failed, the bulk way out after an outage, leaves it too (found in
+# review: it queued it again, and Centra cancelled a second item).
+other=$(enqueue "$DB" products_Update product:bulk '{"id":"BULK"}')
+q "$DB" "UPDATE centra_outbox.messages SET status = 'failed' WHERE id = $other" >/dev/null
+assert_eq "t|f" "$(q "$DB" "SELECT (SELECT maybe_applied FROM centra_outbox.messages WHERE id = $id),
+    (SELECT maybe_applied FROM centra_outbox.messages WHERE id = $other)")" \
+    "the cancellation is marked maybe_applied, a message refused for its data is not"
+cb outbox retry --failed
+assert_eq "0|1 message queued again|failed|pending" "$RC|$OUT|$(q "$DB" "SELECT status FROM centra_outbox.messages
+    WHERE id = $id")|$(q "$DB" "SELECT status FROM centra_outbox.messages WHERE id = $other")" \
+    "outbox retry --failed queues the other failed message, not the cancellation Centra may have applied"
+assert_contains "$ERR" "1 failed message not queued again: $id: Centra may have applied it" \
+    "and warns, naming it"
+q "$DB" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = $other" >/dev/null
+cb outbox retry "$id"
+assert_eq "0|pending|f" "$RC|$(q "$DB" "SELECT status, maybe_applied FROM centra_outbox.messages WHERE id = $id")" \
+    "outbox retry ID, after a look at the order, queues it again and clears maybe_applied"
 q "$DB" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = $id" >/dev/null
 
 id=$(cancel)

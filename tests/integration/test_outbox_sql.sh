@@ -197,6 +197,8 @@ assert_eq 'products_Update|product:PWC|products|2|{"id":"PWC","status":"active",
     "$out" "products: the guide's Chair"
 out=$(err "INSERT INTO centra_outbox.products (product_id, variations) VALUES ('X', '[{\"id\": \"X\", \"colour\": \"red\"}]')")
 assert_contains "$out" 'ERROR:  22023: variations[0] has an unknown key "colour"' "an unknown variation key is refused"
+assert_contains "$out" 'HINT:  The keys are id, stockid, description, sku, status, sizetable, sizes.' \
+    "naming every key a variation takes"
 out=$(err "INSERT INTO centra_outbox.products (product_id, status) VALUES ('X', 'deleted')")
 assert_contains "$out" 'violates check constraint "products_status_valid"' "an unknown product status is refused"
 out=$(msg "INSERT INTO centra_outbox.prices (pricelist_id, product_id, variation_id, price, priceb,
@@ -208,6 +210,19 @@ assert_eq 'pricelists_Update|pricelist:EUR-Retail/PWC|prices|2|{"id":"EUR-Retail
     "$out" "prices: a product's price"
 out=$(err "INSERT INTO centra_outbox.prices (pricelist_id, product_id, price) VALUES ('EUR-Retail', 'PWC', -1)")
 assert_contains "$out" "ERROR:  23514: price must not be negative" "a negative price is refused"
+# Empty ids are refused as everywhere else (found in review: Centra refused
+# them, and a failed price held back the product's later prices).
+before=$(q "$db" "SELECT count(*) FROM centra_outbox.messages")
+out=$(err "INSERT INTO centra_outbox.products (product_id, variations) VALUES ('X', '[{\"id\": \"\"}]')")
+assert_contains "$out" 'ERROR:  22023: variations[0] needs an id' "an empty variation id is refused"
+out=$(err "INSERT INTO centra_outbox.products (product_id, variations)
+           VALUES ('X', '[{\"id\": \"X_A\", \"sizes\": [{\"id\": \"S\"}, {\"id\": \"\"}]}]')")
+assert_contains "$out" 'ERROR:  22023: variations[0].sizes[1] needs an id' "an empty size id is refused"
+out=$(err "INSERT INTO centra_outbox.prices (pricelist_id, product_id, variation_id, price)
+           VALUES ('SEK-Retail', 'T001', '', 5)")
+assert_contains "$out" 'violates check constraint "prices_variation_id_not_empty"' \
+    "an empty prices.variation_id is refused (NULL is the product's price)"
+assert_eq "$before" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages")" "nothing was enqueued for them"
 
 # --- master data functions --------------------------------------------------------------------
 out=$(msg "SELECT centra_outbox.enqueue_market('Retail-Global', 1, 'retail', 'Global')")
