@@ -50,6 +50,13 @@ typedef struct DbOptions {
 void db_options_from_config(DbOptions *opts, const Config *cfg);
 
 /*
+ * Whether libpq can parse opts->conninfo (unset: yes); ERR_CONFIG naming
+ * the setting and where it was set otherwise.  db_new checks it first; the
+ * CLI checks it for every command, as every other setting.
+ */
+ErrKind db_check_conninfo(const DbOptions *opts, Error *err) CB_MUSTCHECK;
+
+/*
  * Register the password inside conninfo (if any, as libpq parses it) with
  * the logger for redaction.  Called as soon as the configuration is loaded,
  * before anything could print it.

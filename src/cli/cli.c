@@ -449,6 +449,13 @@ load_config(const GlobalOptions *g, const CliCommand *cmd, Config *cfg, Error *e
      */
     if (rc == ERR_OK)
         rc = cli_check_import_lists(cfg, NULL, NULL, NULL, err);
+    /* DATABASE_URL as libpq parses it: a command that never connects (config) says so too. */
+    if (rc == ERR_OK && !cmd->own_config) {
+        DbOptions dbo;
+
+        db_options_from_config(&dbo, cfg);
+        rc = db_check_conninfo(&dbo, err);
+    }
     return rc;
 }
 

@@ -377,8 +377,8 @@ sanitize_parse_error(const char *msg, char *out, size_t size)
     dynbuf_free(&b);
 }
 
-static ErrKind
-check_conninfo(const DbOptions *opts, Error *err)
+ErrKind
+db_check_conninfo(const DbOptions *opts, Error *err)
 {
     PQconninfoOption *parsed;
     char *errmsg = NULL;
@@ -552,6 +552,29 @@ attempts_add(AttemptLog *a, int attempt, const char *msg)
     snprintf(a->last, sizeof(a->last), "%s", msg);
 }
 
+/*
+ * libpq's message on one line, for a log record: it continues on lines of
+ * its own ("\n\tIs the server running ...?"), which a text log would show
+ * as records of their own.
+ */
+static void
+one_line(const char *msg, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (const char *s = msg; *s != '\0' && n + 1 < size; s++) {
+        if (*s == '\n') {
+            while (s[1] == '\t' || s[1] == ' ' || s[1] == '\n')
+                s++;
+            if (s[1] != '\0')
+                out[n++] = ' ';
+            continue;
+        }
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+}
+
 /* A failed attempt to connect that is retried (backoff_note_retry). */
 static void
 note_attempt(int attempt, int attempts, const char *msg)
@@ -583,6 +606,7 @@ connect_with_retries(DbConn *db, Error *err)
     for (i = 1; i <= attempts; i++) {
         long long delay;
         char shown[32];
+        char flat[1024];
 
         kind = connect_once(db, msg, sizeof(msg));
         if (kind == ERR_OK)
@@ -591,8 +615,9 @@ connect_with_retries(DbConn *db, Error *err)
         if (kind != ERR_DB_CONNECTION || i == attempts)
             break;
         delay = backoff_delay_ms(db->opts.retry_delay_ms, RETRY_CAP_MS, i - 1, &db->rng);
+        one_line(msg, flat, sizeof(flat));
         log_warn("could not connect to the database (attempt %d of %d), retrying in %s: %s", i,
-                 attempts, str_format_duration(delay, shown, sizeof(shown)), msg);
+                 attempts, str_format_duration(delay, shown, sizeof(shown)), flat);
         note_attempt(i, attempts, msg);
         backoff_sleep_ms(delay);
     }
@@ -648,7 +673,7 @@ db_new(const DbOptions *opts, DbConn **out, Error *err)
     ErrKind rc;
 
     *out = NULL;
-    rc = check_conninfo(opts, err);
+    rc = db_check_conninfo(opts, err);
     if (rc != ERR_OK)
         return rc;
     db_register_secrets(opts->conninfo);

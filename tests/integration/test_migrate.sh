@@ -193,6 +193,11 @@ assert_eq 78 "$RC" "a DATABASE_URL libpq cannot parse exits 78"
 assert_contains "$ERR" "libpq reports: invalid percent-encoded token: \"<redacted>\". The value comes from environment variable DATABASE_URL." \
     "quoting libpq's reason"
 assert_not_contains "$ERR" "s3cr" "without the password libpq quoted"
+# Checked for every command, as every other setting: config too, which never connects.
+DATABASE_URL="postgresql://u:s3cr@[::1/x" run_cb config
+assert_eq 78 "$RC" "config with a DATABASE_URL libpq cannot parse exits 78"
+assert_contains "$ERR" "invalid value for setting \"database_url\"" "naming the setting"
+assert_not_contains "$OUT$ERR" "s3cr" "without the password"
 
 # --- statement timeouts cancel the statement ----------------------------------------
 psql -X -q -d "$db" -c "BEGIN; LOCK TABLE centra.schema_migrations; SELECT pg_sleep(4); COMMIT" \

@@ -188,6 +188,10 @@ START_TEST(refused_connections_are_retried_with_backoff)
                             "retrying in ");
     ck_assert_contains(log, "(attempt 2 of 4)");
     ck_assert_not_contains(log, "(attempt 3 of 4)");
+    /* libpq's second line stays in the record: a text log does not split it. */
+    ck_assert_contains(log, "Connection refused Is the server running on that host and "
+                            "accepting TCP/IP connections?\n");
+    ck_assert_not_contains(log, "\tIs the server");
     free(log);
     fake_pq_verify();
 }
