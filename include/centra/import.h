@@ -29,6 +29,7 @@
 typedef struct ImportOptions {
     bool follow;             /* keep polling instead of stopping at an empty queue */
     bool wait_lock;          /* wait for another importer of the queue instead of exiting */
+    bool in_sync;            /* run by sync, which has no --wait: the busy hint says so */
     bool stop_on_malformed;  /* acknowledge nothing of an answer that is not well-formed */
     const char *types;       /* event types, comma-separated; "all" */
     const char *markets;     /* market ids, comma-separated; NULL or "": all markets */

@@ -36,7 +36,8 @@ static const char sync_help[] =
     "with an error, or lacked a privilege of its own (TEMP, say); it does not run\n"
     "when the import stopped on bad credentials, the configuration or the database\n"
     "being unreachable.  SIGTERM or SIGINT finish the current batch or request,\n"
-    "then exit 0.\n"
+    "then exit with the status of what was done so far (0, or 1 when something was\n"
+    "quarantined or failed for good).\n"
     "\n"
     "Options:\n"
     "      --types LIST     event types to import, comma-separated (default\n"
@@ -212,6 +213,7 @@ sync_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
     int at;
 
     import_options_from_config(&io, ctx->cfg);
+    io.in_sync = true;
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+:", long_options, &at)) != -1) {
         switch (c) {

@@ -211,6 +211,11 @@ lock_queue(Importer *im, Error *err)
             if (im->o->follow)
                 err_hint(err, "Only one importer drains a queue at a time; this one stands by "
                               "and tries again.");
+            else if (im->o->in_sync)
+                err_hint(err, "Only one importer drains a queue at a time; this sync skips its "
+                              "import and goes on with the export. If the daemon (\"centra-bridge "
+                              "run\") or \"import --follow\" runs too, the scheduled sync is "
+                              "not needed: enable one of them.");
             else
                 err_hint(err, "Only one importer drains a queue at a time; this run stops. Use "
                               "--wait to wait for the other one instead.");

@@ -549,6 +549,12 @@ wait_for 5 'advisory_lock_seen true "$app"'
 cb import --once
 assert_eq 75 "$RC" "import --once exits 75 while another session holds the queue lock"
 assert_contains "$ERR" "another centra-bridge is importing" "saying another centra-bridge is importing"
+assert_contains "$ERR" "Use --wait to wait for the other one instead" "offering import's --wait"
+cb sync
+assert_eq 75 "$RC" "sync exits 75 too"
+assert_contains "$ERR" "this sync skips its import and goes on with the export" \
+    "its hint says what sync does, not --wait, which sync does not take"
+assert_not_contains "$ERR" "--wait" "no --wait"
 sim_host=${SIM_URL#http://}
 CENTRA_URL="HTTP://${sim_host%%:*}:${sim_host#*:}" cb import --once
 assert_eq 75 "$RC" "the same queue spelled with an upper-case scheme is the same queue: 75"
