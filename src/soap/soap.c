@@ -54,6 +54,7 @@ struct SoapClient {
     void *gate_arg;              /* its argument */
     double interval_ms;          /* rate limit: least time between requests; 0 none */
     double next_ms;              /* when the next request may go */
+    int failures;                /* transient failures since the last answer (soap_retry_wait) */
 };
 
 static int rate_share; /* soap_set_rate_share; 0: not set */
@@ -829,6 +830,12 @@ soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSi
     rc = http_post(c->t, &req, &mine, resp, err);
     rc = call_result(c, operation, rc, &s, resp, err);
     dynbuf_free(&s.answer);
+    if (rc == ERR_OK && c->failures > 0) {
+        /* The warnings said it failed; say when it is over (an outage a daemon rode out). */
+        log_info("%s: Centra answers again, after %d failed attempt%s", operation, c->failures,
+                 c->failures == 1 ? "" : "s");
+        c->failures = 0;
+    }
     return rc;
 }
 
@@ -855,6 +862,7 @@ soap_retry_wait(SoapClient *c, int attempt, const HttpResponse *resp, Error *err
 
     if (!err_is_retryable(err->kind))
         return false;
+    c->failures++;
     if (sig_stop_requested()) {
         err_detail_append(err, false, "Not tried again: a stop was asked for.");
         return false;

@@ -1092,12 +1092,15 @@ START_TEST(a_retry_that_succeeds_returns_the_answer)
     HttpResponse resp;
     Error err;
 
+    log_set_level(LOG_LEVEL_INFO); /* the line that says it is over */
     ck_assert_int_eq(soap_update(c, "events_Done", &b, &res, &resp, &err), ERR_OK);
     ck_assert_int_eq(f->calls, 3);
     ck_assert(res.success);
     ck_assert_str_eq(resp.request_id, "ok");
     ck_assert_contains(logged(), "events_Done failed (attempt 2 of 4): Centra failed to process "
                                  "events_Done: try again; retrying in");
+    ck_assert_contains(logged(), "INFO: events_Done: Centra answers again, after 2 failed "
+                                 "attempts");
     soap_update_result_free(&res);
     dynbuf_free(&b);
     soap_client_free(c);
