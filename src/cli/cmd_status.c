@@ -470,7 +470,7 @@ print_last_run(const StatusReport *s, int q, const char *label, FILE *out)
 {
     char a[64];
     char t[64];
-    char e[256];
+    char e[1024]; /* the whole first line: what could not be reached is at its end */
 
     if (val(s, q, 0, 0) == NULL)
         fprintf(out, "%-11s never succeeded\n", label);
@@ -481,7 +481,7 @@ print_last_run(const StatusReport *s, int q, const char *label, FILE *out)
         fprintf(out, "  failed    %s, run %s, exit %s: %s\n",
                 age_text(val(s, q, 0, 4), a, sizeof(a)), val(s, q, 0, 2),
                 val(s, q, 0, 5) != NULL ? val(s, q, 0, 5) : "-",
-                cut(val(s, q, 0, 6), 50, e, sizeof(e)));
+                cut(val(s, q, 0, 6), 200, e, sizeof(e)));
 }
 
 static void

@@ -331,17 +331,18 @@ parse_number(const ConfigDef *d, const char *text, const char *origin, long long
         char hi[32];
 
         ok = str_to_size(text, num);
-        snprintf(sentence, sizeof(sentence),
-                 "Valid values are sizes between %s and %s, written as a number with an optional "
-                 "unit B, kB, MB or GB (no unit means bytes).",
-                 str_format_size(d->min, lo, sizeof(lo)), str_format_size(d->max, hi, sizeof(hi)));
+        snprintf(
+            sentence, sizeof(sentence),
+            "Valid values are sizes between %s and %s, written as a whole number with an optional "
+            "unit B, kB, MB or GB (no unit means bytes).",
+            str_format_size(d->min, lo, sizeof(lo)), str_format_size(d->max, hi, sizeof(hi)));
     } else if (d->type == CONFIG_TYPE_DURATION) {
         char lo[32];
         char hi[32];
 
         ok = str_to_duration_ms(text, num);
         snprintf(sentence, sizeof(sentence),
-                 "Valid values are durations between %s and %s, written as a number with an "
+                 "Valid values are durations between %s and %s, written as a whole number with an "
                  "optional unit ms, s, min or h (no unit means seconds).",
                  str_format_duration(d->min, lo, sizeof(lo)),
                  str_format_duration(d->max, hi, sizeof(hi)));

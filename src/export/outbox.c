@@ -85,6 +85,13 @@ print_table(const DbResult *res, FILE *out)
     xfree(width);
 }
 
+/*
+ * SQL of text x on one line: line breaks (and the white space around them)
+ * become one space; other runs of spaces stay, as in "Product  PWC", where
+ * they are the point.
+ */
+#define ONE_LINE(x) "regexp_replace(" x ", '\\s*[\\r\\n\\t]\\s*', ' ', 'g')"
+
 ErrKind
 outbox_list(const Config *cfg, const OutboxListOptions *o, Error *err)
 {
@@ -119,11 +126,13 @@ outbox_list(const Config *cfg, const OutboxListOptions *o, Error *err)
                       "(SELECT count(*) FROM centra_outbox.messages w "
                       "WHERE w.entity_key = f.entity_key AND w.id > f.id "
                       "AND w.status IN ('pending', 'sending')) AS waiting, "
-                      "left(regexp_replace(f.last_error, '\\s+', ' ', 'g'), 100) AS last_error "
-                      "FROM centra_outbox.messages f WHERE f.status = 'failed' "
-                      "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
-                      "WHERE o.entity_key = f.entity_key AND o.id < f.id AND o.status = 'failed') "
-                      "ORDER BY f.id LIMIT $1::integer",
+                      "left(" ONE_LINE(
+                          "f.last_error") ", 100) AS last_error "
+                                          "FROM centra_outbox.messages f WHERE f.status = 'failed' "
+                                          "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
+                                          "WHERE o.entity_key = f.entity_key AND o.id < f.id AND "
+                                          "o.status = 'failed') "
+                                          "ORDER BY f.id LIMIT $1::integer",
                       1, params + 1, &res, err);
     else if (rc == ERR_OK)
         rc = db_query(
@@ -134,10 +143,11 @@ outbox_list(const Config *cfg, const OutboxListOptions *o, Error *err)
             "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS created, "
             "CASE WHEN status = 'pending' AND next_attempt_at > now() THEN "
             "to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS \"UTC\"') END AS next_attempt, "
-            "left(regexp_replace(last_error, '\\s+', ' ', 'g'), 100) AS last_error "
-            "FROM centra_outbox.messages WHERE CASE WHEN $1::text IS NULL THEN "
-            "status IN ('pending', 'sending', 'failed') ELSE status = $1 END "
-            "ORDER BY id LIMIT $2::integer",
+            "left(" ONE_LINE(
+                "last_error") ", 100) AS last_error "
+                              "FROM centra_outbox.messages WHERE CASE WHEN $1::text IS NULL THEN "
+                              "status IN ('pending', 'sending', 'failed') ELSE status = $1 END "
+                              "ORDER BY id LIMIT $2::integer",
             2, params, &res, err);
     if (rc == ERR_OK)
         print_table(res, stdout);

@@ -131,6 +131,12 @@ cb_report $? "it lists the blocking message" "$OUT"
 assert_contains "$OUT" "(1 row)" "and only it"
 [[ $(grep -E "^ +$bad " <<<"$OUT" | awk -F'|' '{gsub(/ /, "", $6); print $6}') == 1 ]]
 cb_report $? "with 1 message waiting behind it" "$OUT"
+# Its error on one line: line breaks become a space, spaces that are the point stay.
+q "$DB" "UPDATE centra_outbox.messages SET last_error = E'Product  PWC does not exist\n\tsecond line'
+    WHERE id = $bad" >/dev/null
+cb outbox list --blocked
+assert_contains "$OUT" "| Product  PWC does not exist second line" \
+    "last_error on one line, its two spaces kept (they say the id begins with a space)"
 cb outbox list
 grep -Eq "^ +$after +\| markets_Update +\| key:A +\| pending " <<<"$OUT"
 cb_report $? "outbox list shows the waiting message" "$OUT"

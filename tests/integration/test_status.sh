@@ -212,7 +212,7 @@ assert_contains "$OUT" "Blocked     1 key" "the table is still printed"
 # ============================================================================
 q "$DB" "INSERT INTO centra.runs (command, started_at, finished_at, outcome, exit_code, error)
     VALUES ('import', now() - interval '2 min', now() - interval '1 min', 'failed', 69,
-            E'could not reach Centra at \"x\"\nmore detail'),
+            E'could not reach Centra at \"http://centra.example.com:8443/ams/system/service/module/soap/api\"\nmore detail'),
            ('import', now() - interval '3 days', now() - interval '3 days', 'failed', 77, 'old')" >/dev/null
 q "$DB" "UPDATE centra.runs SET last_ok_at = now() - interval '5 min' WHERE command = 'import'
     AND outcome <> 'failed'" >/dev/null
@@ -221,13 +221,14 @@ q "$DB" "INSERT INTO centra.runs (command, pid, host, started_at, last_ok_at)
 cb status
 assert_contains "$OUT" "Import      ok 5 min ago (" "the last successful import, 5 min ago"
 assert_contains "$OUT" '  failed    1 min ago, run ' "the failed import since, 1 min ago"
-assert_contains "$OUT" ', exit 69: could not reach Centra at "x"' "its exit code and error's first line"
+assert_contains "$OUT" ', exit 69: could not reach Centra at "http://centra.example.com:8443/ams/system/service/module/soap/api"' \
+    "its exit code and error's whole first line (the part that names what broke is at its end)"
 assert_not_contains "$OUT" "exit 77" "a failure before the last success is not shown"
 assert_contains "$OUT" "Running     1 run" "one run still running"
 grep -Eq "^  export +run [0-9]+, pid 4242 on erp-host, started .* UTC, last ok 10 s ago$" <<<"$OUT"
 cb_report $? "the running export: pid, host, start, last success" "$OUT"
 cb status --json
-assert_eq 'ok|300|69|"could not reach Centra at \"x\""|60|1|"export"|4242|"erp-host"|10' "$(json_shape <<'EOF' | paste -sd'|'
+assert_eq 'ok|300|69|"could not reach Centra at \"http://centra.example.com:8443/ams/system/service/module/soap/api\""|60|1|"export"|4242|"erp-host"|10' "$(json_shape <<'EOF' | paste -sd'|'
 d["last_import"]["age_seconds"] // 10 * 10
 d["last_import"]["last_failure"]["exit_code"]
 d["last_import"]["last_failure"]["error"]

@@ -140,7 +140,7 @@ typedef struct InvalidCase {
 
 #define FROM_ENV(var) " The value comes from environment variable " var "."
 #define DURATION_RANGE(lo, hi)                                                                     \
-    "Valid values are durations between " lo " and " hi ", written as a number with an "           \
+    "Valid values are durations between " lo " and " hi ", written as a whole number with an "     \
     "optional unit ms, s, min or h (no unit means seconds)."
 
 static const InvalidCase invalid_cases[] = {
