@@ -14,6 +14,11 @@
 --       cancellation whose answer was lost): "outbox retry --failed" leaves
 --       those to be retried or cancelled one by one, after a look at the
 --       order in Centra.  It sent them again, and Centra cancelled twice.
+--     - messages.notices: Centra's notices are the request's; each message of
+--       a request kept all of them (100 new warehouses: 100 notices on each
+--       of 100 messages).  The exporter now keeps on a message those that
+--       name one of its ids, and those that name none of the request's;
+--       the column's comment says so.
 --     - messages_check fires under session_replication_role = replica too
 --       (ENABLE ALWAYS): a direct INSERT into messages in such a session was
 --       stored unchecked, and failed only at export.
@@ -135,6 +140,11 @@ COMMENT ON COLUMN centra_outbox.messages.maybe_applied IS
     'no answer came back) and that would apply twice if sent again (a cancellation): "outbox '
     'retry --failed" leaves it; check the order in Centra, then "outbox retry ID" (sets it '
     'false) or "outbox cancel ID".';
+
+COMMENT ON COLUMN centra_outbox.messages.notices IS
+    'Centra''s <notices> messages from the last answer, e.g. "Created new warehouse: WH-1". '
+    'Centra gives them for a whole request: a message keeps those that name one of the ids '
+    'of its entity_key, and those that name no message of the request.';
 
 -- ---------------------------------------------------------------------------
 -- the payload check in every session

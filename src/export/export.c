@@ -16,6 +16,7 @@
  */
 #include "centra/export.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,37 +575,47 @@ texts_array(DynBuf *b, char *const *texts, size_t n)
 /*
  * Record an outcome on the messages m[0..n): sets is what changes (SQL SET
  * items over m, the message, whose parameters start at $4: extra, nextra
- * of them); every outcome also keeps the request, ends the claim and marks
- * the messages done.  Only messages this exporter still holds change.
- * *res (when not NULL) gets each changed message's new status.
+ * of them; and r.y, the element of per_msg for the message, when per_msg,
+ * a text[] literal in the order of m, is not NULL); every outcome also
+ * keeps the request, ends the claim and marks the messages done.  Only
+ * messages this exporter still holds change.  *res (when not NULL) gets
+ * each changed message's new status.
  */
 static ErrKind
 record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char *const *extra,
-               int nextra, DbResult **res, Error *err)
+               int nextra, const char *per_msg, DbResult **res, Error *err)
 {
     DynBuf ids;
     DynBuf reqs;
     DynBuf sql;
-    const char *params[3 + OUTCOME_EXTRA_MAX];
+    const char *params[4 + OUTCOME_EXTRA_MAX];
+    int nparams = 3;
+    char from[96];
     ErrKind rc;
 
     dynbuf_init(&ids, SIZE_MAX / 2);
     dynbuf_init(&reqs, SIZE_MAX / 2);
     dynbuf_init(&sql, SIZE_MAX / 2);
     outcome_arrays(ex, m, n, &ids, &reqs);
-    (void)dynbuf_addf(&sql,
-                      "UPDATE centra_outbox.messages m SET %s, request_xml = r.x, "
-                      "updated_at = now(), locked_by = NULL, locked_until = NULL "
-                      "FROM unnest($1::bigint[], $2::text[]) AS r(id, x) "
-                      "WHERE m.id = r.id AND " STILL_HELD(
-                          "m.", "$3") " RETURNING m.status, m.id, m.entity_key, m.attempts",
-                      sets);
     params[0] = ids.data;
     params[1] = reqs.data;
     params[2] = ex->owner;
     for (int i = 0; i < nextra && i < OUTCOME_EXTRA_MAX; i++)
-        params[3 + i] = extra[i];
-    rc = db_query(ex->db, sql.data, 3 + nextra, params, res, err);
+        params[nparams++] = extra[i];
+    if (per_msg != NULL) {
+        params[nparams++] = per_msg;
+        snprintf(from, sizeof(from), "unnest($1::bigint[], $2::text[], $%d::text[]) AS r(id, x, y)",
+                 nparams);
+    } else {
+        snprintf(from, sizeof(from), "unnest($1::bigint[], $2::text[]) AS r(id, x)");
+    }
+    (void)dynbuf_addf(&sql,
+                      "UPDATE centra_outbox.messages m SET %s, request_xml = r.x, "
+                      "updated_at = now(), locked_by = NULL, locked_until = NULL "
+                      "FROM %s WHERE m.id = r.id AND " STILL_HELD(
+                          "m.", "$3") " RETURNING m.status, m.id, m.entity_key, m.attempts",
+                      sets, from);
+    rc = db_query(ex->db, sql.data, nparams, params, res, err);
     if (rc == ERR_DB_CONNECTION && !db_in_transaction(ex->db)) {
         /*
          * Centra's answer is in hand: record it on a new connection (the
@@ -614,7 +625,7 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
          */
         log_warn("%s; recording the answer again", err->message);
         err_reset(err);
-        rc = db_query(ex->db, sql.data, 3 + nextra, params, res, err);
+        rc = db_query(ex->db, sql.data, nparams, params, res, err);
     }
     dynbuf_free(&ids);
     dynbuf_free(&reqs);
@@ -626,22 +637,108 @@ record_outcome(Exporter *ex, Msg *const *m, int n, const char *sets, const char 
     return rc;
 }
 
+/* Whether a character belongs to an id, for mentions(). */
+static bool
+id_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '-' || (unsigned char)c >= 0x80;
+}
+
+/* Whether text holds id (len bytes), not as part of a longer id. */
+static bool
+mentions(const char *text, const char *id, size_t len)
+{
+    for (const char *s = strstr(text, id); len > 0 && s != NULL; s = strstr(s + 1, id))
+        if ((s == text || !id_char(s[-1])) && !id_char(s[len]))
+            return true;
+    return false;
+}
+
+/*
+ * Whether Centra's notice names one of the ids of entity_key: its parts
+ * after "kind:", separated by "/" and escaped as key_part() escapes them
+ * ("stock:PWC/PWC/OS/WH-1" names "Created new warehouse: WH-1").
+ */
+static bool
+notice_names(const char *notice, const char *entity_key)
+{
+    const char *p = strchr(entity_key, ':');
+    DynBuf id;
+    bool found = false;
+
+    if (p == NULL)
+        return false;
+    dynbuf_init(&id, SIZE_MAX / 2);
+    for (p++; !found; p++) {
+        if (*p == '\\' && p[1] != '\0') {
+            (void)dynbuf_addc(&id, *++p);
+        } else if (*p == '/' || *p == '\0') {
+            found = mentions(notice, dynbuf_str(&id), dynbuf_len(&id));
+            dynbuf_reset(&id);
+            if (*p == '\0')
+                break;
+        } else {
+            (void)dynbuf_addc(&id, *p);
+        }
+    }
+    dynbuf_free(&id);
+    return found;
+}
+
+/*
+ * Centra's notices are the request's, not an item's: each message gets those
+ * that name one of its ids ("Created new warehouse: WH-1"), and those that
+ * name no message of the request (they are about all of it).  Into per, a
+ * text[] literal of text[] literals, in the order of m.
+ */
+static void
+notices_per_message(Msg *const *m, int n, const SoapUpdateResult *res, DynBuf *per)
+{
+    size_t k = res->nnotices;
+    bool *hit = xcalloc((size_t)n * (k > 0 ? k : 1), sizeof(bool));
+    bool *named = xcalloc(k > 0 ? k : 1, sizeof(bool));
+    char **mine = xcalloc(k > 0 ? k : 1, sizeof(char *));
+    DynBuf one;
+
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            hit[(size_t)i * k + j] =
+                res->notices[j] != NULL && notice_names(res->notices[j], m[i]->entity_key);
+            named[j] = named[j] || hit[(size_t)i * k + j];
+        }
+    dynbuf_init(&one, SIZE_MAX / 2);
+    (void)dynbuf_addc(per, '{');
+    for (int i = 0; i < n; i++) {
+        size_t nmine = 0;
+
+        for (size_t j = 0; j < k; j++)
+            if (hit[(size_t)i * k + j] || !named[j])
+                mine[nmine++] = res->notices[j];
+        dynbuf_reset(&one);
+        texts_array(&one, mine, nmine);
+        array_text(per, dynbuf_str(&one));
+    }
+    (void)dynbuf_addc(per, '}');
+    dynbuf_free(&one);
+    xfree(mine);
+    xfree(named);
+    xfree(hit);
+}
+
 /* Centra accepted m[0..n). */
 static ErrKind
 record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Error *err)
 {
-    DynBuf notices;
-    const char *extra[1];
+    DynBuf per;
     ErrKind rc;
 
-    dynbuf_init(&notices, SIZE_MAX / 2);
-    texts_array(&notices, res->notices, res->nnotices);
-    extra[0] = notices.data;
+    dynbuf_init(&per, SIZE_MAX / 2);
+    notices_per_message(m, n, res, &per);
     rc = record_outcome(ex, m, n,
                         "status = 'sent', sent_at = now(), attempts = m.attempts + 1, "
-                        "notices = NULLIF($4::text[], '{}'), errors = NULL, last_error = NULL",
-                        extra, 1, NULL, err);
-    dynbuf_free(&notices);
+                        "notices = NULLIF(r.y::text[], '{}'), errors = NULL, last_error = NULL",
+                        NULL, 0, dynbuf_str(&per), NULL, err);
+    dynbuf_free(&per);
     if (rc != ERR_OK)
         return rc;
     ex->t.messages_sent += n;
@@ -687,7 +784,7 @@ record_failed_as(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char
                                       : "status = 'failed', attempts = m.attempts + 1, "
                                         "errors = NULLIF($4::text[], '{}'), last_error = $5, "
                                         "notices = NULLIF($6::text[], '{}')",
-                        extra, 3, NULL, err);
+                        extra, 3, NULL, NULL, err);
     dynbuf_free(&errs);
     dynbuf_free(&notes);
     if (rc == ERR_OK) {
@@ -750,7 +847,7 @@ record_retry(Exporter *ex, Msg *const *m, int n, const Error *why, Error *err)
                         "attempts = m.attempts + 1, status = CASE WHEN m.attempts + 1 >= "
                         "$6::integer THEN 'failed' ELSE 'pending' END, last_error = $4, "
                         "next_attempt_at = now() + $5::bigint * interval '1 millisecond'",
-                        extra, 3, &res, err);
+                        extra, 3, NULL, &res, err);
     xfree(red);
     if (rc != ERR_OK)
         return rc;

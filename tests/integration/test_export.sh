@@ -103,6 +103,32 @@ assert_contains "$ERR" "1 message failed" "the run says a message failed"
 assert_eq "partial|1|9|1" "$(q "$DB" "SELECT outcome, exit_code, messages_sent, messages_failed
     FROM centra.runs ORDER BY run_id DESC LIMIT 1")" "the run is recorded as partial"
 
+# Centra's notices are the request's: each message keeps those that name one
+# of its ids, and those that name no message of the request (found in review:
+# every message of a batch kept all of them, 10,000 strings for 100 new warehouses).
+fresh_db
+for w in WH-N1 WH-N2 WH-N10; do
+    q "$DB" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+        VALUES ('T001', 'T001_RED', 'S', '$w', 1)" >/dev/null
+done
+q "$DB" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+    VALUES ('T001', 'T001_RED', 'M', 'MainWarehouse', 2)" >/dev/null
+cb export --once
+assert_eq "0|WH-N1:Created new warehouse: WH-N1
+WH-N2:Created new warehouse: WH-N2
+WH-N10:Created new warehouse: WH-N10
+MainWarehouse:" "$RC|$(q "$DB" "SELECT split_part(entity_key, '/', 4) || ':' || coalesce(array_to_string(notices, '|'), '')
+    FROM centra_outbox.messages ORDER BY id")" \
+    "one request; each message keeps the notice that names its warehouse (WH-N1 not WH-N10's), the fourth none"
+fresh_db
+for w in WH-Q1 WH-Q2; do # keys that name no id: each notice is about the whole request
+    enqueue "$DB" products_Update "erp-batch-$w" "{\"id\":\"T001\",\"variations\":{\"variation\":{\"id\":\"T001_RED\",\"sizes\":{\"size\":{\"id\":\"S\",\"warehouseitems\":{\"warehouse\":{\"id\":\"$w\",\"qty\":\"1\"}}}}}}}" >/dev/null
+done
+cb export --once
+assert_eq "0|2" "$RC|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE notices =
+    '{\"Created new warehouse: WH-Q1\",\"Created new warehouse: WH-Q2\"}'")" \
+    "notices that name no message of the request are kept by every message of it"
+
 # A refusal's notices are kept with its errors (found in review: they were
 # dropped when success was false).
 fresh_db
