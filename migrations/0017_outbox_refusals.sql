@@ -14,14 +14,13 @@
 --       cancellation whose answer was lost): "outbox retry --failed" leaves
 --       those to be retried or cancelled one by one, after a look at the
 --       order in Centra.  It sent them again, and Centra cancelled twice.
+--       The cancellations that failed so before this migration are found by
+--       their last_error.
 --     - messages.notices: Centra's notices are the request's; each message of
 --       a request kept all of them (100 new warehouses: 100 notices on each
 --       of 100 messages).  The exporter now keeps on a message those that
 --       name one of its ids, and those that name none of the request's;
 --       the column's comment says so.
---     - messages_check fires under session_replication_role = replica too
---       (ENABLE ALWAYS): a direct INSERT into messages in such a session was
---       stored unchecked, and failed only at export.
 
 -- ---------------------------------------------------------------------------
 -- empty ids
@@ -136,24 +135,16 @@ COMMENT ON FUNCTION centra_outbox.products_variations_json(jsonb) IS
 
 ALTER TABLE centra_outbox.messages ADD COLUMN maybe_applied boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN centra_outbox.messages.maybe_applied IS
-    'true on a failed message that Centra may have applied (the request went out whole and '
-    'no answer came back) and that would apply twice if sent again (a cancellation): "outbox '
-    'retry --failed" leaves it; check the order in Centra, then "outbox retry ID" (sets it '
-    'false) or "outbox cancel ID".';
+    'true on a message that failed because Centra may have applied it (the request went out '
+    'whole and no answer came back) and would apply it twice if it were sent again (a '
+    'cancellation): "outbox retry --failed" leaves it; check the order in Centra, then '
+    '"outbox retry ID" (sets it false) or "outbox cancel ID" (it stays true, as a record).';
+-- The cancellations that failed so before this migration: their last_error says it.
+UPDATE centra_outbox.messages SET maybe_applied = true
+WHERE status = 'failed' AND last_error LIKE '%so Centra may have applied this cancellation%';
 
 COMMENT ON COLUMN centra_outbox.messages.notices IS
     'Centra''s <notices> messages from the last answer, e.g. "Created new warehouse: WH-1". '
-    'Centra gives them for a whole request: a message keeps those that name one of the ids '
-    'of its entity_key, and those that name no message of the request.';
-
--- ---------------------------------------------------------------------------
--- the payload check in every session
--- ---------------------------------------------------------------------------
-
-ALTER TABLE centra_outbox.messages ENABLE ALWAYS TRIGGER messages_check;
-COMMENT ON TRIGGER messages_check ON centra_outbox.messages IS
-    'BEFORE INSERT, for each row, whoever inserts it (the ERP directly, or the typed tables'' '
-    'triggers and the enqueue functions), also under session_replication_role = replica '
-    '(ENABLE ALWAYS): refuses a payload the exporter could not write as XML '
-    '(centra_outbox.check_payload: not an object, a key that is not an XML name, an array in '
-    'an array, a character XML 1.0 cannot carry).';
+    'Centra gives them for a whole request: a message keeps those that hold, as a word, one '
+    'of the parts of its entity_key after "kind:" (split at "/"), and those that hold none '
+    'of any message of the request.';

@@ -276,8 +276,11 @@ outbox_retry(const Config *cfg, long long id, Error *err)
 
     if (rc == ERR_OK)
         printf("%d message%s queued again\n", n, n == 1 ? "" : "s");
-    if (rc == ERR_OK && id == 0)
-        rc = warn_maybe_applied(cfg, err);
+    if (rc == ERR_OK && id == 0 && warn_maybe_applied(cfg, err) != ERR_OK) {
+        /* The retry is done: only the list of what it left could not be read. */
+        log_warn("could not list the failed messages retry --failed left: %s", err->message);
+        err_reset(err);
+    }
     return rc;
 }
 

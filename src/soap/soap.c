@@ -830,8 +830,9 @@ soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSi
     rc = http_post(c->t, &req, &mine, resp, err);
     rc = call_result(c, operation, rc, &s, resp, err);
     dynbuf_free(&s.answer);
-    if (rc == ERR_OK && c->failures > 0) {
-        /* The warnings said it failed; say when it is over (an outage a daemon rode out). */
+    if ((rc == ERR_OK || !err_is_retryable(rc)) && resp->status != 0 && c->failures > 0) {
+        /* The warnings said it failed; say when it is over (an outage a daemon rode out):
+           any answer that is not a transient failure, a refusal or a fault too. */
         log_info("%s: Centra answers again, after %d failed attempt%s", operation, c->failures,
                  c->failures == 1 ? "" : "s");
         c->failures = 0;

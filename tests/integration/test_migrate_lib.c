@@ -292,6 +292,38 @@ START_TEST(the_embedded_migrations_apply_cleanly_twice)
 }
 END_TEST
 
+/*
+ * An upgrade from 0016: a cancellation that failed because Centra may have
+ * applied it (its last_error says so) is marked maybe_applied, so that
+ * "outbox retry --failed" after the upgrade leaves it; a message that failed
+ * for another reason is not.
+ */
+START_TEST(the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied)
+{
+    MigrationSet set = migrate_embedded();
+    MigrateOutcome out;
+
+    ck_assert_uint_ge(set.nmigrations, 17);
+    ck_assert_str_eq(set.migrations[16].name, "0017_outbox_refusals.sql");
+    set.nmigrations = 16;
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_msg(
+        db_exec(db,
+                "INSERT INTO centra_outbox.messages (operation, entity_key, payload, status, "
+                "last_error) VALUES ('orders_Update', 'order:1', '{\"order\": \"1\"}', 'failed', "
+                "'timed out, so Centra may have applied this cancellation; it is not sent again "
+                "by itself'), ('orders_Update', 'order:2', '{\"order\": \"2\"}', 'failed', "
+                "'Order 2 does not exist')",
+                &err) == ERR_OK,
+        "%s", err.message);
+    set = migrate_embedded();
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_str_eq(scalar("SELECT string_agg(entity_key || '=' || maybe_applied, ' ' "
+                            "ORDER BY id) FROM centra_outbox.messages"),
+                     "order:1=true order:2=false");
+}
+END_TEST
+
 static Suite *
 migrate_lib_suite(void)
 {
@@ -310,6 +342,7 @@ migrate_lib_suite(void)
     tcase_add_test(tc, a_migration_that_commits_itself_is_refused);
     tcase_add_test(tc, a_server_side_statement_timeout_does_not_cut_a_migration_short);
     tcase_add_test(tc, the_embedded_migrations_apply_cleanly_twice);
+    tcase_add_test(tc, the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied);
     suite_add_tcase(s, tc);
     return s;
 }
