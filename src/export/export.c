@@ -75,6 +75,7 @@ typedef struct Msg {
     char *item;       /* the payload as XML; NULL when it could not be converted */
     char *problem;    /* why not (message and detail) */
     bool delta;       /* not safe to send twice: an orders_Update with <cancelled> */
+    bool went_out;    /* in a request Centra may have applied (send_batch) */
     bool taken_over;  /* claimed from an exporter whose lease ran out */
     bool done;        /* its outcome is recorded (or it was released) */
 } Msg;
@@ -463,7 +464,16 @@ lease_gate(void *arg, Error *err)
     return true;
 }
 
-/* Give back what was claimed but not sent (no attempt counted). */
+static ErrKind record_delta_failed(Exporter *ex, Msg *m, const char *cause, Error *err);
+
+/*
+ * Give back what was claimed but not sent (no attempt counted).  A
+ * cancellation that went out, whose outcome could not be recorded (the
+ * database refused the statement), is not given back to be sent again: it
+ * fails as any cancellation Centra may have applied; if even that cannot be
+ * recorded, it stays claimed, and the exporter that takes it over when its
+ * lease ends fails it.
+ */
 static void
 release(Exporter *ex)
 {
@@ -471,6 +481,20 @@ release(Exporter *ex)
     Error e;
 
     err_reset(&e);
+    for (int i = 0; i < ex->nmsgs; i++) {
+        Msg *m = &ex->msgs[i];
+
+        if (m->done || !m->delta || !m->went_out)
+            continue;
+        if (record_delta_failed(ex, m,
+                                "its request went out, but what came back could not be "
+                                "recorded",
+                                &e) != ERR_OK) {
+            log_warn("message %lld stays claimed until its lease ends: %s", m->id, e.message);
+            err_reset(&e);
+            m->done = true; /* not given back below */
+        }
+    }
     dynbuf_init(&ids, SIZE_MAX / 2);
     if (open_ids(ex, &ids)) {
         const char *params[2] = {ids.data, ex->owner};
@@ -1000,6 +1024,8 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
     ex->nsending = n;
     ex->sending_resp = &resp;
     rc = soap_update(ex->soap, m[0]->operation, &body, &res, &resp, err);
+    for (int i = 0; i < n && maybe_applied(&resp); i++)
+        m[i]->went_out = true;
     ex->sending = NULL;
     ex->nsending = 0;
     ex->sending_resp = NULL;

@@ -535,6 +535,28 @@ assert_eq "0|sent" "$RC|$(q "$DB" "SELECT status FROM centra_outbox.messages WHE
     "an HTTP 503 (not applied) is retried as for any message"
 assert_eq $((c_qty - 2)) "$(line_qty)" "one more item cancelled"
 
+# Centra answers, but the database refuses to record it (a full disk, say):
+# a cancellation that went out is not given back to be sent again; it fails
+# (found in review: it went back to pending, and the next run cancelled again).
+q "$DB" "CREATE FUNCTION public.refuse_sent() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF NEW.status = 'sent' THEN RAISE EXCEPTION 'could not extend file (simulated)'; END IF;
+    RETURN NEW; END\$\$;
+    CREATE TRIGGER refuse_sent BEFORE UPDATE ON centra_outbox.messages
+    FOR EACH ROW EXECUTE FUNCTION public.refuse_sent()" >/dev/null
+id=$(cancel)
+before=$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)
+cb export --once
+assert_eq "failed|t" "$(q "$DB" "SELECT status, maybe_applied FROM centra_outbox.messages WHERE id = $id")" \
+    "a sent cancellation whose answer could not be recorded fails, marked maybe_applied"
+assert_contains "$(q "$DB" "SELECT last_error FROM centra_outbox.messages WHERE id = $id")" \
+    "its request went out, but what came back could not be recorded, so Centra may have applied" "saying why"
+q "$DB" "DROP TRIGGER refuse_sent ON centra_outbox.messages; DROP FUNCTION public.refuse_sent()" >/dev/null
+cb export --once
+assert_eq "$((before + 1))" "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)" \
+    "Centra got it once"
+assert_eq $((c_qty - 3)) "$(line_qty)" "one more item cancelled, once"
+q "$DB" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = $id" >/dev/null
+
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
 # The other answer shape (<...UpdateResponse>OK</...>) refuses with a SOAP
