@@ -275,6 +275,34 @@ latest_version(const MigrationSet *set)
     return migrate_version_of(set->migrations[set->nmigrations - 1].name);
 }
 
+/*
+ * Checksums of earlier copies of a migration that differ from the file only
+ * in comments: an edit that should not have been made to a migration once
+ * it had landed, which databases migrated by a build of that time still
+ * record.  They are accepted as the same migration; nothing else is.
+ */
+static const struct {
+    const char *name;     /* migration file */
+    const char *checksum; /* of the earlier copy */
+} same_but_comments[] = {
+    /* 0013's header comment, reworded in 80c9be8 */
+    {"0013_outbox_sessions.sql",
+     "ce09600ad48156cbb84d162054543586a78da91256775aeec9d29801629961a5"},
+};
+
+/* Whether recorded, the checksum a database holds for m, is m's (sum) or an equivalent. */
+static bool
+same_checksum(const SqlFile *m, const char *sum, const char *recorded)
+{
+    if (strcmp(sum, recorded) == 0)
+        return true;
+    for (size_t i = 0; i < CB_LENGTH(same_but_comments); i++)
+        if (strcmp(m->name, same_but_comments[i].name) == 0 &&
+            strcmp(recorded, same_but_comments[i].checksum) == 0)
+            return true;
+    return false;
+}
+
 /* Refuse changed, unknown and out-of-order migrations. */
 static ErrKind
 verify(const MigrationSet *set, const AppliedRow *rows, size_t n, Error *err)
@@ -298,7 +326,7 @@ verify(const MigrationSet *set, const AppliedRow *rows, size_t n, Error *err)
             return ERR_MIGRATION;
         }
         checksum_of(m, sum);
-        if (strcmp(sum, rows[i].checksum) != 0) {
+        if (!same_checksum(m, sum, rows[i].checksum)) {
             err_set(err, ERR_MIGRATION, "migration \"%s\" was changed after it was applied",
                     m->name);
             err_detail(err,
@@ -638,7 +666,7 @@ migrate_status(DbConn *db, const MigrationSet *set, MigrationInfo **out, size_t 
         mi->state = MIGRATION_PENDING;
         if (r != NULL) {
             checksum_of(m, sum);
-            mi->state = strcmp(sum, r->checksum) == 0 ? MIGRATION_APPLIED : MIGRATION_CHANGED;
+            mi->state = same_checksum(m, sum, r->checksum) ? MIGRATION_APPLIED : MIGRATION_CHANGED;
             snprintf(mi->applied_at, sizeof(mi->applied_at), "%s", r->applied_at);
         }
     }

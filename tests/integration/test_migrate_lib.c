@@ -324,6 +324,43 @@ START_TEST(the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied)
 }
 END_TEST
 
+/*
+ * Builds of one day recorded 0013 with the checksum of a copy that differed
+ * in its header comment only: a database they migrated upgrades (found in
+ * review: it was refused as "changed after it was applied", with no way out).
+ */
+START_TEST(a_known_earlier_copy_of_a_migration_that_differs_in_comments_is_accepted)
+{
+    MigrationSet set = migrate_embedded();
+    MigrateOutcome out;
+    MigrationInfo *info;
+    size_t n;
+
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_msg(db_exec(db,
+                          "UPDATE centra.schema_migrations SET checksum = "
+                          "'ce09600ad48156cbb84d162054543586a78da91256775aeec9d29801629961a5' "
+                          "WHERE version = 13",
+                          &err) == ERR_OK,
+                  "%s", err.message);
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_int_eq(out.applied, 0);
+    ck_assert_int_eq(migrate_status(db, &set, &info, &n, &err), ERR_OK);
+    ck_assert_int_eq(info[12].version, 13);
+    ck_assert_int_eq(info[12].state, MIGRATION_APPLIED);
+    xfree(info);
+    /* Another checksum is still a changed migration. */
+    ck_assert_msg(db_exec(db,
+                          "UPDATE centra.schema_migrations SET checksum = repeat('0', 64) "
+                          "WHERE version = 13",
+                          &err) == ERR_OK,
+                  "%s", err.message);
+    ck_assert_int_eq(migrate_run(db, &set, &out, &err), ERR_MIGRATION);
+    ck_assert_str_eq(err.message, "migration \"0013_outbox_sessions.sql\" was changed after it "
+                                  "was applied");
+}
+END_TEST
+
 static Suite *
 migrate_lib_suite(void)
 {
@@ -343,6 +380,7 @@ migrate_lib_suite(void)
     tcase_add_test(tc, a_server_side_statement_timeout_does_not_cut_a_migration_short);
     tcase_add_test(tc, the_embedded_migrations_apply_cleanly_twice);
     tcase_add_test(tc, the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied);
+    tcase_add_test(tc, a_known_earlier_copy_of_a_migration_that_differs_in_comments_is_accepted);
     suite_add_tcase(s, tc);
     return s;
 }
