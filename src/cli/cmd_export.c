@@ -83,7 +83,8 @@ static const char outbox_help[] =
     "  -h, --help           show this help, then exit\n"
     "\n"
     "Exit status: 0 done; 64 usage (also: no such message, or one in another\n"
-    "status); 69 the database is unreachable; 78 configuration.\n";
+    "status); 69 the database is unreachable; 78 configuration, or a schema not\n"
+    "this version's (run migrate; or a newer centra-bridge migrated it).\n";
 
 /*
  * Exit codes of jobs, the one the command exits with first: what no rerun

@@ -43,7 +43,8 @@ static const char idmap_help[] =
     "\n"
     "Exit status: 0 done; 64 usage; 65 bad rows in the file (nothing written);\n"
     "66 the file cannot be opened; 69 the database is unreachable; 74 reading the\n"
-    "file or writing the output failed; 78 configuration.\n";
+    "file or writing the output failed; 78 configuration, or a schema not this\n"
+    "version's (run migrate; or a newer centra-bridge migrated it).\n";
 
 static ErrKind
 idmap_import_run(CliContext *ctx, int argc, char **argv, Error *err)

@@ -26,6 +26,7 @@
 #include "centra/db.h"
 #include "centra/dynbuf.h"
 #include "centra/log.h"
+#include "centra/migrate.h"
 #include "centra/strutil.h"
 #include "centra/utf8.h"
 
@@ -747,6 +748,7 @@ idmap_import(const Config *cfg, const char *path, bool dry_run, IdmapCounts *cou
     DbOptions dbo;
     FILE *f;
     Error scratch;
+    int version;
     ErrKind rc;
 
     memset(counts, 0, sizeof(*counts));
@@ -760,6 +762,8 @@ idmap_import(const Config *cfg, const char *path, bool dry_run, IdmapCounts *cou
         goto out;
     db_options_from_config(&dbo, cfg);
     rc = db_new(&dbo, &st.db, err);
+    if (rc == ERR_OK)
+        rc = migrate_check_current(st.db, &version, err);
     if (rc == ERR_OK)
         rc = import_in_txn(&st, f, dry_run, counts, err);
     if (st.db != NULL && db_in_transaction(st.db))
@@ -830,11 +834,14 @@ idmap_export(const Config *cfg, const char *const *kinds, int nkinds, const char
     DbOptions dbo;
     DbConn *db = NULL;
     char *sql = export_sql(kinds, nkinds, source);
+    int version;
     ErrKind rc;
 
     *rows = 0;
     db_options_from_config(&dbo, cfg);
     rc = db_new(&dbo, &db, err);
+    if (rc == ERR_OK)
+        rc = migrate_check_current(db, &version, err);
     if (rc == ERR_OK)
         rc = db_copy_out(db, sql, write_out, out, rows, err);
     if (rc == ERR_OK && fflush(out) != 0) {

@@ -166,7 +166,10 @@ migrate_check_current(DbConn *db, int *version, Error *err)
                 "the database schema is not up to date: %zu migration%s pending", pending,
                 pending == 1 ? "" : "s");
     err_detail(err, "Database: %s.", db_describe(db));
-    err_hint(err, "Run \"centra-bridge migrate\"; it is safe to run at any time.");
+    err_hint(err, applied == 0 ? "Run \"centra-bridge migrate\"."
+                               : "Run \"centra-bridge migrate\", with the daemon and the timer "
+                                 "stopped: a migration waits for the locks it needs (see "
+                                 "docs/migrations.md).");
     return ERR_DB_SCHEMA;
 }
 

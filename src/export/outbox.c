@@ -13,15 +13,26 @@
 #include "centra/dynbuf.h"
 #include "centra/export.h"
 #include "centra/log.h"
+#include "centra/migrate.h"
 #include "centra/strutil.h"
 
+/*
+ * Connected to a database whose schema is this binary's: an older binary must
+ * not steer messages a newer one wrote (maybe_applied, say), nor a newer one
+ * a schema not yet migrated to it.
+ */
 static ErrKind
 connect_db(const Config *cfg, DbConn **db, Error *err)
 {
     DbOptions dbo;
+    int version;
+    ErrKind rc;
 
     db_options_from_config(&dbo, cfg);
-    return db_new(&dbo, db, err);
+    rc = db_new(&dbo, db, err);
+    if (rc == ERR_OK)
+        rc = migrate_check_current(*db, &version, err);
+    return rc;
 }
 
 /* Characters (not bytes) of UTF-8 text, for column widths. */

@@ -158,6 +158,17 @@ assert_contains "$ERR" "The latest migration in this binary is $latest." "and th
 run_cb migrate --status
 assert_contains "$OUT" "9999     9999_future.sql                          unknown" \
     "migrate --status lists it as unknown"
+# Every command that reads or writes the schemas refuses it, the operator's too (found
+# in review: an older outbox retry --failed queued a cancellation a newer exporter had
+# marked maybe_applied, and Centra cancelled twice).
+echo "kind,erp_id,centra_id" >"$cb_tmp/map.csv"
+for cmd in "outbox list" "outbox retry --failed" "outbox cancel 1" "idmap export" \
+        "idmap import $cb_tmp/map.csv"; do
+    # shellcheck disable=SC2086
+    run_cb $cmd
+    assert_eq 78 "$RC" "$cmd on a database a newer centra-bridge migrated exits 78"
+    assert_contains "$ERR" "migration 9999_future.sql is unknown to this centra-bridge: a newer version migrated the database" "$cmd: saying why"
+done
 q "$db" "DELETE FROM centra.schema_migrations WHERE version = 9999" >/dev/null
 
 # --- libpq's PG* variables when DATABASE_URL is unset ------------------------------

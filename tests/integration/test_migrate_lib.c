@@ -302,6 +302,7 @@ START_TEST(the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied)
 {
     MigrationSet set = migrate_embedded();
     MigrateOutcome out;
+    int version;
 
     ck_assert_uint_ge(set.nmigrations, 17);
     ck_assert_str_eq(set.migrations[16].name, "0017_outbox_refusals.sql");
@@ -316,6 +317,12 @@ START_TEST(the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied)
                 "'Order 2 does not exist')",
                 &err) == ERR_OK,
         "%s", err.message);
+    /* What every other command says meanwhile: migrate, with the daemon stopped. */
+    ck_assert_int_eq(migrate_check_current(db, &version, &err), ERR_DB_SCHEMA);
+    ck_assert_str_eq(err.message, "the database schema is not up to date: 1 migration pending");
+    ck_assert_str_eq(err.hint, "Run \"centra-bridge migrate\", with the daemon and the timer "
+                               "stopped: a migration waits for the locks it needs (see "
+                               "docs/migrations.md).");
     set = migrate_embedded();
     ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
     ck_assert_str_eq(scalar("SELECT string_agg(entity_key || '=' || maybe_applied, ' ' "

@@ -65,7 +65,7 @@ DATABASE_URL=$(db_url "$(new_db)")
 cb status
 assert_eq 78 "$RC" "status on a database without the schema exits 78"
 assert_contains "$ERR" "the database has no centra-bridge schema" "and says so"
-assert_contains "$ERR" 'hint: Run "centra-bridge migrate"; it is safe to run at any time.' "with the hint to migrate"
+assert_contains "$ERR" 'hint: Run "centra-bridge migrate".' "with the hint to migrate"
 assert_eq "" "$OUT" "nothing on stdout"
 cb status --json
 assert_eq "78|" "$RC|$OUT" "status --json too: 78, nothing on stdout"
