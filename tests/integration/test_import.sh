@@ -393,6 +393,22 @@ assert_eq "0|applied|Sjöström|Sjöström" "$RC|$(q "$DB" "SELECT (SELECT statu
         (SELECT payload FROM centra.events WHERE event_id = 500), $NS))[1]
     FROM centra.orders WHERE order_id = '30'")" \
     "load of an ISO-8859-1 answer exits 0; the name with ö is in centra.orders and the payload"
+# Bytes not valid in the declared encoding (0x81 is none of windows-1252's) quarantine their
+# event and end the reading, as malformed XML does: load says the events after it were not
+# loaded (found in review: it said nothing, and event 502 was silently left out).
+{
+    guide_event 500 processing
+    guide_event 501 processing | sed 's|<ns1:lastname>Person<|<ns1:lastname>Sj@@str<|'
+    guide_event 502 completed
+} | answer "$cb_tmp/cp1252.xml"
+sed -i -e 's/encoding="UTF-8"/encoding="windows-1252"/' -e 's/@@/\x81/' "$cb_tmp/cp1252.xml"
+fresh_db
+cb load "$cb_tmp/cp1252.xml"
+assert_eq "1|500:applied 501:quarantined" "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status, ' '
+    ORDER BY event_id) FROM centra.events")" \
+    "a byte not valid in windows-1252 quarantines its event; the one after it is not read"
+assert_contains "$ERR" "was read up to its XML error only: events after it in the file were not loaded" \
+    "and load warns that what follows was not loaded"
 
 # ============================================================================
 # 4. Faults: nothing lost, nothing applied twice
