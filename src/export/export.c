@@ -1008,6 +1008,7 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
     SoapUpdateResult res;
     HttpResponse resp;
     ErrKind rc;
+    bool refused;
 
     memset(&res, 0, sizeof(res));
     memset(&resp, 0, sizeof(resp));
@@ -1024,8 +1025,15 @@ send_held(Exporter *ex, Msg *const *m, int n, Error *err)
     ex->nsending = n;
     ex->sending_resp = &resp;
     rc = soap_update(ex->soap, m[0]->operation, &body, &res, &resp, err);
-    for (int i = 0; i < n && maybe_applied(&resp); i++)
-        m[i]->went_out = true;
+    /*
+     * Applied, or maybe: Centra accepted it, or its answer was lost or
+     * unreadable.  A refusal (success false, a SOAP Fault of the client, a
+     * refused login) applied nothing: its messages are given back as any
+     * that were not sent if the run stops before their halves are.
+     */
+    refused = (rc == ERR_OK && !res.success) || rc == ERR_CENTRA_FAULT || rc == ERR_CENTRA_AUTH;
+    for (int i = 0; i < n; i++)
+        m[i]->went_out = maybe_applied(&resp) && !refused;
     ex->sending = NULL;
     ex->nsending = 0;
     ex->sending_resp = NULL;

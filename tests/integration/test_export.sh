@@ -557,6 +557,42 @@ assert_eq "$((before + 1))" "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update
 assert_eq $((c_qty - 3)) "$(line_qty)" "one more item cancelled, once"
 q "$DB" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = $id" >/dev/null
 
+# Centra refuses a batch of cancellations (it applied nothing), and the run
+# stops before the halves are sent: they go back to pending, not failed as
+# "may have applied" (found in review: a refusal set what only an answer that
+# was lost should).  The delay puts the renew before the first half over
+# 1.5 s after the claim, where the trigger refuses it.
+mapfile -t two < <(q "$DB" "SELECT DISTINCT ON (l.order_id) l.order_id || ' ' || l.orderitem_id
+    FROM centra.order_lines l WHERE l.order_id <> '$c_order' AND l.qty > (SELECT COALESCE(sum(s.qty), 0)
+    FROM centra.shipment_lines s WHERE s.order_id = l.order_id AND s.orderitem_id = l.orderitem_id)
+    ORDER BY l.order_id, l.orderitem_id LIMIT 2")
+ids=()
+for l in "${two[@]}"; do
+    read -r o i <<<"$l"
+    ids+=("$(q "$DB" "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty)
+        VALUES ('$o', '$i', 1) RETURNING message_id")")
+done
+assert_eq 2 "${#ids[@]}" "two cancellations of two orders"
+q "$DB" "CREATE FUNCTION public.refuse_late_renew() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF clock_timestamp() - OLD.updated_at > interval '1.5 s' THEN
+    RAISE EXCEPTION 'could not write (simulated)'; END IF; RETURN NEW; END\$\$;
+    CREATE TRIGGER refuse_late_renew BEFORE UPDATE ON centra_outbox.messages FOR EACH ROW
+    WHEN (OLD.status = 'sending' AND NEW.status = 'sending') EXECUTE FUNCTION public.refuse_late_renew()" >/dev/null
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&ms=2500&count=1&op=orders_Update" >/dev/null
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=refuse&count=1&op=orders_Update" >/dev/null
+before=$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)
+CENTRA_REQUEST_TIMEOUT=5s CENTRA_EXPORT_LEASE=10s cb export --once
+assert_contains "$ERR" "refused a batch of 2" "Centra refused the batch"
+assert_eq "$((before + 1))" "$(curl -s "$SIM_BASE/_sim/requests?op=orders_Update" | grep -o '"seq"' | wc -l)" \
+    "and the run stopped before sending its halves"
+assert_eq "pending|false,pending|false" "$(q "$DB" "SELECT string_agg(status || '|' || maybe_applied, ',' ORDER BY id)
+    FROM centra_outbox.messages WHERE id IN (${ids[0]}, ${ids[1]})")" \
+    "the refused cancellations go back to pending, not failed as maybe applied"
+q "$DB" "DROP TRIGGER refuse_late_renew ON centra_outbox.messages; DROP FUNCTION public.refuse_late_renew()" >/dev/null
+cb export --once
+assert_eq "0|sent,sent" "$RC|$(q "$DB" "SELECT string_agg(status, ',' ORDER BY id) FROM centra_outbox.messages
+    WHERE id IN (${ids[0]}, ${ids[1]})")" "the next run sends them"
+
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
 # The other answer shape (<...UpdateResponse>OK</...>) refuses with a SOAP
