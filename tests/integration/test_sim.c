@@ -1372,6 +1372,32 @@ START_TEST(a_repeated_event_comes_back_after_its_acknowledgement)
 }
 END_TEST
 
+START_TEST(an_event_comes_twice_in_one_answer)
+{
+    XmlNode *root;
+    const XmlNode *op;
+    long long ids[SIM_BATCH + 1];
+    size_t n;
+
+    add_fault("kind=twice");
+    op = get_events("all", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    /* The first one twice, and the batch stays at Centra's 100. */
+    ck_assert_uint_eq(n, SIM_BATCH);
+    ck_assert_int_eq(ids[0], 1);
+    ck_assert_int_eq(ids[1], 1);
+    ck_assert_int_eq(ids[2], 2);
+    ck_assert_int_eq(ids[SIM_BATCH - 1], 99);
+    xml_free(root);
+    /* Once: the next answer is as usual. */
+    op = get_events("all", &root);
+    n = events_ids(op, ids, CB_LENGTH(ids));
+    ck_assert_uint_eq(n, SIM_BATCH);
+    ck_assert_int_eq(ids[1], 2);
+    xml_free(root);
+}
+END_TEST
+
 START_TEST(rate_faults_fire_now_and_then)
 {
     HttpResult r;
@@ -2278,6 +2304,7 @@ sim_suite(void)
     tcase_add_test(faults, a_malformed_event_stays_malformed_until_acknowledged);
     tcase_add_test(faults, invalid_xml_characters_reach_the_client);
     tcase_add_test(faults, a_repeated_event_comes_back_after_its_acknowledgement);
+    tcase_add_test(faults, an_event_comes_twice_in_one_answer);
     tcase_add_test(faults, rate_faults_fire_now_and_then);
     tcase_add_test(faults, faults_given_at_start_fire_and_clear_removes_them);
     tcase_add_loop_test(faults, fault_settings_that_make_no_sense_are_refused, 0,

@@ -33,6 +33,7 @@ typedef enum SimFaultKind {
     FAULT_ENDLESS,    /* headers and the start of the body, then nothing for ms (default 1 h) */
     FAULT_HTML_200,   /* HTTP 200 with an HTML maintenance page, as from a proxy */
     FAULT_REFUSE,     /* updates: refused as a whole (success false, an error and a notice) */
+    FAULT_TWICE, /* events_Get: the first event of the answer comes twice, one after the other */
     FAULT_KIND_COUNT_
 } SimFaultKind;
 
