@@ -80,6 +80,13 @@ void loader_abort(Loader *L);
  */
 const long long *loader_ack_ids(const Loader *L, size_t *n);
 
+/*
+ * Events of the current batch whose id could not be read (quarantined):
+ * they cannot be acknowledged.  An id given twice is acknowledged once, so
+ * this is not the events received less loader_ack_ids.
+ */
+int loader_unidentified(const Loader *L);
+
 /* Record that Centra confirmed events_Done for ids: centra.events.done_at. */
 ErrKind loader_mark_done(Loader *L, const long long *ids, size_t n, Error *err) CB_MUSTCHECK;
 

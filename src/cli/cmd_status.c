@@ -106,7 +106,7 @@ static const StatusQuery status_queries[Q_COUNT_] = {
         "count(*) FILTER (WHERE status = 'stale'), "
         "count(*) FILTER (WHERE status = 'unhandled'), "
         "count(*) FILTER (WHERE status = 'quarantined'), count(*), "
-        "count(*) FILTER (WHERE done_at IS NULL AND source = 'centra' AND event_id > 0 "
+        "count(*) FILTER (WHERE done_at IS NULL AND source = 'centra' AND event_id >= 0 "
         "AND status <> 'quarantined') "
         "FROM centra.events",
         NULL, "applied,stale,unhandled,quarantined,total,unacknowledged", "nnnnnn"},

@@ -196,7 +196,7 @@ static const char gauges_sql[] =
     "(SELECT round(extract(epoch FROM now() - created_at)) FROM centra_outbox.messages "
     "WHERE status IN ('pending', 'sending') ORDER BY id LIMIT 1), "
     "(SELECT round(extract(epoch FROM received_at - event_date)) FROM centra.events "
-    "WHERE event_id > 0 ORDER BY event_id DESC LIMIT 1)";
+    "WHERE event_id >= 0 ORDER BY event_id DESC LIMIT 1)";
 
 /* The database's gauges; false (and the connection dropped) when it cannot answer. */
 static bool

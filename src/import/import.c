@@ -326,7 +326,6 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     BatchStream bs = {evp_new(&im->limits, loader_sink(im->loader)), im->o->archive_dir, NULL};
     HttpSink sink = {stream_begin, stream_chunk, &bs};
     DynBuf body;
-    size_t nack;
     ErrKind rc;
 
     memset(out, 0, sizeof(*out));
@@ -359,8 +358,7 @@ batch_once(Importer *im, const char *type, BatchResult *out, HttpResponse *resp,
     out->store_ms = backoff_now_ms() - t0 - out->fetch_ms;
     if (rc != ERR_OK)
         loader_abort(im->loader);
-    (void)loader_ack_ids(im->loader, &nack);
-    out->unackable = rc == ERR_OK && (int)nack < out->counts.received;
+    out->unackable = rc == ERR_OK && loader_unidentified(im->loader) > 0;
     archive_discard(bs.archive); /* not kept: no events, none new, or the batch failed */
     evp_free(bs.parser);
     dynbuf_free(&body);
@@ -468,12 +466,13 @@ recover_unacknowledged(Importer *im, Error *err)
     ErrKind rc;
 
     snprintf(limit, sizeof(limit), "%d", RECOVER_MAX);
-    rc = db_query(im->db,
-                  "SELECT event_id FROM centra.events WHERE done_at IS NULL AND source = 'centra' "
-                  "AND event_id > 0 AND NOT ($1::boolean AND EXISTS (SELECT 1 FROM centra.events q "
-                  "WHERE q.status = 'quarantined' AND q.done_at IS NULL AND q.source = 'centra')) "
-                  "ORDER BY event_id LIMIT $2::integer",
-                  2, params, &res, err);
+    rc =
+        db_query(im->db,
+                 "SELECT event_id FROM centra.events WHERE done_at IS NULL AND source = 'centra' "
+                 "AND event_id >= 0 AND NOT ($1::boolean AND EXISTS (SELECT 1 FROM centra.events q "
+                 "WHERE q.status = 'quarantined' AND q.done_at IS NULL AND q.source = 'centra')) "
+                 "ORDER BY event_id LIMIT $2::integer",
+                 2, params, &res, err);
     if (rc != ERR_OK)
         return rc;
     n = (size_t)db_result_rows(res);

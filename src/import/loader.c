@@ -56,6 +56,7 @@ struct Loader {
     int raw_seq;                 /* its event */
     long long *ack;              /* acknowledgeable event ids */
     size_t nack;                 /* used */
+    int unidentified;            /* events of the batch whose id could not be read */
     size_t ack_alloc;            /* allocated */
     char **stmts;                /* expanded SQL of the apply statements */
     int broken;                  /* quarantined events received in this batch */
@@ -180,7 +181,7 @@ static const struct {
      */
     {"cb_orders_newest",
      "UPDATE cb_ev e SET status = CASE WHEN e.event_id = w.max_id "
-     "AND w.max_id > COALESCE(w.last_id, 0) THEN 'applied' ELSE 'stale' END "
+     "AND w.max_id > COALESCE(w.last_id, -1) THEN 'applied' ELSE 'stale' END "
      "FROM (SELECT b.order_id, max(b.event_id) AS max_id, GREATEST(max(o.last_event_id), "
      "(SELECT x.last_event_id FROM centra.entities x WHERE x.type = 'order' "
      "AND x.entry = b.order_id)) AS last_id "
@@ -192,11 +193,11 @@ static const struct {
      "UPDATE cb_ev e SET status = CASE WHEN w.newest THEN 'unhandled' ELSE 'stale' END, "
      "entity = w.newest "
      "FROM (SELECT b.ev, b.event_id = max(b.event_id) OVER (PARTITION BY b.type, b.entry) "
-     "AND b.event_id > COALESCE(x.last_event_id, 0) "
+     "AND b.event_id > COALESCE(x.last_event_id, -1) "
      /* A delete of an order: newer than the order's state too (cb_orders_newest). */
      "AND (b.type <> 'order' OR b.event_id > GREATEST((SELECT o.last_event_id FROM "
      "centra.orders o WHERE o.order_id = b.entry), (SELECT max(a.event_id) FROM cb_ev a "
-     "WHERE a.order_id = b.entry AND a.status IN ('applied', 'stale')), 0)) AS newest "
+     "WHERE a.order_id = b.entry AND a.status IN ('applied', 'stale')), -1)) AS newest "
      "FROM cb_ev b LEFT JOIN centra.entities x ON x.type = b.type AND x.entry = b.entry "
      "WHERE b.status IS NULL AND b.type IS NOT NULL AND b.entry IS NOT NULL) w "
      "WHERE e.ev = w.ev",
@@ -842,6 +843,8 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     if (ev->event_id >= 0) {
         snprintf(id, sizeof(id), "%lld", ev->event_id);
         ack_add(L, ev->event_id);
+    } else {
+        L->unidentified++;
     }
     snprintf(replaced, sizeof(replaced), "%d", ev->replaced_chars);
     if (ev->replaced_chars > 0)
@@ -976,6 +979,7 @@ loader_begin(Loader *L, Error *err)
     ErrKind rc = session_setup(L, err);
 
     L->nack = 0;
+    L->unidentified = 0;
     L->broken = 0;
     dynbuf_reset(&L->verdicts);
     dynbuf_reset(&L->copy);
@@ -1048,6 +1052,63 @@ broken_verdicts(Loader *L, Error *err)
     return rc;
 }
 
+/*
+ * Events not stored because their id is stored already, whose copy here says
+ * something else (type, entry, mission or data): not a re-delivery, and the
+ * stored copy stays, so a warning each (up to DIFFERS_MAX) for loader_commit
+ * to log.  Event ids that start again (CENTRA_URL now naming another Centra)
+ * would otherwise be dropped without a word.  The batch's own first copy of
+ * an id given twice is in centra.events by now, so it is compared too.
+ */
+#define DIFFERS_MAX 10
+
+static ErrKind
+duplicate_verdicts(Loader *L, Error *err)
+{
+    DbResult *res = NULL;
+    ErrKind rc = db_query(
+        L->db,
+        "SELECT n.event_id, x.run_id, to_char(x.received_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD HH24:MI:SS'), count(*) OVER () FROM (SELECT e.event_id, e.type, e.entry, "
+        "e.mission, COALESCE((SELECT r.xdoc::text FROM cb_rows r WHERE r.ev = e.ev "
+        "AND r.kind = " CB_STRINGIFY(
+            KIND_PAYLOAD) " AND r.xdoc IS NOT NULL), "
+                          "(SELECT string_agg(r.doc, '' ORDER BY r.rec) FROM cb_rows r WHERE r.ev "
+                          "= e.ev "
+                          "AND r.kind = " CB_STRINGIFY(
+                              KIND_PAYLOAD) " AND r.doc IS NOT NULL)) AS doc "
+                                            "FROM cb_ev e WHERE e.status = 'duplicate' AND "
+                                            "e.quarantine IS NULL) n "
+                                            "JOIN centra.events x ON x.event_id = n.event_id AND "
+                                            "x.status <> 'quarantined' "
+                                            "WHERE (x.type, x.entry, x.mission, x.payload::text) "
+                                            "IS DISTINCT FROM "
+                                            "(n.type, n.entry, n.mission, n.doc) ORDER BY "
+                                            "n.event_id LIMIT " CB_STRINGIFY(DIFFERS_MAX),
+        0, NULL, &res, err);
+
+    for (int i = 0; rc == ERR_OK && i < db_result_rows(res); i++)
+        (void)dynbuf_addf(&L->verdicts,
+                          "Wevent %s came again with other content (type, entry, mission or "
+                          "data) than the copy stored by run %s at %s UTC; that one is kept and "
+                          "this one was not stored (ids starting again: does CENTRA_URL now name "
+                          "another Centra? docs/import.md)\x1e",
+                          db_result_value(res, i, 0),
+                          db_result_value(res, i, 1) != NULL ? db_result_value(res, i, 1) : "-",
+                          db_result_value(res, i, 2));
+    if (rc == ERR_OK && db_result_rows(res) > 0) {
+        long total = strtol(db_result_value(res, 0, 3), NULL, 10);
+
+        if (total > DIFFERS_MAX)
+            (void)dynbuf_addf(&L->verdicts,
+                              "W%ld more events of the batch came again with "
+                              "other content than their stored copy\x1e",
+                              total - DIFFERS_MAX);
+    }
+    db_result_free(res);
+    return rc;
+}
+
 ErrKind
 loader_apply(Loader *L, long long run_id, const char *source, LoaderCounts *c, Error *err)
 {
@@ -1081,6 +1142,8 @@ loader_apply(Loader *L, long long run_id, const char *source, LoaderCounts *c, E
     db_result_free(res);
     if (rc == ERR_OK && L->broken > 0)
         rc = broken_verdicts(L, err);
+    if (rc == ERR_OK && c->duplicate > 0)
+        rc = duplicate_verdicts(L, err);
     if (rc != ERR_OK)
         err_prefix(err, "could not store a batch of events");
     return rc;
@@ -1129,6 +1192,12 @@ loader_ack_ids(const Loader *L, size_t *n)
 {
     *n = L->nack;
     return L->ack;
+}
+
+int
+loader_unidentified(const Loader *L)
+{
+    return L->unidentified;
 }
 
 ErrKind

@@ -878,25 +878,33 @@ settle_replacements(EvParser *p)
 }
 
 /*
- * An event id: digits.  Both callers hand it over without the XML white
- * space around it (an <id> is a code: record_values and text_of trim it), so
- * an indented <id> is readable; an event whose id cannot be read cannot be
- * acknowledged.  -1 when it is not one.
+ * An event id: digits, 0 included (Centra's start at 1, but one that can be
+ * read can be acknowledged, and stored under it).  Both callers hand it over
+ * without the XML white space around it (an <id> is a code: record_values
+ * and text_of trim it), so an indented <id> is readable; an event whose id
+ * cannot be read cannot be acknowledged.  -1 when it is not digits, -2 when
+ * it is over EVENT_ID_MAX (2^53 - 1, what every JSON reader reads exactly).
  */
+#define EVENT_ID_MAX 9007199254740991LL
+
 static long long
 parse_event_id(const char *s)
 {
     long long v = 0;
     int digits = 0;
+    bool big = false;
 
     if (s == NULL)
         return -1;
     for (; *s >= '0' && *s <= '9'; s++, digits++) {
-        if (v > (9007199254740991LL - 9) / 10)
-            return -1;
-        v = v * 10 + (*s - '0');
+        if (v > (EVENT_ID_MAX - (*s - '0')) / 10)
+            big = true;
+        else
+            v = v * 10 + (*s - '0');
     }
-    return digits > 0 && *s == '\0' ? v : -1;
+    if (digits == 0 || *s != '\0')
+        return -1;
+    return big ? -2 : v;
 }
 
 static ErrKind
@@ -925,9 +933,18 @@ event_end(EvParser *p)
         ev.values[i] = vals[i];
     ev.seq = p->seq;
     ev.event_id = parse_event_id(vals[EVF_ID]);
-    if (ev.event_id < 0)
-        quarantine(p, vals[EVF_ID] == NULL ? "event without <id>"
-                                           : "event id is not a positive whole number");
+    if (vals[EVF_ID] == NULL) {
+        quarantine(p, "event without <id>");
+    } else if (ev.event_id < 0) {
+        char id[64];
+
+        str_sanitize(vals[EVF_ID], strlen(vals[EVF_ID]), 40, id, sizeof(id));
+        if (ev.event_id == -2)
+            quarantine(p, "event id \"%s\" is too large (over %lld)", id, EVENT_ID_MAX);
+        else
+            quarantine(p, "event id \"%s\" is not a whole number (digits only)", id);
+        ev.event_id = -1;
+    }
     ev.has_order = p->has_order;
     ev.notes = p->notes.len > 0 ? p->notes.data : NULL;
     ev.quarantine = p->skip ? p->reason.data : NULL;
@@ -2151,6 +2168,8 @@ finish_broken(EvParser *p, Error *err)
     memset(&ev, 0, sizeof(ev));
     ev.seq = had_event ? p->seq : p->seq + 1;
     ev.event_id = parse_event_id(l.id[0] != '\0' ? l.id : NULL);
+    if (ev.event_id < 0)
+        ev.event_id = -1; /* what the sink knows: no id it can acknowledge */
     ev.values[EVF_ID] = l.id[0] != '\0' ? l.id : NULL;
     ev.values[EVF_TYPE] = l.type[0] != '\0' ? l.type : NULL;
     ev.values[EVF_ENTRY] = l.entry[0] != '\0' ? l.entry : NULL;

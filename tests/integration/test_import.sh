@@ -294,6 +294,24 @@ answer() {
 } | answer "$cb_tmp/newer_first.xml"
 guide_event 170 cancelled | answer "$cb_tmp/older.xml"
 guide_event 300 processing | answer "$cb_tmp/newest.xml"
+# Event id 0 (Centra's start at 1) is an id like any other: applied, not taken
+# for "no state yet" and kept as stale (found in review: order 30 was never written).
+guide_event 0 processing | answer "$cb_tmp/zero.xml"
+fresh_db
+cb load "$cb_tmp/zero.xml"
+assert_eq "0|0:applied|processing:0" "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status, ' ')
+    FROM centra.events")|$(q "$DB" "SELECT status || ':' || last_event_id FROM centra.orders WHERE order_id = '30'")" \
+    "an event with id 0 is applied"
+# The same id with other content is no re-delivery (ids starting again, another
+# Centra): the stored copy stays, and a warning says so (found in review: silent).
+guide_event 0 cancelled | answer "$cb_tmp/zero-other.xml"
+cb load "$cb_tmp/zero-other.xml"
+assert_eq "0|processing:0" "$RC|$(q "$DB" "SELECT status || ':' || last_event_id FROM centra.orders WHERE order_id = '30'")" \
+    "the same id with other content: the stored copy stays"
+assert_contains "$ERR" "event 0 came again with other content (type, entry, mission or data) than the copy stored by run" \
+    "and a warning says so"
+cb load "$cb_tmp/zero.xml"
+assert_not_contains "$ERR" "other content" "the same copy again: no warning"
 fresh_db
 cb load "$cb_tmp/newer_first.xml"
 assert_eq 0 "$RC" "load of events 200 (completed) then 150 (pending) of order 30 exits 0"
@@ -423,7 +441,7 @@ baseline_events=$(q "$DB" "SELECT count(*) FROM centra.events")
 stop_sim
 
 for spec in http_503:count=2 http_429:count=2:retry_after=0 http_500:count=1 soap_fault:count=1 \
-    truncate:count=1 drop:count=1 delay:count=1:ms=3000 repeat slow_done:ms=3000 \
+    truncate:count=1 drop:count=1 delay:count=1:ms=3000 repeat twice slow_done:ms=3000 \
     html_200:count=2 html_200:count=1:op=events_Done; do
     start_sim --orders 300 --fault "$spec" || continue
     fresh_db
@@ -440,6 +458,15 @@ for spec in http_503:count=2 http_429:count=2:retry_after=0 http_500:count=1 soa
         assert_eq "$((baseline_events + 1))|1|$((baseline_events + 1))" "$(q "$DB" "SELECT events_received,
             events_duplicate, events_acknowledged FROM centra.runs")" \
             "fault repeat: the repeated event is counted once as already stored, and acknowledged again"
+        assert_not_contains "$ERR" "other content" "fault repeat: the same copy again, no warning"
+        ;;
+    twice)
+        # Found in review: the run took the id given twice for one it could not read, and
+        # stopped with exit 1 ("an event whose id could not be read was quarantined").
+        assert_eq "$((baseline_events + 1))|1|$baseline_events|success" "$(q "$DB" "SELECT events_received,
+            events_duplicate, events_acknowledged, outcome FROM centra.runs")" \
+            "fault twice: the second copy in the answer is counted as a duplicate, each id acknowledged once"
+        assert_not_contains "$ERR" "other content" "fault twice: the same copy twice, no warning"
         ;;
     slow_done*)
         [[ $(state events_Done) -gt $(((baseline_events + 99) / 100)) ]]
@@ -799,7 +826,7 @@ ids_before=$(q "$DB" "SELECT count(*) FROM centra.id_map")
 sed 's|<ns1:id>13025</ns1:id>|<ns1:id>x1</ns1:id>|' "$cb_tmp/no-entry.xml" >"$cb_tmp/no-id.xml"
 cb load "$cb_tmp/no-id.xml"
 cb load "$cb_tmp/no-id.xml"
-assert_eq "1|1|t" "$RC|$(q "$DB" "SELECT count(*), bool_and(raw IS NOT NULL AND error LIKE '%not a positive%')
+assert_eq "1|1|t" "$RC|$(q "$DB" "SELECT count(*), bool_and(raw IS NOT NULL AND error LIKE 'event id _x1_ is not a whole number%')
     FROM centra.events WHERE event_id < 0")" \
     "an event with an unreadable id, loaded twice, is quarantined (exit 1) and stored once"
 cb load "$cb_tmp/no-entry.xml"

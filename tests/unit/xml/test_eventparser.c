@@ -1162,16 +1162,22 @@ static const BrokenRule broken_rules[] = {
      "event without <id>"},
     {"<event><id>12a</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
-     "event id is not a positive whole number"},
+     "event id \"12a\" is not a whole number (digits only)"},
     {"<event><id>1 2</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
-     "event id is not a positive whole number"},
+     "event id \"1 2\" is not a whole number (digits only)"},
+    {"<event><id>9007199254740992</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
+     "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
+     "event id \"9007199254740992\" is too large (over 9007199254740991)"},
+    {"<event><id>99999999999999999999</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
+     "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
+     "event id \"99999999999999999999\" is too large (over 9007199254740991)"},
     {"<event><id> </id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
      "event without <id>"},
     {"<event><id>-5</id><type>order</type><data>" NORMAL_DATA "</data></event>\n",
      "event seq=1 id=-1 type=order entry=NULL mission=NULL date=NULL order=yes",
-     "event id is not a positive whole number"},
+     "event id \"-5\" is not a whole number (digits only)"},
 };
 
 START_TEST(an_event_that_breaks_a_rule_is_quarantined_and_parsing_goes_on)
@@ -1210,6 +1216,25 @@ START_TEST(white_space_around_an_event_id_is_allowed)
 
     assert_has_line(log, "event seq=1 id=42 type=order entry=NULL mission=NULL date=NULL order=yes "
                          "replaced=0 notes=NULL quarantine=NULL");
+    xfree(log);
+}
+END_TEST
+
+/* Any id of digits up to 2^53 - 1 can be acknowledged, 0 and leading zeros too. */
+START_TEST(an_event_id_of_digits_up_to_the_largest_is_read)
+{
+    static const char doc[] = DOC(
+        "<event><id>0</id><type>order</type><data>" NORMAL_DATA "</data></event>\n"
+        "<event><id>007</id><type>order</type><data>" NORMAL_DATA "</data></event>\n"
+        "<event><id>9007199254740991</id><type>order</type><data>" NORMAL_DATA "</data></event>\n");
+    char *log = run(doc);
+
+    assert_has_line(log, "event seq=1 id=0 type=order entry=NULL mission=NULL date=NULL order=yes "
+                         "replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=2 id=7 type=order entry=NULL mission=NULL date=NULL order=yes "
+                         "replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=3 id=9007199254740991 type=order entry=NULL mission=NULL "
+                         "date=NULL order=yes replaced=0 notes=NULL quarantine=NULL");
     xfree(log);
 }
 END_TEST
@@ -2797,6 +2822,7 @@ eventparser_suite(void)
     tcase_add_loop_test(rules, an_event_that_breaks_a_rule_is_quarantined_and_parsing_goes_on, 0,
                         (int)CB_LENGTH(broken_rules));
     tcase_add_test(rules, white_space_around_an_event_id_is_allowed);
+    tcase_add_test(rules, an_event_id_of_digits_up_to_the_largest_is_read);
     tcase_add_test(rules, lines_of_shipments_and_cancellations_need_no_order_item);
     tcase_add_test(rules, a_failing_sink_stops_the_parse_with_its_error);
     tcase_add_test(rules, an_event_without_data_has_no_payload);
