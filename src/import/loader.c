@@ -312,8 +312,9 @@ static const struct {
      "payload, raw, run_id, source, done_at) "
      "SELECT COALESCE(e.event_id, -nextval('centra.unidentified_event_seq')), e.type, e.entry, "
      "e.mission, e.event_date, e.status, NULLIF(concat_ws('; ', e.quarantine, e.notes, "
+     /* A quarantined event's count is of its raw bytes: to the answer's end, if it broke. */
      "CASE WHEN e.replaced > 0 THEN e.replaced || ' invalid XML character(s) replaced by "
-     "U+FFFD' END), ''), "
+     "U+FFFD' || CASE WHEN e.status = 'quarantined' THEN ' in raw' ELSE '' END END), ''), "
      "CASE WHEN e.status <> 'quarantined' THEN COALESCE(x.xdoc, t.doc::xml) END, "
      "CASE WHEN e.status = 'quarantined' THEN r.raw END, NULLIF($1::bigint, 0), $2, e.done_at "
      "FROM cb_ev e "
@@ -848,8 +849,9 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     }
     snprintf(replaced, sizeof(replaced), "%d", ev->replaced_chars);
     if (ev->replaced_chars > 0)
-        log_warn("event %s: %d invalid XML character(s) replaced by U+FFFD",
-                 ev->event_id >= 0 ? id : "?", ev->replaced_chars);
+        log_warn("event %s: %d invalid XML character(s) replaced by U+FFFD%s",
+                 ev->event_id >= 0 ? id : "?", ev->replaced_chars,
+                 ev->quarantine != NULL ? " in its raw bytes" : "");
     vals[0] = ev->event_id >= 0 ? id : NULL;
     vals[1] = ev->values[EVF_TYPE];
     vals[2] = ev->values[EVF_ENTRY];

@@ -427,6 +427,22 @@ assert_eq "1|500:applied 501:quarantined" "$RC|$(q "$DB" "SELECT string_agg(even
     "a byte not valid in windows-1252 quarantines its event; the one after it is not read"
 assert_contains "$ERR" "was read up to its XML error only: events after it in the file were not loaded" \
     "and load warns that what follows was not loaded"
+# An invalid character after malformed XML is in the broken event's raw bytes, which run
+# to the answer's end: its error says the count is of raw (found in review: it read as if
+# the character were in event 511, and it is in 512).
+{
+    guide_event 510 processing | sed 's|<ns1:lastname>Person<|<ns1:lastname>Per@@son<|'
+    guide_event 511 processing | sed 's|</ns1:ordernumber>|</ns1:id>|'
+    guide_event 512 completed | sed 's|<ns1:lastname>Person<|<ns1:lastname>Per@@son<|'
+} | answer "$cb_tmp/ctrl-malformed.xml"
+sed -i 's/@@/\x0b/' "$cb_tmp/ctrl-malformed.xml"
+fresh_db
+cb load "$cb_tmp/ctrl-malformed.xml"
+assert_eq "1|510:applied:3 invalid XML character(s) replaced by U+FFFD 511:quarantined:3 invalid XML character(s) replaced by U+FFFD in raw" \
+    "$RC|$(q "$DB" "SELECT string_agg(event_id || ':' || status || ':' || regexp_replace(error, '^.*; ', ''), ' '
+    ORDER BY event_id) FROM centra.events")" \
+    "the characters after malformed XML (event 512's three) are counted as in the quarantined event's raw"
+assert_contains "$ERR" "event 511: 3 invalid XML character(s) replaced by U+FFFD in its raw bytes" "and logged so"
 
 # ============================================================================
 # 4. Faults: nothing lost, nothing applied twice
