@@ -130,7 +130,10 @@ EvpStats evp_stats(const EvParser *p);
  */
 ErrKind evp_raw_each(EvParser *p, EvpBytesFn fn, void *arg, Error *err) CB_MUSTCHECK;
 
-/* Operation name used in messages, e.g. "events_Get" or a file name; copied. */
-void evp_set_source(EvParser *p, const char *what);
+/*
+ * What messages name: an operation ("the answer to events_Get"), or with
+ * saved a file holding an answer ("the answer in FILE"); copied.
+ */
+void evp_set_source(EvParser *p, const char *what, bool saved);
 
 #endif /* CENTRA_EVENTPARSER_H */

@@ -822,7 +822,7 @@ load_file(Importer *im, const char *path, Error *err)
     }
     memset(&r, 0, sizeof(r));
     p = evp_new(&im->limits, loader_sink(im->loader));
-    evp_set_source(p, path);
+    evp_set_source(p, path, true);
     dynbuf_init(&source, 64 * 1024);
     (void)dynbuf_addf(&source, "file:%s", path);
     rc = loader_begin(im->loader, err);

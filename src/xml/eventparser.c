@@ -112,6 +112,7 @@ struct EvParser {
     EvpLimits lim;                /* caps */
     EvpSink sink;                 /* where output goes */
     char *source;                 /* "events_Get" or a file name, for messages */
+    char *subject;                /* "the answer to events_Get", "the answer in FILE" */
     Node *event_node;             /* mapping below <event> */
     Node **nodes;                 /* every node, for freeing */
     size_t nnodes;                /* number of nodes */
@@ -1166,7 +1167,7 @@ html_error(EvParser *p, Error *err)
     char quoted[HEAD_MAX + 8];
     size_t bom = head_bom(p);
 
-    err_set(err, ERR_CENTRA_UNAVAILABLE, "the answer to %s is an HTML page, not SOAP", p->source);
+    err_set(err, ERR_CENTRA_UNAVAILABLE, "%s is an HTML page, not SOAP", p->subject);
     err_detail(err,
                "A maintenance page, or a proxy or load balancer answering in Centra's place, "
                "would look like this. The answer began: \"%s\".",
@@ -1194,9 +1195,8 @@ on_start(void *arg, const XML_Char *name, const XML_Char **atts)
             quarantine(p, "elements nested deeper than %d (centra_max_depth) at line %lu",
                        p->lim.max_depth, cur_line(p));
         else if (p->rc == ERR_OK) {
-            err_set(p->err, ERR_CENTRA_FAULT,
-                    "the answer to %s nests elements deeper than %d (centra_max_depth)", p->source,
-                    p->lim.max_depth);
+            err_set(p->err, ERR_CENTRA_FAULT, "%s nests elements deeper than %d (centra_max_depth)",
+                    p->subject, p->lim.max_depth);
             fail(p, ERR_CENTRA_FAULT);
         }
         return;
@@ -1306,8 +1306,8 @@ on_text(void *arg, const XML_Char *s, int len)
                        p->lim.max_text, cur_line(p));
         } else if (f->role != ROLE_OTHER && f->role != ROLE_HEADER && p->rc == ERR_OK) {
             err_set(p->err, ERR_CENTRA_FAULT,
-                    "the answer to %s has a text longer than %lld bytes (centra_max_text_size)",
-                    p->source, p->lim.max_text);
+                    "%s has a text longer than %lld bytes (centra_max_text_size)", p->subject,
+                    p->lim.max_text);
             fail(p, ERR_CENTRA_FAULT);
         }
         return;
@@ -1348,8 +1348,7 @@ on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Cha
     }
     if (p->rc == ERR_OK) {
         err_set(p->err, ERR_CENTRA_FAULT,
-                "the answer to %s has a document type declaration (DTD), which is refused",
-                p->source);
+                "%s has a document type declaration (DTD), which is refused", p->subject);
         err_detail(p->err, "DTDs can declare entities that expand without bound; Centra "
                            "never sends one.");
     }
@@ -1422,6 +1421,7 @@ evp_new(const EvpLimits *limits, const EvpSink *sink)
         p->lim.max_depth = 256;
     p->sink = *sink;
     p->source = xstrdup("events_Get");
+    p->subject = xstrdup("the answer to events_Get");
     p->frames = xcalloc((size_t)p->lim.max_depth + 2, sizeof(Frame));
     for (int i = 0; i < MAX_RECORDS; i++)
         dynbuf_init(&p->recs[i].buf, (size_t)p->lim.max_text * 4 + 4096);
@@ -1470,14 +1470,20 @@ evp_free(EvParser *p)
     hashmap_free(p->keys);
     tc_free(p->tc);
     xfree(p->source);
+    xfree(p->subject);
     xfree(p);
 }
 
 void
-evp_set_source(EvParser *p, const char *what)
+evp_set_source(EvParser *p, const char *what, bool saved)
 {
+    size_t n = strlen(what) + sizeof("the answer to ");
+
     xfree(p->source);
+    xfree(p->subject);
     p->source = xstrdup(what);
+    p->subject = xmalloc(n);
+    snprintf(p->subject, n, "the answer %s %s", saved ? "in" : "to", what);
 }
 
 bool
@@ -1722,7 +1728,7 @@ xml_error(EvParser *p, Error *err)
         return p->rc;
     }
     if (!p->seen_events || p->in_fault) {
-        err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
+        err_set(err, ERR_CENTRA_FAULT, "%s is not well-formed XML", p->subject);
         err_detail(err, "%c%s.", toupper((unsigned char)why[0]), why + 1);
         if (code == XML_ERROR_MISPLACED_XML_PI && p->nhead > 0 && str_is_xml_space(p->head[0]))
             err_hint(err, "The answer starts with white space before \"<?xml\", which XML "
@@ -1912,9 +1918,8 @@ feed_capped(EvParser *p, const char *data, size_t len, Error *err)
         return rc;
     p->stopped = true;
     p->stats.stopped_at_cap = true;
-    return err_set(err, ERR_TOO_BIG,
-                   "the answer to %s is larger than %lld bytes (centra_max_response_size)",
-                   p->source, p->lim.max_response);
+    return err_set(err, ERR_TOO_BIG, "%s is larger than %lld bytes (centra_max_response_size)",
+                   p->subject, p->lim.max_response);
 }
 
 /*
@@ -1927,7 +1932,7 @@ static ErrKind
 encoding_error(EvParser *p, Error *err)
 {
     if (!p->seen_events || p->in_fault)
-        return tc_invalid_error(p->tc, p->source, err);
+        return tc_invalid_error(p->tc, p->subject, err);
     p->draining = true;
     p->stats.malformed = true;
     p->stats.rest_unread = !p->root_closed;
@@ -1949,7 +1954,7 @@ feed_transcoded(EvParser *p, const char *data, size_t len, bool final, Error *er
 
         if (p->stopped)
             return ERR_OK;
-        rc = tc_feed(p->tc, p->source, data, n, final && n == len, &c, err);
+        rc = tc_feed(p->tc, p->subject, data, n, final && n == len, &c, err);
         if (rc != ERR_OK)
             return rc;
         good = c.bad && !p->draining ? c.bad_at : c.len;
@@ -2146,7 +2151,7 @@ finish_broken(EvParser *p, Error *err)
         return rc;
     if (!p->seen_events && !p->in_fault) {
         /* Broken (a tag over the cap) before any <events>: not an answer, as xml_error says. */
-        err_set(err, ERR_CENTRA_FAULT, "the answer to %s is not well-formed XML", p->source);
+        err_set(err, ERR_CENTRA_FAULT, "%s is not well-formed XML", p->subject);
         err_detail(err, "%c%s.", toupper((unsigned char)p->reason.data[0]), p->reason.data + 1);
         return ERR_CENTRA_FAULT;
     }
@@ -2190,9 +2195,9 @@ finish_stopped(EvParser *p, Error *err)
     if (!p->in_event) {
         /* Nothing usable: not an empty queue, and nothing to quarantine. */
         err_set(err, ERR_CENTRA_FAULT,
-                "the answer to %s passed %lld bytes (centra_max_response_size) before its "
+                "%s passed %lld bytes (centra_max_response_size) before its "
                 "first event",
-                p->source, p->lim.max_response);
+                p->subject, p->lim.max_response);
         err_detail(err, "Nothing of it was stored or acknowledged.");
         err_hint(err, "If Centra's answers are legitimately this large, raise "
                       "centra_max_response_size.");
@@ -2253,8 +2258,7 @@ finish_parse(EvParser *p, Error *err)
                 return p->rc;
             if (!p->root_closed) {
                 /* Everything before parsed: the document just stopped (a truncated body). */
-                err_set(err, ERR_CENTRA_UNAVAILABLE,
-                        "the answer to %s ended before it was complete", p->source);
+                err_set(err, ERR_CENTRA_UNAVAILABLE, "%s ended before it was complete", p->subject);
                 err_detail(err, "After %lld bytes, at line %lu: %s.", p->stats.bytes,
                            (unsigned long)XML_GetCurrentLineNumber(p->xp),
                            XML_ErrorString(XML_GetErrorCode(p->xp)));
@@ -2273,7 +2277,7 @@ finish_parse(EvParser *p, Error *err)
     if (p->draining)
         return finish_broken(p, err);
     if (!p->seen_events) {
-        err_set(err, ERR_CENTRA_FAULT, "the answer to %s has no <events> element", p->source);
+        err_set(err, ERR_CENTRA_FAULT, "%s has no <events> element", p->subject);
         err_hint(err, "Check that CENTRA_URL is Centra's SOAP endpoint.");
         return ERR_CENTRA_FAULT;
     }

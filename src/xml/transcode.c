@@ -198,8 +198,8 @@ is_wide_name(const char *name)
 static ErrKind
 unknown_encoding(const Transcoder *t, const char *source, bool long_name, Error *err)
 {
-    err_set(err, ERR_CENTRA_FAULT, "the answer to %s is in an unknown encoding \"%s%s\"", source,
-            t->name, long_name ? "..." : "");
+    err_set(err, ERR_CENTRA_FAULT, "%s is in an unknown encoding \"%s%s\"", source, t->name,
+            long_name ? "..." : "");
     err_detail(err, "Its XML declaration names encoding \"%s%s\", which iconv does not know.",
                t->name, long_name ? "..." : "");
     err_hint(err, "Convert the answer to UTF-8 (\"iconv -l\" lists the encodings iconv knows), "
@@ -381,8 +381,7 @@ tc_feed(Transcoder *t, const char *source, const char *data, size_t len, bool fi
 ErrKind
 tc_invalid_error(const Transcoder *t, const char *source, Error *err)
 {
-    err_set(err, ERR_CENTRA_FAULT,
-            "the answer to %s has bytes that are not valid in its encoding \"%s\"", source,
+    err_set(err, ERR_CENTRA_FAULT, "%s has bytes that are not valid in its encoding \"%s\"", source,
             t->name);
     err_detail(err,
                "Its encoding, %s, is taken from %s; the bytes at offset %lld (line %lld) are not "

@@ -53,7 +53,7 @@ bool tc_passthrough(const Transcoder *t);
  * *out, valid until the next call.  A sequence not valid in the encoding
  * (or cut by the end of the answer) becomes U+FFFD; the first one is
  * reported in out->bad and described by tc_invalid_error/tc_invalid_reason.
- * source names the answer in messages ("events_Get" or a file name).
+ * source names the answer in messages ("the answer to events_Get", "the answer in FILE").
  * Errors: ERR_CENTRA_FAULT when the answer declares an encoding iconv does
  * not know (out is then empty).
  */

@@ -253,7 +253,7 @@ run_chunked(const char *doc, size_t len, const EvpLimits *lim, size_t chunk, EvK
     log_capture_begin();
     p = evp_new(lim, &sink);
     if (run_source != NULL)
-        evp_set_source(p, run_source);
+        evp_set_source(p, run_source, true);
     if (chunk == 0)
         chunk = len > 0 ? len : 1;
     for (size_t at = 0; at < len && rc == ERR_OK; at += chunk)
@@ -1474,7 +1474,7 @@ START_TEST(messages_name_the_source)
     run_source = "queue.xml";
     log = run(dtd_docs[1]);
     run_source = NULL;
-    LOG_HAS(log, "feed: centra_fault: the answer to queue.xml has a document type ");
+    LOG_HAS(log, "feed: centra_fault: the answer in queue.xml has a document type ");
     xfree(log);
 }
 END_TEST
