@@ -24,6 +24,7 @@
 #include "centra/export.h"
 #include "centra/http.h"
 #include "centra/import.h"
+#include "centra/log.h"
 #include "centra/migrate.h"
 #include "centra/soap.h"
 #include "centra/strutil.h"
@@ -69,16 +70,25 @@ typedef struct CheckRun {
     int warned;    /* warn lines */
 } CheckRun;
 
-/* Print text indented under the message, line by line. */
+/*
+ * Print text indented under the message, line by line, masked as the log
+ * is: an error may quote the password (a server that echoes the request).
+ */
 static void
 indented(const char *text)
 {
-    while (text != NULL && *text != '\0') {
-        size_t len = strcspn(text, "\n");
+    char *masked;
 
-        printf(CHECK_INDENT "%.*s\n", (int)len, text);
-        text += len + (text[len] == '\n');
+    if (text == NULL)
+        return;
+    masked = log_redact(text);
+    for (const char *t = masked; *t != '\0';) {
+        size_t len = strcspn(t, "\n");
+
+        printf(CHECK_INDENT "%.*s\n", (int)len, t);
+        t += len + (t[len] == '\n');
     }
+    xfree(masked);
 }
 
 /* One check line: mark ("ok", "warn", "FAIL", "skip"), check name, message. */
@@ -86,12 +96,15 @@ static void CB_PRINTF(4, 5)
     line(CheckRun *cr, const char *mark, const char *name, const char *fmt, ...)
 {
     va_list ap;
+    char text[ERR_MESSAGE_MAX + 512];
+    char *masked;
 
-    printf("%-6s%-16s", mark, name);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    putchar('\n');
+    masked = log_redact(text); /* as indented() */
+    printf("%-6s%-16s%s\n", mark, name, masked);
+    xfree(masked);
     if (strcmp(mark, "FAIL") == 0)
         cr->failed++;
     else if (strcmp(mark, "warn") == 0)
