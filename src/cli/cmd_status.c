@@ -119,21 +119,30 @@ static const StatusQuery status_queries[Q_COUNT_] = {
         " FROM centra.events WHERE status = 'quarantined' "
         "ORDER BY received_at DESC, event_id DESC LIMIT 5",
         NULL, "event_id,received_at,error", "nss"},
+    /*
+     * Pending messages are due, waiting for a retry, or held back by a failed
+     * message of their key (rule 6: sent once it is retried or cancelled).
+     */
     [Q_OUTBOX] = {
-        "SELECT count(*) FILTER (WHERE status = 'pending'), "
-        "count(*) FILTER (WHERE status = 'sending'), "
-        "count(*) FILTER (WHERE status = 'sent'), "
-        "count(*) FILTER (WHERE status = 'failed'), "
-        "count(*) FILTER (WHERE status = 'cancelled'), "
-        "count(*) FILTER (WHERE status = 'superseded'), "
-        AGE("min(created_at) FILTER (WHERE status = 'pending')") ", "
-        "count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()), "
-        "count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now()) "
-        "FROM centra_outbox.messages",
+        "SELECT count(*) FILTER (WHERE m.status = 'pending'), "
+        "count(*) FILTER (WHERE m.status = 'sending'), "
+        "count(*) FILTER (WHERE m.status = 'sent'), "
+        "count(*) FILTER (WHERE m.status = 'failed'), "
+        "count(*) FILTER (WHERE m.status = 'cancelled'), "
+        "count(*) FILTER (WHERE m.status = 'superseded'), "
+        AGE("min(m.created_at) FILTER (WHERE m.status = 'pending')") ", "
+        "count(*) FILTER (WHERE m.status = 'pending' AND b.first_failed IS NULL "
+        "AND m.next_attempt_at <= now()), "
+        "count(*) FILTER (WHERE m.status = 'pending' AND b.first_failed IS NULL "
+        "AND m.next_attempt_at > now()), "
+        "count(*) FILTER (WHERE m.status = 'pending' AND b.first_failed IS NOT NULL) "
+        "FROM centra_outbox.messages m LEFT JOIN (SELECT entity_key, min(id) AS first_failed "
+        "FROM centra_outbox.messages WHERE status = 'failed' GROUP BY entity_key) b "
+        "ON b.entity_key = m.entity_key AND m.id > b.first_failed",
         NULL,
         "pending,sending,sent,failed,cancelled,superseded,oldest_pending_age_seconds,due,"
-        "waiting_retry",
-        "nnnnnnnnn"},
+        "waiting_retry,held_back",
+        "nnnnnnnnnn"},
     /* "Blocked" as "outbox list --blocked" has it: the first failed message of a key. */
     [Q_BLOCKED_COUNT] = {
         "SELECT count(DISTINCT entity_key) FROM centra_outbox.messages WHERE status = 'failed'",
@@ -329,6 +338,8 @@ print_json(const StatusReport *s, FILE *out)
     json_value(&b, val(s, Q_OUTBOX, 0, 7), 'n');
     dynbuf_addstr(&b, ",\"waiting_retry\":");
     json_value(&b, val(s, Q_OUTBOX, 0, 8), 'n');
+    dynbuf_addstr(&b, ",\"held_back\":");
+    json_value(&b, val(s, Q_OUTBOX, 0, 9), 'n');
     dynbuf_addstr(&b, "},\"blocked\":{\"count\":");
     json_value(&b, val(s, Q_BLOCKED_COUNT, 0, 0), 'n');
     dynbuf_addstr(&b, ",\"keys\":");
@@ -448,8 +459,10 @@ print_outbox(const StatusReport *s, FILE *out)
             "superseded %lld\n",
             num(s, Q_OUTBOX, 0, 0), num(s, Q_OUTBOX, 0, 1), num(s, Q_OUTBOX, 0, 2),
             num(s, Q_OUTBOX, 0, 3), num(s, Q_OUTBOX, 0, 4), num(s, Q_OUTBOX, 0, 5));
-    fprintf(out, "            due now %lld   waiting for a retry %lld   oldest pending %s\n",
-            num(s, Q_OUTBOX, 0, 7), num(s, Q_OUTBOX, 0, 8),
+    fprintf(out,
+            "            due now %lld   waiting for a retry %lld   held back %lld   oldest "
+            "pending %s\n",
+            num(s, Q_OUTBOX, 0, 7), num(s, Q_OUTBOX, 0, 8), num(s, Q_OUTBOX, 0, 9),
             val(s, Q_OUTBOX, 0, 6) != NULL ? age_text(val(s, Q_OUTBOX, 0, 6), a, sizeof(a))
                                            : "none");
     fprintf(out, "Blocked     %lld key%s\n", num(s, Q_BLOCKED_COUNT, 0, 0),

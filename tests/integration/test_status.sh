@@ -44,7 +44,8 @@ shape = {"version": "n", "generated_at": "ts",
   "quarantined": {"count": "n", "latest": [{"event_id": "n", "received_at": "ts", "error": "s"}]},
   "outbox": {"by_status": {"pending": "n", "sending": "n", "sent": "n", "failed": "n",
                            "cancelled": "n", "superseded": "n"},
-             "oldest_pending_age_seconds": ("n",), "due": "n", "waiting_retry": "n"},
+             "oldest_pending_age_seconds": ("n",), "due": "n", "waiting_retry": "n",
+             "held_back": "n"},
   "blocked": {"count": "n", "keys": [{"entity_key": "s", "message_id": "n", "operation": "s",
                                       "waiting": "n", "failed_at": "ts", "last_error": "s"}]},
   "last_import": last, "last_export": last,
@@ -160,7 +161,8 @@ assert_contains "$OUT" "UTC: $(q "$DB" "SELECT split_part(error, E'\n', 1) FROM 
     "with the whole first line of its error (where it says which tags)"
 assert_contains "$OUT" "Outbox      pending 2   sending 0   sent 1   failed 1   cancelled 0   superseded 0" \
     "the outbox counts"
-assert_contains "$OUT" "due now 1   waiting for a retry 1   oldest pending " "due and waiting"
+assert_contains "$OUT" "due now 0   waiting for a retry 1   held back 1   oldest pending " \
+    "none due: one waits for its retry, one is held back by the failed message of its key (found in review: counted as due)"
 assert_contains "$OUT" "Blocked     1 key" "1 key blocked"
 grep -Eq "^  key:A +message $bad \(products_Update\), 1 waiting: .*NOPE" <<<"$OUT"
 cb_report $? "the blocked key, its failed message, the one waiting behind it, the error" "$OUT"
@@ -187,6 +189,7 @@ d["outbox"]["by_status"]["pending"]
 d["outbox"]["by_status"]["failed"]
 d["outbox"]["due"]
 d["outbox"]["waiting_retry"]
+d["outbox"]["held_back"]
 d["blocked"]["count"]
 d["blocked"]["keys"][0]["waiting"]
 d["blocked"]["keys"][0]["entity_key"]
@@ -198,7 +201,7 @@ d["last_import"]["ok_at"] is not None and d["last_import"]["age_seconds"] >= 0
 d["last_export"]["ok_at"] is not None
 EOF
 )
-assert_eq "ok|$applied|$stale|$unhandled|1|$total|1|${newest%%|*}|\"${newest##*|}\"|1|$qid|true|2|1|1|1|1|1|\"key:A\"|$bad|\"products_Update\"|1|true|true|true" \
+assert_eq "ok|$applied|$stale|$unhandled|1|$total|1|${newest%%|*}|\"${newest##*|}\"|1|$qid|true|2|1|0|1|1|1|1|\"key:A\"|$bad|\"products_Update\"|1|true|true|true" \
     "$(paste -sd'|' <<<"$res")" "--json: the exact shape, and values that match the database"
 
 cb status --fail-on-problems
