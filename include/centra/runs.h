@@ -68,6 +68,16 @@ void runs_add_counts(RunCounts *t, const RunCounts *c);
 ErrKind runs_begin(DbConn *db, const char *command, long long *run_id, Error *err) CB_MUSTCHECK;
 
 /*
+ * Whether the process of a run of this host is gone: 1 certainly (no process
+ * has its pid, or the one that has it started after the run did: a pid used
+ * again, as in a container started again; or a zombie), 0 it runs, -1 cannot
+ * be told.
+ * started and db_now are the run's started_at and the database's now(), in
+ * seconds since the epoch (the clocks of the two machines may differ).
+ */
+int runs_process_gone(long pid, long long started, long long db_now);
+
+/*
  * Write the counts of run_id and, when finished, its outcome (success,
  * partial, failed from outcome), exit code, error (failure's message) and
  * end time.  Unless the run failed, last_ok_at becomes now: call it after

@@ -9,10 +9,13 @@
  * object whose keys are fixed (docs/monitoring.md documents them: monitoring
  * depends on that shape, so keys are only ever added).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "centra/alloc.h"
 #include "centra/db.h"
@@ -20,6 +23,7 @@
 #include "centra/json.h"
 #include "centra/log.h"
 #include "centra/migrate.h"
+#include "centra/runs.h"
 #include "cli_int.h"
 
 static const char status_help[] =
@@ -161,7 +165,8 @@ static const StatusQuery status_queries[Q_COUNT_] = {
     [Q_EXPORT] = {LAST_RUN_SQL, "export", LAST_RUN_COLS, LAST_RUN_TYPES},
     [Q_RUNNING] = {
         "SELECT run_id, command, pid, host, " ISO("started_at") ", " ISO("last_ok_at") ", "
-        AGE("last_ok_at") " FROM centra.runs WHERE outcome = 'running' "
+        AGE("last_ok_at") ", extract(epoch FROM started_at)::bigint, "
+        "extract(epoch FROM now())::bigint FROM centra.runs WHERE outcome = 'running' "
         "ORDER BY started_at, run_id",
         NULL, "run_id,command,pid,host,started_at,last_ok_at,last_ok_age_seconds", "nsnsssn"},
     [Q_NOW] = {
@@ -294,6 +299,43 @@ json_rows(DynBuf *b, const StatusReport *s, int q)
     dynbuf_addc(b, ']');
 }
 
+/*
+ * Whether the process of running run r is gone (runs_process_gone): 1, 0,
+ * or -1 when it cannot be told from here (another host, no pid).
+ */
+static int
+process_gone(const StatusReport *s, int r)
+{
+    const char *host = val(s, Q_RUNNING, r, 3);
+    const char *pid = val(s, Q_RUNNING, r, 2);
+    char here[256] = "";
+
+    if (host == NULL || pid == NULL || gethostname(here, sizeof(here) - 1) != 0 ||
+        strcmp(host, here) != 0)
+        return -1;
+    return runs_process_gone(strtol(pid, NULL, 10), strtoll(val(s, Q_RUNNING, r, 7), NULL, 10),
+                             strtoll(val(s, Q_RUNNING, r, 8), NULL, 10));
+}
+
+/* "running": its rows, each with process_gone (true, false, or null: cannot be told). */
+static void
+json_running(DynBuf *b, const StatusReport *s)
+{
+    dynbuf_addc(b, '[');
+    for (int r = 0; r < db_result_rows(s->res[Q_RUNNING]); r++) {
+        int gone = process_gone(s, r);
+
+        if (r > 0)
+            dynbuf_addc(b, ',');
+        json_row(b, s, Q_RUNNING, r, 0, 6);    /* not the two epochs after */
+        dynbuf_truncate(b, dynbuf_len(b) - 1); /* its '}' */
+        dynbuf_addstr(b, gone < 0    ? ",\"process_gone\":null}"
+                         : gone == 1 ? ",\"process_gone\":true}"
+                                     : ",\"process_gone\":false}");
+    }
+    dynbuf_addc(b, ']');
+}
+
 /* "last_import" or "last_export": the success, then the failure since (or null). */
 static void
 json_last_run(DynBuf *b, const StatusReport *s, int q)
@@ -349,7 +391,7 @@ print_json(const StatusReport *s, FILE *out)
     dynbuf_addstr(&b, ",\"last_export\":");
     json_last_run(&b, s, Q_EXPORT);
     dynbuf_addstr(&b, ",\"running\":");
-    json_rows(&b, s, Q_RUNNING);
+    json_running(&b, s);
     dynbuf_addstr(&b, "}\n");
     fputs(dynbuf_str(&b), out);
     dynbuf_free(&b);
@@ -512,12 +554,15 @@ print_table(const StatusReport *s, const DbConn *db, FILE *out)
         char a[64];
         char t[64];
 
-        fprintf(out, "  %-9s run %s, pid %s on %s, started %s UTC, last ok %s\n",
+        fprintf(out, "  %-9s run %s, pid %s on %s, started %s UTC, last ok %s%s\n",
                 val(s, Q_RUNNING, r, 1), val(s, Q_RUNNING, r, 0),
                 val(s, Q_RUNNING, r, 2) != NULL ? val(s, Q_RUNNING, r, 2) : "-",
                 val(s, Q_RUNNING, r, 3) != NULL ? val(s, Q_RUNNING, r, 3) : "-",
                 ts_text(val(s, Q_RUNNING, r, 4), t, sizeof(t)),
-                age_text(val(s, Q_RUNNING, r, 6), a, sizeof(a)));
+                age_text(val(s, Q_RUNNING, r, 6), a, sizeof(a)),
+                process_gone(s, r) == 1
+                    ? "; its process is gone (killed?): the next run on this host closes it"
+                    : "");
     }
 }
 

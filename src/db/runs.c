@@ -4,6 +4,8 @@
  */
 #include "centra/runs.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "centra/alloc.h"
 #include "centra/backoff.h"
+#include "centra/dynbuf.h"
 #include "centra/log.h"
 #include "centra/migrate.h"
 #include "centra/strutil.h"
@@ -85,6 +88,130 @@ runs_add_counts(RunCounts *t, const RunCounts *c)
     t->messages_retried += c->messages_retried;
 }
 
+/*
+ * When process pid started, in seconds since the epoch, and its state
+ * letter (Z: a zombie, ended); -1 unknown (no /proc).
+ */
+static long long
+process_started(long pid, char *state)
+{
+    char path[64];
+    char buf[1024];
+    char *p;
+    FILE *f;
+    size_t n;
+    unsigned long long ticks = 0;
+    long long boot = -1;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* After the command name in parentheses (which may hold anything): field 3 on. */
+    p = strrchr(buf, ')');
+    if (p == NULL || hz <= 0 || sscanf(p + 1, " %c", state) != 1)
+        return -1;
+    p++;
+    for (int field = 3; field < 22 && p != NULL; field++)
+        p = strchr(p + 1, ' ');
+    if (p == NULL || sscanf(p, " %llu", &ticks) != 1)
+        return -1;
+    f = fopen("/proc/stat", "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(buf, sizeof(buf), f) != NULL)
+        if (sscanf(buf, "btime %lld", &boot) == 1)
+            break;
+    fclose(f);
+    return boot < 0 ? -1 : boot + (long long)(ticks / (unsigned long long)hz);
+}
+
+/*
+ * The slack allowed between a process's start and its run's started_at
+ * (a run begins after its process starts; the clocks are compared through
+ * db_now, to the second).
+ */
+#define START_SLACK_S 5
+
+int
+runs_process_gone(long pid, long long started, long long db_now)
+{
+    long long skew = db_now - (long long)time(NULL);
+    long long at;
+    char state = '?';
+
+    if (pid <= 0)
+        return -1;
+    /* EPERM: a process of another user has the pid; its start tells whose. */
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+        return errno == ESRCH ? 1 : -1;
+    at = process_started(pid, &state);
+    if (at < 0)
+        return -1;
+    return state == 'Z' || at + skew > started + START_SLACK_S;
+}
+
+/*
+ * Close the rows of runs on this host whose process is gone (killed hard, or
+ * ended with the database unreachable: docs/operations.md), as failed, so
+ * that status does not show runs that are not there: runs_process_gone.  A
+ * process that has the pid and started before the run (this one, for the
+ * parts of a sync) is its own; other hosts' rows are left alone.  Should a
+ * host name be shared (two machines), a live run closed so writes its row
+ * back with its next count (runs_update).  A failure here is only logged.
+ */
+static void
+close_dead_runs(DbConn *db, const char *host, long long self)
+{
+    char me[32];
+    const char *params[2] = {host, me};
+    DbResult *res = NULL;
+    DynBuf ids;
+    Error e;
+
+    err_reset(&e);
+    snprintf(me, sizeof(me), "%lld", self);
+    if (db_query(db,
+                 "SELECT run_id, command, pid, extract(epoch FROM started_at)::bigint, "
+                 "extract(epoch FROM now())::bigint FROM centra.runs WHERE outcome = 'running' "
+                 "AND host = $1 AND pid > 0 AND run_id <> $2::bigint ORDER BY run_id",
+                 2, params, &res, &e) != ERR_OK) {
+        log_debug("could not look for runs of this host that ended unrecorded: %s", e.message);
+        return;
+    }
+    dynbuf_init(&ids, SIZE_MAX / 2);
+    for (int i = 0; i < db_result_rows(res); i++) {
+        long pid = strtol(db_result_value(res, i, 2), NULL, 10);
+
+        if (runs_process_gone(pid, strtoll(db_result_value(res, i, 3), NULL, 10),
+                              strtoll(db_result_value(res, i, 4), NULL, 10)) != 1)
+            continue;
+        (void)dynbuf_addf(&ids, "%s%s", ids.len > 0 ? "," : "{", db_result_value(res, i, 0));
+        log_warn("run %s (%s, pid %ld on this host) ended without recording its end (killed, or "
+                 "the database was unreachable); its row in centra.runs is closed as failed",
+                 db_result_value(res, i, 0), db_result_value(res, i, 1), pid);
+    }
+    db_result_free(res);
+    if (ids.len > 0) {
+        const char *up[2] = {NULL, me};
+
+        (void)dynbuf_addstr(&ids, "}");
+        up[0] = dynbuf_str(&ids);
+        if (db_query(db,
+                     "UPDATE centra.runs SET outcome = 'failed', finished_at = now(), "
+                     "error = format('its process (pid %s on %s) ended without recording the "
+                     "end of the run; found gone by run %s', pid, host, $2::bigint) "
+                     "WHERE run_id = ANY($1::bigint[]) AND outcome = 'running'",
+                     2, up, NULL, &e) != ERR_OK)
+            log_warn("could not close them: %s", e.message);
+    }
+    dynbuf_free(&ids);
+}
+
 ErrKind
 runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
 {
@@ -111,6 +238,7 @@ runs_begin(DbConn *db, const char *command, long long *run_id, Error *err)
         return rc;
     *run_id = strtoll(db_result_value(res, 0, 0), NULL, 10);
     db_result_free(res);
+    close_dead_runs(db, host, *run_id);
     {
         unsigned i = nbegun++ % RUNS_KNOWN;
 

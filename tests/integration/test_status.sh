@@ -34,6 +34,8 @@ def check(obj, shape, path):
     elif shape == "ts":
         if not (isinstance(obj, str) and len(obj) == 20 and obj[10] == "T" and obj[-1] == "Z"):
             raise SystemExit(f"{path}: {obj!r} is not an ISO 8601 UTC time")
+    elif shape == "b":
+        if not isinstance(obj, bool): raise SystemExit(f"{path}: {obj!r} is not a boolean")
 last = {"ok_at": ("ts",), "age_seconds": ("n",), "last_failure": ({"run_id": "n",
         "finished_at": ("ts",), "age_seconds": ("n",), "exit_code": ("n",), "error": ("s",)},)}
 shape = {"version": "n", "generated_at": "ts",
@@ -50,7 +52,7 @@ shape = {"version": "n", "generated_at": "ts",
                                       "waiting": "n", "failed_at": "ts", "last_error": "s"}]},
   "last_import": last, "last_export": last,
   "running": [{"run_id": "n", "command": "s", "pid": ("n",), "host": ("s",), "started_at": "ts",
-               "last_ok_at": ("ts",), "last_ok_age_seconds": ("n",)}]}
+               "last_ok_at": ("ts",), "last_ok_age_seconds": ("n",), "process_gone": ("b",)}]}
 check(d, shape, "$")
 if d["version"] != 1: raise SystemExit("version is not 1")
 print("ok")
@@ -231,7 +233,7 @@ assert_contains "$OUT" "Running     1 run" "one run still running"
 grep -Eq "^  export +run [0-9]+, pid 4242 on erp-host, started .* UTC, last ok 10 s ago$" <<<"$OUT"
 cb_report $? "the running export: pid, host, start, last success" "$OUT"
 cb status --json
-assert_eq 'ok|300|69|"could not reach Centra at \"http://centra.example.com:8443/ams/system/service/module/soap/api\""|60|1|"export"|4242|"erp-host"|10' "$(json_shape <<'EOF' | paste -sd'|'
+assert_eq 'ok|300|69|"could not reach Centra at \"http://centra.example.com:8443/ams/system/service/module/soap/api\""|60|1|"export"|4242|"erp-host"|10|null' "$(json_shape <<'EOF' | paste -sd'|'
 d["last_import"]["age_seconds"] // 10 * 10
 d["last_import"]["last_failure"]["exit_code"]
 d["last_import"]["last_failure"]["error"]
@@ -241,8 +243,48 @@ d["running"][0]["command"]
 d["running"][0]["pid"]
 d["running"][0]["host"]
 d["running"][0]["last_ok_age_seconds"] // 10 * 10
+d["running"][0]["process_gone"]
 EOF
-)" "--json: the last failure and the running run, exact shape"
+)" "--json: the last failure and the running run, exact shape (another host's: whether its process is gone is null)"
+
+# A run whose process is gone (kill -9) is closed by the next run on its host (found in
+# review: it stayed "running" for good, and status listed a pid that no longer existed).
+# So is one whose pid a process that started after it has (a container started again
+# numbers its processes as before: found in review). A live pid of this host, and a row
+# of another host, are left alone.
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+me=$(uname -n)
+sleep 60 &
+alive=$!
+bg_pids+=("$alive")
+sleep 1
+q "$DB" "INSERT INTO centra.runs (command, pid, host, started_at) VALUES
+    ('import', $dead, '$me', now() - interval '1 hour'), ('load', $alive, '$me', now() - interval '1 hour'),
+    ('export', $alive, '$me', now())" >/dev/null
+cb status
+grep -Eq "^  import +run [0-9]+, pid $dead on $me, started .*; its process is gone \(killed\?\): the next run on this host closes it$" <<<"$OUT"
+cb_report $? "status says the process of a running import is gone" "$OUT"
+grep -Eq "^  load +run [0-9]+, pid $alive on $me, started .*; its process is gone \(killed\?\): the next run on this host closes it$" <<<"$OUT"
+cb_report $? "and of a run whose pid a process that started after it has" "$OUT"
+grep -Eq "^  export +run [0-9]+, pid $alive on $me, started .* UTC, last ok never$" <<<"$OUT"
+cb_report $? "and says nothing of the live one" "$OUT"
+cb status --json
+assert_eq "ok|true|false" "$(json_shape <<EOF | paste -sd'|'
+[r["process_gone"] for r in d["running"] if r["pid"] == $dead][0]
+[r["process_gone"] for r in d["running"] if r["pid"] == $alive and r["command"] == "export"][0]
+EOF
+)" "--json says process_gone for the dead one, not for the live one (found in review: only the text did)"
+cb load "$CB_SOURCE_DIR/tests/fixtures/guide/empty_queue.xml"
+assert_eq "0|export:running:false:4242,import:failed:true:$dead,load:failed:true:$alive,export:running:false:$alive" "$RC|$(q "$DB" "SELECT string_agg(command || ':' ||
+    outcome || ':' || (finished_at IS NOT NULL AND error LIKE 'its process (pid ' || pid || ' on ' || host
+    || ') ended without recording the end of the run; found gone by run %')::text || ':' || pid, ',' ORDER BY run_id)
+    FROM centra.runs WHERE pid IN ($dead, $alive, 4242)")" \
+    "the next run on this host closes the runs whose process is gone, and leaves the live one and the other host's"
+assert_contains "$ERR" "run $(q "$DB" "SELECT run_id FROM centra.runs WHERE pid = $dead") (import, pid $dead on this host) ended without recording its end" \
+    "and says so"
+kill "$alive" 2>/dev/null
 
 # A retention job deleting a running process's row (found in review: the daemon's rows
 # were gone for good, and status said "never succeeded"): the process writes it again.
