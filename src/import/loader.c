@@ -223,13 +223,16 @@ static const struct {
      "DELETE FROM centra.order_additionals t USING cb_ev e "
      "WHERE e.status = 'applied' AND t.order_id = e.order_id",
      0},
+    /* A delete with the order in its <data> is applied, and marks the order deleted. */
     {"cb_orders",
-     "INSERT INTO centra.orders ({o.*cols}, last_event_id, last_event_date) "
-     "SELECT {o.*vals}, e.event_id, e.event_date FROM cb_rows o" APPLIED(
+     "INSERT INTO centra.orders ({o.*cols}, last_event_id, last_event_date, deleted_at) "
+     "SELECT {o.*vals}, e.event_id, e.event_date, CASE WHEN lower(e.mission) = 'delete' "
+     "THEN COALESCE(e.event_date, now()) END FROM cb_rows o" APPLIED(
          "o") " WHERE o.kind = 2 "
               "ON CONFLICT (order_id) DO UPDATE SET {o.*set}, last_event_id = "
               "EXCLUDED.last_event_id, "
-              "last_event_date = EXCLUDED.last_event_date, updated_at = now()",
+              "last_event_date = EXCLUDED.last_event_date, deleted_at = EXCLUDED.deleted_at, "
+              "updated_at = now()",
      0},
     {"cb_payments",
      "INSERT INTO centra.payments (order_id, payment_no, {y.*cols}) "
@@ -332,14 +335,31 @@ static const struct {
     {"cb_entities",
      "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id, "
      "last_event_date) "
-     "SELECT e.type, e.entry, x.payload, COALESCE(lower(e.mission) = 'delete', false), e.event_id, "
+     /*
+      * A delete without the object (<data/>) keeps the state before it: the
+      * newest earlier event that sent one (in this batch too, so batching does
+      * not matter), else the row's (events deleted by a retention job).
+      */
+     "SELECT e.type, e.entry, CASE WHEN lower(e.mission) = 'delete' AND NOT "
+     "COALESCE(xmlexists('/*/*' PASSING BY REF x.payload), false) THEN COALESCE((SELECT "
+     "p.payload FROM centra.events p WHERE p.type = e.type AND p.entry = e.entry "
+     "AND p.event_id < e.event_id AND p.status <> 'quarantined' "
+     "AND xmlexists('/*/*' PASSING BY REF p.payload) ORDER BY p.event_id DESC LIMIT 1), "
+     "x.payload) ELSE x.payload END, COALESCE(lower(e.mission) = 'delete', false), e.event_id, "
      "e.event_date FROM cb_ev e CROSS JOIN LATERAL (SELECT x.payload FROM centra.events x "
      "WHERE x.event_id = e.event_id " PROBE ") x WHERE e.entity "
      "ON CONFLICT (type, entry) DO UPDATE SET payload = CASE WHEN EXCLUDED.deleted AND "
-     "EXCLUDED.payload IS NULL THEN centra.entities.payload ELSE EXCLUDED.payload END, "
+     "(EXCLUDED.payload IS NULL OR NOT xmlexists('/*/*' PASSING BY REF EXCLUDED.payload)) "
+     "THEN centra.entities.payload ELSE EXCLUDED.payload END, "
      "deleted = EXCLUDED.deleted, last_event_id = EXCLUDED.last_event_id, "
      "last_event_date = EXCLUDED.last_event_date, updated_at = now() "
      "WHERE centra.entities.last_event_id < EXCLUDED.last_event_id",
+     0},
+    /* A delete without <order> that is the order's newest state: the order is deleted. */
+    {"cb_orders_deleted",
+     "UPDATE centra.orders o SET deleted_at = COALESCE(e.event_date, now()), updated_at = now() "
+     "FROM cb_ev e WHERE e.entity AND e.type = 'order' AND lower(e.mission) = 'delete' "
+     "AND o.order_id = e.entry",
      0},
     /* An order applied after a delete of it: the delete is no longer its state. */
     {"cb_undeleted",

@@ -337,6 +337,94 @@ START_TEST(the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied)
 END_TEST
 
 /*
+ * An upgrade from 0018: an order whose newest state is a delete (kept in
+ * centra.entities, or its last applied event a delete with the order in its
+ * data) gets deleted_at; one whose delete is older than its last update, or
+ * that was never deleted, does not.  A deleted object gets its last state
+ * back, a cancellation cancelled by hand that Centra may have applied is
+ * marked so, and the index 0001 and 0006 both made is left once.
+ */
+START_TEST(the_upgrade_to_0019_marks_the_orders_centra_deleted)
+{
+    MigrationSet set = migrate_embedded();
+    MigrateOutcome out;
+
+    ck_assert_uint_ge(set.nmigrations, 19);
+    ck_assert_str_eq(set.migrations[18].name, "0019_deleted_orders_and_comments.sql");
+    set.nmigrations = 18;
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_msg(
+        db_exec(db,
+                "INSERT INTO centra.orders (order_id, last_event_id) VALUES ('A', 10), ('B', 30), "
+                "('C', 50), ('D', 60);"
+                "INSERT INTO centra.entities (type, entry, deleted, last_event_id, "
+                "last_event_date) VALUES ('order', 'A', true, 20, '2026-01-02 03:04:05+00'), "
+                "('order', 'B', true, 25, '2026-01-01 00:00:00+00');"
+                "INSERT INTO centra.events (event_id, type, entry, mission, event_date, status) "
+                "VALUES (50, 'order', 'C', 'DELETE', '2026-02-03 04:05:06+00', 'applied'), "
+                "(60, 'order', 'D', 'update', '2026-03-01 00:00:00+00', 'applied');"
+                /* A customer deleted with <data/>: its state before comes back. */
+                "INSERT INTO centra.events (event_id, type, entry, mission, status, payload) "
+                "VALUES (70, 'customer', 'K', 'update', 'unhandled', "
+                "'<data xmlns=\"http://www.centra.com/webservices/\"><customer><id>K</id>"
+                "</customer></data>'), (71, 'customer', 'K', 'delete', 'unhandled', "
+                "'<data xmlns=\"http://www.centra.com/webservices/\"/>');"
+                "INSERT INTO centra.entities (type, entry, payload, deleted, last_event_id) "
+                "SELECT type, entry, payload, true, event_id FROM centra.events "
+                "WHERE event_id = 71;"
+                /* Cancelled by hand after it failed as maybe applied. */
+                "INSERT INTO centra_outbox.messages (operation, entity_key, payload, status, "
+                "last_error) VALUES ('orders_Update', 'order:9', '{\"order\": \"9\"}', "
+                "'cancelled', 'timed out, so Centra may have applied this cancellation; it is "
+                "not sent again by itself')",
+                &err) == ERR_OK,
+        "%s", err.message);
+    set = migrate_embedded();
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_str_eq(scalar("SELECT string_agg(order_id || '=' || coalesce(to_char(deleted_at AT "
+                            "TIME ZONE 'UTC', 'MM-DD HH24:MI:SS'), '-'), ' ' ORDER BY order_id) "
+                            "FROM centra.orders"),
+                     "A=01-02 03:04:05 B=- C=02-03 04:05:06 D=-");
+    ck_assert_str_eq(scalar("SELECT payload::text FROM centra.entities WHERE entry = 'K'"),
+                     "<data xmlns=\"http://www.centra.com/webservices/\"><customer><id>K</id>"
+                     "</customer></data>");
+    ck_assert_str_eq(scalar("SELECT maybe_applied::text FROM centra_outbox.messages "
+                            "WHERE entity_key = 'order:9'"),
+                     "true");
+    /* The same index twice: one is left. */
+    ck_assert_str_eq(scalar("SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes "
+                            "WHERE schemaname = 'centra' AND indexdef LIKE '%WHERE ((done_at IS "
+                            "NULL)%'"),
+                     "events_unacknowledged_idx");
+}
+END_TEST
+
+/*
+ * 0019 leaves one index on unacknowledged events whichever of the two that
+ * 0001 and 0006 made a DBA dropped before (found in review: with 0001's gone
+ * the upgrade failed; with 0006's gone none was left).
+ */
+START_TEST(the_upgrade_to_0019_leaves_one_unacknowledged_index_whichever_was_dropped)
+{
+    static const char *const dropped[] = {"events_not_done_idx", "events_unacknowledged_idx"};
+    MigrationSet set = migrate_embedded();
+    MigrateOutcome out;
+    char sql[128];
+
+    set.nmigrations = 18;
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    snprintf(sql, sizeof(sql), "DROP INDEX centra.%s", dropped[_i]);
+    ck_assert_msg(db_exec(db, sql, &err) == ERR_OK, "%s", err.message);
+    set = migrate_embedded();
+    ck_assert_msg(migrate_run(db, &set, &out, &err) == ERR_OK, "%s\n%s", err.message, err.detail);
+    ck_assert_str_eq(scalar("SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes "
+                            "WHERE schemaname = 'centra' AND indexdef LIKE '%WHERE ((done_at IS "
+                            "NULL)%'"),
+                     "events_unacknowledged_idx");
+}
+END_TEST
+
+/*
  * Builds of one day recorded 0013 with the checksum of a copy that differed
  * in its header comment only: a database they migrated upgrades (found in
  * review: it was refused as "changed after it was applied", with no way out).
@@ -392,6 +480,9 @@ migrate_lib_suite(void)
     tcase_add_test(tc, a_server_side_statement_timeout_does_not_cut_a_migration_short);
     tcase_add_test(tc, the_embedded_migrations_apply_cleanly_twice);
     tcase_add_test(tc, the_upgrade_to_0017_marks_the_cancellations_centra_may_have_applied);
+    tcase_add_test(tc, the_upgrade_to_0019_marks_the_orders_centra_deleted);
+    tcase_add_loop_test(
+        tc, the_upgrade_to_0019_leaves_one_unacknowledged_index_whichever_was_dropped, 0, 2);
     tcase_add_test(tc, a_known_earlier_copy_of_a_migration_that_differs_in_comments_is_accepted);
     suite_add_tcase(s, tc);
     return s;
