@@ -87,6 +87,19 @@ const long long *loader_ack_ids(const Loader *L, size_t *n);
  */
 int loader_unidentified(const Loader *L);
 
+/*
+ * Whether the batch's answer broke in an event already stored (that copy is
+ * not stored) with other events after it: no row holds those, the answer
+ * was read up to its error only.  Set by loader_apply.
+ */
+bool loader_lost_after_broken(const Loader *L);
+
+/*
+ * Whether the batch's answer broke in an event that was quarantined, with
+ * other events after it: they are in its raw bytes (centra.events.raw).
+ */
+bool loader_kept_after_broken(const Loader *L);
+
 /* Record that Centra confirmed events_Done for ids: centra.events.done_at. */
 ErrKind loader_mark_done(Loader *L, const long long *ids, size_t n, Error *err) CB_MUSTCHECK;
 

@@ -837,12 +837,24 @@ load_file(Importer *im, const char *path, Error *err)
                  "quarantined)",
                  path, r.counts.received, r.counts.applied, r.counts.stale, r.counts.unhandled,
                  r.counts.duplicate, r.counts.quarantined);
-    if (rc == ERR_OK && evp_stats(p).rest_unread)
+    if (rc == ERR_OK && loader_kept_after_broken(im->loader)) {
         log_warn("\"%s\" was read up to its XML error only: events after it in the file were "
                  "not loaded.  They are in the raw bytes of the quarantined event "
                  "(centra.events.raw): fix them and load them (docs/operations.md, "
                  "\"Quarantined events\")",
                  path);
+    } else if (rc == ERR_OK && loader_lost_after_broken(im->loader)) {
+        /* The broken event is stored already, good: no raw holds the events after it. */
+        rc = err_set(err, ERR_PARTIAL,
+                     "\"%s\" was read up to its XML error only: events after it in the file "
+                     "were not loaded",
+                     path);
+        err_detail(err, "The event the error is in is already stored, so this broken copy of "
+                        "it was not (the log says which), and no quarantined event holds the "
+                        "bytes after it.");
+        err_hint(err, "Fix the file where the log says, and load it again: what is stored "
+                      "already is recognised and skipped.");
+    }
     evp_free(p);
     dynbuf_free(&source);
     fclose(f);

@@ -18,6 +18,7 @@
  */
 #include "centra/loader.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,11 @@ struct Loader {
     size_t ack_alloc;            /* allocated */
     char **stmts;                /* expanded SQL of the apply statements */
     int broken;                  /* quarantined events received in this batch */
+    bool lost_after;             /* events after a broken copy not stored (broken_verdicts) */
+    bool kept_after;             /* events after a broken event, in its raw (broken_verdicts) */
+    DynBuf scan;                 /* raw_piece: an unresolved '<' carried over, then a piece */
+    int tags;                    /* event start tags in the raw bytes of the current event */
+    DynBuf more;                 /* ints: the events whose raw bytes hold another event */
     DynBuf verdicts;             /* what became of them, logged once committed */
 };
 
@@ -801,11 +807,76 @@ payload_whole(Loader *L, const EvpEvent *ev, Error *err)
     return copy_flush(L, false, err);
 }
 
+/*
+ * Whether s (n bytes, s[0] == '<') starts an event's start tag, with any
+ * prefix ("<event>", "<ns1:event ..."): 1 yes, 0 no, -1 the bytes end first.
+ * Not an end tag, nor <events>.
+ */
+#define TAG_PREFIX_MAX 64
+
+static int
+event_tag_at(const char *s, size_t n)
+{
+    size_t k = 1;
+    size_t local;
+
+    while (k < n && k - 1 <= TAG_PREFIX_MAX &&
+           (isalnum((unsigned char)s[k]) || s[k] == '_' || s[k] == '-' || s[k] == '.'))
+        k++;
+    if (k - 1 > TAG_PREFIX_MAX)
+        return 0;
+    if (k == n)
+        return -1;
+    local = s[k] == ':' && k > 1 ? k + 1 : 1;
+    for (size_t m = 0; m < 5; m++) {
+        if (local + m >= n)
+            return -1;
+        if (s[local + m] != "event"[m])
+            return 0;
+    }
+    if (local + 5 >= n)
+        return -1;
+    return strchr(" \t\r\n/>", s[local + 5]) != NULL && s[local + 5] != '\0';
+}
+
+/*
+ * Count the event start tags in a piece of a quarantined event's raw bytes
+ * (L->tags): its own, and any of the events after it when its XML broke (its
+ * bytes then run to the answer's end).  A tag cut by the end of a piece is
+ * carried over to the next.
+ */
+static void
+count_event_tags(Loader *L, const char *data, size_t len)
+{
+    const char *b;
+    size_t n;
+
+    (void)dynbuf_add(&L->scan, data, len);
+    b = dynbuf_str(&L->scan);
+    n = dynbuf_len(&L->scan);
+    for (size_t i = 0; i < n; i++) {
+        int r;
+
+        if (b[i] != '<')
+            continue;
+        r = event_tag_at(b + i, n - i);
+        if (r < 0) {
+            memmove(L->scan.data, b + i, n - i);
+            dynbuf_truncate(&L->scan, n - i);
+            return;
+        }
+        L->tags += r;
+    }
+    dynbuf_reset(&L->scan);
+}
+
 static ErrKind
 raw_piece(void *arg, const char *data, size_t len, Error *err)
 {
     Loader *L = arg;
     static const char hex[] = "0123456789abcdef";
+
+    count_event_tags(L, data, len);
 
     while (len > 0) {
         size_t n = len < 16384 ? len : 16384;
@@ -856,9 +927,14 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     if (ev->quarantine != NULL) {
         L->raw_seq = ev->seq;
         L->raw_piece = 0;
+        L->tags = 0;
+        dynbuf_reset(&L->scan);
         rc = evp_raw_each(p, raw_piece, L, err);
         if (rc != ERR_OK)
             return rc;
+        /* Only the raw bytes of an event whose XML broke run on to the answer's end. */
+        if (L->tags > 1 && (evp_stats(p).malformed || evp_stats(p).rest_unread))
+            (void)dynbuf_add(&L->more, &ev->seq, sizeof(ev->seq));
         L->broken++; /* logged once the batch says what became of it (broken_verdicts) */
     }
     if (ev->event_id >= 0) {
@@ -904,6 +980,8 @@ loader_new(DbConn *db, const char *timezone, const char *origin)
     dynbuf_init(&L->copy, SIZE_MAX / 2);
     dynbuf_init(&L->held, SIZE_MAX / 2);
     dynbuf_init(&L->verdicts, SIZE_MAX / 2);
+    dynbuf_init(&L->scan, SIZE_MAX / 2);
+    dynbuf_init(&L->more, SIZE_MAX / 2);
     L->sink.payload_begin = sink_payload_begin;
     L->sink.payload_data = sink_payload_data;
     L->sink.payload_end = sink_payload_end;
@@ -928,6 +1006,8 @@ loader_free(Loader *L)
     dynbuf_free(&L->copy);
     dynbuf_free(&L->held);
     dynbuf_free(&L->verdicts);
+    dynbuf_free(&L->scan);
+    dynbuf_free(&L->more);
     xfree(L->ack);
     xfree(L->timezone);
     xfree(L->tz_origin);
@@ -1003,6 +1083,9 @@ loader_begin(Loader *L, Error *err)
     L->nack = 0;
     L->unidentified = 0;
     L->broken = 0;
+    L->lost_after = false;
+    L->kept_after = false;
+    dynbuf_reset(&L->more);
     dynbuf_reset(&L->verdicts);
     dynbuf_reset(&L->copy);
     L->holding = false;
@@ -1048,12 +1131,24 @@ count_status(LoaderCounts *c, const char *status, int n)
  * or not stored because the event is already stored (a broken copy of it:
  * the stored one stays).  Into L->verdicts, a record each.
  */
+/* Whether the raw bytes of event ev (its seq) hold another event (count_event_tags). */
+static bool
+holds_more(const Loader *L, int ev)
+{
+    const int *seq = (const int *)(const void *)dynbuf_str(&L->more);
+
+    for (size_t i = 0; i < dynbuf_len(&L->more) / sizeof(int); i++)
+        if (seq[i] == ev)
+            return true;
+    return false;
+}
+
 static ErrKind
 broken_verdicts(Loader *L, Error *err)
 {
     DbResult *res = NULL;
     ErrKind rc = db_query(L->db,
-                          "SELECT event_id, status, quarantine FROM cb_ev "
+                          "SELECT event_id, status, quarantine, ev FROM cb_ev "
                           "WHERE quarantine IS NOT NULL ORDER BY ev",
                           0, NULL, &res, err);
 
@@ -1061,6 +1156,16 @@ broken_verdicts(Loader *L, Error *err)
         const char *id = db_result_value(res, i, 0);
         const char *why = db_result_value(res, i, 2);
 
+        /*
+         * Raw bytes that hold more events: those are in the quarantined row's
+         * raw, or, for a copy not stored, in no row.
+         */
+        if (holds_more(L, (int)strtol(db_result_value(res, i, 3), NULL, 10))) {
+            if (strcmp(db_result_value(res, i, 1), "duplicate") == 0)
+                L->lost_after = true;
+            else
+                L->kept_after = true;
+        }
         if (strcmp(db_result_value(res, i, 1), "quarantined") == 0)
             (void)dynbuf_addf(&L->verdicts, "Wevent %s quarantined: %s\x1e",
                               id != NULL ? id : "(id unreadable)", why);
@@ -1220,6 +1325,18 @@ int
 loader_unidentified(const Loader *L)
 {
     return L->unidentified;
+}
+
+bool
+loader_lost_after_broken(const Loader *L)
+{
+    return L->lost_after;
+}
+
+bool
+loader_kept_after_broken(const Loader *L)
+{
+    return L->kept_after;
 }
 
 ErrKind

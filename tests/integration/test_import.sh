@@ -452,6 +452,8 @@ assert_eq "1|510:applied:3 invalid XML character(s) replaced by U+FFFD 511:quara
     ORDER BY event_id) FROM centra.events")" \
     "the characters after malformed XML (event 512's three) are counted as in the quarantined event's raw"
 assert_contains "$ERR" "event 511: 3 invalid XML character(s) replaced by U+FFFD in its raw bytes" "and logged so"
+assert_contains "$ERR" "was read up to its XML error only: events after it in the file were not loaded.  They are in the raw bytes of the quarantined event" \
+    "event 512 after the broken event: load says it is in the quarantined event's raw"
 
 # ============================================================================
 # 4. Faults: nothing lost, nothing applied twice
@@ -800,8 +802,8 @@ cb load "$GUIDE/dtc_order_event_with_guide_typo.xml"
 assert_eq 1 "$RC" "load of the guide's answer with its typo exits 1"
 assert_contains "$ERR" "] event 115 quarantined: malformed XML at line 15" \
     "the log warns that event 115 was quarantined"
-assert_contains "$ERR" "was read up to its XML error only: events after it in the file were not loaded" \
-    "and that what follows the error in the file was not read"
+assert_not_contains "$ERR" "was read up to its XML error only" \
+    "no event follows the error in the file: no warning that events were not loaded"
 assert_eq "115|quarantined|order|30|t|t|f" "$(q "$DB" "SELECT event_id, status, type, entry, raw IS NOT NULL,
     error LIKE 'malformed XML at line %', done_at IS NOT NULL FROM centra.events")" \
     "event 115 is quarantined with its raw bytes and the parser's line, not acknowledged"
@@ -824,6 +826,31 @@ assert_contains "$(grep -F 'is already stored' <<<"$ERR")" " INFO: [run=" \
     "the note is an info line, not a warning"
 assert_contains "$ERR" "] event 115 is already stored; this copy of it is broken and was not stored: malformed XML" \
     "the log says the broken copy was not stored"
+assert_not_contains "$ERR" "was read up to its XML error only" "nothing followed it: no warning of events not loaded"
+# A broken copy of a stored event with an event after it: that event is in no row, not even
+# a quarantined one's raw, so load fails (exit 1) saying so (found in review: exit 0, and a
+# warning that sent the operator to a raw that did not exist).
+{
+    sed -n '/<ns1:event>/,/<\/ns1:event>/p' "$GUIDE/dtc_order_event_with_guide_typo.xml"
+    guide_event 600 processing
+} | answer "$cb_tmp/broken_then_new.xml"
+cb load "$cb_tmp/broken_then_new.xml"
+assert_eq "1|0" "$RC|$(q "$DB" "SELECT count(*) FROM centra.events WHERE event_id = 600")" \
+    "a broken copy of a stored event, then a new one: load exits 1, the new one is not stored"
+assert_contains "$ERR" "broken_then_new.xml\" was read up to its XML error only: events after it in the file were not loaded" \
+    "saying the events after the error were not loaded"
+assert_contains "$ERR" "no quarantined event holds the bytes after it" "and that no raw holds them"
+# An event quarantined by a rule of the mapping (well-formed: its raw bytes end with it)
+# that holds an <event> element of its own: loaded again, no event was lost (found in
+# review: the tag inside it was taken for one after it, and load exited 1).
+guide_event 700 processing | sed 's|</ns1:data>|<ns1:note><ns1:event>1</ns1:event></ns1:note></ns1:data><ns1:data/>|' |
+    answer "$cb_tmp/nested_event.xml"
+cb load "$cb_tmp/nested_event.xml"
+assert_eq "1|quarantined" "$RC|$(q "$DB" "SELECT status FROM centra.events WHERE event_id = 700")" \
+    "an event with two <data> elements is quarantined (exit 1)"
+cb load "$cb_tmp/nested_event.xml"
+assert_eq "0" "$RC" "loaded again: exit 0, nothing was left unread"
+assert_not_contains "$ERR" "was read up to its XML error only" "and no warning says so"
 # A quarantined event that Centra had acknowledged keeps its done_at when a
 # fixed copy replaces it; events stored by load are not "unacknowledged".
 q "$DB" "UPDATE centra.events SET status = 'quarantined', source = 'centra',
