@@ -31,10 +31,10 @@ static const char migrate_help[] =
     "      --status   list applied and pending migrations; change nothing\n"
     "  -h, --help     show this help, then exit\n"
     "\n"
-    "Exit status: 0 up to date; 78 a migration was changed or is unknown, or the\n"
-    "database refused the connection or a privilege; 69 the database is\n"
-    "unreachable; 75 a statement timed out; 70 a migration failed (nothing of it\n"
-    "was kept).\n";
+    "Exit status: 0 up to date; 1 (--status) migrations are pending; 78 a\n"
+    "migration was changed or is unknown, or the database refused the connection\n"
+    "or a privilege; 69 the database is unreachable; 75 a statement timed out; 70 a\n"
+    "migration failed (nothing of it was kept).\n";
 
 static ErrKind
 print_status(DbConn *db, const MigrationSet *set, Error *err)
@@ -62,9 +62,14 @@ print_status(DbConn *db, const MigrationSet *set, Error *err)
         err_hint(err, "Run \"centra-bridge migrate\" for the details.");
         return ERR_MIGRATION;
     }
-    if (pending > 0)
-        log_info("%zu migration%s pending: run \"centra-bridge migrate\"", pending,
-                 pending == 1 ? "" : "s");
+    if (pending > 0) {
+        /* Not up to date: exit 1, so that a deploy script can tell (found in review). */
+        err_set(err, ERR_PARTIAL, "%zu migration%s pending: run \"centra-bridge migrate\"", pending,
+                pending == 1 ? "" : "s");
+        err_hint(err, "Stop the daemon and the timer first: a migration waits for the locks it "
+                      "needs (see docs/migrations.md).");
+        return ERR_PARTIAL;
+    }
     return ERR_OK;
 }
 

@@ -58,7 +58,7 @@ done <<<"$doc_rows"
 
 fresh=$(new_db)
 DATABASE_URL=$(db_url "$fresh") run_cb migrate --status
-assert_eq 0 "$RC" "migrate --status on a database never migrated succeeds"
+assert_eq 1 "$RC" "migrate --status on a database never migrated exits 1: migrations are pending (found in review: 0, and a deploy script could not tell)"
 assert_contains "$OUT" "0001     0001_initial.sql                         pending" "showing it pending"
 assert_contains "$ERR" "$pending_msg: run \"centra-bridge migrate\"" "and says what to do"
 assert_eq "0" "$(q "$fresh" "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'centra%'")" \
