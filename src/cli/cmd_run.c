@@ -185,6 +185,11 @@ worker_start(Supervisor *sv, Worker *w)
         if (getppid() != parent)
             _exit(70);
         (void)fcntl(w->fd, F_SETFD, 0);
+        /*
+         * The supervisor's own program, even if its file was replaced since
+         * (an upgrade takes effect when the daemon restarts, never half-way).
+         */
+        execve("/proc/self/exe", w->argv, env);
         execve(sv->self, w->argv, env);
         _exit(70);
     }

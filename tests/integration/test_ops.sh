@@ -327,6 +327,28 @@ assert_eq "4:600" "$(q "$DB" "SELECT count(*) || ':' || sum(messages_sent) FROM 
     "each exporter (and the restarted one) recorded its run; together they sent all 600"
 assert_contains "$(cat "$log")" "(3 exporters)" "the start line says how many exporters"
 
+# A worker started again runs the supervisor's own program, even after its file was replaced
+# (found in review: an upgrade installed under a running daemon started the new build as a
+# worker, which found a migration pending, exited 78 and stopped the whole daemon).
+cp "$CB_BIN" "$cb_tmp/cb-installed"
+"$cb_tmp/cb-installed" -v run --no-import 2>"$log" &
+daemon=$!
+bg_pids+=("$daemon")
+wait_for 10 "grep -q 'export worker started (pid' '$log'"
+exporter=$(grep -o 'export worker started (pid [0-9]*' "$log" | grep -o '[0-9]*$')
+printf '#!/bin/sh\nexit 78\n' >"$cb_tmp/cb-new"
+chmod +x "$cb_tmp/cb-new"
+mv -f "$cb_tmp/cb-new" "$cb_tmp/cb-installed" # as a package manager replaces a file
+kill -KILL "$exporter"
+wait_for 10 'test "$(grep -c "export worker started (pid" "$log")" -ge 2'
+sleep 2
+kill -0 "$daemon" 2>/dev/null
+cb_report $? "a worker killed after its file was replaced is started again from the running program" "$(cat "$log")"
+assert_not_contains "$(cat "$log")" "exited with 78" "not from the new file"
+kill -TERM "$daemon"
+wait "$daemon"
+assert_eq 0 "$?" "SIGTERM: exit 0"
+
 # A refused login stops the daemon with 77; usage errors.
 CENTRA_PASSWORD=wrong-pass-77 cb run
 assert_eq 77 "$RC" "run exits 77 when Centra refuses the login"
