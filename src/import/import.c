@@ -510,13 +510,26 @@ recover_unacknowledged(Importer *im, Error *err)
 static ErrKind
 batch(Importer *im, const char *type, BatchResult *out, Error *err)
 {
+    bool lost = false;
+
     for (int attempt = 1;; attempt++) {
         HttpResponse resp;
-        ErrKind rc;
+        ErrKind rc = ERR_OK;
 
         memset(&resp, 0, sizeof(resp));
         resp.retry_after_ms = -1;
-        rc = lock_queue(im, err);
+        /*
+         * Connected again before the queue lock is taken again, not in the
+         * middle of the next attempt: one outage costs one attempt (found in
+         * review: the next one failed on the reconnect it made itself).
+         */
+        if (lost)
+            rc = db_reconnect(im->db, err);
+        lost = false;
+        if (rc == ERR_DB_CONNECTION && db_connect_gave_up(im->db))
+            return rc;
+        if (rc == ERR_OK)
+            rc = lock_queue(im, err);
         if (rc == ERR_OK)
             rc = batch_once(im, type, out, &resp, err);
         if (rc == ERR_OK)
@@ -530,6 +543,7 @@ batch(Importer *im, const char *type, BatchResult *out, Error *err)
             log_warn("storing the batch failed (attempt %d of %d): %s; fetching it again", attempt,
                      DB_BATCH_ATTEMPTS, err->message);
             backoff_note_retry(err->message);
+            lost = rc == ERR_DB_CONNECTION;
             continue;
         }
         if (!soap_retry_wait(im->soap, attempt, &resp, err))
