@@ -552,29 +552,6 @@ attempts_add(AttemptLog *a, int attempt, const char *msg)
     snprintf(a->last, sizeof(a->last), "%s", msg);
 }
 
-/*
- * libpq's message on one line, for a log record: it continues on lines of
- * its own ("\n\tIs the server running ...?"), which a text log would show
- * as records of their own.
- */
-static void
-one_line(const char *msg, char *out, size_t size)
-{
-    size_t n = 0;
-
-    for (const char *s = msg; *s != '\0' && n + 1 < size; s++) {
-        if (*s == '\n') {
-            while (s[1] == '\t' || s[1] == ' ' || s[1] == '\n')
-                s++;
-            if (s[1] != '\0')
-                out[n++] = ' ';
-            continue;
-        }
-        out[n++] = *s;
-    }
-    out[n] = '\0';
-}
-
 /* A failed attempt to connect that is retried (backoff_note_retry). */
 static void
 note_attempt(int attempt, int attempts, const char *msg)
@@ -615,7 +592,8 @@ connect_with_retries(DbConn *db, Error *err)
         if (kind != ERR_DB_CONNECTION || i == attempts)
             break;
         delay = backoff_delay_ms(db->opts.retry_delay_ms, RETRY_CAP_MS, i - 1, &db->rng);
-        one_line(msg, flat, sizeof(flat));
+        /* On one line: libpq continues on lines of its own ("\n\tIs the server ..."). */
+        str_sanitize(msg, strlen(msg), sizeof(flat) - 4, flat, sizeof(flat));
         log_warn("could not connect to the database (attempt %d of %d), retrying in %s: %s", i,
                  attempts, str_format_duration(delay, shown, sizeof(shown)), flat);
         note_attempt(i, attempts, msg);
