@@ -594,7 +594,7 @@ texts_array(DynBuf *b, char *const *texts, size_t n)
     (void)dynbuf_addc(b, '}');
 }
 
-#define OUTCOME_EXTRA_MAX 3 /* parameters of an outcome beyond ids, requests and owner */
+#define OUTCOME_EXTRA_MAX 4 /* parameters of an outcome beyond ids, requests and owner */
 
 /*
  * Record an outcome on the messages m[0..n): sets is what changes (SQL SET
@@ -783,7 +783,7 @@ record_failed_as(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char
     DynBuf notes;
     DynBuf last;
     char *red;
-    const char *extra[3];
+    const char *extra[4];
     ErrKind rc;
 
     dynbuf_init(&errs, SIZE_MAX / 2);
@@ -801,14 +801,13 @@ record_failed_as(Exporter *ex, Msg *m, char *const *errors, size_t nerrors, char
     extra[0] = errs.data;
     extra[1] = red;
     extra[2] = notes.data;
+    extra[3] = maybe_applied ? "true" : "false";
     rc = record_outcome(ex, &m, 1,
-                        maybe_applied ? "status = 'failed', attempts = m.attempts + 1, "
-                                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
-                                        "notices = NULLIF($6::text[], '{}'), maybe_applied = true"
-                                      : "status = 'failed', attempts = m.attempts + 1, "
-                                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
-                                        "notices = NULLIF($6::text[], '{}')",
-                        extra, 3, NULL, NULL, err);
+                        "status = 'failed', attempts = m.attempts + 1, "
+                        "errors = NULLIF($4::text[], '{}'), last_error = $5, "
+                        "notices = NULLIF($6::text[], '{}'), "
+                        "maybe_applied = m.maybe_applied OR $7::boolean",
+                        extra, 4, NULL, NULL, err);
     dynbuf_free(&errs);
     dynbuf_free(&notes);
     if (rc == ERR_OK) {
