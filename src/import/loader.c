@@ -64,8 +64,8 @@ struct Loader {
     bool lost_after;             /* events after a broken copy not stored (broken_verdicts) */
     bool kept_after;             /* events after a broken event, in its raw (broken_verdicts) */
     DynBuf scan;                 /* raw_piece: an unresolved '<' carried over, then a piece */
-    int tags;                    /* event start tags in the raw bytes of the current event */
-    DynBuf more;                 /* ints: the events whose raw bytes hold another event */
+    int tags;                    /* event start tags in the broken event's raw; -1 not counted */
+    int broke_seq;               /* the event whose XML broke, with events after it; 0 none */
     DynBuf verdicts;             /* what became of them, logged once committed */
 };
 
@@ -876,7 +876,8 @@ raw_piece(void *arg, const char *data, size_t len, Error *err)
     Loader *L = arg;
     static const char hex[] = "0123456789abcdef";
 
-    count_event_tags(L, data, len);
+    if (L->tags >= 0)
+        count_event_tags(L, data, len);
 
     while (len > 0) {
         size_t n = len < 16384 ? len : 16384;
@@ -927,14 +928,18 @@ sink_event(void *arg, const EvpEvent *ev, EvParser *p, Error *err)
     if (ev->quarantine != NULL) {
         L->raw_seq = ev->seq;
         L->raw_piece = 0;
-        L->tags = 0;
+        /*
+         * Only the raw bytes of the event whose XML broke (the last of the
+         * answer) run on to its end: counted there, they say whether other
+         * events follow.
+         */
+        L->tags = evp_stats(p).malformed || evp_stats(p).rest_unread ? 0 : -1;
         dynbuf_reset(&L->scan);
         rc = evp_raw_each(p, raw_piece, L, err);
         if (rc != ERR_OK)
             return rc;
-        /* Only the raw bytes of an event whose XML broke run on to the answer's end. */
-        if (L->tags > 1 && (evp_stats(p).malformed || evp_stats(p).rest_unread))
-            (void)dynbuf_add(&L->more, &ev->seq, sizeof(ev->seq));
+        if (L->tags > 1)
+            L->broke_seq = ev->seq;
         L->broken++; /* logged once the batch says what became of it (broken_verdicts) */
     }
     if (ev->event_id >= 0) {
@@ -981,7 +986,6 @@ loader_new(DbConn *db, const char *timezone, const char *origin)
     dynbuf_init(&L->held, SIZE_MAX / 2);
     dynbuf_init(&L->verdicts, SIZE_MAX / 2);
     dynbuf_init(&L->scan, SIZE_MAX / 2);
-    dynbuf_init(&L->more, SIZE_MAX / 2);
     L->sink.payload_begin = sink_payload_begin;
     L->sink.payload_data = sink_payload_data;
     L->sink.payload_end = sink_payload_end;
@@ -1007,7 +1011,6 @@ loader_free(Loader *L)
     dynbuf_free(&L->held);
     dynbuf_free(&L->verdicts);
     dynbuf_free(&L->scan);
-    dynbuf_free(&L->more);
     xfree(L->ack);
     xfree(L->timezone);
     xfree(L->tz_origin);
@@ -1085,7 +1088,7 @@ loader_begin(Loader *L, Error *err)
     L->broken = 0;
     L->lost_after = false;
     L->kept_after = false;
-    dynbuf_reset(&L->more);
+    L->broke_seq = 0;
     dynbuf_reset(&L->verdicts);
     dynbuf_reset(&L->copy);
     L->holding = false;
@@ -1131,18 +1134,6 @@ count_status(LoaderCounts *c, const char *status, int n)
  * or not stored because the event is already stored (a broken copy of it:
  * the stored one stays).  Into L->verdicts, a record each.
  */
-/* Whether the raw bytes of event ev (its seq) hold another event (count_event_tags). */
-static bool
-holds_more(const Loader *L, int ev)
-{
-    const int *seq = (const int *)(const void *)dynbuf_str(&L->more);
-
-    for (size_t i = 0; i < dynbuf_len(&L->more) / sizeof(int); i++)
-        if (seq[i] == ev)
-            return true;
-    return false;
-}
-
 static ErrKind
 broken_verdicts(Loader *L, Error *err)
 {
@@ -1160,7 +1151,7 @@ broken_verdicts(Loader *L, Error *err)
          * Raw bytes that hold more events: those are in the quarantined row's
          * raw, or, for a copy not stored, in no row.
          */
-        if (holds_more(L, (int)strtol(db_result_value(res, i, 3), NULL, 10))) {
+        if (L->broke_seq > 0 && strtol(db_result_value(res, i, 3), NULL, 10) == L->broke_seq) {
             if (strcmp(db_result_value(res, i, 1), "duplicate") == 0)
                 L->lost_after = true;
             else
