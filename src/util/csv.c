@@ -81,21 +81,32 @@ fail(CsvReader *r, ErrKind kind)
     return kind;
 }
 
+static ErrKind
+too_long(CsvReader *r, Error *err)
+{
+    return fail(r, err_set(err, ERR_TOO_BIG, "record on line %ld is longer than %zu bytes",
+                           r->rec_line, r->max_record));
+}
+
 /* Append one byte of field content. */
 static ErrKind
 add_byte(CsvReader *r, char c, Error *err)
 {
     if (dynbuf_len(&r->buf) - (size_t)r->nfields >= r->max_record ||
         dynbuf_addc(&r->buf, c) != ERR_OK)
-        return fail(r, err_set(err, ERR_TOO_BIG, "record on line %ld is longer than %zu bytes",
-                               r->rec_line, r->max_record));
+        return too_long(r, err);
     return ERR_OK;
 }
 
-/* The field being read is complete. */
-static void
-end_field(CsvReader *r)
+/*
+ * The field being read is complete.  The cap counts fields too: a record
+ * of more than max_record + 1 fields has more than max_record commas.
+ */
+static ErrKind
+end_field(CsvReader *r, Error *err)
 {
+    if ((size_t)r->nfields > r->max_record)
+        return too_long(r, err);
     if (r->nfields == r->alloc) {
         r->alloc = r->alloc == 0 ? 16 : r->alloc * 2;
         r->starts = xrealloc_array(r->starts, (size_t)r->alloc, sizeof(size_t));
@@ -109,6 +120,7 @@ end_field(CsvReader *r)
     (void)dynbuf_addc(&r->buf, '\0');
     r->field_start = dynbuf_len(&r->buf);
     r->state = CSV_FIELD_START;
+    return ERR_OK;
 }
 
 /* The record is complete: hand it over and start the next. */
@@ -116,9 +128,10 @@ static ErrKind
 end_record(CsvReader *r, Error *err)
 {
     CsvRecord rec;
-    ErrKind rc;
+    ErrKind rc = end_field(r, err);
 
-    end_field(r);
+    if (rc != ERR_OK)
+        return rc;
     for (int i = 0; i < r->nfields; i++)
         r->fields[i] = dynbuf_str(&r->buf) + r->starts[i];
     rec.line = r->rec_line;
@@ -141,10 +154,8 @@ record_byte(CsvReader *r, char c, Error *err)
         r->in_record = true;
         r->rec_line = r->line;
     }
-    if (c == ',') {
-        end_field(r);
-        return ERR_OK;
-    }
+    if (c == ',')
+        return end_field(r, err);
     if (r->state == CSV_QUOTE_SEEN)
         return fail(r, err_set(err, ERR_DATA,
                                "unexpected character after the closing quote of a field on "

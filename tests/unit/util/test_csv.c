@@ -141,6 +141,8 @@ static const CsvBadCase bad_cases[] = {
     {"ok\n0123456789abcdefX\n", ERR_TOO_BIG, "record on line 2 is longer than 16 bytes", "1:ok\n"},
     {"ok\n0123456,89abcdef,XY\n", ERR_TOO_BIG, "record on line 2 is longer than 16 bytes",
      "1:ok\n"},
+    /* Commas count too: 17 of them, and no field content (found in review). */
+    {"ok\n,,,,,,,,,,,,,,,,,\n", ERR_TOO_BIG, "record on line 2 is longer than 16 bytes", "1:ok\n"},
 };
 
 START_TEST(errors_name_the_line_in_every_chunking)
@@ -164,6 +166,8 @@ START_TEST(a_record_exactly_at_the_cap_is_accepted)
 
     ck_assert_int_eq(read_csv("0123456,89abcdef\n", 17, 1, 16, &err), ERR_OK);
     ck_assert_str_eq(dynbuf_str(&seen), "1:0123456|89abcdef\n");
+    ck_assert_int_eq(read_csv(",,,,,,,,,,,,,,,,\n", 17, 1, 16, &err), ERR_OK);
+    ck_assert_str_eq(dynbuf_str(&seen), "1:||||||||||||||||\n");
 }
 END_TEST
 
