@@ -22,4 +22,16 @@ size_t utf8_valid_prefix(const unsigned char *s, size_t len);
 /* Whether the len bytes at s are entirely well-formed UTF-8. */
 bool utf8_is_valid(const char *s, size_t len);
 
+/*
+ * Make the len bytes at s well-formed UTF-8 in place: every byte that does
+ * not belong to a well-formed sequence becomes '?'.  Returns how many did.
+ */
+size_t utf8_scrub(char *s, size_t len);
+
+/*
+ * The longest prefix of the len bytes at s that does not end inside a
+ * multi-byte sequence: where to cut s at most len bytes in.
+ */
+size_t utf8_cut(const char *s, size_t len);
+
 #endif /* CENTRA_UTF8_H */

@@ -59,3 +59,41 @@ utf8_is_valid(const char *s, size_t len)
     }
     return true;
 }
+
+size_t
+utf8_scrub(char *s, size_t len)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t fixed = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = utf8_valid_prefix(p + i, len - i);
+
+        if (n == 0) {
+            p[i] = '?';
+            fixed++;
+            n = 1;
+        }
+        i += n;
+    }
+    return fixed;
+}
+
+size_t
+utf8_cut(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t back = 0;
+
+    /* Back over up to three continuation bytes to the sequence's lead byte. */
+    while (back < len && back < 3 && (p[len - 1 - back] & 0xC0) == 0x80)
+        back++;
+    if (back < len && p[len - 1 - back] >= 0xC0) {
+        size_t need = p[len - 1 - back] >= 0xF0 ? 4 : p[len - 1 - back] >= 0xE0 ? 3 : 2;
+
+        if (back + 1 < need)
+            return len - 1 - back; /* the sequence goes on past len: cut before it */
+    }
+    return len;
+}

@@ -753,8 +753,10 @@ record_values(EvParser *p, const OpenRecord *r, const char **vals)
         if (text == NULL)
             continue;
         if (!evmap_normalize(f->type, text, len, norm, sizeof(norm), &is_null)) {
-            note(p, "%s <%s> \"%.*s\" is not a valid %s", d->name, f->path,
-                 r->len[i] > 40 ? 40 : r->len[i], text,
+            char shown[64];
+
+            note(p, "%s <%s> \"%s\" is not a valid %s", d->name, f->path,
+                 str_sanitize(text, len, 40, shown, sizeof(shown)),
                  f->type == EVT_INT    ? "integer"
                  : f->type == EVT_NUM  ? "number"
                  : f->type == EVT_BOOL ? "yes/no value"
@@ -911,7 +913,18 @@ parse_event_id(const char *s)
 static ErrKind
 emit_event(EvParser *p, EvpEvent *ev, Error *err)
 {
-    ErrKind rc = p->sink.event(p->sink.arg, ev, p, err);
+    ErrKind rc;
+
+    /*
+     * Notes and reasons quote the answer's bytes, cut to a length: they go to
+     * text columns, where one byte that is not UTF-8 would fail the whole
+     * batch (and Centra would send it again, and again).
+     */
+    if (ev->notes == p->notes.data)
+        (void)utf8_scrub(p->notes.data, p->notes.len);
+    if (ev->quarantine == p->reason.data)
+        (void)utf8_scrub(p->reason.data, p->reason.len);
+    rc = p->sink.event(p->sink.arg, ev, p, err);
 
     p->stats.events++;
     p->stats.quarantined += ev->quarantine != NULL;
@@ -1663,8 +1676,10 @@ tag_name_at(EvParser *p, long long at, char *out)
             out[n] = h.data[n];
             n++;
         }
-        if (n == TAG_NAME_MAX && h.len > n && in_name(h.data[n]))
+        if (n == TAG_NAME_MAX && h.len > n && in_name(h.data[n])) {
+            n = utf8_cut(out, n); /* not inside a character: the name may have others */
             n += (size_t)snprintf(out + n, 4, "...");
+        }
         out[n] = '\0';
     }
     dynbuf_free(&h);

@@ -17,6 +17,7 @@
 #include "centra/alloc.h"
 #include "centra/dynbuf.h"
 #include "centra/soap.h"
+#include "centra/utf8.h"
 #include "testutil.h"
 
 #ifndef CB_FIXTURES_DIR
@@ -1358,10 +1359,51 @@ START_TEST(values_are_normalised_and_invalid_ones_become_null_with_a_note)
     assert_has_line(log,
                     "event seq=2 id=11 type=order entry=11 mission=update date=NULL "
                     "order=yes replaced=0 notes=order <store> \"2147483648\" is not a valid "
-                    "integer; order <currencyrate> \"0123456789012345678901234567890123456789\" "
+                    "integer; order <currencyrate> \"0123456789012345678901234567890123456789...\" "
                     "is not a valid number; order <ordertotal> \"NaN\" is not a valid number; "
                     "event <date> \"2019-13-01 00:00:00\" is not a valid date quarantine=NULL");
     xfree(log);
+}
+END_TEST
+
+/*
+ * A quote is cut between characters: notes and reasons go to text columns,
+ * where a byte that is not UTF-8 failed the whole batch (found in review).
+ */
+START_TEST(quotes_cut_in_notes_and_reasons_stay_utf8)
+{
+    DynBuf doc;
+    DynBuf want;
+    char *log;
+
+    dynbuf_init(&doc, BIG_CAP);
+    dynbuf_init(&want, BIG_CAP);
+    /* 41 bytes: the cut at 40 falls inside the 20th "ä". */
+    (void)dynbuf_addstr(&doc, ENV_OPEN "<event>" HEAD("12") "<data><order><id>120</id><store>x");
+    for (int i = 0; i < 20; i++)
+        (void)dynbuf_addstr(&doc, "\xC3\xA4");
+    (void)dynbuf_addstr(&doc, "</store></order></data></event>\n");
+    /* A tag name of 69 bytes: the cut at 64 falls inside the 32nd "é". */
+    (void)dynbuf_addstr(&doc, "<event>" HEAD("13") "<data><a");
+    for (int i = 0; i < 34; i++)
+        (void)dynbuf_addstr(&doc, "\xC3\xA9");
+    (void)dynbuf_addstr(&doc, ">x</b></data></event>\n" ENV_CLOSE);
+    log = run_limits_fail(dynbuf_str(&doc), doc.len, &default_limits, EVK_NONE);
+    ck_assert(utf8_is_valid(log, strlen(log)));
+    (void)dynbuf_addstr(&want, "notes=order <store> \"x");
+    for (int i = 0; i < 19; i++)
+        (void)dynbuf_addstr(&want, "\xC3\xA4");
+    (void)dynbuf_addstr(&want, "...\" is not a valid integer quarantine=NULL");
+    LOG_HAS(log, dynbuf_str(&want));
+    dynbuf_reset(&want);
+    (void)dynbuf_addstr(&want, "mismatched tag: </b> where </a");
+    for (int i = 0; i < 31; i++)
+        (void)dynbuf_addstr(&want, "\xC3\xA9");
+    (void)dynbuf_addstr(&want, "...> is expected");
+    LOG_HAS(log, dynbuf_str(&want));
+    xfree(log);
+    dynbuf_free(&want);
+    dynbuf_free(&doc);
 }
 END_TEST
 
@@ -2830,6 +2872,7 @@ eventparser_suite(void)
     tcase_add_test(values, special_characters_reach_records_as_text_and_the_payload_escaped);
     tcase_add_test(values, a_record_of_empty_elements_only_has_null_fields);
     tcase_add_test(values, values_are_normalised_and_invalid_ones_become_null_with_a_note);
+    tcase_add_test(values, quotes_cut_in_notes_and_reasons_stay_utf8);
     tcase_add_test(values, notes_stop_growing_at_their_cap);
     tcase_add_test(values, large_events_stream_and_a_large_quarantined_one_keeps_its_raw_bytes);
     tcase_add_loop_test(hostile, a_document_type_declaration_is_refused, 0,
