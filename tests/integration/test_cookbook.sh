@@ -574,7 +574,9 @@ assert_eq 0 "$(state queue_length)" "import acknowledged every event (the queue 
 # Differs from the guide: its refund names shipment 30-1, which its own order
 # event (shipment 8) does not have; Centra (and centra-sim) refund only a
 # shipped shipment of the order, so the refund names shipment 8.  Appendix 1
-# is the shipment's, status confirmed the default.
+# is the shipment's, status confirmed the default.  Each size also names its
+# orderitem, which the guide's sample leaves out: without it Centra refunds the
+# first line of that size, whichever the ERP named (docs/outbox.md).
 q "$DB" "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
          VALUES ('30', '12', '8', '[{\"orderitem\": \"81\", \"qty\": 1}]')" >/dev/null
 step orders_Update "Direct-to-Consumer orders: Create Return (Refund), of shipment 8" <<'XML'
@@ -601,6 +603,9 @@ step orders_Update "Direct-to-Consumer orders: Create Return (Refund), of shipme
                         <size>
                           <id>S</id>
                           <qty>1</qty>
+                          <orderitem>
+                            <id>81</id>
+                          </orderitem>
                         </size>
                       </sizes>
                     </product>

@@ -157,8 +157,17 @@ assert_contains "$out" 'ERROR:  23503: orderitem "80" is not a line of order "25
 q "$db" "INSERT INTO centra.shipments (order_id, shipment_id, appendix) VALUES ('30', '30-1', 1)" >/dev/null
 out=$(msg "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
            VALUES ('30', '12', '30-1', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
-assert_eq 'orders_Update|order:30|refunds|1|{"id":"30","type":"retail","store":1,"shipments":{"shipment":{"id":"30-1","appendix":1,"refunds":{"refund":{"id":"12","status":"confirmed","products":{"product":[{"id":"T001","variation":{"id":"T001_RED"},"sizes":{"size":[{"id":"S","qty":1}]}}]}}}}}}' \
+assert_eq 'orders_Update|order:30|refunds|1|{"id":"30","type":"retail","store":1,"shipments":{"shipment":{"id":"30-1","appendix":1,"refunds":{"refund":{"id":"12","status":"confirmed","products":{"product":[{"id":"T001","variation":{"id":"T001_RED"},"sizes":{"size":[{"id":"S","qty":1,"orderitem":{"id":"81"}}]}}]}}}}}}' \
     "$out" "refunds: the guide's Create Return (Refund)"
+out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+           VALUES ('30', ' 13', '30-1', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
+assert_eq 'ERROR:  22023: refund_id " 13" has white space around it
+DETAIL:  centra_outbox.refunds (refund_id) gives it; the import reads ids without the white space around them, so centra.refunds would hold another id than Centra.
+HINT:  Give the id without it: "13".' "$out" "refunds: an id with white space around it is refused"
+out=$(err "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action)
+           VALUES ('30', E'30-1\\n', 'capture')")
+assert_contains "$out" 'ERROR:  22023: shipment_id "30-1\n" has white space around it' \
+    "shipment_updates: an id with white space around it is refused"
 out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
            VALUES ('30', '12', '30-1', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
 assert_eq "ERROR:  23505: refund id \"12\" is already used
@@ -243,6 +252,20 @@ assert_eq 'pricealterationdates_Update|pricealterationdate:H20|enqueue_price_alt
 out=$(msg "SELECT centra_outbox.enqueue_payment_terms('30NET', '30 Days', 'Optional text describing this paymentterm', 30)")
 assert_eq 'paymentterms_Update|paymentterms:30NET|enqueue_payment_terms()||{"id":"30NET","name":"30 Days","description":"Optional text describing this paymentterm","duedays":30}' \
     "$out" "enqueue_payment_terms: the guide's Payment Terms"
+out=$(err "SELECT centra_outbox.enqueue_price_alteration_date('H21', 'x', 1, '2021-01-01', 'bogus')")
+assert_contains "$out" 'ERROR:  22023: price alteration date status "bogus" is not one Centra accepts' \
+    "enqueue_price_alteration_date: an unknown status is refused"
+out=$(msg "SELECT centra_outbox.enqueue_price_alteration_date('H21', 'x', 1, '2021-01-01', 'inactive')")
+assert_contains "$out" '"status":"inactive"' "enqueue_price_alteration_date: inactive is sent"
+for d in infinity '0044-03-15 BC'; do
+    out=$(err "SELECT centra_outbox.enqueue_price_alteration_date('H22', 'x', 1, '$d')")
+    assert_contains "$out" "ERROR:  22023: start date" "enqueue_price_alteration_date: $d is refused"
+done
+out=$(err "SELECT centra_outbox.enqueue_payment_terms('NEG', 'x', NULL, -5)")
+assert_eq 'ERROR:  22023: due days -5 is negative
+DETAIL:  centra_outbox.enqueue_payment_terms() was called with it.
+HINT:  Give the days until an invoice is due: 0 or more.' "$out" \
+    "enqueue_payment_terms: negative due days are refused"
 out=$(msg "SELECT centra_outbox.enqueue_shipping_terms('DDU', 'Delivered Duty Unpaid', 'Optional text describing this shippingterm')")
 assert_eq 'shippingterms_Update|shippingterms:DDU|enqueue_shipping_terms()||{"id":"DDU","name":"Delivered Duty Unpaid","description":"Optional text describing this shippingterm"}' \
     "$out" "enqueue_shipping_terms: the guide's Shipping Terms"
