@@ -10,6 +10,7 @@
  */
 #include "centra/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@
 #include "centra/json.h"
 #include "centra/strutil.h"
 
-#define LOG_MAX_SECRETS   16
+#define LOG_MAX_SECRETS   64
 #define LOG_CTX_VALUE_MAX 128
 #define LOG_LINE_CAP      (4u * 1024 * 1024) /* a message longer than this is not printed */
 #define LOG_REDACTED      "<redacted>"
@@ -217,8 +218,8 @@ log_context_clear(void)
         ctx_value(i)[0] = '\0';
 }
 
-void
-log_add_secret(const char *secret)
+static void
+add_secret(const char *secret)
 {
     if (secret == NULL || secret[0] == '\0' || log_nsecrets >= LOG_MAX_SECRETS)
         return;
@@ -226,6 +227,63 @@ log_add_secret(const char *secret)
         if (strcmp(log_secrets[i], secret) == 0)
             return;
     log_secrets[log_nsecrets++] = xstrdup(secret);
+}
+
+/* secret as XML text escapes it: & and < always, > too; all five when quotes is set. */
+static char *
+xml_escaped(const char *secret, bool quotes)
+{
+    DynBuf b;
+
+    dynbuf_init(&b, strlen(secret) * 6 + 1);
+    for (const char *c = secret; *c != '\0'; c++) {
+        const char *e = *c == '&'              ? "&amp;"
+                        : *c == '<'            ? "&lt;"
+                        : *c == '>'            ? "&gt;"
+                        : quotes && *c == '"'  ? "&quot;"
+                        : quotes && *c == '\'' ? "&apos;"
+                                               : NULL;
+
+        if (e != NULL)
+            (void)dynbuf_addstr(&b, e);
+        else
+            (void)dynbuf_addc(&b, *c);
+    }
+    return dynbuf_take(&b);
+}
+
+/* secret percent-encoded (RFC 3986: all but the unreserved characters). */
+static char *
+percent_encoded(const char *secret)
+{
+    DynBuf b;
+
+    dynbuf_init(&b, strlen(secret) * 3 + 1);
+    for (const unsigned char *c = (const unsigned char *)secret; *c != '\0'; c++) {
+        if (isalnum(*c) || *c == '-' || *c == '.' || *c == '_' || *c == '~')
+            (void)dynbuf_addc(&b, (char)*c);
+        else
+            (void)dynbuf_addf(&b, "%%%02X", *c);
+    }
+    return dynbuf_take(&b);
+}
+
+void
+log_add_secret(const char *secret)
+{
+    char *forms[3];
+
+    if (secret == NULL || secret[0] == '\0')
+        return;
+    add_secret(secret);
+    /* As an answer or a URL may quote it: its escaped forms (the same when it needs none). */
+    forms[0] = xml_escaped(secret, false);
+    forms[1] = xml_escaped(secret, true);
+    forms[2] = percent_encoded(secret);
+    for (size_t i = 0; i < CB_LENGTH(forms); i++) {
+        add_secret(forms[i]);
+        xfree(forms[i]);
+    }
 }
 
 void
@@ -376,18 +434,21 @@ log_redact(const char *text)
 
     dynbuf_init(&a, LOG_LINE_CAP * 2);
     dynbuf_init(&b, LOG_LINE_CAP * 2);
-    add_or_ignore(&a, text, strlen(text));
+    /*
+     * URLs first: a secret replaced inside one ("u:<redacted>@x@h", the
+     * password holding an "@") would end its userinfo at the "<", and the
+     * rest of the password would stay.
+     */
+    redact_urls(text, &a);
     for (size_t i = 0; i < log_nsecrets; i++) {
         redact_secret(dynbuf_str(&a), log_secrets[i], &b);
         dynbuf_reset(&a);
         add_or_ignore(&a, dynbuf_str(&b), dynbuf_len(&b));
         dynbuf_reset(&b);
     }
-    redact_urls(dynbuf_str(&a), &b);
-    dynbuf_reset(&a);
-    redact_conninfo(dynbuf_str(&b), &a);
-    dynbuf_free(&b);
-    return dynbuf_take(&a);
+    redact_conninfo(dynbuf_str(&a), &b);
+    dynbuf_free(&a);
+    return dynbuf_take(&b);
 }
 
 /* ---------------------------------------------------------------------------

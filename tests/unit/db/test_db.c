@@ -296,6 +296,37 @@ START_TEST(an_unparsable_database_url_is_a_config_error)
 }
 END_TEST
 
+/*
+ * Found in review: libpq read part of such a password as the host or port
+ * and quoted it in its errors, and the log's URL masking missed it.
+ */
+START_TEST(a_uri_whose_password_is_not_percent_encoded_is_refused_unshown)
+{
+    static const char *const bad[] = {
+        "postgresql://bridge:S3cr3t/Pa55@127.0.0.1:5432/postgres",
+        "postgresql://bridge:S3cr3t@Pa55@127.0.0.1:5432/postgres",
+        "postgres://bridge:S3cr?et@127.0.0.1/x",
+        "postgresql://bridge:S3cr#et@127.0.0.1/x",
+    };
+    DbConn *db;
+
+    opts.conninfo_origin = "environment variable DATABASE_URL";
+    fake_pq_script(NULL, 0);
+    for (size_t i = 0; i < CB_LENGTH(bad); i++) {
+        opts.conninfo = bad[i];
+        ck_assert_int_eq(db_new(&opts, &db, &err), ERR_CONFIG);
+        ck_assert_str_eq(err.message, "invalid value for setting \"database_url\"");
+        ck_assert_ptr_null(strstr(err.detail, "S3cr"));
+        ck_assert_ptr_null(strstr(err.detail, "Pa55"));
+        ck_assert_ptr_nonnull(strstr(err.hint, "%40"));
+    }
+    /* An "@" in a query value, after its "=", is not the password's. */
+    opts.conninfo = "postgresql://u@h/db?application_name=a@b";
+    ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
+    fake_pq_verify();
+}
+END_TEST
+
 START_TEST(a_connection_option_libpq_refuses_is_a_config_error_at_once)
 {
     static const FakeStep script[] = {
@@ -1072,6 +1103,7 @@ db_suite(void)
     tcase_add_test(connect, a_refusal_by_the_server_is_not_retried);
     tcase_add_test(connect, a_missing_password_is_not_retried);
     tcase_add_test(connect, an_unparsable_database_url_is_a_config_error);
+    tcase_add_test(connect, a_uri_whose_password_is_not_percent_encoded_is_refused_unshown);
     tcase_add_test(connect, a_connection_option_libpq_refuses_is_a_config_error_at_once);
     tcase_add_test(connect, the_database_password_is_registered_for_redaction);
     tcase_add_test(connect, a_worker_is_failing_exactly_while_its_last_error_is_its_newest_news);

@@ -392,16 +392,44 @@ START_TEST(secret_registration_is_bounded_and_deduplicated)
     char name[32];
     char *got;
 
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 70; i++) {
         snprintf(name, sizeof(name), "secret%02d", i);
         log_add_secret(name);
         log_add_secret(name);
     }
     log_add_secret("");
     log_add_secret(NULL);
-    got = log_redact("secret00 secret15 secret16");
-    /* The first 16 are kept; registering more is a documented no-op. */
-    ck_assert_str_eq(got, "<redacted> <redacted> secret16");
+    got = log_redact("secret00 secret63 secret64");
+    /* The first 64 are kept; registering more is a documented no-op. */
+    ck_assert_str_eq(got, "<redacted> <redacted> secret64");
+    xfree(got);
+}
+END_TEST
+
+/* Found in review: an answer that quotes the password escapes it. */
+START_TEST(secrets_are_redacted_in_their_xml_and_percent_encoded_forms)
+{
+    char *got;
+
+    log_add_secret("Pa55%w&<x>\"'");
+    got = log_redact("a Pa55%w&amp;&lt;x&gt;\"' b Pa55%w&amp;&lt;x&gt;&quot;&apos; c "
+                     "Pa55%25w%26%3Cx%3E%22%27 d Pa55%w&<x>\"' e");
+    ck_assert_str_eq(got, "a <redacted> b <redacted> c <redacted> d <redacted> e");
+    xfree(got);
+}
+END_TEST
+
+/*
+ * Found in review: the password replaced first, the URL's userinfo ended at
+ * the "<" of "<redacted>", and what followed an "@" in the password stayed.
+ */
+START_TEST(a_password_holding_an_at_sign_is_masked_whole_in_a_url)
+{
+    char *got;
+
+    log_add_secret("S3cr3t");
+    got = log_redact("postgresql://bridge:S3cr3t@Pa55@127.0.0.1:5432/postgres");
+    ck_assert_str_eq(got, "postgresql://bridge:<redacted>@127.0.0.1:5432/postgres");
     xfree(got);
 }
 END_TEST
@@ -437,6 +465,8 @@ log_suite(void)
                         (int)CB_LENGTH(redact_cases));
     tcase_add_test(redact, short_secrets_are_redacted_as_whole_words_only);
     tcase_add_test(redact, secret_registration_is_bounded_and_deduplicated);
+    tcase_add_test(redact, secrets_are_redacted_in_their_xml_and_percent_encoded_forms);
+    tcase_add_test(redact, a_password_holding_an_at_sign_is_masked_whole_in_a_url);
     suite_add_tcase(s, levels);
     suite_add_tcase(s, text);
     suite_add_tcase(s, json);
