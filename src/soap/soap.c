@@ -932,8 +932,8 @@ soap_set_retry_gate(SoapClient *c, SoapRetryGate gate, void *arg)
     c->gate_arg = arg;
 }
 
-static ErrKind parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res,
-                            Error *err);
+static ErrKind parse_update(const char *op, const char *op_name, const char *body, size_t len,
+                            SoapUpdateResult *res, Error *err);
 
 ErrKind
 soap_update(SoapClient *c, const char *operation, const DynBuf *body, SoapUpdateResult *res,
@@ -948,7 +948,8 @@ soap_update(SoapClient *c, const char *operation, const DynBuf *body, SoapUpdate
     for (int attempt = 1;; attempt++) {
         rc = soap_call(c, operation, body, &sink, resp, err);
         if (rc == ERR_OK) {
-            rc = parse_update(operation, dynbuf_str(&u.body), dynbuf_len(&u.body), res, err);
+            rc = parse_update(operation, operation, dynbuf_str(&u.body), dynbuf_len(&u.body), res,
+                              err);
             if (rc != ERR_OK)
                 detail_request_id(err, resp);
         }
@@ -1047,18 +1048,36 @@ read_result(const XmlNode *r, SoapUpdateResult *res)
     collect_messages(xml_child(r, "notices"), &res->notices, &res->nnotices);
 }
 
-/* Whether n is the other shape: <xxxResponse>OK</xxxResponse>. */
+/*
+ * Whether n is the other shape: <xxxResponse>OK</xxxResponse>, of operation
+ * op ("warehouses_Update": warehousesUpdateResponse, or with the "_"; any
+ * operation when op is NULL).  An OK for another operation is not this
+ * request's answer.
+ */
 static bool
-is_ok_response(const XmlNode *n)
+is_ok_response(const XmlNode *n, const char *op)
 {
     size_t len = strlen(n->name);
+    char joined[64];
+    size_t j = 0;
 
-    return len >= 8 && strcmp(n->name + len - 8, "Response") == 0 && n->nkids == 0 &&
-           text_is(n, "OK");
+    if (len < 8 || strcmp(n->name + len - 8, "Response") != 0 || n->nkids != 0 || !text_is(n, "OK"))
+        return false;
+    if (op == NULL)
+        return true;
+    for (const char *c = op; *c != '\0' && j + 1 < sizeof(joined); c++)
+        if (*c != '_')
+            joined[j++] = *c;
+    joined[j] = '\0';
+    len -= 8;
+    return (len == strlen(op) && strncasecmp(n->name, op, len) == 0) ||
+           (len == j && strncasecmp(n->name, joined, len) == 0);
 }
 
+/* op names the request in messages; op_name is its operation, NULL for any. */
 static ErrKind
-parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res, Error *err)
+parse_update(const char *op, const char *op_name, const char *body, size_t len,
+             SoapUpdateResult *res, Error *err)
 {
     XmlNode *root = NULL;
     const XmlNode *b;
@@ -1085,8 +1104,10 @@ parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res
         rc = unexpected(err, op, "Its Body holds more than one result.", body, len);
     else if ((r = find_result(b)) != NULL)
         read_result(r, res);
-    else if (is_ok_response(first))
+    else if (is_ok_response(first, op_name))
         res->success = true;
+    else if (is_ok_response(first, NULL))
+        rc = unexpected(err, op, "Its Body holds the OK response of another operation.", body, len);
     else
         rc = unexpected(err, op, "Its Body holds neither a result nor an OK response.", body, len);
     xml_free(root);
@@ -1096,7 +1117,7 @@ parse_update(const char *op, const char *body, size_t len, SoapUpdateResult *res
 ErrKind
 soap_parse_update_response(const char *body, size_t len, SoapUpdateResult *res, Error *err)
 {
-    return parse_update("an update", body, len, res, err);
+    return parse_update("an update", NULL, body, len, res, err);
 }
 
 void

@@ -1238,6 +1238,45 @@ START_TEST(an_update_answer_over_the_cap_is_refused)
 }
 END_TEST
 
+/* Found in review: any operation's OK was taken as this request's answer. */
+START_TEST(an_ok_answer_counts_only_for_its_own_operation)
+{
+    static const struct {
+        const char *op;   /* the request's operation */
+        const char *body; /* Centra's answer */
+        bool ok;          /* taken as success */
+    } cases[] = {
+        {"warehouses_Update", SOAPENV("<warehousesUpdateResponse>OK</warehousesUpdateResponse>"),
+         true},
+        {"warehouses_Update", SOAPENV("<warehouses_UpdateResponse>OK</warehouses_UpdateResponse>"),
+         true},
+        {"events_Done", SOAPENV("<ns1:eventsDoneResponse> ok </ns1:eventsDoneResponse>"), true},
+        {"warehouses_Update", SOAPENV("<ordersUpdateResponse>OK</ordersUpdateResponse>"), false},
+    };
+
+    for (size_t i = 0; i < CB_LENGTH(cases); i++) {
+        FakeReply r = {.status = 200, .body = cases[i].body, .retry_after = -1};
+        FakeTransport *f;
+        SoapClient *c = client_with(&r, 1, &f);
+        DynBuf b = done_body(c);
+        SoapUpdateResult res;
+        HttpResponse resp;
+        Error err;
+        ErrKind rc = soap_update(c, cases[i].op, &b, &res, &resp, &err);
+
+        ck_assert_msg(rc == (cases[i].ok ? ERR_OK : ERR_CENTRA_UNAVAILABLE), "case %zu: %d", i,
+                      (int)rc);
+        if (cases[i].ok)
+            ck_assert(res.success);
+        else
+            ck_assert_ptr_nonnull(strstr(err.detail, "the OK response of another operation"));
+        soap_update_result_free(&res);
+        dynbuf_free(&b);
+        soap_client_free(c);
+    }
+}
+END_TEST
+
 START_TEST(an_update_answer_names_the_operation_when_not_understood)
 {
     FakeReply r = {.status = 200, .body = "<a/>", .request_id = "id7", .retry_after = -1};
@@ -1309,6 +1348,7 @@ soap_suite(void)
     tcase_add_test(retry, retry_wait_decides_from_the_error_kind_and_attempt);
     tcase_add_test(retry, no_retries_configured_gives_up_after_one_attempt);
     tcase_add_test(retry, an_update_answer_over_the_cap_is_refused);
+    tcase_add_test(retry, an_ok_answer_counts_only_for_its_own_operation);
     tcase_add_test(retry, an_update_answer_names_the_operation_when_not_understood);
     for (size_t i = 0; i < CB_LENGTH(all); i++) {
         tcase_add_checked_fixture(all[i], setup, teardown);
