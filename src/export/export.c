@@ -754,15 +754,36 @@ static ErrKind
 record_sent(Exporter *ex, Msg *const *m, int n, const SoapUpdateResult *res, Error *err)
 {
     DynBuf per;
+    DynBuf errs;
+    const char *extra[1];
     ErrKind rc;
 
     dynbuf_init(&per, SIZE_MAX / 2);
+    dynbuf_init(&errs, SIZE_MAX / 2);
     notices_per_message(m, n, res, &per);
+    /*
+     * Errors in an answer that says success: Centra applied the request, and
+     * said something went wrong.  Which message they are about it does not
+     * say: each message of the request keeps them (rule 6).
+     */
+    texts_array(&errs, res->errors, res->nerrors);
+    extra[0] = errs.data;
     rc = record_outcome(ex, m, n,
                         "status = 'sent', sent_at = now(), attempts = m.attempts + 1, "
-                        "notices = NULLIF(r.y::text[], '{}'), errors = NULL, last_error = NULL",
-                        NULL, 0, dynbuf_str(&per), NULL, err);
+                        "notices = NULLIF(r.y::text[], '{}'), errors = NULLIF($4::text[], '{}'), "
+                        "last_error = NULL",
+                        extra, 1, dynbuf_str(&per), NULL, err);
     dynbuf_free(&per);
+    if (rc == ERR_OK && res->nerrors > 0) {
+        char *red = log_redact(res->errors[0]);
+
+        log_warn("%s: Centra accepted %d message%s (from %lld) but gave %zu error%s with them, "
+                 "kept on them: %s",
+                 m[0]->operation, n, n == 1 ? "" : "s", m[0]->id, res->nerrors,
+                 res->nerrors == 1 ? "" : "s", red);
+        xfree(red);
+    }
+    dynbuf_free(&errs);
     if (rc != ERR_OK)
         return rc;
     ex->t.messages_sent += n;

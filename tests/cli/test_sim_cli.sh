@@ -137,7 +137,7 @@ assert_contains "$help" "  -h, --help" "--help gives -h for --help"
 assert_contains "$help" "  -V, --version" "--help gives -V for --version"
 assert_contains "$help" "CENTRA_SIM_PASSWORD" "--help says where the password comes from"
 fault_kinds=(http_500 http_503 http_429 soap_fault delay drop truncate malformed invalid_chars
-    repeat slow_done huge endless html_200 refuse twice)
+    repeat slow_done huge endless html_200 refuse twice accepted_errors)
 help_kinds=$(sed -n '/kinds:/,/--url-file/p' <<<"$help" | sed '1s/.*kinds://;$d' |
     tr -s ' \n' '\n' | sed '/^$/d')
 assert_eq "$(printf '%s\n' "${fault_kinds[@]}")" "$help_kinds" "--help lists every fault kind"

@@ -140,6 +140,20 @@ assert_eq "1|failed|markets_Update refused (simulated)|Nothing was applied" "$RC
     "a refused message keeps Centra's errors and its notices"
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
+# Errors in an answer that says success: applied, sent, and each message of
+# the request keeps them (found in review: they were dropped).
+fresh_db
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=accepted_errors&op=markets_Update" >/dev/null
+id=$(enqueue "$DB" markets_Update m:1 "$(market 1)")
+id2=$(enqueue "$DB" markets_Update m:2 "$(market 2)")
+cb export --once
+assert_eq "0|sent|markets_Update: simulated error in an accepted request|sent|markets_Update: simulated error in an accepted request" \
+    "$RC|$(q "$DB" "SELECT string_agg(status || '|' || array_to_string(errors, '|'), '|' ORDER BY id)
+    FROM centra_outbox.messages WHERE id IN ($id, $id2)")" \
+    "errors Centra gives with success are kept on every message of the request, which is sent"
+assert_contains "$ERR" "Centra accepted 2 messages (from $id) but gave 1 error with them" \
+    "and the log says so"
+
 # ============================================================================
 # 3. Order per entity_key; a failed message blocks its key only
 # ============================================================================

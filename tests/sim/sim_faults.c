@@ -13,9 +13,9 @@
 #include "sim_update_int.h"
 
 static const char *const fault_names[FAULT_KIND_COUNT_] = {
-    "http_500", "http_503",  "http_429",      "soap_fault", "delay",     "drop",
-    "truncate", "malformed", "invalid_chars", "repeat",     "slow_done", "huge",
-    "endless",  "html_200",  "refuse",        "twice"};
+    "http_500", "http_503",  "http_429",      "soap_fault", "delay",          "drop",
+    "truncate", "malformed", "invalid_chars", "repeat",     "slow_done",      "huge",
+    "endless",  "html_200",  "refuse",        "twice",      "accepted_errors"};
 
 const char *
 sim_fault_name(SimFaultKind kind)

@@ -34,6 +34,7 @@ typedef enum SimFaultKind {
     FAULT_HTML_200,   /* HTTP 200 with an HTML maintenance page, as from a proxy */
     FAULT_REFUSE,     /* updates: refused as a whole (success false, an error and a notice) */
     FAULT_TWICE, /* events_Get: the first event of the answer comes twice, one after the other */
+    FAULT_ACCEPTED_ERRORS, /* updates: applied, answered success true with one error */
     FAULT_KIND_COUNT_
 } SimFaultKind;
 

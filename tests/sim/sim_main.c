@@ -51,7 +51,7 @@ static const char sim_help[] =
     "                            kinds:\n"
     "                            http_500 http_503 http_429 soap_fault delay drop truncate\n"
     "                            malformed invalid_chars repeat slow_done huge endless\n"
-    "                            html_200 refuse twice\n"
+    "                            html_200 refuse twice accepted_errors\n"
     "      --url-file=FILE       also write the URL to FILE\n"
     "      --gzip                compress whole answers with gzip for clients that\n"
     "                            accept it (Accept-Encoding)\n"

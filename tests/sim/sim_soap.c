@@ -232,7 +232,7 @@ result_body(SimStore *s, SimReply *r, const SimResult *res, const char *ok_name)
 
     envelope_begin(s, &r->body);
     if (s->style.ok_responses && ok_name != NULL) {
-        if (res->nerrors > 0) {
+        if (res->nerrors > 0 && !res->accepted) {
             /* That shape cannot carry errors: report them as a fault. */
             DynBuf msg;
 
@@ -248,7 +248,7 @@ result_body(SimStore *s, SimReply *r, const SimResult *res, const char *ok_name)
         return;
     }
     op_open(s, &w, &r->body, "result");
-    xw_leaf(&w, "success", res->nerrors == 0 ? "true" : "false");
+    xw_leaf(&w, "success", res->nerrors == 0 || res->accepted ? "true" : "false");
     if (res->nerrors == 0) {
         xw_leaf(&w, "errors", NULL);
     } else {
@@ -321,6 +321,10 @@ handle_update(SimStore *s, SimFaults *f, const char *op, const XmlNode *root, co
         sim_result_notice(&res, "Nothing was applied");
     } else {
         sim_update_apply(s, op, opnode, &res);
+        if (res.nerrors == 0 && sim_faults_fire(f, FAULT_ACCEPTED_ERRORS, op, NULL)) {
+            sim_result_error(&res, "%s: simulated error in an accepted request", op);
+            res.accepted = true;
+        }
     }
     result_body(s, r, &res, ok_name);
     sim_result_free(&res);

@@ -22,6 +22,7 @@ typedef struct SimResult {
     size_t nerrors;
     char **notices; /* <notices><message> texts */
     size_t nnotices;
+    bool accepted; /* applied: success true, its errors notwithstanding */
 } SimResult;
 
 /*
