@@ -545,7 +545,7 @@ request_frame(const Exporter *ex, const char *operation, bool masked, DynBuf *he
 /*
  * ids and requests of the messages m[0..n) (all of one operation) as array
  * literals; a message's request is the one it went in, reduced to its own
- * item, with the password masked.
+ * item, with every password masked (the login's, a buyer's).
  */
 static void
 outcome_arrays(const Exporter *ex, Msg *const *m, int n, DynBuf *ids, DynBuf *reqs)
@@ -563,8 +563,9 @@ outcome_arrays(const Exporter *ex, Msg *const *m, int n, DynBuf *ids, DynBuf *re
     for (int i = 0; i < n; i++) {
         dynbuf_reset(&one);
         (void)dynbuf_add(&one, head.data, head.len);
+        /* A buyer's <password> in an item is masked too (rule 7: no saved request has one). */
         if (m[i]->item != NULL)
-            (void)dynbuf_addstr(&one, m[i]->item);
+            soap_mask_passwords(m[i]->item, strlen(m[i]->item), &one);
         (void)dynbuf_add(&one, tail.data, tail.len);
         array_id(ids, m[i]->id);
         array_text(reqs, one.data);

@@ -116,6 +116,14 @@ assert_eq "sent" "$(q "$DB" "SELECT DISTINCT status FROM centra_outbox.messages"
     "the success runs sent every outbox message (so the request XML is stored)"
 assert_contains "$(q "$DB" "SELECT request_xml FROM centra_outbox.messages LIMIT 1")" \
     "<password>********</password>" "the stored request XML has the password masked"
+# A buyer's password in an account is masked in the stored request too (found in review).
+id=$(q "$DB" "SELECT centra_outbox.enqueue_account('SEC-1', 'Company', 'active', NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, '[{\"id\": \"SEC-1-b\", \"password\": \"buyer-Pw-1\"}]')")
+cb export --once
+req=$(q "$DB" "SELECT status || ' ' || request_xml FROM centra_outbox.messages WHERE id = $id")
+assert_contains "$req" "<password>********</password></buyer>" \
+    "a buyer's password is masked in the stored request XML"
+assert_not_contains "$req" "buyer-Pw-1" "and is nowhere in it"
 
 # --- failure paths ------------------------------------------------------------------------
 for lvl in error info trace; do
