@@ -192,10 +192,11 @@ add_counts(RunCounts *t, const LoaderCounts *c)
  * The queue lock
  * ------------------------------------------------------------------------- */
 
+#define LOCK_POLL_MS 500 /* --wait: how often the queue lock is asked for */
+
 static ErrKind
 lock_queue(Importer *im, Error *err)
 {
-    const char *params[1] = {im->lock_key};
     bool got;
     ErrKind rc;
 
@@ -221,11 +222,26 @@ lock_queue(Importer *im, Error *err)
                               "--wait to wait for the other one instead.");
             return ERR_BUSY;
         }
+        /*
+         * Asked again and again, not waited for in one statement: a stop
+         * signal ends the wait at once, and no statement time limit cuts it
+         * short (found in review: SIGTERM went unheard for minutes).
+         */
         log_info("another importer holds the queue; waiting for it");
-        rc = db_query(im->db, "SELECT pg_advisory_lock(hashtextextended($1, 0))", 1, params, NULL,
-                      err);
-        if (rc != ERR_OK)
-            return rc;
+        while (!got) {
+            sig_sleep_ms(LOCK_POLL_MS);
+            if (sig_stop_requested()) {
+                err_set(err, ERR_BUSY,
+                        "stopped by signal %d while waiting for another importer to release the "
+                        "queue",
+                        sig_stop_signal());
+                err_detail(err, "Queue: %s. Nothing was imported.", im->lock_key);
+                return ERR_BUSY;
+            }
+            rc = db_try_lock(im->db, im->lock_key, &got, err);
+            if (rc != ERR_OK)
+                return rc;
+        }
     }
     im->lock_epoch = db_epoch(im->db);
     return ERR_OK;
@@ -742,6 +758,14 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
     rc = importer_init(&im, cfg, o, true, err);
     if (rc == ERR_OK && !o->follow)
         rc = lock_queue(&im, err); /* --follow takes it in its loop, and may stand by */
+    if (rc == ERR_BUSY && sig_stop_requested()) {
+        /* Stopped while waiting (--wait): nothing was done, and that is no failure. */
+        log_info("%s", err->message);
+        err_reset(err);
+        sig_restore();
+        importer_free(&im);
+        return ERR_OK;
+    }
     if (rc == ERR_OK)
         rc = runs_begin(im.db, "import", &im.run_id, err);
     while (rc == ERR_OK && !sig_service()) {
@@ -750,7 +774,8 @@ import_run(const Config *cfg, const ImportOptions *o, Error *err)
         rc = round_once(&im, &got_any, err);
         if (rc == ERR_OK && o->follow)
             rc = run_update(&im, false, ERR_OK, NULL, err); /* moves last_ok_at on */
-        if (rc != ERR_OK && (o->follow ? follow_survives(rc) : err_is_retryable(rc)) &&
+        if (rc != ERR_OK &&
+            (o->follow ? follow_survives(rc) : err_is_retryable(rc) || rc == ERR_BUSY) &&
             sig_stop_requested()) {
             /* Stopping anyway (the stop also ended the retries): what failed is tried by the
                next run, and nothing of it was acknowledged. */
