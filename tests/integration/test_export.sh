@@ -140,6 +140,27 @@ assert_eq "1|failed|markets_Update refused (simulated)|Nothing was applied" "$RC
     "a refused message keeps Centra's errors and its notices"
 curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
 
+# SIGTERM while a refused batch is split: the run stops after the request in
+# flight, not after the halves (found in review: 198 s to stop), and the
+# batch's messages go back to pending, Centra having applied none of them.
+fresh_db
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=refuse&count=100&op=markets_Update" >/dev/null
+curl -s -X POST "$SIM_BASE/_sim/faults?kind=delay&count=100&ms=700&op=markets_Update" >/dev/null
+for i in $(seq 1 16); do enqueue "$DB" markets_Update "m:$i" "$(market "$i")" >/dev/null; done
+CENTRA_EXPORT_BATCH_SIZE=16 "$CB_BIN" export --once >/dev/null 2>"$cb_tmp/bisect.err" &
+pid=$!
+bg_pids+=("$pid")
+sleep 1 # the first request (700 ms) refused; the first half in flight
+kill -TERM "$pid"
+wait_for 3 "! kill -0 $pid 2>/dev/null"
+cb_report $? "export stops within 3 s of SIGTERM in the middle of splitting a refused batch"
+wait "$pid"
+assert_eq "0|16" "$?|$(q "$DB" "SELECT count(*) FROM centra_outbox.messages WHERE status IN ('pending', 'failed')
+    AND locked_by IS NULL")" "exit 0, and the 16 messages are pending or failed, none held"
+assert_contains "$(cat "$cb_tmp/bisect.err")" "stopping (signal 15) before sending it in halves" \
+    "saying it stopped before the halves"
+curl -s -X POST "$SIM_BASE/_sim/faults?clear=1" >/dev/null
+
 # Errors in an answer that says success: applied, sent, and each message of
 # the request keeps them (found in review: they were dropped).
 fresh_db
