@@ -18,6 +18,7 @@
 #include "centra/log.h"
 #include "centra/migrate.h"
 #include "centra/strutil.h"
+#include "centra/utf8.h"
 #include "centra/version.h"
 
 static RunLive *live; /* where to mirror the counts; NULL none */
@@ -313,8 +314,11 @@ runs_update(DbConn *db, long long run_id, const RunCounts *c, bool finished, Err
     if (run_id == 0)
         return ERR_OK;
     /* Read by people and tools: masked as the log is. */
-    if (finished && failure != NULL && failure->kind != ERR_OK)
+    if (finished && failure != NULL && failure->kind != ERR_OK) {
         error = log_redact(failure->message);
+        /* A text column: a file name that is not UTF-8 would fail the update. */
+        (void)utf8_scrub(error, strlen(error));
+    }
     snprintf(v[0], sizeof(v[0]), "%lld", run_id);
     params[0] = v[0];
     for (size_t i = 0; i < n; i++) {

@@ -29,6 +29,7 @@
 #include "centra/log.h"
 #include "centra/soap.h"
 #include "centra/strutil.h"
+#include "centra/utf8.h"
 
 #define LIST_MAX          IMPORT_LIST_MAX
 #define FILE_CHUNK        (64 * 1024) /* bytes read from a saved answer at a time */
@@ -864,6 +865,8 @@ load_file(Importer *im, const char *path, Error *err)
     evp_set_source(p, path, true);
     dynbuf_init(&source, 64 * 1024);
     (void)dynbuf_addf(&source, "file:%s", path);
+    /* A text column: a path that is not UTF-8 would fail every batch (found in review). */
+    (void)utf8_scrub(source.data, source.len);
     rc = loader_begin(im->loader, err);
     if (rc == ERR_OK)
         rc = load_stream(f, p, path, err);

@@ -270,6 +270,18 @@ assert_eq "load|success|0|100|100|0|0" "$(q "$DB" "SELECT command, outcome, exit
     events_duplicate, events_applied, events_acknowledged FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
     "all 100 counted as already stored (events_duplicate), none applied"
 assert_eq "$before" "$(checksum "$DB")" "and not one staging row changed"
+# A file name that is not UTF-8 (found in review: every batch failed on the source
+# column, exit 70; a missing one left its run open): '?' in the text columns.
+fresh_db
+odd=$'\xff'
+cp "$cb_tmp/batch1.xml" "$cb_tmp/batch$odd.xml"
+cb load "$cb_tmp/batch$odd.xml"
+assert_eq "0|100|file:$cb_tmp/batch?.xml" "$RC|$(q "$DB" "SELECT count(*), string_agg(DISTINCT source, ',')
+    FROM centra.events")" "a file whose name is not UTF-8 loads, its source with ? for the byte"
+cb load "$cb_tmp/missing$odd.xml"
+assert_eq "66|failed|66|could not open \"$cb_tmp/missing?.xml\": No such file or directory" \
+    "$RC|$(q "$DB" "SELECT outcome, exit_code, error FROM centra.runs ORDER BY run_id DESC LIMIT 1")" \
+    "a missing one is recorded as the failed run it is"
 
 # ============================================================================
 # 3. An older event after a newer one
