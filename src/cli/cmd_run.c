@@ -108,6 +108,12 @@ cli_run_attach_worker(void)
 
     if (s == NULL || !str_to_ll(s, &fd) || fd < 0 || fd > INT_MAX)
         return;
+    /*
+     * Started as /proc/self/exe, which the kernel names "exe": named as the
+     * supervisor, so that ps -C and pgrep -x find the workers too (found in
+     * review).
+     */
+    (void)prctl(PR_SET_NAME, CLI_PROGNAME);
     p = mmap(NULL, sizeof(RunLive), PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
     close((int)fd);
     (void)unsetenv(STATUS_FD_ENV);

@@ -188,6 +188,8 @@ ps_out=$(ps -o args= --ppid "$daemon")
 assert_contains "$ps_out" "import --follow" "ps shows the import worker"
 assert_contains "$ps_out" "export --follow" "ps shows the export worker"
 assert_not_contains "$ps_out" "centra-sim" "no password or login on any command line"
+assert_eq "centra-bridge centra-bridge" "$(ps -o comm= --ppid "$daemon" | tr '\n' ' ' | sed 's/ $//')" \
+    "the workers are named centra-bridge, as the daemon (ps -C, pgrep -x), not exe"
 
 workers=$(pgrep -P "$daemon" | tr '\n' ' ')
 wait_for 20 'test "$(q "$DB" "SELECT count(*) FROM centra.events")" -ge 100'
