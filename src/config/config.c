@@ -22,6 +22,7 @@
 #include "centra/log.h"
 #include "centra/netaddr.h"
 #include "centra/strutil.h"
+#include "centra/utf8.h"
 
 #define CONFIG_FILE_CAP (1024 * 1024) /* a config file is small; refuse anything bigger */
 #define CONFIG_SHOW_MAX 120           /* longest value echoed in an error message */
@@ -583,6 +584,14 @@ parse_line(Config *cfg, FileState *st, char *line, int lineno, Error *err)
     line = trim(line);
     if (line[0] == '\0' || line[0] == '#')
         return ERR_OK;
+    /* The file is UTF-8, as every value is: a Latin-1 file says so here, not at use. */
+    if (!utf8_is_valid(line, strlen(line))) {
+        ErrKind rc = syntax_error(err, st, lineno, "The line is not valid UTF-8.");
+
+        err_hint(err, "Save the file as UTF-8: \"iconv -f LATIN1 -t UTF-8\" converts a Latin-1 "
+                      "file, say.");
+        return rc;
+    }
     eq = strchr(line, '=');
     if (eq == NULL)
         return syntax_error(err, st, lineno, "The line has no \"=\".");

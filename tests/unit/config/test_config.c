@@ -419,6 +419,10 @@ static const FileErrorCase file_error_cases[] = {
      "Lines have the form \"key = value\"; whole lines starting with \"#\" are comments."},
     {" = value\n", "syntax error in config file \"{path}\" line 1",
      "The line has no key before \"=\".", NULL},
+    /* Found in review: accepted, and refused at use, under the environment variable's name. */
+    {"# Latin-1\ncentra_username = J\xf6rg\n", "syntax error in config file \"{path}\" line 2",
+     "The line is not valid UTF-8.",
+     "Save the file as UTF-8: \"iconv -f LATIN1 -t UTF-8\" converts a Latin-1 file, say."},
     {"centra-url = x\n", "syntax error in config file \"{path}\" line 1",
      "Keys consist of letters, digits and underscores.", NULL},
     {"centra_password = \"unterminated\n", "syntax error in config file \"{path}\" line 1",
