@@ -169,6 +169,15 @@ ErrKind soap_call(SoapClient *c, const char *operation, const DynBuf *body, cons
 bool soap_retry_wait(SoapClient *c, int attempt, const HttpResponse *resp, Error *err);
 
 /*
+ * An attempt of operation succeeded whole (its answer read, not only
+ * received): after failed ones, say that Centra answers again.  soap_call
+ * says so itself for an answer that ends the retries anyway (a refusal, a
+ * fault); a 2xx answer can still turn out unreadable, so its caller says
+ * when it was not.
+ */
+void soap_answered(SoapClient *c, const char *operation);
+
+/*
  * Send an update (or events_Done) with retries and parse the answer into
  * *res (freed with soap_update_result_free).  ERR_OK means Centra answered;
  * res->success says whether it accepted.

@@ -500,6 +500,8 @@ events_get_retried(SoapClient *soap, const EvpLimits *limits, const CheckLists *
         memset(&resp, 0, sizeof(resp));
         resp.retry_after_ms = -1;
         rc = events_get_once(soap, limits, l, type, events, &resp, err);
+        if (rc == ERR_OK)
+            soap_answered(soap, l->nmarkets > 0 ? "events_GetByMarkets" : "events_Get");
         if (rc == ERR_OK || !soap_retry_wait(soap, attempt, &resp, err))
             return rc;
     }

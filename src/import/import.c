@@ -549,8 +549,10 @@ batch(Importer *im, const char *type, BatchResult *out, Error *err)
             rc = lock_queue(im, err);
         if (rc == ERR_OK)
             rc = batch_once(im, type, out, &resp, err);
-        if (rc == ERR_OK)
+        if (rc == ERR_OK) {
+            soap_answered(im->soap, im->nmarkets > 0 ? "events_GetByMarkets" : "events_Get");
             break;
+        }
         if (rc == ERR_BUSY || (rc == ERR_DB_CONNECTION && db_connect_gave_up(im->db)))
             return rc; /* the database was waited for (centra_db_retries): not again */
         if (rc == ERR_DB_CONNECTION || rc == ERR_DB_CONFLICT) {

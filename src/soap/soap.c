@@ -830,14 +830,21 @@ soap_call(SoapClient *c, const char *operation, const DynBuf *body, const HttpSi
     rc = http_post(c->t, &req, &mine, resp, err);
     rc = call_result(c, operation, rc, &s, resp, err);
     dynbuf_free(&s.answer);
-    if ((rc == ERR_OK || !err_is_retryable(rc)) && resp->status != 0 && c->failures > 0) {
-        /* The warnings said it failed; say when it is over (an outage a daemon rode out):
-           any answer that is not a transient failure, a refusal or a fault too. */
+    /* A refusal or a fault ends the retries: Centra answers.  A 2xx one is the caller's to
+       judge (an HTML page, a body cut short): soap_answered once it was read. */
+    if (rc != ERR_OK && !err_is_retryable(rc) && resp->status != 0)
+        soap_answered(c, operation);
+    return rc;
+}
+
+void
+soap_answered(SoapClient *c, const char *operation)
+{
+    /* The warnings said it failed; say when it is over (an outage a daemon rode out). */
+    if (c->failures > 0)
         log_info("%s: Centra answers again, after %d failed attempt%s", operation, c->failures,
                  c->failures == 1 ? "" : "s");
-        c->failures = 0;
-    }
-    return rc;
+    c->failures = 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -952,6 +959,8 @@ soap_update(SoapClient *c, const char *operation, const DynBuf *body, SoapUpdate
                               err);
             if (rc != ERR_OK)
                 detail_request_id(err, resp);
+            else
+                soap_answered(c, operation);
         }
         if (rc == ERR_OK || !soap_retry_wait(c, attempt, resp, err))
             break;
