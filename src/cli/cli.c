@@ -325,6 +325,8 @@ parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
                 return cli_usage_error(err, NULL,
                                        "option \"--config\" given twice (\"%s\", \"%s\")",
                                        g->config_file, optarg);
+            if (optarg[0] == '\0')
+                return cli_usage_error(err, NULL, "option \"--config\" needs a file name");
             g->config_file = optarg;
             break;
         case 'v':

@@ -476,6 +476,8 @@ parse_options(Demo *d, int argc, char **argv, Error *err)
             rc = parse_number("--seed", optarg, 0, LLONG_MAX, &d->seed, err);
             break;
         case 'd':
+            if (optarg[0] == '\0')
+                return cli_usage_error(err, "demo", "option \"--dir\" needs a directory");
             d->dir_opt = optarg;
             break;
         default:

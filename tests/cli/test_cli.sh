@@ -87,6 +87,10 @@ expect_usage "--config without a file" 'centra-bridge: error: option "--config" 
 centra-bridge: hint: Try "centra-bridge --help" for more information.' --config
 expect_usage "-c without a file" 'centra-bridge: error: option "-c" requires a value
 centra-bridge: hint: Try "centra-bridge --help" for more information.' -c
+expect_usage "--config= with an empty file name" 'centra-bridge: error: option "--config" needs a file name
+centra-bridge: hint: Try "centra-bridge --help" for more information.' --config= status
+expect_usage "demo --dir= with an empty directory" 'centra-bridge: error: option "--dir" needs a directory
+centra-bridge: hint: Try "centra-bridge demo --help" for more information.' demo --dir=
 expect_usage "a value for a flag" 'centra-bridge: error: option "--version" does not take a value
 centra-bridge: hint: Try "centra-bridge --help" for more information.' --version=1
 expect_usage "two config files" 'centra-bridge: error: option "--config" given twice ("a.conf", "b.conf")
