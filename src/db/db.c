@@ -378,29 +378,30 @@ sanitize_parse_error(const char *msg, char *out, size_t size)
 }
 
 /*
- * Whether a URI's user or password holds an "@", "/", "?" or "#" that was
- * not percent-encoded: an "@" after the host part ends (the first "/", "?"
- * or "#" after "://") and before any "=", or two before it.  libpq would
- * read part of the password as the host, port or database name, and its
- * errors would quote it.
+ * Whether a URI's user or password holds an "@" or "/" that was not
+ * percent-encoded.  libpq reads the user and password up to the first "@"
+ * or "/" after "://"; an "@" after that in the host and path (before "?"),
+ * or, when no "@" came first, in the query before its first "=", means the
+ * password went on: libpq would read part of it as the host, port or
+ * database name, and its errors would quote it.
  */
 static bool
 unencoded_userinfo(const char *conninfo)
 {
     const char *auth;
-    const char *rest; /* the path and query */
-    size_t end;
-    const char *at;
+    const char *rest; /* after the user and password: host, port, path, query */
+    size_t user;
+    size_t path;
 
     if (strncmp(conninfo, "postgresql://", 13) != 0 && strncmp(conninfo, "postgres://", 11) != 0)
         return false;
     auth = strstr(conninfo, "://") + 3;
-    end = strcspn(auth, "/?#");
-    at = memchr(auth, '@', end);
-    if (at != NULL && memchr(at + 1, '@', (size_t)(auth + end - at - 1)) != NULL)
+    user = strcspn(auth, "@/");
+    rest = auth[user] == '@' ? auth + user + 1 : auth + user;
+    path = strcspn(rest, "?");
+    if (memchr(rest, '@', path) != NULL)
         return true;
-    rest = auth + end;
-    return rest[strcspn(rest, "@=")] == '@';
+    return auth[user] != '@' && rest[path] == '?' && rest[path + strcspn(rest + path, "@=")] == '@';
 }
 
 ErrKind
@@ -417,13 +418,13 @@ db_check_conninfo(const DbOptions *opts, Error *err)
         err_set(err, ERR_CONFIG, "invalid value for setting \"database_url\"");
         err_detail(err,
                    "The URI from %s has an \"@\" where its host, port or database name should "
-                   "be, or two: its user name or password holds \"@\", \"/\", \"?\" or "
-                   "\"#\" as it is, and part of it would be read as the host or the database. "
-                   "The value is not shown: it holds the password.",
+                   "be: its user name or password holds \"@\" or \"/\" as it is, and part of "
+                   "it would be read as the host, the port or the database. The value is not "
+                   "shown: it holds the password.",
                    opts->conninfo_origin != NULL ? opts->conninfo_origin : "DATABASE_URL");
         err_hint(err, "Percent-encode those characters in the user name and password (\"@\" as "
-                      "%%40, \"/\" as %%2F, \"?\" as %%3F, \"#\" as %%23), or leave the "
-                      "password out of the URI and use PGPASSWORD or a ~/.pgpass file.");
+                      "%%40, \"/\" as %%2F), or leave the password out of the URI and use "
+                      "PGPASSWORD or a ~/.pgpass file.");
         return ERR_CONFIG;
     }
     parsed = PQconninfoParse(opts->conninfo, &errmsg);

@@ -305,8 +305,8 @@ START_TEST(a_uri_whose_password_is_not_percent_encoded_is_refused_unshown)
     static const char *const bad[] = {
         "postgresql://bridge:S3cr3t/Pa55@127.0.0.1:5432/postgres",
         "postgresql://bridge:S3cr3t@Pa55@127.0.0.1:5432/postgres",
-        "postgres://bridge:S3cr?et@127.0.0.1/x",
-        "postgresql://bridge:S3cr#et@127.0.0.1/x",
+        "postgres://bridge:S3cr3t/Pa55=@127.0.0.1/x", /* base64: an "=" after the "/" */
+        "postgresql://bridge:S3cr/et?Pa55@127.0.0.1/x",
     };
     DbConn *db;
 
@@ -322,6 +322,11 @@ START_TEST(a_uri_whose_password_is_not_percent_encoded_is_refused_unshown)
     }
     /* An "@" in a query value, after its "=", is not the password's. */
     opts.conninfo = "postgresql://u@h/db?application_name=a@b";
+    ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
+    opts.conninfo = "postgresql://h/db?application_name=a@b";
+    ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
+    /* libpq reads "?" and "#" in a password before its "@" as the password's. */
+    opts.conninfo = "postgresql://u:S3cr?et#x@h/db";
     ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
     fake_pq_verify();
 }
