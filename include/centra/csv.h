@@ -42,7 +42,8 @@ typedef ErrKind (*CsvRecordFn)(void *arg, const CsvRecord *rec, Error *err);
 
 /*
  * A reader that hands records to fn(arg, ...).  A record longer than
- * max_record bytes fails with ERR_TOO_BIG.  The caller frees it with
+ * max_record bytes (its fields' bytes, unquoted, and the commas between
+ * them) fails with ERR_TOO_BIG.  The caller frees it with
  * csv_free.
  */
 CsvReader *csv_new(size_t max_record, CsvRecordFn fn, void *arg);

@@ -88,25 +88,22 @@ too_long(CsvReader *r, Error *err)
                            r->rec_line, r->max_record));
 }
 
-/* Append one byte of field content. */
+/*
+ * Append one byte of field content.  The cap counts the record's bytes
+ * and the commas between its fields (a NUL in buf stands for each).
+ */
 static ErrKind
 add_byte(CsvReader *r, char c, Error *err)
 {
-    if (dynbuf_len(&r->buf) - (size_t)r->nfields >= r->max_record ||
-        dynbuf_addc(&r->buf, c) != ERR_OK)
+    if (dynbuf_len(&r->buf) >= r->max_record || dynbuf_addc(&r->buf, c) != ERR_OK)
         return too_long(r, err);
     return ERR_OK;
 }
 
-/*
- * The field being read is complete.  The cap counts fields too: a record
- * of more than max_record + 1 fields has more than max_record commas.
- */
-static ErrKind
-end_field(CsvReader *r, Error *err)
+/* The field being read is complete. */
+static void
+end_field(CsvReader *r)
 {
-    if ((size_t)r->nfields > r->max_record)
-        return too_long(r, err);
     if (r->nfields == r->alloc) {
         r->alloc = r->alloc == 0 ? 16 : r->alloc * 2;
         r->starts = xrealloc_array(r->starts, (size_t)r->alloc, sizeof(size_t));
@@ -120,7 +117,6 @@ end_field(CsvReader *r, Error *err)
     (void)dynbuf_addc(&r->buf, '\0');
     r->field_start = dynbuf_len(&r->buf);
     r->state = CSV_FIELD_START;
-    return ERR_OK;
 }
 
 /* The record is complete: hand it over and start the next. */
@@ -128,10 +124,9 @@ static ErrKind
 end_record(CsvReader *r, Error *err)
 {
     CsvRecord rec;
-    ErrKind rc = end_field(r, err);
+    ErrKind rc;
 
-    if (rc != ERR_OK)
-        return rc;
+    end_field(r);
     for (int i = 0; i < r->nfields; i++)
         r->fields[i] = dynbuf_str(&r->buf) + r->starts[i];
     rec.line = r->rec_line;
@@ -154,8 +149,13 @@ record_byte(CsvReader *r, char c, Error *err)
         r->in_record = true;
         r->rec_line = r->line;
     }
-    if (c == ',')
-        return end_field(r, err);
+    if (c == ',') {
+        /* A comma is a byte of the record too: a line of commas alone is capped. */
+        if (dynbuf_len(&r->buf) >= r->max_record)
+            return too_long(r, err);
+        end_field(r);
+        return ERR_OK;
+    }
     if (r->state == CSV_QUOTE_SEEN)
         return fail(r, err_set(err, ERR_DATA,
                                "unexpected character after the closing quote of a field on "

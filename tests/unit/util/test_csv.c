@@ -143,6 +143,7 @@ static const CsvBadCase bad_cases[] = {
      "1:ok\n"},
     /* Commas count too: 17 of them, and no field content (found in review). */
     {"ok\n,,,,,,,,,,,,,,,,,\n", ERR_TOO_BIG, "record on line 2 is longer than 16 bytes", "1:ok\n"},
+    {"ok\na,b,c,d,e,f,g,h,i\n", ERR_TOO_BIG, "record on line 2 is longer than 16 bytes", "1:ok\n"},
 };
 
 START_TEST(errors_name_the_line_in_every_chunking)
@@ -164,6 +165,7 @@ START_TEST(a_record_exactly_at_the_cap_is_accepted)
 {
     Error err;
 
+    /* The cap counts the comma: 15 bytes and one comma. */
     ck_assert_int_eq(read_csv("0123456,89abcdef\n", 17, 1, 16, &err), ERR_OK);
     ck_assert_str_eq(dynbuf_str(&seen), "1:0123456|89abcdef\n");
     ck_assert_int_eq(read_csv(",,,,,,,,,,,,,,,,\n", 17, 1, 16, &err), ERR_OK);
