@@ -283,10 +283,14 @@ render_health(Supervisor *sv, DynBuf *b)
                               (w->restart_at_ms - backoff_now_ms() + 999) / 1000);
         } else if (runs_live_failing(&live)) {
             char *red = log_redact(live.last_error); /* as the log shows it */
+            size_t len = strlen(red);
+            char *one = xmalloc(len + 4);
 
+            /* One line per worker: libpq's messages have a second line. */
             status = MHD_HTTP_SERVICE_UNAVAILABLE;
             (void)dynbuf_addf(b, "%s: failing since %lld s: %s\n", w->name,
-                              now - live.failing_since, red);
+                              now - live.failing_since, str_sanitize(red, len, len, one, len + 4));
+            xfree(one);
             xfree(red);
         }
     }

@@ -181,6 +181,7 @@ settle 15 "/healthz answers 503 while PostgreSQL is down" \
     '[[ $(curl -s -o "$cb_tmp/h" -w "%{http_code}" "$health") == 503 ]]'
 assert_contains "$(cat "$cb_tmp/h")" "import: failing since" "naming the importer"
 assert_contains "$(cat "$cb_tmp/h")" "database" "and the database"
+assert_eq 1 "$(wc -l <"$cb_tmp/h")" "one line for the one worker, libpq's second line joined to it (found in review)"
 assert_not_contains "$(curl -s "${health%/healthz}/metrics")" \
     'centra_bridge_worker_errors_total{worker="import"} 0' "the failed attempts are counted"
 "$pgcluster" up "$own"
