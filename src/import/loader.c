@@ -26,8 +26,9 @@
 #include "centra/alloc.h"
 #include "centra/backoff.h"
 #include "centra/dynbuf.h"
-#include "centra/faultpoint.h"
 #include "centra/evmap.h"
+#include "centra/faultpoint.h"
+#include "centra/idmap.h"
 #include "centra/log.h"
 #include "centra/soap.h"
 
@@ -377,7 +378,8 @@ static const struct {
      "SELECT k.kind, k.erp_id, k.centra_id, k.name, e.event_id FROM cb_rows o" SEEN(
          "o") " CROSS JOIN LATERAL (VALUES "
               "('order', {o.order_id}, CASE WHEN {o.order_number} ~ '^[0-9]+$' AND "
-              "length({o.order_number}) <= 18 THEN {o.order_number}::bigint END, NULL), "
+              "{o.order_number} ~ '[1-9]' AND length({o.order_number}) <= 18 "
+              "THEN {o.order_number}::bigint END, NULL), "
               "('market', {o.market_id}, NULL::bigint, {o.market_name}), "
               "('pricelist', {o.pricelist_id}, NULL, {o.pricelist_name}), "
               "('customer', {o.customer_id}, NULL, {o.customer_name}), "
@@ -410,7 +412,8 @@ static const struct {
     "CROSS JOIN LATERAL (SELECT x.payload FROM centra.events x "                                   \
     "WHERE x.event_id = e.event_id " PROBE ") x "                                                  \
     "CROSS JOIN LATERAL (SELECT k.kind, btrim(k.erp_id, E' \\t\\n\\r') AS erp_id, "                \
-    "NULLIF(btrim(COALESCE(k.description, k.name), E' \\t\\n\\r'), '') AS name "                   \
+    "COALESCE(NULLIF(btrim(k.description, E' \\t\\n\\r'), ''), "                                   \
+    "NULLIF(btrim(k.name, E' \\t\\n\\r'), '')) AS name "                                           \
     "FROM XMLTABLE(XMLNAMESPACES('" SOAP_NS_CENTRA "' AS c), "                                     \
     "'//c:product|//c:variation|//c:market|//c:pricelist|//c:warehouse|//c:customer|//c:account' " \
     "PASSING x.payload COLUMNS kind text PATH 'local-name()', erp_id text PATH 'c:id[1]', "        \
@@ -421,6 +424,15 @@ static const struct {
      "INSERT INTO cb_ids (kind, erp_id, centra_id, name, event_id) " IDS_LINES
      " UNION ALL " IDS_WAREHOUSES " UNION ALL " IDS_ENTITIES " UNION ALL " IDS_PAYLOADS,
      0},
+/*
+ * Only ids "idmap import" would take back, so that an export of id_map
+ * imports again: at most IDMAP_EXTERNAL_ID_MAX characters, no control
+ * character (found in review).
+ */
+#define IDS_IMPORTABLE                                                                             \
+    "WHERE char_length(erp_id) <= " CB_STRINGIFY(                                                  \
+        IDMAP_EXTERNAL_ID_MAX) " AND erp_id !~ "                                                   \
+                               "'[\\x01-\\x1f\\x7f-\\x9f]'"
     /*
      * The lock the two writes after take anyway, taken before cb_ids_new
      * reads id_map: a concurrent "idmap import" (SHARE ROW EXCLUSIVE until it
@@ -437,7 +449,7 @@ static const struct {
      "WITH d AS (SELECT kind, erp_id, max(centra_id) AS centra_id, "
      "(array_agg(name ORDER BY event_id DESC) FILTER (WHERE name IS NOT NULL))[1] AS name, "
      "max(event_id) FILTER (WHERE name IS NOT NULL) AS name_event_id, "
-     "max(event_id) AS event_id FROM cb_ids GROUP BY kind, erp_id), "
+     "max(event_id) AS event_id FROM cb_ids " IDS_IMPORTABLE " GROUP BY kind, erp_id), "
      "c AS (SELECT kind, erp_id, centra_id, name, name_event_id FROM d WHERE centra_id IS NULL "
      "UNION ALL (SELECT DISTINCT ON (kind, centra_id) kind, erp_id, centra_id, name, "
      "name_event_id FROM d WHERE centra_id IS NOT NULL ORDER BY kind, centra_id, event_id DESC)) "
