@@ -77,8 +77,8 @@ idmap_import_run(CliContext *ctx, int argc, char **argv, Error *err)
     rc = idmap_import(ctx->cfg, argv[optind], dry_run, &n, err);
     if (rc != ERR_OK)
         return rc;
-    printf("%lld rows: %lld added, %lld changed, %lld unchanged, %lld replaced", n.rows, n.added,
-           n.changed, n.unchanged, n.replaced);
+    printf("%lld row%s: %lld added, %lld changed, %lld unchanged, %lld replaced", n.rows,
+           n.rows == 1 ? "" : "s", n.added, n.changed, n.unchanged, n.replaced);
     if (n.repeated > 0)
         printf("; %lld repeated", n.repeated);
     puts(dry_run ? " (dry run: nothing written)" : "");

@@ -145,6 +145,7 @@ typedef struct ImportState {
     long long rows;           /* data rows read */
     long long bad;            /* bad rows */
     bool unknown_type;        /* a row had an unknown type (the hint lists them) */
+    bool not_utf8;            /* a row was not UTF-8 (the hint says how to convert) */
     IdmapProblem problems[2 * IDMAP_BAD_ROWS_SHOWN]; /* the first ones of each pass */
     int nproblems;                                   /* entries used in problems */
     int shown;                                       /* problems of the current pass kept */
@@ -266,7 +267,12 @@ read_header(ImportState *st, const CsvRecord *rec, Error *err)
                    "id\", internal_id, \"internal id\"), external_id (or \"external id\", "
                    "erp_id) and optionally name, in any order.",
                    rec->line);
-        err_hint(err, "See docs/idmap.md for the format.");
+        if (rec->nfields == 1 && memchr(rec->fields[0], ';', rec->lens[0]) != NULL)
+            err_hint(err, "The columns are separated by commas, and this header has semicolons "
+                          "(a spreadsheet's CSV in some languages): save the file with commas. "
+                          "See docs/idmap.md for the format.");
+        else
+            err_hint(err, "See docs/idmap.md for the format.");
         return ERR_DATA;
     }
     return ERR_OK;
@@ -380,6 +386,14 @@ check_type(ImportState *st, const CsvRecord *rec)
     return kind;
 }
 
+/* A field of line that is not UTF-8: a bad row, and the hint says how to convert the file. */
+static void
+not_utf8(ImportState *st, long line, const char *col)
+{
+    st->not_utf8 = true;
+    bad_row(st, line, col, "not valid UTF-8");
+}
+
 /* Validate the external id field; false after recording the problem. */
 static bool
 check_external_id(ImportState *st, const CsvRecord *rec)
@@ -392,7 +406,7 @@ check_external_id(ImportState *st, const CsvRecord *rec)
     if (len == 0)
         bad_row(st, rec->line, col, "empty");
     else if (!utf8_is_valid(s, len))
-        bad_row(st, rec->line, col, "not valid UTF-8");
+        not_utf8(st, rec->line, col);
     else if (has_control(s, len))
         bad_row(st, rec->line, col, "contains a control character");
     else if (utf8_chars(s, len) > IDMAP_EXTERNAL_ID_MAX)
@@ -411,7 +425,7 @@ check_name(ImportState *st, const CsvRecord *rec)
     if (f < 0)
         return true;
     if (!utf8_is_valid(rec->fields[f], rec->lens[f]))
-        bad_row(st, rec->line, st->header[COL_NAME], "not valid UTF-8");
+        not_utf8(st, rec->line, st->header[COL_NAME]);
     else if (memchr(rec->fields[f], '\0', rec->lens[f]) != NULL)
         bad_row(st, rec->line, st->header[COL_NAME], "contains a NUL byte");
     else
@@ -441,8 +455,14 @@ read_row(ImportState *st, const CsvRecord *rec, Error *err)
     if (kind == NULL)
         return ERR_OK;
     if (!parse_centra_id(rec->fields[fc], rec->lens[fc], &id, &no_id)) {
-        bad_row(st, rec->line, st->header[COL_CENTRA_ID], "\"%s\" is not a positive integer",
-                shown_value(rec->fields[fc], rec->lens[fc], shown, sizeof(shown)));
+        const char *p;
+        size_t n = trimmed(rec->fields[fc], rec->lens[fc], &p);
+        bool digits = n > 0 && strspn(p, "0123456789") >= n;
+
+        bad_row(st, rec->line, st->header[COL_CENTRA_ID], "\"%s\" is %s",
+                shown_value(rec->fields[fc], rec->lens[fc], shown, sizeof(shown)),
+                digits && strspn(p, "0") < n ? "too large for a centra_id (at most 2^63 - 1)"
+                                             : "not a positive integer");
         return ERR_OK;
     }
     if (!check_external_id(st, rec) || !check_name(st, rec))
@@ -540,7 +560,7 @@ static const char conflicts_sql[] =
     "first_value(erp_id) OVER (PARTITION BY kind, centra_id ORDER BY line) AS c_erp "
     "FROM cb_idmap_in) "
     "SELECT line, kind, erp_id, centra_id, e_line, c_line, "
-    "centra_id IS DISTINCT FROM e_cid, count(*) OVER () FROM w "
+    "centra_id IS DISTINCT FROM e_cid, count(*) OVER (), e_cid FROM w "
     "WHERE centra_id IS DISTINCT FROM e_cid OR (centra_id IS NOT NULL AND erp_id <> c_erp) "
     "ORDER BY line LIMIT 20";
 
@@ -613,7 +633,21 @@ find_conflicts(ImportState *st, Error *err)
         const char *erp = db_result_value(res, i, 2);
         const char *cid = db_result_value(res, i, 3);
 
-        if (strcmp(db_result_value(res, i, 6), "t") == 0)
+        const char *other = db_result_value(res, i, 8);
+
+        /* An empty centra_id is "unknown": say which side has none. */
+        if (strcmp(db_result_value(res, i, 6), "t") == 0 && (cid == NULL || cid[0] == '\0'))
+            bad_row(st, (long)line, st->header[COL_CENTRA_ID],
+                    "%s \"%s\" has no centra_id here and %s on line %s", kind,
+                    shown_value(erp, strlen(erp), shown, sizeof(shown)), other,
+                    db_result_value(res, i, 4));
+        else if (strcmp(db_result_value(res, i, 6), "t") == 0 &&
+                 (other == NULL || other[0] == '\0'))
+            bad_row(st, (long)line, st->header[COL_CENTRA_ID],
+                    "%s \"%s\" has centra_id %s here and none on line %s", kind,
+                    shown_value(erp, strlen(erp), shown, sizeof(shown)), cid,
+                    db_result_value(res, i, 4));
+        else if (strcmp(db_result_value(res, i, 6), "t") == 0)
             bad_row(st, (long)line, st->header[COL_CENTRA_ID],
                     "%s \"%s\" has another centra_id on line %s", kind,
                     shown_value(erp, strlen(erp), shown, sizeof(shown)),
@@ -655,6 +689,9 @@ bad_rows_error(ImportState *st, Error *err)
                  "Accepted types: %s (any case; Centra's names such as \"Variant\" and "
                  "\"Price list\" too).",
                  idmap_kinds_list());
+    else if (st->not_utf8)
+        err_hint(err, "The file must be UTF-8: \"iconv -f LATIN1 -t UTF-8\" converts a Latin-1 "
+                      "file (a spreadsheet's \"CSV UTF-8\" format writes one directly).");
     return ERR_DATA;
 }
 

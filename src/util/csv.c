@@ -156,11 +156,15 @@ record_byte(CsvReader *r, char c, Error *err)
         end_field(r);
         return ERR_OK;
     }
-    if (r->state == CSV_QUOTE_SEEN)
-        return fail(r, err_set(err, ERR_DATA,
-                               "unexpected character after the closing quote of a field on "
-                               "line %ld",
-                               r->line));
+    if (r->state == CSV_QUOTE_SEEN) {
+        err_set(err, ERR_DATA,
+                "unexpected character after the closing quote of a field on line %ld", r->line);
+        err_detail(err, "A field in double quotes ends at its closing quote: only a comma or the "
+                        "end of the line may follow it.");
+        err_hint(err, "Write a double quote inside a quoted field twice (\"\"), and quote the "
+                      "whole field, not a part of it.");
+        return fail(r, ERR_DATA);
+    }
     if (r->state == CSV_FIELD_START && c == '"') {
         r->state = CSV_QUOTED;
         r->quote_line = r->line;

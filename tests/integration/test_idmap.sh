@@ -163,6 +163,25 @@ assert_contains "$RC|$ERR" "65|" "25 bad rows exit 65"
 assert_eq "20|1" "$(grep -c 'detail: line' <<<"$ERR")|$(grep -c 'detail: ... and 5 more.' <<<"$ERR")" \
     "the first 20 bad rows are named, then how many more"
 
+# Messages that say what is wrong (found in review).
+printf 'type,centra_id,external_id,name\nproduct,,EMX,\nproduct,777,EMX,\nproduct,99999999999999999999,X,\nproduct,1004,SHIRT-04,Bor\xe5s\n' >"$bad"
+run_cb idmap import "$bad"
+assert_contains "$RC|$ERR" "65|" "rows with an empty and a given centra_id for one id exit 65"
+for expect in 'line 3, column "centra_id": product "EMX" has centra_id 777 here and none on line 2' \
+    'line 4, column "centra_id": "99999999999999999999" is too large for a centra_id' \
+    'line 5, column "name": not valid UTF-8' \
+    'hint: The file must be UTF-8: "iconv -f LATIN1 -t UTF-8" converts a Latin-1 file'; do
+    assert_contains "$ERR" "$expect" "the error says: $expect"
+done
+printf 'type;centra_id;external_id\nproduct;1;A\n' >"$bad"
+run_cb idmap import "$bad"
+assert_contains "$ERR" "this header has semicolons" "a header separated by semicolons: the hint says so"
+printf 'type,centra_id,external_id\nproduct,"17"x,Q\n' >"$bad"
+run_cb idmap import "$bad"
+assert_contains "$RC|$ERR" "65|" "a character after a closing quote exits 65"
+assert_contains "$ERR" 'hint: Write a double quote inside a quoted field twice ("")' \
+    "with a hint on quoting"
+
 run_cb idmap import "$cb_tmp/nonexistent.csv"
 assert_eq 66 "$RC" "a missing file exits 66"
 assert_contains "$ERR" "could not open \"$cb_tmp/nonexistent.csv\": No such file or directory" \
