@@ -377,31 +377,68 @@ sanitize_parse_error(const char *msg, char *out, size_t size)
     dynbuf_free(&b);
 }
 
+/* Whether the n bytes at a, hosts "h[:port]" between commas, hold a port that is not digits. */
+static bool
+port_not_digits(const char *a, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t end = i;
+        size_t colon = SIZE_MAX;
+        bool bracket = false;
+
+        for (; end < n && a[end] != ','; end++) {
+            if (a[end] == '[')
+                bracket = true;
+            else if (a[end] == ']')
+                bracket = false;
+            else if (a[end] == ':' && !bracket)
+                colon = end;
+        }
+        for (size_t k = colon + 1; colon != SIZE_MAX && k < end; k++)
+            if (a[k] < '0' || a[k] > '9')
+                return true;
+        i = end + 1;
+    }
+    return false;
+}
+
 /*
- * Whether a URI's user or password holds an "@" or "/" that was not
+ * Whether a URI's user or password holds an "@", "/" or "?" that was not
  * percent-encoded.  libpq reads the user and password up to the first "@"
- * or "/" after "://"; an "@" after that in the host and path (before "?"),
- * or, when no "@" came first, in the query before its first "=", means the
- * password went on: libpq would read part of it as the host, port or
- * database name, and its errors would quote it.
+ * or "/" after "://" (a "?" does not end them), and the host and port after
+ * them up to "/" or "?".  Refused, as libpq would read part of a password as
+ * the host, port or database name and quote it in its errors:
+ * - an "@" in the host or path (the password went on past an "@" or "/");
+ * - a user part that holds a "?" with an "=" after it: a query libpq reads
+ *   as the user and password (postgresql://h:5432?password=a@b);
+ * - with no user part, an "@" further on while the port is not digits
+ *   (postgresql://u:ab/cd?x=y@h: the password went on past a "/").
  */
 static bool
 unencoded_userinfo(const char *conninfo)
 {
     const char *auth;
     const char *rest; /* after the user and password: host, port, path, query */
+    const char *q;
     size_t user;
+    size_t host;
     size_t path;
 
     if (strncmp(conninfo, "postgresql://", 13) != 0 && strncmp(conninfo, "postgres://", 11) != 0)
         return false;
     auth = strstr(conninfo, "://") + 3;
     user = strcspn(auth, "@/");
-    rest = auth[user] == '@' ? auth + user + 1 : auth + user;
+    rest = auth[user] == '@' ? auth + user + 1 : auth;
+    host = strcspn(rest, "/?");
     path = strcspn(rest, "?");
     if (memchr(rest, '@', path) != NULL)
         return true;
-    return auth[user] != '@' && rest[path] == '?' && rest[path + strcspn(rest + path, "@=")] == '@';
+    q = auth[user] == '@' ? memchr(auth, '?', user) : NULL;
+    if (q != NULL && memchr(q, '=', (size_t)(auth + user - q)) != NULL)
+        return true;
+    return auth[user] != '@' && strchr(rest, '@') != NULL && port_not_digits(rest, host);
 }
 
 ErrKind
@@ -416,15 +453,16 @@ db_check_conninfo(const DbOptions *opts, Error *err)
         return ERR_OK;
     if (unencoded_userinfo(opts->conninfo)) {
         err_set(err, ERR_CONFIG, "invalid value for setting \"database_url\"");
-        err_detail(err,
-                   "The URI from %s has an \"@\" where its host, port or database name should "
-                   "be: its user name or password holds \"@\" or \"/\" as it is, and part of "
-                   "it would be read as the host, the port or the database. The value is not "
-                   "shown: it holds the password.",
-                   opts->conninfo_origin != NULL ? opts->conninfo_origin : "DATABASE_URL");
+        err_detail(
+            err,
+            "The URI from %s has an \"@\" where its host, port or database name should "
+            "be: its user name or password holds \"@\", \"/\" or \"?\" as it is, and part of "
+            "it would be read as the host, the port or the database. The value is not "
+            "shown: it holds the password.",
+            opts->conninfo_origin != NULL ? opts->conninfo_origin : "DATABASE_URL");
         err_hint(err, "Percent-encode those characters in the user name and password (\"@\" as "
-                      "%%40, \"/\" as %%2F), or leave the password out of the URI and use "
-                      "PGPASSWORD or a ~/.pgpass file.");
+                      "%%40, \"/\" as %%2F, \"?\" as %%3F), or leave the password out of the URI "
+                      "and use PGPASSWORD or a ~/.pgpass file.");
         return ERR_CONFIG;
     }
     parsed = PQconninfoParse(opts->conninfo, &errmsg);

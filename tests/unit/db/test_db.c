@@ -307,6 +307,8 @@ START_TEST(a_uri_whose_password_is_not_percent_encoded_is_refused_unshown)
         "postgresql://bridge:S3cr3t@Pa55@127.0.0.1:5432/postgres",
         "postgres://bridge:S3cr3t/Pa55=@127.0.0.1/x", /* base64: an "=" after the "/" */
         "postgresql://bridge:S3cr/et?Pa55@127.0.0.1/x",
+        "postgresql://bridge:S3cr/Pa55?Zk3=x@127.0.0.1/x",       /* "/", then a query */
+        "postgresql://127.0.0.1:5432?user=u&password=S3cr@Pa55", /* read as a user part */
     };
     DbConn *db;
 
@@ -327,6 +329,11 @@ START_TEST(a_uri_whose_password_is_not_percent_encoded_is_refused_unshown)
     ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
     /* libpq reads "?" and "#" in a password before its "@" as the password's. */
     opts.conninfo = "postgresql://u:S3cr?et#x@h/db";
+    ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
+    /* Ports, host lists and IPv6 addresses with an "@" in a query value. */
+    opts.conninfo = "postgresql://h1:5432,[::1]:5433/db?application_name=a@b";
+    ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
+    opts.conninfo = "postgresql:///db?host=/tmp&application_name=a@b";
     ck_assert_int_eq(db_check_conninfo(&opts, &err), ERR_OK);
     fake_pq_verify();
 }
