@@ -15,7 +15,12 @@
 --       no use for (infinity, BC); enqueue_payment_terms negative duedays;
 --     - runs: the running rows (every run's start, status) and the last run
 --       of each command (schema.md) were found by reading the whole table;
---       messages: a key's history (outbox.md) too.  Indexes for each.
+--       messages: a key's history (outbox.md) too.  Indexes for each;
+--     - id_map held what events taught that "idmap import" refuses, so an
+--       export did not import again: an order number 0 as a Centra id, ids
+--       over 255 characters or with a control character.  The loader no
+--       longer learns them; those learned before go (the number becomes
+--       unknown, the ids are dropped: no ERP id has such a shape).
 
 CREATE OR REPLACE FUNCTION centra_outbox.refunds_enqueue()
 RETURNS trigger
@@ -234,3 +239,8 @@ CREATE INDEX messages_entity_key_history_idx ON centra_outbox.messages (entity_k
 COMMENT ON INDEX centra_outbox.messages_entity_key_history_idx IS
     'Every message of a key, sent and superseded ones included: what an ERP row became '
     '(outbox.md). messages_entity_key_idx serves the open ones.';
+
+UPDATE centra.id_map SET centra_id = NULL, updated_at = now()
+WHERE kind = 'order' AND centra_id = 0 AND source = 'event';
+DELETE FROM centra.id_map
+WHERE source = 'event' AND (char_length(erp_id) > 255 OR erp_id ~ '[\x01-\x1f\x7f-\x9f]');

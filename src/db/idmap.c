@@ -329,6 +329,10 @@ parse_centra_id(const char *s, size_t len, long long *id, bool *empty)
     *empty = len == 0;
     if (len == 0)
         return true;
+    while (len > 1 && p[0] == '0') { /* "0012" is 12, however many zeros */
+        p++;
+        len--;
+    }
     if (len >= sizeof(digits))
         return false;
     for (size_t i = 0; i < len; i++)

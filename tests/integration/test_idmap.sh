@@ -164,7 +164,7 @@ assert_eq "20|1" "$(grep -c 'detail: line' <<<"$ERR")|$(grep -c 'detail: ... and
     "the first 20 bad rows are named, then how many more"
 
 # Messages that say what is wrong (found in review).
-printf 'type,centra_id,external_id,name\nproduct,,EMX,\nproduct,777,EMX,\nproduct,99999999999999999999,X,\nproduct,1004,SHIRT-04,Bor\xe5s\n' >"$bad"
+printf 'type,centra_id,external_id,name\nproduct,,EMX,\nproduct,777,EMX,\nproduct,99999999999999999999,X,\nproduct,1004,SHIRT-04,Bor\xe5s\nproduct,000000000000000000000000042,LZ,\n' >"$bad"
 run_cb idmap import "$bad"
 assert_contains "$RC|$ERR" "65|" "rows with an empty and a given centra_id for one id exit 65"
 for expect in 'line 3, column "centra_id": product "EMX" has centra_id 777 here and none on line 2' \
@@ -173,6 +173,7 @@ for expect in 'line 3, column "centra_id": product "EMX" has centra_id 777 here 
     'hint: The file must be UTF-8: "iconv -f LATIN1 -t UTF-8" converts a Latin-1 file'; do
     assert_contains "$ERR" "$expect" "the error says: $expect"
 done
+assert_not_contains "$ERR" "line 6" "leading zeros are no part of the number: 00…042 is 42"
 printf 'type;centra_id;external_id\nproduct;1;A\n' >"$bad"
 run_cb idmap import "$bad"
 assert_contains "$ERR" "this header has semicolons" "a header separated by semicolons: the hint says so"
