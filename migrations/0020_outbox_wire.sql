@@ -16,6 +16,9 @@
 --     - runs: the running rows (every run's start, status) and the last run
 --       of each command (schema.md) were found by reading the whole table;
 --       messages: a key's history (outbox.md) too.  Indexes for each;
+--     - lines of shipments and refunds refused a quantity of 1.0 as not whole
+--       (a numeric column in jsonb_build_object gives it), where stock_updates
+--       takes 2.0: order_lines_json is restated to take it, and sends 1;
 --     - id_map held what events taught that "idmap import" refuses, so an
 --       export did not import again: an order number 0 as a Centra id, ids
 --       over 255 characters or with a control character.  The loader no
@@ -244,3 +247,95 @@ UPDATE centra.id_map SET centra_id = NULL, updated_at = now()
 WHERE kind = 'order' AND centra_id = 0 AND source = 'event';
 DELETE FROM centra.id_map
 WHERE source = 'event' AND (char_length(erp_id) > 255 OR erp_id ~ '[\x01-\x1f\x7f-\x9f]');
+
+CREATE OR REPLACE FUNCTION centra_outbox.order_lines_json(order_id text, lines jsonb, source text,
+                                               with_orderitem boolean)
+RETURNS json
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    e jsonb;
+    i integer := 0;
+    k text;
+    path text;
+    seen text[] := '{}';
+    result json;
+BEGIN
+    IF lines IS NULL OR jsonb_typeof(lines) <> 'array' OR jsonb_array_length(lines) = 0 THEN
+        PERFORM centra_outbox.refuse(
+            'lines must be a non-empty JSON array',
+            format('centra_outbox.%s.lines is %s.', source, coalesce(lines::text, 'NULL')),
+            'Give the order lines as [{"orderitem": "68", "qty": 1}, ...].');
+    END IF;
+    FOR e IN SELECT value FROM jsonb_array_elements(lines) LOOP
+        path := format('lines[%s]', i);
+        IF jsonb_typeof(e) <> 'object' THEN
+            PERFORM centra_outbox.refuse(
+                format('%s must be an object', path),
+                format('centra_outbox.%s.%s is %s.', source, path, e::text),
+                'Give each line as {"orderitem": "68", "qty": 1}.');
+        END IF;
+        FOR k IN SELECT jsonb_object_keys(e) LOOP
+            IF k NOT IN ('orderitem', 'qty') THEN
+                PERFORM centra_outbox.refuse(
+                    format('%s has an unknown key "%s"', path, k),
+                    format('centra_outbox.%s.%s is %s.', source, path, e::text),
+                    'A line has exactly the keys "orderitem" and "qty".');
+            END IF;
+        END LOOP;
+        IF coalesce(jsonb_typeof(e -> 'orderitem'), 'null') NOT IN ('string', 'number')
+           OR coalesce(jsonb_typeof(e -> 'qty'), 'null') <> 'number'
+           OR (e ->> 'qty') !~ '^-?[0-9]+(\.0+)?$' THEN
+            PERFORM centra_outbox.refuse(
+                format('%s needs an orderitem and a whole quantity', path),
+                format('centra_outbox.%s.%s is %s.', source, path, e::text),
+                'Give each line as {"orderitem": "68", "qty": 1}.');
+        END IF;
+        IF (e ->> 'orderitem') = ANY (seen) THEN
+            PERFORM centra_outbox.refuse(
+                format('orderitem "%s" appears twice in lines', e ->> 'orderitem'),
+                format('centra_outbox.%s.%s repeats it.', source, path),
+                'Give each orderitem once, with the total quantity.');
+        END IF;
+        seen := seen || (e ->> 'orderitem');
+        PERFORM centra_outbox.order_item(
+            order_id, e ->> 'orderitem',
+            centra_outbox.line_qty((e ->> 'qty')::numeric, e ->> 'orderitem', source, path),
+            source, path);
+        i := i + 1;
+    END LOOP;
+    -- One <product> per product and variation, in the order of their first line.
+    WITH l AS (
+        SELECT x.ord, x.item ->> 'orderitem' AS orderitem,
+               (x.item ->> 'qty')::numeric::integer AS qty,
+               ol.product_id, ol.variation_id, ol.size_id
+        FROM jsonb_array_elements(lines) WITH ORDINALITY AS x (item, ord)
+        JOIN centra.order_lines ol
+          ON ol.order_id = order_lines_json.order_id AND ol.orderitem_id = x.item ->> 'orderitem'
+    ), g AS (
+        SELECT l.product_id, l.variation_id, min(l.ord) AS first,
+               string_agg(CASE WHEN with_orderitem
+                               THEN json_build_object('id', l.size_id, 'qty', l.qty,
+                                                      'orderitem',
+                                                      json_build_object('id', l.orderitem))
+                               ELSE json_build_object('id', l.size_id, 'qty', l.qty) END::text,
+                          ', ' ORDER BY l.ord) AS sizes
+        FROM l GROUP BY l.product_id, l.variation_id
+    )
+    SELECT ('{"product" : [' || string_agg(
+                json_build_object('id', g.product_id,
+                                  'variation', json_build_object('id', g.variation_id),
+                                  'sizes', json_build_object('size', ('[' || g.sizes || ']')::json)
+                                 )::text, ', ' ORDER BY g.first) || ']}')::json
+    INTO result FROM g;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION centra_outbox.order_lines_json(text, jsonb, text, boolean) IS
+    'The <products> of a shipment or refund from lines, a JSON array of {"orderitem", "qty"}: '
+    'each line checked with order_item (its quantity by line_qty first: whole, within '
+    'integer), grouped into one <product> per product and variation (in the order of their '
+    'first line) with one <size> per line ({id, qty} and, when with_orderitem, '
+    '<orderitem><id>). A quantity written with zero decimals (1.0, as a numeric column '
+    'gives it) is whole, and sent as 1.';
+
