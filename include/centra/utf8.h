@@ -28,10 +28,4 @@ bool utf8_is_valid(const char *s, size_t len);
  */
 size_t utf8_scrub(char *s, size_t len);
 
-/*
- * The longest prefix of the len bytes at s that does not end inside a
- * multi-byte sequence: where to cut s at most len bytes in.
- */
-size_t utf8_cut(const char *s, size_t len);
-
 #endif /* CENTRA_UTF8_H */

@@ -79,21 +79,3 @@ utf8_scrub(char *s, size_t len)
     }
     return fixed;
 }
-
-size_t
-utf8_cut(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t back = 0;
-
-    /* Back over up to three continuation bytes to the sequence's lead byte. */
-    while (back < len && back < 3 && (p[len - 1 - back] & 0xC0) == 0x80)
-        back++;
-    if (back < len && p[len - 1 - back] >= 0xC0) {
-        size_t need = p[len - 1 - back] >= 0xF0 ? 4 : p[len - 1 - back] >= 0xE0 ? 3 : 2;
-
-        if (back + 1 < need)
-            return len - 1 - back; /* the sequence goes on past len: cut before it */
-    }
-    return len;
-}

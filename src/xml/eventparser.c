@@ -1660,27 +1660,22 @@ in_name(char c)
 
 /*
  * The tag name that starts at offset at, as written (prefix included), into
- * out (TAG_NAME_MAX + 4 bytes: a longer name is cut and ends in "...").
- * False when its bytes are no longer kept (before the current event).
+ * out (TAG_NAME_MAX + 4 bytes: a longer name is cut between characters and
+ * ends in "...").  False when its bytes are no longer kept (before the
+ * current event).
  */
 static bool
 tag_name_at(EvParser *p, long long at, char *out)
 {
-    DynBuf h; /* the name and one byte that ends it */
+    DynBuf h; /* the name, with the rest of a character cut at the cap and more */
     size_t n = 0;
 
-    dynbuf_init(&h, TAG_NAME_MAX + 2);
+    dynbuf_init(&h, TAG_NAME_MAX + 5);
     if (at >= p->raw.base &&
-        raw_each_range(p, at, at + TAG_NAME_MAX + 1, gather_chunk, &h, NULL) == ERR_OK) {
-        while (n < h.len && n < TAG_NAME_MAX && in_name(h.data[n])) {
-            out[n] = h.data[n];
+        raw_each_range(p, at, at + TAG_NAME_MAX + 4, gather_chunk, &h, NULL) == ERR_OK) {
+        while (n < h.len && in_name(h.data[n]))
             n++;
-        }
-        if (n == TAG_NAME_MAX && h.len > n && in_name(h.data[n])) {
-            n = utf8_cut(out, n); /* not inside a character: the name may have others */
-            n += (size_t)snprintf(out + n, 4, "...");
-        }
-        out[n] = '\0';
+        (void)str_sanitize(h.data, n, TAG_NAME_MAX, out, TAG_NAME_MAX + 4);
     }
     dynbuf_free(&h);
     return n > 0;

@@ -58,24 +58,6 @@ START_TEST(scrubbing_replaces_each_stray_byte_and_keeps_characters)
 }
 END_TEST
 
-START_TEST(cuts_fall_between_characters)
-{
-    static const char s[] = "ab\xC3\xA5\xE2\x82\xAC\xF0\x9F\x98\x80";
-
-    ck_assert_uint_eq(utf8_cut(s, 2), 2);
-    ck_assert_uint_eq(utf8_cut(s, 3), 2); /* inside å */
-    ck_assert_uint_eq(utf8_cut(s, 4), 4);
-    ck_assert_uint_eq(utf8_cut(s, 5), 4); /* inside € */
-    ck_assert_uint_eq(utf8_cut(s, 6), 4);
-    ck_assert_uint_eq(utf8_cut(s, 7), 7);
-    for (size_t n = 8; n < 11; n++)
-        ck_assert_uint_eq(utf8_cut(s, n), 7); /* inside 😀 */
-    ck_assert_uint_eq(utf8_cut(s, 11), 11);
-    ck_assert_uint_eq(utf8_cut("\x80\x80", 2), 2); /* no lead byte: nothing to keep whole */
-    ck_assert_uint_eq(utf8_cut("", 0), 0);
-}
-END_TEST
-
 static char *
 escaped(const char *s, size_t len)
 {
@@ -124,7 +106,6 @@ utf8_suite(void)
     tcase_add_loop_test(utf8, sequences_are_validated_per_rfc_3629, 0, (int)CB_LENGTH(utf8_cases));
     tcase_add_test(utf8, whole_strings_are_validated);
     tcase_add_test(utf8, scrubbing_replaces_each_stray_byte_and_keeps_characters);
-    tcase_add_test(utf8, cuts_fall_between_characters);
     tcase_add_test(json, json_strings_escape_what_json_requires);
     tcase_add_test(json, json_strings_keep_utf8_and_replace_invalid_bytes);
     tcase_add_test(json, json_strings_respect_the_buffer_cap);
