@@ -318,29 +318,35 @@ trimmed(const char *s, size_t len, const char **start)
     return len;
 }
 
-/* A centra_id field: digits, positive, in bigint; *empty when blank. */
-static bool
+/*
+ * A centra_id field: digits, positive, in bigint; *empty when blank.
+ * NULL when it is one (or blank), else what it is not, for the message.
+ */
+static const char *
 parse_centra_id(const char *s, size_t len, long long *id, bool *empty)
 {
+    static const char not_positive[] = "not a positive integer";
     const char *p;
     char digits[24];
 
     len = trimmed(s, len, &p);
     *empty = len == 0;
     if (len == 0)
-        return true;
+        return NULL;
     while (len > 1 && p[0] == '0') { /* "0012" is 12, however many zeros */
         p++;
         len--;
     }
-    if (len >= sizeof(digits))
-        return false;
     for (size_t i = 0; i < len; i++)
         if (p[i] < '0' || p[i] > '9')
-            return false;
+            return not_positive;
+    if (len >= sizeof(digits))
+        return "too large for a centra_id (at most 2^63 - 1)";
     memcpy(digits, p, len);
     digits[len] = '\0';
-    return str_to_ll(digits, id) && *id > 0;
+    if (!str_to_ll(digits, id))
+        return "too large for a centra_id (at most 2^63 - 1)";
+    return *id > 0 ? NULL : not_positive;
 }
 
 /* Append s to a COPY text-format field, escaping what the format needs. */
@@ -444,6 +450,7 @@ read_row(ImportState *st, const CsvRecord *rec, Error *err)
     const char *kind;
     long long id = 0;
     bool no_id;
+    const char *why;
     int fc = st->col[COL_CENTRA_ID];
     int fe = st->col[COL_EXTERNAL_ID];
     int fn = st->col[COL_NAME];
@@ -458,15 +465,10 @@ read_row(ImportState *st, const CsvRecord *rec, Error *err)
     kind = check_type(st, rec);
     if (kind == NULL)
         return ERR_OK;
-    if (!parse_centra_id(rec->fields[fc], rec->lens[fc], &id, &no_id)) {
-        const char *p;
-        size_t n = trimmed(rec->fields[fc], rec->lens[fc], &p);
-        bool digits = n > 0 && strspn(p, "0123456789") >= n;
-
+    why = parse_centra_id(rec->fields[fc], rec->lens[fc], &id, &no_id);
+    if (why != NULL) {
         bad_row(st, rec->line, st->header[COL_CENTRA_ID], "\"%s\" is %s",
-                shown_value(rec->fields[fc], rec->lens[fc], shown, sizeof(shown)),
-                digits && strspn(p, "0") < n ? "too large for a centra_id (at most 2^63 - 1)"
-                                             : "not a positive integer");
+                shown_value(rec->fields[fc], rec->lens[fc], shown, sizeof(shown)), why);
         return ERR_OK;
     }
     if (!check_external_id(st, rec) || !check_name(st, rec))
@@ -636,22 +638,21 @@ find_conflicts(ImportState *st, Error *err)
         const char *kind = db_result_value(res, i, 1);
         const char *erp = db_result_value(res, i, 2);
         const char *cid = db_result_value(res, i, 3);
-
-        const char *other = db_result_value(res, i, 8);
+        const char *other = db_result_value(res, i, 8); /* centra_id of its first row */
+        bool cid_differs = strcmp(db_result_value(res, i, 6), "t") == 0;
 
         /* An empty centra_id is "unknown": say which side has none. */
-        if (strcmp(db_result_value(res, i, 6), "t") == 0 && (cid == NULL || cid[0] == '\0'))
+        if (cid_differs && (cid == NULL || cid[0] == '\0'))
             bad_row(st, (long)line, st->header[COL_CENTRA_ID],
                     "%s \"%s\" has no centra_id here and %s on line %s", kind,
                     shown_value(erp, strlen(erp), shown, sizeof(shown)), other,
                     db_result_value(res, i, 4));
-        else if (strcmp(db_result_value(res, i, 6), "t") == 0 &&
-                 (other == NULL || other[0] == '\0'))
+        else if (cid_differs && (other == NULL || other[0] == '\0'))
             bad_row(st, (long)line, st->header[COL_CENTRA_ID],
                     "%s \"%s\" has centra_id %s here and none on line %s", kind,
                     shown_value(erp, strlen(erp), shown, sizeof(shown)), cid,
                     db_result_value(res, i, 4));
-        else if (strcmp(db_result_value(res, i, 6), "t") == 0)
+        else if (cid_differs)
             bad_row(st, (long)line, st->header[COL_CENTRA_ID],
                     "%s \"%s\" has another centra_id on line %s", kind,
                     shown_value(erp, strlen(erp), shown, sizeof(shown)),
