@@ -559,13 +559,23 @@ q "$db" "INSERT INTO centra.refunds (order_id, refund_id, shipment_id) VALUES ('
 out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
            VALUES ('30', 'r-again', '8', '[{\"orderitem\": \"81\", \"qty\": 1}]')")
 assert_eq "ERROR:  22023: only 0 of orderitem \"81\" of shipment \"8\" is left to refund
-DETAIL:  centra_outbox.refunds: refund \"r-again\" returns 1; the shipment holds 1, refunds of it returned 1 (centra.refund_lines) and refunds not sent yet return 0.
+DETAIL:  centra_outbox.refunds: refund \"r-again\" returns 1; the shipment holds 1, refunds of it returned 1 (centra.refund_lines) and refunds not imported yet return 0.
 HINT:  Refund at most what the shipment holds (centra.shipment_lines) and was not returned already." \
     "$out" "a refund of what Centra says was returned already is refused"
 out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
            VALUES ('30', 'r-twice', '8', '[{\"orderitem\": \"80\", \"qty\": 1}]')")
-assert_contains "$out" "refunds not sent yet return 1." \
+assert_contains "$out" "refunds not imported yet return 1." \
     "so is one of what a refund not sent yet returns (r-confirmed, above)"
+for st in sent failed; do
+    q "$db" "UPDATE centra_outbox.messages SET status = '$st' WHERE id = (SELECT message_id
+             FROM centra_outbox.refunds WHERE refund_id = 'r-confirmed')" >/dev/null
+    out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
+               VALUES ('30', 'r-twice', '8', '[{\"orderitem\": \"80\", \"qty\": 1}]')")
+    assert_contains "$out" "refunds not imported yet return 1." \
+        "and still once its message is $st, until the import holds the refund (Centra would refuse the second)"
+done
+q "$db" "UPDATE centra_outbox.messages SET status = 'pending' WHERE id = (SELECT message_id
+         FROM centra_outbox.refunds WHERE refund_id = 'r-confirmed')" >/dev/null
 # A refund not sent yet that the import already holds (its answer was lost, Centra applied it)
 # counts once, as returned.
 q "$db" "INSERT INTO centra.shipments (order_id, shipment_id, appendix) VALUES ('25', 's-two', 3);
@@ -584,7 +594,7 @@ assert_contains "$out" '"refund":{"id":"rA2",' \
     "a refund of the rest is accepted: rA1 counts once, not as returned and as not sent"
 out=$(err "INSERT INTO centra_outbox.refunds (order_id, refund_id, shipment_id, lines)
            VALUES ('25', 'rA3', 's-two', '[{\"orderitem\": \"67\", \"qty\": 1}]')")
-assert_contains "$out" "the shipment holds 2, refunds of it returned 1 (centra.refund_lines) and refunds not sent yet return 1." \
+assert_contains "$out" "the shipment holds 2, refunds of it returned 1 (centra.refund_lines) and refunds not imported yet return 1." \
     "and one more is refused"
 # A cancellation being sent may be applied and imported already (the line's quantity then
 # leaves it out): only pending ones count.  Line 70 (3) has 1 pending from above, and 2 in
@@ -667,6 +677,124 @@ assert_eq "0|1" "$?|$(q "$db" "SELECT count(*) FROM centra_outbox.shipment_updat
     "two sessions creating the same 4 items at once: the first commits"
 assert_contains "$out" "only 0 of orderitem \"103\" is left to ship" \
     "the second waited for it and is refused"
+
+# --- per key, ids follow commit order (migration 0021) --------------------------------------------
+# stock_key: the messages of key K as id|status|superseded_by|qty, oldest first.
+stock_key() {
+    q "$db" "SELECT m.id || '|' || m.status || '|' || coalesce(m.superseded_by::text, '') || '|'
+             || s.qty FROM centra_outbox.messages m
+             JOIN centra_outbox.stock_updates s ON s.message_id = m.id
+             WHERE m.entity_key = 'stock:$1/$1/S/W' ORDER BY m.id"
+}
+# A transaction that stays open holds the key: a later writer of it waits, and its message is
+# neither visible before the first one's nor sent before it.
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN" -c "INSERT INTO centra_outbox.stock_updates
+    (product_id, variation_id, size_id, warehouse_id, qty) VALUES ('KO', 'KO', 'S', 'W', 5)" \
+    -c "SELECT pg_sleep(2)" -c "COMMIT" >"$cb_tmp/session1.out" 2>&1 &
+session1=$!
+sleep 0.5
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "INSERT INTO centra_outbox.stock_updates
+    (product_id, variation_id, size_id, warehouse_id, qty) VALUES ('KO', 'KO', 'S', 'W', 7)" \
+    >"$cb_tmp/session2.out" 2>&1 &
+session2=$!
+sleep 0.5
+assert_eq "0" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages WHERE entity_key = 'stock:KO/KO/S/W'")" \
+    "while a transaction holds a stock key, a later writer's message is not there to be sent"
+wait "$session1"
+wait "$session2"
+first=$(q "$db" "SELECT message_id FROM centra_outbox.stock_updates WHERE product_id = 'KO' AND qty = 5")
+second=$(q "$db" "SELECT message_id FROM centra_outbox.stock_updates WHERE product_id = 'KO' AND qty = 7")
+assert_eq "$first|superseded|$second|5
+$second|pending||7" "$(stock_key KO)" \
+    "it waited for the first to commit, drew a higher id and superseded the older figure"
+# The same for an order: a status update left open, and a shipment create of the same order.
+before=$(q "$db" "SELECT count(*) FROM centra_outbox.messages WHERE entity_key = 'order:31'")
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN" -c "INSERT INTO centra_outbox.order_status_updates
+    (order_id, status) VALUES ('31', 'processing')" -c "SELECT pg_sleep(2)" -c "COMMIT" \
+    >"$cb_tmp/session1.out" 2>&1 &
+session1=$!
+sleep 0.5
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "INSERT INTO centra_outbox.order_status_updates
+    (order_id, status) VALUES ('31', 'completed')" >"$cb_tmp/session2.out" 2>&1 &
+session2=$!
+sleep 0.5
+assert_eq "$before" "$(q "$db" "SELECT count(*) FROM centra_outbox.messages WHERE entity_key = 'order:31'")" \
+    "a later status of an order is not there to be sent while an earlier one is not committed"
+wait "$session1"
+wait "$session2"
+assert_eq "processing
+completed" "$(q "$db" "SELECT payload ->> 'status' FROM centra_outbox.messages
+                       WHERE entity_key = 'order:31' ORDER BY id DESC LIMIT 2" | tac)" \
+    "per order, ids follow commit order: completed is sent last"
+# A message the ERP inserts itself takes its key too: its first id was drawn before it could,
+# so it draws another.  Here the other transaction holds the key before the direct insert
+# draws its first id, and draws its own after it (lock_key, then a pause, then the row).
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN" \
+    -c "SELECT centra_outbox.lock_key('stock:KD/KD/S/W')" -c "SELECT pg_sleep(1.5)" \
+    -c "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id,
+        qty) VALUES ('KD', 'KD', 'S', 'W', 1)" -c "COMMIT" >"$cb_tmp/session1.out" 2>&1 &
+session1=$!
+sleep 0.5
+direct=$(q "$db" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+                  VALUES ('products_Update', 'stock:KD/KD/S/W', '{\"id\": \"KD\"}') RETURNING id")
+wait "$session1"
+assert_eq "t" "$(q "$db" "SELECT $direct > message_id FROM centra_outbox.stock_updates WHERE product_id = 'KD'")" \
+    "a direct insert of a key held by an open transaction waits and is given a higher id"
+# REPEATABLE READ: a transaction whose snapshot cannot see another's rows of the order fails
+# with 40001, where it would cancel the same items again.
+q "$db" "INSERT INTO centra.order_lines (order_id, orderitem_id, line_no, product_id, variation_id,
+             size_id, qty) VALUES ('31', '104', 3, 'P1', 'V1', 'S3', 1)" >/dev/null
+psql -X -q -A -t -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d "$db" \
+    -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM centra.orders" \
+    -c "SELECT pg_sleep(1.5)" -c "INSERT INTO centra_outbox.item_cancellations (order_id,
+        orderitem_id, qty) VALUES ('31', '104', 1)" -c "COMMIT" >"$cb_tmp/session1.out" 2>&1 &
+session1=$!
+sleep 0.5
+q "$db" "INSERT INTO centra_outbox.item_cancellations (order_id, orderitem_id, qty)
+         VALUES ('31', '104', 1)" >/dev/null
+wait "$session1"
+assert_eq "1" "$?" "REPEATABLE READ: the second cancellation of the last item fails"
+assert_contains "$(cat "$cb_tmp/session1.out")" "ERROR:  40001: could not serialize access due to concurrent update" \
+    "with a serialization failure, to be run again"
+assert_eq "1" "$(q "$db" "SELECT count(*) FROM centra_outbox.item_cancellations WHERE orderitem_id = '104'")" \
+    "so the item is cancelled once"
+# A key too long for an index is refused with a message of its own.
+out=$(err "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id, warehouse_id, qty)
+           VALUES (repeat('p', 3000), 'V', 'S', 'W', 1)")
+assert_eq "ERROR:  22001: outbox key is 3012 bytes long, more than the 2600 a key may have
+DETAIL:  The key begins \"stock:pppppppppppppppppppppppppppppppppppppppppppppppppppppp\".
+HINT:  Centra's ids have at most 255 characters: an id in the key is longer, or its ids are too long together for the key's index." "$out" \
+    "an id too long for the key's index is refused, saying so"
+q "$db" "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
+         warehouse_id, qty) SELECT x, x, x, x, 1 FROM repeat('é', 255) x" >/dev/null
+assert_eq "2049" "$(q "$db" "SELECT octet_length(entity_key) FROM centra_outbox.messages
+                             WHERE entity_key LIKE 'stock:é%'")" \
+    "four ids of 255 two-byte characters each are a key of 2049 bytes, taken"
+# SERIALIZABLE: writers of other keys do not fail, new keys on one index page included
+# (a read of the key's row used to be tracked, and two such writers failed with 40001).
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN ISOLATION LEVEL SERIALIZABLE" \
+    -c "SELECT centra_outbox.enqueue_warehouse('ser-a1', 'A')" -c "SELECT pg_sleep(1)" \
+    -c "SELECT centra_outbox.enqueue_warehouse('ser-a2', 'A')" -c "SELECT pg_sleep(1)" \
+    -c "COMMIT" >"$cb_tmp/session1.out" 2>&1 &
+session1=$!
+sleep 0.5
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN ISOLATION LEVEL SERIALIZABLE" \
+    -c "SELECT centra_outbox.enqueue_warehouse('ser-b1', 'B')" -c "SELECT pg_sleep(1)" \
+    -c "SELECT centra_outbox.enqueue_warehouse('ser-b2', 'B')" -c "COMMIT" \
+    >"$cb_tmp/session2.out" 2>&1
+rc2=$?
+wait "$session1"
+assert_eq "0|0|4" "$?|$rc2|$(q "$db" "SELECT count(*) FROM centra_outbox.messages
+                                    WHERE entity_key LIKE 'warehouse:ser-%'")" \
+    "SERIALIZABLE: two transactions writing new keys of their own both commit$(cat "$cb_tmp/session1.out" "$cb_tmp/session2.out")"
+# The check of a message inserted directly does not depend on the session's search_path.
+q "$db" "CREATE SCHEMA erp_own;
+         CREATE FUNCTION erp_own.json_typeof(json) RETURNS text LANGUAGE sql AS 'SELECT ''object''::text'" >/dev/null
+out=$(psql -X -q -A -t -d "$db" -c "SET search_path = erp_own, pg_catalog" \
+      -c "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+          VALUES ('products_Update', 'product:X', '[1]')" 2>&1)
+assert_contains "$out" "outbox payload must be a JSON object" \
+    "a function of the ERP's named like PostgreSQL's does not stand in for it in the check"
 out=$(msg "INSERT INTO centra_outbox.shipment_updates (order_id, shipment_id, action, lines)
            VALUES ('25', 's-dropped', 'create', '[{\"orderitem\": \"69\", \"qty\": 1}]')")
 q "$db" "UPDATE centra_outbox.messages SET status = 'cancelled' WHERE id = (SELECT max(id) FROM centra_outbox.messages)" >/dev/null

@@ -176,12 +176,13 @@ SELECT is((SELECT array_agg(c.relname || '.' || t.tgname ORDER BY c.relname, t.t
             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname IN ('centra', 'centra_outbox') AND NOT t.tgisinternal),
           ARRAY['item_cancellations.item_cancellations_enqueue', 'messages.messages_check',
-                'messages.messages_notify', 'order_status_updates.order_status_updates_enqueue',
+                'messages.messages_notify', 'messages.messages_order',
+                'order_status_updates.order_status_updates_enqueue',
                 'prices.prices_enqueue', 'products.products_enqueue', 'refunds.ids_trimmed',
                 'refunds.refunds_enqueue', 'shipment_updates.ids_trimmed',
                 'shipment_updates.shipment_updates_enqueue',
                 'stock_updates.stock_updates_enqueue'],
-          'both schemas have the eleven triggers of the outbox');
+          'both schemas have the twelve triggers of the outbox');
 SELECT is_empty($$
     SELECT c.relname || '.' || t.tgname
     FROM pg_trigger t
