@@ -104,7 +104,9 @@ ErrKind log_open_file(const char *path, Error *err) CB_MUSTCHECK;
 /*
  * Open the log file again under its name (after logrotate moved it away);
  * on failure keep writing to the old one, with a warning.  No-op without a
- * log file.
+ * log file.  Safe while other threads write: the stream is swapped between
+ * two of their lines, never during one.  Not from a signal handler (it
+ * takes a lock): the handler sets a flag, the main loop calls this.
  */
 void log_reopen(void);
 

@@ -7,12 +7,19 @@
  * sharing a journal or file do not interleave within a record.  Redaction runs
  * on the complete text before any truncation or escaping, so a secret can
  * never be cut in half and slip through.
+ *
+ * The stream is swapped (log_reopen on SIGHUP, log_open_file, log_close_file)
+ * on the main thread while other threads (the daemon's metrics endpoint) may
+ * be writing: log_stream_lock serialises each write with each swap, so no
+ * line goes to a stream that was just closed.  Formatting and redaction stay
+ * outside the lock.
  */
 #include "centra/log.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +40,8 @@
 LogLevel log_threshold = LOG_LEVEL_INFO;
 
 static LogFormat log_format = LOG_FORMAT_TEXT;
+/* Guards log_stream, log_file and log_path, and each write to the stream. */
+static pthread_mutex_t log_stream_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_stream; /* NULL means stderr */
 static FILE *log_file;   /* the stream opened by log_open_file, owned */
 static char *log_path;   /* its path, for log_reopen */
@@ -74,7 +83,9 @@ log_get_format(void)
 void
 log_set_stream(FILE *stream)
 {
+    pthread_mutex_lock(&log_stream_lock);
     log_stream = stream;
+    pthread_mutex_unlock(&log_stream_lock);
 }
 
 /*
@@ -100,48 +111,9 @@ open_append(const char *path)
     return f;
 }
 
-ErrKind
-log_open_file(const char *path, Error *err)
-{
-    FILE *f = open_append(path);
-    char ebuf[128];
-
-    if (f == NULL) {
-        err_set(err, ERR_CONFIG, "could not open log file \"%s\": %s", path,
-                str_errno(errno, ebuf, sizeof(ebuf)));
-        err_hint(err, "Check centra_log_file, and that the directory exists and is writable "
-                      "by this user.");
-        return ERR_CONFIG;
-    }
-    log_close_file();
-    log_file = f;
-    log_path = xstrdup(path);
-    log_stream = f;
-    return ERR_OK;
-}
-
-void
-log_reopen(void)
-{
-    FILE *f;
-    char ebuf[128];
-
-    if (log_path == NULL)
-        return;
-    f = open_append(log_path);
-    if (f == NULL) {
-        log_warn("could not reopen log file \"%s\": %s; writing to the old one", log_path,
-                 str_errno(errno, ebuf, sizeof(ebuf)));
-        return;
-    }
-    fclose(log_file);
-    log_file = f;
-    log_stream = f;
-    log_detail("log file reopened");
-}
-
-void
-log_close_file(void)
+/* Close the log file (log_stream_lock held); lines go to stderr again. */
+static void
+close_file_locked(void)
 {
     if (log_file == NULL)
         return;
@@ -151,6 +123,72 @@ log_close_file(void)
     log_file = NULL;
     xfree(log_path);
     log_path = NULL;
+}
+
+ErrKind
+log_open_file(const char *path, Error *err)
+{
+    FILE *f = open_append(path);
+    char *copy;
+    char ebuf[128];
+
+    if (f == NULL) {
+        err_set(err, ERR_CONFIG, "could not open log file \"%s\": %s", path,
+                str_errno(errno, ebuf, sizeof(ebuf)));
+        err_hint(err, "Check centra_log_file, and that the directory exists and is writable "
+                      "by this user.");
+        return ERR_CONFIG;
+    }
+    copy = xstrdup(path);
+    pthread_mutex_lock(&log_stream_lock);
+    close_file_locked();
+    log_file = f;
+    log_path = copy;
+    log_stream = f;
+    pthread_mutex_unlock(&log_stream_lock);
+    return ERR_OK;
+}
+
+void
+log_reopen(void)
+{
+    FILE *f;
+    char *failed = NULL; /* the path that could not be opened */
+    int error = 0;
+    char ebuf[128];
+
+    pthread_mutex_lock(&log_stream_lock);
+    if (log_path == NULL) {
+        pthread_mutex_unlock(&log_stream_lock);
+        return;
+    }
+    f = open_append(log_path);
+    if (f == NULL) {
+        error = errno;
+        failed = xstrdup(log_path);
+    } else {
+        if (log_stream == log_file)
+            log_stream = f;
+        fclose(log_file);
+        log_file = f;
+    }
+    pthread_mutex_unlock(&log_stream_lock);
+    /* Logged without the lock: the write takes it. */
+    if (failed != NULL) {
+        log_warn("could not reopen log file \"%s\": %s; writing to the old one", failed,
+                 str_errno(error, ebuf, sizeof(ebuf)));
+        xfree(failed);
+        return;
+    }
+    log_detail("log file reopened");
+}
+
+void
+log_close_file(void)
+{
+    pthread_mutex_lock(&log_stream_lock);
+    close_file_locked();
+    pthread_mutex_unlock(&log_stream_lock);
 }
 
 bool
@@ -569,7 +607,7 @@ format_json(DynBuf *out, LogLevel level, const char *msg, const char *detail, co
 void
 log_write_parts(LogLevel level, const char *message, const char *detail, const char *hint)
 {
-    FILE *stream = log_stream != NULL ? log_stream : stderr;
+    FILE *stream;
     char *msg;
     char *det = NULL;
     char *hin = NULL;
@@ -587,8 +625,11 @@ log_write_parts(LogLevel level, const char *message, const char *detail, const c
         format_json(&out, level, msg, det, hin);
     else
         format_text(&out, level, msg, det, hin);
+    pthread_mutex_lock(&log_stream_lock);
+    stream = log_stream != NULL ? log_stream : stderr;
     fwrite(dynbuf_str(&out), 1, dynbuf_len(&out), stream);
     fflush(stream);
+    pthread_mutex_unlock(&log_stream_lock);
     dynbuf_free(&out);
     xfree(msg);
     xfree(det);

@@ -6,8 +6,10 @@
 
 #include <pthread.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "centra/alloc.h"
 #include "centra/error.h"
@@ -257,6 +259,55 @@ START_TEST(a_message_too_long_to_print_is_replaced_not_cut)
 }
 END_TEST
 
+/* --- the log file ------------------------------------------------------------ */
+
+#define REOPEN_LINES 3000
+
+static void *
+write_lines(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < REOPEN_LINES; i++)
+        log_info("line %d", i);
+    return NULL;
+}
+
+/*
+ * SIGHUP reopens the log file on the main thread while the daemon's metrics
+ * thread may be writing (found in a CLI audit: the writer used the FILE that
+ * log_reopen had just closed).  Every line arrives in the file, whole.
+ */
+START_TEST(reopening_the_file_while_another_thread_writes_loses_no_line)
+{
+    char dir[] = "/tmp/cb-log-XXXXXX";
+    char path[64];
+    char line[256];
+    pthread_t writer;
+    Error err;
+    FILE *in;
+    int lines = 0;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/bridge.log", dir);
+    ck_assert_int_eq(log_open_file(path, &err), ERR_OK);
+    ck_assert_int_eq(pthread_create(&writer, NULL, write_lines, NULL), 0);
+    for (int i = 0; i < 2000; i++)
+        log_reopen();
+    ck_assert_int_eq(pthread_join(writer, NULL), 0);
+    log_close_file();
+    in = fopen(path, "r");
+    ck_assert_ptr_nonnull(in);
+    while (fgets(line, sizeof(line), in) != NULL) {
+        ck_assert(matches(line, "^[0-9-]+ [0-9:.]+ UTC \\[[0-9]+\\] INFO: line [0-9]+$"));
+        lines++;
+    }
+    fclose(in);
+    ck_assert_int_eq(remove(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_int_eq(lines, REOPEN_LINES);
+}
+END_TEST
+
 /* --- JSON format ----------------------------------------------------------- */
 
 START_TEST(json_lines_hold_every_field)
@@ -457,6 +508,7 @@ log_suite(void)
     tcase_add_test(text, an_outage_waited_out_is_a_warning_with_its_detail_and_hint);
     tcase_add_test(text, multi_line_messages_get_a_prefix_per_line);
     tcase_add_test(text, a_message_too_long_to_print_is_replaced_not_cut);
+    tcase_add_test(text, reopening_the_file_while_another_thread_writes_loses_no_line);
     tcase_add_test(json, json_lines_hold_every_field);
     tcase_add_test(json, json_output_stays_valid_utf8);
     tcase_add_test(redact, registered_secrets_never_reach_any_field);
