@@ -625,6 +625,12 @@ cli_main(int argc, char **argv)
 
     /* The run id first: every log line of this process carries it, start-up errors too. */
     cli_new_run_id();
+    /*
+     * An "ignore" inherited for SIGCHLD (exec keeps it) has the kernel reap
+     * our children: run would never see a worker exit, and demo's initdb,
+     * which inherits it, could not wait for its own (found in a CLI audit).
+     */
+    (void)signal(SIGCHLD, SIG_DFL);
     err_reset(&err);
     rc = parse_global(argc, argv, &g, &err);
     early_log_format(&g, true);

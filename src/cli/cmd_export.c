@@ -229,8 +229,6 @@ export_jobs(CliContext *ctx, const ExportOptions *opts, int jobs, Error *err)
 
     memset(&j, 0, sizeof(j));
     j.n = jobs;
-    /* Inherited "ignore" would have the kernel reap the jobs before we can wait. */
-    (void)signal(SIGCHLD, SIG_DFL);
     sig_install();
     soap_set_rate_share(jobs); /* the jobs share CENTRA_RATE_LIMIT */
     fflush(NULL);
