@@ -252,7 +252,17 @@ value_taker(const char *arg)
 int
 cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts, int *at)
 {
-    *at = optind;
+    /*
+     * The argument getopt_long reads next: the first when a parse starts
+     * (optind 0); without "+", past the operands it permutes over ("idmap
+     * import FILE --bogus").  In the middle of a cluster ("-vx") optind
+     * still names the cluster, which begins with '-'.
+     */
+    int i = optind > 0 ? optind : 1;
+
+    while (optstring[0] != '+' && i < argc && (argv[i][0] != '-' || argv[i][1] == '\0'))
+        i++;
+    *at = i;
     return getopt_long(argc, argv, optstring, longopts, NULL);
 }
 
@@ -316,7 +326,7 @@ parse_global(int argc, char **argv, GlobalOptions *g, Error *err)
 
     memset(g, 0, sizeof(*g));
     opterr = 0;
-    optind = 1;
+    optind = 0; /* a new parse (see cli_getopt in cli_int.h) */
     while ((c = cli_getopt(argc, argv, "+:c:vqhV", long_options, &at)) != -1) {
         switch (c) {
         case 'c':
@@ -680,7 +690,7 @@ cli_main(int argc, char **argv)
         if (!cmd->own_config)
             config_warn_unknown_env();
         cli_run_attach_worker();
-        optind = 1;
+        optind = 0; /* the command parses anew (see cli_getopt in cli_int.h) */
         rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);
     }
     if (rc == ERR_USAGE)

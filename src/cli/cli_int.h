@@ -90,6 +90,12 @@ void cli_new_run_id(void);
 /*
  * getopt_long that also records in *at the index of the argument being
  * parsed (for messages about clustered short options such as "-xv").
+ *
+ * Each parse starts with optind = 0, not 1: only then does glibc read the
+ * optstring's ordering again.  After optind = 1 a parse keeps the "+" (stop
+ * at the first operand) of the one before, and an optstring without it, as
+ * "idmap import" has so that its file may come before --dry-run, did not
+ * permute (found in a CLI audit).
  */
 int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
                int *at);

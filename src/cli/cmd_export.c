@@ -363,7 +363,7 @@ outbox_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         return ERR_OK;
     }
     if (strcmp(sub, "list") == 0) {
-        optind = 1;
+        optind = 0; /* a new parse (see cli_getopt in cli_int.h) */
         return outbox_list_run(ctx, argc - 1, argv + 1, err);
     }
     if (strcmp(sub, "retry") != 0 && strcmp(sub, "cancel") != 0)

@@ -152,7 +152,7 @@ idmap_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         fputs(idmap_help, stdout);
         return ERR_OK;
     }
-    optind = 1;
+    optind = 0; /* a new parse, "+" or not (see cli_getopt in cli_int.h) */
     if (strcmp(sub, "import") == 0)
         return idmap_import_run(ctx, argc - 1, argv + 1, err);
     if (strcmp(sub, "export") == 0)

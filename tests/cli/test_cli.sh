@@ -113,6 +113,12 @@ expect_usage "--log-level after the command, without its value" 'centra-bridge: 
 centra-bridge: hint: Write "centra-bridge --log-level VALUE status ...".' status --log-level
 expect_usage "an unknown command option" 'centra-bridge: error: unrecognized option "--force"
 centra-bridge: hint: Try "centra-bridge migrate --help" for more information.' migrate --force
+expect_usage "an unknown option after idmap import's file (options may follow it)" 'centra-bridge: error: unrecognized option "--bogus"
+centra-bridge: hint: Try "centra-bridge idmap --help" for more information.' idmap import a.csv --bogus
+expect_usage "idmap import --dry-run without a file" 'centra-bridge: error: import needs a file ("-" for standard input)
+centra-bridge: hint: Try "centra-bridge idmap --help" for more information.' idmap import --dry-run
+expect_usage "a second file after idmap import's options" 'centra-bridge: error: unexpected argument "b.csv"
+centra-bridge: hint: Try "centra-bridge idmap --help" for more information.' idmap import a.csv --dry-run b.csv
 expect_usage "an extra argument" 'centra-bridge: error: unexpected argument "now"
 centra-bridge: hint: Try "centra-bridge migrate --help" for more information.' migrate now
 expect_usage "a password option" 'centra-bridge: error: unrecognized option "--password"

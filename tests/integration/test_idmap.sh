@@ -223,6 +223,13 @@ assert_eq "0|2 rows: 2 added, 0 changed, 0 unchanged, 1 replaced (dry run: nothi
     "$RC|$OUT" "--dry-run reports the changes (columns by header name, any order)"
 assert_eq "P-1|101|" "$(q "$DB" "SELECT string_agg(erp_id || '|' || centra_id, ',') || '|'
     FROM centra.id_map WHERE kind = 'product'")" "--dry-run writes nothing"
+# glibc kept the "+" of the global options' parse: --dry-run after the file was refused as an
+# argument (found in a CLI audit).
+run_cb idmap import "$moved" --dry-run
+assert_eq "0|2 rows: 2 added, 0 changed, 0 unchanged, 1 replaced (dry run: nothing written)" \
+    "$RC|$OUT" "--dry-run after the file, as idmap --help allows"
+assert_eq "P-1|101|" "$(q "$DB" "SELECT string_agg(erp_id || '|' || centra_id, ',') || '|'
+    FROM centra.id_map WHERE kind = 'product'")" "--dry-run after the file writes nothing either"
 run_cb idmap import "$moved"
 assert_eq "0|2 rows: 2 added, 0 changed, 0 unchanged, 1 replaced" "$RC|$OUT" \
     "centra_id 101 moves from P-1 to P-2: one mapping replaced"
