@@ -693,7 +693,8 @@ cli_main(int argc, char **argv)
         optind = 0; /* the command parses anew (see cli_getopt in cli_int.h) */
         rc = cmd->run(&ctx, cmd_argc, cmd_argv, &err);
     }
-    if (rc == ERR_USAGE)
+    /* No message: it was said already (a worker of run said why it stopped). */
+    if (rc == ERR_USAGE && err.message[0] != '\0')
         (void)usage_exit(&err);
     else if (rc != ERR_OK && err.message[0] != '\0')
         log_report(LOG_LEVEL_ERROR, &err);

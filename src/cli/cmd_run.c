@@ -329,15 +329,23 @@ typedef struct RunOptions {
     bool no_export;      /* --no-export */
 } RunOptions;
 
-/* argv of a worker: the global options we were given, then its command. */
+/*
+ * argv of a worker: every global option we were given, then its command
+ * (found in a CLI audit: past 24 the rest were dropped, which could part an
+ * option from its value).
+ */
 static void
 worker_argv(const CliContext *ctx, Worker *w, const char *const *cmd)
 {
+    size_t ncmd = 0;
     int n = 0;
 
-    for (int i = 0; i < ctx->global_argc && n < RUN_ARGV_MAX - 8; i++)
+    while (cmd[ncmd] != NULL)
+        ncmd++;
+    w->argv = xcalloc((size_t)ctx->global_argc + ncmd + 1, sizeof(char *));
+    for (int i = 0; i < ctx->global_argc; i++)
         w->argv[n++] = ctx->global_argv[i];
-    for (int i = 0; cmd[i] != NULL && n < RUN_ARGV_MAX - 1; i++)
+    for (size_t i = 0; i < ncmd; i++)
         w->argv[n++] = (char *)(uintptr_t)cmd[i];
     w->argv[n] = NULL;
 }
@@ -412,6 +420,7 @@ run_daemon(CliContext *ctx, const RunOptions *o, Error *err)
             munmap(sv.workers[i].live, sizeof(RunLive));
         if (sv.workers[i].fd > 0)
             close(sv.workers[i].fd);
+        xfree(sv.workers[i].argv);
     }
     run_lock_destroy(&sv);
     if (rc == ERR_OK && sv.fatal != 0) {

@@ -17,23 +17,22 @@
 #include "centra/runs.h"
 
 #define RUN_WORKERS_MAX (1 + EXPORT_JOBS_MAX) /* the importer and the exporters */
-#define RUN_ARGV_MAX    32 /* arguments of a worker's command line, NULL included */
 
 /* A worker process and what is known of it. */
 typedef struct Worker {
-    char name[24];            /* "import", "export" or, of several, "export-1", ... */
-    char *argv[RUN_ARGV_MAX]; /* its command line (borrowed strings) */
-    pid_t pid;                /* running; 0 when not */
-    int fd;                   /* memfd of the shared page */
-    RunLive *live;            /* the shared page: the current worker's counts and health */
-    RunCounts base;           /* counts of the workers that ran before the current one */
-    int base_errors;          /* their errors */
-    long long base_ok_at;     /* their latest success (Unix s) */
-    int restarts;             /* times started again after an exit */
-    int failures;             /* exits in a row without a stable run */
-    int last_exit;            /* exit code of the last one (128 + signal when killed) */
-    long long started_ms;     /* when the current one started (monotonic) */
-    long long restart_at_ms;  /* when to start the next one (monotonic) */
+    char name[24];           /* "import", "export" or, of several, "export-1", ... */
+    char **argv;             /* its command line: owned array, borrowed strings */
+    pid_t pid;               /* running; 0 when not */
+    int fd;                  /* memfd of the shared page */
+    RunLive *live;           /* the shared page: the current worker's counts and health */
+    RunCounts base;          /* counts of the workers that ran before the current one */
+    int base_errors;         /* their errors */
+    long long base_ok_at;    /* their latest success (Unix s) */
+    int restarts;            /* times started again after an exit */
+    int failures;            /* exits in a row without a stable run */
+    int last_exit;           /* exit code of the last one (128 + signal when killed) */
+    long long started_ms;    /* when the current one started (monotonic) */
+    long long restart_at_ms; /* when to start the next one (monotonic) */
 } Worker;
 
 typedef struct RunMetrics RunMetrics;

@@ -69,4 +69,25 @@ second=$(worker_pids "$log" import | tail -n 1)
 [[ -n $second && $second != "$first" ]] && kill -0 "$second"
 cb_report $? "and starts it again (pid $first, then ${second:-none})" "$(cat "$log")"
 
+# --- every global option reaches the workers -------------------------------------------------
+# Past 24 global arguments the rest were dropped: here a "--log-level" lost its value and took
+# the worker's command for it, the worker exited 64, and the daemon stopped with an empty
+# error line (found in a CLI audit).
+globals=()
+for ((i = 0; i < 14; i++)); do
+    globals+=(--log-level info)
+done
+log=$cb_tmp/argv.log
+start_run "$log" "$CB_BIN" "${globals[@]}" run --no-export
+wait_for 10 '[[ -n $(worker_pids "$log" import) ]]'
+pid=$(worker_pids "$log" import | head -n 1)
+# Until its exec, the worker's /proc shows the supervisor's command line.
+wait_for 10 '[[ $(tr "\0" "\n" </proc/"$pid"/cmdline 2>/dev/null | tail -n 1) == --follow ]] ||
+    ! kill -0 "$pid" 2>/dev/null'
+assert_eq "$(printf '%s\n' "$CB_BIN" "${globals[@]}" import --follow)" \
+    "$(tr '\0' '\n' </proc/"$pid"/cmdline 2>/dev/null)" \
+    "the worker gets all ${#globals[@]} global arguments, then its command"
+kill -0 "$DAEMON" 2>/dev/null
+cb_report $? "and the daemon runs on" "$(cat "$log")"
+
 finish
