@@ -26,7 +26,8 @@ const char *option_error(int argc, char **argv, int at, int getopt_rc, char *buf
 
 /*
  * Print a usage error to stderr the way PostgreSQL's programs do:
- * "PROG: error: ...", then its detail and hint lines when it has them.
+ * "PROG: error: ...", then its detail and hint lines when it has them,
+ * each redacted as log lines are (log_redact).
  */
 void usage_error_print(const char *prog, const Error *err);
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "centra/alloc.h"
+#include "centra/log.h"
 #include "centra/strutil.h"
 
 static const char *
@@ -44,12 +46,23 @@ option_error(int argc, char **argv, int at, int getopt_rc, char *buf, size_t siz
     return buf;
 }
 
+/* The line "PROG: LABEL: text", redacted as the log is. */
+static void
+print_line(const char *prog, const char *label, const char *text)
+{
+    char *red = log_redact(text);
+
+    fprintf(stderr, "%s: %s: %s\n", prog, label, red);
+    xfree(red);
+}
+
 void
 usage_error_print(const char *prog, const Error *err)
 {
-    fprintf(stderr, "%s: error: %s\n", prog, err->message);
+    /* An argument quoted back may be a URL with its password (found in a CLI audit). */
+    print_line(prog, "error", err->message);
     if (err->detail[0] != '\0')
-        fprintf(stderr, "%s: detail: %s\n", prog, err->detail);
+        print_line(prog, "detail", err->detail);
     if (err->hint[0] != '\0')
-        fprintf(stderr, "%s: hint: %s\n", prog, err->hint);
+        print_line(prog, "hint", err->hint);
 }

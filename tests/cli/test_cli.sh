@@ -123,6 +123,12 @@ expect_usage "an extra argument" 'centra-bridge: error: unexpected argument "now
 centra-bridge: hint: Try "centra-bridge migrate --help" for more information.' migrate now
 expect_usage "a password option" 'centra-bridge: error: unrecognized option "--password"
 centra-bridge: hint: Try "centra-bridge --help" for more information.' --password=x config
+# An argument quoted back is redacted as the log is (found in a CLI audit: only
+# --log-format json redacted it).
+expect_usage "a URL with a password as an argument" 'centra-bridge: error: unexpected argument "postgresql://u:<redacted>@h/db"
+centra-bridge: hint: Try "centra-bridge status --help" for more information.' status postgresql://u:hunter22@h/db
+expect_usage "a conninfo password in an option's value" 'centra-bridge: error: option "--config" must come before the command
+centra-bridge: hint: Write "centra-bridge --config password=<redacted> status ...".' status --config 'password=hunter22'
 expect_usage "help for an unknown command" 'centra-bridge: error: unknown command "nope"
 centra-bridge: hint: Try "centra-bridge --help" for the list of commands.' help nope
 
