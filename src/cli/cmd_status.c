@@ -8,6 +8,14 @@
  * other; this file only lays them out, as a compact table or as one JSON
  * object whose keys are fixed (docs/monitoring.md documents them: monitoring
  * depends on that shape, so keys are only ever added).
+ *
+ * The errors it quotes were written by other runs (and by the ERP, for the
+ * outbox) and may hold a password: every text value is redacted as the log
+ * is before it is encoded or laid out, never the finished report, whose
+ * quotes and numbers a redaction would break (found in a CLI audit: a
+ * "password='x" in an error ate the rest of the JSON, a password "2026"
+ * replaced a number).  Numbers and the times PostgreSQL formats for us hold
+ * nothing to redact.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -65,7 +73,8 @@ static const char status_help[] =
 
 /*
  * One query of the report.  cols names the JSON key of each column and types
- * says how each is written: 'n' a number, 's' a string (NULL is null).
+ * says how each is written: 'n' a number, 't' a time (ISO) and 's' a text,
+ * redacted, both as strings (NULL is null).
  */
 typedef struct StatusQuery {
     const char *sql;   /* the statement; $1 is param when set */
@@ -101,7 +110,7 @@ enum {
                                                             "LAST, r.run_id DESC LIMIT 1) f ON "   \
                                                             "true"
 #define LAST_RUN_COLS  "ok_at,age_seconds,run_id,finished_at,age_seconds,exit_code,error"
-#define LAST_RUN_TYPES "snnsnns"
+#define LAST_RUN_TYPES "tnntnns"
 
 /* clang-format off */
 static const StatusQuery status_queries[Q_COUNT_] = {
@@ -117,12 +126,12 @@ static const StatusQuery status_queries[Q_COUNT_] = {
     [Q_NEWEST] = {
         "SELECT event_id, type, " ISO("event_date") ", " ISO("received_at") ", "
         AGE("received_at") " FROM centra.events ORDER BY event_id DESC LIMIT 1",
-        NULL, "event_id,type,event_date,received_at,age_seconds", "nsssn"},
+        NULL, "event_id,type,event_date,received_at,age_seconds", "nsttn"},
     [Q_QUARANTINED] = {
         "SELECT event_id, " ISO("received_at") ", " FIRST("coalesce(error, '')")
         " FROM centra.events WHERE status = 'quarantined' "
         "ORDER BY received_at DESC, event_id DESC LIMIT 5",
-        NULL, "event_id,received_at,error", "nss"},
+        NULL, "event_id,received_at,error", "nts"},
     /*
      * Pending messages are due, waiting for a retry, or held back by a failed
      * message of their key (rule 6: sent once it is retried or cancelled).
@@ -172,7 +181,7 @@ static const StatusQuery status_queries[Q_COUNT_] = {
         "AND NOT EXISTS (SELECT 1 FROM centra_outbox.messages o "
         "WHERE o.entity_key = f.entity_key AND o.id < f.id AND o.status = 'failed') "
         "ORDER BY f.id LIMIT 10",
-        NULL, "entity_key,message_id,operation,waiting,failed_at,last_error", "snsnss"},
+        NULL, "entity_key,message_id,operation,waiting,failed_at,last_error", "snsnts"},
     [Q_IMPORT] = {LAST_RUN_SQL, "import", LAST_RUN_COLS, LAST_RUN_TYPES},
     [Q_EXPORT] = {LAST_RUN_SQL, "export", LAST_RUN_COLS, LAST_RUN_TYPES},
     [Q_RUNNING] = {
@@ -180,10 +189,10 @@ static const StatusQuery status_queries[Q_COUNT_] = {
         AGE("last_ok_at") ", extract(epoch FROM started_at)::bigint, "
         "extract(epoch FROM now())::bigint FROM centra.runs WHERE outcome = 'running' "
         "ORDER BY started_at, run_id",
-        NULL, "run_id,command,pid,host,started_at,last_ok_at,last_ok_age_seconds", "nsnsssn"},
+        NULL, "run_id,command,pid,host,started_at,last_ok_at,last_ok_age_seconds", "nsnsttn"},
     [Q_NOW] = {
         "SELECT " ISO("now()") ", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
-        NULL, "generated_at,text", "ss"},
+        NULL, "generated_at,text", "tt"},
 };
 /* clang-format on */
 
@@ -255,16 +264,25 @@ json_key(DynBuf *b, const char *key, size_t len)
     dynbuf_addstr(b, "\":");
 }
 
-/* Append value v of type t ('n' number, 's' string); NULL is null. */
+/* Append value v of type t ('n' number, 't' time, 's' text: redacted); NULL is null. */
 static void
 json_value(DynBuf *b, const char *v, char t)
 {
-    if (v == NULL)
+    char *red = NULL;
+
+    if (v == NULL) {
         dynbuf_addstr(b, "null");
-    else if (t == 'n')
+        return;
+    }
+    if (t == 'n') {
         dynbuf_addstr(b, v);
-    else if (json_append_string(b, v) != ERR_OK)
+        return;
+    }
+    if (t == 's')
+        v = red = log_redact(v);
+    if (json_append_string(b, v) != ERR_OK)
         dynbuf_addstr(b, "null"); /* not reached: the buffer's cap is far beyond a report */
+    xfree(red);
 }
 
 /*
@@ -353,7 +371,7 @@ static void
 json_last_run(DynBuf *b, const StatusReport *s, int q)
 {
     dynbuf_addstr(b, "{\"ok_at\":");
-    json_value(b, val(s, q, 0, 0), 's');
+    json_value(b, val(s, q, 0, 0), 't');
     dynbuf_addstr(b, ",\"age_seconds\":");
     json_value(b, val(s, q, 0, 1), 'n');
     dynbuf_addstr(b, ",\"last_failure\":");
@@ -371,7 +389,7 @@ print_json(const StatusReport *s, FILE *out)
 
     dynbuf_init(&b, 16 * 1024 * 1024);
     dynbuf_addstr(&b, "{\"version\":1,\"generated_at\":");
-    json_value(&b, val(s, Q_NOW, 0, 0), 's');
+    json_value(&b, val(s, Q_NOW, 0, 0), 't');
     dynbuf_addstr(&b, ",\"events\":{\"by_status\":");
     json_row(&b, s, Q_EVENTS, 0, 0, 3);
     dynbuf_addstr(&b, ",\"total\":");
@@ -465,6 +483,13 @@ cut(const char *text, size_t max, char *buf, size_t size)
     return buf;
 }
 
+/* A short text value (a type, a host), redacted; none when NULL. */
+static const char *
+text(const char *v, const char *none, char *buf, size_t size)
+{
+    return v != NULL ? cut(v, 100, buf, size) : none;
+}
+
 /* A timestamp "2026-01-02T03:04:05Z" as "2026-01-02 03:04:05". */
 static const char *
 ts_text(const char *iso, char *buf, size_t size)
@@ -480,6 +505,7 @@ print_events(const StatusReport *s, FILE *out)
 {
     char a[64];
     char t[64];
+    char y[512];
 
     fprintf(out,
             "Events      applied %lld   stale %lld   unhandled %lld   quarantined %lld   "
@@ -491,7 +517,7 @@ print_events(const StatusReport *s, FILE *out)
         fputs("  newest    no events yet\n", out);
     else
         fprintf(out, "  newest    event %s (%s) of %s, received %s\n", val(s, Q_NEWEST, 0, 0),
-                val(s, Q_NEWEST, 0, 1) != NULL ? val(s, Q_NEWEST, 0, 1) : "no type",
+                text(val(s, Q_NEWEST, 0, 1), "no type", y, sizeof(y)),
                 ts_text(val(s, Q_NEWEST, 0, 2), t, sizeof(t)),
                 age_text(val(s, Q_NEWEST, 0, 4), a, sizeof(a)));
     for (int r = 0; r < db_result_rows(s->res[Q_QUARANTINED]); r++) {
@@ -523,11 +549,12 @@ print_outbox(const StatusReport *s, FILE *out)
             num(s, Q_BLOCKED_COUNT, 0, 0) == 1 ? "" : "s");
     for (int r = 0; r < db_result_rows(s->res[Q_BLOCKED]); r++) {
         char k[128];
+        char o[512];
         char e[256];
 
         fprintf(out, "  %-24s message %s (%s), %s waiting: %s\n",
                 cut(val(s, Q_BLOCKED, r, 0), 24, k, sizeof(k)), val(s, Q_BLOCKED, r, 1),
-                val(s, Q_BLOCKED, r, 2), val(s, Q_BLOCKED, r, 3),
+                text(val(s, Q_BLOCKED, r, 2), "-", o, sizeof(o)), val(s, Q_BLOCKED, r, 3),
                 cut(val(s, Q_BLOCKED, r, 5), 50, e, sizeof(e)));
     }
 }
@@ -555,8 +582,10 @@ static void
 print_table(const StatusReport *s, const DbConn *db, FILE *out)
 {
     int running = db_result_rows(s->res[Q_RUNNING]);
+    char *where = log_redact(db_describe(db));
 
-    fprintf(out, "centra-bridge status at %s UTC, %s\n", val(s, Q_NOW, 0, 1), db_describe(db));
+    fprintf(out, "centra-bridge status at %s UTC, %s\n", val(s, Q_NOW, 0, 1), where);
+    xfree(where);
     print_events(s, out);
     print_outbox(s, out);
     print_last_run(s, Q_IMPORT, "Import", out);
@@ -565,11 +594,13 @@ print_table(const StatusReport *s, const DbConn *db, FILE *out)
     for (int r = 0; r < running; r++) {
         char a[64];
         char t[64];
+        char c[512];
+        char h[512];
 
         fprintf(out, "  %-9s run %s, pid %s on %s, started %s UTC, last ok %s%s\n",
-                val(s, Q_RUNNING, r, 1), val(s, Q_RUNNING, r, 0),
+                text(val(s, Q_RUNNING, r, 1), "-", c, sizeof(c)), val(s, Q_RUNNING, r, 0),
                 val(s, Q_RUNNING, r, 2) != NULL ? val(s, Q_RUNNING, r, 2) : "-",
-                val(s, Q_RUNNING, r, 3) != NULL ? val(s, Q_RUNNING, r, 3) : "-",
+                text(val(s, Q_RUNNING, r, 3), "-", h, sizeof(h)),
                 ts_text(val(s, Q_RUNNING, r, 4), t, sizeof(t)),
                 age_text(val(s, Q_RUNNING, r, 6), a, sizeof(a)),
                 process_gone(s, r) == 1
@@ -581,32 +612,6 @@ print_table(const StatusReport *s, const DbConn *db, FILE *out)
 /* ---------------------------------------------------------------------------
  * The command
  * ------------------------------------------------------------------------- */
-
-/*
- * The report, redacted as the log is: the errors it quotes were written by
- * other runs (and by the ERP, for the outbox) and may hold a password.
- */
-static ErrKind
-print_report(const StatusReport *s, const DbConn *db, bool json, FILE *out, Error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    char *red;
-
-    if (mem == NULL)
-        return err_set(err, ERR_INTERNAL, "could not format the report: out of memory");
-    if (json)
-        print_json(s, mem);
-    else
-        print_table(s, db, mem);
-    fclose(mem);
-    red = log_redact(text);
-    fputs(red, out);
-    xfree(red);
-    xfree(text); /* open_memstream's buffer: plain malloc, which xfree frees */
-    return ERR_OK;
-}
 
 /* ERR_PARTIAL when something needs a person: quarantined, blocked or failed. */
 static ErrKind
@@ -664,8 +669,10 @@ status_cmd_run(CliContext *ctx, int argc, char **argv, Error *err)
         rc = migrate_check_current(db, &version, err);
     if (rc == ERR_OK)
         rc = gather(db, &s, err);
-    if (rc == ERR_OK)
-        rc = print_report(&s, db, json, stdout, err);
+    if (rc == ERR_OK && json)
+        print_json(&s, stdout);
+    else if (rc == ERR_OK)
+        print_table(&s, db, stdout);
     if (rc == ERR_OK && fail_on_problems)
         rc = problems(&s, err);
     report_free(&s);

@@ -311,7 +311,40 @@ assert_eq "0|success" "$?|$(q "$DB" "SELECT outcome FROM centra.runs")" "SIGTERM
 stop_sim
 
 # ============================================================================
-# 4. Errors
+# 4. Redaction: each text value, never the finished report
+# ============================================================================
+# Found in a CLI audit: status redacted the whole formatted report, so a "password='x" in
+# an error ate the rest of it (an unterminated JSON string, exit 0), and a short password
+# equal to a word or number of the report replaced it ("newest":<redacted>).
+fresh_db
+echoed="Centra: field password='x is too short"
+q "$DB" "INSERT INTO centra.runs (command, started_at, finished_at, outcome, exit_code, error)
+    VALUES ('export', now() - interval '2 min', now() - interval '1 min', 'failed', 76,
+            \$\$$echoed\$\$)" >/dev/null
+m1=$(q "$DB" "INSERT INTO centra_outbox.messages (operation, entity_key, payload)
+    VALUES ('markets_Update', 'market:M1', '{\"id\":\"M1\"}') RETURNING id")
+q "$DB" "UPDATE centra_outbox.messages SET status = 'failed', last_error = \$\$$echoed\$\$" >/dev/null
+for pw in null "$(date -u +%Y)" short; do
+    CENTRA_PASSWORD=$pw cb status --json
+    python3 -m json.tool <<<"$OUT" >/dev/null
+    cb_report $? "status --json with CENTRA_PASSWORD=$pw and a \"password='\" in an error is valid JSON" "$OUT"
+    assert_eq 'ok|null|"Centra: field password=<redacted>"|"Centra: field password=<redacted>"|"market:M1"' \
+        "$(json_shape <<'EOF' | paste -sd'|'
+d["events"]["newest"]
+d["last_export"]["last_failure"]["error"]
+d["blocked"]["keys"][0]["last_error"]
+d["blocked"]["keys"][0]["entity_key"]
+EOF
+)" "and has its shape, with each error redacted on its own (CENTRA_PASSWORD=$pw)"
+done
+CENTRA_PASSWORD=null cb status
+assert_contains "$OUT" "exit 76: Centra: field password=<redacted>" "the table redacts the error"
+assert_contains "$OUT" "Running     0 runs" "and what follows it is still there"
+assert_contains "$OUT" "  market:M1                message $m1 (markets_Update), 0 waiting: Centra: field password=<redacted>" \
+    "the blocked key's error too"
+
+# ============================================================================
+# 5. Errors
 # ============================================================================
 DATABASE_URL="postgresql://postgres:topsecret@127.0.0.1:$("$CB_BUILD_DIR/tests/freeport")/x" \
     CENTRA_DB_RETRIES=0 cb status
