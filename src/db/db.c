@@ -29,6 +29,7 @@
 #include "centra/backoff.h"
 #include "centra/dynbuf.h"
 #include "centra/log.h"
+#include "centra/signals.h"
 #include "centra/sqlscript.h"
 #include "centra/strutil.h"
 
@@ -667,7 +668,7 @@ connect_with_retries(DbConn *db, Error *err)
         if (kind == ERR_OK)
             break;
         attempts_add(&tried, i, msg);
-        if (kind != ERR_DB_CONNECTION || i == attempts)
+        if (kind != ERR_DB_CONNECTION || i == attempts || sig_stop_requested())
             break;
         delay = backoff_delay_ms(db->opts.retry_delay_ms, RETRY_CAP_MS, i - 1, &db->rng);
         /* On one line: libpq continues on lines of its own ("\n\tIs the server ..."). */
@@ -675,7 +676,11 @@ connect_with_retries(DbConn *db, Error *err)
         log_warn("could not connect to the database (attempt %d of %d), retrying in %s: %s", i,
                  attempts, str_format_duration(delay, shown, sizeof(shown)), flat);
         note_attempt(i, attempts, msg);
-        backoff_sleep_ms(delay);
+        /* SIGTERM or SIGINT ends the wait and the retries, as for Centra's (soap.c): a
+           daemon asked to stop is not held by centra_db_retries rounds of backoff. */
+        sig_sleep_ms(delay);
+        if (sig_stop_requested())
+            break;
     }
     db->gave_up = kind != ERR_OK;
     if (kind == ERR_CONFIG) {
@@ -703,6 +708,8 @@ connect_with_retries(DbConn *db, Error *err)
         err_set(err, ERR_DB_CONNECTION, "could not connect to the database after %d attempt%s", i,
                 i == 1 ? "" : "s");
         err_detail(err, "%s", dynbuf_str(&tried.text));
+        if (i < attempts && sig_stop_requested())
+            err_detail_append(err, true, "Not tried again: a stop was asked for.");
         err_hint(err, "Check that the server is running and reachable, and DATABASE_URL (or the "
                       "PG* variables).  The number of retries is set by centra_db_retries.");
     }

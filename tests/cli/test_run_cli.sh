@@ -90,4 +90,28 @@ assert_eq "$(printf '%s\n' "$CB_BIN" "${globals[@]}" import --follow)" \
 kill -0 "$DAEMON" 2>/dev/null
 cb_report $? "and the daemon runs on" "$(cat "$log")"
 
+# --- a stop during the database retries -----------------------------------------------------
+# SIGTERM cut one wait short, and the next attempt began: a worker, and so the daemon, went on
+# for all of centra_db_retries (here 1000) before it stopped.
+log=$cb_tmp/stop.log
+start_run "$log" "$CB_BIN" run --no-export
+wait_for 10 'grep -q "retrying in" "$log"'
+kill -TERM "$DAEMON"
+wait_for 15 '! kill -0 "$DAEMON" 2>/dev/null'
+cb_report $? "SIGTERM stops the daemon while its worker waits to reconnect" "$(cat "$log")"
+assert_contains "$(cat "$log")" "Not tried again: a stop was asked for." \
+    "the worker says it stopped retrying because of the stop"
+"$CB_BIN" import --once </dev/null >/dev/null 2>"$cb_tmp/import-stop.log" &
+pid=$!
+bg_pids+=("$pid")
+wait_for 10 'grep -q "retrying in" "$cb_tmp/import-stop.log"'
+kill -TERM "$pid"
+wait_for 15 '! kill -0 "$pid" 2>/dev/null'
+cb_report $? "and an import --once" "$(cat "$cb_tmp/import-stop.log")"
+kill -KILL "$pid" 2>/dev/null # one still retrying: fail, not hang
+wait "$pid"
+assert_eq 69 "$?" "which exits 69: the database was not reached"
+assert_contains "$(cat "$cb_tmp/import-stop.log")" "Not tried again: a stop was asked for." \
+    "saying why it gave up early"
+
 finish
