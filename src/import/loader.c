@@ -1054,15 +1054,17 @@ check_encoding(Loader *L, Error *err)
     return rc;
 }
 
-/* Work tables, settings and prepared statements for a new connection. */
+/*
+ * Work tables, settings and prepared statements, once.  *epoch receives the
+ * session they were made on: the one check_encoding ran on (a reconnect
+ * before it is harmless), which every later step must share.
+ */
 static ErrKind
-session_setup(Loader *L, Error *err)
+session_setup_once(Loader *L, unsigned *epoch, Error *err)
 {
-    ErrKind rc;
+    ErrKind rc = check_encoding(L, err);
 
-    if (L->session_ok && L->epoch == db_epoch(L->db))
-        return ERR_OK;
-    rc = check_encoding(L, err);
+    *epoch = db_epoch(L->db);
     if (rc == ERR_OK)
         rc = db_set_time_zone(L->db, L->timezone, L->tz_origin, err);
     if (rc == ERR_OK)
@@ -1074,10 +1076,18 @@ session_setup(Loader *L, Error *err)
                         crash, after Centra forgot the events). */
                      "SET synchronous_commit = on;\n",
                      err);
-    if (rc == ERR_OK && db_exec(L->db, "SET default_toast_compression = lz4", err) != ERR_OK) {
-        /* A server built without lz4: payloads are compressed with pglz, only slower. */
-        log_debug("lz4 compression not available: %s", err->message);
-        err_reset(err);
+    if (rc == ERR_OK) {
+        ErrKind lz4 = db_exec(L->db, "SET default_toast_compression = lz4", err);
+
+        if (lz4 == ERR_DB_CONNECTION) {
+            /* Not a missing lz4: the next statement would run on a new session without
+               the settings above (found in an import review). */
+            rc = lz4;
+        } else if (lz4 != ERR_OK) {
+            /* A server built without lz4: payloads are compressed with pglz, only slower. */
+            log_debug("lz4 compression not available: %s", err->message);
+            err_reset(err);
+        }
     }
     if (rc == ERR_OK)
         rc = db_exec(L->db, session_sql, err);
@@ -1085,9 +1095,42 @@ session_setup(Loader *L, Error *err)
         rc = db_prepare(L->db, apply_stmts[i].name, L->stmts[i], apply_stmts[i].nparams, err);
     if (rc == ERR_OK)
         rc = db_prepare(L->db, "cb_counts", counts_sql, 0, err);
-    L->session_ok = rc == ERR_OK;
-    L->epoch = db_epoch(L->db);
     return rc;
+}
+
+/*
+ * Set a new connection's session up.  Should a step have run on a session
+ * other than the first one's (a connection lost and made again in between),
+ * the whole setup is done again on the new one, once; then it is a lost
+ * connection.
+ */
+static ErrKind
+session_setup(Loader *L, Error *err)
+{
+    if (L->session_ok && L->epoch == db_epoch(L->db))
+        return ERR_OK;
+    L->session_ok = false;
+    for (int attempt = 1;; attempt++) {
+        unsigned epoch;
+        ErrKind rc = session_setup_once(L, &epoch, err);
+
+        if (rc != ERR_OK)
+            return rc;
+        if (epoch == db_epoch(L->db)) {
+            L->session_ok = true;
+            L->epoch = epoch;
+            return ERR_OK;
+        }
+        if (attempt == 2) {
+            err_set(err, ERR_DB_CONNECTION,
+                    "the connection to the database was lost while the session was set up");
+            err_detail(err, "The connection was made again twice during the setup of the "
+                            "session's settings, work tables and prepared statements.");
+            return ERR_DB_CONNECTION;
+        }
+        log_info("the connection to the database was made again while the session was set up; "
+                 "setting the new session up");
+    }
 }
 
 ErrKind
