@@ -453,6 +453,18 @@ note(EvParser *p, const char *fmt, ...)
         (void)dynbuf_addstr(&p->notes, "; ...");
 }
 
+/*
+ * Lower-case the ASCII letters of s[0..len): an event's <type> is read so
+ * (Centra's types are lower case; "Order" is an order).  Other bytes stay.
+ */
+static void
+ascii_lower(char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] - 'A' + 'a');
+}
+
 /* ---------------------------------------------------------------------------
  * Payload
  * ------------------------------------------------------------------------- */
@@ -780,6 +792,8 @@ record_values(EvParser *p, const OpenRecord *r, const char **vals)
             (void)dynbuf_add(&p->scratch, text, len);
         else
             (void)dynbuf_addstr(&p->scratch, norm);
+        if (r->kind == EVK_EVENT && i == EVF_TYPE)
+            ascii_lower(p->scratch.data + offs[i], p->scratch.len - offs[i]);
         (void)dynbuf_addc(&p->scratch, '\0');
     }
     for (int i = 0; i < d->nfields; i++)
@@ -1047,7 +1061,7 @@ centra_element(const EvParser *p, const char *ns, size_t nslen)
 
 /*
  * Whether the open event's <data> may be read as an order: its <type> is
- * "order", or not read yet (Centra writes it before <data>; the loader reads
+ * "order" in any case, or not read yet (Centra writes it before <data>; the loader reads
  * the rows of an event of another type as an entity's all the same).
  */
 static bool
@@ -1062,7 +1076,15 @@ may_hold_order(const EvParser *p)
     text = dynbuf_str(&ev->buf) + ev->off[EVF_TYPE];
     len = (size_t)ev->len[EVF_TYPE];
     evmap_trim(&text, &len);
-    return len == strlen("order") && memcmp(text, "order", len) == 0;
+    if (len != strlen("order"))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] - 'A' + 'a') : text[i];
+
+        if (c != "order"[i])
+            return false;
+    }
+    return true;
 }
 
 /* An element inside an event: mapping and payload. */
@@ -2131,6 +2153,7 @@ lenient_scan(EvParser *p, Lenient *l, Error *err)
                     stop = (size_t)bound[k];
             text_of(b.data, stop, (size_t)ev, "id", l->id, sizeof(l->id));
             text_of(b.data, stop, (size_t)ev, "type", l->type, sizeof(l->type));
+            ascii_lower(l->type, strlen(l->type));
             text_of(b.data, stop, (size_t)ev, "entry", l->entry, sizeof(l->entry));
             text_of(b.data, stop, (size_t)ev, "mission", l->mission, sizeof(l->mission));
             text_of(b.data, stop, (size_t)ev, "date", l->date, sizeof(l->date));

@@ -1191,6 +1191,32 @@ assert_eq "14101:unhandled 14102:unhandled 14103:quarantined: 14104:unhandled" "
 assert_contains "$(q "$DB" "SELECT error FROM centra.events WHERE event_id = 14103")" \
     "event <entry> is 801 bytes long, more than the 800 an id or code may have" "saying why"
 
+# An event's type is read in lower case (Centra's are): "Customer" and
+# "customer" are one entity, so the delete reaches it; an "Order" event is an
+# order, learned in id_map (found in an import review: two entity rows, and
+# the order stored as an entity).
+{
+    printf '<ns1:event><ns1:id>14151</ns1:id><ns1:type>Customer</ns1:type><ns1:entry>C20</ns1:entry>'
+    printf '<ns1:data><ns1:customer><ns1:id>C20</ns1:id></ns1:customer></ns1:data></ns1:event>\n'
+    printf '<ns1:event><ns1:id>14152</ns1:id><ns1:type>customer</ns1:type><ns1:entry>C20</ns1:entry>'
+    printf '<ns1:mission>delete</ns1:mission><ns1:data/></ns1:event>\n'
+    printf '<ns1:event><ns1:id>14153</ns1:id><ns1:type>Order</ns1:type><ns1:entry>31</ns1:entry>'
+    printf '<ns1:data><ns1:order><ns1:id>31</ns1:id><ns1:ordernumber>3131</ns1:ordernumber>'
+    printf '</ns1:order></ns1:data></ns1:event>\n'
+    printf '<ns1:event><ns1:id>14154</ns1:id><ns1:type> </ns1:type><ns1:entry>C21</ns1:entry>'
+    printf '<ns1:data/></ns1:event>\n'
+    printf '<ns1:event><ns1:id>14155</ns1:id><ns1:type>customer</ns1:type><ns1:data/></ns1:event>\n'
+} | answer "$cb_tmp/type_case.xml"
+fresh_db
+cb load "$cb_tmp/type_case.xml"
+assert_eq "0|customer:C20:true" "$RC|$(q "$DB" "SELECT string_agg(type || ':' || entry || ':' || deleted, ' ')
+    FROM centra.entities")" \
+    "<type>Customer</type> and <type>customer</type> are one entity; the delete reaches it"
+assert_eq "31|14153|order:31:3131|order:applied" "$(q "$DB" "SELECT order_id, last_event_id FROM centra.orders")|$(q "$DB" \
+    "SELECT kind || ':' || erp_id || ':' || centra_id FROM centra.id_map WHERE kind = 'order'")|$(q "$DB" \
+    "SELECT type || ':' || status FROM centra.events WHERE event_id = 14153")" \
+    "an event of type Order is applied as an order, stored with type order, and learned in id_map"
+
 # id_map learns the ids a non-order event's payload names, with their
 # <description> or <name>: the object itself and those it refers to.  An id
 # too long for an index is left out, and the batch is stored.

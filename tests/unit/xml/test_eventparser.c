@@ -965,6 +965,47 @@ START_TEST(an_order_in_an_event_of_another_type_is_not_read_as_one)
 END_TEST
 
 /*
+ * Centra's types are lower case: <type>Order</type> is an order, and
+ * <type>Customer</type> the same type as <type>customer</type>, so the type
+ * is read in lower case (ASCII letters only; found in an import review: an
+ * "Order" event was stored as an entity and its order never learned).
+ */
+START_TEST(event_types_are_read_in_lower_case)
+{
+    static const char doc[] =
+        DOC("<event><id>1</id><type>Order</type><entry>31</entry><data><order><id>31</id>"
+            "</order></data></event>\n"
+            "<event><id>2</id><type> CUSTOMER </type><entry>C1</entry><data/></event>\n"
+            "<event><id>3</id><type>Customer</type><entry>C1</entry><data/></event>\n"
+            "<event><id>4</id><entry>32</entry><data><order><id>32</id></order></data>"
+            "<type>ORDER</type></event>\n"
+            "<event><id>5</id><type>MarkÉt</type><entry>M</entry><data><order><id>X</id></order>"
+            "</data></event>\n");
+    char *log = run(doc);
+
+    RECORD(log, EVK_ORDER, 1, 1, 0, "order_id=31");
+    RECORD(log, EVK_ORDER, 4, 1, 0, "order_id=32");
+    ck_assert_int_eq(count_of(log, "record kind=2 seq=5 "), 0);
+    assert_has_line(log, "event seq=1 id=1 type=order entry=31 mission=NULL date=NULL "
+                         "order=yes replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=2 id=2 type=customer entry=C1 mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=3 id=3 type=customer entry=C1 mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=4 id=4 type=order entry=32 mission=NULL date=NULL "
+                         "order=yes replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=5 id=5 type=markÉt entry=M mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=NULL");
+    xfree(log);
+    /* The head of a broken event too. */
+    log = run(DOC("<event><id>9</id><type>Customer</type><entry>C</entry><data><x></y></data>"
+                  "</event>\n"));
+    LOG_HAS(log, "\nevent seq=1 id=9 type=customer entry=C mission=NULL date=NULL order=no ");
+    xfree(log);
+}
+END_TEST
+
+/*
  * An id or code longer than EVMAP_CODE_MAX bytes would fail its batch at a
  * btree index (2704 bytes at most) on every run: the event is quarantined,
  * and the long value does not reach the event row either.  One at the cap,
@@ -2856,6 +2897,7 @@ eventparser_suite(void)
     tcase_add_test(ns, attributes_keep_their_namespace_in_the_payload);
     tcase_add_test(ns, ids_and_codes_lose_the_white_space_around_them);
     tcase_add_test(ns, an_order_in_an_event_of_another_type_is_not_read_as_one);
+    tcase_add_test(ns, event_types_are_read_in_lower_case);
     tcase_add_test(ns, an_id_longer_than_the_code_cap_quarantines_its_event);
     tcase_add_test(ns, long_ids_are_told_apart_and_quoted_cut);
     tcase_add_test(ns, a_leaf_given_twice_keeps_the_last_and_says_so);
