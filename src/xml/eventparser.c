@@ -973,6 +973,12 @@ event_end(EvParser *p)
             quarantine(p, "event id \"%s\" is not a whole number (digits only)", id);
         ev.event_id = -1;
     }
+    /* Stored all the same, status unhandled: said, so that it is not taken for a success. */
+    if (!p->skip && vals[EVF_TYPE] == NULL)
+        note(p, "event without <type>: stored, applied to no table");
+    else if (!p->skip && vals[EVF_ENTRY] == NULL &&
+             !(p->has_order && strcmp(vals[EVF_TYPE], "order") == 0))
+        note(p, "event without <entry>: stored, applied to no table");
     ev.has_order = p->has_order;
     ev.notes = p->notes.len > 0 ? p->notes.data : NULL;
     ev.quarantine = p->skip ? p->reason.data : NULL;

@@ -1194,7 +1194,8 @@ assert_contains "$(q "$DB" "SELECT error FROM centra.events WHERE event_id = 141
 # An event's type is read in lower case (Centra's are): "Customer" and
 # "customer" are one entity, so the delete reaches it; an "Order" event is an
 # order, learned in id_map (found in an import review: two entity rows, and
-# the order stored as an entity).
+# the order stored as an entity).  An event without <type> or <entry> is
+# stored with a note in error.
 {
     printf '<ns1:event><ns1:id>14151</ns1:id><ns1:type>Customer</ns1:type><ns1:entry>C20</ns1:entry>'
     printf '<ns1:data><ns1:customer><ns1:id>C20</ns1:id></ns1:customer></ns1:data></ns1:event>\n'
@@ -1216,6 +1217,10 @@ assert_eq "31|14153|order:31:3131|order:applied" "$(q "$DB" "SELECT order_id, la
     "SELECT kind || ':' || erp_id || ':' || centra_id FROM centra.id_map WHERE kind = 'order'")|$(q "$DB" \
     "SELECT type || ':' || status FROM centra.events WHERE event_id = 14153")" \
     "an event of type Order is applied as an order, stored with type order, and learned in id_map"
+assert_eq "14154:unhandled:event without <type>: stored, applied to no table|14155:unhandled:event without <entry>: stored, applied to no table" \
+    "$(q "$DB" "SELECT string_agg(event_id || ':' || status || ':' || coalesce(error, 'NULL'), '|'
+    ORDER BY event_id) FROM centra.events WHERE event_id IN (14154, 14155)")" \
+    "an event without <type> or <entry> is stored unhandled, its error saying so"
 
 # id_map learns the ids a non-order event's payload names, with their
 # <description> or <name>: the object itself and those it refers to.  An id

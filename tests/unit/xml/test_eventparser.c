@@ -1006,6 +1006,56 @@ START_TEST(event_types_are_read_in_lower_case)
 END_TEST
 
 /*
+ * An event without <type>, or without <entry> (missing, empty or white
+ * space), is stored unhandled and applied to no table: its error says so
+ * (found in an import review: it was silent).  An order event is applied by
+ * its order's id, <entry> or not; a quarantined event has its reason.
+ */
+START_TEST(an_event_without_type_or_entry_is_noted)
+{
+    static const char doc[] = DOC(
+        "<event><id>1</id><entry>C1</entry><data><customer><id>C1</id></customer></data></event>\n"
+        "<event><id>2</id><type/><entry>C1</entry><data/></event>\n"
+        "<event><id>3</id><type> \t </type><entry>C1</entry><data/></event>\n"
+        "<event><id>4</id><type>customer</type><data/></event>\n"
+        "<event><id>5</id><type>customer</type><entry> </entry><data/></event>\n"
+        "<event><id>6</id><type>order</type><data><order><id>60</id></order></data></event>\n"
+        "<event><id>7</id><type>order</type><mission>delete</mission><data/></event>\n"
+        "<event><type>customer</type><data/></event>\n"
+        "<event><id>9</id><data><order><id>90</id></order></data></event>\n");
+    char *log = run(doc);
+
+    assert_has_line(log, "event seq=1 id=1 type=NULL entry=C1 mission=NULL date=NULL order=no "
+                         "replaced=0 notes=event without <type>: stored, applied to no table "
+                         "quarantine=NULL");
+    assert_has_line(log, "event seq=2 id=2 type=NULL entry=C1 mission=NULL date=NULL order=no "
+                         "replaced=0 notes=event without <type>: stored, applied to no table "
+                         "quarantine=NULL");
+    assert_has_line(log, "event seq=3 id=3 type=NULL entry=C1 mission=NULL date=NULL order=no "
+                         "replaced=0 notes=event without <type>: stored, applied to no table "
+                         "quarantine=NULL");
+    assert_has_line(log, "event seq=4 id=4 type=customer entry=NULL mission=NULL date=NULL "
+                         "order=no replaced=0 notes=event without <entry>: stored, applied to "
+                         "no table quarantine=NULL");
+    assert_has_line(log, "event seq=5 id=5 type=customer entry=NULL mission=NULL date=NULL "
+                         "order=no replaced=0 notes=event without <entry>: stored, applied to "
+                         "no table quarantine=NULL");
+    assert_has_line(log, "event seq=6 id=6 type=order entry=NULL mission=NULL date=NULL "
+                         "order=yes replaced=0 notes=NULL quarantine=NULL");
+    assert_has_line(log, "event seq=7 id=7 type=order entry=NULL mission=delete date=NULL "
+                         "order=no replaced=0 notes=event without <entry>: stored, applied to "
+                         "no table quarantine=NULL");
+    assert_has_line(log, "event seq=8 id=-1 type=customer entry=NULL mission=NULL date=NULL "
+                         "order=no replaced=0 notes=NULL quarantine=event without <id>");
+    /* Its order is read (the type may follow), but no type: the loader applies nothing. */
+    assert_has_line(log, "event seq=9 id=9 type=NULL entry=NULL mission=NULL date=NULL "
+                         "order=yes replaced=0 notes=event without <type>: stored, applied to "
+                         "no table quarantine=NULL");
+    xfree(log);
+}
+END_TEST
+
+/*
  * An id or code longer than EVMAP_CODE_MAX bytes would fail its batch at a
  * btree index (2704 bytes at most) on every run: the event is quarantined,
  * and the long value does not reach the event row either.  One at the cap,
@@ -2898,6 +2948,7 @@ eventparser_suite(void)
     tcase_add_test(ns, ids_and_codes_lose_the_white_space_around_them);
     tcase_add_test(ns, an_order_in_an_event_of_another_type_is_not_read_as_one);
     tcase_add_test(ns, event_types_are_read_in_lower_case);
+    tcase_add_test(ns, an_event_without_type_or_entry_is_noted);
     tcase_add_test(ns, an_id_longer_than_the_code_cap_quarantines_its_event);
     tcase_add_test(ns, long_ids_are_told_apart_and_quoted_cut);
     tcase_add_test(ns, a_leaf_given_twice_keeps_the_last_and_says_so);
