@@ -1532,6 +1532,13 @@ typedef struct BadPost {
 static const BadPost bad_posts[] = {
     {"<events><event><type>order</type></event><event><data/></event></events>",
      "event 2 of the document has no <type>"},
+    /* Served with one <data>, it would not be the event posted: the bridge quarantines it. */
+    {"<events><event><type>order</type></event><event><type>customer</type><data><customer>"
+     "<id>A</id></customer></data><data><customer><id>B</id></customer></data></event></events>",
+     "event 2 of the document has more than one <data>"},
+    {"<events><event><type>order</type></event><event><type>customer</type><entry>A</entry>"
+     "<type>order</type><data/></event></events>",
+     "event 2 of the document has more than one <type>"},
     {"<events><event><type>order</type></event><event><id>7</id><type>order</type></event>"
      "<event><id>7</id><type>order</type></event></events>",
      "event id 7 appears twice in the document"},

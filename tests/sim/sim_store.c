@@ -451,6 +451,16 @@ check_event(SimStore *s, Loaded *l, size_t index, LoadCheck *c, Error *err)
     DynBuf buf;
     XmlWriter w;
 
+    /* Served as one of each, an event written twice over would not be the one posted. */
+    static const char *const once[] = {"id", "type", "entry", "mission", "date", "data"};
+
+    for (size_t i = 0; i < CB_LENGTH(once); i++) {
+        if (xml_count(l->node, once[i]) > 1) {
+            err_set(err, ERR_DATA, "event %zu of the document has more than one <%s>", index + 1,
+                    once[i]);
+            return false;
+        }
+    }
     if (type == NULL || type[0] == '\0') {
         err_set(err, ERR_DATA, "event %zu of the document has no <type>", index + 1);
         return false;
