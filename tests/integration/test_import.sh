@@ -1222,6 +1222,22 @@ assert_eq "14154:unhandled:event without <type>: stored, applied to no table|141
     ORDER BY event_id) FROM centra.events WHERE event_id IN (14154, 14155)")" \
     "an event without <type> or <entry> is stored unhandled, its error saying so"
 
+# CENTRA_TIMEZONE across a daylight saving change, as docs/configuration.md
+# says PostgreSQL reads it: a time that does not exist with the offset before
+# the change, one that occurs twice with the offset after it (the later); a
+# date with an offset as written.
+n=0
+for d in '2026-03-29 02:30:00' '2026-10-25 02:30:00' '2026-10-25T02:30:00+02:00'; do
+    n=$((n + 1))
+    printf '<ns1:event><ns1:id>1416%s</ns1:id><ns1:type>customer</ns1:type><ns1:entry>D%s</ns1:entry>' "$n" "$n"
+    printf '<ns1:date>%s</ns1:date><ns1:data/></ns1:event>\n' "$d"
+done | answer "$cb_tmp/dst.xml"
+fresh_db
+CENTRA_TIMEZONE=Europe/Stockholm cb load "$cb_tmp/dst.xml"
+assert_eq "0|2026-03-29 01:30:00 2026-10-25 01:30:00 2026-10-25 00:30:00" "$RC|$(q "$DB" "SELECT string_agg(
+    (event_date AT TIME ZONE 'UTC')::text, ' ' ORDER BY event_id) FROM centra.events")" \
+    "CENTRA_TIMEZONE=Europe/Stockholm: 02:30 skipped by the change is 01:30 UTC, 02:30 twice is the later"
+
 # id_map learns the ids a non-order event's payload names, with their
 # <description> or <name>: the object itself and those it refers to.  An id
 # too long for an index is left out, and the batch is stored.
