@@ -27,16 +27,6 @@ export DATABASE_URL CENTRA_DB_RETRIES=1000 CENTRA_URL=https://127.0.0.1:9/none C
     CENTRA_PASSWORD=p
 unset CENTRA_LOG_FILE
 
-# wait_for SECONDS CONDITION: poll CONDITION (eval'd) every 0.1 s, at most SECONDS.
-wait_for() {
-    local limit=$(($1 * 10)) i
-    for ((i = 0; i < limit; i++)); do
-        eval "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # start_run LOG ARG...: start ARG... in the background, stderr to LOG; sets DAEMON.
 start_run() {
     local log=$1

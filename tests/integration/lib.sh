@@ -78,6 +78,16 @@ q() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 
+# wait_for SECONDS 'SHELL CODE': evaluate the code every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+    local limit=$(($1 * 10)) i
+    for ((i = 0; i < limit; i++)); do
+        eval "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # run_cb ARG...: run centra-bridge; sets RC, OUT (stdout) and ERR (stderr).
 run_cb() {
     "$CB_BIN" "$@" >"$cb_tmp/out" 2>"$cb_tmp/err"

@@ -89,16 +89,6 @@ stop_sim() {
     wait "$SIM_PID" 2>/dev/null
 }
 
-# wait_for SECONDS 'SHELL CODE': evaluate the code every 0.1 s until it succeeds; 1 on timeout.
-wait_for() {
-    local limit=$(($1 * 10)) i
-    for ((i = 0; i < limit; i++)); do
-        eval "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # sim_add_fault KIND KEY=VALUE...: add a fault to the simulator's list.
 sim_add_fault() {
     local kind=$1 args='' kv
