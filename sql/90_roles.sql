@@ -70,12 +70,13 @@ BEGIN
     -- Only centra_erp enqueues.  The migration that made these functions took EXECUTE
     -- from PUBLIC once; a restore without privileges (pg_restore --no-privileges, or into
     -- a cluster where the roles did not exist yet) gives it back, so every migrate takes
-    -- it again: the SECURITY DEFINER functions that can be called (not the triggers),
-    -- and put, which they call.
+    -- it again: the SECURITY DEFINER functions, and put, which they call.  Trigger
+    -- functions too: any role with USAGE on the schema could otherwise run one as its
+    -- owner from a trigger on a temporary table of its own (a reader enqueueing).  A
+    -- trigger's function is checked when the trigger is created, not when it fires.
     FOR f IN
         SELECT p.oid::regprocedure FROM pg_proc p
         WHERE p.pronamespace IN ('centra'::regnamespace, 'centra_outbox'::regnamespace)
-          AND p.prorettype <> 'trigger'::regtype
           AND (p.prosecdef
                OR p.oid = 'centra_outbox.put(text, text, json, text, bigint)'::regprocedure)
     LOOP

@@ -229,6 +229,24 @@ DATABASE_URL="postgresql://creator@$PGHOST:$PGPORT/creatordb" run_cb migrate
 assert_eq "0|centra_erp"$'\n'"0" "$RC|$(who_executes)" "migrate takes EXECUTE back from PUBLIC"
 assert_contains "$(as dba "SELECT centra_outbox.enqueue_warehouse('W1', 'by a reader')")" \
     "permission denied for function enqueue_warehouse" "and the reader cannot enqueue again"
+# A trigger function runs as its owner too: on a temporary table of the reader's own it would
+# enqueue for it, past every grant (found in review).  Nobody but the owner may use them.
+trigger_fns=$(q creatordb "SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.proname)
+    FROM pg_proc p WHERE p.pronamespace = 'centra_outbox'::regnamespace
+    AND p.prorettype = 'trigger'::regtype AND p.prosecdef")
+assert_eq "" "$(q creatordb "SELECT string_agg(f || ' by ' || r, ', ')
+    FROM unnest(string_to_array('$trigger_fns', ' ')) f,
+         unnest(ARRAY['centra_bridge', 'centra_erp', 'centra_reader']) r
+    WHERE has_function_privilege(r, f, 'EXECUTE')")" \
+    "no role of the three may execute the SECURITY DEFINER trigger functions ($(wc -w <<<"$trigger_fns"))"
+assert_contains "$(as dba "CREATE TEMP TABLE s (LIKE centra_outbox.stock_updates);
+        CREATE TRIGGER s BEFORE INSERT ON s FOR EACH ROW
+        EXECUTE FUNCTION centra_outbox.stock_updates_enqueue()")" \
+    "permission denied for function centra_outbox.stock_updates_enqueue" \
+    "so a reader cannot put one on a table of its own to enqueue"
+out=$(as erp "INSERT INTO centra_outbox.stock_updates (product_id, variation_id, size_id,
+              warehouse_id, qty) VALUES ('RT', 'RT', 'S', 'W', 1) RETURNING message_id IS NOT NULL")
+assert_eq "t" "$out" "while the ERP's inserts still fire them"
 
 # --- who may run migrate ----------------------------------------------------------------
 q postgres "REVOKE CREATE ON DATABASE creatordb FROM creator, PUBLIC" >/dev/null
