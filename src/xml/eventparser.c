@@ -1082,15 +1082,7 @@ may_hold_order(const EvParser *p)
     text = dynbuf_str(&ev->buf) + ev->off[EVF_TYPE];
     len = (size_t)ev->len[EVF_TYPE];
     evmap_trim(&text, &len);
-    if (len != strlen("order"))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] - 'A' + 'a') : text[i];
-
-        if (c != "order"[i])
-            return false;
-    }
-    return true;
+    return len == strlen("order") && strncasecmp(text, "order", len) == 0;
 }
 
 /* An element inside an event: mapping and payload. */
